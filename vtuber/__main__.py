@@ -1,0 +1,5 @@
+import sys
+
+from vtuber.cli import main
+
+sys.exit(main())

@@ -1,0 +1,67 @@
+"""Command line: ``vtuber <command> ...``. Argument parsing and user-facing errors live here only.
+
+Each subcommand is a module in :mod:`vtuber.commands` with ``add_parser(subparsers)`` and
+``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+
+# Subcommand modules, in the order `vtuber --help` lists them.
+COMMANDS = ("track", "calibrate", "replay", "record_vmc", "export", "models", "bench")
+
+
+def _quiet_native_logs() -> None:
+    # MediaPipe / TFLite log through glog and absl to stderr; keep the terminal for our status.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vtuber",
+        description="Drive a VRM avatar from a webcam: MediaPipe tracking to VMC, a web viewer "
+        "and recordings.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"vtuber.commands.{name}")
+        except ModuleNotFoundError as e:
+            if e.name == f"vtuber.commands.{name}":
+                continue  # not built yet
+            raise
+        p = mod.add_parser(sub)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_native_logs()
+    from vtuber.errors import VtuberError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="vtuber: %(levelname)s: %(message)s",
+    )
+    try:
+        return int(args._run(args) or 0)
+    except VtuberError as e:
+        print(f"vtuber: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

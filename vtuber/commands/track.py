@@ -1,0 +1,113 @@
+"""``vtuber track``: camera / video / image folder -> tracking -> VMC (and other sinks)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from contextlib import ExitStack
+
+from vtuber.commands.common import add_sink_args, build_sinks
+from vtuber.config import MODES, TrackConfig
+from vtuber.errors import SourceError
+from vtuber.pipeline import Pipeline, StatusLine, display_available
+from vtuber.sources import Source, open_source
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "track",
+        help="track a camera, video or image folder and drive the avatar",
+        description="Track a face (and body) and send the avatar's motion to VMC receivers "
+        "(VSeeFace, Unity/EVMC4U, VNyan, Warudo ...). With no camera and no --source, plays "
+        "a built-in demo.",
+    )
+    add_track_args(p)
+    add_sink_args(p)
+    return p
+
+
+def add_track_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--source",
+        default=None,
+        help="camera index, video file or image folder (default: camera 0, else the built-in demo)",
+    )
+    p.add_argument(
+        "--fast", action="store_true", help="process files as fast as possible (not real time)"
+    )
+    p.add_argument(
+        "--mirror",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="avatar moves like your mirror image (default); --no-mirror: anatomically",
+    )
+    p.add_argument("--mode", choices=MODES, default="face", help="face only, or full upper body")
+    p.add_argument("--fov", type=float, default=60.0, help="camera horizontal field of view, deg")
+    p.add_argument("--preview", action="store_true", help="show a window with the landmarks")
+    p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
+    p.add_argument("--quiet", action="store_true", help="no status line")
+
+
+def open_track_source(args: argparse.Namespace) -> Source:
+    """The source the options ask for; with no --source and no camera, the built-in demo."""
+    if args.source is not None:
+        return open_source(args.source, fast=args.fast)
+    try:
+        return open_source("0", fast=args.fast)
+    except SourceError:
+        from vtuber.synth.demo import DemoSource
+
+        print(
+            "vtuber: no camera found; playing the built-in demo (a rendered face turning its "
+            "head). Use --source to pick a camera, video or image folder.",
+            file=sys.stderr,
+        )
+        return DemoSource(realtime=not args.fast)
+
+
+def make_backend(args: argparse.Namespace, source: Source):  # type: ignore[no-untyped-def]
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    return FaceMeshBackend(static_images=source.static_images)
+
+
+def make_tracker(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from vtuber.tracker import Tracker
+
+    return Tracker(TrackConfig(mirror=args.mirror, mode=args.mode, hfov_deg=args.fov))
+
+
+def run(args: argparse.Namespace) -> int:
+    with ExitStack() as stack:
+        source = stack.enter_context(open_track_source(args))
+        backend = make_backend(args, source)
+        stack.callback(backend.close)
+        tracker = make_tracker(args)
+        sinks = build_sinks(args)
+        for s in sinks:
+            s.open()
+            stack.callback(s.close)
+        on_frame = None
+        if args.preview:
+            if display_available():
+                from vtuber.preview import Preview
+
+                preview = stack.enter_context(Preview())
+                on_frame = preview.show
+            else:
+                log.warning("--preview: no display found; running without a window")
+        status = None if args.quiet else StatusLine()
+        pipe = Pipeline(
+            source, backend, tracker, sinks, mirror=args.mirror, status=status, on_frame=on_frame
+        )
+        stats = pipe.run(max_frames=args.max_frames)
+        if not args.quiet:
+            print(
+                f"vtuber: {stats.frames} frames in {stats.elapsed:.1f} s ({stats.fps:.1f} fps), "
+                f"face found in {stats.faces}",
+                file=sys.stderr,
+            )
+    return 0

@@ -1,0 +1,62 @@
+"""MediaPipe FaceMesh (legacy solution, refine_landmarks=True) -> FaceLandmarks.
+
+The model files ship inside the mediapipe 0.10.21 wheel, so this backend runs offline.
+"""
+
+from __future__ import annotations
+
+import cv2
+import mediapipe as mp
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber.landmarks import FACE_POINTS, FaceLandmarks, Landmarks
+
+
+class FaceMeshBackend:
+    """Runs FaceMesh with iris refinement on BGR frames.
+
+    Args:
+        static_images: treat every frame as unrelated (image folders); otherwise MediaPipe tracks
+            the face region from frame to frame, which is faster.
+        min_detection_confidence / min_tracking_confidence: MediaPipe's thresholds.
+    """
+
+    name = "facemesh"
+
+    def __init__(
+        self,
+        static_images: bool = False,
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+    ) -> None:
+        self._mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=static_images,
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+        )
+
+    def process(self, bgr: NDArray[np.uint8], t: float) -> Landmarks:
+        """Landmarks of the (single, largest) face in a BGR image; ``face.found`` False if none."""
+        h, w = bgr.shape[:2]
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        rgb.flags.writeable = False
+        res = self._mesh.process(rgb)
+        out = Landmarks(t=t, width=w, height=h)
+        if res.multi_face_landmarks:
+            lm = res.multi_face_landmarks[0].landmark
+            pts = np.array([(p.x, p.y, p.z) for p in lm], dtype=np.float32)
+            if pts.shape[0] == FACE_POINTS:
+                out.face = FaceLandmarks(found=True, points=pts)
+        return out
+
+    def close(self) -> None:
+        self._mesh.close()
+
+    def __enter__(self) -> FaceMeshBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

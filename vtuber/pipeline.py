@@ -1,0 +1,196 @@
+"""Wiring: source -> landmarks -> solvers -> smoothing -> mirror -> sinks, with per-stage timing.
+
+The pipeline owns no policy: the CLI builds the parts from settings and hands them in.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol, TextIO
+
+import numpy as np
+
+from vtuber.landmarks import Landmarks
+from vtuber.rig import AvatarFrame, mirror_frame
+from vtuber.sinks.base import Sink
+from vtuber.sources import Frame
+
+log = logging.getLogger(__name__)
+
+STAGES = ("decode", "landmarks", "solve", "smooth", "send")
+
+
+class LandmarkBackend(Protocol):
+    """What the pipeline needs from a landmark detector (see vtuber.landmarks)."""
+
+    def process(self, bgr: np.ndarray, t: float) -> Landmarks: ...
+
+    def close(self) -> None: ...
+
+
+class FrameSolver(Protocol):
+    def solve(self, lm: Landmarks, t_capture: float = 0.0, index: int = 0) -> AvatarFrame: ...
+
+
+class Smoother(Protocol):
+    def update(self, frame: AvatarFrame) -> AvatarFrame: ...
+
+
+@dataclass
+class Stats:
+    """Per-stage wall times (seconds) and capture -> sent latency of every processed frame."""
+
+    frames: int = 0
+    faces: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    ended: float = 0.0
+    stage_times: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def elapsed(self) -> float:
+        return (self.ended or time.perf_counter()) - self.started
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.elapsed if self.elapsed > 0 else 0.0
+
+    def stage_ms(self) -> dict[str, float]:
+        return {k: 1000.0 * float(np.mean(v)) if v else 0.0 for k, v in self.stage_times.items()}
+
+    def latency_ms(self, pct: float) -> float:
+        return 1000.0 * float(np.percentile(self.latencies, pct)) if self.latencies else 0.0
+
+
+class StatusLine:
+    """A one-line status (fps, latency, face found) refreshed in place on a terminal."""
+
+    def __init__(self, stream: TextIO = sys.stderr, period: float = 0.5) -> None:
+        self.stream = stream
+        self.period = period
+        self._last = 0.0
+        self._n_last = 0
+        self._tty = stream.isatty()
+
+    def update(self, stats: Stats, frame: AvatarFrame, extra: str = "") -> None:
+        now = time.perf_counter()
+        if now - self._last < self.period:
+            return
+        dt = now - self._last if self._last else stats.elapsed
+        fps = (stats.frames - self._n_last) / dt if dt > 0 else 0.0
+        self._last, self._n_last = now, stats.frames
+        lat = 1000.0 * float(np.mean(stats.latencies[-30:])) if stats.latencies else 0.0
+        tr = frame.tracking
+        parts = [f"{fps:5.1f} fps", f"latency {lat:5.1f} ms", "face " + ("yes" if tr.face else "NO ")]
+        if tr.body or tr.left_hand or tr.right_hand:
+            parts.append(f"body {'yes' if tr.body else 'no'}")
+            parts.append(f"hands {'L' if tr.left_hand else '-'}{'R' if tr.right_hand else '-'}")
+        line = " | ".join(parts) + (f" | {extra}" if extra else "")
+        if self._tty:
+            self.stream.write("\r" + line + "\x1b[K")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self._tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def display_available() -> bool:
+    """Whether a preview window can open (an X/Wayland display on Linux; always elsewhere)."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class Pipeline:
+    """Runs frames through the stages and into every sink.
+
+    Args:
+        frames: the source (an iterable of :class:`vtuber.sources.Frame`).
+        backend: the landmark detector.
+        solver: landmarks -> anatomical AvatarFrame (:class:`vtuber.tracker.Tracker`).
+        sinks: opened by the caller; each gets every frame.
+        mirror: apply :func:`vtuber.rig.mirror_frame` (the one place the mirror is applied).
+        smoother: optional smoothing stage (before the mirror).
+        on_frame: optional callback(frame, landmarks, image) after sending (preview, progress).
+    """
+
+    def __init__(
+        self,
+        frames: Iterable[Frame],
+        backend: LandmarkBackend,
+        solver: FrameSolver,
+        sinks: list[Sink],
+        *,
+        mirror: bool = True,
+        smoother: Smoother | None = None,
+        status: StatusLine | None = None,
+        on_frame: Callable[[AvatarFrame, Landmarks, Frame], bool | None] | None = None,
+    ) -> None:
+        self.frames = frames
+        self.backend = backend
+        self.solver = solver
+        self.sinks = sinks
+        self.mirror = mirror
+        self.smoother = smoother
+        self.status = status
+        self.on_frame = on_frame
+        self.stats = Stats()
+
+    def build(self, lm: Landmarks, frame: Frame) -> AvatarFrame:
+        """Solve, smooth and mirror one frame's landmarks (no sinks)."""
+        st = self.stats.stage_times
+        t0 = time.perf_counter()
+        av = self.solver.solve(lm, frame.t_capture, frame.index)
+        t1 = time.perf_counter()
+        if self.smoother is not None:
+            av = self.smoother.update(av)
+        if self.mirror:
+            av = mirror_frame(av)
+        t2 = time.perf_counter()
+        st["solve"].append(t1 - t0)
+        st["smooth"].append(t2 - t1)
+        return av
+
+    def run(self, max_frames: int | None = None) -> Stats:
+        stats = self.stats = Stats()
+        st = stats.stage_times
+        it = iter(self.frames)
+        try:
+            while max_frames is None or stats.frames < max_frames:
+                t0 = time.perf_counter()
+                frame = next(it, None)
+                if frame is None:
+                    break
+                t1 = time.perf_counter()
+                lm = self.backend.process(frame.image, frame.t)
+                t2 = time.perf_counter()
+                av = self.build(lm, frame)
+                t3 = time.perf_counter()
+                for sink in self.sinks:
+                    sink.send(av)
+                t4 = time.perf_counter()
+                st["decode"].append(t1 - t0)
+                st["landmarks"].append(t2 - t1)
+                st["send"].append(t4 - t3)
+                stats.frames += 1
+                stats.faces += int(lm.face.found)
+                if frame.t_capture:
+                    stats.latencies.append(t4 - frame.t_capture)
+                if self.status is not None:
+                    self.status.update(stats, av)
+                if self.on_frame is not None and self.on_frame(av, lm, frame) is False:
+                    break
+        finally:
+            stats.ended = time.perf_counter()
+            if self.status is not None:
+                self.status.finish()
+        return stats

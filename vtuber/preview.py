@@ -1,0 +1,50 @@
+"""The --preview window: camera image, face landmarks, fps and latency (OpenCV HighGUI)."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+
+from vtuber.landmarks import Landmarks
+from vtuber.rig import AvatarFrame
+from vtuber.sources import Frame
+
+WINDOW = "vtuber preview (q: quit)"
+
+
+class Preview:
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+        self._fps = 0.0
+
+    def __enter__(self) -> Preview:
+        cv2.namedWindow(WINDOW, cv2.WINDOW_NORMAL)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        cv2.destroyWindow(WINDOW)
+
+    def show(self, av: AvatarFrame, lm: Landmarks, frame: Frame) -> bool:
+        """Draw and show one frame; False when the user asked to quit."""
+        img = frame.image.copy()
+        h, w = img.shape[:2]
+        if lm.face.found:
+            pts = (lm.face.points[:, :2] * np.array([w, h])).astype(np.int32)
+            for x, y in pts[:468:2]:
+                img[max(0, min(h - 1, y)), max(0, min(w - 1, x))] = (0, 255, 0)
+            for x, y in pts[468:]:
+                cv2.circle(img, (int(x), int(y)), 1, (0, 200, 255), -1)
+        now = time.perf_counter()
+        dt = now - self._last
+        self._last = now
+        if dt > 0:
+            self._fps = 0.9 * self._fps + 0.1 / dt if self._fps else 1.0 / dt
+        lat = 1000.0 * (now - frame.t_capture) if frame.t_capture else 0.0
+        text = f"{self._fps:4.1f} fps  {lat:4.0f} ms  face {'yes' if lm.face.found else 'no'}"
+        cv2.putText(img, text, (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 3)
+        cv2.putText(img, text, (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1)
+        cv2.imshow(WINDOW, img)
+        key = cv2.waitKey(1) & 0xFF
+        return key not in (ord("q"), 27)

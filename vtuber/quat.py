@@ -1,0 +1,160 @@
+"""Quaternion helpers on plain numpy arrays.
+
+Convention everywhere in vtuber: quaternions are ``(x, y, z, w)`` (scalar last, like Unity, VMC,
+three.js and scipy), unit length, and rotate column vectors: ``v' = q v q*``. The formulas do not
+depend on the handedness of the basis; vtuber's bone rotations are expressed in Unity's
+left-handed basis (x right, y up, z forward), see docs/coordinates.md.
+
+Functions accept a single quaternion of shape (4,) or a stack of shape (..., 4).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+F = NDArray[np.float64]
+
+IDENTITY: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
+
+
+def normalize(q: ArrayLike) -> F:
+    q = np.asarray(q, dtype=np.float64)
+    return q / np.linalg.norm(q, axis=-1, keepdims=True)
+
+
+def multiply(a: ArrayLike, b: ArrayLike) -> F:
+    """Hamilton product ``a * b`` (apply b first, then a)."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    ax, ay, az, aw = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    bx, by, bz, bw = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    return np.stack(
+        [
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+            aw * bw - ax * bx - ay * by - az * bz,
+        ],
+        axis=-1,
+    )
+
+
+def conjugate(q: ArrayLike) -> F:
+    q = np.asarray(q, dtype=np.float64)
+    return q * np.array([-1.0, -1.0, -1.0, 1.0])
+
+
+def from_axis_angle(axis: ArrayLike, angle: float | ArrayLike) -> F:
+    """Rotation of ``angle`` radians about ``axis`` (normalized here)."""
+    axis = np.asarray(axis, dtype=np.float64)
+    axis = axis / np.linalg.norm(axis, axis=-1, keepdims=True)
+    half = 0.5 * np.asarray(angle, dtype=np.float64)[..., None]
+    return np.concatenate([axis * np.sin(half), np.cos(half)], axis=-1)
+
+
+def from_rotvec(v: ArrayLike) -> F:
+    """Rotation vector (axis * angle, radians) -> quaternion; exact near zero."""
+    v = np.asarray(v, dtype=np.float64)
+    angle = np.linalg.norm(v, axis=-1, keepdims=True)
+    half = 0.5 * angle
+    # sin(a/2)/a with its Taylor series near zero
+    small = angle < 1e-8
+    k = np.where(small, 0.5 - angle**2 / 48.0, np.sin(half) / np.where(small, 1.0, angle))
+    return np.concatenate([v * k, np.cos(half)], axis=-1)
+
+
+def to_rotvec(q: ArrayLike) -> F:
+    """Quaternion -> rotation vector (radians), taking the short way (w >= 0)."""
+    q = np.asarray(q, dtype=np.float64)
+    q = np.where(q[..., 3:4] < 0, -q, q)
+    s = np.linalg.norm(q[..., :3], axis=-1, keepdims=True)
+    angle = 2.0 * np.arctan2(s, q[..., 3:4])
+    small = s < 1e-8
+    k = np.where(small, 2.0, angle / np.where(small, 1.0, s))
+    return q[..., :3] * k
+
+
+def from_matrix(m: ArrayLike) -> F:
+    """3x3 rotation matrix -> quaternion (Shepperd's method, w >= 0)."""
+    m = np.asarray(m, dtype=np.float64)
+    tr = m[0, 0] + m[1, 1] + m[2, 2]
+    if tr > 0:
+        s = 2.0 * np.sqrt(tr + 1.0)
+        q = [(m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s, 0.25 * s]
+    elif m[0, 0] > m[1, 1] and m[0, 0] > m[2, 2]:
+        s = 2.0 * np.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2])
+        q = [0.25 * s, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s, (m[2, 1] - m[1, 2]) / s]
+    elif m[1, 1] > m[2, 2]:
+        s = 2.0 * np.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2])
+        q = [(m[0, 1] + m[1, 0]) / s, 0.25 * s, (m[1, 2] + m[2, 1]) / s, (m[0, 2] - m[2, 0]) / s]
+    else:
+        s = 2.0 * np.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
+        q = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, 0.25 * s, (m[1, 0] - m[0, 1]) / s]
+    out = np.array(q)
+    out /= np.linalg.norm(out)
+    return -out if out[3] < 0 else out
+
+
+def to_matrix(q: ArrayLike) -> F:
+    """Quaternion(s) -> rotation matrix/matrices of shape (..., 3, 3)."""
+    x, y, z, w = np.moveaxis(normalize(q), -1, 0)
+    return np.stack(
+        [
+            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
+            np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
+            np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1),
+        ],
+        axis=-2,
+    )
+
+
+def rotate(q: ArrayLike, v: ArrayLike) -> F:
+    """Rotate vector(s) v by quaternion q."""
+    return np.einsum("...ij,...j->...i", to_matrix(q), np.asarray(v, dtype=np.float64))
+
+
+def power(q: ArrayLike, t: float) -> F:
+    """q^t: the same axis, t times the angle (t in [0, 1] splits a rotation)."""
+    return from_rotvec(to_rotvec(q) * t)
+
+
+def slerp(a: ArrayLike, b: ArrayLike, t: float) -> F:
+    """Spherical interpolation from a (t=0) to b (t=1) along the short arc."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if np.dot(a, b) < 0:
+        b = -b
+    return multiply(a, power(multiply(conjugate(a), b), t))
+
+
+def angle_between(a: ArrayLike, b: ArrayLike) -> F:
+    """Angle in radians of the rotation taking a to b (0..pi), sign-insensitive (q ~ -q)."""
+    d = np.abs(np.sum(normalize(a) * normalize(b), axis=-1))
+    return 2.0 * np.arccos(np.clip(d, 0.0, 1.0))
+
+
+def mirror_x(q: ArrayLike) -> F:
+    """Reflect a rotation through the YZ plane (x -> -x): (x, y, z, w) -> (x, -y, -z, w).
+
+    This is what a left/right mirror does to a bone rotation: a yaw or roll changes sign, a
+    pitch does not.
+    """
+    return np.asarray(q, dtype=np.float64) * np.array([1.0, -1.0, -1.0, 1.0])
+
+
+def from_two_vectors(a: ArrayLike, b: ArrayLike) -> F:
+    """Shortest-arc rotation taking direction a to direction b."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    a = a / np.linalg.norm(a)
+    b = b / np.linalg.norm(b)
+    c = np.cross(a, b)
+    d = float(np.dot(a, b))
+    if d < -1.0 + 1e-9:  # opposite: any perpendicular axis
+        axis = np.cross(a, [1.0, 0.0, 0.0])
+        if np.linalg.norm(axis) < 1e-6:
+            axis = np.cross(a, [0.0, 1.0, 0.0])
+        return from_axis_angle(axis, np.pi)
+    q = np.array([c[0], c[1], c[2], 1.0 + d])
+    return q / np.linalg.norm(q)

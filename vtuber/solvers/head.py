@@ -1,0 +1,176 @@
+"""Head pose from face landmarks with cv2.solvePnP against a 3D face model.
+
+Frames (docs/coordinates.md):
+- The face model (vtuber/data/face_model.npy, built by scripts/make_face_model.py from real photos)
+  is in MediaPipe landmark order and axes: x to the image right, y down, z away from the camera,
+  centimetres. A face looking straight into the camera has rotation identity.
+- solvePnP gives the model -> OpenCV camera rotation (x right, y down, z forward).
+- The avatar's head rotation (Unity basis, avatar facing +Z) has the SAME matrix: mapping camera
+  axes to the avatar's anatomical axes (user's right = camera -x, up = -y, forward = -z) is -I,
+  which commutes with every rotation. So ``quat.from_matrix(R @ R_neutral.T)`` is the anatomical
+  (un-mirrored) head rotation of a normalized humanoid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber import quat
+
+F64 = NDArray[np.float64]
+
+# Landmark indices (MediaPipe face mesh topology).
+EYE_OUTER_R = 33  # the person's right eye, outer corner (image left in an un-mirrored camera)
+EYE_OUTER_L = 263
+EYE_INNER_R = 133
+EYE_INNER_L = 362
+NOSE_TIP = 1
+CHIN = 152
+FOREHEAD = 10
+
+# Points used for the pose: the 468 mesh points minus the outer contour (the cheek silhouette,
+# whose landmarks slide along the face when it turns) and minus the lips (they move with speech).
+FACE_OVAL = (
+    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
+    148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+)  # fmt: skip
+LIPS = (
+    61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 185, 40, 39, 37, 0, 267, 269, 270, 409,
+    78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 191, 80, 81, 82, 13, 312, 311, 310, 415,
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def face_model() -> F64:
+    """The generic 3D face model, (478, 3) centimetres, MediaPipe axes."""
+    with resources.files("vtuber.data").joinpath("face_model.npy").open("rb") as f:
+        return np.load(f).astype(np.float64)
+
+
+def mirror_pairs(model: F64) -> NDArray[np.intp]:
+    """For each landmark, the index of its left/right counterpart (itself on the midline),
+    found as the nearest point to its x-reflection."""
+    refl = model * np.array([-1.0, 1.0, 1.0])
+    d = np.linalg.norm(model[None, :, :] - refl[:, None, :], axis=-1)
+    return np.argmin(d, axis=1)
+
+
+def similarity_align(src: F64, dst: F64, scale: bool = True) -> F64:
+    """``src`` moved onto ``dst`` by the least-squares rotation (+ scale) + translation
+    (Umeyama / Kabsch)."""
+    ms, md = src.mean(axis=0), dst.mean(axis=0)
+    a, b = src - ms, dst - md
+    u, s, vt = np.linalg.svd(b.T @ a)
+    d = np.sign(np.linalg.det(u @ vt))
+    D = np.diag([1.0, 1.0, d])
+    r = u @ D @ vt
+    k = (s * np.diag(D)).sum() / (a**2).sum() if scale else 1.0
+    return (k * (r @ a.T)).T + md
+
+
+def kabsch_rotation(src: F64, dst: F64, weights: F64 | None = None) -> F64:
+    """Rotation R (3x3) minimizing sum w |R (src - mean) - (dst - mean)|^2."""
+    w = np.ones(len(src)) if weights is None else weights
+    w = w / w.sum()
+    a = src - (w[:, None] * src).sum(0)
+    b = dst - (w[:, None] * dst).sum(0)
+    u, _, vt = np.linalg.svd((b * w[:, None]).T @ a)
+    d = np.sign(np.linalg.det(u @ vt))
+    return u @ np.diag([1.0, 1.0, d]) @ vt
+
+
+def camera_matrix(width: int, height: int, hfov_deg: float = 60.0) -> F64:
+    """Pinhole intrinsics for a webcam of the given horizontal field of view."""
+    f = 0.5 * width / np.tan(np.radians(hfov_deg) / 2.0)
+    return np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
+
+
+POSE_POINTS: NDArray[np.intp] = np.setdiff1d(np.arange(468), np.array(FACE_OVAL + LIPS))
+
+
+@dataclass(frozen=True, slots=True)
+class HeadPose:
+    """Pose of the face model in the OpenCV camera frame.
+
+    rotation: 3x3 matrix model -> camera; quaternion: the same as (x, y, z, w);
+    translation: centimetres in the camera frame; reprojection_error: RMS pixels over the points
+    used.
+    """
+
+    rotation: F64
+    quaternion: F64
+    rvec: F64
+    translation: F64
+    reprojection_error: float
+
+
+def solve_head_pose(
+    points_px: F64,
+    width: int,
+    height: int,
+    *,
+    model: F64 | None = None,
+    indices: NDArray[np.intp] = POSE_POINTS,
+    hfov_deg: float = 60.0,
+    guess: HeadPose | None = None,
+) -> HeadPose:
+    """Head pose from face landmarks in pixels ((478, 3) or (468+, 2+); only x, y are used).
+
+    With ``guess`` (the previous frame's pose) the iterative solver starts there, which is faster
+    and keeps the solution on the same branch while tracking.
+    """
+    mdl = face_model() if model is None else model
+    obj = np.ascontiguousarray(mdl[indices], dtype=np.float64)
+    img = np.ascontiguousarray(points_px[indices, :2], dtype=np.float64)
+    K = camera_matrix(width, height, hfov_deg)
+    dist = np.zeros(4)
+    if guess is not None:
+        rvec0 = guess.rvec.reshape(3, 1).copy()
+        tvec0 = guess.translation.reshape(3, 1).copy()
+        ok, rvec, tvec = cv2.solvePnP(obj, img, K, dist, rvec0, tvec0, True, cv2.SOLVEPNP_ITERATIVE)
+    else:
+        ok, rvec, tvec = cv2.solvePnP(obj, img, K, dist, flags=cv2.SOLVEPNP_SQPNP)
+        if ok:  # polish with Levenberg-Marquardt
+            ok, rvec, tvec = cv2.solvePnP(
+                obj, img, K, dist, rvec, tvec, True, cv2.SOLVEPNP_ITERATIVE
+            )
+    rvec = rvec.reshape(3)
+    tvec = tvec.reshape(3)
+    R, _ = cv2.Rodrigues(rvec)
+    proj, _ = cv2.projectPoints(obj, rvec, tvec, K, dist)
+    err = float(np.sqrt(np.mean(np.sum((proj.reshape(-1, 2) - img) ** 2, axis=1))))
+    return HeadPose(R, quat.from_matrix(R), rvec, tvec, err)
+
+
+class HeadTracker:
+    """Stateful wrapper: feeds the previous pose as the guess; forgets it after a lost face or a
+    bad fit. ``neutral`` (a 3x3 rotation, from calibration) is the pose that maps to the avatar's
+    identity head."""
+
+    def __init__(self, hfov_deg: float = 60.0, model: F64 | None = None) -> None:
+        self.hfov_deg = hfov_deg
+        self.model = model
+        self.neutral: F64 = np.eye(3)
+        self._prev: HeadPose | None = None
+
+    def reset(self) -> None:
+        self._prev = None
+
+    def update(self, points_px: F64, width: int, height: int) -> HeadPose:
+        pose = solve_head_pose(
+            points_px, width, height, model=self.model, hfov_deg=self.hfov_deg, guess=self._prev
+        )
+        # A fit worse than ~5 % of the face width means a wrong branch: start fresh next time.
+        face_w = float(np.ptp(points_px[:, 0]))
+        self._prev = pose if pose.reprojection_error < 0.05 * max(face_w, 1.0) else None
+        return pose
+
+    def avatar_rotation(self, pose: HeadPose) -> F64:
+        """The anatomical (un-mirrored) head rotation for the avatar, Unity basis, (x, y, z, w)."""
+        return quat.from_matrix(pose.rotation @ self.neutral.T)

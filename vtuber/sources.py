@@ -1,0 +1,265 @@
+"""Frame sources: camera (threaded, newest frame wins), video file, image folder, built-in demo.
+
+Every source is an iterator of :class:`Frame` and a context manager; ``Frame.t`` is the source's
+own clock (video position, capture time since start), ``Frame.t_capture`` the
+``time.perf_counter()`` at which the image became available (the latency basis).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+@dataclass(slots=True)
+class Frame:
+    """One image from a source. ``image`` is BGR uint8 (OpenCV's order)."""
+
+    image: NDArray[np.uint8]
+    t: float
+    t_capture: float
+    index: int
+
+
+class Source:
+    """Base class: iterate frames; ``close`` releases the device/file."""
+
+    name = "source"
+    fps: float = 30.0
+    frame_count: int | None = None  # known length (files, folders), else None
+    static_images = False  # frames are unrelated stills (landmark tracking off)
+
+    def __iter__(self) -> Iterator[Frame]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class CameraSource(Source):
+    """A webcam. A capture thread overwrites a one-slot buffer, so the tracker always gets the
+    newest image and latency never builds up; the camera is reopened if it drops out."""
+
+    def __init__(self, index: int = 0, width: int = 640, height: int = 480, fps: int = 30) -> None:
+        self.name = f"camera {index}"
+        self.index = index
+        self._size = (width, height, fps)
+        self._cap = self._open()
+        self.fps = float(self._cap.get(cv2.CAP_PROP_FPS) or fps)
+        self._slot: Frame | None = None
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._t0 = time.perf_counter()
+        self._thread = threading.Thread(target=self._run, name="camera", daemon=True)
+        self._thread.start()
+
+    def _open(self) -> cv2.VideoCapture:
+        cap = cv2.VideoCapture(self.index)
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(f"cannot open camera {self.index} (is it connected and free?)")
+        w, h, fps = self._size
+        cap.set(cv2.CAP_PROP_FRAME_WIDTH, w)
+        cap.set(cv2.CAP_PROP_FRAME_HEIGHT, h)
+        cap.set(cv2.CAP_PROP_FPS, fps)
+        cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        return cap
+
+    def _run(self) -> None:
+        n = 0
+        failures = 0
+        while not self._stop.is_set():
+            ok, img = self._cap.read()
+            now = time.perf_counter()
+            if not ok or img is None:
+                failures += 1
+                if failures >= 30:  # ~1 s of failed reads: try to reopen
+                    log.warning("camera %d stopped delivering frames; reopening", self.index)
+                    self._cap.release()
+                    time.sleep(1.0)
+                    try:
+                        self._cap = self._open()
+                        failures = 0
+                    except SourceError:
+                        continue
+                else:
+                    time.sleep(0.01)
+                continue
+            failures = 0
+            with self._cond:
+                self._slot = Frame(img, now - self._t0, now, n)
+                self._cond.notify()
+            n += 1
+
+    def __iter__(self) -> Iterator[Frame]:
+        while not self._stop.is_set():
+            with self._cond:
+                while self._slot is None and not self._stop.is_set():
+                    self._cond.wait(0.5)
+                frame, self._slot = self._slot, None
+            if frame is not None:
+                yield frame
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+        self._cap.release()
+
+
+class VideoSource(Source):
+    """A video file, decoded on its own thread (decode overlaps with inference).
+
+    ``realtime=True`` paces frames at the video's own rate, as a camera would deliver them (late
+    frames are dropped, newest wins); ``realtime=False`` (``--fast``) yields every frame as fast as
+    it is consumed.
+    """
+
+    def __init__(self, path: str | Path, realtime: bool = True, loop: bool = False) -> None:
+        self.path = Path(path)
+        self.name = self.path.name
+        if not self.path.is_file():
+            raise SourceError(f"video file not found: {self.path}")
+        cap = cv2.VideoCapture(str(self.path))
+        ok, first = cap.read() if cap.isOpened() else (False, None)
+        if not ok or first is None:
+            cap.release()
+            raise SourceError(f"cannot decode video file {self.path} (corrupt or not a video)")
+        cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        self._cap = cap
+        self.fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0) or 30.0
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self.frame_count = n if n > 0 else None
+        self.realtime = realtime
+        self.loop = loop
+        self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=4)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._decode, name="decode", daemon=True)
+        self._started = False
+
+    def _decode(self) -> None:
+        n = 0
+        offset = 0.0
+        while not self._stop.is_set():
+            ok, img = self._cap.read()
+            if not ok or img is None:
+                if self.loop and n > 0:
+                    offset += (self.frame_count or n) / self.fps
+                    self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                    continue
+                break
+            pos = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            t = offset + (pos if pos > 0 or n == 0 else n / self.fps)
+            frame = Frame(img, t, 0.0, n)
+            n += 1
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(frame, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+        self._queue.put(None)
+
+    def __iter__(self) -> Iterator[Frame]:
+        if not self._started:
+            self._started = True
+            self._thread.start()
+        start = time.perf_counter()
+        t_first: float | None = None
+        while True:
+            frame = self._queue.get()
+            if frame is None:
+                return
+            if self.realtime:
+                if t_first is None:
+                    t_first = frame.t
+                due = start + (frame.t - t_first)
+                now = time.perf_counter()
+                if now < due:
+                    time.sleep(due - now)
+                elif now - due > 1.5 / self.fps and not self._queue.empty():
+                    continue  # behind schedule: drop this frame, as a camera would
+            frame.t_capture = time.perf_counter()
+            yield frame
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._started:
+            while self._thread.is_alive():
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    pass
+                self._thread.join(timeout=0.05)
+        self._cap.release()
+
+
+class ImageFolderSource(Source):
+    """Images in a folder, sorted by name, at a nominal ``fps`` (t = index / fps)."""
+
+    static_images = True
+
+    def __init__(self, path: str | Path, fps: float = 30.0, realtime: bool = False) -> None:
+        self.path = Path(path)
+        self.name = self.path.name
+        if not self.path.is_dir():
+            raise SourceError(f"image folder not found: {self.path}")
+        self.files = sorted(
+            p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+        )
+        if not self.files:
+            raise SourceError(f"no images in folder {self.path} (looked for {sorted(IMAGE_SUFFIXES)})")
+        self.fps = fps
+        self.frame_count = len(self.files)
+        self.realtime = realtime
+
+    def __iter__(self) -> Iterator[Frame]:
+        start = time.perf_counter()
+        for i, p in enumerate(self.files):
+            img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+            if img is None:
+                raise SourceError(f"cannot read image {p} (corrupt or not an image)")
+            if self.realtime:
+                due = start + i / self.fps
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            yield Frame(img, i / self.fps, time.perf_counter(), i)
+
+
+def open_source(spec: str, *, fast: bool = False, loop: bool = False) -> Source:
+    """Open a source from a CLI spec: a camera index ('0'), a video file or an image folder."""
+    if spec.isdigit():
+        return CameraSource(int(spec))
+    p = Path(spec).expanduser()
+    if p.is_dir():
+        return ImageFolderSource(p, realtime=not fast)
+    if p.exists():
+        return VideoSource(p, realtime=not fast, loop=loop)
+    raise SourceError(f"source not found: {spec!r} (give a camera index, a video file or a folder)")

@@ -1,0 +1,59 @@
+"""Landmarks -> AvatarFrame: runs the solvers and assembles the anatomical (un-mirrored) frame.
+
+The pipeline applies smoothing and then the mirror choice (:func:`vtuber.rig.mirror_frame`) to
+the frame built here, exactly once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vtuber import quat
+from vtuber.config import TrackConfig
+from vtuber.landmarks import Landmarks
+from vtuber.rig import AvatarFrame, Bone, Tracking
+from vtuber.solvers.head import HeadPose, HeadTracker
+
+
+def split_head(q: np.ndarray, neck_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Split a head rotation (relative to the chest) into Neck and Head local rotations:
+    neck = q^s, head = q^(1-s) (same axis, so neck * head == q)."""
+    neck = quat.power(q, neck_share)
+    head = quat.multiply(quat.conjugate(neck), q)
+    return neck, head
+
+
+def _t(q: np.ndarray) -> tuple[float, float, float, float]:
+    return (float(q[0]), float(q[1]), float(q[2]), float(q[3]))
+
+
+class Tracker:
+    """Holds the per-user solver state (head pose guess, calibration) and builds frames."""
+
+    def __init__(self, config: TrackConfig | None = None) -> None:
+        self.config = config or TrackConfig()
+        self.head = HeadTracker(hfov_deg=self.config.hfov_deg)
+        self.last_head_pose: HeadPose | None = None
+
+    def solve(self, lm: Landmarks, t_capture: float = 0.0, index: int = 0) -> AvatarFrame:
+        """The anatomical avatar frame for one image's landmarks."""
+        bones: dict[Bone, tuple[float, float, float, float]] = {}
+        blend: dict[str, float] = {}
+        face = lm.face.found
+        if face:
+            pose = self.head.update(lm.face_pixels(), lm.width, lm.height)
+            self.last_head_pose = pose
+            neck, head = split_head(self.head.avatar_rotation(pose), self.config.neck_share)
+            bones[Bone.Neck] = _t(neck)
+            bones[Bone.Head] = _t(head)
+        else:
+            self.head.reset()
+            self.last_head_pose = None
+        return AvatarFrame(
+            t=lm.t,
+            t_capture=t_capture,
+            index=index,
+            tracking=Tracking(face=face),
+            bones=bones,
+            blendshapes=blend,
+        )

@@ -1,0 +1,128 @@
+"""VMC protocol encoding: AvatarFrame -> OSC bundles (pure functions, no sockets).
+
+The mapping is specified in docs/vmc.md. One frame becomes, in this order:
+``/VMC/Ext/Root/Pos``, one ``/VMC/Ext/Bone/Pos`` per humanoid bone (all 55, rest pose filled in),
+``/VMC/Ext/Blend/Val`` per blendshape (VRM 1.0 presets are sent under their VRM 0.x name AND their
+VRM 1.0 name, as the spec asks; ARKit names as they are), ``/VMC/Ext/Blend/Apply``,
+``/VMC/Ext/OK`` and ``/VMC/Ext/T``. Messages are packed in order into OSC bundles of at most
+:data:`MAX_DATAGRAM` bytes.
+
+python-osc's builders are the reference encoder; the per-frame path here writes the same bytes from
+precomputed message prefixes (python-osc takes ~1.3 ms to build the 55 bone messages of one frame,
+the precomputed path ~0.1 ms). tests/test_vmc.py checks byte equality against python-osc.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable
+
+from vtuber.rig import BONE_ORDER, VRM1_TO_VRM0, AvatarFrame, Bone
+
+MAX_DATAGRAM = 1500  # bytes: one Ethernet MTU, as the VMC spec asks
+DEFAULT_PORT = 39539  # marionette (receiver) port
+PERFORMER_PORT = 39540
+
+ADDR_ROOT = "/VMC/Ext/Root/Pos"
+ADDR_BONE = "/VMC/Ext/Bone/Pos"
+ADDR_BLEND_VAL = "/VMC/Ext/Blend/Val"
+ADDR_BLEND_APPLY = "/VMC/Ext/Blend/Apply"
+ADDR_OK = "/VMC/Ext/OK"
+ADDR_TIME = "/VMC/Ext/T"
+
+_BUNDLE_HEAD = b"#bundle\x00" + struct.pack(">Q", 1)  # time tag 1 = "immediately"
+_F7 = struct.Struct(">7f")
+_F1 = struct.Struct(">f")
+_I1 = struct.Struct(">i")
+_SIZE = struct.Struct(">i")
+
+
+def osc_string(s: str) -> bytes:
+    """OSC string: UTF-8, NUL-terminated, padded to a multiple of 4 bytes."""
+    b = s.encode("utf-8") + b"\x00"
+    return b + b"\x00" * (-len(b) % 4)
+
+
+def _prefix(address: str, tags: str, name: str | None = None) -> bytes:
+    p = osc_string(address) + osc_string("," + tags)
+    return p + osc_string(name) if name is not None else p
+
+
+_BONE_PREFIX = {b: _prefix(ADDR_BONE, "sfffffff", b.name) for b in Bone}
+_ROOT_PREFIX = _prefix(ADDR_ROOT, "sfffffff", "root")
+_BLEND_PREFIX: dict[str, bytes] = {}
+_APPLY = _prefix(ADDR_BLEND_APPLY, "")
+_OK_PREFIX = _prefix(ADDR_OK, "i")
+_T_PREFIX = _prefix(ADDR_TIME, "f")
+
+
+def _blend_prefix(name: str) -> bytes:
+    p = _BLEND_PREFIX.get(name)
+    if p is None:
+        p = _BLEND_PREFIX[name] = _prefix(ADDR_BLEND_VAL, "sf", name)
+    return p
+
+
+def blendshape_names(key: str) -> tuple[str, ...]:
+    """The VMC names a frame key is sent under (VRM 0.x first for VRM 1.0 presets)."""
+    v0 = VRM1_TO_VRM0.get(key)
+    return (v0, key) if v0 is not None else (key,)
+
+
+def frame_messages(frame: AvatarFrame, time_s: float | None = None) -> list[bytes]:
+    """Encode one frame as a list of OSC messages, in the documented order.
+
+    Args:
+        frame: the avatar frame.
+        time_s: value of ``/VMC/Ext/T`` in seconds (default: ``frame.t``). Replay passes a
+            monotonic time here when looping.
+    """
+    out: list[bytes] = []
+    rp, rq = frame.root_position, frame.root_rotation
+    out.append(_ROOT_PREFIX + _F7.pack(rp[0], rp[1], rp[2], rq[0], rq[1], rq[2], rq[3]))
+    for b in BONE_ORDER:
+        q = frame.bone(b)
+        p = frame.position(b)
+        out.append(_BONE_PREFIX[b] + _F7.pack(p[0], p[1], p[2], q[0], q[1], q[2], q[3]))
+    for key, value in frame.blendshapes.items():
+        packed = _F1.pack(value)
+        for name in blendshape_names(key):
+            out.append(_blend_prefix(name) + packed)
+    out.append(_APPLY)
+    out.append(_OK_PREFIX + _I1.pack(1 if frame.tracking.face or frame.tracking.body else 0))
+    out.append(_T_PREFIX + _F1.pack(frame.t if time_s is None else time_s))
+    return out
+
+
+def bundle(messages: Iterable[bytes]) -> bytes:
+    """Wrap messages in one OSC bundle with time tag 'immediately'."""
+    parts = [_BUNDLE_HEAD]
+    for m in messages:
+        parts.append(_SIZE.pack(len(m)))
+        parts.append(m)
+    return b"".join(parts)
+
+
+def pack_bundles(messages: list[bytes], limit: int = MAX_DATAGRAM) -> list[bytes]:
+    """Pack messages, in order, into as few bundles of at most ``limit`` bytes as possible.
+
+    A single message longer than the limit (impossible for the messages vtuber sends) goes alone.
+    """
+    out: list[bytes] = []
+    cur: list[bytes] = []
+    size = len(_BUNDLE_HEAD)
+    for m in messages:
+        need = 4 + len(m)
+        if cur and size + need > limit:
+            out.append(bundle(cur))
+            cur, size = [], len(_BUNDLE_HEAD)
+        cur.append(m)
+        size += need
+    if cur:
+        out.append(bundle(cur))
+    return out
+
+
+def encode_frame(frame: AvatarFrame, time_s: float | None = None) -> list[bytes]:
+    """AvatarFrame -> the datagrams to send (each an OSC bundle of at most 1500 bytes)."""
+    return pack_bundles(frame_messages(frame, time_s))
