@@ -1,0 +1,20 @@
+# The two commands of README.md: `make run` (track; the built-in demo without a camera) and
+# `make test`. Both set up a fresh machine first (scripts/setup.sh, idempotent).
+.PHONY: setup run test lint bench
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	.venv/bin/vtuber track $(ARGS)
+
+test: setup
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+lint:
+	.venv/bin/ruff check vtuber tests scripts
+	.venv/bin/ruff format --check vtuber tests scripts
+	.venv/bin/mypy vtuber
+
+bench:
+	.venv/bin/vtuber bench $(ARGS)
