@@ -4,7 +4,8 @@ The mapping is specified in docs/vmc.md. One frame becomes, in this order:
 ``/VMC/Ext/Root/Pos``, one ``/VMC/Ext/Bone/Pos`` per humanoid bone (all 55, rest pose filled in),
 ``/VMC/Ext/Blend/Val`` per blendshape (VRM 1.0 presets are sent under their VRM 0.x name AND their
 VRM 1.0 name, as the spec asks; ARKit names as they are), ``/VMC/Ext/Blend/Apply``,
-``/VMC/Ext/OK`` and ``/VMC/Ext/T``. Messages are packed in order into OSC bundles of at most
+``/VMC/Ext/OK`` (loaded=1, calibState=3, calibMode=0, trackingStatus=1 while the face or body is
+tracked, else 0) and ``/VMC/Ext/T``. Messages are packed in order into OSC bundles of at most
 :data:`MAX_DATAGRAM` bytes.
 
 python-osc's builders are the reference encoder; the per-frame path here writes the same bytes from
@@ -33,7 +34,7 @@ ADDR_TIME = "/VMC/Ext/T"
 _BUNDLE_HEAD = b"#bundle\x00" + struct.pack(">Q", 1)  # time tag 1 = "immediately"
 _F7 = struct.Struct(">7f")
 _F1 = struct.Struct(">f")
-_I1 = struct.Struct(">i")
+_I4 = struct.Struct(">4i")
 _SIZE = struct.Struct(">i")
 
 
@@ -52,7 +53,10 @@ _BONE_PREFIX = {b: _prefix(ADDR_BONE, "sfffffff", b.name) for b in Bone}
 _ROOT_PREFIX = _prefix(ADDR_ROOT, "sfffffff", "root")
 _BLEND_PREFIX: dict[str, bytes] = {}
 _APPLY = _prefix(ADDR_BLEND_APPLY, "")
-_OK_PREFIX = _prefix(ADDR_OK, "i")
+_OK_PREFIX = _prefix(ADDR_OK, "iiii")
+# /VMC/Ext/OK arguments after "loaded" (V2.5): calibration state 3 = calibrated, mode 0 = normal.
+CALIB_STATE_CALIBRATED = 3
+CALIB_MODE_NORMAL = 0
 _T_PREFIX = _prefix(ADDR_TIME, "f")
 
 
@@ -89,7 +93,8 @@ def frame_messages(frame: AvatarFrame, time_s: float | None = None) -> list[byte
         for name in blendshape_names(key):
             out.append(_blend_prefix(name) + packed)
     out.append(_APPLY)
-    out.append(_OK_PREFIX + _I1.pack(1 if frame.tracking.face or frame.tracking.body else 0))
+    tracking = 1 if frame.tracking.face or frame.tracking.body else 0
+    out.append(_OK_PREFIX + _I4.pack(1, CALIB_STATE_CALIBRATED, CALIB_MODE_NORMAL, tracking))
     out.append(_T_PREFIX + _F1.pack(frame.t if time_s is None else time_s))
     return out
 

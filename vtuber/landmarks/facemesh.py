@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.landmarks import FACE_POINTS, FaceLandmarks, Landmarks
+from vtuber.landmarks.native_log import quiet_native_stderr
 
 
 class FaceMeshBackend:
@@ -30,20 +31,27 @@ class FaceMeshBackend:
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
     ) -> None:
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=static_images,
-            max_num_faces=1,
-            refine_landmarks=True,
-            min_detection_confidence=min_detection_confidence,
-            min_tracking_confidence=min_tracking_confidence,
-        )
+        with quiet_native_stderr():
+            self._mesh = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=static_images,
+                max_num_faces=1,
+                refine_landmarks=True,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
+        self._warm = False
 
     def process(self, bgr: NDArray[np.uint8], t: float) -> Landmarks:
         """Landmarks of the (single, largest) face in a BGR image; ``face.found`` False if none."""
         h, w = bgr.shape[:2]
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
-        res = self._mesh.process(rgb)
+        if self._warm:
+            res = self._mesh.process(rgb)
+        else:  # the landmark model's first run (first face found) prints TFLite notices
+            with quiet_native_stderr():
+                res = self._mesh.process(rgb)
+            self._warm = bool(res.multi_face_landmarks)
         out = Landmarks(t=t, width=w, height=h)
         if res.multi_face_landmarks:
             lm = res.multi_face_landmarks[0].landmark
