@@ -39,6 +39,8 @@ class FaceMeshBackend:
                 min_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence,
             )
+            # The graph starts its models asynchronously; one blank frame waits for that.
+            self._mesh.process(np.zeros((64, 64, 3), np.uint8))
         self._warm = False
 
     def process(self, bgr: NDArray[np.uint8], t: float) -> Landmarks:

@@ -3,6 +3,7 @@ off the user's terminal, where vtuber's own status line lives."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 from collections.abc import Iterator
@@ -24,6 +25,14 @@ def quiet_native_stderr(enabled: bool = True) -> Iterator[None]:
         os.dup2(devnull, 2)
         yield
     finally:
+        _flush_c_stdio()  # native code may buffer its writes: flush them into /dev/null
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def _flush_c_stdio() -> None:
+    try:
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # no C runtime symbols (non-POSIX): nothing to flush
+        pass
