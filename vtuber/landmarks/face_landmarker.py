@@ -1,0 +1,127 @@
+"""MediaPipe Tasks Face Landmarker -> FaceLandmarks with the 52 ARKit blendshapes.
+
+Needs ``face_landmarker.task`` (not in the mediapipe wheel; see :mod:`vtuber.models` and
+``vtuber models fetch``). Runs in VIDEO mode (landmarks tracked from frame to frame) with
+``output_face_blendshapes`` and ``output_facial_transformation_matrixes``; with
+``static_images`` (unrelated stills) in IMAGE mode.
+
+What the record holds (see :class:`vtuber.landmarks.FaceLandmarks`):
+- ``points`` (478, 3): the same normalized landmarks and topology as the FaceMesh backend.
+- ``blendshapes`` (52,): coefficients in [0, 1] in :data:`vtuber.rig.ARKIT_NAMES` order, RAW
+  (uncalibrated: see :mod:`vtuber.solvers.arkit`). Sides are the PERSON's own: ``eyeBlinkLeft``
+  is the person's left eye. MediaPipe's model already names them so (measured in
+  tests/test_face_landmarker.py on renders closing one known eye), so no swap is done here.
+  MediaPipe has no ``tongueOut``: it stays 0.
+- ``matrix`` (4, 4): the facial transformation matrix exactly as MediaPipe returns it: the
+  canonical face model (centimetres; x toward the image right, y up, z toward the camera) ->
+  the camera frame of OpenGL convention (x right, y up, looking down -z).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import mediapipe as mp
+import numpy as np
+from mediapipe.tasks.python import BaseOptions, vision
+from numpy.typing import NDArray
+
+from vtuber.landmarks import ARKIT_COUNT, FACE_POINTS, FaceLandmarks, Landmarks
+from vtuber.landmarks.native_log import quiet_native_stderr
+from vtuber.rig import ARKIT_NAMES
+
+_ARKIT_INDEX = {name: i for i, name in enumerate(ARKIT_NAMES)}
+
+
+class FaceLandmarkerBackend:
+    """Runs the Face Landmarker task on BGR frames.
+
+    Args:
+        model_path: the ``.task`` file (default: :func:`vtuber.models.resolve`, which raises a
+            :class:`vtuber.errors.ModelError` naming the ways to get it when it is missing).
+        static_images: frames are unrelated stills (IMAGE mode instead of VIDEO).
+        min_detection_confidence / min_presence_confidence / min_tracking_confidence:
+            MediaPipe's thresholds.
+    """
+
+    name = "landmarker"
+
+    def __init__(
+        self,
+        model_path: Path | str | None = None,
+        static_images: bool = False,
+        min_detection_confidence: float = 0.5,
+        min_presence_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+    ) -> None:
+        if model_path is None:
+            from vtuber.models import resolve
+
+            model_path = resolve("face_landmarker")
+        self.model_path = Path(model_path)
+        self.static_images = static_images
+        mode = vision.RunningMode.IMAGE if static_images else vision.RunningMode.VIDEO
+        opts = vision.FaceLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.model_path)),
+            running_mode=mode,
+            num_faces=1,
+            min_face_detection_confidence=min_detection_confidence,
+            min_face_presence_confidence=min_presence_confidence,
+            min_tracking_confidence=min_tracking_confidence,
+            output_face_blendshapes=True,
+            output_facial_transformation_matrixes=True,
+        )
+        with quiet_native_stderr():
+            self._task = vision.FaceLandmarker.create_from_options(opts)
+        self._last_ms = -1
+        self._warm = False
+
+    def _timestamp_ms(self, t: float) -> int:
+        """VIDEO mode needs strictly increasing integer milliseconds: the source time rounded,
+        bumped by 1 ms whenever it would not increase (repeated or looping timestamps)."""
+        ms = int(round(t * 1000.0))
+        if ms <= self._last_ms:
+            ms = self._last_ms + 1
+        self._last_ms = ms
+        return ms
+
+    def process(self, bgr: NDArray[np.uint8], t: float) -> Landmarks:
+        """Landmarks, raw ARKit blendshapes and transform of the face in a BGR image."""
+        h, w = bgr.shape[:2]
+        rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        with quiet_native_stderr(not self._warm):  # first inferences print TFLite notices
+            if self.static_images:
+                res = self._task.detect(image)
+            else:
+                res = self._task.detect_for_video(image, self._timestamp_ms(t))
+        self._warm = self._warm or bool(res.face_landmarks)
+        out = Landmarks(t=t, width=w, height=h)
+        if not res.face_landmarks:
+            return out
+        pts = np.array([(p.x, p.y, p.z) for p in res.face_landmarks[0]], dtype=np.float32)
+        if pts.shape[0] != FACE_POINTS:
+            return out
+        face = FaceLandmarks(found=True, points=pts)
+        if res.face_blendshapes:
+            bs = np.zeros(ARKIT_COUNT, np.float32)
+            for c in res.face_blendshapes[0]:
+                i = _ARKIT_INDEX.get(c.category_name)  # "_neutral" has no ARKit slot
+                if i is not None:
+                    bs[i] = c.score
+            face.blendshapes = np.clip(bs, 0.0, 1.0)
+            face.has_blendshapes = True
+        if res.facial_transformation_matrixes:
+            face.matrix = np.asarray(res.facial_transformation_matrixes[0], dtype=np.float32)
+        out.face = face
+        return out
+
+    def close(self) -> None:
+        self._task.close()
+
+    def __enter__(self) -> FaceLandmarkerBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
