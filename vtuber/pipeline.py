@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
+import cv2
 import numpy as np
 
+from vtuber.errors import VtuberError
 from vtuber.landmarks import Landmarks
 from vtuber.rig import AvatarFrame, mirror_frame
 from vtuber.sinks.base import Sink
@@ -121,6 +123,8 @@ class Pipeline:
         mirror: apply :func:`vtuber.rig.mirror_frame` (the one place the mirror is applied).
         smoother: optional smoothing stage (before the mirror).
         on_frame: optional callback(frame, landmarks, image) after sending (preview, progress).
+        error_budget: consecutive frames the landmark stage may fail (skipped and counted)
+            before the run stops with a VtuberError.
     """
 
     def __init__(
@@ -134,6 +138,7 @@ class Pipeline:
         smoother: Smoother | None = None,
         status: StatusLine | None = None,
         on_frame: Callable[[AvatarFrame, Landmarks, Frame], bool | None] | None = None,
+        error_budget: int = 30,
     ) -> None:
         self.frames = frames
         self.backend = backend
@@ -144,6 +149,26 @@ class Pipeline:
         self.status = status
         self.on_frame = on_frame
         self.stats = Stats()
+        self.error_budget = error_budget
+        self.errors = 0
+        self._consecutive_errors = 0
+
+    def _landmarks(self, frame: Frame) -> Landmarks | None:
+        """Run the backend; a bad frame costs one unit of the error budget, not the session."""
+        try:
+            lm = self.backend.process(frame.image, frame.t)
+        except (cv2.error, ValueError, RuntimeError) as e:
+            self.errors += 1
+            self._consecutive_errors += 1
+            if self.errors in (1, 10, 100) or self.errors % 1000 == 0:
+                log.warning("frame %d skipped (%d so far): %s", frame.index, self.errors, e)
+            if self._consecutive_errors > self.error_budget:
+                raise VtuberError(
+                    f"{self._consecutive_errors} frames in a row failed; last error: {e}"
+                ) from e
+            return None
+        self._consecutive_errors = 0
+        return lm
 
     def build(self, lm: Landmarks, frame: Frame) -> AvatarFrame:
         """Solve, smooth and mirror one frame's landmarks (no sinks)."""
@@ -171,7 +196,9 @@ class Pipeline:
                 if frame is None:
                     break
                 t1 = time.perf_counter()
-                lm = self.backend.process(frame.image, frame.t)
+                lm = self._landmarks(frame)
+                if lm is None:
+                    continue
                 t2 = time.perf_counter()
                 av = self.build(lm, frame)
                 t3 = time.perf_counter()
