@@ -6,6 +6,11 @@ axes (x right, y down, z away from the camera), each face scaled so that the out
 9 cm apart, aligned to the first by a similarity transform, averaged, and made left/right symmetric.
 Units: centimetres, origin at the mean of the points.
 
+It also writes vtuber/data/face_triangles.npy: the face mesh's triangles (852 x 3 landmark
+indices, the eye and mouth openings left as holes), recovered from MediaPipe's published
+tessellation edge list as the 3-cycles of that graph (minus the 2 cycles that are not faces).
+vtuber.synth.face renders faces with them.
+
 Run: python scripts/make_face_model.py
 """
 
@@ -29,6 +34,28 @@ def photos() -> list[np.ndarray]:
     return [grace, astro]
 
 
+def mesh_triangles() -> np.ndarray:
+    """(T, 3) int32 triangles of the face mesh, from the tessellation's edge graph."""
+    import itertools
+    from collections import Counter
+
+    # A build-time script, not the package: reading the edge table here keeps mediapipe out of
+    # vtuber's runtime modules other than vtuber.landmarks.
+    from mediapipe.python.solutions.face_mesh_connections import FACEMESH_TESSELATION
+
+    edges = {tuple(sorted(e)) for e in FACEMESH_TESSELATION}
+    adj: dict[int, set[int]] = {}
+    for a, b in edges:
+        adj.setdefault(a, set()).add(b)
+        adj.setdefault(b, set()).add(a)
+    tris = {tuple(sorted((a, b, c))) for a, b in edges for c in adj[a] & adj[b]}
+    uses = Counter(e for t in tris for e in itertools.combinations(t, 2))
+    # In a triangulated surface an edge borders at most 2 faces; a 3-cycle whose three edges
+    # all border 3 cycles is a separating triangle, not a face.
+    faces = [t for t in tris if not all(uses[e] == 3 for e in itertools.combinations(t, 2))]
+    return np.array(sorted(faces), dtype=np.int32)
+
+
 def main() -> None:
     faces = []
     with FaceMeshBackend(static_images=True) as fm:
@@ -50,6 +77,9 @@ def main() -> None:
     out = Path(__file__).resolve().parents[1] / "vtuber" / "data" / "face_model.npy"
     np.save(out, model.astype(np.float32))
     print(f"wrote {out} ({model.shape[0]} points)")
+    tri = mesh_triangles()
+    np.save(out.with_name("face_triangles.npy"), tri)
+    print(f"wrote {out.with_name('face_triangles.npy')} ({len(tri)} triangles)")
 
 
 if __name__ == "__main__":

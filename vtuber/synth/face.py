@@ -1,0 +1,472 @@
+"""Rendered faces with known pose: a real photo's face as a textured 3D mesh, turned and drawn
+with a pinhole camera. Ground truth for tests, benchmarks and the built-in demo.
+
+How the mesh is made: MediaPipe FaceMesh (through :mod:`vtuber.landmarks.facemesh`) finds the
+478 landmarks of a real frontal photo; their x, y (pixels) and z * image width (MediaPipe's
+relative depth, on the scale of x) are the 3D vertices, scaled to centimetres (outer eye corners
+9 cm apart). The triangles are the face mesh's own (vtuber/data/face_triangles.npy); the eye and
+mouth openings are holes in that mesh and are filled here with their own triangle fans (eyes:
+the photo's eye texture; mouth, when open: a dark interior). Every triangle is textured from the
+photo by an affine map, drawn in painter's order (far to near) with back faces culled.
+
+Angle convention (degrees, in the PERSON's anatomical terms, as the avatar should move with
+``--no-mirror``):
+
+- ``yaw > 0``: the person turns the head to their own left (in the un-mirrored camera image the
+  nose moves to the image's right);
+- ``pitch > 0``: the person looks up (chin up);
+- ``roll > 0``: the person tilts the head toward their own left shoulder (in the un-mirrored
+  image the top of the head moves to the image's right).
+
+The true rotation (:func:`true_rotation`) is ``Ry(-yaw) @ Rx(-pitch) @ Rz(roll)`` with the
+standard right-hand-rule matrices, applied in the avatar's Unity basis (x = its right, y up,
+z forward; left-handed), i.e. Unity Euler angles (x, y, z) = (-pitch, -yaw, roll) in Unity's
+Z-then-X-then-Y order. Because the OpenCV camera frame is the negation of that basis
+(see vtuber.solvers.head), the same matrix is the rotation of the face in camera coordinates, so
+vtuber's head solver should report ``HeadTracker.avatar_rotation(pose)`` (neutral = the unturned
+render) equal to ``quat.from_matrix(true_rotation(yaw, pitch, roll))``: with --no-mirror the
+avatar's Neck*Head then turns to its own left for yaw > 0 (a negative rotation about Unity +Y).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber.errors import VtuberError
+
+F64 = NDArray[np.float64]
+
+EYE_OUTER_R = 33  # the person's right eye, outer corner
+EYE_OUTER_L = 263
+EYE_INNER_R = 133
+EYE_INNER_L = 362
+IRIS_R = 468  # iris centre, then 4 boundary points
+IRIS_L = 473
+MOUTH_CORNER_R = 61
+MOUTH_CORNER_L = 291
+INNER_LIP_UP = 13
+INNER_LIP_DOWN = 14
+# Eye contours: upper lid and lower lid, from the outer to the inner corner (corners excluded),
+# paired point for point.
+UPPER_LID_R = (246, 161, 160, 159, 158, 157, 173)
+LOWER_LID_R = (7, 163, 144, 145, 153, 154, 155)
+UPPER_LID_L = (466, 388, 387, 386, 385, 384, 398)
+LOWER_LID_L = (249, 390, 373, 374, 380, 381, 382)
+
+EYE_DISTANCE_CM = 9.0  # outer eye corner to outer eye corner, sets the model's scale
+EYE_WIDTH_MM = 30.0  # one eye's corner-to-corner width, for the iris -> gaze conversion
+EYEBALL_RADIUS_MM = 12.0
+MOUTH_INTERIOR_BGR = (40, 28, 72)
+BACKGROUND_BGR = (118, 112, 104)
+PHOTOS = ("grace_hopper", "astronaut")
+
+
+def true_rotation(yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0) -> F64:
+    """The head rotation a render shows, 3x3, relative to the unturned render; avatar's Unity
+    basis (= OpenCV camera frame numerically). Angles in degrees, module docstring convention."""
+    y, p, r = np.radians([-yaw, -pitch, roll])
+    cy, sy, cp, sp, cr, sr = np.cos(y), np.sin(y), np.cos(p), np.sin(p), np.cos(r), np.sin(r)
+    ry = np.array([[cy, 0.0, sy], [0.0, 1.0, 0.0], [-sy, 0.0, cy]])
+    rx = np.array([[1.0, 0.0, 0.0], [0.0, cp, -sp], [0.0, sp, cp]])
+    rz = np.array([[cr, -sr, 0.0], [sr, cr, 0.0], [0.0, 0.0, 1.0]])
+    return ry @ rx @ rz
+
+
+def gaze_angles(iris: tuple[float, float]) -> tuple[float, float]:
+    """True gaze direction (yaw, pitch) in degrees, relative to the head, for ``render``'s
+    ``iris=(dx, dy)``: the iris texture moves dx, dy eye widths (dx > 0: toward the person's own
+    left; dy > 0: up), i.e. over an eyeball of 12 mm radius and an eye 30 mm wide, it rotates by
+    asin(shift / radius). yaw > 0 = looking to the person's own left, pitch > 0 = looking up."""
+    k = EYE_WIDTH_MM / EYEBALL_RADIUS_MM
+    return (
+        float(np.degrees(np.arcsin(np.clip(iris[0] * k, -1.0, 1.0)))),
+        float(np.degrees(np.arcsin(np.clip(iris[1] * k, -1.0, 1.0)))),
+    )
+
+
+@lru_cache(maxsize=1)
+def mesh_triangles() -> NDArray[np.int32]:
+    """The face mesh's (852, 3) triangles (landmark indices), eye and mouth openings as holes."""
+    with resources.files("vtuber.data").joinpath("face_triangles.npy").open("rb") as f:
+        return np.load(f).astype(np.int32)
+
+
+def _boundary_loops(tris: NDArray[np.int32]) -> list[list[int]]:
+    """Closed loops of the edges used by one triangle only (face outline, eyes, mouth)."""
+    count: dict[tuple[int, int], int] = {}
+    for t in tris:
+        for a, b in ((t[0], t[1]), (t[1], t[2]), (t[0], t[2])):
+            e = (int(min(a, b)), int(max(a, b)))
+            count[e] = count.get(e, 0) + 1
+    nbr: dict[int, list[int]] = {}
+    for (a, b), n in count.items():
+        if n == 1:
+            nbr.setdefault(a, []).append(b)
+            nbr.setdefault(b, []).append(a)
+    loops, seen = [], set()
+    for start in nbr:
+        if start in seen:
+            continue
+        loop, prev, cur = [start], -1, start
+        seen.add(start)
+        while True:
+            nxt = [v for v in nbr[cur] if v != prev][0]
+            if nxt == start:
+                break
+            loop.append(nxt)
+            seen.add(nxt)
+            prev, cur = cur, nxt
+        loops.append(loop)
+    return loops
+
+
+def load_photo(name: str) -> NDArray[np.uint8]:
+    """A real face photo shipped by a package, BGR: "grace_hopper" (matplotlib's sample data) or
+    "astronaut" (scikit-image's data)."""
+    if name == "grace_hopper":
+        import matplotlib.cbook as cbook
+
+        img = cv2.imread(str(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
+    elif name == "astronaut":
+        import skimage.data
+
+        img = cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR)
+    else:
+        raise VtuberError(f"unknown photo {name!r}; choose one of {', '.join(PHOTOS)}")
+    if img is None:
+        raise VtuberError(f"cannot read the sample photo {name!r}")
+    return np.ascontiguousarray(img)
+
+
+def _smoothstep(x: F64) -> F64:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+@dataclass
+class _Eye:
+    upper: NDArray[np.intp]
+    lower: NDArray[np.intp]
+    contour: NDArray[np.intp]  # hole loop
+    iris: int
+    width_px: float  # corner-to-corner width in the photo
+
+
+class FaceRenderer:
+    """Renders one photo's face mesh at any yaw/pitch/roll. Build with :meth:`from_photo` or
+    :meth:`from_landmarks`.
+
+    Args:
+        photo: BGR texture. points_px: (478, 3) its FaceMesh landmarks, x, y in pixels, z scaled
+        like x (``Landmarks.face_pixels()``). distance_cm: camera to the face's centre.
+        hfov_deg: the camera's horizontal field of view (vtuber's solver assumes 60).
+    """
+
+    def __init__(
+        self,
+        photo: NDArray[np.uint8],
+        points_px: F64,
+        *,
+        distance_cm: float = 45.0,
+        hfov_deg: float = 60.0,
+    ) -> None:
+        self.hfov_deg = hfov_deg
+        self.distance_cm = distance_cm
+        pts = np.asarray(points_px, dtype=np.float64)
+        self.uv = pts[:, :2].copy()  # texture coordinates (photo pixels)
+        scale = EYE_DISTANCE_CM / float(np.linalg.norm(pts[EYE_OUTER_L, :2] - pts[EYE_OUTER_R, :2]))
+        self.centre = pts[:468].mean(axis=0)
+        self.model = (pts - self.centre) * scale  # cm, x right, y down, z away from the camera
+        # The head turns about a point inside the skull, behind the face's centroid.
+        self.pivot = np.array([0.0, 1.0, 7.0])
+
+        tris = mesh_triangles()
+        # Orient every face triangle counter-clockwise on screen (y down) in the photo.
+        a, b, c = self.uv[tris[:, 0]], self.uv[tris[:, 1]], self.uv[tris[:, 2]]
+        cross = (b - a)[:, 0] * (c - a)[:, 1] - (b - a)[:, 1] * (c - a)[:, 0]
+        tris = np.where((cross < 0)[:, None], tris[:, [0, 2, 1]], tris)
+        self.face_tris = tris
+        loops = _boundary_loops(tris)
+        loops.sort(key=len)
+
+        def loop_with(i: int) -> NDArray[np.intp]:
+            return np.array(next(lp for lp in loops if i in lp), dtype=np.intp)
+
+        self.eyes = (
+            _Eye(
+                np.array(UPPER_LID_R), np.array(LOWER_LID_R), loop_with(EYE_OUTER_R), IRIS_R,
+                float(np.linalg.norm(self.uv[EYE_OUTER_R] - self.uv[EYE_INNER_R])),
+            ),
+            _Eye(
+                np.array(UPPER_LID_L), np.array(LOWER_LID_L), loop_with(EYE_OUTER_L), IRIS_L,
+                float(np.linalg.norm(self.uv[EYE_OUTER_L] - self.uv[EYE_INNER_L])),
+            ),
+        )  # fmt: skip
+        self.mouth = loop_with(INNER_LIP_UP)
+
+        # Texture: the photo plus a strip of mouth-interior colour at the right.
+        h, w = photo.shape[:2]
+        self.photo = photo
+        self.texture = np.empty((h, w + 8, 3), np.uint8)
+        self.texture[:, :w] = photo
+        self.texture[:, w:] = MOUTH_INTERIOR_BGR
+        self._dark_uv = np.array([w + 4.0, h / 2.0])
+        self._prepare_irises()
+        self._prepare_mouth()
+
+    # -- construction --------------------------------------------------------------------------
+
+    @classmethod
+    def from_photo(cls, name: str = "grace_hopper", **kwargs: float) -> FaceRenderer:
+        """A renderer for one of the package-shipped photos (see :func:`load_photo`)."""
+        return cls.from_landmarks(load_photo(name), _photo_landmarks(name), **kwargs)
+
+    @classmethod
+    def from_landmarks(
+        cls, photo: NDArray[np.uint8], points_px: F64, **kwargs: float
+    ) -> FaceRenderer:
+        return cls(photo, points_px, **kwargs)
+
+    def _prepare_irises(self) -> None:
+        """An iris-free copy of each eye (inpainted) and the iris disk, to move the iris."""
+        h, w = self.photo.shape[:2]
+        self._eye_masks = []
+        self._iris_disks = []
+        sclera = self.photo.copy()
+        for eye in self.eyes:
+            mask = np.zeros((h, w), np.uint8)
+            cv2.fillPoly(mask, [np.round(self.uv[eye.contour]).astype(np.int32)], 255)
+            c = self.uv[eye.iris]
+            r = float(np.mean(np.linalg.norm(self.uv[eye.iris + 1 : eye.iris + 5] - c, axis=1)))
+            disk = np.zeros((h, w), np.uint8)
+            cv2.circle(disk, (int(round(c[0])), int(round(c[1]))), int(np.ceil(r * 1.15)), 255, -1)
+            sclera = cv2.inpaint(sclera, cv2.bitwise_and(disk, mask), 3, cv2.INPAINT_TELEA)
+            visible = cv2.bitwise_and(disk, mask) > 0
+            mean_iris = (
+                self.photo[visible].mean(axis=0) if visible.any() else np.array([60.0, 60, 60])
+            )
+            self._eye_masks.append(mask)
+            self._iris_disks.append((c, r * 1.15, visible, mean_iris))
+        self._sclera = sclera
+
+    def _iris_texture(self, iris: tuple[float, float]) -> NDArray[np.uint8]:
+        """The texture with both irises moved by (dx, dy) eye widths (dx > 0: person's left)."""
+        tex = self.texture.copy()
+        h, w = self.photo.shape[:2]
+        for eye, mask, (c, r, visible, mean_iris) in zip(
+            self.eyes, self._eye_masks, self._iris_disks, strict=True
+        ):
+            x0, y0, bw, bh = cv2.boundingRect(mask)
+            pad = int(np.ceil(r)) + 2
+            x0, y0 = max(x0 - pad, 0), max(y0 - pad, 0)
+            x1, y1 = min(x0 + bw + 2 * pad, w), min(y0 + bh + 2 * pad, h)
+            # The whole iris disk: visible photo pixels, the lid-covered part in the mean colour.
+            src = self.photo[y0:y1, x0:x1].astype(np.float32)
+            src[~visible[y0:y1, x0:x1]] = mean_iris
+            disk = np.zeros((y1 - y0, x1 - x0), np.float32)
+            cv2.circle(disk, (int(round(c[0] - x0)), int(round(c[1] - y0))), int(round(r)), 1.0, -1)
+            shift = np.float32([[1, 0, iris[0] * eye.width_px], [0, 1, -iris[1] * eye.width_px]])
+            size = (x1 - x0, y1 - y0)
+            moved = cv2.warpAffine(src, shift, size, flags=cv2.INTER_LINEAR)
+            alpha = cv2.warpAffine(disk, shift, size, flags=cv2.INTER_LINEAR)[..., None]
+            base = self._sclera[y0:y1, x0:x1].astype(np.float32)
+            out = base * (1.0 - alpha) + moved * alpha
+            inside = mask[y0:y1, x0:x1] > 0
+            roi = tex[y0:y1, x0:x1]
+            roi[inside] = np.clip(out[inside], 0, 255).astype(np.uint8)
+        return tex
+
+    def _prepare_mouth(self) -> None:
+        m = self.model
+        self._mouth_c = 0.5 * (m[MOUTH_CORNER_L] + m[MOUTH_CORNER_R])
+        self._mouth_hw = 0.5 * float(np.linalg.norm(m[MOUTH_CORNER_L] - m[MOUTH_CORNER_R]))
+        # The lip seam's height across the mouth: mid-way between the inner lip contours.
+        contour = m[self.mouth]
+        order = np.argsort(contour[:, 0])
+        xs, ys = contour[order, 0], contour[order, 1]
+        # Averaging upper and lower inner lips: bin by x and take the mean y.
+        bins = np.linspace(xs[0], xs[-1], 8)
+        centres, heights = [], []
+        for lo, hi in zip(bins[:-1], bins[1:], strict=True):
+            sel = (xs >= lo) & (xs <= hi)
+            if sel.any():
+                centres.append(xs[sel].mean())
+                heights.append(ys[sel].mean())
+        seam = np.interp(m[:, 0], centres, heights)
+        below = m[:, 1] - seam  # cm below the seam
+        u = np.abs(m[:, 0] - self._mouth_c[0]) / self._mouth_hw
+        g = np.clip(1.0 - (u - 0.5) / 2.0, 0.0, 1.0)
+        w = _smoothstep(below / 0.25) * g
+        w[self.mouth[np.isin(self.mouth, [MOUTH_CORNER_L, MOUTH_CORNER_R])]] = 0.0
+        self._jaw_weight = w
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def deformed_model(
+        self, eye_close: tuple[float, float] = (0.0, 0.0), mouth_open: float = 0.0
+    ) -> F64:
+        """The (478, 3) model in cm with the lids and jaw moved, before the head rotation."""
+        m = self.model.copy()
+        for eye, close in zip(self.eyes, (eye_close[1], eye_close[0]), strict=True):
+            # eyes[0] is the person's right eye; eye_close is (left, right).
+            if close <= 0.0:
+                continue
+            close = min(float(close), 1.0)
+            up, lo = m[eye.upper], m[eye.lower]
+            meet = lo + 0.25 * (up - lo)  # the lids meet below the eye's middle
+            d_up = close * (meet - up)
+            m[eye.upper] = up + d_up
+            m[eye.lower] = lo + close * (meet - lo)
+            # The lid skin above follows, fading with height over the lid.
+            xs = up[:, 0]
+            order = np.argsort(xs)
+            width = float(np.ptp(xs))
+            cand = np.setdiff1d(np.arange(468), np.concatenate([eye.upper, eye.lower, eye.contour]))
+            p = self.model[cand]
+            lid_y = np.interp(p[:, 0], xs[order], up[order, 1])
+            above = lid_y - p[:, 1]
+            inside = (p[:, 0] > xs.min() - 0.1 * width) & (p[:, 0] < xs.max() + 0.1 * width)
+            fade = np.exp(-((above / (0.3 * width)) ** 2)) * (above > 0) * inside
+            dy = np.interp(p[:, 0], xs[order], d_up[order, 1])
+            m[cand, 1] += fade * dy * 0.8
+        if mouth_open > 0.0:
+            drop = 1.6 * min(float(mouth_open), 1.0)  # cm at the chin
+            m[:, 1] += self._jaw_weight * drop
+            m[:, 2] += self._jaw_weight * drop * 0.3
+        return m
+
+    def project(
+        self,
+        yaw: float = 0.0,
+        pitch: float = 0.0,
+        roll: float = 0.0,
+        *,
+        eye_close: tuple[float, float] = (0.0, 0.0),
+        mouth_open: float = 0.0,
+        size: tuple[int, int] = (640, 480),
+    ) -> tuple[F64, F64]:
+        """The mesh's 478 points in the render: (pixels (478, 2), camera-frame cm (478, 3))."""
+        m = self.deformed_model(eye_close, mouth_open)
+        R = true_rotation(yaw, pitch, roll)
+        cam = (m - self.pivot) @ R.T + self.pivot + np.array([0.0, 0.0, self.distance_cm])
+        w, h = size
+        f = 0.5 * w / np.tan(np.radians(self.hfov_deg) / 2.0)
+        px = f * cam[:, :2] / cam[:, 2:3] + np.array([w / 2.0, h / 2.0])
+        return px, cam
+
+    def render(
+        self,
+        yaw: float = 0.0,
+        pitch: float = 0.0,
+        roll: float = 0.0,
+        *,
+        eye_close: tuple[float, float] = (0.0, 0.0),
+        mouth_open: float = 0.0,
+        iris: tuple[float, float] = (0.0, 0.0),
+        size: tuple[int, int] = (640, 480),
+        noise: float = 0.0,
+        seed: int | None = None,
+    ) -> NDArray[np.uint8]:
+        """A BGR uint8 image of ``size`` = (width, height) showing the face turned by yaw, pitch,
+        roll (degrees; module docstring), with ``eye_close`` = (person's left, right) closure
+        0..1, ``mouth_open`` 0..1 (jaw drop, 1.6 cm at 1), ``iris`` = (dx, dy) iris shift in eye
+        widths (dx > 0 toward the person's left, dy > 0 up; :func:`gaze_angles` gives the gaze),
+        plus Gaussian pixel noise of std ``noise`` (grey levels, seeded by ``seed``)."""
+        px, cam = self.project(
+            yaw, pitch, roll, eye_close=eye_close, mouth_open=mouth_open, size=size
+        )
+        tex = self.texture if iris == (0.0, 0.0) else self._iris_texture(iris)
+        w, h = size
+
+        # Triangles: eye and mouth fans first (they sit in holes, behind the skin), then the
+        # skin, far to near. Each carries destination and texture coordinates.
+        dst_list, src_list = [], []
+        for eye in self.eyes:
+            d, s = self._fan(px[eye.contour], self.uv[eye.contour])
+            dst_list.append(d)
+            src_list.append(s)
+        mouth_uv = self.uv[self.mouth]
+        if mouth_open > 0.0:
+            mouth_uv = np.broadcast_to(self._dark_uv, mouth_uv.shape)
+        d, s = self._fan(px[self.mouth], mouth_uv)
+        dst_list.append(d)
+        src_list.append(s)
+        n_fan = sum(len(d) for d in dst_list)
+        tri = self.face_tris
+        depth = cam[tri, 2].mean(axis=1)
+        order = np.argsort(-depth)
+        dst_list.append(px[tri[order]])
+        src_list.append(self.uv[tri[order]])
+        dst = np.concatenate(dst_list)
+        src = np.concatenate(src_list)
+
+        # Cull back faces (clockwise on screen) and degenerate ones; fans are culled only when
+        # degenerate (a closed eye).
+        e1, e2 = dst[:, 1] - dst[:, 0], dst[:, 2] - dst[:, 0]
+        area = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+        keep = np.abs(area) > 1e-3
+        keep[n_fan:] &= area[n_fan:] > 0
+        idx = np.nonzero(keep)[0]
+
+        # Rasterize triangle ids (painter's order) with sub-pixel precision.
+        ids = np.full((h, w), -1, np.int32)
+        fixed = np.round(dst * 16.0).astype(np.int32)
+        for i in idx:
+            cv2.fillConvexPoly(ids, fixed[i], int(i), cv2.LINE_8, 4)
+
+        # Affine map destination pixel -> texture pixel, per triangle.
+        dh = np.concatenate([dst, np.ones((len(dst), 3, 1))], axis=2)  # (T, 3, 3) rows [x y 1]
+        dh[~keep] = np.eye(3)
+        aff = np.linalg.solve(dh, src)  # (T, 3, 2): [x y 1] @ aff = [u v]
+        ys, xs = np.nonzero(ids >= 0)
+        out = np.empty((h, w, 3), np.uint8)
+        out[:] = BACKGROUND_BGR
+        if len(xs):
+            a = aff[ids[ys, xs]]
+            xf, yf = xs.astype(np.float64), ys.astype(np.float64)
+            mx = (a[:, 0, 0] * xf + a[:, 1, 0] * yf + a[:, 2, 0]).astype(np.float32)
+            my = (a[:, 0, 1] * xf + a[:, 1, 1] * yf + a[:, 2, 1]).astype(np.float32)
+            vals = cv2.remap(
+                tex, mx.reshape(1, -1), my.reshape(1, -1), cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
+            )  # fmt: skip
+            out[ys, xs] = vals.reshape(-1, 3)
+        if noise > 0.0:
+            rng = np.random.default_rng(seed)
+            noisy = out.astype(np.float32) + rng.normal(0.0, noise, out.shape).astype(np.float32)
+            out = np.clip(noisy, 0, 255).astype(np.uint8)
+        return out
+
+    @staticmethod
+    def _fan(dst: F64, src: F64) -> tuple[F64, F64]:
+        """A polygon as a fan of triangles around its mean point, (n, 3, 2) each."""
+        n = len(dst)
+        j = np.arange(n)
+        k = (j + 1) % n
+        dc = np.broadcast_to(dst.mean(axis=0), (n, 2))
+        sc = np.broadcast_to(src.mean(axis=0), (n, 2))
+        return (
+            np.stack([dc, dst[j], dst[k]], axis=1),
+            np.stack([sc, src[j], src[k]], axis=1),
+        )
+
+
+@lru_cache(maxsize=4)
+def _photo_landmarks(name: str) -> F64:
+    """FaceMesh landmarks of a sample photo, pixels (z scaled like x)."""
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    img = load_photo(name)
+    with FaceMeshBackend(static_images=True) as fm:
+        lm = fm.process(img, 0.0)
+    if not lm.face.found:
+        raise VtuberError(f"no face found in the sample photo {name!r}")
+    pts = lm.face_pixels()
+    pts.setflags(write=False)
+    return pts
