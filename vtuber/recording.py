@@ -1,0 +1,533 @@
+"""The recording file format (docs/recording.md): writer and reader.
+
+A recording is ``VTUBEREC`` + u16 major + u16 minor, then length-prefixed, CRC-32-checked chunks:
+HEAD (JSON), NAME (more blendshape names), LAYT (frame layouts), FRAM (avatar frames as packed
+little-endian float32), LMRK (optional raw landmarks), VMCD (raw VMC datagrams) and END.
+
+The writer appends each chunk with one unbuffered ``write`` (in the OS page cache at once: a
+killed process loses nothing already written) and a background thread ``fsync``s every
+``fsync_interval`` seconds (a power loss loses at most that). The reader is chosen by the major
+version and stops at the first torn or corrupt chunk, keeping everything before it and describing
+the break in :attr:`Recording.error`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from vtuber import __version__
+from vtuber.errors import FormatError, SourceError
+from vtuber.landmarks import (
+    ARKIT_COUNT,
+    FACE_POINTS,
+    HAND_POINTS,
+    POSE_POINTS,
+    FaceLandmarks,
+    HandLandmarks,
+    Landmarks,
+    PoseLandmarks,
+)
+from vtuber.rig import BLENDSHAPE_KEYS, AvatarFrame, Bone, Tracking
+
+MAGIC = b"VTUBEREC"
+MAJOR = 1
+MINOR = 0
+MAX_CHUNK = 16 * 1024 * 1024
+SUFFIX = ".vtrec"
+
+TAG_HEAD = b"HEAD"
+TAG_NAME = b"NAME"
+TAG_LAYT = b"LAYT"
+TAG_FRAM = b"FRAM"
+TAG_LMRK = b"LMRK"
+TAG_VMCD = b"VMCD"
+TAG_END = b"END "
+
+_FILE_HEAD = struct.Struct("<8sHH")
+_CHUNK_HEAD = struct.Struct("<4sI")
+_U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
+_F64 = struct.Struct("<d")
+_FRAM_FIXED = struct.Struct("<HBBId7f")  # layout, flags, reserved, index, t, root (44 bytes)
+_LMRK_FIXED = struct.Struct("<dHHBB")
+
+BONE_TABLE: tuple[str, ...] = tuple(b.name for b in Bone)  # HumanBodyBones number order
+
+# LMRK part bits
+LM_FACE, LM_FACE_EXTRA, LM_POSE, LM_LEFT_HAND, LM_RIGHT_HAND = 1, 2, 4, 8, 16
+
+
+def chunk(tag: bytes, payload: bytes) -> bytes:
+    """One framed chunk: tag, u32 length, payload, CRC-32 over tag + length + payload."""
+    head = _CHUNK_HEAD.pack(tag, len(payload))
+    return head + payload + _U32.pack(zlib.crc32(payload, zlib.crc32(head)))
+
+
+def _flags(tr: Tracking) -> int:
+    return int(tr.face) | int(tr.body) << 1 | int(tr.left_hand) << 2 | int(tr.right_hand) << 3
+
+
+def _tracking(flags: int) -> Tracking:
+    return Tracking(bool(flags & 1), bool(flags & 2), bool(flags & 4), bool(flags & 8))
+
+
+def encode_landmarks(lm: Landmarks) -> bytes:
+    """LMRK payload for one image's landmarks (docs/recording.md §6)."""
+    parts = 0
+    arrays: list[np.ndarray] = []
+    if lm.face.found:
+        parts |= LM_FACE
+        arrays.append(lm.face.points)
+        if lm.face.has_blendshapes:
+            parts |= LM_FACE_EXTRA
+            arrays += [lm.face.blendshapes, lm.face.matrix]
+    if lm.pose.found:
+        parts |= LM_POSE
+        arrays += [lm.pose.points, lm.pose.world]
+    for bit, hand in ((LM_LEFT_HAND, lm.left_hand), (LM_RIGHT_HAND, lm.right_hand)):
+        if hand.found:
+            parts |= bit
+            arrays += [hand.points, hand.world, np.array([hand.score])]
+    body = b"".join(np.ascontiguousarray(a, dtype="<f4").tobytes() for a in arrays)
+    return _LMRK_FIXED.pack(lm.t, lm.width, lm.height, parts, 0) + body
+
+
+def decode_landmarks(p: bytes) -> Landmarks:
+    """Inverse of :func:`encode_landmarks`; raises FormatError on a size mismatch."""
+    t, w, h, parts, _ = _LMRK_FIXED.unpack_from(p)
+    sizes = []
+    if parts & LM_FACE:
+        sizes.append(FACE_POINTS * 3)
+        if parts & LM_FACE_EXTRA:
+            sizes += [ARKIT_COUNT, 16]
+    if parts & LM_POSE:
+        sizes += [POSE_POINTS * 4, POSE_POINTS * 3]
+    for bit in (LM_LEFT_HAND, LM_RIGHT_HAND):
+        if parts & bit:
+            sizes += [HAND_POINTS * 3, HAND_POINTS * 3, 1]
+    if len(p) != _LMRK_FIXED.size + 4 * sum(sizes):
+        raise FormatError("LMRK chunk size does not match its parts")
+    flat = np.frombuffer(p, dtype="<f4", offset=_LMRK_FIXED.size).astype(np.float32)
+    pos = 0
+
+    def take(n: int, shape: tuple[int, ...]) -> np.ndarray:
+        nonlocal pos
+        a = flat[pos : pos + n].reshape(shape).copy()
+        pos += n
+        return a
+
+    lm = Landmarks(t=t, width=w, height=h)
+    if parts & LM_FACE:
+        lm.face = FaceLandmarks(found=True, points=take(FACE_POINTS * 3, (FACE_POINTS, 3)))
+        if parts & LM_FACE_EXTRA:
+            lm.face.blendshapes = take(ARKIT_COUNT, (ARKIT_COUNT,))
+            lm.face.matrix = take(16, (4, 4))
+            lm.face.has_blendshapes = True
+    if parts & LM_POSE:
+        pts = take(POSE_POINTS * 4, (POSE_POINTS, 4))
+        lm.pose = PoseLandmarks(True, pts, take(POSE_POINTS * 3, (POSE_POINTS, 3)))
+    for bit, attr in ((LM_LEFT_HAND, "left_hand"), (LM_RIGHT_HAND, "right_hand")):
+        if parts & bit:
+            pts = take(HAND_POINTS * 3, (HAND_POINTS, 3))
+            world = take(HAND_POINTS * 3, (HAND_POINTS, 3))
+            setattr(lm, attr, HandLandmarks(True, pts, world, float(take(1, (1,))[0])))
+    return lm
+
+
+# ------------------------------------------------------------------------------------ writer
+@dataclass
+class _Layout:
+    id: int
+    struct: struct.Struct
+    bones: tuple[Bone, ...]
+    positions: tuple[Bone, ...]
+    keys: tuple[str, ...]
+
+
+class RecordingWriter:
+    """Appends frames or raw VMC datagrams to a ``.vtrec`` file.
+
+    Args:
+        path: the file (created or truncated).
+        kind: ``"frames"`` or ``"vmc"``.
+        source, fps, mode, mirror: header information (informational).
+        landmarks: write an LMRK chunk after each frame that carries ``frame.landmarks``.
+        fsync_interval: seconds between background fsyncs (≤ 1 keeps the power-loss promise).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        kind: str = "frames",
+        source: str = "",
+        fps: float = 30.0,
+        mode: str = "face",
+        mirror: bool = True,
+        landmarks: bool = False,
+        fsync_interval: float = 0.5,
+        extra_header: dict[str, object] | None = None,
+    ) -> None:
+        if kind not in ("frames", "vmc"):
+            raise ValueError(f"unknown recording kind {kind!r}")
+        self.path = Path(path)
+        self.landmarks = landmarks
+        self.header: dict[str, object] = {
+            "format": "vtuber-recording",
+            "version": [MAJOR, MINOR],
+            "kind": kind,
+            "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "generator": f"vtuber {__version__}",
+            "source": source,
+            "fps": float(fps),
+            "mode": mode,
+            "mirror": bool(mirror),
+            "basis": "unity",
+            "bones": list(BONE_TABLE),
+            "blendshapes": list(BLENDSHAPE_KEYS),
+            "landmarks": bool(landmarks),
+        }
+        if extra_header:
+            self.header.update(extra_header)
+        self.fsync_interval = fsync_interval
+        self._blend_index = {k: i for i, k in enumerate(BLENDSHAPE_KEYS)}
+        self._layouts: dict[tuple[object, ...], _Layout] = {}
+        self._fd: int | None = None
+        self._stop = threading.Event()
+        self._dirty = False
+        self._syncer: threading.Thread | None = None
+        self.frames = 0
+        self.datagrams = 0
+        self.bytes = 0
+        self._t_first: float | None = None
+        self._t_last = 0.0
+
+    # -- lifecycle
+    def open(self) -> None:
+        try:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except OSError as e:
+            raise SourceError(f"cannot create recording {self.path}: {e.strerror}") from e
+        head = json.dumps(self.header, separators=(",", ":")).encode("utf-8")
+        self._write(_FILE_HEAD.pack(MAGIC, MAJOR, MINOR) + chunk(TAG_HEAD, head))
+        os.fsync(self._fd)
+        self._syncer = threading.Thread(target=self._sync_loop, name="vtrec-fsync", daemon=True)
+        self._syncer.start()
+
+    def close(self) -> None:
+        if self._fd is None:
+            return
+        dur = self._t_last - self._t_first if self._t_first is not None else 0.0
+        summary = {"frames": self.frames, "datagrams": self.datagrams, "duration": dur}
+        self._write(chunk(TAG_END, json.dumps(summary).encode("utf-8")))
+        self._stop.set()
+        if self._syncer is not None:
+            self._syncer.join()
+        os.fsync(self._fd)
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> RecordingWriter:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _sync_loop(self) -> None:
+        while not self._stop.wait(self.fsync_interval):
+            fd = self._fd
+            if self._dirty and fd is not None:
+                self._dirty = False
+                try:
+                    os.fsync(fd)
+                except OSError:
+                    return
+
+    def _write(self, data: bytes) -> None:
+        if self._fd is None:
+            raise RuntimeError("RecordingWriter used before open or after close")
+        view = memoryview(data)
+        while view:
+            n = os.write(self._fd, view)
+            view = view[n:]
+        self.bytes += len(data)
+        self._dirty = True
+
+    def _time(self, t: float) -> None:
+        if self._t_first is None:
+            self._t_first = t
+        self._t_last = t
+
+    # -- frames
+    def _layout(self, frame: AvatarFrame) -> tuple[_Layout, bytes]:
+        key = (tuple(frame.bones), tuple(frame.positions), tuple(frame.blendshapes))
+        lay = self._layouts.get(key)
+        if lay is not None:
+            return lay, b""
+        pre = b""
+        new = [k for k in frame.blendshapes if k not in self._blend_index]
+        if new:
+            names = [k.encode("utf-8") for k in new]
+            pre += chunk(
+                TAG_NAME,
+                _U16.pack(len(names)) + b"".join(_U16.pack(len(n)) + n for n in names),
+            )
+            for k in new:
+                self._blend_index[k] = len(self._blend_index)
+        bones, pos, keys = key
+        lid = len(self._layouts)
+        if lid > 0xFFFF:
+            raise FormatError("more than 65536 distinct frame layouts in one recording")
+        body = (
+            _U16.pack(lid)
+            + bytes([len(bones)])
+            + bytes(int(b) for b in bones)
+            + bytes([len(pos)])
+            + bytes(int(b) for b in pos)
+            + _U16.pack(len(keys))
+            + b"".join(_U16.pack(self._blend_index[k]) for k in keys)
+        )
+        n = 4 * len(bones) + 3 * len(pos) + len(keys)
+        lay = _Layout(lid, struct.Struct(f"<HBBId{7 + n}f"), bones, pos, keys)  # type: ignore[arg-type]
+        self._layouts[key] = lay
+        return lay, pre + chunk(TAG_LAYT, body)
+
+    def encode_frame(self, frame: AvatarFrame) -> bytes:
+        """The chunks for one frame (LAYT/NAME first when new, FRAM, LMRK if enabled)."""
+        lay, pre = self._layout(frame)
+        rp, rq = frame.root_position, frame.root_rotation
+        vals: list[float] = [rp[0], rp[1], rp[2], rq[0], rq[1], rq[2], rq[3]]
+        for q in frame.bones.values():
+            vals.extend(q)
+        for p in frame.positions.values():
+            vals.extend(p)
+        vals.extend(frame.blendshapes.values())
+        payload = lay.struct.pack(lay.id, _flags(frame.tracking), 0, frame.index & 0xFFFFFFFF,
+                                  frame.t, *vals)  # fmt: skip
+        out = pre + chunk(TAG_FRAM, payload)
+        if self.landmarks and isinstance(frame.landmarks, Landmarks):
+            out += chunk(TAG_LMRK, encode_landmarks(frame.landmarks))
+        return out
+
+    def write_frame(self, frame: AvatarFrame) -> None:
+        """Append one frame (one write; in the OS page cache when this returns)."""
+        self._write(self.encode_frame(frame))
+        self.frames += 1
+        self._time(frame.t)
+
+    def write_datagram(self, data: bytes, t: float) -> None:
+        """Append one raw VMC datagram received at ``t`` seconds (recorder's clock)."""
+        self._write(chunk(TAG_VMCD, _F64.pack(t) + bytes(data)))
+        self.datagrams += 1
+        self._time(t)
+
+
+# ------------------------------------------------------------------------------------ reader
+@dataclass
+class Recording:
+    """What a file holds, up to its first bad chunk.
+
+    ``frames`` carry ``landmarks`` when the file has LMRK chunks; ``datagrams`` are
+    ``(t, bytes)`` for VMC recordings; ``error`` describes a torn/corrupt tail (None if clean);
+    ``truncated`` is True when the break is a cut-off tail rather than a CRC/format error.
+    """
+
+    path: str
+    header: dict[str, object]
+    version: tuple[int, int]
+    frames: list[AvatarFrame] = field(default_factory=list)
+    datagrams: list[tuple[float, bytes]] = field(default_factory=list)
+    end: dict[str, object] | None = None
+    error: FormatError | None = None
+    truncated: bool = False
+    valid_bytes: int = 0
+
+    @property
+    def kind(self) -> str:
+        return str(self.header.get("kind", "frames"))
+
+    @property
+    def fps(self) -> float:
+        return float(self.header.get("fps", 30.0))  # type: ignore[arg-type]
+
+    @property
+    def duration(self) -> float:
+        ts = [f.t for f in self.frames] or [t for t, _ in self.datagrams]
+        return ts[-1] - ts[0] if ts else 0.0
+
+
+class _Break(Exception):
+    def __init__(self, what: str, offset: int, truncated: bool) -> None:
+        super().__init__(what)
+        self.what, self.offset, self.truncated = what, offset, truncated
+
+
+def _iter_chunks(data: bytes, pos: int) -> Iterator[tuple[bytes, bytes, int]]:
+    """(tag, payload, offset) for each valid chunk; raises _Break at the first bad one."""
+    n = len(data)
+    while pos < n:
+        if n - pos < 12:
+            raise _Break("truncated chunk header", pos, True)
+        tag, length = _CHUNK_HEAD.unpack_from(data, pos)
+        if not all(0x20 <= c <= 0x7E for c in tag):
+            raise _Break(f"invalid chunk tag {tag!r}", pos, False)
+        if length > MAX_CHUNK:
+            raise _Break(f"implausible chunk length {length}", pos, False)
+        if n - pos < 12 + length:
+            raise _Break(f"truncated {tag.decode('ascii')} chunk", pos, True)
+        end = pos + 8 + length
+        (crc,) = _U32.unpack_from(data, end)
+        if zlib.crc32(data[pos:end]) != crc:
+            raise _Break(f"CRC mismatch in {tag.decode('ascii')} chunk", pos, False)
+        yield tag, data[pos + 8 : end], pos
+        pos = end + 4
+
+
+def _read_v1(rec: Recording, data: bytes, pos: int) -> None:
+    bone_table: list[Bone | None] = []
+    blend: list[str] = []
+    layouts: dict[int, tuple[struct.Struct, list[Bone | None], list[Bone | None], list[str]]] = {}
+    first = True
+    offset = pos
+    try:
+        for tag, p, offset in _iter_chunks(data, pos):
+            try:
+                if first:
+                    if tag != TAG_HEAD:
+                        raise _Break("the first chunk is not HEAD", offset, False)
+                    rec.header = json.loads(p.decode("utf-8"))
+                    if not isinstance(rec.header, dict):
+                        raise ValueError("HEAD is not a JSON object")
+                    bone_table = [Bone.__members__.get(str(b)) for b in rec.header.get("bones", [])]
+                    blend = [str(k) for k in rec.header.get("blendshapes", [])]
+                    first = False
+                elif tag == TAG_FRAM:
+                    lid = _U16.unpack_from(p)[0]
+                    st, bones, pos_b, keys = layouts[lid]
+                    if len(p) != st.size:
+                        raise ValueError(f"FRAM size {len(p)} does not match layout {lid}")
+                    v = st.unpack(p)
+                    _, flags, _, index, t = v[:5]
+                    vals = v[5:]
+                    k = 7
+                    brot = {}
+                    for b in bones:
+                        if b is not None:
+                            brot[b] = vals[k : k + 4]
+                        k += 4
+                    bpos = {}
+                    for b in pos_b:
+                        if b is not None:
+                            bpos[b] = vals[k : k + 3]
+                        k += 3
+                    rec.frames.append(
+                        AvatarFrame(
+                            t=t,
+                            index=index,
+                            tracking=_tracking(flags),
+                            bones=brot,  # type: ignore[arg-type]
+                            positions=bpos,  # type: ignore[arg-type]
+                            root_position=vals[0:3],  # type: ignore[arg-type]
+                            root_rotation=vals[3:7],  # type: ignore[arg-type]
+                            blendshapes=dict(zip(keys, vals[k:], strict=True)),
+                        )
+                    )
+                elif tag == TAG_VMCD:
+                    rec.datagrams.append((_F64.unpack_from(p)[0], bytes(p[8:])))
+                elif tag == TAG_LAYT:
+                    lid = _U16.unpack_from(p)[0]
+                    q = 2
+                    nb = p[q]
+                    bones = [bone_table[i] for i in p[q + 1 : q + 1 + nb]]
+                    q += 1 + nb
+                    npos = p[q]
+                    pos_b = [bone_table[i] for i in p[q + 1 : q + 1 + npos]]
+                    q += 1 + npos
+                    (ns,) = _U16.unpack_from(p, q)
+                    idx = struct.unpack_from(f"<{ns}H", p, q + 2)
+                    if q + 2 + 2 * ns != len(p) or len(bones) != nb or len(pos_b) != npos:
+                        raise ValueError("LAYT size mismatch")
+                    keys = [blend[i] for i in idx]
+                    n = 4 * nb + 3 * npos + ns
+                    layouts[lid] = (struct.Struct(f"<HBBId{7 + n}f"), bones, pos_b, keys)
+                elif tag == TAG_NAME:
+                    (cnt,) = _U16.unpack_from(p)
+                    q = 2
+                    for _ in range(cnt):
+                        (ln,) = _U16.unpack_from(p, q)
+                        blend.append(p[q + 2 : q + 2 + ln].decode("utf-8"))
+                        q += 2 + ln
+                    if q != len(p):
+                        raise ValueError("NAME size mismatch")
+                elif tag == TAG_LMRK:
+                    if rec.frames:
+                        rec.frames[-1].landmarks = decode_landmarks(p)
+                elif tag == TAG_END:
+                    rec.end = json.loads(p.decode("utf-8"))
+                # unknown tags: skipped (CRC already checked)
+            except _Break:
+                raise
+            except (KeyError, IndexError, ValueError, struct.error, FormatError) as e:
+                what = tag.decode("ascii")
+                if isinstance(e, KeyError):
+                    e = ValueError(f"undeclared layout {e}")
+                raise _Break(f"invalid {what} chunk ({e})", offset, False) from e
+            rec.valid_bytes = offset + 12 + len(p)
+        if first:
+            raise _Break("no HEAD chunk", pos, True)
+    except _Break as b:
+        rec.truncated = b.truncated
+        n = len(rec.frames) or len(rec.datagrams)
+        unit = "datagram" if rec.datagrams else "frame"
+        rec.error = FormatError(
+            f"{rec.path}: {b.what} at byte {b.offset} (after {unit} {n}): "
+            f"{n} {unit}s before it are usable"
+        )
+
+
+_READERS: dict[int, Callable[[Recording, bytes, int], None]] = {1: _read_v1}
+
+
+def parse_recording(data: bytes, name: str = "<bytes>") -> Recording:
+    """Parse a recording's bytes. Raises FormatError only when nothing is usable (not a
+    recording, unknown major version, broken header); a bad tail goes to ``Recording.error``."""
+    if len(data) < _FILE_HEAD.size or data[:8] != MAGIC:
+        raise FormatError(f"{name}: not a vtuber recording (no VTUBEREC magic at byte 0)")
+    _, major, minor = _FILE_HEAD.unpack_from(data)
+    reader = _READERS.get(major)
+    if reader is None:
+        raise FormatError(
+            f"{name}: recording format version {major}.{minor} is newer than this vtuber "
+            f"understands (major {sorted(_READERS)})"
+        )
+    rec = Recording(path=name, header={}, version=(major, minor))
+    reader(rec, data, _FILE_HEAD.size)
+    if not rec.header:
+        raise FormatError(str(rec.error) if rec.error else f"{name}: no header")
+    return rec
+
+
+def read_recording(path: str | Path) -> Recording:
+    """Read a ``.vtrec`` file (see :func:`parse_recording`)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise SourceError(f"cannot read recording {path}: {e.strerror}") from e
+    return parse_recording(data, str(path))
+
+
+def now() -> float:
+    """The recorder's clock (seconds, monotonic)."""
+    return time.perf_counter()
