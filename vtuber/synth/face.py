@@ -54,6 +54,7 @@ INNER_LIP_UP = 13
 INNER_LIP_DOWN = 14
 # Eye contours: upper lid and lower lid, from the outer to the inner corner (corners excluded),
 # paired point for point.
+LOWER_INNER_LIP = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)  # inner corners included
 UPPER_LID_R = (246, 161, 160, 159, 158, 157, 173)
 LOWER_LID_R = (7, 163, 144, 145, 153, 154, 155)
 UPPER_LID_L = (466, 388, 387, 386, 385, 384, 398)
@@ -303,7 +304,13 @@ class FaceRenderer:
         u = np.abs(m[:, 0] - self._mouth_c[0]) / self._mouth_hw
         g = np.clip(1.0 - (u - 0.5) / 2.0, 0.0, 1.0)
         w = _smoothstep(below / 0.25) * g
-        w[self.mouth[np.isin(self.mouth, [MOUTH_CORNER_L, MOUTH_CORNER_R])]] = 0.0
+        # The lower inner lip drops with the jaw even where it lies on the seam (closed mouth),
+        # fully in the middle and not at all at the inner corners.
+        lip = np.array(LOWER_INNER_LIP)
+        half = 0.5 * float(np.linalg.norm(m[lip[0], :2] - m[lip[-1], :2]))
+        u_in = np.abs(m[lip, 0] - 0.5 * (m[lip[0], 0] + m[lip[-1], 0])) / half
+        w[lip] = np.maximum(w[lip], np.sqrt(np.clip(1.0 - u_in**2, 0.0, 1.0)))
+        w[[MOUTH_CORNER_L, MOUTH_CORNER_R]] = 0.0
         self._jaw_weight = w
 
     # -- rendering -----------------------------------------------------------------------------
@@ -437,6 +444,20 @@ class FaceRenderer:
                 borderMode=cv2.BORDER_REPLICATE,
             )  # fmt: skip
             out[ys, xs] = vals.reshape(-1, 3)
+        # Lashes: a closed lid shows a dark line where the lids meet.
+        for eye, close in zip(self.eyes, (eye_close[1], eye_close[0]), strict=True):
+            if close > 0.5 and keep[n_fan:].any():
+                corners = (
+                    [EYE_OUTER_R, EYE_INNER_R] if eye.iris == IRIS_R else [EYE_OUTER_L, EYE_INNER_L]
+                )
+                line = np.concatenate([px[corners[:1]], px[eye.upper], px[corners[1:]]])
+                line = line[np.argsort(line[:, 0])]
+                lash = out.copy()
+                thick = max(1, int(round(0.06 * np.ptp(line[:, 0]))))
+                cv2.polylines(lash, [np.round(line).astype(np.int32)], False, (25, 22, 24), thick,
+                              cv2.LINE_AA)  # fmt: skip
+                a = (close - 0.5) * 2.0
+                out = cv2.addWeighted(lash, a, out, 1.0 - a, 0.0)
         if noise > 0.0:
             rng = np.random.default_rng(seed)
             noisy = out.astype(np.float32) + rng.normal(0.0, noise, out.shape).astype(np.float32)
