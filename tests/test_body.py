@@ -1,0 +1,131 @@
+"""Body solver on synthetic poses with known angles (tier a), visibility rules and the mirror."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vtuber import quat
+from vtuber.rig import Bone
+from vtuber.solvers.body import BodyConfig, PoseIndex, forward_kinematics, solve_body
+
+P = PoseIndex
+
+
+def pose(arms: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+    """(33, 3) avatar-space points of an upright person facing the camera; ``arms`` gives per
+    side (upper arm direction, forearm direction)."""
+    pts = np.zeros((33, 3))
+    pts[P.NOSE] = (0.0, 0.65, 0.08)
+    pts[P.LEFT_SHOULDER] = (-0.18, 0.5, 0.0)
+    pts[P.RIGHT_SHOULDER] = (0.18, 0.5, 0.0)
+    pts[P.LEFT_HIP] = (-0.1, 0.0, 0.0)
+    pts[P.RIGHT_HIP] = (0.1, 0.0, 0.0)
+    down = np.array([0.0, -1.0, 0.0])
+    arms = arms or {}
+    for side, (s, e, w) in (("left", (11, 13, 15)), ("right", (12, 14, 16))):
+        u, f = arms.get(side, (down, down))
+        pts[e] = pts[s] + 0.28 * np.asarray(u) / np.linalg.norm(u)
+        pts[w] = pts[e] + 0.25 * np.asarray(f) / np.linalg.norm(f)
+    return pts
+
+
+def seen(n: int = 33) -> np.ndarray:
+    pts = np.full((n, 4), 0.5)
+    pts[:, 3] = 1.0
+    return pts
+
+
+def deg(a, b) -> float:  # noqa: ANN001
+    return float(np.degrees(quat.angle_between(np.asarray(a), np.asarray(b))))
+
+
+def y_rot(d: float) -> np.ndarray:
+    return quat.from_axis_angle((0.0, 1.0, 0.0), np.radians(d))
+
+
+def test_arm_raised_forward_90() -> None:
+    fwd = np.array([0.0, 0.0, 1.0])
+    sol = solve_body(-pose({"right": (fwd, fwd)}), seen(), {})
+    assert sol.arms == {"left": True, "right": True}
+    assert deg(sol.bones[Bone.Spine], quat.IDENTITY) < 1.0
+    # +X turned to +Z: -90 deg about Y (Unity: positive yaw turns +Z toward +X).
+    assert deg(sol.bones[Bone.RightUpperArm], y_rot(-90.0)) < 10.0
+    assert deg(sol.bones[Bone.RightLowerArm], quat.IDENTITY) < 10.0
+    # The hanging left arm: 90 deg down about +Z.
+    left = quat.from_axis_angle((0.0, 0.0, 1.0), np.radians(90.0))
+    assert deg(sol.bones[Bone.LeftUpperArm], left) < 10.0
+    w = forward_kinematics(sol.bones)
+    assert np.allclose(quat.rotate(w[Bone.RightUpperArm], [1, 0, 0]), fwd, atol=0.05)
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_elbow_bent_45(side: str) -> None:
+    s = 1.0 if side == "right" else -1.0
+    u = np.array([s, 0.0, 0.0])
+    f = np.array([s * np.cos(np.radians(45)), 0.0, np.sin(np.radians(45))])
+    sol = solve_body(-pose({side: (u, f)}), seen(), {})
+    n = "Right" if side == "right" else "Left"
+    assert deg(sol.bones[Bone[n + "UpperArm"]], quat.IDENTITY) < 10.0
+    assert deg(sol.bones[Bone[n + "LowerArm"]], y_rot(-45.0 * s)) < 10.0
+
+
+def test_raised_arm_lifts_the_shoulder_and_leans() -> None:
+    up = np.array([0.3, 1.0, 0.0])
+    pts = pose({"right": (up, up)})
+    sol = solve_body(-pts, seen(), {})
+    sh = sol.bones[Bone.RightShoulder]
+    assert 5.0 < np.degrees(quat.angle_between(sh, quat.IDENTITY)) <= 25.0
+    w = forward_kinematics(sol.bones)
+    arm = quat.rotate(w[Bone.RightUpperArm], [1, 0, 0])
+    assert np.degrees(np.arccos(arm @ (up / np.linalg.norm(up)))) < 10.0
+    # Lean: the shoulders tilted 20 deg (right shoulder down) roll the spine about +Z by -20 deg.
+    pts = pose()
+    c = np.radians(20.0)
+    for i, x in ((P.LEFT_SHOULDER, -0.18), (P.RIGHT_SHOULDER, 0.18)):
+        pts[i] = (x * np.cos(c), 0.5 - x * np.sin(c), 0.0)
+    sol = solve_body(-pts, seen(), {})
+    spine = quat.multiply(sol.bones[Bone.Spine], sol.bones[Bone.Chest])
+    roll = quat.from_axis_angle((0.0, 0.0, 1.0), -c)
+    assert deg(spine, roll) < 10.0
+    assert deg(quat.from_matrix(sol.chest), spine) < 1.0
+
+
+def test_arms_out_of_view_are_not_driven() -> None:
+    vis = seen()
+    vis[[P.LEFT_ELBOW, P.LEFT_WRIST], 1] = 1.3  # below the image
+    vis[[P.RIGHT_ELBOW, P.RIGHT_WRIST], 3] = 0.2  # low visibility
+    sol = solve_body(-pose(), vis, {})
+    assert sol.torso and sol.arms == {"left": False, "right": False}
+    assert Bone.LeftUpperArm not in sol.bones and Bone.RightLowerArm not in sol.bones
+    vis[[P.LEFT_SHOULDER, P.RIGHT_SHOULDER], 3] = 0.1
+    sol = solve_body(-pose(), vis, {})
+    assert not sol.torso and not sol.bones
+
+
+def test_legs_only_when_asked() -> None:
+    pts = pose()
+    pts[P.LEFT_KNEE], pts[P.RIGHT_KNEE] = (-0.1, -0.45, 0.0), (0.1, -0.45, 0.2)
+    pts[P.LEFT_ANKLE], pts[P.RIGHT_ANKLE] = (-0.1, -0.9, 0.0), (0.1, -0.7, -0.2)
+    assert Bone.LeftUpperLeg not in solve_body(-pts, seen(), {}).bones
+    sol = solve_body(-pts, seen(), {}, BodyConfig(legs=True))
+    assert deg(sol.bones[Bone.LeftUpperLeg], quat.IDENTITY) < 5.0
+    w = forward_kinematics(sol.bones)
+    thigh = quat.rotate(w[Bone.RightUpperLeg], [0, -1, 0])
+    assert thigh[2] > 0.35  # thigh forward
+    assert np.degrees(quat.angle_between(sol.bones[Bone.RightLowerLeg], quat.IDENTITY)) > 45.0
+
+
+def test_mirrored_pose_gives_mirrored_rotations() -> None:
+    rng = np.random.default_rng(3)
+    arms = {s: (rng.normal(size=3), rng.normal(size=3)) for s in ("left", "right")}
+    pts = pose(arms)
+    mirrored = pts * np.array([-1.0, 1.0, 1.0])
+    swap = np.arange(33)
+    for a, b in ((11, 12), (13, 14), (15, 16), (17, 18), (19, 20), (23, 24), (25, 26), (27, 28)):
+        swap[a], swap[b] = b, a
+    mirrored = mirrored[swap]
+    a = solve_body(-pts, seen(), {})
+    b = solve_body(-mirrored, seen(), {})
+    for bone, q in a.bones.items():
+        assert deg(b.bones[bone.mirrored], quat.mirror_x(q)) < 1e-3, bone

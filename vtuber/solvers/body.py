@@ -1,0 +1,336 @@
+"""Body solver: MediaPipe pose world landmarks (+ hands) -> hips, spine, arms (and legs).
+
+Frames and conventions (docs/body.md): input is MediaPipe pose *world* landmarks, (33, 3) metres
+centred between the hips, MediaPipe axes (x image-right, y down, z away from the camera), mapped
+to the avatar's Unity axes by :func:`vtuber.solvers.hands.to_avatar`. Output: LOCAL rotations
+(x, y, z, w) of a normalized humanoid (identity = T-pose), anatomical sides (the person's right
+arm drives ``RightUpperArm``); the pipeline mirrors later.
+
+Each bone's WORLD rotation is built from the landmarks as a frame (bone axis + a second
+direction: the elbow's bend plane, the palm, the shoulder line), then made local by the parent's
+world rotation. Parts that are not reliably seen are left out of the result, so the frame shows
+(or the smoothing stage eases to) :data:`vtuber.rig.REST_POSE` instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber import quat
+from vtuber.rig import Bone, Quat
+from vtuber.solvers.hands import (
+    LIMITS,
+    UP,
+    FingerLimits,
+    HandSolution,
+    _unit,
+    basis,
+    side_sign,
+    solve_hand,
+    swing_twist,
+    to_avatar,
+)
+
+F64 = NDArray[np.float64]
+I3: F64 = np.eye(3)
+
+
+class PoseIndex(IntEnum):
+    """MediaPipe pose landmark indices (LEFT/RIGHT = the person's own sides)."""
+
+    NOSE = 0
+    LEFT_SHOULDER = 11
+    RIGHT_SHOULDER = 12
+    LEFT_ELBOW = 13
+    RIGHT_ELBOW = 14
+    LEFT_WRIST = 15
+    RIGHT_WRIST = 16
+    LEFT_PINKY = 17
+    RIGHT_PINKY = 18
+    LEFT_INDEX = 19
+    RIGHT_INDEX = 20
+    LEFT_HIP = 23
+    RIGHT_HIP = 24
+    LEFT_KNEE = 25
+    RIGHT_KNEE = 26
+    LEFT_ANKLE = 27
+    RIGHT_ANKLE = 28
+
+
+def arm_indices(side: str) -> tuple[int, int, int]:
+    """(shoulder, elbow, wrist) pose indices of the person's ``side`` arm."""
+    if side == "right":
+        return PoseIndex.RIGHT_SHOULDER, PoseIndex.RIGHT_ELBOW, PoseIndex.RIGHT_WRIST
+    return PoseIndex.LEFT_SHOULDER, PoseIndex.LEFT_ELBOW, PoseIndex.LEFT_WRIST
+
+
+@dataclass(frozen=True, slots=True)
+class BodyConfig:
+    """Body solver settings.
+
+    legs: solve legs when hips, knees and ankles are visible (off by default: seated streamers).
+    min_visibility: MediaPipe visibility below which a landmark counts as not seen.
+    shoulder_share: part of the arm's elevation above the shoulder line given to the Shoulder
+        (clavicle) bone, as the shoulder blade does (scapulohumeral rhythm, about 1/3).
+    elbow_max_deg: elbow flexion limit; forearm_twist_max_deg: pronation/supination limit.
+    """
+
+    legs: bool = False
+    min_visibility: float = 0.5
+    shoulder_share: float = 0.33
+    shoulder_max_deg: float = 25.0
+    elbow_max_deg: float = 150.0
+    forearm_twist_max_deg: float = 120.0
+    fingers: FingerLimits = LIMITS
+
+
+@dataclass(slots=True)
+class BodySolution:
+    """The body's local rotations plus what the tracker needs to attach the head.
+
+    bones: Bone -> (x, y, z, w) local rotation; only bones that were measured.
+    chest: world rotation (3x3, avatar axes) of the UpperChest, the Neck's parent (identity when
+        the torso was not tracked).
+    torso: the torso (spine and hips) was measured.
+    arms: per person's side, whether that arm was driven.
+    hands: per person's side, whether that hand's fingers were driven.
+    """
+
+    bones: dict[Bone, Quat] = field(default_factory=dict)
+    chest: F64 = field(default_factory=lambda: I3.copy())
+    torso: bool = False
+    arms: dict[str, bool] = field(default_factory=lambda: {"left": False, "right": False})
+    hands: dict[str, bool] = field(default_factory=lambda: {"left": False, "right": False})
+
+
+def _q(a: F64) -> Quat:
+    return (float(a[0]), float(a[1]), float(a[2]), float(a[3]))
+
+
+def _m2q(m: F64) -> F64:
+    return quat.from_matrix(m)
+
+
+def torso_matrix(p: F64, hips_seen: bool) -> F64:
+    """UpperChest world rotation from avatar-space pose points: x along the shoulder line (left ->
+    right shoulder), y up the spine (hip centre -> shoulder centre when the hips are seen, else the
+    camera's up), z = x cross y (forward)."""
+    ls, rs = p[PoseIndex.LEFT_SHOULDER], p[PoseIndex.RIGHT_SHOULDER]
+    if hips_seen:
+        up = 0.5 * (ls + rs) - 0.5 * (p[PoseIndex.LEFT_HIP] + p[PoseIndex.RIGHT_HIP])
+    else:
+        up = UP
+    return basis(rs - ls, up)
+
+
+def hips_matrix(p: F64) -> F64:
+    """Hips world rotation: x along the hip line (left -> right hip), y the camera's up."""
+    return basis(p[PoseIndex.RIGHT_HIP] - p[PoseIndex.LEFT_HIP], UP)
+
+
+def solve_arm(
+    shoulder: F64,
+    elbow: F64,
+    wrist: F64,
+    side: str,
+    chest: F64,
+    palm: F64 | None = None,
+    config: BodyConfig = BodyConfig(),
+) -> tuple[dict[Bone, Quat], F64]:
+    """Shoulder, UpperArm and LowerArm local rotations of one arm (avatar-space points, metres).
+
+    The upper arm's twist comes from the elbow's bend plane (the elbow flexes about the arm's
+    local up axis in T-pose); when the arm is nearly straight that plane is undefined and the
+    swing-only rotation is used, blended in between 10 and 30 degrees of bend. The forearm's twist
+    (pronation/supination) comes from the palm when ``palm`` (the hand's world rotation) is given.
+
+    Returns (bones, lower arm world rotation 3x3)."""
+    s = side_sign(side)
+    n = "Right" if side == "right" else "Left"
+    rest = np.array([s, 0.0, 0.0])
+    u = _unit(elbow - shoulder)
+    f = _unit(wrist - elbow)
+    # Shoulder (clavicle): a share of the elevation above the shoulder line, about chest forward.
+    u_chest = chest.T @ u
+    elev = float(np.degrees(np.arcsin(np.clip(u_chest[1], -1.0, 1.0))))
+    sh_deg = float(np.clip(config.shoulder_share * elev, 0.0, config.shoulder_max_deg))
+    q_sh = quat.from_axis_angle(np.array([0.0, 0.0, s]), np.radians(sh_deg))
+    sh_world = chest @ quat.to_matrix(q_sh)
+    # Upper arm: swing from rest, then twist so the bend plane matches.
+    u_loc = sh_world.T @ u
+    swing = quat.from_two_vectors(rest, u_loc)
+    bend = float(np.degrees(np.arccos(np.clip(np.dot(u, f), -1.0, 1.0))))
+    q_up = swing
+    if bend > 10.0:
+        n_meas = sh_world.T @ _unit(np.cross(u, f))
+        n_rest = quat.rotate(swing, np.array([0.0, -s, 0.0]))
+        ang = np.arctan2(np.dot(np.cross(n_rest, n_meas), u_loc), np.dot(n_rest, n_meas))
+        w = float(np.clip((bend - 10.0) / 20.0, 0.0, 1.0))
+        q_up = quat.multiply(quat.from_axis_angle(u_loc, w * ang), swing)
+    up_world = sh_world @ quat.to_matrix(q_up)
+    # Lower arm: flexion about the (now aligned) hinge, limited, then the forearm twist.
+    f_loc = up_world.T @ f
+    flex = float(np.arctan2(np.dot(f_loc, [0.0, 0.0, 1.0]), np.dot(f_loc, rest)))
+    if bend <= 10.0:
+        q_lo = quat.from_two_vectors(rest, f_loc)
+    else:
+        flex = float(np.clip(flex, 0.0, np.radians(config.elbow_max_deg)))
+        q_lo = quat.from_axis_angle(np.array([0.0, -s, 0.0]), flex)
+    if palm is not None:
+        lo_world = up_world @ quat.to_matrix(q_lo)
+        back_now = lo_world @ UP
+        f_w = lo_world @ rest
+        back_hand = palm @ UP
+        back_hand = back_hand - np.dot(back_hand, f_w) * f_w
+        if np.linalg.norm(back_hand) > 1e-6:
+            tw = float(
+                np.arctan2(np.dot(np.cross(back_now, back_hand), f_w), np.dot(back_now, back_hand))
+            )
+            tw = float(
+                np.clip(
+                    tw,
+                    -np.radians(config.forearm_twist_max_deg),
+                    np.radians(config.forearm_twist_max_deg),
+                )
+            )
+            q_lo = quat.multiply(q_lo, quat.from_axis_angle(rest, tw))
+    lo_world = up_world @ quat.to_matrix(q_lo)
+    bones = {
+        Bone[n + "Shoulder"]: _q(q_sh),
+        Bone[n + "UpperArm"]: _q(q_up),
+        Bone[n + "LowerArm"]: _q(q_lo),
+    }
+    return bones, lo_world
+
+
+def solve_leg(hip: F64, knee: F64, ankle: F64, side: str, hips_world: F64) -> dict[Bone, Quat]:
+    """UpperLeg and LowerLeg local rotations (T-pose: legs straight down, knee bends backward
+    about the local x axis)."""
+    n = "Right" if side == "right" else "Left"
+    down = np.array([0.0, -1.0, 0.0])
+    t = _unit(knee - hip)
+    c = _unit(ankle - knee)
+    q_up = quat.from_two_vectors(down, hips_world.T @ t)
+    up_world = hips_world @ quat.to_matrix(q_up)
+    c_loc = up_world.T @ c
+    # Knee flexion moves the shin backward (-z) about +x.
+    ang = float(np.arctan2(-c_loc[2], -c_loc[1]))
+    q_lo = quat.from_axis_angle(
+        np.array([1.0, 0.0, 0.0]), float(np.clip(ang, 0.0, np.radians(150)))
+    )
+    return {Bone[n + "UpperLeg"]: _q(q_up), Bone[n + "LowerLeg"]: _q(q_lo)}
+
+
+def visible(
+    points: F64 | NDArray[np.float32], idx: int, min_vis: float, margin: float = 0.0
+) -> bool:
+    """Landmark ``idx`` of normalized pose points (33, 4) is inside the image (with ``margin``,
+    a fraction of the image) and its visibility is at least ``min_vis``."""
+    x, y, _, v = (float(c) for c in points[idx])
+    return v >= min_vis and -margin <= x <= 1.0 + margin and -margin <= y <= 1.0 + margin
+
+
+def solve_body(
+    world: NDArray[np.floating],
+    points: NDArray[np.floating],
+    hands: dict[str, NDArray[np.floating] | None],
+    config: BodyConfig = BodyConfig(),
+) -> BodySolution:
+    """Upper body (and optional legs) from one frame's pose and hands.
+
+    Args:
+        world: (33, 3) MediaPipe pose world landmarks (metres, MediaPipe axes).
+        points: (33, 4) normalized image landmarks + visibility (decides what is seen).
+        hands: per PERSON's side ("left", "right"), that hand's (21, 3) world landmarks or None.
+        config: settings.
+
+    An arm is driven when its shoulder is seen and either its hand was found by the hand model or
+    its elbow and wrist are both seen inside the image (pose alone invents arms that are out of
+    frame, e.g. resting on a desk). Hands are driven whenever found; their Hand (wrist) bone only
+    when the arm is driven too.
+    """
+    sol = BodySolution()
+    p = to_avatar(world)
+    mv = config.min_visibility
+    sh_seen = visible(points, PoseIndex.LEFT_SHOULDER, mv) and visible(
+        points, PoseIndex.RIGHT_SHOULDER, mv
+    )
+    hips_seen = visible(points, PoseIndex.LEFT_HIP, mv) and visible(points, PoseIndex.RIGHT_HIP, mv)
+    chest = I3
+    if sh_seen:
+        chest = torso_matrix(p, hips_seen)
+        hips = hips_matrix(p) if hips_seen else I3
+        if hips_seen:
+            sol.bones[Bone.Hips] = _q(_m2q(hips))
+        spine = _m2q(hips.T @ chest)
+        half = quat.power(spine, 0.5)
+        sol.bones[Bone.Spine] = _q(half)
+        sol.bones[Bone.Chest] = _q(half)
+        sol.bones[Bone.UpperChest] = _q(np.array(quat.IDENTITY))
+        sol.torso = True
+        sol.chest = chest
+        if config.legs and hips_seen:
+            for side in ("left", "right"):
+                hi, kn, an = (
+                    (PoseIndex.LEFT_HIP, PoseIndex.LEFT_KNEE, PoseIndex.LEFT_ANKLE)
+                    if side == "left"
+                    else (PoseIndex.RIGHT_HIP, PoseIndex.RIGHT_KNEE, PoseIndex.RIGHT_ANKLE)
+                )
+                if visible(points, kn, mv) and visible(points, an, mv):
+                    sol.bones.update(solve_leg(p[hi], p[kn], p[an], side, hips))
+    for side in ("left", "right"):
+        hw = hands.get(side)
+        palm: F64 | None = None
+        hand_sol: HandSolution | None = None
+        if hw is not None:
+            hand_sol = solve_hand(hw, side, None, config.fingers)
+            palm = hand_sol.palm
+        si, ei, wi = arm_indices(side)
+        arm = (
+            sol.torso
+            and visible(points, si, mv)
+            and (hw is not None or (visible(points, ei, 0.8) and visible(points, wi, 0.8)))
+        )
+        lo_world = None
+        if arm:
+            bones, lo_world = solve_arm(p[si], p[ei], p[wi], side, chest, palm, config)
+            sol.bones.update(bones)
+            sol.arms[side] = True
+        if hw is not None:
+            hs = (
+                solve_hand(hw, side, lo_world, config.fingers) if lo_world is not None else hand_sol
+            )
+            assert hs is not None
+            sol.bones.update(hs.bones)
+            sol.hands[side] = True
+    return sol
+
+
+def forward_kinematics(bones: dict[Bone, Quat]) -> dict[Bone, F64]:
+    """World rotations (x, y, z, w) of every bone from local ones (missing = identity; the rest
+    pose is NOT filled in), for tests and tools."""
+    from vtuber.rig import BONE_ORDER, PARENT
+
+    out: dict[Bone, F64] = {}
+    for b in BONE_ORDER:
+        q = np.asarray(bones.get(b, quat.IDENTITY), dtype=np.float64)
+        par = PARENT[b]
+        out[b] = q if par is None else quat.multiply(out[par], q)
+    return out
+
+
+__all__ = [
+    "BodyConfig",
+    "BodySolution",
+    "PoseIndex",
+    "forward_kinematics",
+    "solve_arm",
+    "solve_body",
+    "solve_leg",
+    "swing_twist",
+    "torso_matrix",
+]

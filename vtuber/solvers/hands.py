@@ -1,0 +1,291 @@
+"""Hand solver: MediaPipe hand world landmarks -> Hand + 15 finger local rotations.
+
+Frames and conventions (docs/body.md):
+- Input: MediaPipe hand *world* landmarks, (21, 3) metres, camera-aligned axes: x to the image's
+  right, y down, z away from the camera. The person faces an un-mirrored camera.
+- :func:`to_avatar` maps those axes onto the avatar's (Unity: x = avatar's right, y up,
+  z = avatar's forward): the person's right is image left (-x), up is -y, their forward is toward
+  the camera (-z). The map is ``-v``; it is the identity on physical directions, only the
+  coordinate handedness changes (MediaPipe's axes are right-handed, Unity's left-handed).
+- Output: LOCAL rotations of a normalized humanoid (identity = T-pose: arms along +/-X, palms
+  down, fingers straight along the arm), quaternions (x, y, z, w), anatomical sides: the person's
+  right hand drives ``Right*`` bones. The mirror is applied later, once, by the pipeline.
+- Angles in the public helpers are degrees.
+
+The model: each of the index..little fingers has a 2-DoF base joint (curl about the hand's lateral
+axis, spread about the palm normal) and two 1-DoF hinges (curl only); the thumb has a 2-DoF base
+(its metacarpal: palmar and radial abduction about its own axes) and two hinges whose plane is
+tilted between the palm and the fingers. Every angle is clamped to anatomical limits, so noisy
+landmarks cannot bend a finger backwards or sideways.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber import quat
+from vtuber.rig import FINGERS, PHALANGES, TPOSE_OFFSETS, Bone, Quat
+
+F64 = NDArray[np.float64]
+
+
+class HandIndex(IntEnum):
+    """MediaPipe hand landmark indices."""
+
+    WRIST = 0
+    THUMB_CMC = 1
+    THUMB_MCP = 2
+    THUMB_IP = 3
+    THUMB_TIP = 4
+    INDEX_MCP = 5
+    INDEX_PIP = 6
+    INDEX_DIP = 7
+    INDEX_TIP = 8
+    MIDDLE_MCP = 9
+    MIDDLE_PIP = 10
+    MIDDLE_DIP = 11
+    MIDDLE_TIP = 12
+    RING_MCP = 13
+    RING_PIP = 14
+    RING_DIP = 15
+    RING_TIP = 16
+    PINKY_MCP = 17
+    PINKY_PIP = 18
+    PINKY_DIP = 19
+    PINKY_TIP = 20
+
+
+# Landmark chain of each finger: base joint, then the end of each of the three bones.
+FINGER_CHAINS: dict[str, tuple[int, int, int, int]] = {
+    "Thumb": (1, 2, 3, 4),
+    "Index": (5, 6, 7, 8),
+    "Middle": (9, 10, 11, 12),
+    "Ring": (13, 14, 15, 16),
+    "Little": (17, 18, 19, 20),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FingerLimits:
+    """Joint limits in degrees. Curl > 0 bends toward the palm; spread > 0 toward the thumb
+    (for the thumb's base: radial abduction, away from the index finger); lift > 0 toward the
+    palm side (the thumb's palmar abduction / opposition)."""
+
+    base_curl: tuple[float, float] = (-25.0, 95.0)
+    base_spread: tuple[float, float] = (-25.0, 25.0)
+    mid_curl: tuple[float, float] = (-5.0, 115.0)
+    tip_curl: tuple[float, float] = (-15.0, 95.0)
+    thumb_lift: tuple[float, float] = (-25.0, 70.0)
+    thumb_spread: tuple[float, float] = (-45.0, 45.0)
+    thumb_mid: tuple[float, float] = (-20.0, 80.0)
+    thumb_tip: tuple[float, float] = (-25.0, 90.0)
+    wrist_swing: float = 85.0
+    wrist_twist: float = 35.0
+
+
+LIMITS = FingerLimits()
+
+UP: F64 = np.array([0.0, 1.0, 0.0])
+FORWARD: F64 = np.array([0.0, 0.0, 1.0])
+
+
+def side_sign(side: str) -> float:
+    """+1 for the right side (its bones point toward +X in T-pose), -1 for the left."""
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
+    return 1.0 if side == "right" else -1.0
+
+
+def to_avatar(points: NDArray[np.floating]) -> F64:
+    """MediaPipe world axes (x image-right, y down, z away from camera) -> avatar axes (Unity:
+    x avatar-right, y up, z forward) for a person facing an un-mirrored camera: ``-v``."""
+    return -np.asarray(points, dtype=np.float64)
+
+
+def _unit(v: F64) -> F64:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 1e-9 else v * 0.0
+
+
+def basis(x: F64, y_hint: F64) -> F64:
+    """Rotation matrix with columns (x, y, z): x along ``x``, y = ``y_hint`` made orthogonal to x,
+    z = x cross y (so that the identity basis maps to the identity)."""
+    x = _unit(x)
+    y = _unit(y_hint - np.dot(y_hint, x) * x)
+    z = np.cross(x, y)
+    return np.column_stack([x, y, z])
+
+
+def palm_matrix(pts: F64, side: str) -> F64:
+    """World rotation (3x3, avatar axes) of the hand from avatar-space hand landmarks.
+
+    In T-pose this is the identity: the hand points along the arm (+/-X), the back of the hand
+    faces up (+Y), the thumb side is forward (+Z)."""
+    s = side_sign(side)
+    w = pts[HandIndex.WRIST]
+    along = pts[HandIndex.MIDDLE_MCP] - w
+    back = s * np.cross(pts[HandIndex.INDEX_MCP] - w, pts[HandIndex.PINKY_MCP] - w)
+    return basis(s * along, back)
+
+
+def _axis_q(axis: F64, deg: float) -> F64:
+    return quat.from_axis_angle(axis, np.radians(deg))
+
+
+def _clamp(v: float, lim: tuple[float, float]) -> float:
+    return float(min(max(v, lim[0]), lim[1]))
+
+
+def thumb_rest_axis(side: str) -> F64:
+    """The thumb's pointing direction in T-pose (hand frame), from the rig's T-pose offsets."""
+    off = np.array(
+        TPOSE_OFFSETS[Bone[("Right" if side == "right" else "Left") + "ThumbIntermediate"]]
+    )
+    return _unit(off)
+
+
+def _frames(side: str) -> dict[str, tuple[F64, F64, F64]]:
+    """Per finger (a, p, l) in the parent's local frame at rest: a = bone axis, p = palm side
+    (toward which curl bends), l = lateral (toward which spread moves)."""
+    s = side_sign(side)
+    palm = -UP
+    out = {}
+    for f in FINGERS:
+        if f == "Thumb":
+            a = thumb_rest_axis(side)
+            lat = _unit(FORWARD - np.dot(FORWARD, a) * a)  # away from the index finger
+            out[f] = (a, palm, lat)
+        else:
+            out[f] = (np.array([s, 0.0, 0.0]), palm, FORWARD.copy())
+    return out
+
+
+_FRAMES = {side: _frames(side) for side in ("left", "right")}
+
+
+def _base_joint(d: F64, a: F64, p: F64, lat: F64) -> tuple[float, float]:
+    """Decompose a local direction into (curl toward p, spread toward lat) in degrees, such that
+    d = R(a x lat, spread) R(a x p, curl) a."""
+    dp, da, dl = float(d @ p), float(d @ a), float(d @ lat)
+    curl = np.degrees(np.arctan2(dp, np.hypot(da, dl)))
+    spread = np.degrees(np.arctan2(dl, max(da, 1e-6)))
+    return float(curl), float(spread)
+
+
+def _hinge(d: F64, a: F64, b: F64) -> float:
+    """Bend angle (degrees) of direction d from axis a toward b about the hinge a x b."""
+    return float(np.degrees(np.arctan2(float(d @ b), float(d @ a))))
+
+
+@dataclass(slots=True)
+class HandSolution:
+    """Local rotations of one hand's bones and its world rotation.
+
+    bones: Bone -> (x, y, z, w) local rotation (the Hand bone only when ``parent`` was given).
+    palm: the hand's world rotation (3x3, avatar axes).
+    curls: per finger bone, the curl angle in degrees that was applied (after limits).
+    """
+
+    bones: dict[Bone, Quat]
+    palm: F64
+    curls: dict[Bone, float]
+
+
+def _q(a: F64) -> Quat:
+    return (float(a[0]), float(a[1]), float(a[2]), float(a[3]))
+
+
+def solve_hand(
+    world: NDArray[np.floating],
+    side: str,
+    parent: F64 | None = None,
+    limits: FingerLimits = LIMITS,
+) -> HandSolution:
+    """Finger (and wrist) rotations from one hand's MediaPipe world landmarks.
+
+    Args:
+        world: (21, 3) MediaPipe hand world landmarks (metres, MediaPipe axes).
+        side: the PERSON's hand, "left" or "right" (anatomical).
+        parent: world rotation (3x3, avatar axes) of the LowerArm the hand hangs from. When
+            given, the Hand bone's local rotation (3-DoF, limited) is included.
+        limits: joint limits.
+    """
+    pts = to_avatar(world)
+    s_name = "Right" if side == "right" else "Left"
+    H = palm_matrix(pts, side)
+    bones: dict[Bone, Quat] = {}
+    curls: dict[Bone, float] = {}
+    if parent is not None:
+        local = quat.from_matrix(parent.T @ H)
+        bones[Bone[s_name + "Hand"]] = _q(limit_wrist(local, side, limits))
+        H = parent @ quat.to_matrix(np.array(bones[Bone[s_name + "Hand"]]))
+    frames = _FRAMES[side]
+    for f in FINGERS:
+        a, p, lat = frames[f]
+        chain = FINGER_CHAINS[f]
+        R = H
+        for k, phal in enumerate(PHALANGES):
+            d = _unit(R.T @ (pts[chain[k + 1]] - pts[chain[k]]))
+            if f == "Thumb":
+                if k == 0:
+                    lift, spread = _base_joint(d, a, p, lat)
+                    lift = _clamp(lift, limits.thumb_lift)
+                    spread = _clamp(spread, limits.thumb_spread)
+                    q = quat.multiply(
+                        _axis_q(np.cross(a, lat), spread), _axis_q(np.cross(a, p), lift)
+                    )
+                    curl = lift
+                else:
+                    # Thumb hinges bend half toward the palm, half across it (toward the fingers).
+                    b = _unit(p - lat)
+                    curl = _clamp(_hinge(d, a, b), limits.thumb_mid if k == 1 else limits.thumb_tip)
+                    q = _axis_q(np.cross(a, b), curl)
+            elif k == 0:
+                curl, spread = _base_joint(d, a, p, lat)
+                curl = _clamp(curl, limits.base_curl)
+                spread = _clamp(spread, limits.base_spread)
+                q = quat.multiply(_axis_q(np.cross(a, lat), spread), _axis_q(np.cross(a, p), curl))
+            else:
+                curl = _clamp(_hinge(d, a, p), limits.mid_curl if k == 1 else limits.tip_curl)
+                q = _axis_q(np.cross(a, p), curl)
+            bone = Bone[s_name + f + phal]
+            bones[bone] = _q(q)
+            curls[bone] = curl
+            R = R @ quat.to_matrix(q)
+    return HandSolution(bones=bones, palm=H, curls=curls)
+
+
+def limit_wrist(q: F64, side: str, limits: FingerLimits = LIMITS) -> F64:
+    """Clamp a Hand local rotation: twist about the forearm axis to +/- wrist_twist, the rest
+    (flexion/deviation swing) to wrist_swing degrees."""
+    axis = np.array([side_sign(side), 0.0, 0.0])
+    swing, twist = swing_twist(q, axis)
+    tw = quat.to_rotvec(twist)
+    ang = float(np.degrees(np.dot(tw, axis)))
+    twist = _axis_q(axis, float(np.clip(ang, -limits.wrist_twist, limits.wrist_twist)))
+    sv = quat.to_rotvec(swing)
+    sa = float(np.degrees(np.linalg.norm(sv)))
+    if sa > limits.wrist_swing:
+        swing = quat.from_rotvec(sv * (limits.wrist_swing / sa))
+    return quat.multiply(swing, twist)
+
+
+def swing_twist(q: F64, axis: F64) -> tuple[F64, F64]:
+    """Split q = swing * twist where twist turns about ``axis`` (unit) and swing is
+    perpendicular to it."""
+    q = np.asarray(q, dtype=np.float64)
+    proj = np.dot(q[:3], axis) * axis
+    twist = np.array([proj[0], proj[1], proj[2], q[3]])
+    n = np.linalg.norm(twist)
+    twist = np.array([0.0, 0.0, 0.0, 1.0]) if n < 1e-9 else twist / n
+    swing = quat.multiply(q, quat.conjugate(twist))
+    return swing, twist
+
+
+def bend_degrees(q: Quat | F64) -> float:
+    """Total rotation angle of a local rotation in degrees (how far a joint is bent)."""
+    return float(np.degrees(quat.angle_between(np.asarray(q, dtype=np.float64), quat.IDENTITY)))
