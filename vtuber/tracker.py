@@ -12,6 +12,7 @@ from vtuber import quat
 from vtuber.config import TrackConfig
 from vtuber.landmarks import Landmarks
 from vtuber.rig import AvatarFrame, Bone, Tracking
+from vtuber.solvers.arkit import ArkitSolver
 from vtuber.solvers.head import HeadPose, HeadTracker
 
 
@@ -34,6 +35,8 @@ class Tracker:
         self.config = config or TrackConfig()
         self.head = HeadTracker(hfov_deg=self.config.hfov_deg)
         self.last_head_pose: HeadPose | None = None
+        # Perfect sync (Face Landmarker backend): calibrated ARKit weights + derived VRM presets.
+        self.arkit = ArkitSolver()
 
     def solve(self, lm: Landmarks, t_capture: float = 0.0, index: int = 0) -> AvatarFrame:
         """The anatomical avatar frame for one image's landmarks."""
@@ -49,6 +52,9 @@ class Tracker:
         else:
             self.head.reset()
             self.last_head_pose = None
+        if face and lm.face.has_blendshapes:
+            # Last, so the model's presets replace any geometric ones of the same name.
+            blend.update(self.arkit.update(lm.face.blendshapes))
         return AvatarFrame(
             t=lm.t,
             t_capture=t_capture,

@@ -46,6 +46,14 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--mode", choices=MODES, default="face", help="face only, or full upper body")
     p.add_argument("--fov", type=float, default=60.0, help="camera horizontal field of view, deg")
+    p.add_argument(
+        "--face-model",
+        choices=("facemesh", "landmarker"),
+        default="facemesh",
+        help="facemesh: bundled FaceMesh + geometric face solvers (default); landmarker: "
+        "MediaPipe Face Landmarker with the 52 ARKit blendshapes for perfect-sync avatars "
+        "(needs face_landmarker.task: vtuber models fetch)",
+    )
     p.add_argument("--preview", action="store_true", help="show a window with the landmarks")
     p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     p.add_argument("--quiet", action="store_true", help="no status line")
@@ -69,6 +77,10 @@ def open_track_source(args: argparse.Namespace) -> Source:
 
 
 def make_backend(args: argparse.Namespace, source: Source):  # type: ignore[no-untyped-def]
+    if getattr(args, "face_model", "facemesh") == "landmarker":
+        from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
+
+        return FaceLandmarkerBackend(static_images=source.static_images)
     from vtuber.landmarks.facemesh import FaceMeshBackend
 
     return FaceMeshBackend(static_images=source.static_images)

@@ -1,0 +1,240 @@
+"""Perfect sync: calibrate the Face Landmarker's 52 raw ARKit coefficients and derive VRM presets.
+
+Input: the raw coefficients of :class:`vtuber.landmarks.FaceLandmarks` (``blendshapes``, (52,),
+:data:`vtuber.rig.ARKIT_NAMES` order, each in [0, 1], sides are the PERSON's own: eyeBlinkLeft =
+the person's left eye). Output: weights in [0, 1] by key: the 52 ARKit names (calibrated) and the
+VRM 1.0 presets derived from them (blink, blinkLeft/Right, aa/ih/ou/ee/oh, happy/angry/sad/relaxed),
+still anatomical (the pipeline's mirror swaps the Left/Right keys).
+
+Why a remap: the model's scores are compressed and offset per face. Measured on rendered faces
+(docs/perfect_sync.md): eyeBlink about 0.09 open vs 0.38 closed; jawOpen about 0.001 closed vs 0.1
+half open; a real person at rest shows eyeSquint 0.3-0.6 and mouthSmile up to 0.3. Perfect-sync
+apps calibrate each coefficient from the user's rest value to a reachable maximum; so does this:
+
+    n = (raw - low) / (reach - low);   out = clip((n - dead_zone) / (1 - dead_zone), 0, 1)
+
+``low`` is the user's rest value (median over the first frames of a session, or an explicit
+calibration), EXCEPT for the eyelids (eyeBlinkLeft/Right), whose ``low`` is a fixed open-eye level:
+a rest value captured with drowsy or narrow eyes (or during a blink) would otherwise leave little or
+no range, and the avatar would stop blinking. ``reach`` is a per-coefficient default of what a
+face can reach (raised by the calibration when the user shows more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber.rig import ARKIT_NAMES
+
+F32 = NDArray[np.float32]
+
+IDX = {name: i for i, name in enumerate(ARKIT_NAMES)}
+N = len(ARKIT_NAMES)
+
+EYELIDS = ("eyeBlinkLeft", "eyeBlinkRight")
+_EYELID_IDX = np.array([IDX[n] for n in EYELIDS])
+
+# Eyelids: raw eyeBlink of an open eye (the fixed low end of the eyelid remap) and the default
+# reach, set so that the sent value crosses 0.5 at a raw ~0.16 (after the cross-talk correction),
+# the best split between "more than half closed" and not on rendered closures
+# (docs/perfect_sync.md: open eyes 0.02-0.13, 30 % closed 0.03-0.21, 70 % 0.12-0.38, closed
+# 0.2-0.64). Real open eyes at rest measured 0.03-0.19.
+EYELID_OPEN = 0.07
+EYELID_CLOSED = 0.24
+# When one eye closes, the model raises the other eye's score too (by ~0.3 of the difference on
+# renders); this fraction of the excess of the other eye is taken off (a wink stays a wink).
+EYELID_CROSSTALK = 0.3
+
+# Default reachable raw maxima. MediaPipe's scores for a full expression: smiles ~0.9, most mouth
+# and brow shapes 0.4-0.7; jawOpen ~0.1 half open, 0.3-0.5 wide open on renders.
+DEFAULT_REACH = 0.6
+_REACH_OVERRIDES: dict[str, float] = {
+    "eyeBlinkLeft": EYELID_CLOSED,
+    "eyeBlinkRight": EYELID_CLOSED,
+    "jawOpen": 0.45,
+    "mouthSmileLeft": 0.85,
+    "mouthSmileRight": 0.85,
+    "eyeSquintLeft": 0.9,
+    "eyeSquintRight": 0.9,
+    "eyeLookDownLeft": 0.7,
+    "eyeLookDownRight": 0.7,
+    "eyeLookUpLeft": 0.5,
+    "eyeLookUpRight": 0.5,
+    "eyeLookInLeft": 0.6,
+    "eyeLookInRight": 0.6,
+    "eyeLookOutLeft": 0.6,
+    "eyeLookOutRight": 0.6,
+}
+# The smallest raw range kept between rest and reach (a rest near the reach would amplify noise).
+MIN_RANGE = 0.08
+
+
+def default_reach() -> F32:
+    r = np.full(N, DEFAULT_REACH, np.float32)
+    for k, v in _REACH_OVERRIDES.items():
+        r[IDX[k]] = v
+    return r
+
+
+@dataclass
+class ArkitCalibration:
+    """Per-user remap of the raw coefficients (all arrays (52,), ARKit order, raw units).
+
+    rest: the user's neutral-face raw values (ignored for the eyelids, see the module doc).
+    reach: raw value that maps to 1.
+    dead_zone: fraction of the range that still maps to 0 (hides rest jitter), in [0, 0.5).
+    eyelid_open: the eyelids' low end (raw eyeBlink of an open eye), fixed, not learned: a
+        profile may set it for a face whose open eyes score high.
+    """
+
+    rest: F32 = field(default_factory=lambda: np.zeros(N, np.float32))
+    reach: F32 = field(default_factory=default_reach)
+    dead_zone: float = 0.05
+    eyelid_open: float = EYELID_OPEN
+
+    def __post_init__(self) -> None:
+        self.rest = np.asarray(self.rest, np.float32).reshape(N)
+        self.reach = np.asarray(self.reach, np.float32).reshape(N)
+        if not 0.0 <= self.dead_zone < 0.5:
+            raise ValueError("dead_zone must be in [0, 0.5)")
+        self._update_bounds()
+
+    def _update_bounds(self) -> None:
+        low = self.rest.copy()
+        low[_EYELID_IDX] = self.eyelid_open
+        # Keep at least MIN_RANGE of travel; a rest above the reach lifts the reach.
+        self._low = low
+        self._span = np.maximum(self.reach - low, MIN_RANGE).astype(np.float32)
+
+    def set_rest(self, rest: F32) -> None:
+        self.rest = np.asarray(rest, np.float32).reshape(N)
+        self._update_bounds()
+
+    def observe_max(self, raw: F32) -> None:
+        """Raise ``reach`` to values the user actually showed (an expression calibration)."""
+        self.reach = np.maximum(self.reach, np.asarray(raw, np.float32))
+        self._update_bounds()
+
+    @classmethod
+    def from_neutral(cls, samples: Iterable[F32], dead_zone: float = 0.05) -> ArkitCalibration:
+        """Calibration whose rest is the per-coefficient median of neutral-face samples."""
+        arr = np.asarray(list(samples), np.float32).reshape(-1, N)
+        return cls(rest=np.median(arr, axis=0), dead_zone=dead_zone)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON/TOML-ready form: {"rest": {name: v}, "reach": {name: v}, "dead_zone": v}."""
+        return {
+            "rest": {n: round(float(v), 5) for n, v in zip(ARKIT_NAMES, self.rest, strict=True)},
+            "reach": {n: round(float(v), 5) for n, v in zip(ARKIT_NAMES, self.reach, strict=True)},
+            "dead_zone": self.dead_zone,
+            "eyelid_open": self.eyelid_open,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, object]) -> ArkitCalibration:
+        rest = np.zeros(N, np.float32)
+        reach = default_reach()
+        for name, v in dict(d.get("rest", {})).items():  # type: ignore[call-overload]
+            rest[IDX[name]] = float(v)
+        for name, v in dict(d.get("reach", {})).items():  # type: ignore[call-overload]
+            reach[IDX[name]] = float(v)
+        return cls(
+            rest=rest,
+            reach=reach,
+            dead_zone=float(d.get("dead_zone", 0.05)),  # type: ignore[arg-type]
+            eyelid_open=float(d.get("eyelid_open", EYELID_OPEN)),  # type: ignore[arg-type]
+        )
+
+    def remap(self, raw: F32) -> F32:
+        """Calibrated weights (52,) in [0, 1] from raw coefficients (52,)."""
+        x = np.asarray(raw, np.float32).copy()
+        b = x[_EYELID_IDX]
+        x[_EYELID_IDX] = b - EYELID_CROSSTALK * np.maximum(b[::-1] - b, 0.0)
+        n = (x - self._low) / self._span
+        dz = self.dead_zone
+        return np.clip((n - dz) / (1.0 - dz), 0.0, 1.0).astype(np.float32)
+
+
+def _mean2(v: F32, a: str) -> float:
+    return 0.5 * float(v[IDX[a + "Left"]] + v[IDX[a + "Right"]])
+
+
+def derive_presets(v: F32) -> dict[str, float]:
+    """VRM 1.0 presets from CALIBRATED ARKit weights (52,), anatomical sides.
+
+    Heuristics (each in [0, 1]):
+    - blinkLeft/Right = eyeBlinkLeft/Right; blink = the smaller of the two (both closed).
+    - vowels from jaw opening ``o``, lip rounding ``r`` = max(pucker, funnel) and lip spreading
+      ``s`` = max(stretch, 0.5 smile): aa = o(1-r)(1-s/2), ee = o·s, oh = o·funnel,
+      ih = s(1-o)·(1-r), ou = pucker(1-o); scaled so they sum to at most 1.
+    - happy = smile; relaxed = min(smile, squint) (a smile with narrowed eyes);
+      angry = browDown·(1 - smile); sad = max(frown, browInnerUp/2)·(1 - smile).
+    """
+    bl, br = float(v[IDX["eyeBlinkLeft"]]), float(v[IDX["eyeBlinkRight"]])
+    o = float(v[IDX["jawOpen"]])
+    pucker, funnel = float(v[IDX["mouthPucker"]]), float(v[IDX["mouthFunnel"]])
+    smile = _mean2(v, "mouthSmile")
+    r = max(pucker, funnel)
+    s = max(_mean2(v, "mouthStretch"), 0.5 * smile)
+    vowels = {
+        "aa": o * (1.0 - r) * (1.0 - 0.5 * s),
+        "ih": s * (1.0 - o) * (1.0 - r),
+        "ou": pucker * (1.0 - o),
+        "ee": o * s,
+        "oh": o * funnel,
+    }
+    total = sum(vowels.values())
+    if total > 1.0:
+        vowels = {k: x / total for k, x in vowels.items()}
+    squint = _mean2(v, "eyeSquint")
+    not_smiling = 1.0 - smile
+    out = {"blink": min(bl, br), "blinkLeft": bl, "blinkRight": br}
+    out.update(vowels)
+    out["happy"] = smile
+    out["relaxed"] = min(smile, squint)
+    out["angry"] = _mean2(v, "browDown") * not_smiling
+    out["sad"] = max(_mean2(v, "mouthFrown"), 0.5 * float(v[IDX["browInnerUp"]])) * not_smiling
+    return out
+
+
+def arkit_weights(v: F32) -> dict[str, float]:
+    """{ARKit name: weight} for calibrated weights (52,)."""
+    return dict(zip(ARKIT_NAMES, v.tolist(), strict=True))
+
+
+class ArkitSolver:
+    """Raw coefficients -> calibrated ARKit weights + derived presets, with rest auto-calibration.
+
+    Without an explicit ``calibration`` (a saved profile), the rest is learned from the first
+    ``warmup`` frames with a face: during them it is the median of the frames seen so far, after
+    them it stays fixed. So start the session with a neutral face, as perfect-sync apps ask;
+    ``recalibrate()`` starts a new warm-up.
+    """
+
+    def __init__(self, calibration: ArkitCalibration | None = None, warmup: int = 30) -> None:
+        self.calibration = calibration or ArkitCalibration()
+        self.auto = calibration is None
+        self.warmup = warmup
+        self._samples: list[F32] = []
+
+    @property
+    def calibrated(self) -> bool:
+        return not self.auto or len(self._samples) >= self.warmup
+
+    def recalibrate(self) -> None:
+        self.auto = True
+        self._samples = []
+
+    def update(self, raw: F32) -> dict[str, float]:
+        """Weights by key (52 ARKit names + VRM presets) for one frame's raw coefficients."""
+        if self.auto and len(self._samples) < self.warmup:
+            self._samples.append(np.asarray(raw, np.float32).copy())
+            self.calibration.set_rest(np.median(np.stack(self._samples), axis=0))
+        v = self.calibration.remap(raw)
+        out = arkit_weights(v)
+        out.update(derive_presets(v))
+        return out
