@@ -1,0 +1,70 @@
+// A small headless-Chromium driver for the Python browser tests (one browser per test module).
+// Uses playwright-core with the system Chromium (/usr/bin/chromium or $VTUBER_CHROMIUM); nothing is
+// downloaded. Protocol: one JSON request per stdin line, one JSON reply per stdout line:
+//   {"id": 1, "cmd": "goto", "url": "..."}                       -> {"id": 1, "ok": true, "result": null}
+//   {"id": 2, "cmd": "eval", "js": "return 1 + 1"}                -> result 2 (async function body)
+//   {"id": 3, "cmd": "wait", "js": "return ready()", "timeout": 20000}  (polls until truthy)
+//   {"id": 4, "cmd": "screenshot", "path": "x.png", "omitBackground": true}
+//   {"id": 5, "cmd": "drain"}   -> {"errors": [...page errors...], "console": [...]}
+//   {"id": 6, "cmd": "viewport", "width": 640, "height": 480}
+import { chromium } from 'playwright-core';
+import readline from 'node:readline';
+
+const browser = await chromium.launch({
+  executablePath: process.env.VTUBER_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox', '--disable-gpu', '--use-gl=angle', '--use-angle=swiftshader',
+    '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist', '--disable-background-networking',
+    '--disable-component-update', '--disable-default-apps', '--disable-sync', '--no-first-run',
+    '--disable-dev-shm-usage',
+  ],
+});
+const context = await browser.newContext({ viewport: { width: 640, height: 480 }, deviceScaleFactor: 1 });
+const page = await context.newPage();
+let errors = [];
+let logs = [];
+page.on('pageerror', (e) => errors.push(String(e && e.stack || e)));
+page.on('console', (m) => { logs.push(`${m.type()}: ${m.text()}`); if (logs.length > 200) logs.shift(); });
+
+async function handle(req) {
+  switch (req.cmd) {
+    case 'goto':
+      await page.goto(req.url, { waitUntil: 'load', timeout: req.timeout || 30000 });
+      return null;
+    case 'eval':
+      return await page.evaluate(`(async () => { ${req.js} })()`);
+    case 'wait':
+      await page.waitForFunction(`(async () => { ${req.js} })()`, null, { timeout: req.timeout || 30000, polling: 50 });
+      return await page.evaluate(`(async () => { ${req.js} })()`);
+    case 'screenshot':
+      await page.screenshot({ path: req.path, omitBackground: !!req.omitBackground });
+      return req.path;
+    case 'viewport':
+      await page.setViewportSize({ width: req.width, height: req.height });
+      return null;
+    case 'drain': {
+      const r = { errors, console: logs };
+      errors = [];
+      logs = [];
+      return r;
+    }
+    default:
+      throw new Error(`unknown command ${req.cmd}`);
+  }
+}
+
+const rl = readline.createInterface({ input: process.stdin });
+process.stdout.write(JSON.stringify({ id: 0, ok: true, result: browser.version() }) + '\n');
+for await (const line of rl) {
+  if (!line.trim()) continue;
+  let req;
+  try { req = JSON.parse(line); } catch (e) { continue; }
+  try {
+    const result = await handle(req);
+    process.stdout.write(JSON.stringify({ id: req.id, ok: true, result: result === undefined ? null : result }) + '\n');
+  } catch (e) {
+    process.stdout.write(JSON.stringify({ id: req.id, ok: false, error: String(e && e.message || e) }) + '\n');
+  }
+}
+await browser.close();
