@@ -188,13 +188,14 @@ class FaceRenderer:
         self.pivot = np.array([0.0, 1.0, 7.0])
 
         tris = mesh_triangles()
-        # Orient every face triangle counter-clockwise on screen (y down) in the photo.
+        loops = _boundary_loops(tris)
+        loops.sort(key=len)
+        tris = np.concatenate([tris, self._add_head_rings(np.array(loops[-1]))])
+        # Orient every triangle counter-clockwise on screen (y down) in the photo.
         a, b, c = self.uv[tris[:, 0]], self.uv[tris[:, 1]], self.uv[tris[:, 2]]
         cross = (b - a)[:, 0] * (c - a)[:, 1] - (b - a)[:, 1] * (c - a)[:, 0]
         tris = np.where((cross < 0)[:, None], tris[:, [0, 2, 1]], tris)
         self.face_tris = tris
-        loops = _boundary_loops(tris)
-        loops.sort(key=len)
 
         def loop_with(i: int) -> NDArray[np.intp]:
             return np.array(next(lp for lp in loops if i in lp), dtype=np.intp)
@@ -233,6 +234,34 @@ class FaceRenderer:
         cls, photo: NDArray[np.uint8], points_px: F64, **kwargs: float
     ) -> FaceRenderer:
         return cls(photo, points_px, **kwargs)
+
+    def _add_head_rings(self, oval: NDArray[np.intp]) -> NDArray[np.int32]:
+        """Extend the mesh past the face outline with two rings that curve back (hair, ears,
+        jaw and neck from the photo), so the render shows a head rather than a mask. Appends the
+        ring vertices to ``model`` and ``uv``; returns their triangles."""
+        n0, k = len(self.model), len(oval)
+        c_xy = self.model[oval, :2].mean(axis=0)
+        c_uv = self.uv[oval].mean(axis=0)
+        rim = self.model[oval]
+        radius = np.linalg.norm(rim[:, :2] - c_xy, axis=1)
+        verts, uvs = [], []
+        for spread, back in ((1.12, 0.3), (1.3, 0.8)):  # (outward scale, depth / radius)
+            v = rim.copy()
+            v[:, :2] = c_xy + spread * (rim[:, :2] - c_xy)
+            v[:, 2] = rim[:, 2] + back * radius
+            verts.append(v)
+            uvs.append(c_uv + spread * (self.uv[oval] - c_uv))
+        self.model = np.concatenate([self.model, *verts])
+        self.uv = np.concatenate([self.uv, *uvs])
+        inner = [oval, n0 + np.arange(k)]
+        outer = [n0 + np.arange(k), n0 + k + np.arange(k)]
+        tris = []
+        for a, b in (inner, outer):
+            for i in range(k):
+                j = (i + 1) % k
+                tris.append((a[i], a[j], b[i]))
+                tris.append((a[j], b[j], b[i]))
+        return np.array(tris, dtype=np.int32)
 
     def _prepare_irises(self) -> None:
         """An iris-free copy of each eye (inpainted) and the iris disk, to move the iris."""
@@ -318,7 +347,8 @@ class FaceRenderer:
     def deformed_model(
         self, eye_close: tuple[float, float] = (0.0, 0.0), mouth_open: float = 0.0
     ) -> F64:
-        """The (478, 3) model in cm with the lids and jaw moved, before the head rotation."""
+        """The model in cm (478 landmarks, then the head rings) with the lids and jaw moved,
+        before the head rotation."""
         m = self.model.copy()
         for eye, close in zip(self.eyes, (eye_close[1], eye_close[0]), strict=True):
             # eyes[0] is the person's right eye; eye_close is (left, right).
@@ -359,6 +389,18 @@ class FaceRenderer:
         size: tuple[int, int] = (640, 480),
     ) -> tuple[F64, F64]:
         """The mesh's 478 points in the render: (pixels (478, 2), camera-frame cm (478, 3))."""
+        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, size)
+        return px[:478], cam[:478]
+
+    def _project_all(
+        self,
+        yaw: float,
+        pitch: float,
+        roll: float,
+        eye_close: tuple[float, float],
+        mouth_open: float,
+        size: tuple[int, int],
+    ) -> tuple[F64, F64]:
         m = self.deformed_model(eye_close, mouth_open)
         R = true_rotation(yaw, pitch, roll)
         cam = (m - self.pivot) @ R.T + self.pivot + np.array([0.0, 0.0, self.distance_cm])
@@ -385,9 +427,7 @@ class FaceRenderer:
         0..1, ``mouth_open`` 0..1 (jaw drop, 1.6 cm at 1), ``iris`` = (dx, dy) iris shift in eye
         widths (dx > 0 toward the person's left, dy > 0 up; :func:`gaze_angles` gives the gaze),
         plus Gaussian pixel noise of std ``noise`` (grey levels, seeded by ``seed``)."""
-        px, cam = self.project(
-            yaw, pitch, roll, eye_close=eye_close, mouth_open=mouth_open, size=size
-        )
+        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, size)
         tex = self.texture if iris == (0.0, 0.0) else self._iris_texture(iris)
         w, h = size
 
@@ -439,11 +479,17 @@ class FaceRenderer:
             xf, yf = xs.astype(np.float64), ys.astype(np.float64)
             mx = (a[:, 0, 0] * xf + a[:, 1, 0] * yf + a[:, 2, 0]).astype(np.float32)
             my = (a[:, 0, 1] * xf + a[:, 1, 1] * yf + a[:, 2, 1]).astype(np.float32)
+            # remap wants maps under 32767 columns: fold the pixel list into rows of 1024.
+            n = len(xs)
+            rows = -(-n // 1024)
+            mx2 = np.zeros(rows * 1024, np.float32)
+            my2 = np.zeros(rows * 1024, np.float32)
+            mx2[:n], my2[:n] = mx, my
             vals = cv2.remap(
-                tex, mx.reshape(1, -1), my.reshape(1, -1), cv2.INTER_LINEAR,
+                tex, mx2.reshape(rows, 1024), my2.reshape(rows, 1024), cv2.INTER_LINEAR,
                 borderMode=cv2.BORDER_REPLICATE,
             )  # fmt: skip
-            out[ys, xs] = vals.reshape(-1, 3)
+            out[ys, xs] = vals.reshape(-1, 3)[:n]
         # Lashes: a closed lid shows a dark line where the lids meet.
         for eye, close in zip(self.eyes, (eye_close[1], eye_close[0]), strict=True):
             if close > 0.5 and keep[n_fan:].any():
