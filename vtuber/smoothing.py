@@ -22,8 +22,8 @@ frame costs a fixed handful of array operations whatever the number of channels.
   value (:data:`vtuber.rig.REST_POSE` / identity for bones, 0 for blendshapes) over ``ease_s``;
   when it returns the filter restarts at the measurement and the output blends from what was
   shown to the filtered value over ``reacquire_s`` (no snap).
-- **Blendshapes** are clamped to [0, 1]; within ``snap`` of 0 or 1, while the measurement is at that
-  bound, the output is exactly the bound (a closed eye is fully closed).
+- **Blendshapes** are clamped to [0, 1]; within ``snap`` of 0 or 1 the output is exactly the bound
+  (a closed eye is fully closed, an open one fully open).
 
 Units: rotation settings are in degrees (noise) and degrees/s^2 (accel); root position in metres
 and m/s^2; blendshape weights in weight units and weight/s^2. Times are seconds of ``frame.t``.
@@ -105,7 +105,7 @@ class SignalSettings:
     hold_s: a missing signal is predicted this long ...
     ease_s: ... then eased to rest over this long.
     reacquire_s: when it returns, the output blends in over at most this long.
-    snap: bounded (blendshape) outputs this close to 0 or 1 snap to the bound.
+    snap: blendshape outputs this close to 0 or 1 are set to the bound (a closed eye is closed).
     """
 
     noise: float
@@ -117,7 +117,7 @@ class SignalSettings:
     hold_s: float = 0.25
     ease_s: float = 0.7
     reacquire_s: float = 0.25
-    snap: float = 0.02
+    snap: float = 0.03
 
     def __post_init__(self) -> None:
         for name in ("noise", "accel"):
@@ -641,13 +641,13 @@ class KalmanSmoother:
                 self.seen &= ~done
                 self.frozen &= ~done
                 self.missing &= ~done
-        # Blendshapes: clamp, snap to a bound the measurement sits at.
+                self.q_ref = np.where(done[:n_rot, None], self.rest_q, self.q_ref)
+                done_x = done[uc[n_rot * 3 :]]
+                bank.x[n_rot * 3 :] = np.where(done_x, self.rest_x, bank.x[n_rot * 3 :])
+        # Blendshapes: clamp, snap to a bound within ``snap`` of it.
         bs = np.clip(out_x[3:], 0.0, 1.0)
-        zb = z[self.c_bs]
-        pb = present[base:]
         snap = self.snap
-        bs = np.where(pb & (zb >= 1.0 - snap) & (bs >= 1.0 - snap), 1.0, bs)
-        bs = np.where(pb & (zb <= snap) & (bs <= snap), 0.0, bs)
+        bs = np.where(bs >= 1.0 - snap, 1.0, np.where(bs <= snap, 0.0, bs))
         out_x[3:] = bs
         self.out_q = out_q
         self.out_x = out_x

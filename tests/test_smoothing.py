@@ -1,0 +1,272 @@
+"""The smoothing stage (vtuber.smoothing): filter math against filterpy, rotations across +-180
+and q/-q, gating, dropouts, uneven time steps, blendshape bounds, presets and config files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vtuber import quat
+from vtuber.errors import ConfigError
+from vtuber.rig import REST_POSE, AvatarFrame, Bone, Tracking
+from vtuber.smoothing import (
+    KalmanBank,
+    KalmanSmoother,
+    SmoothingConfig,
+    load_config,
+    make_smoother,
+    reference_filter,
+    transition,
+)
+from vtuber.tracker import split_head
+
+Y = np.array([0.0, 1.0, 0.0])
+
+
+def yaw_q(deg: float) -> np.ndarray:
+    return quat.from_axis_angle(Y, np.radians(deg))
+
+
+def noisy(q: np.ndarray, rng: np.random.Generator, sigma_deg: float) -> np.ndarray:
+    return quat.multiply(quat.from_rotvec(np.radians(sigma_deg) * rng.standard_normal(3)), q)
+
+
+def head_frame(q: np.ndarray | None, t: float, **blend: float) -> AvatarFrame:
+    bones = {}
+    if q is not None:
+        neck, head = split_head(q, 0.35)
+        bones = {Bone.Neck: tuple(map(float, neck)), Bone.Head: tuple(map(float, head))}
+    return AvatarFrame(
+        t=t, tracking=Tracking(face=q is not None), bones=bones, blendshapes=dict(blend)
+    )  # type: ignore[arg-type]
+
+
+def head_of(f: AvatarFrame) -> np.ndarray:
+    return quat.multiply(f.bone(Bone.Neck), f.bone(Bone.Head))
+
+
+def deg_between(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.degrees(quat.angle_between(a, b)))
+
+
+# ----------------------------------------------------------------------------- filter math
+def test_vector_bank_equals_filterpy_kalman_filter_with_uneven_steps_and_gaps() -> None:
+    rng = np.random.default_rng(1)
+    n = 5
+    r = rng.uniform(0.01, 1.0, n)
+    qa = rng.uniform(0.1, 50.0, n)
+    bank = KalmanBank(r, qa)  # no adaptivity, no gating: plain Kalman filters
+    refs = [reference_filter(float(r[i]), float(qa[i]), 1 / 30) for i in range(n)]
+    truth = np.cumsum(rng.normal(0, 0.3, (200, n)), axis=0)
+    for k in range(200):
+        dt = float(rng.uniform(0.005, 0.08))
+        z = truth[k] + rng.normal(0, np.sqrt(r))
+        measured = rng.uniform(size=n) > 0.2  # some frames without a measurement
+        bank.predict(dt)
+        bank.update(z, measured, dt)
+        for i, kf in enumerate(refs):
+            f_mat, q_mat = transition(dt, float(qa[i]))
+            kf.predict(F=f_mat, Q=q_mat)
+            if measured[i]:
+                kf.update(np.array([[z[i]]]))
+    for i, kf in enumerate(refs):
+        np.testing.assert_allclose([bank.x[i], bank.v[i]], kf.x[:, 0], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            [bank.p00[i], bank.p01[i], bank.p11[i]],
+            [kf.P[0, 0], kf.P[0, 1], kf.P[1, 1]],
+            rtol=1e-9,
+            atol=1e-15,
+        )
+
+
+# ------------------------------------------------------------------------------- rotations
+def test_rotation_path_across_180_degrees_with_random_double_cover_signs() -> None:
+    rng = np.random.default_rng(2)
+    sm = KalmanSmoother()
+    prev = None
+    errors = []
+    for k in range(90):
+        yaw = 150.0 + k * 0.8  # crosses 180 deg at k = 37.5, ends at 221 deg (= -139)
+        q = yaw_q(yaw)
+        sign = 1.0 if rng.uniform() < 0.5 else -1.0
+        f = AvatarFrame(t=k / 30, tracking=Tracking(face=True), bones={Bone.Chest: tuple(sign * q)})  # type: ignore[arg-type]
+        out = np.array(sm.update(f).bones[Bone.Chest])
+        assert abs(np.linalg.norm(out) - 1.0) < 1e-9
+        if k > 10:  # after blending in from the rest pose
+            assert deg_between(out, prev) < 3.0  # no jump at +-180 or on a sign flip
+        prev = out
+        if k > 30:  # after the blend-in
+            errors.append(deg_between(out, q))
+    assert max(errors) < 1.5
+
+
+def test_q_and_minus_q_are_the_same_rotation() -> None:
+    sm = KalmanSmoother()
+    q = quat.normalize([0.3, -0.2, 0.1, 0.9])
+    outs = []
+    for k in range(40):
+        s = 1.0 if k % 2 else -1.0
+        f = AvatarFrame(t=k / 30, tracking=Tracking(face=True), bones={Bone.Neck: tuple(s * q)})  # type: ignore[arg-type]
+        outs.append(np.array(sm.update(f).bones[Bone.Neck]))
+    assert all(deg_between(o, q) < 1e-6 for o in outs[15:])
+
+
+# ---------------------------------------------------------------------------- jitter, lag
+def test_still_head_jitter_drops_80_percent_and_a_20_degree_turn_arrives_in_2_frames() -> None:
+    rng = np.random.default_rng(3)
+    raw = [head_frame(noisy(yaw_q(0.0), rng, 0.5), k / 30) for k in range(200)]
+    sm = KalmanSmoother()
+    out = [head_of(sm.update(f)) for f in raw]
+    j_raw = np.mean(
+        [deg_between(head_of(a), head_of(b)) for a, b in zip(raw[20:], raw[21:], strict=False)]
+    )
+    j_out = np.mean([deg_between(a, b) for a, b in zip(out[20:], out[21:], strict=False)])
+    assert j_out < 0.2 * j_raw
+    for k in range(200, 230):  # the head turns 20 deg at once and stays
+        o = sm.update(head_frame(noisy(yaw_q(20.0), rng, 0.5), k / 30))
+        if k == 201:
+            assert quat.to_rotvec(head_of(o))[1] > np.radians(18.0)
+
+
+def test_single_frame_glitch_is_rejected_but_a_sustained_move_is_accepted() -> None:
+    rng = np.random.default_rng(4)
+    sm = KalmanSmoother()
+    t = 0.0
+    for _ in range(30):
+        sm.update(head_frame(noisy(yaw_q(0.0), rng, 0.3), t))
+        t += 1 / 30
+    glitch = sm.update(head_frame(yaw_q(35.0), t))
+    assert deg_between(head_of(glitch), yaw_q(0.0)) < 1.0
+    for _ in range(5):
+        t += 1 / 30
+        back = sm.update(head_frame(noisy(yaw_q(0.0), rng, 0.3), t))
+    assert deg_between(head_of(back), yaw_q(0.0)) < 1.0
+    t += 1 / 30
+    first = sm.update(head_frame(yaw_q(35.0), t))
+    t += 1 / 30
+    second = sm.update(head_frame(yaw_q(35.0), t))
+    assert deg_between(head_of(first), yaw_q(0.0)) < 1.0  # gated once ...
+    assert deg_between(head_of(second), yaw_q(35.0)) < 3.5  # ... then accepted
+
+
+# -------------------------------------------------------------------------------- dropouts
+def test_one_second_dropout_predicts_then_eases_to_rest_and_reacquires_without_snap() -> None:
+    sm = KalmanSmoother()
+    t = 0.0
+    dt = 1 / 30
+    # Turning at 30 deg/s up to 20 deg, then the face is lost for 1 s.
+    yaw = 0.0
+    for _ in range(40):
+        yaw = min(20.0, yaw + 30.0 * dt)
+        sm.update(
+            AvatarFrame(
+                t=t,
+                tracking=Tracking(face=True),
+                bones={Bone.Head: tuple(yaw_q(yaw)), Bone.RightUpperArm: tuple(yaw_q(40.0))},  # type: ignore[dict-item]
+                blendshapes={"aa": 0.8},
+            )
+        )
+        t += dt
+    shown = []
+    for _ in range(30):
+        o = sm.update(AvatarFrame(t=t))  # nothing measured
+        shown.append(o)
+        t += dt
+    # Predicted at first: still there, near the last pose.
+    assert Bone.Head in shown[0].bones and "aa" in shown[0].blendshapes
+    assert deg_between(np.array(shown[0].bones[Bone.Head]), yaw_q(20.0)) < 2.0
+    assert deg_between(np.array(shown[5].bones[Bone.Head]), yaw_q(20.0)) < 2.0
+    # Then eased: monotonically toward rest, fully there by the end of the second.
+    ang = [deg_between(np.array(o.bone(Bone.Head)), yaw_q(0.0)) for o in shown]
+    assert all(b <= a + 1e-6 for a, b in zip(ang[6:], ang[7:], strict=False))
+    last = shown[-1]
+    assert Bone.Head not in last.bones and "aa" not in last.blendshapes  # = rest, neutral
+    arm_rest = np.array(REST_POSE[Bone.RightUpperArm])
+    assert deg_between(np.array(last.bone(Bone.RightUpperArm)), arm_rest) < 1e-6
+    # The face returns at 20 deg: blended in, no snap, there within ~0.3 s.
+    outs = []
+    for _ in range(15):
+        o = sm.update(
+            AvatarFrame(t=t, tracking=Tracking(face=True), bones={Bone.Head: tuple(yaw_q(20.0))})  # type: ignore[dict-item]
+        )
+        outs.append(np.array(o.bones[Bone.Head]))
+        t += dt
+    steps = [deg_between(outs[0], yaw_q(0.0))] + [
+        deg_between(a, b) for a, b in zip(outs, outs[1:], strict=False)
+    ]
+    assert max(steps) < 5.0
+    assert deg_between(outs[-1], yaw_q(20.0)) < 0.5
+
+
+def test_uneven_timestamps_track_a_constant_turn() -> None:
+    rng = np.random.default_rng(5)
+    sm = KalmanSmoother()
+    t = 0.0
+    errs = []
+    for k in range(150):
+        t += float(rng.choice([0.012, 0.033, 0.05, 0.066]))  # a camera dropping frames
+        truth = yaw_q(25.0 * t)  # 25 deg/s
+        o = sm.update(head_frame(noisy(truth, rng, 0.3), t))
+        if k > 40:
+            errs.append(deg_between(head_of(o), truth))
+    assert np.mean(errs) < 1.0 and max(errs) < 2.5
+
+
+# ----------------------------------------------------------------------------- blendshapes
+def test_blendshapes_stay_in_unit_range_and_a_closed_eye_closes_fully() -> None:
+    rng = np.random.default_rng(6)
+    sm = KalmanSmoother()
+    values = []
+    for k in range(60):
+        closed = 20 <= k < 26  # a 200 ms blink
+        m = (1.0 if closed else 0.0) + rng.normal(0, 0.015)
+        b = 1.0 - abs(m - 1.0) if closed else abs(m)  # a solver's value saturates at the bounds
+        o = sm.update(
+            AvatarFrame(
+                t=k / 30, tracking=Tracking(face=True), blendshapes={"blinkLeft": b, "jawOpen": -m}
+            )
+        )
+        values.append(o.blendshapes["blinkLeft"])
+        assert 0.0 <= o.blendshapes["jawOpen"] <= 1.0
+    assert all(0.0 <= v <= 1.0 for v in values)
+    assert values[20] > 0.9  # the blink is not smeared ...
+    assert all(v == 1.0 for v in values[21:26])  # ... and the eye is fully closed
+    assert values[27] < 0.2 and max(values[40:]) < 0.1
+
+
+def test_input_frame_is_not_modified_and_unknown_keys_pass_through() -> None:
+    sm = KalmanSmoother()
+    f = AvatarFrame(
+        t=0.0,
+        tracking=Tracking(face=True),
+        bones={Bone.Head: tuple(yaw_q(10.0))},  # type: ignore[dict-item]
+        blendshapes={"myCustomClip": 0.5, "aa": 0.3},
+        positions={Bone.Head: (0.0, 0.1, 0.0)},
+    )
+    before = (dict(f.bones), dict(f.blendshapes))
+    o = sm.update(f)
+    assert (f.bones, f.blendshapes) == before
+    assert o.blendshapes["myCustomClip"] == 0.5 and o.positions == f.positions
+
+
+# ---------------------------------------------------------------------------------- config
+def test_presets_and_config_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert make_smoother(SmoothingConfig("off")) is None
+    assert isinstance(make_smoother(SmoothingConfig()), KalmanSmoother)
+    low, high = SmoothingConfig("low"), SmoothingConfig("high")
+    assert low.signals["head"].noise < high.signals["head"].noise
+    p = tmp_path / "vtuber.toml"
+    p.write_text('[smoothing]\npreset = "high"\n[smoothing.blink]\nnoise = 0.01\nhold_s = 0.1\n')
+    cfg = load_config(p)
+    assert cfg.preset == "high" and cfg.signals["blink"].noise == 0.01
+    assert cfg.signals["blink"].hold_s == 0.1
+    assert cfg.signals["head"] == high.signals["head"]
+    assert load_config(p, preset="low").signals["head"] == low.signals["head"]
+    p.write_text("[smoothing.head]\nnosie = 1.0\n")
+    with pytest.raises(ConfigError, match="nosie"):
+        load_config(p)
+    p.write_text("[smoothing.head]\nnoise = -1.0\n")
+    with pytest.raises(ConfigError):
+        load_config(p)
+    with pytest.raises(ConfigError):
+        load_config(tmp_path / "missing.toml")
