@@ -180,10 +180,11 @@ def resolve_path(url_path: str, node_modules: Path | None, avatar: Path) -> Path
     if path == AVATAR_PATH:
         return avatar
     if path.startswith("/node_modules/") and node_modules is not None:
-        rel = path[len("/node_modules/") :]
-        if not rel.startswith(tuple(p + "/" for p in SERVED_PACKAGES)):
-            return None
-        return _inside(node_modules, rel)
+        for pkg in SERVED_PACKAGES:
+            found = _inside(node_modules / pkg, path[len("/node_modules/") :].removeprefix(pkg + "/"))
+            if path.startswith(f"/node_modules/{pkg}/"):
+                return found
+        return None
     return _inside(VIEWER_DIR, path.lstrip("/"))
 
 

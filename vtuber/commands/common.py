@@ -17,6 +17,20 @@ def add_sink_args(p: argparse.ArgumentParser) -> None:
         help="send VMC to this receiver (repeatable; default 127.0.0.1:39539)",
     )
     g.add_argument("--no-vmc", action="store_true", help="do not send VMC")
+    g.add_argument(
+        "--viewer",
+        action="store_true",
+        help="serve the web viewer (three-vrm; OBS browser source) and its WebSocket stream",
+    )
+    g.add_argument(
+        "--viewer-host",
+        default="127.0.0.1",
+        help="address the viewer listens on (default 127.0.0.1: this machine only)",
+    )
+    g.add_argument("--viewer-port", type=int, default=8765, help="viewer HTTP+WebSocket port")
+    g.add_argument(
+        "--avatar", metavar="FILE.vrm", help="VRM 0.x/1.0 the viewer shows (default: vtuber's own)"
+    )
 
 
 def build_sinks(args: argparse.Namespace) -> list[Sink]:
@@ -25,4 +39,23 @@ def build_sinks(args: argparse.Namespace) -> list[Sink]:
     if not args.no_vmc:
         targets = [parse_target(t) for t in (args.vmc or ["127.0.0.1:39539"])]
         sinks.append(VMCSink(targets))
+    if getattr(args, "viewer", False):
+        sinks.append(build_viewer_sink(args))
     return sinks
+
+
+def build_viewer_sink(args: argparse.Namespace) -> Sink:
+    """The WebSocket sink behind --viewer; warns when it is reachable from other machines."""
+    import logging
+    import sys
+
+    from vtuber.sinks.websocket import WebSocketSink
+    from vtuber.web import is_loopback_host
+
+    if not is_loopback_host(args.viewer_host):
+        logging.getLogger(__name__).warning(
+            "--viewer-host %s: the viewer and the avatar stream are reachable from other "
+            "machines on this network (no password); use it only on a network you trust",
+            args.viewer_host,
+        )
+    return WebSocketSink(args.viewer_host, args.viewer_port, avatar=args.avatar, announce=sys.stderr)

@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import TextIO
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -123,6 +124,7 @@ class WebSocketSink(SinkBase):
         port: TCP port; 0 picks a free one (read :attr:`port` after :meth:`open`).
         avatar: the VRM the page loads; default vtuber's own avatar.
         serve_page: also answer HTTP GETs for the page, its modules and the avatar.
+        announce: where to print the page's URL once it is served (the CLI passes stderr).
     """
 
     def __init__(
@@ -131,12 +133,14 @@ class WebSocketSink(SinkBase):
         port: int = DEFAULT_PORT,
         avatar: Path | str | None = None,
         serve_page: bool = True,
+        announce: TextIO | None = None,
     ) -> None:
         if not 0 <= port < 65536:
             raise ConfigError(f"viewer port {port} is out of range")
         self.host = host
         self.port = port
         self.serve_page = serve_page
+        self.announce = announce
         self._avatar_arg = Path(avatar) if avatar is not None else None
         self.avatar: Path | None = None
         self.node_modules: Path | None = None
@@ -182,6 +186,8 @@ class WebSocketSink(SinkBase):
             raise ConfigError(f"cannot serve the viewer on {self.host}:{self.port}: {e}") from e
         if not ready.is_set():
             raise ConfigError("the viewer server did not start within 10 s")
+        if self.announce is not None:
+            print(f"vtuber: viewer at {self.url}  (OBS: {self.url}?transparent=1)", file=self.announce)
 
     def send(self, frame: AvatarFrame) -> None:
         """Encode and publish ``frame``; returns at once (newest frame wins)."""
