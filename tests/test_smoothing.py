@@ -270,3 +270,34 @@ def test_presets_and_config_file(tmp_path) -> None:  # type: ignore[no-untyped-d
         load_config(p)
     with pytest.raises(ConfigError):
         load_config(tmp_path / "missing.toml")
+
+
+# ------------------------------------------------------------------------------------- CLI
+def test_track_options_select_the_smoothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from vtuber.cli import build_parser
+    from vtuber.commands.smoothing_args import smoothing_config
+
+    parse = build_parser().parse_args
+    assert smoothing_config(parse(["track"])).preset == "medium"
+    assert not smoothing_config(parse(["track", "--no-smoothing"])).enabled
+    assert smoothing_config(parse(["track", "--smoothing", "low"])).preset == "low"
+    p = tmp_path / "cfg.toml"
+    p.write_text('[smoothing]\npreset = "high"\n[smoothing.head]\ngate_sigma = 0\n')
+    cfg = smoothing_config(parse(["track", "--config", str(p)]))
+    assert cfg.preset == "high" and cfg.signals["head"].gate_sigma == 0
+    assert smoothing_config(parse(["track", "--config", str(p), "--smoothing", "low"])).preset == (
+        "low"
+    )
+
+
+def test_track_runs_with_smoothing_and_rejects_a_bad_config_in_one_line(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from vtuber.cli import main
+
+    common = ["track", "--fast", "--max-frames", "10", "--no-vmc", "--quiet"]
+    assert main([*common, "--smoothing", "high"]) == 0  # the built-in demo, smoothed
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[smoothing]\npreset = 'extreme'\n")
+    capsys.readouterr()
+    assert main([*common, "--config", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()  # before the source opens: only the error
+    assert "extreme" in err and len(err.splitlines()) == 1 and "Traceback" not in err

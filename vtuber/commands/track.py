@@ -8,9 +8,11 @@ import sys
 from contextlib import ExitStack
 
 from vtuber.commands.common import add_sink_args, build_sinks
+from vtuber.commands.smoothing_args import add_smoothing_args, smoothing_config
 from vtuber.config import MODES, TrackConfig
 from vtuber.errors import SourceError
 from vtuber.pipeline import Pipeline, StatusLine, display_available
+from vtuber.smoothing import make_smoother
 from vtuber.sources import Source, open_source
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
         "MediaPipe Face Landmarker with the 52 ARKit blendshapes for perfect-sync avatars "
         "(needs face_landmarker.task: vtuber models fetch)",
     )
+    add_smoothing_args(p)
     p.add_argument("--preview", action="store_true", help="show a window with the landmarks")
     p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     p.add_argument("--quiet", action="store_true", help="no status line")
@@ -93,6 +96,7 @@ def make_tracker(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def run(args: argparse.Namespace) -> int:
+    smoother = make_smoother(smoothing_config(args))  # a bad config fails before the camera opens
     with ExitStack() as stack:
         source = stack.enter_context(open_track_source(args))
         backend = make_backend(args, source)
@@ -113,8 +117,9 @@ def run(args: argparse.Namespace) -> int:
                 log.warning("--preview: no display found; running without a window")
         status = None if args.quiet else StatusLine()
         pipe = Pipeline(
-            source, backend, tracker, sinks, mirror=args.mirror, status=status, on_frame=on_frame
-        )
+            source, backend, tracker, sinks, mirror=args.mirror, status=status, on_frame=on_frame,
+            smoother=smoother,
+        )  # fmt: skip
         stats = pipe.run(max_frames=args.max_frames)
         if not args.quiet:
             print(
