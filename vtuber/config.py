@@ -7,6 +7,35 @@ from dataclasses import dataclass, field
 from vtuber.errors import ConfigError
 
 MODES = ("face", "full")
+# The emotion blendshapes the face solver derives (VRM 1.0 names), each switchable off.
+EXPRESSIONS = ("happy", "angry", "sad", "relaxed", "surprised")
+
+
+@dataclass
+class FaceConfig:
+    """Face expression settings (vtuber/solvers/expressions.py, docs/blendshapes.md).
+
+    expressions: the emotions to derive and send (a subset of EXPRESSIONS; () = none).
+    gaze_yaw_range_deg / gaze_pitch_range_deg: eye rotation limits; the look shapes reach 1 there.
+    link_blinks_at: both eyes close together once both closures exceed this (1.0 = never).
+    adapt_frames: without a profile, frames over which the rest face is learned.
+    """
+
+    expressions: tuple[str, ...] = EXPRESSIONS
+    gaze_yaw_range_deg: float = 30.0
+    gaze_pitch_range_deg: float = 20.0
+    link_blinks_at: float = 0.4
+    adapt_frames: int = 90
+
+    def __post_init__(self) -> None:
+        bad = [e for e in self.expressions if e not in EXPRESSIONS]
+        if bad:
+            raise ConfigError(f"unknown expression(s) {bad}; choose from {EXPRESSIONS}")
+        for name in ("gaze_yaw_range_deg", "gaze_pitch_range_deg"):
+            if not 1.0 <= getattr(self, name) <= 60.0:
+                raise ConfigError(f"{name} must be within 1..60 degrees")
+        if not 0.0 < self.link_blinks_at <= 1.0:
+            raise ConfigError("link_blinks_at must be in (0, 1]")
 
 
 @dataclass
@@ -24,6 +53,7 @@ class TrackConfig:
     mode: str = "face"
     hfov_deg: float = 60.0
     neck_share: float = 0.35
+    face: FaceConfig = field(default_factory=FaceConfig)
     extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,60 @@
+"""Brows: raise and lower per side, as the ARKit brow shapes.
+
+Input: the face frame of :func:`vtuber.solvers.expressions.face_frame` (de-rotated, outer eye
+corners 1 apart, +x the person's right, +y up, +z forward).
+
+Measure: height of the inner and outer part of each brow above the line through that eye's
+corners, in IOD units (the corners do not move when the lids do, so a blink leaves it alone).
+Rows are [left, right] (the person's own sides); columns [inner, outer].
+
+Output keys (ARKit names, person's sides): ``browInnerUp`` (both inner ends raised, one shape in
+ARKit), ``browOuterUpLeft/Right`` and ``browDownLeft/Right`` (the brow pulled down toward the eye).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+F64 = NDArray[np.float64]
+
+# Upper-edge brow points: [side][inner, outer]; sides are the person's own.
+BROW = np.array([[336, 300], [107, 70]])
+BROW_MID = np.array([334, 105])
+EYE_CORNERS = np.array([[362, 263], [133, 33]])  # [side][inner, outer]
+
+
+def brow_heights(face: F64) -> F64:
+    """(2, 2): brow height above the eye-corner line, rows [left, right], cols [inner, outer]."""
+    eye_y = face[EYE_CORNERS, 1].mean(axis=1)  # (2,)
+    return face[BROW, 1] - eye_y[:, None]
+
+
+@dataclass
+class BrowConfig:
+    """up_range / down_range: height change in IOD that reads as fully raised / lowered;
+    dead_zone: fraction of the range ignored as noise."""
+
+    up_range: float = 0.07
+    down_range: float = 0.04
+    dead_zone: float = 0.12
+
+
+def _ramp(x: F64, dead: float) -> F64:
+    return np.clip((x - dead) / (1.0 - dead), 0.0, 1.0)
+
+
+def solve_brows(heights: F64, rest: F64, cfg: BrowConfig) -> dict[str, float]:
+    """ARKit brow weights 0..1 from brow heights and the user's rest heights (both (2, 2))."""
+    d = heights - rest
+    up = _ramp(d / cfg.up_range, cfg.dead_zone)
+    down = _ramp(-d.mean(axis=1) / cfg.down_range, cfg.dead_zone)
+    return {
+        "browInnerUp": float(0.5 * (up[0, 0] + up[1, 0])),
+        "browOuterUpLeft": float(up[0, 1]),
+        "browOuterUpRight": float(up[1, 1]),
+        "browDownLeft": float(down[0]),
+        "browDownRight": float(down[1]),
+    }

@@ -1,0 +1,177 @@
+"""The face expression solver: face landmarks + head pose -> blendshapes and eye bones.
+
+Steps per frame:
+1. :func:`face_frame` undoes the head rotation and scale, so every later measure is a ratio
+   inside the face and does not change when the head turns (the blink stays open at +-30 deg yaw).
+2. Measures: eye openness and iris offsets (eyes.py), lip gap / width / corner height (mouth.py),
+   brow heights (brows.py), gathered in a :class:`~vtuber.solvers.calibration.FaceMeasures`.
+3. Each measure is compared with the user's reference (a :class:`FaceProfile` from
+   ``vtuber calibrate``, else :class:`AdaptiveProfile` learning over the first seconds).
+4. Blink (hysteresis, linked), gaze, vowels, brows, and the five emotions derived from the mouth
+   corners and brows: happy (smile), relaxed (smile with narrowed eyes), sad (frown or raised
+   inner brows), angry (lowered brows), surprised (raised brows, open mouth).
+
+Output keys are VRM 1.0 presets plus the ARKit brow names; ``Left``/``Right`` are the person's
+own sides (the anatomical frame; the pipeline mirrors afterwards). docs/blendshapes.md lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber.config import EXPRESSIONS, FaceConfig
+from vtuber.solvers.brows import BrowConfig, brow_heights, solve_brows
+from vtuber.solvers.calibration import AdaptiveProfile, FaceMeasures, FaceProfile
+from vtuber.solvers.eyes import (
+    EYE_OUTER,
+    EyeConfig,
+    EyeResult,
+    EyeSolver,
+    eye_openness,
+    iris_offsets,
+)
+from vtuber.solvers.mouth import MouthConfig, mouth_measures, smile, solve_mouth
+
+F64 = NDArray[np.float64]
+
+# Axes change from MediaPipe / the head model (x image-right, y down, z away from the camera) to
+# the person's anatomical axes (+x their right, +y up, +z forward): all three flip.
+_TO_ANATOMICAL = -1.0
+
+
+def face_frame(points_px: F64, rotation: F64) -> F64:
+    """Face landmarks in the head's own frame: de-rotated, centred, outer eye corners 1 apart.
+
+    Args:
+        points_px: (478, 3) landmarks in pixels, z scaled like x (``Landmarks.face_pixels()``).
+        rotation: 3x3 head model -> camera rotation (``HeadPose.rotation``).
+
+    Returns:
+        (478, 3), +x toward the person's right, +y up, +z forward (out of the face), in units of
+        the outer-eye-corner distance (IOD).
+    """
+    p = points_px - points_px[EYE_OUTER].mean(axis=0)
+    f = (p @ rotation) * _TO_ANATOMICAL  # row form of R^T p, then to anatomical axes
+    iod = float(np.linalg.norm(f[EYE_OUTER[0]] - f[EYE_OUTER[1]]))
+    return f / max(iod, 1e-9)
+
+
+def measure(points_px: F64, rotation: F64) -> FaceMeasures:
+    """All raw measures of one face (landmarks in pixels, head model -> camera rotation)."""
+    face = face_frame(points_px, rotation)
+    gap, width, corner = mouth_measures(face)
+    return FaceMeasures(
+        openness=eye_openness(face),
+        iris=iris_offsets(points_px, rotation, face),
+        mouth_gap=gap,
+        mouth_width=width,
+        mouth_corner=corner,
+        brows=brow_heights(face),
+    )
+
+
+def emotions(
+    smile_s: float, mouth_open: float, brows: dict[str, float], squint: float
+) -> dict[str, float]:
+    """The five VRM emotions 0..1 from smile (-1 frown .. 1 smile), mouth openness 0..1, the ARKit
+    brow weights and eye narrowing (0..1)."""
+    s = max(smile_s, 0.0)
+    frown = max(-smile_s, 0.0)
+    inner = brows["browInnerUp"]
+    outer = 0.5 * (brows["browOuterUpLeft"] + brows["browOuterUpRight"])
+    down = 0.5 * (brows["browDownLeft"] + brows["browDownRight"])
+    out = {
+        "happy": s,
+        "relaxed": min(s, squint),
+        "sad": min(1.0, 0.7 * frown + 0.7 * max(inner - outer, 0.0)),
+        "angry": down * (1.0 - s),
+        "surprised": min(inner, outer) * (0.6 + 0.4 * mouth_open),
+    }
+    return {k: min(max(v, 0.0), 1.0) for k, v in out.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class FaceResult:
+    """blendshapes: weights by key (person's sides); eye_rotation: the LeftEye/RightEye local
+    rotation (x, y, z, w), Unity basis; mouth_open: 0..1; measures: the raw measures."""
+
+    blendshapes: dict[str, float]
+    eye_rotation: tuple[float, float, float, float]
+    eyes: EyeResult
+    mouth_open: float
+    measures: FaceMeasures
+
+
+class FaceSolver:
+    """Per-user face state: the profile (given, or adapting), blink hysteresis, held gaze.
+
+    Args:
+        config: which outputs and ranges (:class:`vtuber.config.FaceConfig`).
+        profile: a recorded :class:`FaceProfile`; None = adapt from defaults over the first
+            ``config.adapt_frames`` frames with a face.
+    """
+
+    def __init__(self, config: FaceConfig | None = None, profile: FaceProfile | None = None):
+        self.config = cfg = config or FaceConfig()
+        self.eye_config = EyeConfig(
+            yaw_range_deg=cfg.gaze_yaw_range_deg,
+            pitch_range_deg=cfg.gaze_pitch_range_deg,
+            link_at=cfg.link_blinks_at,
+        )
+        self.mouth_config = MouthConfig()
+        self.brow_config = BrowConfig()
+        self.eyes = EyeSolver(self.eye_config)
+        self._enabled = tuple(e for e in EXPRESSIONS if e in cfg.expressions)
+        self.set_profile(profile)
+
+    def set_profile(self, profile: FaceProfile | None) -> None:
+        """Use a recorded profile (None: adapt from the defaults again)."""
+        if profile is None:
+            self.adaptive: AdaptiveProfile | None = AdaptiveProfile(frames=self.config.adapt_frames)
+            profile = self.adaptive.profile
+        else:
+            self.adaptive = None
+        self._use(profile)
+
+    def _use(self, p: FaceProfile) -> None:
+        self.profile = p
+        a = p.arrays()
+        self._eye_open, self._eye_closed = a["eye_open"], a["eye_closed"]
+        self._gaze_rest, self._brow_rest = a["gaze_rest"], a["brows"]
+
+    def reset(self) -> None:
+        """Forget blink/gaze state (face lost)."""
+        self.eyes.reset()
+
+    def update(self, points_px: F64, rotation: F64) -> FaceResult:
+        """Solve one frame: landmarks in pixels (478, 3) and the head model -> camera rotation."""
+        m = measure(points_px, rotation)
+        if self.adaptive is not None and not self.adaptive.done:
+            p = self.adaptive.update(m)
+            if p is not self.profile:
+                self._use(p)
+        p = self.profile
+        eyes = self.eyes.update(
+            m.openness, m.iris, self._eye_open, self._eye_closed, self._gaze_rest
+        )
+        blend = eyes.blendshapes(self.eye_config)
+        mouth = solve_mouth(
+            m.mouth_gap, m.mouth_width, p.mouth_gap, p.mouth_width, self.mouth_config
+        )
+        blend.update(mouth.vowels)
+        blend["jawOpen"] = mouth.open
+        brows = solve_brows(m.brows, self._brow_rest, self.brow_config)
+        blend.update(brows)
+        if self._enabled:
+            closure = self.eyes.closure(m.openness, self._eye_open, self._eye_closed)
+            squint = float(np.clip((closure.mean() - 0.1) / 0.3, 0.0, 1.0))
+            if eyes.closed[0] or eyes.closed[1]:
+                squint = 0.0
+            s = smile(m.mouth_corner, p.mouth_corner, m.mouth_width, p.mouth_width)
+            emo = emotions(s, mouth.open, brows, squint)
+            for k in self._enabled:
+                blend[k] = emo[k]
+        return FaceResult(blend, eyes.rotation, eyes, mouth.open, m)

@@ -1,0 +1,214 @@
+"""Eyes: per-eye blink (with hysteresis and linked closing) and gaze (eye bones + look shapes).
+
+Input frame: the *face frame* of :func:`vtuber.solvers.expressions.face_frame` — face landmarks
+de-rotated by the head pose and scaled so the distance between the outer eye corners is 1, in the
+person's anatomical axes: +x toward the person's RIGHT, +y up, +z forward (out of the face toward
+the camera). Because the head rotation is undone and the measures are ratios of lengths inside the
+face, a turned or tilted head does not change them (up to landmark noise).
+
+Sides: index 0 is the person's LEFT eye, index 1 the RIGHT eye (anatomical, before any mirror).
+
+Measures (unitless):
+- openness: lid aperture / eye width (mean vertical gap of three upper/lower lid pairs over the
+  corner-to-corner distance). About 0.3 open and below 0.1 closed for MediaPipe FaceMesh.
+- iris offset: iris centre minus the midpoint of the eye corners, over the eye width; x toward the
+  person's right, y up. The vertical reference is the corner line, not the lids, so a closing lid
+  does not move it; while an eye closes its gaze is held (the iris is hidden), so a blink never
+  reads as looking down.
+
+Gaze model: an eyeball of radius ``eyeball_ratio`` eye widths; an iris offset ``o`` (after the
+rest offset is removed) is a rotation of ``asin(o / eyeball_ratio)``. Yaw is positive toward the
+person's right, pitch positive up (radians). Eye bone rotations are Unity-basis local rotations
+(x, y, z, w) of a normalized humanoid: identity = looking along +Z; yaw about +Y, pitch about -X.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+F64 = NDArray[np.float64]
+
+# MediaPipe face mesh indices (refine_landmarks=True for the irises). Rows: [left eye, right eye],
+# sides are the person's own.
+EYE_OUTER = np.array([263, 33])
+EYE_INNER = np.array([362, 133])
+# Upper / lower lid points, three pairs per eye (outer third, middle, inner third).
+LID_UPPER = np.array([[387, 386, 385], [160, 159, 158]])
+LID_LOWER = np.array([[373, 374, 380], [144, 145, 153]])
+IRIS_CENTER = np.array([473, 468])
+
+LEFT, RIGHT = 0, 1
+
+
+def eye_openness(face: F64) -> F64:
+    """Lid aperture over eye width for [left, right] eyes (unitless, >= 0)."""
+    gap = face[LID_UPPER, 1] - face[LID_LOWER, 1]  # (2, 3): y is up
+    width = np.linalg.norm(face[EYE_OUTER] - face[EYE_INNER], axis=1)
+    return np.maximum(gap.mean(axis=1), 0.0) / width
+
+
+def iris_offsets(points_px: F64, rotation: F64, face: F64) -> F64:
+    """Iris centre relative to the corner midpoint, over the eye width: (2, 2) rows [left, right],
+    columns (x toward the person's right, y up), in the head's frame.
+
+    MediaPipe's iris depth is unreliable on a turned head, so only the image-plane (x, y) offset
+    is used: it is taken back into the head frame with the head rotation, assuming the iris
+    centre lies at the depth of the corner midpoint (this assumption removed most of the
+    head-yaw leak into gaze on rendered faces; docs/blendshapes.md).
+
+    Args:
+        points_px: (478, 3) landmarks in pixels; rotation: head model -> camera (3x3);
+        face: the same landmarks as :func:`vtuber.solvers.expressions.face_frame` (for widths).
+    """
+    mid = 0.5 * (points_px[EYE_OUTER, :2] + points_px[EYE_INNER, :2])
+    iod = float(np.linalg.norm(points_px[EYE_OUTER[0]] - points_px[EYE_OUTER[1]]))
+    v = (points_px[IRIS_CENTER, :2] - mid) / -max(iod, 1e-9)  # (2, 2), camera x/y over IOD
+    # v = R[:2, :2] f_xy (row form: v = f_xy R2^T)  ->  f_xy = v R2^-T
+    f = v @ np.linalg.inv(rotation[:2, :2]).T
+    width = np.linalg.norm(face[EYE_OUTER] - face[EYE_INNER], axis=1)
+    return f / width[:, None]
+
+
+@dataclass
+class EyeConfig:
+    """Blink and gaze settings.
+
+    close_at / open_at: hysteresis on the closure (0 open .. 1 closed): an eye counts as closed
+        once its closure reaches ``close_at`` and as open again when it falls to ``open_at``.
+    dead_zone: closures below this read as fully open (lid noise).
+    link_at: when both eyes' closures are above this, both close together (the more closed one
+        wins); a wink (one eye closed, the other below ``link_at``) stays a wink.
+    eyeball_ratio: eyeball radius in eye widths, anatomically about 0.4 (12 mm over 30 mm).
+    iris_gain: how far MediaPipe's iris landmark moves per eye width of true iris movement
+        (x, y); measured on rendered faces (docs/blendshapes.md): about 0.5 across, 0.3 up/down.
+    yaw_range_deg / pitch_range_deg: gaze is clamped to these and the look shapes reach 1 there.
+    hold_at: closure above which an eye's gaze is held (iris hidden by the lid).
+    """
+
+    close_at: float = 0.45
+    open_at: float = 0.3
+    dead_zone: float = 0.12
+    link_at: float = 0.35
+    eyeball_ratio: float = 0.4
+    iris_gain: tuple[float, float] = (0.5, 0.3)
+    yaw_range_deg: float = 30.0
+    pitch_range_deg: float = 20.0
+    hold_at: float = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class EyeResult:
+    """blink: [left, right] weights 0..1; closed: hysteresis state per eye; yaw/pitch: the shared
+    gaze in radians (+ = toward the person's right / up); rotation: the eye bones' local rotation
+    (x, y, z, w), Unity basis, the same for both eyes."""
+
+    blink: tuple[float, float]
+    closed: tuple[bool, bool]
+    yaw: float
+    pitch: float
+    rotation: tuple[float, float, float, float]
+
+    def blendshapes(self, cfg: EyeConfig) -> dict[str, float]:
+        """VRM 1.0 eye keys (person's sides; the pipeline's mirror swaps them if asked)."""
+        bl, br = self.blink
+        y = self.yaw / math.radians(cfg.yaw_range_deg)
+        p = self.pitch / math.radians(cfg.pitch_range_deg)
+        return {
+            "blinkLeft": bl,
+            "blinkRight": br,
+            "blink": min(bl, br),
+            "lookRight": min(max(y, 0.0), 1.0),
+            "lookLeft": min(max(-y, 0.0), 1.0),
+            "lookUp": min(max(p, 0.0), 1.0),
+            "lookDown": min(max(-p, 0.0), 1.0),
+        }
+
+
+def gaze_rotation(yaw: float, pitch: float) -> tuple[float, float, float, float]:
+    """Local eye rotation (x, y, z, w) looking ``yaw`` rad toward the person's right and ``pitch``
+    rad up: yaw about +Y applied after pitch about -X (Unity basis, identity looks along +Z)."""
+    sy, cy = math.sin(0.5 * yaw), math.cos(0.5 * yaw)
+    sx, cx = math.sin(-0.5 * pitch), math.cos(-0.5 * pitch)
+    return (cy * sx, sy * cx, -sy * sx, cy * cx)
+
+
+@dataclass
+class EyeSolver:
+    """Blink state (hysteresis) and the last trustworthy gaze of each eye.
+
+    ``update`` takes the measures and the user's reference values (from a profile or adaptation):
+    open_ref/closed_ref per eye (openness when open / closed) and rest_offset (2, 2), the iris
+    offset when looking at the camera/screen.
+    """
+
+    config: EyeConfig = field(default_factory=EyeConfig)
+    _closed: list[bool] = field(default_factory=lambda: [False, False])
+    _held: F64 = field(default_factory=lambda: np.zeros((2, 2)))  # (yaw, pitch) per eye
+
+    def reset(self) -> None:
+        self._closed = [False, False]
+        self._held = np.zeros((2, 2))
+
+    def closure(self, openness: F64, open_ref: F64, closed_ref: F64) -> F64:
+        """Raw closure 0 (open as the reference) .. 1 (closed as the reference), per eye."""
+        span = np.maximum(open_ref - closed_ref, 1e-3)
+        return np.clip((open_ref - openness) / span, 0.0, 1.0)
+
+    def update(
+        self,
+        openness: F64,
+        offsets: F64,
+        open_ref: F64,
+        closed_ref: F64,
+        rest_offset: F64,
+    ) -> EyeResult:
+        cfg = self.config
+        c = self.closure(openness, open_ref, closed_ref)
+        raw = (float(c[0]), float(c[1]))
+        # Both nearly closed: close together (the more closed eye leads); a wink stays one-sided.
+        if min(raw) >= cfg.link_at:
+            raw = (max(raw), max(raw))
+        blink = [0.0, 0.0]
+        for i in (LEFT, RIGHT):
+            ci = raw[i]
+            if self._closed[i]:
+                if ci <= cfg.open_at:
+                    self._closed[i] = False
+            elif ci >= cfg.close_at:
+                self._closed[i] = True
+            if self._closed[i]:
+                # Closed: fully closed from close_at up; eases down toward open_at.
+                lo, hi = cfg.open_at, cfg.close_at
+                blink[i] = 1.0 if ci >= hi else 0.5 + 0.5 * (ci - lo) / (hi - lo)
+            else:
+                # Open: lid noise under the dead zone reads 0; partial closure stays below 0.5.
+                x = (ci - cfg.dead_zone) / (cfg.close_at - cfg.dead_zone)
+                blink[i] = 0.49 * min(max(x, 0.0), 1.0)
+        # Gaze per eye, held while that eye is (nearly) closed.
+        r = cfg.eyeball_ratio * np.asarray(cfg.iris_gain)
+        o = np.clip((offsets - rest_offset) / r, -1.0, 1.0)
+        ang = np.arcsin(o)  # (2, 2): [eye][yaw, pitch]
+        weights = [0.0, 0.0]
+        for i in (LEFT, RIGHT):
+            if raw[i] < cfg.hold_at and not self._closed[i]:
+                self._held[i] = ang[i]
+                weights[i] = 1.0 - raw[i] / cfg.hold_at + 1e-3
+        wsum = weights[0] + weights[1]
+        if wsum > 0.0:
+            g = (weights[0] * self._held[0] + weights[1] * self._held[1]) / wsum
+        else:
+            g = 0.5 * (self._held[0] + self._held[1])
+        yr, pr = math.radians(cfg.yaw_range_deg), math.radians(cfg.pitch_range_deg)
+        yaw = min(max(float(g[0]), -yr), yr)
+        pitch = min(max(float(g[1]), -pr), pr)
+        return EyeResult(
+            blink=(blink[0], blink[1]),
+            closed=(self._closed[0], self._closed[1]),
+            yaw=yaw,
+            pitch=pitch,
+            rotation=gaze_rotation(yaw, pitch),
+        )

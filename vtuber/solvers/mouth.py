@@ -1,0 +1,103 @@
+"""Mouth: continuous openness and the five vowel shapes (aa, ih, ou, ee, oh).
+
+Input: the face frame of :func:`vtuber.solvers.expressions.face_frame` (de-rotated, outer eye
+corners 1 apart, +x the person's right, +y up, +z forward).
+
+Measures, in eye-corner distances (IOD):
+- gap: mean vertical gap between the inner lips at three points (centre and either side).
+- width: distance between the mouth corners.
+- corner: mean height of the two mouth corners above the upper-lip centre (smile > rest > frown).
+
+Vowels come from two numbers relative to the user's rest face: openness (gap above rest over a
+full-open gap) and spread (width over rest width; > 1 spread lips as in "i"/"e", < 1 rounded lips
+as in "u"/"o"). Each vowel is a prototype point in (openness, spread) space; the weights are a
+soft nearest-prototype assignment scaled by how much the mouth is doing, so a closed neutral mouth
+gives zeros.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+F64 = NDArray[np.float64]
+
+LIP_INNER_UPPER = np.array([82, 13, 312])
+LIP_INNER_LOWER = np.array([87, 14, 317])
+MOUTH_CORNERS = np.array([291, 61])  # person's left, right
+UPPER_LIP_TOP = 0
+
+VOWELS = ("aa", "ih", "ou", "ee", "oh")
+# Prototypes: (openness 0..1, spread: +1 spread lips .. -1 rounded lips).
+_PROTO = np.array(
+    [
+        (0.85, 0.0),  # aa: wide open, relaxed width
+        (0.2, 0.8),  # ih: nearly closed, spread
+        (0.2, -0.9),  # ou: nearly closed, rounded
+        (0.45, 0.55),  # ee: half open, spread
+        (0.6, -0.6),  # oh: open, rounded
+    ]
+)
+
+
+def mouth_measures(face: F64) -> tuple[float, float, float]:
+    """(gap, width, corner) in IOD units, see the module doc."""
+    gap = float(np.mean(face[LIP_INNER_UPPER, 1] - face[LIP_INNER_LOWER, 1]))
+    c = face[MOUTH_CORNERS]
+    width = float(np.linalg.norm(c[0] - c[1]))
+    corner = float(0.5 * (c[0, 1] + c[1, 1]) - face[UPPER_LIP_TOP, 1])
+    return max(gap, 0.0), width, corner
+
+
+@dataclass
+class MouthConfig:
+    """full_gap: inner-lip gap (IOD) above rest that reads as fully open (a 1.6 cm jaw drop on
+    rendered faces gives about 0.22); dead_zone: soft dead zone on openness (lip noise);
+    spread_range: width change (fraction of rest width) that reads as fully spread/rounded;
+    sharpness: how crisply vowels separate (higher = closer to one-hot)."""
+
+    full_gap: float = 0.22
+    dead_zone: float = 0.08
+    spread_range: float = 0.15
+    sharpness: float = 12.0
+
+
+@dataclass(frozen=True, slots=True)
+class MouthResult:
+    """open: 0..1 openness; vowels: aa, ih, ou, ee, oh weights 0..1 (sum <= 1)."""
+
+    open: float
+    vowels: dict[str, float]
+
+
+def solve_mouth(
+    gap: float, width: float, gap_rest: float, width_rest: float, cfg: MouthConfig
+) -> MouthResult:
+    """Openness and vowel weights from the lip measures and the user's rest values."""
+    # A soft dead zone: o^2 (1 + d) / (o + d) is ~0 for lip noise (o << d), about o - d for a
+    # clearly open mouth, 1 at o = 1, and strictly increasing, so openness stays monotonic.
+    o = max((gap - gap_rest) / cfg.full_gap, 0.0)
+    d = cfg.dead_zone
+    o = min(o * o * (1.0 + d) / (o + d), 1.0) if o > 0.0 else 0.0
+    spread = (width / max(width_rest, 1e-6) - 1.0) / cfg.spread_range
+    spread = min(max(spread, -1.0), 1.0)
+    # How much the mouth is doing: open lips, or strongly shaped lips that are slightly apart.
+    activity = min(1.0, max(o * 2.5, (abs(spread) - 0.3) * o * 6.0))
+    if activity <= 0.0:
+        return MouthResult(o, dict.fromkeys(VOWELS, 0.0))
+    d2 = (_PROTO[:, 0] - o) ** 2 + 0.5 * (_PROTO[:, 1] - spread) ** 2
+    w = np.exp(-cfg.sharpness * (d2 - d2.min()))
+    w *= activity / w.sum()
+    return MouthResult(o, {k: float(v) for k, v in zip(VOWELS, w, strict=True)})
+
+
+def smile(corner: float, corner_rest: float, width: float, width_rest: float) -> float:
+    """Smile (> 0) or frown (< 0) strength, about -1..1: mouth corners raised above their rest
+    height (0.04 IOD reads as a full smile) plus a little widening."""
+    lift = (corner - corner_rest) / 0.04
+    widen = (width / max(width_rest, 1e-6) - 1.0) / 0.2
+    s = lift + 0.3 * max(widen, 0.0) if lift > 0 else lift
+    return max(-1.0, min(1.0, s)) if math.isfinite(s) else 0.0
