@@ -13,6 +13,7 @@ from vtuber.config import TrackConfig
 from vtuber.landmarks import Landmarks
 from vtuber.rig import AvatarFrame, Bone, Tracking
 from vtuber.solvers.arkit import ArkitSolver
+from vtuber.solvers.body import BodyConfig, BodySolution, solve_landmarks
 from vtuber.solvers.head import HeadPose, HeadTracker
 
 
@@ -43,10 +44,19 @@ class Tracker:
         bones: dict[Bone, tuple[float, float, float, float]] = {}
         blend: dict[str, float] = {}
         face = lm.face.found
+        body: BodySolution | None = None
+        if self.config.mode == "full":  # hands, arms, spine (vtuber.solvers.body)
+            body = solve_landmarks(lm, BodyConfig(legs=bool(self.config.extra.get("legs"))))
+            bones.update(body.bones)
         if face:
             pose = self.head.update(lm.face_pixels(), lm.width, lm.height)
             self.last_head_pose = pose
-            neck, head = split_head(self.head.avatar_rotation(pose), self.config.neck_share)
+            head_q = self.head.avatar_rotation(pose)
+            if body is not None and body.torso:
+                # The face gives the head relative to the camera; make it relative to the chest
+                # the body drives, so the torso's lean and twist are not applied twice.
+                head_q = quat.multiply(quat.conjugate(quat.from_matrix(body.chest)), head_q)
+            neck, head = split_head(head_q, self.config.neck_share)
             bones[Bone.Neck] = _t(neck)
             bones[Bone.Head] = _t(head)
         else:
@@ -59,7 +69,12 @@ class Tracker:
             t=lm.t,
             t_capture=t_capture,
             index=index,
-            tracking=Tracking(face=face),
+            tracking=Tracking(
+                face=face,
+                body=body is not None and body.torso,
+                left_hand=body is not None and body.hands["left"],
+                right_hand=body is not None and body.hands["right"],
+            ),
             bones=bones,
             blendshapes=blend,
         )

@@ -80,10 +80,17 @@ def open_track_source(args: argparse.Namespace) -> Source:
 
 
 def make_backend(args: argparse.Namespace, source: Source):  # type: ignore[no-untyped-def]
+    face = None
     if getattr(args, "face_model", "facemesh") == "landmarker":
         from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
 
-        return FaceLandmarkerBackend(static_images=source.static_images)
+        face = FaceLandmarkerBackend(static_images=source.static_images)
+    if getattr(args, "mode", "face") == "full":  # face + pose + hands, concurrently
+        from vtuber.landmarks.body import FullBodyBackend
+
+        return FullBodyBackend(static_images=source.static_images, face=face)
+    if face is not None:
+        return face
     from vtuber.landmarks.facemesh import FaceMeshBackend
 
     return FaceMeshBackend(static_images=source.static_images)

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber import quat
+from vtuber.landmarks import Landmarks
 from vtuber.rig import Bone, Quat
 from vtuber.solvers.hands import (
     LIMITS,
@@ -330,7 +331,25 @@ __all__ = [
     "forward_kinematics",
     "solve_arm",
     "solve_body",
+    "solve_landmarks",
     "solve_leg",
     "swing_twist",
     "torso_matrix",
 ]
+
+
+def solve_landmarks(lm: Landmarks, config: BodyConfig = BodyConfig()) -> BodySolution:
+    """:func:`solve_body` on one frame's :class:`vtuber.landmarks.Landmarks` (the person's own
+    hands). Without a pose, found hands still drive their fingers (not the Hand bone)."""
+    hands = {
+        "left": lm.left_hand.world if lm.left_hand.found else None,
+        "right": lm.right_hand.world if lm.right_hand.found else None,
+    }
+    if lm.pose.found:
+        return solve_body(lm.pose.world, lm.pose.points, hands, config)
+    sol = BodySolution()
+    for side, hw in hands.items():
+        if hw is not None:
+            sol.bones.update(solve_hand(hw, side, None, config.fingers).bones)
+            sol.hands[side] = True
+    return sol

@@ -1,0 +1,331 @@
+"""MediaPipe Pose and Hands (model_complexity=1, the models shipped in the wheel, so offline) and
+the composite backend of ``--mode full`` (face + pose + hands).
+
+Handedness: MediaPipe Hands labels a hand as if the image were mirrored (a selfie view), so on an
+un-mirrored camera image its "Left" is the person's RIGHT hand. :func:`person_side` resolves it;
+:class:`Landmarks` always holds the person's own hands. Pose landmarks are already the person's
+own sides (LEFT_WRIST = the person's left wrist, image right in an un-mirrored camera).
+
+Speed (docs/body.md): the three graphs are independent per frame and MediaPipe releases the GIL
+while a graph runs, so :class:`FullBodyBackend` runs pose and hands on worker threads while the
+face runs on the caller's. Each hand has its own tracker (max_num_hands=1): a tracked hand costs
+only the landmark model; a lost hand is searched for (palm detection, the expensive part) only
+every few frames and only in the image region where the previous frame's pose puts that wrist,
+by masking the rest of the image. Masking (not cropping) keeps the tracker's coordinates equal to
+the full image's, so tracking continues on the next, unmasked frame.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import mediapipe as mp
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber.landmarks import (
+    HAND_POINTS,
+    POSE_POINTS,
+    HandLandmarks,
+    Landmarks,
+    PoseLandmarks,
+)
+from vtuber.landmarks.facemesh import FaceMeshBackend
+from vtuber.landmarks.native_log import quiet_native_stderr
+
+U8 = NDArray[np.uint8]
+
+# Pose indices per person's side: wrist, pinky, index, thumb, elbow, shoulder.
+_POSE_HAND = {"left": (15, 17, 19, 21, 13, 11), "right": (16, 18, 20, 22, 14, 12)}
+
+
+def person_side(label: str, mirrored_image: bool = False) -> str:
+    """The person's own side ("left"/"right") of a hand MediaPipe labelled ``label``.
+
+    MediaPipe assumes a mirrored (selfie) image: on an un-mirrored camera image its "Left" is the
+    person's right hand. Pass ``mirrored_image=True`` for images that were flipped already."""
+    lab = label.strip().lower()
+    if lab not in ("left", "right"):
+        raise ValueError(f"unknown handedness label {label!r}")
+    if mirrored_image:
+        return lab
+    return "right" if lab == "left" else "left"
+
+
+def _rgb(bgr: U8) -> U8:
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    rgb.flags.writeable = False
+    return rgb
+
+
+def _pose_record(res: object) -> PoseLandmarks:
+    lm = getattr(res, "pose_landmarks", None)
+    wl = getattr(res, "pose_world_landmarks", None)
+    if lm is None or wl is None:
+        return PoseLandmarks()
+    pts = np.array([(p.x, p.y, p.z, p.visibility) for p in lm.landmark], dtype=np.float32)
+    world = np.array([(p.x, p.y, p.z) for p in wl.landmark], dtype=np.float32)
+    if pts.shape[0] != POSE_POINTS:
+        return PoseLandmarks()
+    return PoseLandmarks(found=True, points=pts, world=world)
+
+
+def _hand_records(res: object, mirrored_image: bool = False) -> list[tuple[str, HandLandmarks]]:
+    """(person's side, hand) for every hand in a Hands result."""
+    out: list[tuple[str, HandLandmarks]] = []
+    lms = getattr(res, "multi_hand_landmarks", None) or []
+    wls = getattr(res, "multi_hand_world_landmarks", None) or []
+    hds = getattr(res, "multi_handedness", None) or []
+    for lm, wl, hd in zip(lms, wls, hds, strict=False):
+        c = hd.classification[0]
+        pts = np.array([(p.x, p.y, p.z) for p in lm.landmark], dtype=np.float32)
+        world = np.array([(p.x, p.y, p.z) for p in wl.landmark], dtype=np.float32)
+        if pts.shape[0] != HAND_POINTS:
+            continue
+        hand = HandLandmarks(found=True, points=pts, world=world, score=float(c.score))
+        out.append((person_side(c.label, mirrored_image), hand))
+    return out
+
+
+class PoseBackend:
+    """MediaPipe Pose, model_complexity=1, on BGR frames -> ``Landmarks.pose``."""
+
+    name = "pose"
+
+    def __init__(self, static_images: bool = False, min_detection_confidence: float = 0.5) -> None:
+        with quiet_native_stderr():
+            self._pose = mp.solutions.pose.Pose(
+                static_image_mode=static_images,
+                model_complexity=1,
+                min_detection_confidence=min_detection_confidence,
+            )
+            self._pose.process(np.zeros((64, 64, 3), np.uint8))
+
+    def process_rgb(self, rgb: U8) -> PoseLandmarks:
+        return _pose_record(self._pose.process(rgb))
+
+    def process(self, bgr: U8, t: float) -> Landmarks:
+        h, w = bgr.shape[:2]
+        return Landmarks(t=t, width=w, height=h, pose=self.process_rgb(_rgb(bgr)))
+
+    def close(self) -> None:
+        self._pose.close()
+
+
+class HandsBackend:
+    """MediaPipe Hands, model_complexity=1, up to two hands -> ``Landmarks.left_hand`` /
+    ``right_hand`` (the person's own, see :func:`person_side`)."""
+
+    name = "hands"
+
+    def __init__(
+        self,
+        static_images: bool = False,
+        mirrored_images: bool = False,
+        min_detection_confidence: float = 0.5,
+    ) -> None:
+        self.mirrored_images = mirrored_images
+        with quiet_native_stderr():
+            self._hands = mp.solutions.hands.Hands(
+                static_image_mode=static_images,
+                model_complexity=1,
+                max_num_hands=2,
+                min_detection_confidence=min_detection_confidence,
+            )
+            self._hands.process(np.zeros((64, 64, 3), np.uint8))
+
+    def process(self, bgr: U8, t: float) -> Landmarks:
+        h, w = bgr.shape[:2]
+        out = Landmarks(t=t, width=w, height=h)
+        for side, hand in _hand_records(self._hands.process(_rgb(bgr)), self.mirrored_images):
+            cur = out.left_hand if side == "left" else out.right_hand
+            if hand.score > cur.score:
+                if side == "left":
+                    out.left_hand = hand
+                else:
+                    out.right_hand = hand
+        return out
+
+    def close(self) -> None:
+        self._hands.close()
+
+
+class _SideHand:
+    """One hand's tracker (max_num_hands=1) with pose-guided, rate-limited re-detection."""
+
+    def __init__(self, side: str, static_images: bool, retry_every: int) -> None:
+        self.side = side
+        self.retry_every = 1 if static_images else max(1, retry_every)
+        self.static = static_images
+        self.tracked = False
+        self.since_try = retry_every  # try on the first frame
+        with quiet_native_stderr():
+            self._hands = mp.solutions.hands.Hands(
+                static_image_mode=static_images,
+                model_complexity=1,
+                max_num_hands=1,
+                min_detection_confidence=0.5,
+                min_tracking_confidence=0.5,
+            )
+            self._hands.process(np.zeros((64, 64, 3), np.uint8))
+
+    def region(self, pose: PoseLandmarks, width: int, height: int) -> tuple[int, int, int, int]:
+        """Pixel box (x0, y0, x1, y1) where this hand should be, from the previous pose; the
+        person's half of the image when there is no pose."""
+        if pose.found:
+            wr, pi, ix, th, el, sh = _POSE_HAND[self.side]
+            p = pose.points
+            pts = p[[wr, pi, ix, th], :2] * (width, height)
+            ctr = pts.mean(axis=0)
+            # Hand size ~ 0.9 x forearm length in the image; never smaller than 1/6 of the frame.
+            fore = float(np.linalg.norm((p[wr, :2] - p[el, :2]) * (width, height)))
+            shw = float(np.linalg.norm((p[11, :2] - p[12, :2]) * (width, height)))
+            r = max(1.2 * fore, 0.8 * shw, min(width, height) / 6.0)
+            x0, y0 = int(ctr[0] - r), int(ctr[1] - r)
+            return max(x0, 0), max(y0, 0), min(int(ctr[0] + r), width), min(int(ctr[1] + r), height)
+        # Un-mirrored camera: the person's right hand is on the image's left.
+        if self.side == "right":
+            return 0, 0, int(0.6 * width), height
+        return int(0.4 * width), 0, width, height
+
+    def wanted(self, pose: PoseLandmarks) -> bool:
+        """Whether to search for this (lost) hand now."""
+        self.since_try += 1
+        if self.since_try < self.retry_every:
+            return False
+        if pose.found:
+            wr = _POSE_HAND[self.side][0]
+            x, y, _, v = pose.points[wr]
+            if v < 0.3 or not (-0.1 <= x <= 1.1 and -0.1 <= y <= 1.1):
+                return False
+        return True
+
+    def process(self, rgb: U8, pose: PoseLandmarks) -> HandLandmarks:
+        h, w = rgb.shape[:2]
+        if self.tracked and not self.static:
+            recs = _hand_records(self._hands.process(rgb))
+        elif self.wanted(pose):
+            self.since_try = 0
+            x0, y0, x1, y1 = self.region(pose, w, h)
+            if x1 - x0 < 16 or y1 - y0 < 16:
+                return HandLandmarks()
+            masked = np.zeros_like(rgb)
+            masked[y0:y1, x0:x1] = rgb[y0:y1, x0:x1]
+            recs = _hand_records(self._hands.process(masked))
+        else:
+            return HandLandmarks()
+        if not recs:
+            self.tracked = False
+            return HandLandmarks()
+        side, hand = recs[0]
+        if not self.tracked and side != self.side and hand.score > 0.8:
+            # A new detection whose (resolved) handedness is confidently the other hand: the
+            # search region also held the other hand. Not ours.
+            return HandLandmarks()
+        self.tracked = True
+        return hand
+
+    def close(self) -> None:
+        self._hands.close()
+
+
+def _overlap(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
+    """Intersection over union of the image boxes of two hands' normalized points."""
+    lo = np.maximum(a[:, :2].min(0), b[:, :2].min(0))
+    hi = np.minimum(a[:, :2].max(0), b[:, :2].max(0))
+    inter = float(np.prod(np.clip(hi - lo, 0.0, None)))
+    area = float(np.prod(np.ptp(a[:, :2], axis=0)) + np.prod(np.ptp(b[:, :2], axis=0)))
+    return inter / max(area - inter, 1e-9)
+
+
+class FullBodyBackend:
+    """Face + pose + both hands for ``--mode full``, faster than MediaPipe Holistic.
+
+    Args:
+        static_images: unrelated images (no tracking between frames).
+        max_width: frames wider than this are downscaled first (the models' inputs are 192-256
+            px; normalized landmarks do not change, ``Landmarks.width/height`` stay the source's).
+        retry_every: a lost hand is searched for every this many frames (palm detection is the
+            most expensive model; a raised hand is picked up within retry_every frames).
+        threads: run pose and hands on worker threads concurrently with the face.
+        face: the face backend (default: FaceMesh with iris); anything with
+            ``process(bgr, t) -> Landmarks`` and ``close()``.
+    """
+
+    name = "full"
+
+    def __init__(
+        self,
+        static_images: bool = False,
+        max_width: int | None = 640,
+        retry_every: int = 3,
+        threads: bool = True,
+        face: object | None = None,
+    ) -> None:
+        self.max_width = max_width
+        self.face = face if face is not None else FaceMeshBackend(static_images=static_images)
+        self.pose = PoseBackend(static_images=static_images)
+        self.hands = {s: _SideHand(s, static_images, retry_every) for s in ("left", "right")}
+        # Stagger the two hands' searches so they do not land on the same frame.
+        self.hands["left"].since_try = retry_every - 1
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vtuber-mp") if threads else None
+        self._prev_pose = PoseLandmarks()
+
+    def _hands(self, rgb: U8, pose: PoseLandmarks) -> tuple[HandLandmarks, HandLandmarks]:
+        left = self.hands["left"].process(rgb, pose)
+        right = self.hands["right"].process(rgb, pose)
+        if left.found and right.found and _overlap(left.points, right.points) > 0.3:
+            # Both trackers on the same hand: keep the one whose wrist is nearer its pose wrist.
+            if self._closer_to("right", right, pose):
+                left, self.hands["left"].tracked = HandLandmarks(), False
+            else:
+                right, self.hands["right"].tracked = HandLandmarks(), False
+        return left, right
+
+    @staticmethod
+    def _closer_to(side: str, hand: HandLandmarks, pose: PoseLandmarks) -> bool:
+        if not pose.found:
+            return side == "right" and hand.points[0, 0] < 0.5
+        own = pose.points[_POSE_HAND[side][0], :2]
+        other = pose.points[_POSE_HAND["left" if side == "right" else "right"][0], :2]
+        w = hand.points[0, :2]
+        return bool(np.linalg.norm(w - own) <= np.linalg.norm(w - other))
+
+    def process(self, bgr: U8, t: float) -> Landmarks:
+        """Face, pose and the person's hands in one BGR frame."""
+        h, w = bgr.shape[:2]
+        small = bgr
+        if self.max_width is not None and w > self.max_width:
+            sh = round(h * self.max_width / w)
+            small = cv2.resize(bgr, (self.max_width, sh), interpolation=cv2.INTER_LINEAR)
+        rgb = _rgb(small)
+        prev = self._prev_pose
+        if self._pool is not None:
+            fp = self._pool.submit(self.pose.process_rgb, rgb)
+            fh = self._pool.submit(self._hands, rgb, prev)
+            face = self.face.process(small, t).face  # type: ignore[attr-defined]
+            pose = fp.result()
+            left, right = fh.result()
+        else:
+            face = self.face.process(small, t).face  # type: ignore[attr-defined]
+            pose = self.pose.process_rgb(rgb)
+            left, right = self._hands(rgb, prev)
+        self._prev_pose = pose
+        return Landmarks(
+            t=t, width=w, height=h, face=face, pose=pose, left_hand=left, right_hand=right
+        )
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self.face.close()  # type: ignore[attr-defined]
+        self.pose.close()
+        for hb in self.hands.values():
+            hb.close()
+
+    def __enter__(self) -> FullBodyBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
