@@ -14,6 +14,8 @@ from vtuber.landmarks import Landmarks
 from vtuber.rig import AvatarFrame, Bone, Tracking
 from vtuber.solvers.arkit import ArkitSolver
 from vtuber.solvers.body import BodyConfig, BodySolution, solve_landmarks
+from vtuber.solvers.calibration import FaceProfile
+from vtuber.solvers.expressions import FaceSolver
 from vtuber.solvers.head import HeadPose, HeadTracker
 
 
@@ -32,9 +34,15 @@ def _t(q: np.ndarray) -> tuple[float, float, float, float]:
 class Tracker:
     """Holds the per-user solver state (head pose guess, calibration) and builds frames."""
 
-    def __init__(self, config: TrackConfig | None = None) -> None:
+    def __init__(
+        self, config: TrackConfig | None = None, profile: FaceProfile | None = None
+    ) -> None:
         self.config = config or TrackConfig()
         self.head = HeadTracker(hfov_deg=self.config.hfov_deg)
+        # Blink, gaze, mouth, brows, emotions; a calibration profile or on-the-fly adaptation.
+        self.face = FaceSolver(self.config.face, profile)
+        if profile is not None:
+            self.head.neutral = profile.neutral_rotation()
         self.last_head_pose: HeadPose | None = None
         # Perfect sync (Face Landmarker backend): calibrated ARKit weights + derived VRM presets.
         self.arkit = ArkitSolver()
@@ -49,7 +57,8 @@ class Tracker:
             body = solve_landmarks(lm, BodyConfig(legs=bool(self.config.extra.get("legs"))))
             bones.update(body.bones)
         if face:
-            pose = self.head.update(lm.face_pixels(), lm.width, lm.height)
+            pts = lm.face_pixels()
+            pose = self.head.update(pts, lm.width, lm.height)
             self.last_head_pose = pose
             head_q = self.head.avatar_rotation(pose)
             if body is not None and body.torso:
@@ -59,8 +68,12 @@ class Tracker:
             neck, head = split_head(head_q, self.config.neck_share)
             bones[Bone.Neck] = _t(neck)
             bones[Bone.Head] = _t(head)
+            fr = self.face.update(pts, pose.rotation)
+            bones[Bone.LeftEye] = bones[Bone.RightEye] = fr.eye_rotation
+            blend.update(fr.blendshapes)
         else:
             self.head.reset()
+            self.face.reset()
             self.last_head_pose = None
         if face and lm.face.has_blendshapes:
             # Last, so the model's presets replace any geometric ones of the same name.
