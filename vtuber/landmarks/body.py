@@ -269,7 +269,9 @@ class FullBodyBackend:
         self.hands = {s: _SideHand(s, static_images, retry_every) for s in ("left", "right")}
         # Stagger the two hands' searches so they do not land on the same frame.
         self.hands["left"].since_try = retry_every - 1
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vtuber-mp") if threads else None
+        self._pool = (
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="vtuber-mp") if threads else None
+        )
         self._prev_pose = PoseLandmarks()
 
     def _hands(self, rgb: U8, pose: PoseLandmarks) -> tuple[HandLandmarks, HandLandmarks]:
