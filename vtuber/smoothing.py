@@ -291,6 +291,8 @@ class KalmanBank:
         self.p00 = np.asarray(self.r, np.float64).copy()
         self.p01 = np.zeros(n)
         self.p11 = np.zeros(n)
+        mem = self.adapt_memory_s
+        self._inv_memory = np.where(mem > 0, 1.0 / np.where(mem > 0, mem, 1.0), 1e12)
         self.dof = np.maximum(np.bincount(self.group, minlength=g), 1).astype(np.float64)
         self.boost = np.ones(g)  # adaptive variance factor per group (1 = none)
         self.n_gated = np.zeros(g, np.intp)
@@ -326,37 +328,37 @@ class KalmanBank:
         g = self.group
         y = z - self.x
         s0 = self.p00 + self.r
-        e = np.where(measured, y * y / s0, 0.0)
-        has = np.bincount(g, measured, minlength=self.n_groups) > 0
-        nis = np.bincount(g, e, minlength=self.n_groups).astype(np.float64)
+        mf = measured.astype(np.float64)
+        cnt = np.bincount(g, mf, minlength=self.n_groups)
+        nis = np.asarray(np.bincount(g, mf * y * y / s0, minlength=self.n_groups), np.float64)
         self.nis = nis
+        has = cnt > 0
         outlier = has & (nis > self.gate)
         gated = outlier & (self.n_gated < self.max_gated)
         self.gated = gated
         # An outlier that persists past max_gated frames is a real move: trust it fully.
         forced = outlier & ~gated
-        self.n_gated = np.where(gated, self.n_gated + 1, np.where(has, 0, self.n_gated))
+        self.n_gated = np.where(gated, self.n_gated + 1, self.n_gated * ~has)
         # Covariance matching: inflate the position variance so that S = NIS/tau * S0 when
         # the innovation is larger than tau allows (S = NIS/dof * S0 for a forced outlier, i.e.
         # the innovation made consistent); relax a previous boost with its memory.
-        rho = np.where(nis > self.adapt_tau, nis / self.adapt_tau, 1.0)
+        rho = np.maximum(nis / self.adapt_tau, 1.0)
         rho = np.where(forced, nis / self.dof, rho)
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            decay = np.where(self.adapt_memory_s > 0, np.exp(-dt / self.adapt_memory_s), 0.0)
-        boost = np.maximum(rho, 1.0 + (self.boost - 1.0) * decay)
-        self.boost = np.where(has & ~gated, boost, self.boost)
-        upd = measured & ~gated[g]
-        b = self.boost[g]
-        p00 = self.p00 + (b - 1.0) * s0
-        s = p00 + self.r
-        k0 = np.where(upd, p00 / s, 0.0)
-        k1 = np.where(upd, self.p01 / s, 0.0)
+        decay = np.exp(-max(dt, 1e-9) * self._inv_memory)
+        accept = has & ~gated
+        self.boost = np.where(accept, np.maximum(rho, 1.0 + (self.boost - 1.0) * decay), self.boost)
+        updf = mf * accept[g]
+        p00 = self.p00 + (self.boost[g] - 1.0) * s0 * updf
+        inv_s = updf / (p00 + self.r)
+        k0 = p00 * inv_s
+        k1 = self.p01 * inv_s
         self.x = self.x + k0 * y
         self.v = self.v + k1 * y
         p01 = self.p01
         self.p11 = self.p11 - k1 * p01
-        self.p01 = (1.0 - k0) * p01
-        self.p00 = np.where(upd, (1.0 - k0) * p00, self.p00)
+        self.p01 = p01 - k0 * p01
+        self.p00 = p00 - k0 * p00
+        upd: NDArray[np.bool_] = updf > 0.0
         return upd
 
 
@@ -384,18 +386,15 @@ def transition(dt: float, qa: float) -> tuple[F, F]:
 
 
 # ------------------------------------------------------------------------------- quaternions
+# a * b as sums of products: component k = sum_j SIGN[k, j] * a[IA[k, j]] * b[IB[k, j]].
+_QM_IA = np.array([3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2])
+_QM_IB = np.array([0, 3, 2, 1, 1, 2, 3, 0, 2, 1, 0, 3, 3, 0, 1, 2])
+_QM_SIGN = np.array([1, 1, 1, -1, 1, -1, 1, 1, 1, 1, -1, 1, 1, -1, -1, -1], np.float64)
+
+
 def _qmul(a: F, b: F) -> F:
-    ax, ay, az, aw = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
-    bx, by, bz, bw = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
-    return np.stack(
-        (
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-            aw * bw - ax * bx - ay * by - az * bz,
-        ),
-        axis=1,
-    )
+    """Row-wise Hamilton product of (N, 4) xyzw quaternions (as :func:`vtuber.quat.multiply`)."""
+    return (a[:, _QM_IA] * b[:, _QM_IB] * _QM_SIGN).reshape(-1, 4, 4).sum(axis=2)
 
 
 def _qconj(q: F) -> F:
@@ -416,7 +415,8 @@ def _exp(r: F) -> F:
     """(N, 3) rotation vectors -> (N, 4) unit quaternions."""
     a = np.sqrt(np.einsum("ij,ij->i", r, r))[:, None]
     h = 0.5 * a
-    k = np.where(a < 1e-9, 0.5 - a * a / 48.0, np.sin(h) / np.maximum(a, 1e-300))
+    # sin(a/2) / a, which is 1/2 (to 1e-17) below a = 1e-8.
+    k = np.divide(np.sin(h), a, out=np.full_like(a, 0.5), where=a > 1e-8)
     return np.concatenate((r * k, np.cos(h)), axis=1)
 
 
@@ -449,6 +449,7 @@ class KalmanSmoother:
         sig = self.config.signals or preset_signals("medium")
         self.rot_keys: list[Bone | str] = [*Bone, ROOT_ROTATION]
         self.bone_index = {b: i for i, b in enumerate(Bone)}
+        self._bones = list(Bone)
         n_rot = len(self.rot_keys)
         self.blend_keys = list(BLENDSHAPE_KEYS)
         self.blend_index = {k: i for i, k in enumerate(self.blend_keys)}
@@ -653,24 +654,19 @@ class KalmanSmoother:
         self.out_x = out_x
         # ---- the frame
         active = self.seen
-        bones = {}
-        ql = out_q.tolist()
-        for b in Bone:
-            i = bi[b]
-            if active[i]:
-                q = ql[i]
-                bones[b] = (q[0], q[1], q[2], q[3])
-        blend: dict[str, float] = {}
-        bl = bs.tolist()
-        act_bs = active[base:].tolist()
-        for j, k in enumerate(self.blend_keys):
-            if act_bs[j]:
-                blend[k] = bl[j]
+        bone_list = self._bones
+        idx = np.flatnonzero(active[: n_rot - 1])
+        bones = {
+            bone_list[i]: tuple(q) for i, q in zip(idx.tolist(), out_q[idx].tolist(), strict=True)
+        }
+        keys = self.blend_keys
+        idx = np.flatnonzero(active[base:])
+        blend = {keys[j]: w for j, w in zip(idx.tolist(), bs[idx].tolist(), strict=True)}
         blend.update(extra_bs)
         root_rot = frame.root_rotation
         root_pos = frame.root_position
         if active[n_rot - 1]:
-            q = ql[n_rot - 1]
+            q = out_q[n_rot - 1].tolist()
             root_rot = (q[0], q[1], q[2], q[3])
         if active[n_rot]:
             p = out_x[:3].tolist()
