@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ruff: noqa: E501  (geometry tables read best one row per line)
 """Generate vtuber's default avatar, ``avatars/default.vrm`` (VRM 1.0, glTF 2.0 binary).
 
 A small, friendly chibi-proportioned humanoid built from ellipsoids, written with numpy, json and
@@ -63,7 +64,11 @@ FINGERS = {
     "Little": [(0.578, 1.042, -0.025), (0.607, 1.042, -0.028), (0.627, 1.042, -0.029), (0.643, 1.042, -0.03)],
 }  # fmt: skip
 PHALANGES = ("Proximal", "Intermediate", "Distal")
-THUMB = ("Metacarpal", "Proximal", "Distal")  # VRM 1.0 names of Unity's Thumb Proximal/Inter./Distal
+THUMB = (
+    "Metacarpal",
+    "Proximal",
+    "Distal",
+)  # VRM 1.0 names of Unity's Thumb Proximal/Inter./Distal
 # Ponytail spring chain under the head (not humanoid bones).
 HAIR = [("hair1", (0.0, 1.33, -0.16)), ("hair2", (0.0, 1.24, -0.215)),
         ("hair3", (0.0, 1.13, -0.23)), ("hair4", (0.0, 1.02, -0.22))]  # fmt: skip
@@ -82,7 +87,7 @@ def skeleton() -> list[tuple[str, str | None, np.ndarray]]:
             bones.append((nm(n), nm(p), np.array((sx * w[0], w[1], w[2]))))
         for f, pts in FINGERS.items():
             parent = nm("Hand")
-            for ph, w in zip(THUMB if f == "Thumb" else PHALANGES, pts[:3]):
+            for ph, w in zip(THUMB if f == "Thumb" else PHALANGES, pts[:3], strict=True):
                 bones.append((nm(f + ph), parent, np.array((sx * w[0], w[1], w[2]))))
                 parent = nm(f + ph)
     parent = "head"
@@ -179,7 +184,9 @@ def ellipsoid(name, material, bone, center, radii, res=(14, 10), rot=None, bend=
 def limb(name, material, bone, a, b, r, res=(14, 10), extra=0.2):  # type: ignore[no-untyped-def]
     a, b = np.asarray(a, float), np.asarray(b, float)
     half = np.linalg.norm(b - a) / 2
-    return ellipsoid(name, material, bone, (a + b) / 2, (half * (1 + extra), r, r), res, rot_to(b - a))
+    return ellipsoid(
+        name, material, bone, (a + b) / 2, (half * (1 + extra), r, r), res, rot_to(b - a)
+    )
 
 
 HEAD_C = np.array([0.0, 1.25, 0.0])
@@ -237,11 +244,17 @@ def body_parts(bw: dict[str, np.ndarray]) -> list[Part]:
         for f, pts in FINGERS.items():
             pw = [np.array((sx * p[0], p[1], p[2])) for p in pts]
             for k, ph in enumerate(THUMB if f == "Thumb" else PHALANGES):
-                r = (0.011 if f != "Little" else 0.009) * (1 - 0.1 * k) * (1.15 if f == "Thumb" else 1)
+                r = (
+                    (0.011 if f != "Little" else 0.009)
+                    * (1 - 0.1 * k)
+                    * (1.15 if f == "Thumb" else 1)
+                )
                 P.append(limb("finger", "skin", side + f + ph, pw[k], pw[k + 1], r, (8, 6), 0.35))
         P.append(ellipsoid("hip", "tights", side + "UpperLeg", B("UpperLeg"), (0.058,) * 3))
         P.append(limb("upperLeg", "tights", side + "UpperLeg", B("UpperLeg"), B("LowerLeg"), 0.055))
-        P.append(ellipsoid("knee", "tights", side + "LowerLeg", B("LowerLeg"), (0.048,) * 3, (10, 8)))
+        P.append(
+            ellipsoid("knee", "tights", side + "LowerLeg", B("LowerLeg"), (0.048,) * 3, (10, 8))
+        )
         P.append(limb("lowerLeg", "tights", side + "LowerLeg", B("LowerLeg"), B("Foot"), 0.045))
         P.append(ellipsoid("shoe", "shoe", side + "Foot", B("Foot") + (0, -0.03, 0.03),
                            (0.045, 0.04, 0.085)))  # fmt: skip
@@ -283,8 +296,16 @@ def face_parts() -> list[Part]:
                            (0.021, 0.029, 0.006), (14, 10)))  # fmt: skip
         P.append(ellipsoid(side + ":pupil", "pupil", side + "Eye", (ex, EYE_Y - 0.004, 0.1475),
                            (0.009, 0.013, 0.003), (10, 8)))  # fmt: skip
-        P.append(ellipsoid(side + ":shine", "shine", side + "Eye",
-                           (ex - sx * 0.007, EYE_Y + 0.009, 0.1505), (0.005, 0.006, 0.002), (8, 6)))
+        P.append(
+            ellipsoid(
+                side + ":shine",
+                "shine",
+                side + "Eye",
+                (ex - sx * 0.007, EYE_Y + 0.009, 0.1505),
+                (0.005, 0.006, 0.002),
+                (8, 6),
+            )
+        )
         P.append(ellipsoid(side + ":lash", "lash", "head", (ex, LASH_Y, 0.139),
                            (0.035, 0.005, 0.009), (14, 10), rot_z(sx * -8), bend=-9.0))  # fmt: skip
         by = 1.303
@@ -414,7 +435,10 @@ class GlbWriter:
         if len(nz):
             acc["sparse"] = {
                 "count": int(len(nz)),
-                "indices": {"bufferView": self.view(nz.astype("<u4").tobytes()), "componentType": 5125},
+                "indices": {
+                    "bufferView": self.view(nz.astype("<u4").tobytes()),
+                    "componentType": 5125,
+                },
                 "values": {"bufferView": self.view(np.ascontiguousarray(d[nz]).tobytes())},
             }
         self.gltf["accessors"].append(acc)
@@ -473,7 +497,10 @@ def build() -> bytes:
         })  # fmt: skip
     g["meshes"] = []
     mesh_nodes = []
-    for mesh_name, parts, morphs in (("Body", body_parts(world), ()), ("Face", face_parts(), MORPHS)):
+    for mesh_name, parts, morphs in (
+        ("Body", body_parts(world), ()),
+        ("Face", face_parts(), MORPHS),
+    ):
         deltas = {m: morph_target(parts, m) for m in morphs}
         prims = []
         for mat in mat_names:

@@ -9,7 +9,6 @@ import math
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +28,10 @@ REQUIRED_BONES = {
     "rightLowerArm", "rightHand", "leftUpperLeg", "leftLowerLeg", "leftFoot", "rightUpperLeg",
     "rightLowerLeg", "rightFoot",
 }  # fmt: skip
-PRESETS = {"happy", "angry", "sad", "relaxed", "surprised", "aa", "ih", "ou", "ee", "oh", "blink",
-           "blinkLeft", "blinkRight", "lookUp", "lookDown", "lookLeft", "lookRight", "neutral"}  # fmt: skip
+PRESETS = {
+    "happy", "angry", "sad", "relaxed", "surprised", "aa", "ih", "ou", "ee", "oh", "blink",
+    "blinkLeft", "blinkRight", "lookUp", "lookDown", "lookLeft", "lookRight", "neutral",
+}  # fmt: skip
 
 
 class Browser:
@@ -127,11 +128,14 @@ def send_until_applied(browser: Browser, sink: WebSocketSink, frame: AvatarFrame
 
 
 def head_facing(browser: Browser) -> np.ndarray:
-    """Where the head's forward (+Z in three's world, the way both 0.x and 1.0 avatars face) points."""
+    """The head's forward in three's world (+Z at rest for 0.x and 1.0 avatars alike), and the
+    head's world rotation relative to its rest."""
     q = browser("eval", js="return window.vtuberViewer.headWorldDelta();")
     x, y, z, w = q  # type: ignore[misc]
     # rotate (0, 0, 1) by q
-    return np.array([2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y)]), np.array(q)
+    return np.array([2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y)]), np.array(
+        q
+    )
 
 
 @pytest.fixture(scope="module")
@@ -173,14 +177,19 @@ def test_frames_move_head_and_expressions(browser: Browser, default_sink) -> Non
     aa = browser("eval", js="return window.vtuberViewer.expressionValue('aa');")
     assert aa == pytest.approx(0.6, abs=1e-6)
     # The next frame drops "aa": the page resets it.
-    send_until_applied(browser, default_sink, AvatarFrame(t=1.1, index=102, blendshapes={"oh": 1.0}))
+    send_until_applied(
+        browser, default_sink, AvatarFrame(t=1.1, index=102, blendshapes={"oh": 1.0})
+    )
     assert browser("eval", js="return window.vtuberViewer.expressionValue('aa');") == 0
     assert browser("eval", js="return window.vtuberViewer.expressionValue('oh');") == 1
 
 
 def test_look_weights_turn_the_eyes(browser: Browser, default_sink) -> None:
     open_viewer(browser, default_sink)
-    js = "return window.vtuberViewer.state.vrm.humanoid.getRawBoneNode('leftEye').quaternion.toArray();"
+    js = (
+        "return window.vtuberViewer.state.vrm.humanoid.getRawBoneNode('leftEye')"
+        ".quaternion.toArray();"
+    )
     send_until_applied(browser, default_sink, AvatarFrame(t=2.0, index=201, blendshapes={}))
     rest = np.array(browser("eval", js=js))
     send_until_applied(
@@ -231,7 +240,9 @@ def test_reconnects_when_the_tracker_restarts(browser: Browser) -> None:
         open_viewer(browser, s)
     finally:
         s.close()
-    browser("wait", js="return window.vtuberViewer.state.connection !== 'connected';", timeout=10000)
+    browser(
+        "wait", js="return window.vtuberViewer.state.connection !== 'connected';", timeout=10000
+    )
     s2 = WebSocketSink("127.0.0.1", port)
     s2.open()
     try:

@@ -181,9 +181,9 @@ def resolve_path(url_path: str, node_modules: Path | None, avatar: Path) -> Path
         return avatar
     if path.startswith("/node_modules/") and node_modules is not None:
         for pkg in SERVED_PACKAGES:
-            found = _inside(node_modules / pkg, path[len("/node_modules/") :].removeprefix(pkg + "/"))
-            if path.startswith(f"/node_modules/{pkg}/"):
-                return found
+            prefix = f"/node_modules/{pkg}/"
+            if path.startswith(prefix):  # resolved inside that package's own folder
+                return _inside(node_modules / pkg, path[len(prefix) :])
         return None
     return _inside(VIEWER_DIR, path.lstrip("/"))
 

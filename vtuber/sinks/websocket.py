@@ -99,7 +99,9 @@ def encode_frame(frame: AvatarFrame, wall_capture: float | None = None) -> str:
             "p": [_r(v) for v in frame.root_position],
             "q": [_r(v) for v in frame.root_rotation],
         },
-        "bones": {n: [_r(v) for v in bones[b]] for n, b in zip(_BONE_NAMES, BONE_ORDER)},
+        "bones": {
+            n: [_r(v) for v in bones[b]] for n, b in zip(_BONE_NAMES, BONE_ORDER, strict=True)
+        },
         "expressions": {k: _r(float(v)) for k, v in frame.blendshapes.items()},
     }
     return json.dumps(msg, separators=(",", ":"))
@@ -187,7 +189,9 @@ class WebSocketSink(SinkBase):
         if not ready.is_set():
             raise ConfigError("the viewer server did not start within 10 s")
         if self.announce is not None:
-            print(f"vtuber: viewer at {self.url}  (OBS: {self.url}?transparent=1)", file=self.announce)
+            print(
+                f"vtuber: viewer at {self.url}  (OBS: {self.url}?transparent=1)", file=self.announce
+            )
 
     def send(self, frame: AvatarFrame) -> None:
         """Encode and publish ``frame``; returns at once (newest frame wins)."""

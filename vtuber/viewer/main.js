@@ -274,6 +274,10 @@ function connect() {
       setConnection('connected');
       if (!state.vrm && !avatarLoading && msg.avatar) startLoad(msg.avatar);
     } else if (msg.type === 'frame') {
+      // The first frame after (re)connecting may be an old one (the tracker's last pose): it
+      // is shown but not counted in the latency.
+      msg._fresh = state.framesReceived > 0 && ws.framesSeen > 0;
+      ws.framesSeen = (ws.framesSeen || 0) + 1;
       state.framesReceived += 1;
       state.lastFrame = msg;
       pendingFrame = msg;
@@ -331,9 +335,9 @@ function tick() {
   state.rendered += 1;
   if (applied) {
     state.lastIndex = applied.index;
-    if (typeof applied.captured === 'number') {
+    if (typeof applied.captured === 'number' && applied._fresh) {
       const lat = (performance.timeOrigin + performance.now()) - applied.captured * 1000;
-      latSmooth = latSmooth === null ? lat : latSmooth * 0.9 + lat * 0.1;
+      latSmooth = latSmooth === null ? lat : latSmooth * 0.8 + lat * 0.2;
       state.latencyMs = latSmooth;
     }
   }
