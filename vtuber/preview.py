@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -15,7 +16,10 @@ WINDOW = "vtuber preview (q: quit)"
 
 
 class Preview:
-    def __init__(self) -> None:
+    """``on_key``: called with every key pressed in the window (e.g. 'c' = calibrate)."""
+
+    def __init__(self, on_key: Callable[[int], None] | None = None) -> None:
+        self.on_key = on_key
         self._last = time.perf_counter()
         self._fps = 0.0
 
@@ -47,4 +51,6 @@ class Preview:
         cv2.putText(img, text, (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1)
         cv2.imshow(WINDOW, img)
         key = cv2.waitKey(1) & 0xFF
+        if self.on_key is not None and key != 0xFF:
+            self.on_key(key)
         return key not in (ord("q"), 27)

@@ -69,6 +69,8 @@ class Tracker:
             bones[Bone.Neck] = _t(neck)
             bones[Bone.Head] = _t(head)
             fr = self.face.update(pts, pose.rotation)
+            if fr.new_profile is not None:  # a live calibration (preview key 'c') finished
+                self.head.neutral = fr.new_profile.neutral_rotation()
             bones[Bone.LeftEye] = bones[Bone.RightEye] = fr.eye_rotation
             blend.update(fr.blendshapes)
         else:

@@ -9,8 +9,8 @@ from contextlib import ExitStack
 
 from vtuber.commands.common import add_sink_args, build_sinks
 from vtuber.commands.smoothing_args import add_smoothing_args, smoothing_config
-from vtuber.config import MODES, TrackConfig
-from vtuber.errors import SourceError
+from vtuber.config import EXPRESSIONS, MODES, FaceConfig, TrackConfig
+from vtuber.errors import ConfigError, SourceError
 from vtuber.pipeline import Pipeline, StatusLine, display_available
 from vtuber.smoothing import make_smoother
 from vtuber.sources import Source, open_source
@@ -57,7 +57,22 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
         "(needs face_landmarker.task: vtuber models fetch)",
     )
     add_smoothing_args(p)
-    p.add_argument("--preview", action="store_true", help="show a window with the landmarks")
+    g = p.add_argument_group("face expressions")
+    g.add_argument("--profile", default=None, help="face profile from `vtuber calibrate`")
+    g.add_argument(
+        "--expressions",
+        default=",".join(EXPRESSIONS),
+        help=f"emotions to send, comma-separated from {','.join(EXPRESSIONS)}, or 'none'",
+    )
+    g.add_argument(
+        "--gaze-range",
+        default="30,20",
+        metavar="YAW,PITCH",
+        help="largest eye rotation in degrees (look shapes reach 1 there; default 30,20)",
+    )
+    p.add_argument(
+        "--preview", action="store_true", help="show a window with the landmarks (c: calibrate)"
+    )
     p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     p.add_argument("--quiet", action="store_true", help="no status line")
 
@@ -97,9 +112,34 @@ def make_backend(args: argparse.Namespace, source: Source):  # type: ignore[no-u
 
 
 def make_tracker(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from vtuber.solvers.calibration import FaceProfile
     from vtuber.tracker import Tracker
 
-    return Tracker(TrackConfig(mirror=args.mirror, mode=args.mode, hfov_deg=args.fov))
+    profile = FaceProfile.load(args.profile) if getattr(args, "profile", None) else None
+    cfg = TrackConfig(mirror=args.mirror, mode=args.mode, hfov_deg=args.fov, face=face_config(args))
+    return Tracker(cfg, profile)
+
+
+def face_config(args: argparse.Namespace) -> FaceConfig:
+    """FaceConfig from --expressions and --gaze-range (ConfigError on a bad value)."""
+    spec = getattr(args, "expressions", ",".join(EXPRESSIONS)).strip()
+    names = () if spec in ("", "none") else tuple(x.strip() for x in spec.split(","))
+    try:
+        yaw, pitch = (float(x) for x in getattr(args, "gaze_range", "30,20").split(","))
+    except ValueError as e:
+        raise ConfigError("--gaze-range must be two numbers, YAW,PITCH in degrees") from e
+    return FaceConfig(expressions=names, gaze_yaw_range_deg=yaw, gaze_pitch_range_deg=pitch)
+
+
+def calibration_key(tracker):  # type: ignore[no-untyped-def]
+    """Preview key handler: 'c' records the neutral face for 3 s (90 frames) and uses it."""
+
+    def on_key(key: int) -> None:
+        if key == ord("c") and hasattr(tracker, "face"):
+            tracker.face.start_calibration(90)
+            print("vtuber: calibrating: look at the screen, relax your face", file=sys.stderr)
+
+    return on_key
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
             if display_available():
                 from vtuber.preview import Preview
 
-                preview = stack.enter_context(Preview())
+                preview = stack.enter_context(Preview(on_key=calibration_key(tracker)))
                 on_frame = preview.show
             else:
                 log.warning("--preview: no display found; running without a window")

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from vtuber.config import EXPRESSIONS, FaceConfig
 from vtuber.solvers.brows import BrowConfig, brow_heights, solve_brows
-from vtuber.solvers.calibration import AdaptiveProfile, FaceMeasures, FaceProfile
+from vtuber.solvers.calibration import AdaptiveProfile, Calibrator, FaceMeasures, FaceProfile
 from vtuber.solvers.eyes import (
     EYE_OUTER,
     EyeConfig,
@@ -103,6 +103,7 @@ class FaceResult:
     eyes: EyeResult
     mouth_open: float
     measures: FaceMeasures
+    new_profile: FaceProfile | None = None  # set on the frame a live calibration finished
 
 
 class FaceSolver:
@@ -125,7 +126,19 @@ class FaceSolver:
         self.brow_config = BrowConfig()
         self.eyes = EyeSolver(self.eye_config)
         self._enabled = tuple(e for e in EXPRESSIONS if e in cfg.expressions)
+        self._recording: Calibrator | None = None
+        self._record_frames = 0
         self.set_profile(profile)
+
+    def start_calibration(self, frames: int = 90) -> None:
+        """Record the next ``frames`` frames with a face as the user's neutral face; when done
+        the new profile is used and returned once in :attr:`FaceResult.new_profile`."""
+        self._recording = Calibrator()
+        self._record_frames = frames
+
+    @property
+    def calibrating(self) -> bool:
+        return self._recording is not None
 
     def set_profile(self, profile: FaceProfile | None) -> None:
         """Use a recorded profile (None: adapt from the defaults again)."""
@@ -149,6 +162,13 @@ class FaceSolver:
     def update(self, points_px: F64, rotation: F64) -> FaceResult:
         """Solve one frame: landmarks in pixels (478, 3) and the head model -> camera rotation."""
         m = measure(points_px, rotation)
+        new_profile = None
+        if self._recording is not None:
+            self._recording.add(m, rotation)
+            if len(self._recording) >= self._record_frames:
+                new_profile = self._recording.profile()
+                self._recording = None
+                self.set_profile(new_profile)
         if self.adaptive is not None and not self.adaptive.done:
             p = self.adaptive.update(m)
             if p is not self.profile:
@@ -174,4 +194,4 @@ class FaceSolver:
             emo = emotions(s, mouth.open, brows, squint)
             for k in self._enabled:
                 blend[k] = emo[k]
-        return FaceResult(blend, eyes.rotation, eyes, mouth.open, m)
+        return FaceResult(blend, eyes.rotation, eyes, mouth.open, m, new_profile)

@@ -1,0 +1,132 @@
+"""Calibration profile: file round trip and errors, robust summaries, and the calibrate -> track
+command line on rendered faces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from vtuber import quat
+from vtuber.cli import main
+from vtuber.errors import ConfigError
+from vtuber.solvers.calibration import (
+    DEFAULT_PROFILE,
+    AdaptiveProfile,
+    Calibrator,
+    FaceMeasures,
+    FaceProfile,
+)
+
+
+def _m(openness=(0.3, 0.3), gap=0.01, rng=None) -> FaceMeasures:  # type: ignore[no-untyped-def]
+    n = 0.0 if rng is None else rng.normal(0, 0.005)
+    return FaceMeasures(
+        openness=np.array(openness, dtype=float) + n,
+        iris=np.array([[0.01, 0.05], [-0.01, 0.05]]) + n,
+        mouth_gap=gap,
+        mouth_width=0.6 + n,
+        mouth_corner=-0.07,
+        brows=np.array([[0.2, 0.15], [0.2, 0.15]]) + n,
+    )
+
+
+def test_profile_round_trip(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    cal = Calibrator()
+    rot = quat.to_matrix(quat.from_axis_angle([0, 1, 0], 0.2))
+    for _ in range(30):
+        cal.add(_m(rng=rng), rot)
+    p = cal.profile()
+    path = tmp_path / "p.json"
+    p.save(path)
+    q = FaceProfile.load(path)
+    assert q == p
+    assert np.allclose(q.neutral_rotation(), rot, atol=1e-9)
+    assert json.loads(path.read_text())["version"] == 1
+
+
+def test_calibrator_is_robust_to_a_blink_and_a_word() -> None:
+    rng = np.random.default_rng(2)
+    cal = Calibrator()
+    for i in range(60):
+        blink = 20 <= i < 24
+        talk = 40 <= i < 46
+        cal.add(_m(openness=(0.06, 0.07) if blink else (0.32, 0.3), gap=0.2 if talk else 0.01))
+    p = cal.profile()
+    assert abs(p.eye_open[0] - 0.32) < 0.01 and abs(p.eye_open[1] - 0.3) < 0.01
+    # The blink was seen, so the closed value comes from it, not from the default fraction.
+    assert p.eye_closed[0] < 0.1 and p.eye_closed[1] < 0.1
+    assert abs(p.mouth_gap - 0.01) < 1e-6
+    del rng
+
+
+def test_adaptive_profile_moves_from_defaults_then_freezes() -> None:
+    ad = AdaptiveProfile(frames=40, every=5)
+    assert ad.profile == DEFAULT_PROFILE
+    for _ in range(40):
+        p = ad.update(_m(openness=(0.4, 0.4), gap=0.1))
+    assert ad.done and abs(p.eye_open[0] - 0.4) < 1e-6 and abs(p.mouth_gap - 0.1) < 1e-6
+    assert ad.update(_m(openness=(0.1, 0.1))) is p
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        ({"format": "x"}, "not a vtuber face profile"),
+        ({"version": 9}, "version 9 is not supported"),
+        ({"eye_open": [0.3]}, "malformed"),
+        ({"eye_closed": [0.5, 0.5]}, "eye_closed must be below"),
+        ({"neutral_head": [0, 0, 0, 2]}, "unit quaternion"),
+    ],
+)
+def test_bad_profiles_are_one_line_config_errors(tmp_path: Path, edit, message) -> None:  # type: ignore[no-untyped-def]
+    d = DEFAULT_PROFILE.to_json() | edit
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(d))
+    with pytest.raises(ConfigError, match=message):
+        FaceProfile.load(path)
+
+
+def test_missing_profile_is_a_clean_cli_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rc = main(
+        ["track", "--source", str(tmp_path), "--profile", str(tmp_path / "nope.json"), "--no-vmc"]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    assert "error" in err
+
+
+def test_calibrate_then_track_with_the_profile(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from vtuber.synth.face import FaceRenderer
+
+    r = FaceRenderer.from_photo("astronaut")
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(15):  # 0.5 s at 30 fps, head turned 10 deg to the person's left
+        cv2.imwrite(str(folder / f"{i:03d}.png"), r.render(10.0, noise=1.0, seed=i))
+    out = tmp_path / "me.json"
+    assert main(["calibrate", "--source", str(folder), "--out", str(out), "--seconds", "1"]) == 0
+    p = FaceProfile.load(out)
+    assert p.frames == 15
+    # The neutral head is the turned pose: about 10 deg of yaw.
+    ang = np.degrees(quat.angle_between(p.neutral_head, [0, 0, 0, 1]))
+    assert 6.0 < ang < 14.0, ang
+    assert 0.25 < p.eye_open[0] < 0.45
+    rc = main(
+        ["track", "--source", str(folder), "--profile", str(out), "--no-vmc", "--fast", "--quiet"]
+    )
+    assert rc == 0
+
+
+def test_calibrate_without_a_face_says_so(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "blank"
+    folder.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(folder / f"{i}.png"), np.full((120, 160, 3), 90, np.uint8))
+    rc = main(["calibrate", "--source", str(folder), "--out", str(tmp_path / "x.json")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "saw a face in only 0 of 3 frames" in err

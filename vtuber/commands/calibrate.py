@@ -1,0 +1,79 @@
+"""``vtuber calibrate``: record the user's neutral face into a profile file for ``track``.
+
+Look at the screen with a relaxed face (eyes open, mouth closed) for a few seconds; the profile
+stores the neutral head orientation, eye openness (open, and closed if you blinked), the iris rest
+position, mouth and brow rest (format: docs/blendshapes.md). Use it with
+``vtuber track --profile FILE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vtuber.errors import SourceError
+from vtuber.solvers.calibration import Calibrator
+from vtuber.solvers.expressions import measure
+from vtuber.solvers.head import HeadTracker
+from vtuber.sources import open_source
+
+MIN_FRAMES = 10
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "calibrate",
+        help="record your neutral face into a profile for `track --profile`",
+        description="Look at the screen with a relaxed face for a few seconds. Records head "
+        "orientation, eye openness, mouth and brow rest into a JSON profile.",
+    )
+    p.add_argument("--source", default="0", help="camera index, video file or image folder")
+    p.add_argument("--out", required=True, help="profile file to write (JSON)")
+    p.add_argument("--seconds", type=float, default=3.0, help="how long to record (source time)")
+    p.add_argument("--fov", type=float, default=60.0, help="camera horizontal field of view, deg")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    if args.seconds <= 0:
+        raise SourceError("--seconds must be positive")
+    cal = Calibrator()
+    head = HeadTracker(hfov_deg=args.fov)
+    seen = 0
+    with (
+        open_source(args.source, fast=True) as source,
+        FaceMeshBackend(static_images=source.static_images) as backend,
+    ):
+        t0: float | None = None
+        print(
+            f"vtuber: calibrating from {source.name}: look at the screen, relax your face "
+            f"({args.seconds:g} s)...",
+            file=sys.stderr,
+        )
+        for frame in source:
+            t0 = frame.t if t0 is None else t0
+            if frame.t - t0 > args.seconds:
+                break
+            seen += 1
+            lm = backend.process(frame.image, frame.t)
+            if not lm.face.found:
+                head.reset()
+                continue
+            pts = lm.face_pixels()
+            pose = head.update(pts, lm.width, lm.height)
+            cal.add(measure(pts, pose.rotation), pose.rotation)
+    if len(cal) < MIN_FRAMES:
+        raise SourceError(
+            f"saw a face in only {len(cal)} of {seen} frames from {args.source!r}; "
+            f"need at least {MIN_FRAMES} (face the camera, check the lighting)"
+        )
+    profile = cal.profile()
+    profile.save(args.out)
+    print(
+        f"vtuber: wrote {args.out} from {len(cal)} frames (eye openness "
+        f"{profile.eye_open[0]:.2f}/{profile.eye_open[1]:.2f}, mouth gap {profile.mouth_gap:.3f})",
+        file=sys.stderr,
+    )
+    return 0
