@@ -84,6 +84,12 @@ namespace Vtuber.Bridge
             appliedBlendVersion = int.MinValue;
         }
 
+        /// <summary>
+        /// Captures the rig now. Call it from Start: the Animator has not posed the avatar yet, so
+        /// the captured rest pose is the model's own (T-pose for VRM).
+        /// </summary>
+        public bool Prepare() { return Build(); }
+
         bool Build()
         {
             if (bones != null) return true;

@@ -41,6 +41,8 @@ namespace Vtuber.Bridge
 
         void Start()
         {
+            driver = new AvatarDriver(this, avatar);
+            driver.Prepare();
             if (!string.IsNullOrEmpty(path) && Open(path) && playOnStart) Play();
         }
 

@@ -51,6 +51,12 @@ namespace Vtuber.Bridge
             if (listenOnEnable) StartListening();
         }
 
+        void Start()
+        {
+            driver = new AvatarDriver(this, avatar);
+            driver.Prepare();
+        }
+
         void OnDisable() { StopListening(); }
 
         void OnDestroy() { receiver.Dispose(); }
