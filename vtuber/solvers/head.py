@@ -93,6 +93,20 @@ def camera_matrix(width: int, height: int, hfov_deg: float = 60.0) -> F64:
 
 POSE_POINTS: NDArray[np.intp] = np.setdiff1d(np.arange(468), np.array(FACE_OVAL + LIPS))
 
+# FaceMesh's 2D landmarks lag behind a turning head: on faces rendered at known angles
+# (vtuber.synth.face; docs/head_pose.md) solvePnP recovers ~0.8 of the true pitch and ~0.87 of
+# the true yaw, the same on both test photos, while roll is exact. The gains undo that, per
+# component of the rotation vector (x: pitch axis, y: yaw axis, z: roll axis), measured on a
+# yaw x pitch x roll grid of renders.
+ROTATION_GAIN: F64 = np.array([1.2, 1.15, 1.0])
+
+
+def correct_rotation(rotation: F64, gain: F64 = ROTATION_GAIN) -> F64:
+    """A 3x3 rotation (relative to the neutral pose) with its rotation vector scaled per axis."""
+    rvec, _ = cv2.Rodrigues(np.ascontiguousarray(rotation, dtype=np.float64))
+    out, _ = cv2.Rodrigues(rvec * gain.reshape(3, 1))
+    return np.asarray(out, dtype=np.float64)
+
 
 @dataclass(frozen=True, slots=True)
 class HeadPose:
@@ -172,5 +186,7 @@ class HeadTracker:
         return pose
 
     def avatar_rotation(self, pose: HeadPose) -> F64:
-        """The anatomical (un-mirrored) head rotation for the avatar, Unity basis, (x, y, z, w)."""
-        return quat.from_matrix(pose.rotation @ self.neutral.T)
+        """The anatomical (un-mirrored) head rotation for the avatar, Unity basis, (x, y, z, w):
+        the pose relative to ``neutral``, with FaceMesh's under-rotation corrected
+        (:data:`ROTATION_GAIN`)."""
+        return quat.from_matrix(correct_rotation(pose.rotation @ self.neutral.T))

@@ -1,0 +1,150 @@
+"""Head pose against rendered ground truth (vtuber.synth.face), through real MediaPipe FaceMesh.
+
+Accuracy: the error of one render is the angle between the tracker's head rotation relative to
+the unturned render (its calibrated neutral) and the render's true rotation. Signs: through the
+real Pipeline, for both mirror settings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vtuber import quat
+from vtuber.config import TrackConfig
+from vtuber.landmarks.facemesh import FaceMeshBackend
+from vtuber.pipeline import Pipeline
+from vtuber.rig import AvatarFrame, Bone
+from vtuber.solvers.head import HeadTracker, correct_rotation, solve_head_pose
+from vtuber.sources import Frame
+from vtuber.synth.face import PHOTOS, FaceRenderer, true_rotation
+from vtuber.tracker import Tracker
+
+W, H = 640, 480
+
+
+def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """The angle of the rotation taking matrix b to matrix a, degrees."""
+    c = (np.trace(a @ b.T) - 1.0) / 2.0
+    return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
+
+
+def axis_sweeps() -> np.ndarray:
+    """One axis at a time in 5-degree steps: yaw -45..45, pitch -30..30, roll -30..30."""
+    out = []
+    for axis, limit in ((0, 45.0), (1, 30.0), (2, 30.0)):
+        for v in np.arange(-limit, limit + 0.1, 5.0):
+            if v != 0.0:
+                a = np.zeros(3)
+                a[axis] = v
+                out.append(a)
+    return np.array(out)
+
+
+def track_errors(renderer: FaceRenderer, angles: np.ndarray) -> np.ndarray:
+    """Errors (degrees) of HeadTracker on a rendered video that moves to each pose in turn (two
+    in-between frames), MediaPipe in tracking mode, neutral calibrated on the unturned render."""
+    tracker = HeadTracker()
+    errors = []
+    with FaceMeshBackend(static_images=False) as fm:
+        for _ in range(3):
+            lm = fm.process(renderer.render(), 0.0)
+        assert lm.face.found
+        tracker.neutral = tracker.update(lm.face_pixels(), W, H).rotation
+        prev = np.zeros(3)
+        for a in angles:
+            for k in (1 / 3, 2 / 3):
+                fm.process(renderer.render(*(prev + (a - prev) * k)), 0.0)
+            lm = fm.process(renderer.render(*a), 0.0)
+            assert lm.face.found, f"no face at yaw/pitch/roll {a}"
+            pose = tracker.update(lm.face_pixels(), W, H)
+            est = quat.to_matrix(tracker.avatar_rotation(pose))
+            errors.append(angle_deg(est, true_rotation(*a)))
+            prev = a
+    return np.array(errors)
+
+
+@pytest.fixture(scope="module")
+def renderers() -> dict[str, FaceRenderer]:
+    return {name: FaceRenderer.from_photo(name) for name in PHOTOS}
+
+
+def test_accuracy_per_axis_sweeps(renderers: dict[str, FaceRenderer]) -> None:
+    angles = axis_sweeps()
+    axis = np.argmax(np.abs(angles), axis=1)
+    errs = {name: track_errors(r, angles) for name, r in renderers.items()}
+    all_errs = np.concatenate(list(errs.values()))
+    report = {
+        name: {ax: round(float(e[axis == i].mean()), 2) for i, ax in enumerate("ypr")}
+        for name, e in errs.items()
+    }
+    assert all_errs.mean() <= 3.0, f"mean {all_errs.mean():.2f} deg; per photo/axis {report}"
+    assert all_errs.max() <= 12.0, f"max {all_errs.max():.2f} deg; per photo/axis {report}"
+    # Roll is what FaceMesh measures best (its crop is roll-aligned): a tighter bound.
+    assert np.concatenate([e[axis == 2] for e in errs.values()]).mean() <= 2.0
+
+
+def test_accuracy_combined_angles_regression(renderers: dict[str, FaceRenderer]) -> None:
+    """All three axes at once, seeded random within the same box. FaceMesh is less accurate
+    here (docs/head_pose.md gives ~4 deg mean); this guards against regressions."""
+    rng = np.random.default_rng(7)
+    angles = rng.uniform([-45.0, -30.0, -30.0], [45.0, 30.0, 30.0], size=(16, 3))
+    errs = np.concatenate([track_errors(r, angles) for r in renderers.values()])
+    assert errs.mean() <= 5.5, f"mean {errs.mean():.2f} deg"
+
+
+def test_gain_correction_beats_plain_solvepnp(renderers: dict[str, FaceRenderer]) -> None:
+    """On yaw-only renders the corrected rotation is closer to the truth than plain solvePnP."""
+    r = renderers["astronaut"]
+    plain, corrected = [], []
+    with FaceMeshBackend(static_images=True) as fm:
+        r0 = solve_head_pose(fm.process(r.render(), 0.0).face_pixels(), W, H).rotation
+        for yaw in (-40.0, -25.0, 25.0, 40.0):
+            pts = fm.process(r.render(yaw), 0.0).face_pixels()
+            rel = solve_head_pose(pts, W, H).rotation @ r0.T
+            plain.append(angle_deg(rel, true_rotation(yaw)))
+            corrected.append(angle_deg(correct_rotation(rel), true_rotation(yaw)))
+    assert np.mean(corrected) < np.mean(plain)
+
+
+# -- signs through the real pipeline --------------------------------------------------------
+
+
+def pipeline_frames(renderer: FaceRenderer, poses: list[tuple[float, float, float]], mirror: bool):
+    frames = [Frame(renderer.render(*p), i / 30.0, 0.0, i) for i, p in enumerate(poses)]
+    out: list[AvatarFrame] = []
+    with FaceMeshBackend(static_images=True) as fm:
+        pipe = Pipeline(
+            frames,
+            fm,
+            Tracker(TrackConfig(mirror=mirror)),
+            [],
+            mirror=mirror,
+            on_frame=lambda av, lm, fr: out.append(av),
+        )
+        pipe.run()
+    assert len(out) == len(poses) and all(f.tracking.face for f in out)
+    return out
+
+
+def head_rotation(frame: AvatarFrame) -> np.ndarray:
+    """Neck * Head composed (the head relative to the chest), (x, y, z, w)."""
+    return quat.multiply(frame.bones[Bone.Neck], frame.bones[Bone.Head])
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_head_turn_and_tilt_signs(renderers: dict[str, FaceRenderer], mirror: bool) -> None:
+    """The person turns to their own left (yaw +25) and tilts toward their own left shoulder
+    (roll +20). Mirror off: the avatar turns/tilts to ITS own left (its forward and up vectors
+    move toward -X; a negative rotation about +Y for the turn); mirror on: the opposite."""
+    frames = pipeline_frames(renderers["grace_hopper"], [(0, 0, 0), (25, 0, 0), (0, 0, 20)], mirror)
+    q0, q_turn, q_tilt = (head_rotation(f) for f in frames)
+    side = 1.0 if mirror else -1.0  # expected sign of the X movement
+    fwd0 = quat.rotate(q0, [0.0, 0.0, 1.0])
+    fwd = quat.rotate(q_turn, [0.0, 0.0, 1.0])
+    assert side * (fwd[0] - fwd0[0]) > np.sin(np.radians(15.0))
+    rel_turn = quat.to_rotvec(quat.multiply(q_turn, quat.conjugate(q0)))
+    assert side * rel_turn[1] > np.radians(15.0)  # about +Y: negative = to the avatar's left
+    up0 = quat.rotate(q0, [0.0, 1.0, 0.0])
+    up = quat.rotate(q_tilt, [0.0, 1.0, 0.0])
+    assert side * (up[0] - up0[0]) > np.sin(np.radians(12.0))
