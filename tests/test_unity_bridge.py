@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+import types
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,18 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
         library=False,
     )
     return out
+
+
+def vmc_fixture_module() -> types.ModuleType:
+    """tests/fixtures/make_vmc_fixtures.py, imported by path (tests/ is not a package)."""
+    import importlib.util
+
+    path = FIXTURES / "make_vmc_fixtures.py"
+    spec = importlib.util.spec_from_file_location("make_vmc_fixtures", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def run_core_tests(build: Path, fixtures: Path) -> dict[str, str]:
@@ -107,9 +120,7 @@ def test_core_tests_pass_under_mono(build: Path) -> None:
 def test_current_python_encoder_decodes_in_csharp(build: Path, tmp_path: Path) -> None:
     """Fresh datagrams from today's vtuber.vmc (not the committed copies) decode in C# to the
     values derived from the same AvatarFrames."""
-    from tests.fixtures.make_vmc_fixtures import generate
-
-    generate(tmp_path / "vmc", independent=False)
+    vmc_fixture_module().generate(tmp_path / "vmc", independent=False)
     results = run_core_tests(build, tmp_path)
     for name in ("GoldenVmc_python_rest", "GoldenVmc_python_face", "GoldenVmc_python_full"):
         assert results.get(name) == "PASS", (name, results.get(name))
@@ -172,9 +183,9 @@ def test_golden_vmc_fixtures_decode_in_python_too() -> None:
 
 @pytest.mark.skipif(shutil.which("oscsend") is None, reason="liblo's oscsend not installed")
 def test_committed_oscsend_fixture_is_what_oscsend_sends() -> None:
-    from tests.fixtures.make_vmc_fixtures import capture_oscsend
-
-    assert capture_oscsend() == _read_dgrams(FIXTURES / "vmc" / "oscsend_messages.dgrams")
+    assert vmc_fixture_module().capture_oscsend() == _read_dgrams(
+        FIXTURES / "vmc" / "oscsend_messages.dgrams"
+    )
 
 
 @pytest.mark.skipif(
@@ -182,9 +193,9 @@ def test_committed_oscsend_fixture_is_what_oscsend_sends() -> None:
     reason="node or node_modules/osc absent (npm install)",
 )
 def test_committed_npm_osc_fixture_is_what_npm_osc_writes() -> None:
-    from tests.fixtures.make_vmc_fixtures import capture_npm_osc
-
-    assert capture_npm_osc() == _read_dgrams(FIXTURES / "vmc" / "npmosc_bundle.dgrams")
+    assert vmc_fixture_module().capture_npm_osc() == _read_dgrams(
+        FIXTURES / "vmc" / "npmosc_bundle.dgrams"
+    )
 
 
 # --------------------------------------------------------------------- Unity-facing scripts

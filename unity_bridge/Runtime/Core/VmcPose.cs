@@ -199,13 +199,17 @@ namespace Vtuber.Bridge.Core
 
         static bool ReadPose(OscArgument[] a, out Vec3 p, out Quat q)
         {
+            // arguments 1..7: position x y z, rotation x y z w (no allocation: runs 55 times a frame)
             p = Vec3.Zero; q = Quat.Identity;
-            var f = new float[7];
-            for (int i = 0; i < 7; i++)
-                if (!a[i + 1].TryGetFloat(out f[i]) || !IsFinite(f[i])) return false;
-            p = new Vec3(f[0], f[1], f[2]);
-            q = new Quat(f[3], f[4], f[5], f[6]);
+            float px, py, pz, qx, qy, qz, qw;
+            if (!Num(a[1], out px) || !Num(a[2], out py) || !Num(a[3], out pz) || !Num(a[4], out qx) ||
+                !Num(a[5], out qy) || !Num(a[6], out qz) || !Num(a[7], out qw))
+                return false;
+            p = new Vec3(px, py, pz);
+            q = new Quat(qx, qy, qz, qw);
             return true;
         }
+
+        static bool Num(OscArgument a, out float v) { return a.TryGetFloat(out v) && IsFinite(v); }
     }
 }
