@@ -1,0 +1,111 @@
+"""Eye solver on synthetic measures and real-photo landmarks: hysteresis, linked blinks, winks,
+gaze hold during a blink, gaze rotation signs, and invariance of the measures to head rotation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from vtuber import quat
+from vtuber.solvers.expressions import measure
+from vtuber.solvers.eyes import EyeConfig, EyeSolver, gaze_rotation
+
+OPEN = np.array([0.3, 0.3])
+CLOSED = np.array([0.06, 0.06])
+REST = np.zeros((2, 2))
+
+
+def _open(closure_l: float, closure_r: float) -> np.ndarray:
+    c = np.array([closure_l, closure_r])
+    return OPEN - c * (OPEN - CLOSED)
+
+
+def test_hysteresis_no_flicker_around_threshold() -> None:
+    es = EyeSolver()
+    cfg = es.config
+    seq = [0.0, 0.2, cfg.close_at + 0.02, cfg.close_at - 0.05, cfg.close_at + 0.01, 0.36, 0.2, 0.0]
+    states = [es.update(_open(c, 0.0), np.zeros((2, 2)), OPEN, CLOSED, REST).closed[0] for c in seq]
+    # Closes once at close_at, stays closed while the closure wobbles above open_at, reopens
+    # only below open_at.
+    assert states == [False, False, True, True, True, True, False, False]
+
+
+def test_open_eye_noise_reads_zero_and_partial_stays_below_half() -> None:
+    es = EyeSolver()
+    r = es.update(_open(0.08, 0.1), np.zeros((2, 2)), OPEN, CLOSED, REST)
+    assert r.blink == (0.0, 0.0)
+    r = es.update(_open(0.4, 0.0), np.zeros((2, 2)), OPEN, CLOSED, REST)
+    assert 0.0 < r.blink[0] < 0.5 and r.blink[1] == 0.0
+
+
+def test_both_nearly_closed_close_together_but_a_wink_stays() -> None:
+    es = EyeSolver()
+    r = es.update(_open(1.0, 0.4), np.zeros((2, 2)), OPEN, CLOSED, REST)
+    assert r.blink == (1.0, 1.0)  # the lagging eye is pulled along
+    es.reset()
+    r = es.update(_open(1.0, 0.1), np.zeros((2, 2)), OPEN, CLOSED, REST)
+    assert r.blink[0] == 1.0 and r.blink[1] == 0.0  # a wink
+    es.reset()
+    es.config = EyeConfig(link_at=1.0)  # linking off
+    r = es.update(_open(1.0, 0.4), np.zeros((2, 2)), OPEN, CLOSED, REST)
+    assert r.blink[0] == 1.0 and r.blink[1] < 0.5
+
+
+def test_gaze_held_while_eyes_close() -> None:
+    es = EyeSolver()
+    look_up = np.array([[0.0, 0.03], [0.0, 0.03]])
+    r0 = es.update(_open(0, 0), look_up, OPEN, CLOSED, REST)
+    # Closing: MediaPipe's iris slides down with the lid; the gaze must not follow.
+    r1 = es.update(_open(1, 1), np.array([[0.0, -0.08], [0.0, -0.08]]), OPEN, CLOSED, REST)
+    assert r0.pitch > 0 and r1.pitch == pytest.approx(r0.pitch)
+    assert r1.blendshapes(es.config)["lookDown"] == 0.0
+
+
+def test_winking_eye_gaze_comes_from_the_open_eye() -> None:
+    es = EyeSolver()
+    offs = np.array([[0.5, -0.5], [0.02, 0.0]])  # left eye closed: its iris reading is junk
+    r = es.update(_open(1.0, 0.0), offs, OPEN, CLOSED, REST)
+    cfg = es.config
+    expect = math.asin(0.02 / (cfg.eyeball_ratio * cfg.iris_gain[0]))
+    assert r.yaw == pytest.approx(expect, rel=1e-6)
+
+
+def test_gaze_rotation_signs_and_range() -> None:
+    fwd = np.array([0.0, 0.0, 1.0])
+    right = quat.rotate(gaze_rotation(math.radians(20), 0.0), fwd)
+    up = quat.rotate(gaze_rotation(0.0, math.radians(10)), fwd)
+    assert right[0] > 0.3 and abs(right[1]) < 1e-9  # toward +X = the avatar's right
+    assert up[1] > 0.15 and abs(up[0]) < 1e-9  # +Y = up
+    both = quat.rotate(gaze_rotation(math.radians(20), math.radians(10)), fwd)
+    assert both[1] == pytest.approx(math.sin(math.radians(10)))
+    es = EyeSolver(EyeConfig(yaw_range_deg=10.0))
+    r = es.update(_open(0, 0), np.array([[0.15, 0.0], [0.15, 0.0]]), OPEN, CLOSED, REST)
+    assert math.degrees(r.yaw) == pytest.approx(10.0)
+    b = r.blendshapes(es.config)
+    assert b["lookRight"] == 1.0 and b["lookLeft"] == 0.0
+
+
+def test_measures_do_not_change_when_the_landmarks_turn(grace_bgr) -> None:  # type: ignore[no-untyped-def]
+    """Rotate real landmarks rigidly in 3D (pixels) and tell the solver the rotation: openness,
+    mouth and brow measures stay the same (the face frame undoes the head pose)."""
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    with FaceMeshBackend(static_images=True) as b:
+        lm = b.process(grace_bgr, 0.0)
+    pts = lm.face_pixels()
+    base = measure(pts, np.eye(3))
+    c = pts.mean(axis=0)
+    for yaw, pitch in ((30, 0), (-30, 10), (0, -20)):
+        rot = quat.to_matrix(
+            quat.multiply(
+                quat.from_axis_angle([0, 1, 0], math.radians(yaw)),
+                quat.from_axis_angle([1, 0, 0], math.radians(pitch)),
+            )
+        )
+        turned = (pts - c) @ rot.T + c
+        m = measure(turned, rot)
+        assert np.allclose(m.openness, base.openness, atol=1e-9)
+        assert m.mouth_gap == pytest.approx(base.mouth_gap, abs=1e-9)
+        assert np.allclose(m.brows, base.brows, atol=1e-9)
