@@ -205,11 +205,18 @@ def test_screenshot_and_transparent_background(browser: Browser, default_sink) -
     from matplotlib.image import imread
 
     open_viewer(browser, default_sink)
+    send_until_applied(browser, default_sink, AvatarFrame(t=2.9, index=300))
     send_until_applied(
         browser,
         default_sink,
         AvatarFrame(t=3.0, index=301, bones={Bone.Head: yaw_q(-12.0)}, blendshapes={"happy": 0.8}),
     )
+    # the overlay shows a measured latency (frame capture -> render) within 1 s
+    lat = browser(
+        "wait", js="return /\\d/.test(document.getElementById('latency').textContent) "
+        "&& window.vtuberViewer.state.latencyMs;", timeout=5000,
+    )  # fmt: skip
+    assert 0 <= lat < 1000  # type: ignore[operator]
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     browser("screenshot", path=str(SCREENSHOT))
     img = imread(SCREENSHOT)
