@@ -295,3 +295,54 @@ def test_package_manifest_and_asmdefs() -> None:
         assert set(a["references"]) == set(refs) - {"UnityEngine", "UnityEditor"}, assembly
     for src in (PKG / "Runtime" / "Core").glob("*.cs"):
         assert not re.search(r"^\s*using Unity", src.read_text(), re.M), src.name
+
+
+@needs_mono
+def test_vtuber_vmc_sink_drives_the_csharp_receiver_over_udp(build: Path) -> None:
+    """End to end on loopback: vtuber's VMCSink sends a frame, the C# VmcUdpReceiver thread
+    decodes it and hands the pose over; bones and blendshapes arrive as float32 of the frame."""
+    import numpy as np
+
+    from vtuber.rig import AvatarFrame, Bone, Tracking
+    from vtuber.sinks.vmc import VMCSink
+
+    frame = AvatarFrame(
+        t=3.5,
+        tracking=Tracking(face=True),
+        bones={Bone.Head: (0.0, 0.25881904, 0.0, 0.9659258), Bone.Neck: (0.1, 0.0, 0.0, 0.9949874)},
+        blendshapes={"blinkLeft": 0.75, "aa": 0.5, "jawOpen": 0.25},
+    )
+    proc = subprocess.Popen(
+        [str(MONO), str(build / "CoreTests.exe"), "--listen", "20"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().split()
+        assert first[0] == "PORT", first
+        with VMCSink([("127.0.0.1", int(first[1]))]) as sink:
+            while proc.poll() is None:
+                sink.send(frame)  # UDP: repeat until the receiver has a complete pose
+                try:
+                    proc.wait(timeout=0.05)
+                except subprocess.TimeoutExpired:
+                    pass
+        out = proc.stdout.read().splitlines()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    # C# prints the shortest text that round-trips a float32: compare as float32
+    bones = {
+        ln.split()[1]: [float(np.float32(x)) for x in ln.split()[2:]]
+        for ln in out
+        if ln.startswith("BONE")
+    }
+    blend = {ln.split()[1]: float(ln.split()[2]) for ln in out if ln.startswith("BLEND")}
+    assert len(bones) == 55
+    for b in Bone:
+        assert bones[b.name] == [float(np.float32(x)) for x in frame.bone(b)], b.name
+    assert blend == {"Blink_L": 0.75, "blinkLeft": 0.75, "A": 0.5, "aa": 0.5, "jawOpen": 0.25}
+    stats = next(ln for ln in out if ln.startswith("STATS"))
+    assert "rejected=0" in stats and "errors=0" in stats, stats

@@ -41,12 +41,13 @@ public static class Check
     }
 }
 
-public static class Program
+public static partial class Program
 {
     public static string Fixtures;
 
     public static int Main(string[] args)
     {
+        if (args.Length >= 1 && args[0] == "--listen") return Listen(args);
         Fixtures = args.Length > 0 ? args[0] : "tests/fixtures";
         var tests = new List<KeyValuePair<string, Action>>();
         foreach (var m in typeof(CoreTests).GetMethods(BindingFlags.Public | BindingFlags.Static))
@@ -82,6 +83,49 @@ public static class Program
         }
         Console.WriteLine("SUMMARY passed=" + passed + " failed=" + failed + " skipped=" + skipped);
         return failed == 0 ? 0 : 1;
+    }
+}
+
+public static partial class Program
+{
+    /// <summary>
+    /// --listen SECONDS: a real VmcUdpReceiver on a free loopback port (printed as "PORT n"); prints
+    /// the newest pose ("TIME t", "BONE name x y z w", "BLEND name v") once a datagram with
+    /// /VMC/Ext/T arrived and blendshapes were applied, or "TIMEOUT". For the Python end-to-end test.
+    /// </summary>
+    static int Listen(string[] args)
+    {
+        double seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10;
+        using (var rx = new VmcUdpReceiver())
+        {
+            rx.Start(0, "127.0.0.1");
+            Console.WriteLine("PORT " + rx.Port);
+            Console.Out.Flush();
+            var pose = new VmcPose();
+            long seq = 0;
+            var deadline = DateTime.UtcNow.AddSeconds(seconds);
+            while (DateTime.UtcNow < deadline)
+            {
+                if (rx.TryGetLatest(pose, ref seq) && pose.HasTime && pose.Blendshapes.Count > 0)
+                {
+                    var inv = System.Globalization.CultureInfo.InvariantCulture;
+                    Console.WriteLine("TIME " + pose.Time.ToString("R", inv));
+                    for (int b = 0; b < HumanBones.Count; b++)
+                    {
+                        if (!pose.HasRotation[b]) continue;
+                        var q = pose.Rotations[b];
+                        Console.WriteLine(string.Format(inv, "BONE {0} {1:R} {2:R} {3:R} {4:R}", (HumanBone)b, q.x, q.y, q.z, q.w));
+                    }
+                    foreach (var kv in pose.Blendshapes)
+                        Console.WriteLine(string.Format(inv, "BLEND {0} {1:R}", kv.Key, kv.Value));
+                    Console.WriteLine("STATS datagrams=" + rx.Datagrams + " rejected=" + rx.Rejected + " errors=" + rx.ThreadErrors);
+                    return 0;
+                }
+                Thread.Sleep(2);
+            }
+            Console.WriteLine("TIMEOUT");
+            return 1;
+        }
     }
 }
 
