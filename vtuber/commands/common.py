@@ -31,6 +31,14 @@ def add_sink_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--avatar", metavar="FILE.vrm", help="VRM 0.x/1.0 the viewer shows (default: vtuber's own)"
     )
+    g.add_argument(
+        "--record", metavar="FILE", help="also record the frames to FILE (.vtrec, docs/recording.md)"
+    )
+    g.add_argument(
+        "--record-landmarks",
+        action="store_true",
+        help="with --record: store the raw landmarks too (to re-solve later; ~10 MB/min)",
+    )
 
 
 def build_sinks(args: argparse.Namespace) -> list[Sink]:
@@ -39,6 +47,18 @@ def build_sinks(args: argparse.Namespace) -> list[Sink]:
     if not args.no_vmc:
         targets = [parse_target(t) for t in (args.vmc or ["127.0.0.1:39539"])]
         sinks.append(VMCSink(targets))
+    if getattr(args, "record", None):
+        from vtuber.sinks.recorder import RecorderSink
+
+        sinks.append(
+            RecorderSink(
+                args.record,
+                landmarks=bool(getattr(args, "record_landmarks", False)),
+                source=str(getattr(args, "source", None) or ""),
+                mode=str(getattr(args, "mode", "face")),
+                mirror=bool(getattr(args, "mirror", True)),
+            )
+        )
     if getattr(args, "viewer", False):
         sinks.append(build_viewer_sink(args))
     return sinks

@@ -1,0 +1,168 @@
+"""Replay: a recording as a source of timed AvatarFrames (or raw VMC datagrams) for the sinks.
+
+Timing follows each frame's recorded ``t`` (relative to the first one replayed), divided by
+``speed``. With ``loop``, every pass is shifted by the recording's period (its duration plus one
+frame interval) so that frame times, and hence ``/VMC/Ext/T``, keep increasing across loops
+(VSeeFace glitches when that time goes backwards). The first pass is sent unchanged, so a replay
+reproduces the live run's VMC bytes exactly.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+
+from vtuber.errors import ConfigError
+from vtuber.recording import Recording
+from vtuber.rig import AvatarFrame
+from vtuber.sinks.base import Sink
+
+_T_MSG = b"/VMC/Ext/T\x00\x00,f\x00\x00"  # the OSC address + type tag of /VMC/Ext/T
+_BE_F32 = struct.Struct(">f")
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    """speed: playback rate (2 = twice as fast); loop: repeat forever (or ``loops`` passes);
+    start/end: seconds from the first frame of the recording (end None = to the end)."""
+
+    speed: float = 1.0
+    loop: bool = False
+    start: float = 0.0
+    end: float | None = None
+    loops: int | None = None  # with loop: stop after this many passes (tests, benchmarks)
+
+    def __post_init__(self) -> None:
+        if not self.speed > 0:
+            raise ConfigError(f"--speed must be > 0, not {self.speed}")
+        if self.start < 0 or (self.end is not None and self.end < self.start):
+            raise ConfigError("--start/--end must satisfy 0 <= start <= end")
+
+
+def select(times: Sequence[float], start: float, end: float | None) -> list[int]:
+    """Indices of the items whose time relative to the first item lies in [start, end]."""
+    if not times:
+        return []
+    t0 = times[0]
+    eps = 1e-6  # recorded times accumulate rounding; 1.5 s must include a frame at 1.5000000001
+    return [
+        i
+        for i, t in enumerate(times)
+        if t - t0 >= start - eps and (end is None or t - t0 <= end + eps)
+    ]
+
+
+def loop_period(times: Sequence[float], fps: float) -> float:
+    """Duration of one pass: last - first time plus one frame interval (the median step)."""
+    if len(times) < 2:
+        return 1.0 / fps
+    steps = sorted(b - a for a, b in zip(times[:-1], times[1:], strict=True))
+    step = steps[len(steps) // 2] if steps[len(steps) // 2] > 0 else 1.0 / fps
+    return times[-1] - times[0] + step
+
+
+def wait_until(target: float, clock: Callable[[], float] = time.perf_counter) -> None:
+    """Sleep until ``clock() >= target``: OS sleep to ~1 ms before, then a short spin (the OS
+    sleep alone overshoots by up to a millisecond or more on a busy machine)."""
+    while True:
+        left = target - clock()
+        if left <= 0:
+            return
+        if left > 0.0015:
+            time.sleep(left - 0.001)
+        # else: spin
+
+
+def timed(
+    times: Sequence[float],
+    opts: ReplayOptions,
+    fps: float,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Iterator[tuple[int, int, float]]:
+    """Yield ``(index, pass, time_shift)`` at each item's due wall time.
+
+    ``index`` points into ``times``; ``time_shift`` (seconds) is what to add to the item's
+    recorded time on this pass (0 on the first pass)."""
+    idx = select(times, opts.start, opts.end)
+    if not idx:
+        return
+    sel = [times[i] for i in idx]
+    period = loop_period(sel, fps)
+    t_first = sel[0]
+    wall0 = clock()
+    k = 0
+    while True:
+        for i, t in zip(idx, sel, strict=True):
+            wait_until(wall0 + ((t - t_first) + k * period) / opts.speed, clock)
+            yield i, k, k * period
+        k += 1
+        if not opts.loop or (opts.loops is not None and k >= opts.loops):
+            return
+
+
+class ReplaySource:
+    """A recording of frames as a source: iterating yields each AvatarFrame at its time.
+
+    On later loop passes the frame's ``t`` is shifted forward (monotonic across loops)."""
+
+    def __init__(self, rec: Recording, opts: ReplayOptions | None = None) -> None:
+        self.rec = rec
+        self.opts = opts or ReplayOptions()
+        self.fps = rec.fps
+
+    def __iter__(self) -> Iterator[AvatarFrame]:
+        frames = self.rec.frames
+        for i, _k, shift in timed([f.t for f in frames], self.opts, self.fps):
+            f = frames[i]
+            yield f if shift == 0 else replace(f, t=f.t + shift)
+
+
+def shift_vmc_time(datagram: bytes, shift: float) -> bytes:
+    """The datagram with every ``/VMC/Ext/T`` value increased by ``shift`` seconds (other bytes
+    unchanged). Works on single messages and bundles: the message is found by its address."""
+    if shift == 0 or _T_MSG not in datagram:
+        return datagram
+    out = bytearray(datagram)
+    at = out.find(_T_MSG)
+    while at >= 0:
+        v = at + len(_T_MSG)
+        if v + 4 <= len(out):
+            (t,) = _BE_F32.unpack_from(out, v)
+            _BE_F32.pack_into(out, v, t + shift)
+        at = out.find(_T_MSG, v)
+    return bytes(out)
+
+
+def replay(
+    rec: Recording,
+    sinks: Sequence[Sink],
+    opts: ReplayOptions | None = None,
+    on_item: Callable[[int], None] | None = None,
+) -> int:
+    """Send a recording into the sinks at its recorded timing; returns the number of items sent.
+
+    Frame recordings go to every sink's ``send``. VMC datagram recordings (record-vmc) go, byte
+    for byte, to every sink that has ``send_datagrams`` (the VMC sink); other sinks are skipped.
+    """
+    opts = opts or ReplayOptions()
+    n = 0
+    if rec.kind == "vmc":
+        dsinks = [s for s in sinks if hasattr(s, "send_datagrams")]
+        dgs = rec.datagrams
+        for i, _k, shift in timed([t for t, _ in dgs], opts, rec.fps):
+            data = shift_vmc_time(dgs[i][1], shift)
+            for s in dsinks:
+                s.send_datagrams([data])  # type: ignore[attr-defined]
+            n += 1
+            if on_item is not None:
+                on_item(n)
+        return n
+    for frame in ReplaySource(rec, opts):
+        for s in sinks:
+            s.send(frame)
+        n += 1
+        if on_item is not None:
+            on_item(n)
+    return n
