@@ -37,7 +37,9 @@ def demo_pose(t: float) -> DemoPose:
     pitch = 12.0 * math.sin(2.0 * math.pi * t / 4.3 + 1.0)
     roll = 10.0 * math.sin(2.0 * math.pi * t / 7.7 + 2.0)
     phase = t % BLINK_PERIOD_S
-    blink = max(0.0, 1.0 - abs(phase - BLINK_LENGTH_S / 2.0) / (BLINK_LENGTH_S / 2.0))
+    # Lids down, held shut for ~0.1 s, up again.
+    ramp = 1.0 - abs(phase - BLINK_LENGTH_S / 2.0) / (BLINK_LENGTH_S / 2.0)
+    blink = min(1.0, max(0.0, 1.6 * ramp))
     talking = (t % 3.6) < 2.4
     mouth = max(0.0, math.sin(2.0 * math.pi * 2.2 * t)) * 0.8 if talking else 0.0
     gaze_x = 0.08 * math.sin(2.0 * math.pi * t / 6.0 + 0.6)

@@ -1,0 +1,169 @@
+"""The rendered-face utility (vtuber.synth.face) and the demo source (vtuber.synth.demo), checked
+with real MediaPipe FaceMesh: the renders are faces, and their deformations are seen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vtuber import quat
+from vtuber.errors import VtuberError
+from vtuber.landmarks.facemesh import FaceMeshBackend
+from vtuber.synth.demo import DemoSource, demo_pose
+from vtuber.synth.face import (
+    PHOTOS,
+    FaceRenderer,
+    gaze_angles,
+    mesh_triangles,
+    true_rotation,
+)
+
+W, H = 640, 480
+
+
+@pytest.fixture(scope="module")
+def renderers() -> dict[str, FaceRenderer]:
+    return {name: FaceRenderer.from_photo(name) for name in PHOTOS}
+
+
+@pytest.fixture(scope="module")
+def facemesh():
+    with FaceMeshBackend(static_images=True) as fm:
+        yield fm
+
+
+def landmarks(fm: FaceMeshBackend, img: np.ndarray) -> np.ndarray:
+    lm = fm.process(img, 0.0)
+    assert lm.face.found
+    return lm.face_pixels()
+
+
+def eye_ratio(p: np.ndarray, left: bool) -> float:
+    """Lid gap / eye width of the person's left or right eye."""
+    up, lo, a, b = (386, 374, 263, 362) if left else (159, 145, 33, 133)
+    return float(np.linalg.norm(p[up, :2] - p[lo, :2]) / np.linalg.norm(p[a, :2] - p[b, :2]))
+
+
+def test_mesh_triangles_cover_the_face_with_three_holes() -> None:
+    tri = mesh_triangles()
+    assert tri.shape == (852, 3) and tri.min() == 0 and tri.max() == 467
+    # Euler characteristic of a disk with 3 holes (eyes, mouth): V - E + F = -2.
+    edges = {tuple(sorted(e)) for t in tri for e in ((t[0], t[1]), (t[1], t[2]), (t[0], t[2]))}
+    assert 468 - len(edges) + len(tri) == -2
+
+
+def test_true_rotation_convention() -> None:
+    fwd = np.array([0.0, 0.0, 1.0])  # the avatar's forward (Unity basis)
+    up = np.array([0.0, 1.0, 0.0])
+    assert true_rotation(30.0) @ fwd == pytest.approx([-0.5, 0.0, np.sqrt(3) / 2])  # to its left
+    assert (true_rotation(pitch=30.0) @ fwd)[1] == pytest.approx(0.5)  # looks up
+    assert (true_rotation(roll=30.0) @ up)[0] == pytest.approx(-0.5)  # top toward its left
+    # Unity Euler (x, y, z) = (-pitch, -yaw, roll), applied Z, then X, then Y.
+    q = quat.multiply(
+        quat.from_axis_angle([0, 1, 0], np.radians(-20.0)),
+        quat.multiply(
+            quat.from_axis_angle([1, 0, 0], np.radians(-10.0)),
+            quat.from_axis_angle([0, 0, 1], np.radians(5.0)),
+        ),
+    )
+    assert np.allclose(quat.to_matrix(q), true_rotation(20.0, 10.0, 5.0))
+
+
+def test_gaze_angles() -> None:
+    assert gaze_angles((0.0, 0.0)) == (0.0, 0.0)
+    yaw, pitch = gaze_angles((0.2, -0.1))
+    assert yaw == pytest.approx(30.0) and pitch == pytest.approx(-14.4775, abs=1e-3)
+
+
+def test_render_basics_and_noise(renderers: dict[str, FaceRenderer]) -> None:
+    r = renderers["grace_hopper"]
+    img = r.render(size=(320, 240))
+    assert img.shape == (240, 320, 3) and img.dtype == np.uint8
+    a = r.render(10.0, noise=8.0, seed=3)
+    b = r.render(10.0, noise=8.0, seed=3)
+    c = r.render(10.0)
+    assert np.array_equal(a, b)
+    assert 5.0 < np.std(a.astype(float) - c.astype(float)) < 11.0
+    with pytest.raises(VtuberError):
+        FaceRenderer.from_photo("nobody")
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_facemesh_sees_the_rendered_face_where_it_is(
+    renderers: dict[str, FaceRenderer], facemesh: FaceMeshBackend, name: str
+) -> None:
+    """FaceMesh finds the turned face, and its landmarks lie on the true projected vertices
+    (mean distance under 10 % of the eye distance)."""
+    r = renderers[name]
+    for pose in ((0, 0, 0), (35, 0, 0), (-35, 10, 0), (0, -25, 20)):
+        p = landmarks(facemesh, r.render(*pose))
+        truth, _ = r.project(*pose)
+        eye = np.linalg.norm(truth[263] - truth[33])
+        assert np.linalg.norm(p[:468, :2] - truth[:468], axis=1).mean() < 0.1 * eye, pose
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_eye_close_is_seen(
+    renderers: dict[str, FaceRenderer], facemesh: FaceMeshBackend, name: str
+) -> None:
+    r = renderers[name]
+    open_l = eye_ratio(landmarks(facemesh, r.render()), left=True)
+    p = landmarks(facemesh, r.render(eye_close=(1.0, 0.0)))  # the person's LEFT eye closes
+    assert eye_ratio(p, left=True) < 0.7 * open_l
+    assert eye_ratio(p, left=False) > 0.85 * eye_ratio(landmarks(facemesh, r.render()), False)
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_mouth_open_is_seen(
+    renderers: dict[str, FaceRenderer], facemesh: FaceMeshBackend, name: str
+) -> None:
+    r = renderers[name]
+    gaps = []
+    for m in (0.0, 0.5, 1.0):
+        p = landmarks(facemesh, r.render(mouth_open=m))
+        gaps.append(np.linalg.norm(p[13, :2] - p[14, :2]) / np.linalg.norm(p[61, :2] - p[291, :2]))
+    assert gaps[0] < gaps[1] < gaps[2] and gaps[2] - gaps[0] > 0.15
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_iris_shift_is_seen(
+    renderers: dict[str, FaceRenderer], facemesh: FaceMeshBackend, name: str
+) -> None:
+    """dx > 0 (looking to the person's own left) moves both iris centres toward image right
+    (un-mirrored camera), relative to the eye corners."""
+    r = renderers[name]
+
+    def iris_pos(p: np.ndarray) -> np.ndarray:
+        left = (p[473, 0] - p[362, 0]) / (p[263, 0] - p[362, 0])
+        right = (p[468, 0] - p[33, 0]) / (p[133, 0] - p[33, 0])
+        return np.array([left, right])  # both increase toward image right
+
+    rest = iris_pos(landmarks(facemesh, r.render()))
+    to_left = iris_pos(landmarks(facemesh, r.render(iris=(0.15, 0.0))))
+    to_right = iris_pos(landmarks(facemesh, r.render(iris=(-0.15, 0.0))))
+    assert np.all(to_left - rest > 0.03) and np.all(rest - to_right > 0.03)
+
+
+def test_demo_source_clip(facemesh: FaceMeshBackend) -> None:
+    src = DemoSource(realtime=False, seconds=0.5)
+    frames = list(src)
+    assert len(frames) == src.frame_count == 15
+    assert [f.index for f in frames] == list(range(15))
+    assert frames[-1].t == pytest.approx(14 / 30)
+    assert frames[0].image.shape == (480, 640, 3)
+    assert landmarks(facemesh, frames[5].image).shape == (478, 3)
+    # The scripted motion covers turning, blinking and talking within the default 10 s clip.
+    poses = [demo_pose(t) for t in np.arange(0.0, 10.0, 1 / 30)]
+    assert max(abs(p.yaw) for p in poses) > 25.0
+    assert max(p.eye_close[0] for p in poses) > 0.9
+    assert max(p.mouth_open for p in poses) > 0.7
+
+
+def test_demo_source_realtime_paces_and_closes() -> None:
+    src = DemoSource(realtime=True)
+    it = iter(src)
+    first = next(it)
+    second = next(it)
+    assert second.t - first.t == pytest.approx(1 / 30, abs=1 / 30 + 1e-9)
+    src.close()
+    assert next(it, None) is None
