@@ -68,9 +68,9 @@ class FaceProfile:
     eye_closed: tuple[float, float] = (0.3 * CLOSED_FRACTION, 0.3 * CLOSED_FRACTION)
     gaze_rest: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))
     mouth_gap: float = 0.01
-    mouth_width: float = 0.62
-    mouth_corner: float = -0.07
-    brows: tuple[tuple[float, float], tuple[float, float]] = ((0.17, 0.12), (0.17, 0.12))
+    mouth_width: float = 0.6
+    mouth_corner: float = -0.08
+    brows: tuple[tuple[float, float], tuple[float, float]] = ((0.24, 0.15), (0.24, 0.15))
     frames: int = 0
 
     # ---------------------------------------------------------------- arrays for the solvers
