@@ -20,6 +20,10 @@ def test_bone_enum_is_unity_humanbodybones():
     assert Bone.Hips == 0 and Bone.Head == 10 and Bone.Jaw == 23 and Bone.UpperChest == 54
     assert Bone.LeftThumbProximal == 24 and Bone.RightLittleDistal == 53
     assert Bone.LeftUpperArm.vrm_name == "leftUpperArm"
+    # VRM 1.0 renamed the thumb: Unity's proximal is its metacarpal.
+    assert Bone.LeftThumbProximal.vrm_name == "leftThumbMetacarpal"
+    assert Bone.LeftThumbIntermediate.vrm_name == "leftThumbProximal"
+    assert Bone.RightThumbDistal.vrm_name == "rightThumbDistal"
 
 
 def test_hierarchy_order_parents_first():

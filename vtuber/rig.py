@@ -87,7 +87,9 @@ class Bone(IntEnum):
 
     @property
     def vrm_name(self) -> str:
-        """The VRM / three-vrm humanoid name (lowerCamelCase, e.g. ``leftUpperArm``)."""
+        """The VRM 1.0 / three-vrm humanoid name (``leftUpperArm``). Thumbs differ from Unity:
+        Unity's ThumbProximal/Intermediate/Distal are VRM 1.0's thumbMetacarpal/Proximal/Distal
+        (VRM 0.x used Unity's names)."""
         return _VRM_NAMES[self]
 
     @property
@@ -97,7 +99,9 @@ class Bone(IntEnum):
 
 
 def _vrm_name(b: Bone) -> str:
-    n = b.name
+    n = b.name.replace("ThumbProximal", "ThumbMetacarpal").replace(
+        "ThumbIntermediate", "ThumbProximal"
+    )
     return n[0].lower() + n[1:]
 
 
