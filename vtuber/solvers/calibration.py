@@ -18,6 +18,7 @@ import json
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -151,11 +152,12 @@ class FaceProfile:
         return cls.from_json(data)
 
 
-def _floats(v: object, n: int) -> tuple[float, ...]:  # type: ignore[return]
-    vals = tuple(float(x) for x in v)  # type: ignore[attr-defined]
+def _floats(v: Any, n: int) -> Any:
+    """A tuple of ``n`` finite floats from a JSON list (ValueError/TypeError otherwise)."""
+    vals = tuple(float(x) for x in v)
     if len(vals) != n or not all(math.isfinite(x) for x in vals):
         raise ValueError(f"expected {n} finite numbers, got {v!r}")
-    return vals  # type: ignore[return-value]
+    return vals
 
 
 DEFAULT_PROFILE = FaceProfile()
