@@ -6,7 +6,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	.venv/bin/vtuber track $(ARGS)
+	.venv/bin/vtuber track --viewer $(ARGS)
 
 test: setup
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
