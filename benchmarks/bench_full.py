@@ -61,7 +61,9 @@ def run_ours(frames: list[np.ndarray], threads: bool = True) -> tuple[float, dic
     return dt / len(frames), found
 
 
-def run_holistic(frames: list[np.ndarray], width: int | None = None) -> tuple[float, dict[str, int]]:
+def run_holistic(
+    frames: list[np.ndarray], width: int | None = None
+) -> tuple[float, dict[str, int]]:
     import mediapipe as mp
 
     if width is not None:
