@@ -60,7 +60,8 @@ def hand_sets() -> list[tuple[str, np.ndarray]]:
     rng = np.random.default_rng(11)
     half = {f: (40.0, 45.0, 30.0) for f in FIST}
     out = []
-    for curls in (FLAT, half, FIST):
+    tight = {f: (80.0, 110.0, 70.0) for f in FIST}
+    for curls in (FLAT, half, FIST, tight):
         rot = quat.to_matrix(quat.normalize(rng.normal(size=4)))
         out.append(("right", to_mp(make_hand(curls), rot)))
     for _ in range(3):
@@ -68,7 +69,7 @@ def hand_sets() -> list[tuple[str, np.ndarray]]:
         spreads = {f: float(rng.uniform(-10, 10)) for f in FIST}
         rot = quat.to_matrix(quat.normalize(rng.normal(size=4)))
         out.append(("right", to_mp(make_hand(curls, spreads), rot)))
-    left = to_mp(make_hand(FIST) * np.array([-1.0, 1.0, 1.0]))
+    left = to_mp(make_hand(tight) * np.array([-1.0, 1.0, 1.0]))
     out.append(("left", left))
     return out
 
