@@ -15,6 +15,8 @@ frame costs a fixed handful of array operations whatever the number of channels.
   exceeds ``adapt_sigma**2`` the position variance is inflated so the innovation becomes
   consistent (covariance matching): the gain goes to ``1 - adapt_sigma**2 / NIS``. A quick head
   turn or a blink comes through; noise on a still head stays below the threshold and is smoothed.
+- **Lag detection**: a steady slow move gives small innovations of one sign; their running mean,
+  tested like the NIS, raises the process noise so the velocity estimate catches up.
 - **Gating**: a group whose NIS exceeds ``gate_sigma**2`` is not updated that frame (a one-frame
   landmark glitch); after ``max_gated`` consecutive gated frames the measurement is accepted (the
   user really moved).
@@ -132,7 +134,7 @@ class SignalSettings:
 
 # The "medium" preset, tuned on MediaPipe FaceMesh head pose (see docs/smoothing.md).
 _MEDIUM: dict[str, SignalSettings] = {
-    "head": SignalSettings(noise=0.6, accel=3.0, adapt_memory_s=0.1, gate_sigma=12.0),
+    "head": SignalSettings(noise=0.6, accel=1.5, adapt_memory_s=0.1, gate_sigma=12.0),
     "gaze": SignalSettings(noise=1.5, accel=30.0, adapt_sigma=2.5, adapt_memory_s=0.05),
     "body": SignalSettings(noise=1.5, accel=10.0, adapt_memory_s=0.1, gate_sigma=12.0),
     "hands": SignalSettings(noise=3.0, accel=30.0, adapt_memory_s=0.1, gate_sigma=12.0),
@@ -236,6 +238,10 @@ def load_config(path: str | Path, preset: str | None = None) -> SmoothingConfig:
 
 
 # ------------------------------------------------------------------------- the vector filter
+BIAS_TAU_S = 0.1  # time constant of the innovation mean that detects lag
+BIAS_K = 2.0  # its threshold, relative to the adaptivity threshold
+
+
 def q_white_noise(dt: float) -> tuple[float, float, float]:
     """Unit-variance piecewise white acceleration noise for [position, velocity] over ``dt``:
     (Q00, Q01, Q11) = (dt^4/4, dt^3/2, dt^2), as filterpy's ``Q_discrete_white_noise(2, dt, 1)``."""
@@ -294,6 +300,7 @@ class KalmanBank:
         mem = self.adapt_memory_s
         self._inv_memory = np.where(mem > 0, 1.0 / np.where(mem > 0, mem, 1.0), 1e12)
         self.dof = np.maximum(np.bincount(self.group, minlength=g), 1).astype(np.float64)
+        self.bias = np.zeros(n)  # exponential mean of the innovations (lag detector)
         self.boost = np.ones(g)  # adaptive variance factor per group (1 = none)
         self.n_gated = np.zeros(g, np.intp)
         self.gated = np.zeros(g, bool)  # groups gated at the last update
@@ -348,6 +355,25 @@ class KalmanBank:
         accept = has & ~gated
         self.boost = np.where(accept, np.maximum(rho, 1.0 + (self.boost - 1.0) * decay), self.boost)
         updf = mf * accept[g]
+        # Lag detector: an exponential mean of the innovations (time constant BIAS_TAU_S) that
+        # stays away from 0 means the motion model is too stiff (a steady turn the velocity
+        # has not caught up with): scale Q by the bias test's ratio so the velocity learns.
+        # A jump absorbed by the position boost restarts it (no overshoot after steps).
+        if dt > 0.0:
+            beta = 1.0 - math.exp(-dt / BIAS_TAU_S)
+            calm = (rho[g] <= 1.0) & (updf > 0.0)
+            self.bias = np.where(calm, self.bias + beta * (y - self.bias), 0.0 * updf * self.bias)
+            e_b = mf * self.bias * self.bias / (s0 * (beta / (2.0 - beta)))
+            rho_b = np.bincount(g, e_b, minlength=self.n_groups) / (self.adapt_tau * BIAS_K)
+            excess = (np.maximum(rho_b, 1.0)[g] - 1.0) * updf
+            if excess.any():
+                # Extra white-acceleration noise whose position part is excess * S0.
+                q00, q01, q11 = q_white_noise(dt)
+                qs = excess * s0 / q00
+                self.p00 = self.p00 + q00 * qs
+                self.p01 = self.p01 + q01 * qs
+                self.p11 = self.p11 + q11 * qs
+                s0 = self.p00 + self.r
         p00 = self.p00 + (self.boost[g] - 1.0) * s0 * updf
         inv_s = updf / (p00 + self.r)
         k0 = p00 * inv_s
