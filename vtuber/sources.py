@@ -81,7 +81,13 @@ class CameraSource(Source):
         self._thread.start()
 
     def _open(self) -> cv2.VideoCapture:
-        cap = cv2.VideoCapture(self.index)
+        # OpenCV logs each backend it tries; a missing camera gets our one error line instead.
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        try:
+            cap = cv2.VideoCapture(self.index)
+        finally:
+            cv2.utils.logging.setLogLevel(level)
         if not cap.isOpened():
             cap.release()
             raise SourceError(f"cannot open camera {self.index} (is it connected and free?)")
