@@ -82,12 +82,12 @@ class CameraSource(Source):
 
     def _open(self) -> cv2.VideoCapture:
         # OpenCV logs each backend it tries; a missing camera gets our one error line instead.
-        level = cv2.utils.logging.getLogLevel()
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        level = cv2.getLogLevel()
+        cv2.setLogLevel(0)  # 0 = silent
         try:
             cap = cv2.VideoCapture(self.index)
         finally:
-            cv2.utils.logging.setLogLevel(level)
+            cv2.setLogLevel(level)
         if not cap.isOpened():
             cap.release()
             raise SourceError(f"cannot open camera {self.index} (is it connected and free?)")
