@@ -362,7 +362,7 @@ class KalmanBank:
         if dt > 0.0:
             beta = 1.0 - math.exp(-dt / BIAS_TAU_S)
             calm = (rho[g] <= 1.0) & (updf > 0.0)
-            self.bias = np.where(calm, self.bias + beta * (y - self.bias), 0.0 * updf * self.bias)
+            self.bias = np.where(calm, self.bias + beta * (y - self.bias), 0.0)
             e_b = mf * self.bias * self.bias / (s0 * (beta / (2.0 - beta)))
             rho_b = np.bincount(g, e_b, minlength=self.n_groups) / (self.adapt_tau * BIAS_K)
             excess = (np.maximum(rho_b, 1.0)[g] - 1.0) * updf
@@ -592,28 +592,28 @@ class KalmanSmoother:
             else:
                 z_bs[j] = weight
                 present[base + j] = True
-        self._z[self.c_bs] = z_bs
         # Normalize measured quaternions (absent rows hold stale values; masked below).
-        mq /= np.linalg.norm(mq, axis=1, keepdims=True)
+        mq /= np.sqrt(np.einsum("ij,ij->i", mq, mq))[:, None]
         # ---- dropouts and returns
         returning = present & (self.missing | ~self.seen)
         absent = self.seen & ~present
         self.missing = absent
         lost_for = t - self.t_last
-        start_ease = absent & ~self.frozen & (lost_for > self.hold_s)
         bank = self.bank
         uc = self.unit_of_ch
-        if start_ease.any():
-            self.frozen |= start_ease
-            ch = start_ease[uc]
-            bank.v = np.where(ch, 0.0, bank.v)
-        # Velocity of a predicted (absent) signal decays over its hold time.
-        if absent.any() and dt > 0:
-            damp = np.exp(-dt / np.maximum(self.hold_s, 1e-3))[uc]
-            bank.v = np.where(absent[uc], bank.v * damp, bank.v)
+        any_absent = bool(absent.any())
+        if any_absent:
+            start_ease = absent & ~self.frozen & (lost_for > self.hold_s)
+            if start_ease.any():
+                self.frozen |= start_ease
+                bank.v = np.where(start_ease[uc], 0.0, bank.v)
+            # Velocity of a predicted (absent) signal decays over its hold time.
+            if dt > 0:
+                damp = np.exp(-dt / np.maximum(self.hold_s, 1e-3))[uc]
+                bank.v = np.where(absent[uc], bank.v * damp, bank.v)
         # ---- filter
-        frozen_ch = self.frozen[uc]
-        if frozen_ch.any():
+        if self.frozen.any():
+            frozen_ch = self.frozen[uc]
             v_saved = bank.v
             bank.v = np.where(frozen_ch, 0.0, bank.v)
             bank.predict(dt)
@@ -657,7 +657,7 @@ class KalmanSmoother:
             wx = w[uc[n_rot * 3 :]]
             out_x = self.from_x + (out_x - self.from_x) * wx
         easing = absent & self.frozen
-        if easing.any():
+        if any_absent and easing.any():
             u = _smoothstep((lost_for - self.hold_s) / self.ease_s)
             u = np.where(easing, u, 0.0)
             out_q = _slerp(out_q, self.rest_q, u[:n_rot])
