@@ -94,18 +94,29 @@ def camera_matrix(width: int, height: int, hfov_deg: float = 60.0) -> F64:
 POSE_POINTS: NDArray[np.intp] = np.setdiff1d(np.arange(468), np.array(FACE_OVAL + LIPS))
 
 # FaceMesh's 2D landmarks lag behind a turning head: on faces rendered at known angles
-# (vtuber.synth.face; docs/head_pose.md) solvePnP recovers ~0.8 of the true pitch and ~0.87 of
-# the true yaw, the same on both test photos, while roll is exact. The gains undo that, per
-# component of the rotation vector (x: pitch axis, y: yaw axis, z: roll axis), measured on a
-# yaw x pitch x roll grid of renders.
+# (vtuber.synth.face; docs/head_pose.md) solvePnP recovers only ~80-87 % of the true pitch and
+# yaw, while roll is exact. The gains undo that, per component of the rotation vector (x: pitch
+# axis, y: yaw axis, z: roll axis). FaceMesh also reports a turned face as looking slightly up:
+# YAW_PITCH_COUPLING_DEG * (1 - cos(yaw)) degrees, ~4 deg at 45 deg of yaw. Both were measured
+# on a yaw x pitch x roll grid of renders of two photos, and cross-checked photo against photo.
 ROTATION_GAIN: F64 = np.array([1.2, 1.15, 1.0])
+YAW_PITCH_COUPLING_DEG = 15.0
 
 
-def correct_rotation(rotation: F64, gain: F64 = ROTATION_GAIN) -> F64:
-    """A 3x3 rotation (relative to the neutral pose) with its rotation vector scaled per axis."""
+def correct_rotation(
+    rotation: F64, gain: F64 = ROTATION_GAIN, coupling_deg: float = YAW_PITCH_COUPLING_DEG
+) -> F64:
+    """FaceMesh's bias removed from a 3x3 head rotation relative to the neutral pose (camera
+    frame = avatar Unity basis): the rotation vector scaled per axis by ``gain``, then the head
+    pitched down (about its own x axis) by ``coupling_deg * (1 - cos(yaw))``."""
     rvec, _ = cv2.Rodrigues(np.ascontiguousarray(rotation, dtype=np.float64))
-    out, _ = cv2.Rodrigues(rvec * gain.reshape(3, 1))
-    return np.asarray(out, dtype=np.float64)
+    r, _ = cv2.Rodrigues(rvec * gain.reshape(3, 1))
+    if coupling_deg:
+        yaw = np.arctan2(r[0, 2], r[2, 2])  # of the forward (+z) axis
+        a = np.radians(coupling_deg * (1.0 - np.cos(yaw)))
+        ca, sa = np.cos(a), np.sin(a)
+        r = r @ np.array([[1.0, 0.0, 0.0], [0.0, ca, -sa], [0.0, sa, ca]])
+    return np.asarray(r, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
