@@ -56,21 +56,27 @@ _REACH_OVERRIDES: dict[str, float] = {
     "eyeBlinkLeft": EYELID_CLOSED,
     "eyeBlinkRight": EYELID_CLOSED,
     "jawOpen": 0.45,
+    # Brows rise by 0.3-0.45 raw on a neutral face merely turned 15-20 deg (renders).
+    "browOuterUpLeft": 0.9,
+    "browOuterUpRight": 0.9,
+    "browInnerUp": 0.9,
     "mouthSmileLeft": 0.85,
     "mouthSmileRight": 0.85,
-    "eyeSquintLeft": 0.9,
-    "eyeSquintRight": 0.9,
+    "eyeSquintLeft": 1.0,
+    "eyeSquintRight": 1.0,
     "eyeLookDownLeft": 0.7,
     "eyeLookDownRight": 0.7,
     "eyeLookUpLeft": 0.5,
     "eyeLookUpRight": 0.5,
-    "eyeLookInLeft": 0.6,
-    "eyeLookInRight": 0.6,
-    "eyeLookOutLeft": 0.6,
-    "eyeLookOutRight": 0.6,
+    # Sideways gaze: a face turned 18 deg with its eyes fixed in the head reads 0.35 raw.
+    "eyeLookInLeft": 0.8,
+    "eyeLookInRight": 0.8,
+    "eyeLookOutLeft": 0.8,
+    "eyeLookOutRight": 0.8,
 }
-# The smallest raw range kept between rest and reach (a rest near the reach would amplify noise).
-MIN_RANGE = 0.08
+# The smallest raw range kept between rest and reach for all but the eyelids: a face that rests
+# high on a shape (a smiling photo: mouthUpperUp 0.47) must not have its noise amplified.
+MIN_RANGE = 0.3
 
 
 def default_reach() -> F32:
@@ -107,8 +113,10 @@ class ArkitCalibration:
         low = self.rest.copy()
         low[_EYELID_IDX] = self.eyelid_open
         # Keep at least MIN_RANGE of travel; a rest above the reach lifts the reach.
+        span = np.maximum(self.reach - low, MIN_RANGE)
+        span[_EYELID_IDX] = np.maximum(self.reach[_EYELID_IDX] - low[_EYELID_IDX], 0.05)
         self._low = low
-        self._span = np.maximum(self.reach - low, MIN_RANGE).astype(np.float32)
+        self._span = span.astype(np.float32)
 
     def set_rest(self, rest: F32) -> None:
         self.rest = np.asarray(rest, np.float32).reshape(N)
