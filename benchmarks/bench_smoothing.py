@@ -184,6 +184,27 @@ def rendered(n_still: int) -> tuple[list[AvatarFrame], list[AvatarFrame]] | None
     return still, step
 
 
+def rendered_blink() -> None:
+    """A rendered face blinks (eyes closed for 6 frames at 30 fps): the smoothed blinkLeft /
+    blinkRight per frame, through FaceMesh, the Tracker and the medium preset."""
+    try:
+        from vtuber.synth.face import FaceRenderer
+    except ImportError as e:
+        print(f"(rendered blink skipped: {e})")
+        return
+    r = FaceRenderer.from_photo()
+    closed = [0.0] * 30 + [1.0] * 6 + [0.0] * 8
+    frames = tracked(lambda i: r.render(eye_close=(closed[i],) * 2, noise=4.0, seed=i), 44, 30.0)
+    sm = KalmanSmoother()
+    out = [sm.update(f) for f in frames]
+    print("\n## rendered blink (closed in frames 30-35), medium preset")
+    for key in ("blinkLeft", "blinkRight"):
+        raw = [f.blendshapes.get(key, float("nan")) for f in frames[28:40]]
+        sm_v = [f.blendshapes.get(key, float("nan")) for f in out[28:40]]
+        print(f"{key:<10} raw      " + " ".join(f"{v:4.2f}" for v in raw))
+        print(f"{key:<10} smoothed " + " ".join(f"{v:4.2f}" for v in sm_v))
+
+
 def real_clip() -> tuple[list[AvatarFrame], np.ndarray] | None:
     if not CLIP.exists():
         print(f"(real clip skipped: {CLIP} not found)")
@@ -272,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
                 rend[1],
                 30,
             )
+        rendered_blink()
         real = real_clip()
         if real is not None:
             results["real"] = report_jitter_lag(
