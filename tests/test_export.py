@@ -1,0 +1,162 @@
+"""Exports: BVH read back by an independent parser (PyPI ``bvh``), VRMA loaded by
+@pixiv/three-vrm-animation in node, JSON Lines; head rotations match the recording."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from vtuber.recording import read_recording
+from vtuber.rig import TPOSE_OFFSETS, Bone
+
+ROOT = Path(__file__).resolve().parents[1]
+FIX = ROOT / "tests" / "fixtures"
+GOLDEN = FIX / "golden_v1.vtrec"
+
+
+def export(src: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vtuber", "export", str(src), "-o", str(out), *extra],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    d = abs(float(np.dot(a / np.linalg.norm(a), b / np.linalg.norm(b))))
+    return float(np.degrees(2 * np.arccos(min(1.0, d))))
+
+
+def rh(q: tuple[float, ...]) -> np.ndarray:
+    """Unity (left-handed) quaternion -> right-handed, x negated (VRM 1.0 / glTF convention)."""
+    return np.array([q[0], -q[1], -q[2], q[3]])
+
+
+def test_bvh_parses_with_an_independent_reader_and_matches_the_head(tmp_path: Path) -> None:
+    bvh = pytest.importorskip("bvh", reason="PyPI 'bvh' (test extra) is not installed")
+    out = tmp_path / "g.bvh"
+    r = export(GOLDEN, out)
+    assert r.returncode == 0, r.stderr
+    mocap = bvh.Bvh(out.read_text())
+    rec = read_recording(GOLDEN)
+    assert mocap.nframes == len(rec.frames) == 8
+    assert mocap.frame_time == pytest.approx(1 / 30, abs=1e-5)
+    names = mocap.get_joints_names()
+    assert len(names) == 55 and names[0] == "Hips" and set(names) == {b.name for b in Bone}
+    assert mocap.joint_parent("Head").name == "Neck"
+    # Offsets in cm, right-handed: the avatar's left is +X (Unity's left is -X).
+    assert mocap.joint_offset("LeftUpperArm") == pytest.approx((9.0, 0.0, 0.0))
+    assert mocap.joint_offset("Head") == pytest.approx((0.0, 8.0, 0.0))
+    assert mocap.joint_offset("Hips") == pytest.approx((0.0, 95.0, 0.0))
+    assert mocap.joint_channels("Hips")[:3] == ["Xposition", "Yposition", "Zposition"]
+    for i, f in enumerate(rec.frames):
+        z, x, y = mocap.frame_joint_channels(i, "Head", ["Zrotation", "Xrotation", "Yrotation"])
+        got = Rotation.from_euler("ZXY", [z, x, y], degrees=True).as_quat()
+        assert angle_deg(got, rh(f.bone(Bone.Head))) < 0.01
+    # Root motion of the full-body frame 4: hips position = root + root_rot * hips offset (cm).
+    f = rec.frames[4]
+    pos = mocap.frame_joint_channels(4, "Hips", ["Xposition", "Yposition", "Zposition"])
+    r_root = Rotation.from_quat(f.root_rotation)
+    want = np.array(f.root_position) + r_root.apply(f.positions[Bone.Hips])
+    assert np.allclose(pos, want * [-100, 100, 100], atol=1e-3)
+
+
+def test_bvh_yaw_sign_is_right_handed(tmp_path: Path) -> None:
+    """A head turned 30° toward the avatar's right (Unity: +30° about +Y, left-handed) is a
+    -30° Yrotation in the right-handed BVH (+Y rotation turns +Z toward +X = the avatar's left)."""
+    from vtuber.export.bvh import _order, motion_rows  # noqa: PLC2701
+    from vtuber.rig import AvatarFrame
+
+    h = np.radians(30) / 2
+    f = AvatarFrame(t=0.0, bones={Bone.Head: (0.0, float(np.sin(h)), 0.0, float(np.cos(h)))})
+    row = motion_rows([f])[0]
+    k = 3 + 3 * (_order().index(Bone.Head) - 1) + 3
+    z, x, y = row[k : k + 3]
+    assert (z, x) == pytest.approx((0.0, 0.0), abs=1e-6) and y == pytest.approx(-30.0, abs=1e-4)
+
+
+NODE = shutil.which("node")
+VRMA_JS = ROOT / "tests" / "js" / "vrma_check.mjs"
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_vrma_loads_with_three_vrm_animation_and_matches_the_head(tmp_path: Path) -> None:
+    if not (ROOT / "node_modules" / "@pixiv" / "three-vrm-animation").is_dir():
+        pytest.skip("npm packages not installed (node_modules/@pixiv/three-vrm-animation)")
+    out = tmp_path / "g.vrma"
+    r = export(GOLDEN, out)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes()[:4] == b"glTF"
+    rec = read_recording(GOLDEN)
+    t0 = rec.frames[0].t
+    times = [f.t - t0 for f in rec.frames]
+    mid = (times[1] + times[2]) / 2  # between two keys: three's slerp
+    res = subprocess.run(
+        [NODE, str(VRMA_JS), str(out), "head", ",".join(str(t) for t in [*times, mid])],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    assert len(got["bones"]) == 55 and "leftThumbMetacarpal" in got["bones"]
+    assert got["translations"] == ["hips"]
+    assert set(got["presets"]) == {"blinkLeft", "aa", "happy"}
+    assert set(got["custom"]) == {"jawOpen", "customTongue"}
+    assert got["duration"] == pytest.approx(times[-1], abs=1e-5)
+    for f, q in zip(rec.frames, got["track"], strict=False):
+        assert angle_deg(np.array(q), rh(f.bone(Bone.Head))) < 1.0
+    a = Rotation.from_quat(rh(rec.frames[1].bone(Bone.Head)))
+    b = Rotation.from_quat(rh(rec.frames[2].bone(Bone.Head)))
+    from scipy.spatial.transform import Slerp
+
+    want_mid = Slerp([0, 1], Rotation.concatenate([a, b]))(0.5).as_quat()
+    assert angle_deg(np.array(got["track"][-1]), want_mid) < 1.0
+
+
+def test_jsonl_one_frame_per_line(tmp_path: Path) -> None:
+    out = tmp_path / "g.jsonl"
+    r = export(GOLDEN, out)
+    assert r.returncode == 0, r.stderr
+    lines = out.read_text().splitlines()
+    rec = read_recording(GOLDEN)
+    assert len(lines) == len(rec.frames)
+    for line, f in zip(lines, rec.frames, strict=True):
+        d = json.loads(line)
+        assert d["time"] == f.t and d["index"] == f.index
+        assert len(d["bones"]) == 55
+        assert d["bones"]["Head"] == list(f.bone(Bone.Head))
+        assert d["blendshapes"] == f.blendshapes
+    assert json.loads(lines[0])["t"] == 0.0
+
+
+def test_truncated_file_exports_its_valid_part(tmp_path: Path) -> None:
+    out = tmp_path / "t.jsonl"
+    r = export(FIX / "golden_v1_truncated.vtrec", out)
+    assert r.returncode == 0 and "Traceback" not in r.stderr
+    assert "truncated FRAM chunk at byte 10532 (after frame 7)" in r.stderr
+    assert len(out.read_text().splitlines()) == 7
+
+
+def test_vmc_recording_exports_decoded_frames(tmp_path: Path) -> None:
+    out = tmp_path / "v.jsonl"
+    r = export(FIX / "golden_vmc_v1.vtrec", out)
+    assert r.returncode == 0, r.stderr
+    (line,) = out.read_text().splitlines()  # one /VMC/Ext/T -> one frame
+    d = json.loads(line)
+    assert d["bones"]["Head"] == pytest.approx([0.1, 0.0, 0.0, 0.995])
+    assert d["blendshapes"] == {"aa": 0.5}  # VRM 0.x "A" -> VRM 1.0 key
+    assert d["positions"]["Head"] == pytest.approx(list(TPOSE_OFFSETS[Bone.Head]))
+
+
+def test_start_end_and_bad_format(tmp_path: Path) -> None:
+    out = tmp_path / "s.jsonl"
+    r = export(GOLDEN, out, "--start", "0.1", "--end", "0.2")
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(x)["index"] for x in out.read_text().splitlines()] == [103, 104, 105, 106]
+    r = export(GOLDEN, tmp_path / "x.fbx")
+    assert r.returncode == 2 and "use --format" in r.stderr and "Traceback" not in r.stderr

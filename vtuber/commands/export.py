@@ -1,0 +1,62 @@
+"""``vtuber export FILE --format bvh|vrma|jsonl -o OUT``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from vtuber.commands.replay import load
+from vtuber.errors import FormatError, SourceError
+from vtuber.export import FORMATS, recording_frames
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "export",
+        help="convert a recording to BVH, VRMA (VRM Animation) or JSON Lines",
+        description="Export a recording's motion: BVH (Blender, MotionBuilder), VRMA (VRM "
+        "Animation, three-vrm / UniVRM) or JSON Lines (one frame per line, for scripts).",
+    )
+    p.add_argument("file", help="the recording (.vtrec)")
+    p.add_argument("--format", "-f", choices=FORMATS, default=None,
+                   help="output format (default: from the output's extension)")  # fmt: skip
+    p.add_argument("-o", "--out", required=True, help="output file")
+    p.add_argument("--start", type=float, default=0.0, help="from this many seconds")
+    p.add_argument("--end", type=float, default=None, help="up to this many seconds")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise FormatError(f"cannot tell the export format from {args.out!r}: use --format")
+    rec = load(args.file)
+    frames = recording_frames(rec)
+    if frames:
+        t0 = frames[0].t
+        frames = [
+            f for f in frames
+            if f.t - t0 >= args.start - 1e-6 and (args.end is None or f.t - t0 <= args.end + 1e-6)
+        ]  # fmt: skip
+    if not frames:
+        raise FormatError(f"{args.file}: no frames to export")
+    try:
+        if fmt == "vrma":
+            from vtuber.export.vrma import build_vrma
+
+            Path(args.out).write_bytes(build_vrma(frames))
+        else:
+            with open(args.out, "w", encoding="utf-8") as out:
+                if fmt == "bvh":
+                    from vtuber.export.bvh import write_bvh
+
+                    write_bvh(frames, out, fps=rec.fps)
+                else:
+                    from vtuber.export.jsonl import write_jsonl
+
+                    write_jsonl(frames, out)
+    except OSError as e:
+        raise SourceError(f"cannot write {args.out}: {e.strerror}") from e
+    print(f"vtuber: exported {len(frames)} frames to {args.out} ({fmt})", file=sys.stderr)
+    return 1 if rec.error is not None and not rec.truncated else 0

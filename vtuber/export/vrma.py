@@ -1,0 +1,167 @@
+"""Export to VRMA: VRM Animation 1.0 (a glTF 2.0 binary with the ``VRMC_vrm_animation``
+extension) with humanoid rotation tracks, a hips translation track and expression tracks.
+
+- Nodes: one per humanoid bone, named by VRM 1.0 humanoid names, rest rotation identity and rest
+  translation from :data:`vtuber.rig.TPOSE_OFFSETS` (the rest pose is the VRM T-pose, as the spec
+  requires), plus one node per expression (its animated ``translation.x`` is the weight).
+- Basis: glTF's right-handed, y up, avatar facing +Z; Unity values are converted by negating x
+  (UniVRM's VRM 1.0 convention): positions ``(-x, y, z)``, rotations ``(x, -y, -z, w)``.
+  With identity rest rotations, the animated local rotations are exactly the normalized humanoid
+  rotations that three-vrm-animation hands to the avatar.
+- Bone names: Unity ``HumanBodyBones`` -> VRM 1.0; the thumbs differ (Unity ThumbProximal /
+  Intermediate / Distal = VRM 1.0 thumbMetacarpal / thumbProximal / thumbDistal).
+- Expressions: the 18 VRM 1.0 presets under ``preset``; every other key (ARKit names ...) under
+  ``custom``.
+- Times: seconds from the first frame; keyframes as recorded (LINEAR interpolation).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Sequence
+
+import numpy as np
+
+from vtuber import __version__, quat
+from vtuber.export import unity_to_rh_pos, unity_to_rh_quats
+from vtuber.rig import BONE_ORDER, PARENT, TPOSE_OFFSETS, VRM1_PRESETS, AvatarFrame, Bone
+
+_GLB_MAGIC = 0x46546C67  # "glTF"
+_JSON = 0x4E4F534A
+_BIN = 0x004E4942
+FLOAT = 5126
+
+
+def vrm1_bone_name(b: Bone) -> str:
+    """VRM 1.0 humanoid bone name of a Unity bone (thumbs shifted by one)."""
+    n = b.name
+    for side in ("Left", "Right"):
+        if n.startswith(side + "Thumb"):
+            part = n[len(side) + 5 :]
+            new = {"Proximal": "Metacarpal", "Intermediate": "Proximal", "Distal": "Distal"}[part]
+            return side.lower() + "Thumb" + new
+    return n[0].lower() + n[1:]
+
+
+class _Buffer:
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.views: list[dict[str, object]] = []
+        self.accessors: list[dict[str, object]] = []
+
+    def add(self, arr: np.ndarray, type_: str, minmax: bool = False) -> int:
+        a = np.ascontiguousarray(arr, dtype="<f4")
+        while len(self.data) % 4:
+            self.data.append(0)
+        self.views.append({"buffer": 0, "byteOffset": len(self.data), "byteLength": a.nbytes})
+        self.data += a.tobytes()
+        acc: dict[str, object] = {
+            "bufferView": len(self.views) - 1,
+            "componentType": FLOAT,
+            "count": int(a.shape[0]),
+            "type": type_,
+        }
+        if minmax:
+            acc["min"] = [float(a.min())]
+            acc["max"] = [float(a.max())]
+        self.accessors.append(acc)
+        return len(self.accessors) - 1
+
+
+def build_vrma(frames: Sequence[AvatarFrame]) -> bytes:
+    """The .vrma (GLB) bytes for the frames."""
+    if not frames:
+        raise ValueError("no frames to export")
+    buf = _Buffer()
+    nodes: list[dict[str, object]] = []
+    node_of: dict[Bone, int] = {}
+    for b in BONE_ORDER:  # parents first
+        node_of[b] = len(nodes)
+        nodes.append(
+            {"name": vrm1_bone_name(b), "translation": list(unity_to_rh_pos(TPOSE_OFFSETS[b]))}
+        )
+    for b in BONE_ORDER:
+        p = PARENT[b]
+        if p is not None:
+            nodes[node_of[p]].setdefault("children", []).append(node_of[b])  # type: ignore[union-attr]
+
+    t0 = frames[0].t
+    times = np.array([f.t - t0 for f in frames], dtype=np.float32)
+    # Keyframe times must increase strictly.
+    for i in range(1, len(times)):
+        if times[i] <= times[i - 1]:
+            times[i] = np.nextafter(times[i - 1], np.float32(np.inf))
+    t_acc = buf.add(times, "SCALAR", minmax=True)
+
+    samplers: list[dict[str, object]] = []
+    channels: list[dict[str, object]] = []
+
+    def track(node: int, path: str, values: np.ndarray, type_: str) -> None:
+        samplers.append(
+            {"input": t_acc, "output": buf.add(values, type_), "interpolation": "LINEAR"}
+        )
+        channels.append({"sampler": len(samplers) - 1, "target": {"node": node, "path": path}})
+
+    for b in BONE_ORDER:
+        q = np.array([f.bone(b) for f in frames], dtype=np.float64)
+        if b is Bone.Hips:  # the avatar root's rotation applies on top of the hips
+            q = np.array(
+                [quat.multiply(f.root_rotation, qq) for f, qq in zip(frames, q, strict=True)]
+            )
+        q = unity_to_rh_quats(q)
+        q /= np.linalg.norm(q, axis=1, keepdims=True)
+        track(node_of[b], "rotation", q, "VEC4")
+    hips = np.array(
+        [
+            np.asarray(f.root_position) + quat.rotate(f.root_rotation, f.position(Bone.Hips))
+            for f in frames
+        ]
+    )
+    track(node_of[Bone.Hips], "translation", hips * np.array([-1.0, 1.0, 1.0]), "VEC3")
+
+    keys: list[str] = []
+    for f in frames:
+        for k in f.blendshapes:
+            if k not in keys:
+                keys.append(k)
+    preset: dict[str, dict[str, int]] = {}
+    custom: dict[str, dict[str, int]] = {}
+    for k in keys:
+        n = len(nodes)
+        nodes.append({"name": f"expression_{k}"})
+        w = np.array([f.blendshapes.get(k, 0.0) for f in frames], dtype=np.float64)
+        track(n, "translation", np.stack([w, np.zeros_like(w), np.zeros_like(w)], axis=1), "VEC3")
+        (preset if k in VRM1_PRESETS else custom)[k] = {"node": n}
+
+    bones = {vrm1_bone_name(b): {"node": node_of[b]} for b in BONE_ORDER}
+    scene_nodes = [node_of[Bone.Hips]] + list(range(len(BONE_ORDER), len(nodes)))
+    gltf: dict[str, object] = {
+        "asset": {"version": "2.0", "generator": f"vtuber {__version__}"},
+        "extensionsUsed": ["VRMC_vrm_animation"],
+        "extensions": {
+            "VRMC_vrm_animation": {
+                "specVersion": "1.0",
+                "humanoid": {"humanBones": bones},
+                "expressions": {"preset": preset, "custom": custom},
+            }
+        },
+        "scene": 0,
+        "scenes": [{"nodes": scene_nodes}],
+        "nodes": nodes,
+        "animations": [{"name": "vtuber", "samplers": samplers, "channels": channels}],
+        "accessors": buf.accessors,
+        "bufferViews": buf.views,
+        "buffers": [{"byteLength": len(buf.data)}],
+    }
+    js = json.dumps(gltf, separators=(",", ":")).encode("utf-8")
+    js += b" " * (-len(js) % 4)
+    bin_ = bytes(buf.data) + b"\x00" * (-len(buf.data) % 4)
+    total = 12 + 8 + len(js) + 8 + len(bin_)
+    return (
+        struct.pack("<III", _GLB_MAGIC, 2, total)
+        + struct.pack("<II", len(js), _JSON)
+        + js
+        + struct.pack("<II", len(bin_), _BIN)
+        + bin_
+    )
