@@ -14,8 +14,10 @@ import sys
 import time
 
 from vtuber.commands import track
+from vtuber.commands.smoothing_args import smoothing_config
 from vtuber.errors import ConfigError
 from vtuber.pipeline import Pipeline
+from vtuber.smoothing import make_smoother
 from vtuber.sinks.vmc import VMCSink
 from vtuber.sources import open_source
 
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     src = open_source(args.source, fast=True)
     backend = track.make_backend(args, src)
     tracker = track.make_tracker(args)
-    smoother = track.make_smoother(args) if hasattr(track, "make_smoother") else None
+    smoother = make_smoother(smoothing_config(args))
     try:
         with src, sink:
             pipe = Pipeline(src, backend, tracker, [sink], mirror=args.mirror, smoother=smoother)
