@@ -162,9 +162,9 @@ def solve_head_pose(
         ok, rvec, tvec = cv2.solvePnP(obj, img, K, dist, rvec0, tvec0, True, cv2.SOLVEPNP_ITERATIVE)
     else:
         ok, rvec, tvec = cv2.solvePnP(obj, img, K, dist, flags=cv2.SOLVEPNP_SQPNP)
-    rvec = rvec.reshape(3)
-    tvec = tvec.reshape(3)
-    R, _ = cv2.Rodrigues(rvec)
+    rvec = np.asarray(rvec, dtype=np.float64).reshape(3)
+    tvec = np.asarray(tvec, dtype=np.float64).reshape(3)
+    R = np.asarray(cv2.Rodrigues(rvec)[0], dtype=np.float64)
     # RMS reprojection error over the points used (pinhole, no distortion).
     cam = obj @ R.T + tvec
     proj = cam[:, :2] / cam[:, 2:3] * K[0, 0] + K[:2, 2]

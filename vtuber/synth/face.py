@@ -271,12 +271,15 @@ class FaceRenderer:
         sclera = self.photo.copy()
         for eye in self.eyes:
             mask = np.zeros((h, w), np.uint8)
-            cv2.fillPoly(mask, [np.round(self.uv[eye.contour]).astype(np.int32)], 255)
+            cv2.fillPoly(mask, [np.round(self.uv[eye.contour]).astype(np.int32)], (255,))
             c = self.uv[eye.iris]
             r = float(np.mean(np.linalg.norm(self.uv[eye.iris + 1 : eye.iris + 5] - c, axis=1)))
             disk = np.zeros((h, w), np.uint8)
-            cv2.circle(disk, (int(round(c[0])), int(round(c[1]))), int(np.ceil(r * 1.15)), 255, -1)
-            sclera = cv2.inpaint(sclera, cv2.bitwise_and(disk, mask), 3, cv2.INPAINT_TELEA)
+            centre = (int(round(c[0])), int(round(c[1])))
+            cv2.circle(disk, centre, int(np.ceil(r * 1.15)), (255,), -1)
+            sclera = np.asarray(
+                cv2.inpaint(sclera, cv2.bitwise_and(disk, mask), 3, cv2.INPAINT_TELEA), np.uint8
+            )
             visible = cv2.bitwise_and(disk, mask) > 0
             mean_iris = (
                 self.photo[visible].mean(axis=0) if visible.any() else np.array([60.0, 60, 60])
@@ -300,8 +303,10 @@ class FaceRenderer:
             src = self.photo[y0:y1, x0:x1].astype(np.float32)
             src[~visible[y0:y1, x0:x1]] = mean_iris
             disk = np.zeros((y1 - y0, x1 - x0), np.float32)
-            cv2.circle(disk, (int(round(c[0] - x0)), int(round(c[1] - y0))), int(round(r)), 1.0, -1)
-            shift = np.float32([[1, 0, iris[0] * eye.width_px], [0, 1, -iris[1] * eye.width_px]])
+            centre = (int(round(c[0] - x0)), int(round(c[1] - y0)))
+            cv2.circle(disk, centre, int(round(r)), (1.0,), -1)
+            dx, dy = iris[0] * eye.width_px, -iris[1] * eye.width_px
+            shift = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
             size = (x1 - x0, y1 - y0)
             moved = cv2.warpAffine(src, shift, size, flags=cv2.INTER_LINEAR)
             alpha = cv2.warpAffine(disk, shift, size, flags=cv2.INTER_LINEAR)[..., None]
@@ -465,7 +470,7 @@ class FaceRenderer:
         ids = np.full((h, w), -1, np.int32)
         fixed = np.round(dst * 16.0).astype(np.int32)
         for i in idx:
-            cv2.fillConvexPoly(ids, fixed[i], int(i), cv2.LINE_8, 4)
+            cv2.fillConvexPoly(ids, fixed[i], (int(i),), cv2.LINE_8, 4)
 
         # Affine map destination pixel -> texture pixel, per triangle.
         dh = np.concatenate([dst, np.ones((len(dst), 3, 1))], axis=2)  # (T, 3, 3) rows [x y 1]
@@ -503,7 +508,7 @@ class FaceRenderer:
                 cv2.polylines(lash, [np.round(line).astype(np.int32)], False, (25, 22, 24), thick,
                               cv2.LINE_AA)  # fmt: skip
                 a = (close - 0.5) * 2.0
-                out = cv2.addWeighted(lash, a, out, 1.0 - a, 0.0)
+                out = np.asarray(cv2.addWeighted(lash, a, out, 1.0 - a, 0.0), np.uint8)
         if noise > 0.0:
             rng = np.random.default_rng(seed)
             noisy = out.astype(np.float32) + rng.normal(0.0, noise, out.shape).astype(np.float32)
