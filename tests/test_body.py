@@ -129,3 +129,37 @@ def test_mirrored_pose_gives_mirrored_rotations() -> None:
     b = solve_body(-mirrored, seen(), {})
     for bone, q in a.bones.items():
         assert deg(b.bones[bone.mirrored], quat.mirror_x(q)) < 1e-3, bone
+
+
+def _arm_with_hand(hand_rot: np.ndarray) -> dict:  # noqa: ANN401
+    from tests.test_hands import FLAT, make_hand
+
+    x = np.array([1.0, 0.0, 0.0])
+    hand = make_hand(FLAT) @ hand_rot.T
+    return solve_body(-pose({"right": (x, x)}), seen(), {"right": -hand}).bones
+
+
+def test_forearm_twist_comes_from_the_palm() -> None:
+    # Palm turned to face forward (back of the hand backward): a -90 deg turn about the arm (+X).
+    turn = quat.from_axis_angle((1.0, 0.0, 0.0), np.radians(-90.0))
+    bones = _arm_with_hand(quat.to_matrix(turn))
+    assert deg(bones[Bone.RightLowerArm], turn) < 10.0
+    assert deg(bones[Bone.RightHand], quat.IDENTITY) < 10.0
+    assert deg(bones[Bone.RightUpperArm], quat.IDENTITY) < 10.0
+
+
+def test_wrist_bends_in_three_dof() -> None:
+    up = quat.from_axis_angle((0.0, 0.0, 1.0), np.radians(45.0))  # extension: fingers up
+    bones = _arm_with_hand(quat.to_matrix(up))
+    assert deg(bones[Bone.RightHand], up) < 10.0
+    assert deg(bones[Bone.RightLowerArm], quat.IDENTITY) < 10.0
+    side = quat.from_axis_angle((0.0, 1.0, 0.0), np.radians(-30.0))  # deviation toward +Z
+    both = quat.multiply(side, up)
+    bones = _arm_with_hand(quat.to_matrix(both))
+    # The wrist cannot twist: any twist about the forearm goes to LowerArm, the rest to Hand.
+    total = quat.multiply(bones[Bone.RightLowerArm], bones[Bone.RightHand])
+    assert deg(total, both) < 5.0
+    from vtuber.solvers.hands import swing_twist
+
+    _, twist = swing_twist(np.asarray(bones[Bone.RightHand]), np.array([1.0, 0.0, 0.0]))
+    assert deg(twist, quat.IDENTITY) < 1.0

@@ -182,23 +182,13 @@ def solve_arm(
         flex = float(np.clip(flex, 0.0, np.radians(config.elbow_max_deg)))
         q_lo = quat.from_axis_angle(np.array([0.0, -s, 0.0]), flex)
     if palm is not None:
-        lo_world = up_world @ quat.to_matrix(q_lo)
-        back_now = lo_world @ UP
-        f_w = lo_world @ rest
-        back_hand = palm @ UP
-        back_hand = back_hand - np.dot(back_hand, f_w) * f_w
-        if np.linalg.norm(back_hand) > 1e-6:
-            tw = float(
-                np.arctan2(np.dot(np.cross(back_now, back_hand), f_w), np.dot(back_now, back_hand))
-            )
-            tw = float(
-                np.clip(
-                    tw,
-                    -np.radians(config.forearm_twist_max_deg),
-                    np.radians(config.forearm_twist_max_deg),
-                )
-            )
-            q_lo = quat.multiply(q_lo, quat.from_axis_angle(rest, tw))
+        # Forearm twist: the twist part (about the forearm axis) of the hand's rotation relative
+        # to the untwisted forearm; the wrist itself cannot twist, its swing stays in the Hand.
+        lo0 = up_world @ quat.to_matrix(q_lo)
+        _, twist = swing_twist(quat.from_matrix(lo0.T @ palm), rest)
+        tw = float(np.dot(quat.to_rotvec(twist), rest))
+        lim = np.radians(config.forearm_twist_max_deg)
+        q_lo = quat.multiply(q_lo, quat.from_axis_angle(rest, float(np.clip(tw, -lim, lim))))
     lo_world = up_world @ quat.to_matrix(q_lo)
     bones = {
         Bone[n + "Shoulder"]: _q(q_sh),
