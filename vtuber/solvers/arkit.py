@@ -16,8 +16,10 @@ apps calibrate each coefficient from the user's rest value to a reachable maximu
 ``low`` is the user's rest value (median over the first frames of a session, or an explicit
 calibration), EXCEPT for the eyelids (eyeBlinkLeft/Right), whose ``low`` is a fixed open-eye level:
 a rest value captured with drowsy or narrow eyes (or during a blink) would otherwise leave little or
-no range, and the avatar would stop blinking. ``reach`` is a per-coefficient default of what a
-face can reach (raised by the calibration when the user shows more).
+no range, and the avatar would stop blinking; a wink's cross-talk into the open eye is removed
+first (:data:`EYELID_CROSSTALK`). ``reach`` is a per-coefficient default of what a face can reach
+(raised by the calibration when the user shows more). Constants and measurements:
+docs/perfect_sync.md.
 """
 
 from __future__ import annotations

@@ -1,0 +1,108 @@
+"""ARKit calibration and derived presets (vtuber.solvers.arkit), with known inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vtuber.rig import ARKIT_NAMES, AvatarFrame, mirror_frame
+from vtuber.solvers.arkit import (
+    EYELID_CLOSED,
+    EYELID_OPEN,
+    ArkitCalibration,
+    ArkitSolver,
+    derive_presets,
+)
+
+I = {n: i for i, n in enumerate(ARKIT_NAMES)}
+
+
+def raw(**values: float) -> np.ndarray:
+    v = np.zeros(52, np.float32)
+    for k, x in values.items():
+        v[I[k]] = x
+    return v
+
+
+def test_rest_is_subtracted_except_for_the_eyelids() -> None:
+    rest = raw(mouthSmileLeft=0.3, eyeBlinkLeft=0.2, eyeBlinkRight=0.2)
+    cal = ArkitCalibration(rest=rest)
+    out = cal.remap(raw(mouthSmileLeft=0.3, eyeBlinkLeft=0.2, eyeBlinkRight=0.2))
+    assert out[I["mouthSmileLeft"]] == 0.0  # at rest: nothing
+    # The eyelids keep the fixed open level: a high rest does not eat the blink.
+    assert out[I["eyeBlinkLeft"]] > 0.5
+    closed = cal.remap(raw(eyeBlinkLeft=EYELID_CLOSED, eyeBlinkRight=EYELID_CLOSED))
+    assert closed[I["eyeBlinkLeft"]] == 1.0 and closed[I["eyeBlinkRight"]] == 1.0
+
+
+def test_dead_zone_and_reach() -> None:
+    cal = ArkitCalibration(rest=raw(jawOpen=0.01), dead_zone=0.1)
+    reach = float(cal.reach[I["jawOpen"]])
+    assert cal.remap(raw(jawOpen=0.01 + 0.05 * (reach - 0.01)))[I["jawOpen"]] == 0.0
+    assert cal.remap(raw(jawOpen=reach))[I["jawOpen"]] == pytest.approx(1.0)
+    mid = cal.remap(raw(jawOpen=0.01 + 0.55 * (reach - 0.01)))[I["jawOpen"]]
+    assert mid == pytest.approx(0.5, abs=1e-5)
+    assert cal.remap(raw(jawOpen=0.99))[I["jawOpen"]] == 1.0  # clipped
+
+
+def test_wink_crosstalk_is_removed() -> None:
+    cal = ArkitCalibration()
+    # The open right eye reads 0.14 because the left one is closed (0.4): no half-blink sent.
+    out = cal.remap(raw(eyeBlinkLeft=0.4, eyeBlinkRight=0.14))
+    assert out[I["eyeBlinkLeft"]] == 1.0 and out[I["eyeBlinkRight"]] < 0.3
+    both = cal.remap(raw(eyeBlinkLeft=0.4, eyeBlinkRight=0.4))
+    assert both[I["eyeBlinkRight"]] == 1.0
+
+
+def test_solver_learns_rest_from_warmup_then_keeps_it() -> None:
+    s = ArkitSolver(warmup=5)
+    resting = raw(mouthSmileLeft=0.3, mouthSmileRight=0.3, eyeSquintLeft=0.5)
+    for _ in range(5):
+        out = s.update(resting)
+    assert s.calibrated
+    assert out["mouthSmileLeft"] == 0.0 and out["happy"] == 0.0 and out["eyeSquintLeft"] == 0.0
+    assert s.update(raw(mouthSmileLeft=0.85, mouthSmileRight=0.85))["happy"] > 0.9
+    assert s.update(resting)["mouthSmileLeft"] == 0.0  # rest fixed after the warm-up
+    assert len(out) == 52 + 12 and set(ARKIT_NAMES) <= set(out)
+
+
+def test_presets() -> None:
+    v = np.zeros(52, np.float32)
+    p = derive_presets(v)
+    assert all(x == 0.0 for x in p.values())
+    v[I["jawOpen"]] = 1.0
+    p = derive_presets(v)
+    assert (
+        p["aa"] == 1.0 and p["ou"] == 0.0 and sum(p[k] for k in ("aa", "ih", "ou", "ee", "oh")) <= 1
+    )
+    v[:] = 0
+    v[I["mouthPucker"]] = 1.0
+    assert derive_presets(v)["ou"] == 1.0
+    v[:] = 0
+    v[I["eyeBlinkLeft"]] = 0.9
+    p = derive_presets(v)
+    assert p["blinkLeft"] == pytest.approx(0.9) and p["blinkRight"] == 0.0 and p["blink"] == 0.0
+    v[:] = 0
+    v[I["browDownLeft"]] = v[I["browDownRight"]] = 0.8
+    assert derive_presets(v)["angry"] == pytest.approx(0.8)
+
+
+def test_mirror_swaps_arkit_and_preset_sides() -> None:
+    s = ArkitSolver(calibration=ArkitCalibration())
+    out = s.update(raw(eyeBlinkLeft=0.4, mouthSmileLeft=0.85))
+    m = mirror_frame(AvatarFrame(t=0.0, blendshapes=out)).blendshapes
+    assert m["eyeBlinkRight"] == out["eyeBlinkLeft"] == 1.0
+    assert m["blinkRight"] == 1.0 and m["blinkLeft"] == out["blinkRight"]
+    assert m["mouthSmileRight"] == out["mouthSmileLeft"] > 0.9
+
+
+def test_calibration_round_trip() -> None:
+    rng = np.random.default_rng(3)
+    cal = ArkitCalibration.from_neutral(rng.uniform(0, 0.3, (10, 52)).astype(np.float32))
+    cal.eyelid_open = 0.1
+    back = ArkitCalibration.from_dict(cal.to_dict())
+    np.testing.assert_allclose(back.rest, cal.rest, atol=1e-5)
+    np.testing.assert_allclose(back.reach, cal.reach, atol=1e-5)
+    assert back.eyelid_open == 0.1 != EYELID_OPEN
+    x = rng.uniform(0, 1, 52).astype(np.float32)
+    np.testing.assert_allclose(back.remap(x), cal.remap(x), atol=1e-4)
