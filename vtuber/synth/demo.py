@@ -4,6 +4,7 @@ looking around and talking, for machines without a camera (``vtuber track`` fall
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,9 +51,10 @@ def demo_pose(t: float) -> DemoPose:
 class DemoSource(Source):
     """Frames of the demo face, 640x480 BGR.
 
-    ``realtime=True`` paces frames at 30 fps by the wall clock (the pose follows the clock, so a
-    slow consumer gets fewer frames, never a lagging motion) and runs until closed, or for
-    ``seconds`` if given. ``realtime=False`` yields a finite clip as fast as it renders:
+    ``realtime=True`` renders at 30 fps by the wall clock in a background thread (the pose follows
+    the clock and the consumer always gets the newest frame, so a slow consumer gets fewer
+    frames, never a lagging motion) and runs until closed, or for ``seconds`` if given.
+    ``realtime=False`` yields a finite clip as fast as it renders:
     ``seconds`` (default 10) at 30 fps, ``t = index / 30``.
     """
 
@@ -94,22 +96,49 @@ class DemoSource(Source):
                 frame.index = i
                 yield frame
             return
-        start = time.perf_counter()
-        n = 0
-        while not self._closed:
-            due = start + n / DEMO_FPS
-            now = time.perf_counter()
-            if due > now:
-                time.sleep(due - now)
-            elif now - due > 1.0 / DEMO_FPS:
-                n = int((now - start) * DEMO_FPS)  # late: skip to the current frame
-            t = n / DEMO_FPS
-            if self.seconds is not None and t >= self.seconds:
-                return
-            frame = self.render_at(t)
-            frame.index = n
-            yield frame
-            n += 1
+        # A render thread keeps a one-slot buffer filled on the wall clock, so rendering overlaps
+        # the consumer's landmark inference and the newest frame always wins (like a camera).
+        slot: list[Frame | None] = [None]
+        done = threading.Event()
+        cond = threading.Condition()
+
+        def produce() -> None:
+            start = time.perf_counter()
+            n = 0
+            while not self._closed:
+                due = start + n / DEMO_FPS
+                now = time.perf_counter()
+                if due > now:
+                    time.sleep(due - now)
+                elif now - due > 1.0 / DEMO_FPS:
+                    n = int((now - start) * DEMO_FPS)  # late: skip to the current frame
+                t = n / DEMO_FPS
+                if self.seconds is not None and t >= self.seconds:
+                    break
+                rendered = self.render_at(t)
+                rendered.index = n
+                with cond:
+                    slot[0] = rendered
+                    cond.notify()
+                n += 1
+            done.set()
+            with cond:
+                cond.notify()
+
+        thread = threading.Thread(target=produce, name="demo-render", daemon=True)
+        thread.start()
+        try:
+            while True:
+                with cond:
+                    while slot[0] is None and not done.is_set() and not self._closed:
+                        cond.wait(0.1)
+                    newest, slot[0] = slot[0], None
+                if newest is None:
+                    return
+                yield newest
+        finally:
+            self._closed = True
+            thread.join(timeout=1.0)
 
     def close(self) -> None:
         self._closed = True
