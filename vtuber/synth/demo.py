@@ -133,7 +133,7 @@ class DemoSource(Source):
                     while slot[0] is None and not done.is_set() and not self._closed:
                         cond.wait(0.1)
                     newest, slot[0] = slot[0], None
-                if newest is None:
+                if newest is None or self._closed:
                     return
                 yield newest
         finally:
