@@ -135,7 +135,12 @@ def load_photo(name: str) -> NDArray[np.uint8]:
 
         img = cv2.imread(str(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
     elif name == "astronaut":
-        import skimage.data
+        try:
+            import skimage.data
+        except ImportError as e:  # a test extra; matplotlib comes with mediapipe
+            raise VtuberError(
+                "the astronaut photo needs scikit-image (pip install scikit-image)"
+            ) from e
 
         img = cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR)
     else:
