@@ -66,6 +66,12 @@ def test_solver_learns_rest_from_warmup_then_keeps_it() -> None:
     assert len(out) == 52 + 12 and set(ARKIT_NAMES) <= set(out)
 
 
+def test_switched_off_emotions_are_not_sent() -> None:
+    s = ArkitSolver(expressions=("happy", "surprised"))
+    out = s.update(raw(mouthSmileLeft=0.85, browDownLeft=0.6))
+    assert "happy" in out and not {"angry", "sad", "relaxed"} & set(out)
+
+
 def test_presets() -> None:
     v = np.zeros(52, np.float32)
     p = derive_presets(v)

@@ -45,7 +45,7 @@ class Tracker:
             self.head.neutral = profile.neutral_rotation()
         self.last_head_pose: HeadPose | None = None
         # Perfect sync (Face Landmarker backend): calibrated ARKit weights + derived VRM presets.
-        self.arkit = ArkitSolver()
+        self.arkit = ArkitSolver(expressions=self.config.face.expressions)
 
     def solve(self, lm: Landmarks, t_capture: float = 0.0, index: int = 0) -> AvatarFrame:
         """The anatomical avatar frame for one image's landmarks."""

@@ -169,6 +169,10 @@ class ArkitCalibration:
         return np.clip((n - dz) / (1.0 - dz), 0.0, 1.0).astype(np.float32)
 
 
+# The emotion presets derive_presets produces (each can be switched off, like FaceConfig's).
+EMOTIONS = ("happy", "angry", "sad", "relaxed")
+
+
 def _mean2(v: F32, a: str) -> float:
     return 0.5 * float(v[IDX[a + "Left"]] + v[IDX[a + "Right"]])
 
@@ -225,8 +229,15 @@ class ArkitSolver:
     ``recalibrate()`` starts a new warm-up.
     """
 
-    def __init__(self, calibration: ArkitCalibration | None = None, warmup: int = 30) -> None:
+    def __init__(
+        self,
+        calibration: ArkitCalibration | None = None,
+        warmup: int = 30,
+        expressions: Iterable[str] = EMOTIONS,
+    ) -> None:
         self.calibration = calibration or ArkitCalibration()
+        # Emotion presets not in ``expressions`` (the user switched them off) are not sent.
+        self._drop = tuple(e for e in EMOTIONS if e not in set(expressions))
         self.auto = calibration is None
         self.warmup = warmup
         self._samples: list[F32] = []
@@ -247,4 +258,6 @@ class ArkitSolver:
         v = self.calibration.remap(raw)
         out = arkit_weights(v)
         out.update(derive_presets(v))
+        for k in self._drop:
+            del out[k]
         return out
