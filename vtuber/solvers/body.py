@@ -27,9 +27,9 @@ from vtuber.solvers.hands import (
     LIMITS,
     UP,
     FingerLimits,
-    HandSolution,
     _unit,
     basis,
+    palm_matrix,
     side_sign,
     solve_hand,
     swing_twist,
@@ -275,11 +275,7 @@ def solve_body(
                     sol.bones.update(solve_leg(p[hi], p[kn], p[an], side, hips))
     for side in ("left", "right"):
         hw = hands.get(side)
-        palm: F64 | None = None
-        hand_sol: HandSolution | None = None
-        if hw is not None:
-            hand_sol = solve_hand(hw, side, None, config.fingers)
-            palm = hand_sol.palm
+        palm = None if hw is None else palm_matrix(to_avatar(hw), side)
         si, ei, wi = arm_indices(side)
         arm = (
             sol.torso
@@ -292,11 +288,7 @@ def solve_body(
             sol.bones.update(bones)
             sol.arms[side] = True
         if hw is not None:
-            hs = (
-                solve_hand(hw, side, lo_world, config.fingers) if lo_world is not None else hand_sol
-            )
-            assert hs is not None
-            sol.bones.update(hs.bones)
+            sol.bones.update(solve_hand(hw, side, lo_world, config.fingers).bones)
             sol.hands[side] = True
     return sol
 

@@ -21,6 +21,7 @@ landmarks cannot bend a finger backwards or sideways.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -167,6 +168,48 @@ def _frames(side: str) -> dict[str, tuple[F64, F64, F64]]:
 _FRAMES = {side: _frames(side) for side in ("left", "right")}
 
 
+def _axes(side: str) -> dict[str, tuple[F64, F64, F64, F64]]:
+    """Per finger, precomputed: curl axis a x p, spread axis a x l, the thumb hinges' bend
+    direction b (half toward the palm, half toward the fingers) and their axis a x b."""
+    out = {}
+    for f, (a, p, lat) in _FRAMES[side].items():
+        b = _unit(p - lat)
+        out[f] = (np.cross(a, p), np.cross(a, lat), b, np.cross(a, b))
+    return out
+
+
+_AXES = {side: _axes(side) for side in ("left", "right")}
+
+
+def _aa(axis: F64, deg: float) -> Quat:
+    """Unit-axis rotation of ``deg`` degrees as an (x, y, z, w) tuple (scalar math: hot path)."""
+    h = math.radians(deg) * 0.5
+    sn = math.sin(h)
+    return (float(axis[0]) * sn, float(axis[1]) * sn, float(axis[2]) * sn, math.cos(h))
+
+
+def _qmul(a: Quat, b: Quat) -> Quat:
+    ax, ay, az, aw = a
+    bx, by, bz, bw = b
+    return (
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+        aw * bw - ax * bx - ay * by - az * bz,
+    )
+
+
+def _qmat(q: Quat) -> F64:
+    x, y, z, w = q
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+
+
 def _base_joint(d: F64, a: F64, p: F64, lat: F64) -> tuple[float, float]:
     """Decompose a local direction into (curl toward p, spread toward lat) in degrees, such that
     d = R(a x lat, spread) R(a x p, curl) a."""
@@ -226,6 +269,7 @@ def solve_hand(
     frames = _FRAMES[side]
     for f in FINGERS:
         a, p, lat = frames[f]
+        k_curl, k_spread, b, k_hinge = _AXES[side][f]
         chain = FINGER_CHAINS[f]
         R = H
         for k, phal in enumerate(PHALANGES):
@@ -235,27 +279,24 @@ def solve_hand(
                     lift, spread = _base_joint(d, a, p, lat)
                     lift = _clamp(lift, limits.thumb_lift)
                     spread = _clamp(spread, limits.thumb_spread)
-                    q = quat.multiply(
-                        _axis_q(np.cross(a, lat), spread), _axis_q(np.cross(a, p), lift)
-                    )
+                    q = _qmul(_aa(k_spread, spread), _aa(k_curl, lift))
                     curl = lift
                 else:
                     # Thumb hinges bend half toward the palm, half across it (toward the fingers).
-                    b = _unit(p - lat)
                     curl = _clamp(_hinge(d, a, b), limits.thumb_mid if k == 1 else limits.thumb_tip)
-                    q = _axis_q(np.cross(a, b), curl)
+                    q = _aa(k_hinge, curl)
             elif k == 0:
                 curl, spread = _base_joint(d, a, p, lat)
                 curl = _clamp(curl, limits.base_curl)
                 spread = _clamp(spread, limits.base_spread)
-                q = quat.multiply(_axis_q(np.cross(a, lat), spread), _axis_q(np.cross(a, p), curl))
+                q = _qmul(_aa(k_spread, spread), _aa(k_curl, curl))
             else:
                 curl = _clamp(_hinge(d, a, p), limits.mid_curl if k == 1 else limits.tip_curl)
-                q = _axis_q(np.cross(a, p), curl)
+                q = _aa(k_curl, curl)
             bone = Bone[s_name + f + phal]
-            bones[bone] = _q(q)
+            bones[bone] = q
             curls[bone] = curl
-            R = R @ quat.to_matrix(q)
+            R = R @ _qmat(q)
     return HandSolution(bones=bones, palm=H, curls=curls)
 
 
