@@ -64,15 +64,15 @@ def loop_period(times: Sequence[float], fps: float) -> float:
 
 
 def wait_until(target: float, clock: Callable[[], float] = time.perf_counter) -> None:
-    """Sleep until ``clock() >= target``: OS sleep to ~1 ms before, then a short spin (the OS
-    sleep alone overshoots by up to a millisecond or more on a busy machine)."""
+    """Sleep until ``clock() >= target``: OS sleep to ~1 ms before, then a short yielding spin
+    (the OS sleep alone overshoots by up to a millisecond or more on a busy machine)."""
     while True:
         left = target - clock()
         if left <= 0:
             return
-        if left > 0.0015:
-            time.sleep(left - 0.001)
-        # else: spin
+        # The last millisecond: yield instead of sleeping (sleep(0) releases the GIL, so sink
+        # threads such as a WebSocket server keep running while we wait).
+        time.sleep(left - 0.001 if left > 0.0015 else 0)
 
 
 def timed(
