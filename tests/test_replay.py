@@ -238,3 +238,26 @@ def test_not_a_recording_is_one_error_line(tmp_path: Path) -> None:
     r = run_cli("replay", str(p), "--no-vmc")
     assert r.returncode == 2 and "not a vtuber recording" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_fast_conversion_shows_progress_and_records_landmarks(tmp_path: Path, short_video: Path):
+    rec_path = tmp_path / "lm.vtrec"
+    r = run_cli("track", "--source", str(short_video), "--fast", "--no-vmc",
+                "--record", str(rec_path), "--record-landmarks")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    bars = [ln for ln in r.stderr.splitlines() if "ETA" in ln]
+    assert bars and "100%" in bars[-1] and "fps" in bars[-1]
+    rec = read_recording(rec_path)
+    assert rec.header["landmarks"] is True and len(rec.frames) >= 20
+    found = [f for f in rec.frames if f.landmarks is not None and f.landmarks.face.found]
+    assert len(found) >= len(rec.frames) // 2
+    pts = found[0].landmarks.face.points
+    assert pts.shape == (478, 3) and 0.0 < float(pts[:, 0].mean()) < 1.0
+
+
+def test_progress_text() -> None:
+    from vtuber.progress import progress_text
+
+    s = progress_text(50, 200, 2.0, width=10)
+    assert s.startswith("[##--------]  25% 50/200 frames") and "25.0 fps" in s
+    assert s.endswith("ETA 0:06")

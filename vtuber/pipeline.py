@@ -183,6 +183,7 @@ class Pipeline:
         t2 = time.perf_counter()
         st["solve"].append(t1 - t0)
         st["smooth"].append(t2 - t1)
+        av.landmarks = lm  # for the recorder's --record-landmarks (a reference, no copy)
         return av
 
     def run(self, max_frames: int | None = None) -> Stats:

@@ -163,6 +163,11 @@ def run(args: argparse.Namespace) -> int:
             else:
                 log.warning("--preview: no display found; running without a window")
         status = None if args.quiet else StatusLine()
+        if status is not None and args.fast and source.frame_count:
+            from vtuber.progress import ProgressLine
+
+            total = min(source.frame_count, args.max_frames or source.frame_count)
+            status = ProgressLine(total)  # type: ignore[assignment]
         pipe = Pipeline(
             source, backend, tracker, sinks, mirror=args.mirror, status=status, on_frame=on_frame,
             smoother=smoother,
