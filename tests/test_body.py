@@ -163,3 +163,30 @@ def test_wrist_bends_in_three_dof() -> None:
 
     _, twist = swing_twist(np.asarray(bones[Bone.RightHand]), np.array([1.0, 0.0, 0.0]))
     assert deg(twist, quat.IDENTITY) < 1.0
+
+
+def test_tracker_full_mode_flags_and_omitted_parts() -> None:
+    from tests.test_hands import FIST, make_hand
+    from vtuber.config import TrackConfig
+    from vtuber.landmarks import HandLandmarks, Landmarks, PoseLandmarks
+    from vtuber.rig import mirror_frame
+    from vtuber.tracker import Tracker
+
+    vis = seen().astype(np.float32)
+    vis[[P.RIGHT_ELBOW, P.RIGHT_WRIST], 1] = 1.4  # right arm below the image, no right hand
+    left = make_hand(FIST) * np.array([-1.0, 1.0, 1.0])
+    lm = Landmarks(
+        t=0.0,
+        width=640,
+        height=480,
+        pose=PoseLandmarks(True, vis, (-pose()).astype(np.float32)),
+        left_hand=HandLandmarks(True, np.zeros((21, 3), np.float32), (-left).astype(np.float32)),
+    )
+    fr = Tracker(TrackConfig(mode="full", mirror=False)).solve(lm)
+    assert fr.tracking.body and fr.tracking.left_hand and not fr.tracking.right_hand
+    assert Bone.LeftHand in fr.bones and Bone.LeftLittleDistal in fr.bones
+    assert Bone.RightUpperArm not in fr.bones and Bone.RightIndexProximal not in fr.bones
+    m = mirror_frame(fr)  # --mirror: the person's left hand drives the avatar's right hand
+    assert m.tracking.right_hand and Bone.RightLittleDistal in m.bones
+    face_mode = Tracker(TrackConfig(mode="face")).solve(lm)
+    assert not face_mode.bones and not face_mode.tracking.body

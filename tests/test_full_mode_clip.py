@@ -179,3 +179,26 @@ def test_track_cli_full_mode_runs() -> None:
         capture_output=True, text=True, timeout=120, env=env, cwd=ROOT,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_head_world_rotation_is_not_rotated_twice(clip) -> None:  # noqa: ANN001
+    """With the chest driven, Neck/Head are relative to it: the head's WORLD rotation in full
+    mode equals face mode's (where the chest is at rest), and differs from simply stacking the
+    face's rotation on the driven chest."""
+    from vtuber.tracker import Tracker
+
+    frames, lms = clip
+    face_only = Tracker(TrackConfig(mode="face", mirror=False))
+    errs, chest_turn = [], []
+    for f, lm in list(zip(frames, lms, strict=True))[::10]:
+        ref = face_only.solve(lm)  # type: ignore[arg-type]
+        w_full = forward_kinematics(f.bones)[Bone.Head]
+        w_face = forward_kinematics(ref.bones)[Bone.Head]
+        errs.append(np.degrees(quat.angle_between(w_full, w_face)))
+        chest_turn.append(
+            np.degrees(
+                quat.angle_between(forward_kinematics(f.bones)[Bone.UpperChest], quat.IDENTITY)
+            )
+        )
+    assert max(errs) < 3.0, errs
+    assert max(chest_turn) > 2.0  # the chest really is driven, so the test means something
