@@ -54,7 +54,7 @@ def person_side(label: str, mirrored_image: bool = False) -> str:
 
 
 def _rgb(bgr: U8) -> U8:
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    rgb: U8 = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
     rgb.flags.writeable = False
     return rgb
 
@@ -300,7 +300,9 @@ class FullBodyBackend:
         small = bgr
         if self.max_width is not None and w > self.max_width:
             sh = round(h * self.max_width / w)
-            small = cv2.resize(bgr, (self.max_width, sh), interpolation=cv2.INTER_LINEAR)
+            small = np.asarray(
+                cv2.resize(bgr, (self.max_width, sh), interpolation=cv2.INTER_LINEAR), np.uint8
+            )
         rgb = _rgb(small)
         prev = self._prev_pose
         if self._pool is not None:
