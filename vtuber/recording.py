@@ -410,8 +410,10 @@ def _read_v1(rec: Recording, data: bytes, pos: int) -> None:
                     rec.header = json.loads(p.decode("utf-8"))
                     if not isinstance(rec.header, dict):
                         raise ValueError("HEAD is not a JSON object")
-                    bone_table = [Bone.__members__.get(str(b)) for b in rec.header.get("bones", [])]
-                    blend = [str(k) for k in rec.header.get("blendshapes", [])]
+                    names: list[object] = list(rec.header.get("bones", []))  # type: ignore[call-overload]
+                    bone_table = [Bone.__members__.get(str(b)) for b in names]
+                    keys0: list[object] = list(rec.header.get("blendshapes", []))  # type: ignore[call-overload]
+                    blend = [str(k) for k in keys0]
                     first = False
                 elif tag == TAG_FRAM:
                     lid = _U16.unpack_from(p)[0]

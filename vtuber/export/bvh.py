@@ -55,7 +55,7 @@ def hierarchy() -> str:
     ch = _children()
     lines: list[str] = ["HIERARCHY"]
 
-    def fmt(v: Sequence[float]) -> str:
+    def fmt(v: Sequence[float] | np.ndarray) -> str:
         return " ".join(f"{x:.6f}" for x in v)
 
     def visit(b: Bone, depth: int) -> None:

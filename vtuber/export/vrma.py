@@ -84,7 +84,7 @@ def build_vrma(frames: Sequence[AvatarFrame]) -> bytes:
     for b in BONE_ORDER:
         p = PARENT[b]
         if p is not None:
-            nodes[node_of[p]].setdefault("children", []).append(node_of[b])  # type: ignore[union-attr]
+            nodes[node_of[p]].setdefault("children", []).append(node_of[b])  # type: ignore[attr-defined]
 
     t0 = frames[0].t
     times = np.array([f.t - t0 for f in frames], dtype=np.float32)
