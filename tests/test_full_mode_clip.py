@@ -202,3 +202,20 @@ def test_head_world_rotation_is_not_rotated_twice(clip) -> None:  # noqa: ANN001
         )
     assert max(errs) < 3.0, errs
     assert max(chest_turn) > 2.0  # the chest really is driven, so the test means something
+
+
+def test_full_backend_on_unrelated_images() -> None:
+    """Image-folder mode: every image on its own, hands searched where its own pose says."""
+    from vtuber.landmarks.body import FullBodyBackend
+
+    cap = cv2.VideoCapture(str(CLIP))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 100)
+    ok, img = cap.read()
+    cap.release()
+    assert ok
+    with FullBodyBackend(static_images=True) as be:
+        a = be.process(img, 0.0)
+        b = be.process(cv2.flip(img, 1), 0.0)
+    assert a.face.found and a.pose.found and b.face.found and b.pose.found
+    assert a.right_hand.found and not a.left_hand.found
+    assert b.left_hand.found and not b.right_hand.found

@@ -264,6 +264,7 @@ class FullBodyBackend:
         face: object | None = None,
     ) -> None:
         self.max_width = max_width
+        self.static_images = static_images
         self.face = face if face is not None else FaceMeshBackend(static_images=static_images)
         self.pose = PoseBackend(static_images=static_images)
         self.hands = {s: _SideHand(s, static_images, retry_every) for s in ("left", "right")}
@@ -305,7 +306,12 @@ class FullBodyBackend:
             )
         rgb = _rgb(small)
         prev = self._prev_pose
-        if self._pool is not None:
+        if self.static_images:
+            # Unrelated images: the hands search where THIS image's pose puts the wrists.
+            face = self.face.process(small, t).face  # type: ignore[attr-defined]
+            pose = self.pose.process_rgb(rgb)
+            left, right = self._hands(rgb, pose)
+        elif self._pool is not None:
             fp = self._pool.submit(self.pose.process_rgb, rgb)
             fh = self._pool.submit(self._hands, rgb, prev)
             face = self.face.process(small, t).face  # type: ignore[attr-defined]
