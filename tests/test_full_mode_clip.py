@@ -219,3 +219,39 @@ def test_full_backend_on_unrelated_images() -> None:
     assert a.face.found and a.pose.found and b.face.found and b.pose.found
     assert a.right_hand.found and not a.left_hand.found
     assert b.left_hand.found and not b.right_hand.found
+
+
+def test_real_hand_agrees_with_kalidokit(clip) -> None:  # noqa: ANN001
+    """Kalidokit on the clip's own right-hand landmarks: middle/ring proximal and every
+    intermediate/distal bend agree within 15 deg where Kalidokit is defined (bends <= 80 deg),
+    and read 180 - ours past 100 deg (see tests/test_kalidokit_crosscheck.py)."""
+    import shutil
+
+    from tests.test_kalidokit_crosscheck import KALIDOKIT, kalidokit
+    from vtuber.rig import PHALANGES
+    from vtuber.solvers.hands import solve_hand
+
+    if shutil.which("node") is None or not KALIDOKIT.exists():
+        pytest.skip("node or npm kalidokit not installed")
+    _, lms = clip
+    hands = [lm.right_hand.world.astype(float) for lm in lms if lm.right_hand.found][::12]  # type: ignore[attr-defined]
+    res = kalidokit([("Right", h) for h in hands], [])
+    n = 0
+    for h, k in zip(hands, res["hands"], strict=True):
+        ours = solve_hand(h, "right")
+        for f in ("Index", "Middle", "Ring", "Little"):
+            for ph in PHALANGES:
+                if ph == "Proximal" and f in ("Index", "Little"):
+                    continue
+                o = bend_degrees(ours.bones[Bone["Right" + f + ph]])
+                z = k["Right" + f + ph]["z"]
+                if z is None:
+                    continue
+                kd = abs(np.degrees(z))
+                if o <= 80.0:
+                    assert abs(o - kd) < 15.0, (f, ph, o, kd)
+                    n += 1
+                elif o >= 100.0 and o < 114.0:  # below our limit, so ours is the measured bend
+                    assert abs(180.0 - o - kd) < 15.0, (f, ph, o, kd)
+                    n += 1
+    assert n >= 20
