@@ -44,7 +44,10 @@ def photo_video(tmp_path, grace_bgr, astronaut_bgr) -> Path:
     "make, message",
     [
         (lambda d: d / "missing.mp4", "not found"),
-        (lambda d: (d / "bad.mp4").write_bytes(b"\x00garbage" * 100) and d / "bad.mp4", "cannot decode"),
+        (
+            lambda d: (d / "bad.mp4").write_bytes(b"\x00garbage" * 100) and d / "bad.mp4",
+            "cannot decode",
+        ),
         (lambda d: (d / "empty").mkdir() or d / "empty", "no images"),
     ],
 )

@@ -24,7 +24,7 @@ def sample_frame(full_blend: bool = True) -> AvatarFrame:
     rng = np.random.default_rng(7)
     bones = {b: tuple(quat.normalize(rng.normal(size=4))) for b in (Bone.Head, Bone.Neck)}
     keys = list(VRM1_PRESETS) + (list(ARKIT_NAMES) if full_blend else [])
-    blend = {k: float(v) for k, v in zip(keys, rng.uniform(0, 1, len(keys)))}
+    blend = {k: float(v) for k, v in zip(keys, rng.uniform(0, 1, len(keys)), strict=True)}
     return AvatarFrame(t=12.5, tracking=Tracking(face=True), bones=bones, blendshapes=blend)
 
 
@@ -131,13 +131,14 @@ def test_oscdump_decodes_the_exact_messages():
     lines = [ln.split(" ", 1)[1] for ln in out.splitlines() if ln.strip()]
     expected = decode_all(encode_frame(f))
     assert len(lines) == len(expected)
-    for line, m in zip(lines, expected):
+    for line, m in zip(lines, expected, strict=True):
         parts = line.split()
         assert parts[0] == m.address
-        tags = "".join("s" if isinstance(p, str) else "i" if isinstance(p, int) else "f"
-                       for p in m.params)
+        tags = "".join(
+            "s" if isinstance(p, str) else "i" if isinstance(p, int) else "f" for p in m.params
+        )
         assert (parts[1] if len(parts) > 1 else "") == tags
-        for tok, p in zip(parts[2:], m.params):
+        for tok, p in zip(parts[2:], m.params, strict=True):
             if isinstance(p, str):
                 assert tok == f'"{p}"'
             elif isinstance(p, int):

@@ -88,7 +88,11 @@ class StatusLine:
         self._last, self._n_last = now, stats.frames
         lat = 1000.0 * float(np.mean(stats.latencies[-30:])) if stats.latencies else 0.0
         tr = frame.tracking
-        parts = [f"{fps:5.1f} fps", f"latency {lat:5.1f} ms", "face " + ("yes" if tr.face else "NO ")]
+        parts = [
+            f"{fps:5.1f} fps",
+            f"latency {lat:5.1f} ms",
+            "face " + ("yes" if tr.face else "NO "),
+        ]
         if tr.body or tr.left_hand or tr.right_hand:
             parts.append(f"body {'yes' if tr.body else 'no'}")
             parts.append(f"hands {'L' if tr.left_hand else '-'}{'R' if tr.right_hand else '-'}")

@@ -145,16 +145,16 @@ def mirror_x(q: ArrayLike) -> F:
 
 def from_two_vectors(a: ArrayLike, b: ArrayLike) -> F:
     """Shortest-arc rotation taking direction a to direction b."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    a = a / np.linalg.norm(a)
-    b = b / np.linalg.norm(b)
-    c = np.cross(a, b)
-    d = float(np.dot(a, b))
+    u: F = np.asarray(a, dtype=np.float64)
+    v: F = np.asarray(b, dtype=np.float64)
+    u = u / np.linalg.norm(u)
+    v = v / np.linalg.norm(v)
+    c = np.cross(u, v)
+    d = float(np.dot(u, v))
     if d < -1.0 + 1e-9:  # opposite: any perpendicular axis
-        axis = np.cross(a, [1.0, 0.0, 0.0])
+        axis = np.cross(u, np.array([1.0, 0.0, 0.0]))
         if np.linalg.norm(axis) < 1e-6:
-            axis = np.cross(a, [0.0, 1.0, 0.0])
+            axis = np.cross(u, np.array([0.0, 1.0, 0.0]))
         return from_axis_angle(axis, np.pi)
     q = np.array([c[0], c[1], c[2], 1.0 + d])
     return q / np.linalg.norm(q)

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import cv2
-import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.errors import SourceError
@@ -31,7 +31,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 class Frame:
     """One image from a source. ``image`` is BGR uint8 (OpenCV's order)."""
 
-    image: NDArray[np.uint8]
+    image: NDArray[Any]  # uint8, (height, width, 3)
     t: float
     t_capture: float
     index: int
@@ -240,7 +240,9 @@ class ImageFolderSource(Source):
             p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
         )
         if not self.files:
-            raise SourceError(f"no images in folder {self.path} (looked for {sorted(IMAGE_SUFFIXES)})")
+            raise SourceError(
+                f"no images in folder {self.path} (looked for {sorted(IMAGE_SUFFIXES)})"
+            )
         self.fps = fps
         self.frame_count = len(self.files)
         self.realtime = realtime

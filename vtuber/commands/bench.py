@@ -17,8 +17,8 @@ from vtuber.commands import track
 from vtuber.commands.smoothing_args import smoothing_config
 from vtuber.errors import ConfigError
 from vtuber.pipeline import Pipeline
-from vtuber.smoothing import make_smoother
 from vtuber.sinks.vmc import VMCSink
+from vtuber.smoothing import make_smoother
 from vtuber.sources import open_source
 
 

@@ -45,7 +45,7 @@ class VMCSink(SinkBase):
         self.datagrams = 0
 
     def open(self) -> None:
-        addrs = []
+        addrs: list[tuple[str, int]] = []
         family = socket.AF_INET
         for host, port in self.targets:
             try:
@@ -53,7 +53,8 @@ class VMCSink(SinkBase):
             except socket.gaierror as e:
                 raise ConfigError(f"cannot resolve VMC receiver host {host!r}: {e}") from e
             family = info[0][0]
-            addrs.append(info[0][4][:2])
+            sockaddr = info[0][4]
+            addrs.append((str(sockaddr[0]), int(sockaddr[1])))
         self._addrs = addrs
         self._sock = socket.socket(family, socket.SOCK_DGRAM)
 
@@ -69,7 +70,9 @@ class VMCSink(SinkBase):
                 except OSError as e:
                     self.errors += 1
                     if self.errors in (1, 10, 100) or self.errors % 1000 == 0:
-                        log.warning("VMC send to %s:%d failed (%d so far): %s", *addr, self.errors, e)
+                        log.warning(
+                            "VMC send to %s:%d failed (%d so far): %s", *addr, self.errors, e
+                        )
 
     def send(self, frame: AvatarFrame, time_s: float | None = None) -> None:
         self.send_datagrams(encode_frame(frame, time_s))
