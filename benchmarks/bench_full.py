@@ -7,8 +7,8 @@ Both sides get the same BGR frames, decoded beforehand (decode is not timed). Ou
 FullBodyBackend (which downscales to 640 px wide itself) + Tracker.solve in full mode. Holistic:
 mp.solutions.holistic.Holistic(model_complexity=1, refine_face_landmarks=True) on the same frames,
 at the source size and, for a like-for-like view, on frames downscaled to 640 px as ours does.
-The runs alternate (ours, holistic, ours, holistic) and the best of the two is kept, so that a
-load spike from another process on the machine hits neither side alone.
+The runners take turns on chunks of 10 frames (each still sees every frame in order), so that a
+load spike from another process on the machine falls on every side alike.
 """
 
 from __future__ import annotations
@@ -41,47 +41,69 @@ def load(path: Path, n: int) -> list[np.ndarray]:
     return frames
 
 
-def run_ours(frames: list[np.ndarray], threads: bool = True) -> tuple[float, dict[str, int]]:
-    from vtuber.config import TrackConfig
-    from vtuber.landmarks.body import FullBodyBackend
-    from vtuber.tracker import Tracker
+class Ours:
+    """FullBodyBackend + Tracker.solve in full mode (what ``vtuber track --mode full`` runs)."""
 
-    tracker = Tracker(TrackConfig(mode="full", mirror=False))
-    found = {"face": 0, "pose": 0, "hands": 0}
-    with FullBodyBackend(threads=threads) as be:
-        tracker.solve(be.process(frames[0], 0.0))  # warm-up
-        t0 = time.perf_counter()
-        for i, img in enumerate(frames):
-            lm = be.process(img, i / 30.0)
-            tracker.solve(lm, index=i)
-            found["face"] += lm.face.found
-            found["pose"] += lm.pose.found
-            found["hands"] += lm.left_hand.found + lm.right_hand.found
-        dt = time.perf_counter() - t0
-    return dt / len(frames), found
+    def __init__(self, threads: bool = True) -> None:
+        from vtuber.config import TrackConfig
+        from vtuber.landmarks.body import FullBodyBackend
+        from vtuber.tracker import Tracker
+
+        self.tracker = Tracker(TrackConfig(mode="full", mirror=False))
+        self.backend = FullBodyBackend(threads=threads)
+        self.found = {"face": 0, "pose": 0, "hands": 0}
+
+    def __call__(self, img: np.ndarray, i: int) -> None:
+        lm = self.backend.process(img, i / 30.0)
+        self.tracker.solve(lm, index=i)
+        self.found["face"] += lm.face.found
+        self.found["pose"] += lm.pose.found
+        self.found["hands"] += lm.left_hand.found + lm.right_hand.found
+
+    def close(self) -> None:
+        self.backend.close()
 
 
-def run_holistic(
-    frames: list[np.ndarray], width: int | None = None
-) -> tuple[float, dict[str, int]]:
-    import mediapipe as mp
+class Holistic:
+    """mp.solutions.holistic, model_complexity=1, refined face (iris), optionally downscaled."""
 
-    if width is not None:
-        h, w = frames[0].shape[:2]
-        frames = [cv2.resize(f, (width, round(h * width / w))) for f in frames]
-    found = {"face": 0, "pose": 0, "hands": 0}
-    with mp.solutions.holistic.Holistic(model_complexity=1, refine_face_landmarks=True) as hol:
-        hol.process(cv2.cvtColor(frames[0], cv2.COLOR_BGR2RGB))  # warm-up
-        t0 = time.perf_counter()
-        for img in frames:
-            r = hol.process(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-            found["face"] += r.face_landmarks is not None
-            found["pose"] += r.pose_landmarks is not None
-            found["hands"] += (r.left_hand_landmarks is not None) + (
-                r.right_hand_landmarks is not None
-            )
-        dt = time.perf_counter() - t0
-    return dt / len(frames), found
+    def __init__(self, width: int | None = None) -> None:
+        import mediapipe as mp
+
+        self.width = width
+        self.hol = mp.solutions.holistic.Holistic(model_complexity=1, refine_face_landmarks=True)
+        self.found = {"face": 0, "pose": 0, "hands": 0}
+
+    def __call__(self, img: np.ndarray, i: int) -> None:
+        if self.width is not None:
+            h, w = img.shape[:2]
+            img = cv2.resize(img, (self.width, round(h * self.width / w)))
+        r = self.hol.process(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+        self.found["face"] += r.face_landmarks is not None
+        self.found["pose"] += r.pose_landmarks is not None
+        self.found["hands"] += (r.left_hand_landmarks is not None) + (
+            r.right_hand_landmarks is not None
+        )
+
+    def close(self) -> None:
+        self.hol.close()
+
+
+def interleaved(frames: list[np.ndarray], runners: dict, chunk: int = 10) -> dict[str, float]:
+    """Mean seconds per frame of each runner; the runners take turns on chunks of ``chunk``
+    frames (each sees every frame, in order), so a load spike from another process on the
+    machine falls on all of them alike."""
+    total = dict.fromkeys(runners, 0.0)
+    for run in runners.values():
+        run(frames[0], 0)  # warm-up: model start-up
+        run.found = dict.fromkeys(run.found, 0)
+    for start in range(0, len(frames), chunk):
+        for name, run in runners.items():
+            t0 = time.perf_counter()
+            for i in range(start, min(start + chunk, len(frames))):
+                run(frames[i], i)
+            total[name] += time.perf_counter() - t0
+    return {k: v / len(frames) for k, v in total.items()}
 
 
 def main() -> int:
@@ -92,17 +114,19 @@ def main() -> int:
     args = ap.parse_args()
     os.environ.setdefault("GLOG_minloglevel", "2")
     frames = load(Path(args.video), args.frames)
-    ours, hol, hol640 = [], [], []
-    f_ours = f_hol = {}
-    for _ in range(2):
-        t, f_ours = run_ours(frames)
-        ours.append(t)
-        t, f_hol = run_holistic(frames)
-        hol.append(t)
-    t, _ = run_holistic(frames, width=640)
-    hol640.append(t)
-    serial, _ = run_ours(frames, threads=False)
-    o, h, h6 = min(ours), min(hol), min(hol640)
+    runners = {
+        "ours": Ours(),
+        "holistic": Holistic(),
+        "holistic_640": Holistic(640),
+        "ours_no_threads": Ours(threads=False),
+    }
+    try:
+        t = interleaved(frames, runners)
+    finally:
+        for r in runners.values():
+            r.close()
+    o, h, h6, serial = t["ours"], t["holistic"], t["holistic_640"], t["ours_no_threads"]
+    f_ours, f_hol = runners["ours"].found, runners["holistic"].found
     res = {
         "video": args.video,
         "frames": len(frames),
