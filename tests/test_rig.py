@@ -50,6 +50,12 @@ def test_rest_pose_arms_hang_down():
     assert d[1] < -0.9
     d = quat.rotate(REST_POSE[Bone.RightUpperArm], [1.0, 0.0, 0.0])
     assert d[1] < -0.9
+    # Forearms bend slightly forward (+Z, the avatar's front), never backward.
+    for side, x in (("Left", -1.0), ("Right", 1.0)):
+        upper = REST_POSE[Bone[side + "UpperArm"]]
+        lower = REST_POSE[Bone[side + "LowerArm"]]
+        fore = quat.rotate(quat.multiply(upper, lower), [x, 0.0, 0.0])
+        assert fore[2] > 0.1, side
 
 
 def test_arkit_names_are_52_unique_and_mirror_pairs_exist():

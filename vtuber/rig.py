@@ -217,8 +217,9 @@ def _axis_angle(axis: Vec3, degrees: float) -> Quat:
 REST_POSE: dict[Bone, Quat] = {
     Bone.LeftUpperArm: _axis_angle((0, 0, 1), 70.0),
     Bone.RightUpperArm: _axis_angle((0, 0, 1), -70.0),
-    Bone.LeftLowerArm: _axis_angle((0, 1, 0), -10.0),
-    Bone.RightLowerArm: _axis_angle((0, 1, 0), 10.0),
+    # Elbows bent a little forward: about +Y, +angle turns -X (left forearm) toward +Z.
+    Bone.LeftLowerArm: _axis_angle((0, 1, 0), 10.0),
+    Bone.RightLowerArm: _axis_angle((0, 1, 0), -10.0),
 }
 for _f in FINGERS[1:]:
     for _p in PHALANGES:

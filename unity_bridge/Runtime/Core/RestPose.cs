@@ -19,8 +19,8 @@ namespace Vtuber.Bridge.Core
             var y = new Vec3(0, 1, 0);
             t[(int)HumanBone.LeftUpperArm] = Quat.AxisAngle(z, 70.0);
             t[(int)HumanBone.RightUpperArm] = Quat.AxisAngle(z, -70.0);
-            t[(int)HumanBone.LeftLowerArm] = Quat.AxisAngle(y, -10.0);
-            t[(int)HumanBone.RightLowerArm] = Quat.AxisAngle(y, 10.0);
+            t[(int)HumanBone.LeftLowerArm] = Quat.AxisAngle(y, 10.0);
+            t[(int)HumanBone.RightLowerArm] = Quat.AxisAngle(y, -10.0);
             foreach (var f in new[] { "Index", "Middle", "Ring", "Little" })
                 foreach (var p in new[] { "Proximal", "Intermediate", "Distal" })
                 {
