@@ -284,3 +284,17 @@ def test_shared_avatars_load_and_turn_the_right_way(browser: Browser, vrm: Path)
         assert facing[0] > 0.3 and facing[1] < -0.2
     finally:
         s.close()
+
+
+def test_driver_wait_really_waits(browser: Browser) -> None:
+    """The driver's `wait` awaits the async body each poll: a false condition times out (a bare
+    waitForFunction took the body's Promise as truthy and returned at once), a later true one is
+    waited for and returned."""
+    with pytest.raises(AssertionError, match="timed out"):
+        browser("wait", js="return false;", timeout=300)
+    browser("eval", js="window.__waitT0 = performance.now(); return null;")
+    waited = browser(
+        "wait", js="const d = performance.now() - window.__waitT0; return d > 250 && d;",
+        timeout=5000,
+    )  # fmt: skip
+    assert waited > 250  # type: ignore[operator]

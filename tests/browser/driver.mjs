@@ -3,7 +3,8 @@
 // downloaded. Protocol: one JSON request per stdin line, one JSON reply per stdout line:
 //   {"id": 1, "cmd": "goto", "url": "..."}                       -> {"id": 1, "ok": true, "result": null}
 //   {"id": 2, "cmd": "eval", "js": "return 1 + 1"}                -> result 2 (async function body)
-//   {"id": 3, "cmd": "wait", "js": "return ready()", "timeout": 20000}  (polls until truthy)
+//   {"id": 3, "cmd": "wait", "js": "return ready()", "timeout": 20000}  (polls every 50 ms until the
+//                                              awaited result is truthy; returns it, or fails on timeout)
 //   {"id": 4, "cmd": "screenshot", "path": "x.png", "omitBackground": true}
 //   {"id": 5, "cmd": "drain"}   -> {"errors": [...page errors...], "console": [...]}
 //   {"id": 6, "cmd": "viewport", "width": 640, "height": 480}
@@ -27,6 +28,30 @@ let logs = [];
 page.on('pageerror', (e) => errors.push(String(e && e.stack || e)));
 page.on('console', (m) => { logs.push(`${m.type()}: ${m.text()}`); if (logs.length > 200) logs.shift(); });
 
+// `js` is the body of an async function, so it evaluates to a Promise. page.waitForFunction does
+// not await its predicate: a Promise is truthy, so it would return at once (the condition never
+// waited for). Poll from here instead, awaiting each evaluation; a navigation in between (the
+// page's context destroyed) just means "not yet".
+async function waitFor(js, timeout) {
+  const deadline = Date.now() + timeout;
+  let last = null;
+  for (;;) {
+    try {
+      const v = await page.evaluate(`(async () => { ${js} })()`);
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      const msg = String(e && e.message || e);
+      if (!/context was destroyed|navigat/i.test(msg)) throw e;
+      last = msg;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for: ${js} (last: ${JSON.stringify(last)})`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function handle(req) {
   switch (req.cmd) {
     case 'goto':
@@ -35,8 +60,7 @@ async function handle(req) {
     case 'eval':
       return await page.evaluate(`(async () => { ${req.js} })()`);
     case 'wait':
-      await page.waitForFunction(`(async () => { ${req.js} })()`, null, { timeout: req.timeout || 30000, polling: 50 });
-      return await page.evaluate(`(async () => { ${req.js} })()`);
+      return await waitFor(req.js, req.timeout || 30000);
     case 'screenshot':
       await page.screenshot({ path: req.path, omitBackground: !!req.omitBackground });
       return req.path;
