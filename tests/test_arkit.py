@@ -9,6 +9,7 @@ from vtuber.rig import ARKIT_NAMES, AvatarFrame, mirror_frame
 from vtuber.solvers.arkit import (
     EYELID_CLOSED,
     EYELID_OPEN,
+    EYELID_OPEN_MAX,
     ArkitCalibration,
     ArkitSolver,
     derive_presets,
@@ -32,7 +33,7 @@ def test_rest_is_subtracted_except_for_the_eyelids() -> None:
     # The eyelids keep the fixed open level: a high rest does not eat the blink.
     assert out[I["eyeBlinkLeft"]] > 0.5
     closed = cal.remap(raw(eyeBlinkLeft=EYELID_CLOSED, eyeBlinkRight=EYELID_CLOSED))
-    assert closed[I["eyeBlinkLeft"]] == 1.0 and closed[I["eyeBlinkRight"]] == 1.0
+    np.testing.assert_allclose(closed[[I["eyeBlinkLeft"], I["eyeBlinkRight"]]], 1.0, atol=1e-6)
 
 
 def test_dead_zone_and_reach() -> None:
@@ -95,6 +96,8 @@ def test_presets() -> None:
 
 def test_mirror_swaps_arkit_and_preset_sides() -> None:
     s = ArkitSolver(calibration=ArkitCalibration())
+    for _ in range(10):  # open eyes first: the open levels are learned
+        s.update(raw())
     out = s.update(raw(eyeBlinkLeft=0.4, mouthSmileLeft=0.85))
     m = mirror_frame(AvatarFrame(t=0.0, blendshapes=out)).blendshapes
     assert m["eyeBlinkRight"] == out["eyeBlinkLeft"] == 1.0
@@ -105,10 +108,60 @@ def test_mirror_swaps_arkit_and_preset_sides() -> None:
 def test_calibration_round_trip() -> None:
     rng = np.random.default_rng(3)
     cal = ArkitCalibration.from_neutral(rng.uniform(0, 0.3, (10, 52)).astype(np.float32))
-    cal.eyelid_open = 0.1
+    assert "eyelid_open" not in cal.to_dict()  # learned, not stored
+    assert ArkitCalibration.from_dict(cal.to_dict()).eyelid_open is None
+    cal.eyelid_open = 0.1  # pinned (a profile's value): stored
     back = ArkitCalibration.from_dict(cal.to_dict())
     np.testing.assert_allclose(back.rest, cal.rest, atol=1e-5)
     np.testing.assert_allclose(back.reach, cal.reach, atol=1e-5)
     assert back.eyelid_open == 0.1 != EYELID_OPEN
     x = rng.uniform(0, 1, 52).astype(np.float32)
     np.testing.assert_allclose(back.remap(x), cal.remap(x), atol=1e-4)
+
+
+def _eyes(rng: np.random.Generator, n: int, left: float, right: float) -> np.ndarray:
+    """n frames of raw coefficients: open eyes at these levels (+-0.02 noise), a 5-frame blink
+    (both eyes 0.6) every 90 frames."""
+    frames = np.zeros((n, 52), np.float32)
+    frames[:, I["eyeBlinkLeft"]] = left + rng.uniform(-0.02, 0.02, n)
+    frames[:, I["eyeBlinkRight"]] = right + rng.uniform(-0.02, 0.02, n)
+    for start in range(40, n, 90):
+        frames[start : start + 5, [I["eyeBlinkLeft"], I["eyeBlinkRight"]]] = 0.6
+    return frames
+
+
+def test_open_eye_level_is_learned_per_eye_and_blinks_still_close() -> None:
+    """A face whose open eyes score high (0.19 left, as the shared clip's) and unevenly (0.10
+    right): each eye's open level is learned, so open eyes send ~0 and blinks still send 1."""
+    rng = np.random.default_rng(5)
+    s = ArkitSolver()
+    frames = _eyes(rng, 400, 0.19, 0.10)
+    sent = np.array([[(o := s.update(f))["eyeBlinkLeft"], o["eyeBlinkRight"]] for f in frames])
+    # Levels are in cross-talk-corrected units: the right eye's 0.10 reads 0.10 - 0.3 * 0.09.
+    level = s.calibration.open_eyes
+    assert abs(level[0] - 0.19) < 0.03 and abs(level[1] - 0.073) < 0.03
+    blink = frames[:, I["eyeBlinkLeft"]] == np.float32(0.6)
+    assert np.all(sent[blink] > 0.9)
+    assert np.all(sent[~blink] < 0.2)  # from the very first frame
+    # With the fixed level of v1 (pinned at 0.07) the left eye looks half closed.
+    pinned = ArkitCalibration(eyelid_open=EYELID_OPEN)
+    s2 = ArkitSolver(calibration=pinned)
+    left = np.array([s2.update(f)["eyeBlinkLeft"] for f in frames])
+    assert np.median(left[~blink]) > 0.3 and pinned.open_eyes[0] == np.float32(EYELID_OPEN)
+
+
+def test_eyes_closed_for_long_cannot_be_learned_as_open() -> None:
+    """Dozing (eyes at 0.55 for 20 s, also through the rest warm-up): the open level stops at
+    its cap, so closed eyes still send closed; once the eyes open the level comes back down."""
+    rng = np.random.default_rng(6)
+    s = ArkitSolver()
+    closed = raw(eyeBlinkLeft=0.55, eyeBlinkRight=0.55)
+    for _ in range(600):
+        out = s.update(closed)
+    assert np.all(s.calibration.open_eyes == np.float32(EYELID_OPEN_MAX))
+    assert out["eyeBlinkLeft"] == 1.0 and out["blink"] == 1.0
+    frames = _eyes(rng, 300, 0.08, 0.08)
+    for f in frames:
+        out = s.update(f)
+    assert np.all(s.calibration.open_eyes < 0.1) and out["eyeBlinkLeft"] < 0.2
+    assert s.update(raw(eyeBlinkLeft=0.6, eyeBlinkRight=0.6))["blink"] == 1.0

@@ -14,12 +14,14 @@ apps calibrate each coefficient from the user's rest value to a reachable maximu
     n = (raw - low) / (reach - low);   out = clip((n - dead_zone) / (1 - dead_zone), 0, 1)
 
 ``low`` is the user's rest value (median over the first frames of a session, or an explicit
-calibration), EXCEPT for the eyelids (eyeBlinkLeft/Right), whose ``low`` is a fixed open-eye level:
-a rest value captured with drowsy or narrow eyes (or during a blink) would otherwise leave little or
-no range, and the avatar would stop blinking; a wink's cross-talk into the open eye is removed
-first (:data:`EYELID_CROSSTALK`). ``reach`` is a per-coefficient default of what a face can reach
-(raised by the calibration when the user shows more). Constants and measurements:
-docs/perfect_sync.md.
+calibration), EXCEPT for the eyelids (eyeBlinkLeft/Right): a rest value captured with drowsy or
+narrow eyes (or during a blink) would leave little or no range, and the avatar would stop blinking.
+Their ``low`` is each eye's OPEN level, learned online (:class:`OpenEyeLevel`): a low percentile of
+that eye's recent scores, since eyes are open most of the time and blinks are short; it is bounded
+to plausible open-eye values, and a profile may pin it. A wink's cross-talk into the open eye is
+removed first (:data:`EYELID_CROSSTALK`). ``reach`` is a per-coefficient default of what a face can
+reach (raised by the calibration when the user shows more; for the eyelids at least
+:data:`EYELID_MARGIN` above the open level). Constants and measurements: docs/perfect_sync.md.
 """
 
 from __future__ import annotations
@@ -40,13 +42,27 @@ N = len(ARKIT_NAMES)
 EYELIDS = ("eyeBlinkLeft", "eyeBlinkRight")
 _EYELID_IDX = np.array([IDX[n] for n in EYELIDS])
 
-# Eyelids: raw eyeBlink of an open eye (the fixed low end of the eyelid remap) and the default
-# reach, set so that the sent value crosses 0.5 at a raw ~0.16 (after the cross-talk correction),
-# the best split between "more than half closed" and not on rendered closures
-# (docs/perfect_sync.md: open eyes 0.02-0.13, 30 % closed 0.03-0.21, 70 % 0.12-0.38, closed
-# 0.2-0.64). Real open eyes at rest measured 0.03-0.19.
+# Eyelids (raw eyeBlink after the cross-talk correction). Measured on rendered closures
+# (docs/perfect_sync.md): the open eye 0.01-0.09 (10-90 %), 30 % closed 0.06-0.14, 70 % closed
+# 0.13-0.29, closed 0.29-0.51; the best split of "more than half closed" lies ~0.12 above each
+# eye's open level. Real open eyes measured 0.05-0.25 (the shared clip: left eye median 0.19,
+# right 0.10), hence a per-eye open level learned online rather than a fixed one.
+# EYELID_OPEN: the open level until one is learned (and a pinned level's usual value).
 EYELID_OPEN = 0.07
-EYELID_CLOSED = 0.24
+# The closed end lies EYELID_MARGIN above the open level (a calibrated reach may raise it), so the
+# sent value crosses 0.5 at open + 0.525 * margin = open + 0.12 (dead zone 0.05).
+EYELID_MARGIN = 0.23
+EYELID_CLOSED = EYELID_OPEN + EYELID_MARGIN  # the default eyelid reach
+# Learned open level: this percentile of the last EYELID_WINDOW frames' scores of each eye
+# (300 frames = 10 s at 30 fps), from the first frame on, bounded to
+# [EYELID_OPEN_MIN, EYELID_OPEN_MAX]. Eyes held closed or half closed for most of the window
+# (dozing, a long look down) cannot teach "open" beyond the cap, so a full closure (raw >= 0.48)
+# still reaches 1.
+EYELID_PERCENTILE = 25.0
+EYELID_WINDOW = 300
+EYELID_MIN_SAMPLES = 1
+EYELID_OPEN_MIN = 0.03
+EYELID_OPEN_MAX = 0.25
 # When one eye closes, the model raises the other eye's score too (by ~0.3 of the difference on
 # renders); this fraction of the excess of the other eye is taken off (a wink stays a wink).
 EYELID_CROSSTALK = 0.3
@@ -95,30 +111,40 @@ class ArkitCalibration:
     rest: the user's neutral-face raw values (ignored for the eyelids, see the module doc).
     reach: raw value that maps to 1.
     dead_zone: fraction of the range that still maps to 0 (hides rest jitter), in [0, 0.5).
-    eyelid_open: the eyelids' low end (raw eyeBlink of an open eye), fixed, not learned: a
-        profile may set it for a face whose open eyes score high.
+    eyelid_open: the eyelids' low end (raw eyeBlink of an open eye), the same for both eyes,
+        PINNED (a profile's value); None (the default): learned per eye by :class:`ArkitSolver`
+        (:meth:`set_open_eyes`), :data:`EYELID_OPEN` until then.
     """
 
     rest: F32 = field(default_factory=lambda: np.zeros(N, np.float32))
     reach: F32 = field(default_factory=default_reach)
     dead_zone: float = 0.05
-    eyelid_open: float = EYELID_OPEN
+    eyelid_open: float | None = None
 
     def __post_init__(self) -> None:
         self.rest = np.asarray(self.rest, np.float32).reshape(N)
         self.reach = np.asarray(self.reach, np.float32).reshape(N)
         if not 0.0 <= self.dead_zone < 0.5:
             raise ValueError("dead_zone must be in [0, 0.5)")
+        self._open_eyes = np.full(2, EYELID_OPEN, np.float32)
         self._update_bounds()
 
     def _update_bounds(self) -> None:
         low = self.rest.copy()
-        low[_EYELID_IDX] = self.eyelid_open
         # Keep at least MIN_RANGE of travel; a rest above the reach lifts the reach.
-        span = np.maximum(self.reach - low, MIN_RANGE)
-        span[_EYELID_IDX] = np.maximum(self.reach[_EYELID_IDX] - low[_EYELID_IDX], 0.05)
         self._low = low
-        self._span = span.astype(np.float32)
+        self._span = np.maximum(self.reach - low, MIN_RANGE).astype(np.float32)
+
+    @property
+    def open_eyes(self) -> F32:
+        """The eyelids' current low ends (raw eyeBlink of the open (left, right) eye)."""
+        if self.eyelid_open is not None:
+            return np.full(2, self.eyelid_open, np.float32)
+        return self._open_eyes
+
+    def set_open_eyes(self, left: float, right: float) -> None:
+        """Learned open levels of the person's (left, right) eye (ignored while pinned)."""
+        self._open_eyes = np.array([left, right], np.float32)
 
     def set_rest(self, rest: F32) -> None:
         self.rest = np.asarray(rest, np.float32).reshape(N)
@@ -136,13 +162,16 @@ class ArkitCalibration:
         return cls(rest=np.median(arr, axis=0), dead_zone=dead_zone)
 
     def to_dict(self) -> dict[str, object]:
-        """JSON/TOML-ready form: {"rest": {name: v}, "reach": {name: v}, "dead_zone": v}."""
-        return {
+        """JSON/TOML-ready form: {"rest": {name: v}, "reach": {name: v}, "dead_zone": v} and
+        "eyelid_open": v only when pinned (absent: learned)."""
+        d: dict[str, object] = {
             "rest": {n: round(float(v), 5) for n, v in zip(ARKIT_NAMES, self.rest, strict=True)},
             "reach": {n: round(float(v), 5) for n, v in zip(ARKIT_NAMES, self.reach, strict=True)},
             "dead_zone": self.dead_zone,
-            "eyelid_open": self.eyelid_open,
         }
+        if self.eyelid_open is not None:
+            d["eyelid_open"] = self.eyelid_open
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, object]) -> ArkitCalibration:
@@ -152,21 +181,68 @@ class ArkitCalibration:
             rest[IDX[name]] = float(v)
         for name, v in dict(d.get("reach", {})).items():  # type: ignore[call-overload]
             reach[IDX[name]] = float(v)
+        eo = d.get("eyelid_open")
         return cls(
             rest=rest,
             reach=reach,
             dead_zone=float(d.get("dead_zone", 0.05)),  # type: ignore[arg-type]
-            eyelid_open=float(d.get("eyelid_open", EYELID_OPEN)),  # type: ignore[arg-type]
+            eyelid_open=None if eo is None else float(eo),  # type: ignore[arg-type]
         )
 
     def remap(self, raw: F32) -> F32:
         """Calibrated weights (52,) in [0, 1] from raw coefficients (52,)."""
         x = np.asarray(raw, np.float32).copy()
-        b = x[_EYELID_IDX]
-        x[_EYELID_IDX] = b - EYELID_CROSSTALK * np.maximum(b[::-1] - b, 0.0)
-        n = (x - self._low) / self._span
+        x[_EYELID_IDX] = eyelid_scores(x)
+        low, span = self._low.copy(), self._span.copy()
+        # Eyelids: from the open level to max(reach, open + margin).
+        open_ = self.open_eyes
+        low[_EYELID_IDX] = open_
+        span[_EYELID_IDX] = np.maximum(self.reach[_EYELID_IDX] - open_, EYELID_MARGIN)
+        n = (x - low) / span
         dz = self.dead_zone
         return np.clip((n - dz) / (1.0 - dz), 0.0, 1.0).astype(np.float32)
+
+
+def eyelid_scores(raw: F32) -> F32:
+    """The person's (left, right) eyeBlink with a wink's cross-talk removed (raw units):
+    ``b -= EYELID_CROSSTALK * max(b_other - b, 0)``."""
+    b = np.asarray(raw, np.float32)[_EYELID_IDX]
+    return (b - EYELID_CROSSTALK * np.maximum(b[::-1] - b, 0.0)).astype(np.float32)
+
+
+class OpenEyeLevel:
+    """Each eye's open level, learned online: the ``percentile`` of its last ``window`` scores
+    (raw eyeBlink after the cross-talk correction), bounded to [``low``, ``high``]; None until
+    ``min_samples`` frames are seen. Blinks are short and eyes open most of the time, so a low
+    percentile follows the open eye and ignores the blinks (and the rest is never used)."""
+
+    def __init__(
+        self,
+        window: int = EYELID_WINDOW,
+        percentile: float = EYELID_PERCENTILE,
+        min_samples: int = EYELID_MIN_SAMPLES,
+        low: float = EYELID_OPEN_MIN,
+        high: float = EYELID_OPEN_MAX,
+    ) -> None:
+        self.window, self.percentile, self.min_samples = window, percentile, min_samples
+        self.low, self.high = low, high
+        self._buf = np.zeros((window, 2), np.float32)
+        self._n = 0  # samples seen (the ring's next slot is _n % window)
+
+    def reset(self) -> None:
+        self._n = 0
+
+    def update(self, scores: F32) -> F32 | None:
+        """Add one frame's (left, right) scores; the (left, right) open levels or None."""
+        self._buf[self._n % self.window] = scores
+        self._n += 1
+        n = min(self._n, self.window)
+        if n < self.min_samples:
+            return None
+        # The k-th smallest of the window, per eye (np.partition: O(window)).
+        k = int(round(self.percentile / 100.0 * (n - 1)))
+        level = np.partition(self._buf[:n], k, axis=0)[k]
+        return np.clip(level, self.low, self.high).astype(np.float32)
 
 
 # The emotion presets derive_presets produces (each can be switched off, like FaceConfig's).
@@ -226,7 +302,8 @@ class ArkitSolver:
     Without an explicit ``calibration`` (a saved profile), the rest is learned from the first
     ``warmup`` frames with a face: during them it is the median of the frames seen so far, after
     them it stays fixed. So start the session with a neutral face, as perfect-sync apps ask;
-    ``recalibrate()`` starts a new warm-up.
+    ``recalibrate()`` starts a new warm-up. The eyelids' open levels are learned all along
+    (:class:`OpenEyeLevel`) unless the calibration pins ``eyelid_open``.
     """
 
     def __init__(
@@ -241,6 +318,7 @@ class ArkitSolver:
         self.auto = calibration is None
         self.warmup = warmup
         self._samples: list[F32] = []
+        self.open_eyes = OpenEyeLevel()
 
     @property
     def calibrated(self) -> bool:
@@ -255,6 +333,9 @@ class ArkitSolver:
         if self.auto and len(self._samples) < self.warmup:
             self._samples.append(np.asarray(raw, np.float32).copy())
             self.calibration.set_rest(np.median(np.stack(self._samples), axis=0))
+        level = self.open_eyes.update(eyelid_scores(raw))
+        if level is not None:
+            self.calibration.set_open_eyes(float(level[0]), float(level[1]))
         v = self.calibration.remap(raw)
         out = arkit_weights(v)
         out.update(derive_presets(v))
