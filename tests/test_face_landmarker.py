@@ -35,8 +35,9 @@ SEED = 7
 HOLD = 4  # frames each condition is held (a real blink lasts 3-6 frames at 30 fps)
 WARMUP = 30  # neutral frames first: the rest calibration (ArkitSolver's default warm-up)
 # Closure levels (the renderer's lid travel fraction): at most 0.3 or at least 0.7. Between, the
-# model's response to the renders overlaps: with 0.35/0.65 (or 0.4/0.6) in the set, F1 is
-# 0.84-1.0 depending on the seed (docs/perfect_sync.md, "Known limits").
+# model's response to the renders overlaps: no narrower set keeps F1 >= 0.9 on seeds 7, 11 and 12
+# (min F1 with 0.35/0.4 added 0.87, with 0.35/0.65 0.86, with 0.4/0.6 0.83; the table in
+# docs/perfect_sync.md, section 8).
 CLOSURES = (0.0, 0.15, 0.3, 0.7, 0.85, 1.0)
 MOUTH = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 POSES = ((0.0, 0.0, 0.0), (18.0, 0.0, 0.0), (-15.0, 8.0, 4.0), (8.0, -8.0, -6.0))

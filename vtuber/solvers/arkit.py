@@ -44,19 +44,19 @@ _EYELID_IDX = np.array([IDX[n] for n in EYELIDS])
 
 # Eyelids (raw eyeBlink after the cross-talk correction). Measured on rendered closures
 # (docs/perfect_sync.md): the open eye 0.01-0.09 (10-90 %), 30 % closed 0.06-0.14, 70 % closed
-# 0.13-0.29, closed 0.29-0.51; the best split of "more than half closed" lies ~0.12 above each
-# eye's open level. Real open eyes measured 0.05-0.25 (the shared clip: left eye median 0.19,
+# 0.13-0.29, closed 0.29-0.51; the best split of "more than half closed" lies 0.10-0.12 above
+# each eye's open level. Real open eyes measured 0.05-0.25 (the shared clip: left eye median 0.19,
 # right 0.10), hence a per-eye open level learned online rather than a fixed one.
 # EYELID_OPEN: the open level until one is learned (and a pinned level's usual value).
 EYELID_OPEN = 0.07
 # The closed end lies EYELID_MARGIN above the open level (a calibrated reach may raise it), so the
-# sent value crosses 0.5 at open + 0.525 * margin = open + 0.12 (dead zone 0.05).
-EYELID_MARGIN = 0.23
+# sent value crosses 0.5 at open + 0.525 * margin = open + 0.105 (dead zone 0.05).
+EYELID_MARGIN = 0.20
 EYELID_CLOSED = EYELID_OPEN + EYELID_MARGIN  # the default eyelid reach
 # Learned open level: this percentile of the last EYELID_WINDOW frames' scores of each eye
 # (300 frames = 10 s at 30 fps), from the first frame on, bounded to
 # [EYELID_OPEN_MIN, EYELID_OPEN_MAX]. Eyes held closed or half closed for most of the window
-# (dozing, a long look down) cannot teach "open" beyond the cap, so a full closure (raw >= 0.48)
+# (dozing, a long look down) cannot teach "open" beyond the cap, so a full closure (raw >= 0.45)
 # still reaches 1.
 EYELID_PERCENTILE = 25.0
 EYELID_WINDOW = 300
