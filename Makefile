@@ -12,8 +12,8 @@ test: setup
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 lint:
-	.venv/bin/ruff check vtuber tests scripts
-	.venv/bin/ruff format --check vtuber tests scripts
+	.venv/bin/ruff check vtuber tests scripts benchmarks avatars
+	.venv/bin/ruff format --check vtuber tests scripts benchmarks avatars
 	.venv/bin/mypy vtuber
 
 bench:

@@ -150,7 +150,6 @@ for _s in ("Left", "Right"):
         PARENT[Bone[_s + _f + "Distal"]] = Bone[_s + _f + "Intermediate"]
 
 
-
 def depth(b: Bone) -> int:
     """Number of ancestors of ``b`` (Hips: 0)."""
     p = PARENT[b]

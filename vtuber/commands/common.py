@@ -32,7 +32,9 @@ def add_sink_args(p: argparse.ArgumentParser) -> None:
         "--avatar", metavar="FILE.vrm", help="VRM 0.x/1.0 the viewer shows (default: vtuber's own)"
     )
     g.add_argument(
-        "--record", metavar="FILE", help="also record the frames to FILE (.vtrec, docs/recording.md)"
+        "--record",
+        metavar="FILE",
+        help="also record the frames to FILE (.vtrec, docs/recording.md)",
     )
     g.add_argument(
         "--record-landmarks",
@@ -78,4 +80,6 @@ def build_viewer_sink(args: argparse.Namespace) -> Sink:
             "machines on this network (no password); use it only on a network you trust",
             args.viewer_host,
         )
-    return WebSocketSink(args.viewer_host, args.viewer_port, avatar=args.avatar, announce=sys.stderr)
+    return WebSocketSink(
+        args.viewer_host, args.viewer_port, avatar=args.avatar, announce=sys.stderr
+    )

@@ -1,0 +1,34 @@
+"""The house tooling as tests, so `make test` (and CI) keep the code lint-, format- and type-clean:
+ruff (lint + format check) over the project's Python, mypy over the package."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PATHS = ["vtuber", "tests", "scripts", "benchmarks", "avatars"]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="ruff not installed")
+def test_ruff_lint_and_format():
+    r = _run("ruff", "check", *PATHS)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = _run("ruff", "format", "--check", *PATHS)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy not installed")
+def test_mypy_package():
+    r = _run("mypy", "vtuber")
+    assert r.returncode == 0, r.stdout + r.stderr
