@@ -4,24 +4,20 @@ docs/img/viewer.png), transparency for OBS, reconnection. One browser per module
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.browser_driver import Browser, require_browser
 from vtuber import quat
 from vtuber.rig import AvatarFrame, Bone
 from vtuber.sinks.websocket import WebSocketSink
 
 ROOT = Path(__file__).resolve().parents[1]
 VRM_DIR = ROOT.parent / "shared" / "data" / "vrm"
-DRIVER = ROOT / "tests" / "browser" / "driver.mjs"
-CHROMIUM = os.environ.get("VTUBER_CHROMIUM", "/usr/bin/chromium")
 # The README's screenshot is refreshed only on request (VTUBER_UPDATE_DOCS=1), so that a test run
 # leaves the checkout clean; otherwise the screenshot goes to a temporary folder.
 DOCS_SCREENSHOT = ROOT / "docs" / "img" / "viewer.png"
@@ -36,49 +32,9 @@ PRESETS = {
 }  # fmt: skip
 
 
-class Browser:
-    """tests/browser/driver.mjs over pipes: one JSON request/reply per line."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            ["node", str(DRIVER)],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self._id = 0
-        first = self.proc.stdout.readline()  # type: ignore[union-attr]
-        if not first:
-            raise RuntimeError("the browser driver did not start")
-        self.version = json.loads(first)["result"]
-
-    def __call__(self, cmd: str, **kw: object) -> object:
-        self._id += 1
-        kw.update(id=self._id, cmd=cmd)
-        self.proc.stdin.write(json.dumps(kw) + "\n")  # type: ignore[union-attr]
-        self.proc.stdin.flush()  # type: ignore[union-attr]
-        reply = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
-        if not reply["ok"]:
-            raise AssertionError(f"browser {cmd}: {reply['error']}")
-        return reply["result"]
-
-    def close(self) -> None:
-        self.proc.stdin.close()  # type: ignore[union-attr]
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed (scripts/setup.sh installs it)")
-    if not (ROOT / "node_modules" / "playwright-core").is_dir():
-        pytest.skip("npm packages missing: run `npm install` (scripts/setup.sh does)")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt package chromium)")
+    require_browser()
     b = Browser()
     yield b
     b.close()

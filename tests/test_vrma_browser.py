@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -26,14 +25,13 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation, Slerp
 
+from tests.browser_driver import Browser, require_browser
 from vtuber import quat
 from vtuber.recording import RecordingWriter, read_recording
 from vtuber.rig import AvatarFrame, Bone
 
 ROOT = Path(__file__).resolve().parents[1]
 VRM_DIR = ROOT.parent / "shared" / "data" / "vrm"
-DRIVER = ROOT / "tests" / "browser" / "driver.mjs"
-CHROMIUM = os.environ.get("VTUBER_CHROMIUM", "/usr/bin/chromium")
 FPS = 30.0
 N_FRAMES = 16
 T_START = 100.0  # source time of the first frame; the VRMA starts at 0
@@ -88,36 +86,6 @@ def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.degrees(2 * np.arccos(min(1.0, d))))
 
 
-class Browser:
-    """tests/browser/driver.mjs over pipes: one JSON request and one JSON reply per line."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            ["node", str(DRIVER)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        self._id = 0
-        if not self.proc.stdout.readline():  # type: ignore[union-attr]
-            raise RuntimeError("the browser driver did not start")
-
-    def __call__(self, cmd: str, **kw: object) -> object:
-        self._id += 1
-        kw.update(id=self._id, cmd=cmd)
-        self.proc.stdin.write(json.dumps(kw) + "\n")  # type: ignore[union-attr]
-        self.proc.stdin.flush()  # type: ignore[union-attr]
-        reply = json.loads(self.proc.stdout.readline())  # type: ignore[union-attr]
-        if not reply["ok"]:
-            raise AssertionError(f"browser {cmd}: {reply['error']}")
-        return reply["result"]
-
-    def close(self) -> None:
-        self.proc.stdin.close()  # type: ignore[union-attr]
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 class _Handler(SimpleHTTPRequestHandler):
     """Serves the repository root, plus /files/<name> from the test's folder."""
 
@@ -160,13 +128,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Avata
 
 @pytest.fixture(scope="module")
 def page(exported: tuple[Path, list[AvatarFrame]]) -> Iterator[tuple[Browser, str]]:
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed (scripts/setup.sh installs it)")
-    for pkg in ("playwright-core", "three", "@pixiv/three-vrm", "@pixiv/three-vrm-animation"):
-        if not (ROOT / "node_modules" / pkg).is_dir():
-            pytest.skip(f"npm package {pkg} missing: run `npm install` (scripts/setup.sh does)")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt package chromium)")
+    require_browser(("playwright-core", "three", "@pixiv/three-vrm", "@pixiv/three-vrm-animation"))
     handler = type("H", (_Handler,), {"files": exported[0].parent})
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(ROOT)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
