@@ -22,20 +22,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "media" / "person_thumbsup_720p.mp4"
+from _common import CLIP, read_frames
 
 
 def load(path: Path, n: int) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while len(frames) < n:
-        ok, img = cap.read()
-        if not ok:
-            break
-        frames.append(img)
-    cap.release()
+    frames = read_frames(path, n)
     if not frames:
         sys.exit(f"bench_full: cannot read {path}")
     return frames

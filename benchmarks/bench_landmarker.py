@@ -24,24 +24,15 @@ from pathlib import Path
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from _common import CLIP, read_frames  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT.parent / "shared" / "data" / "media" / "person_thumbsup_720p.mp4"
 S = np.diag([1.0, -1.0, -1.0])  # OpenGL camera <-> OpenCV camera / MediaPipe model axes
 
 
 def load_frames(clip: Path, n: int) -> tuple[list[np.ndarray], str]:
     if clip.is_file():
-        cap = cv2.VideoCapture(str(clip))
-        frames = []
-        while len(frames) < n:
-            ok, img = cap.read()
-            if not ok:
-                break
-            frames.append(img)
-        cap.release()
+        frames = read_frames(clip, n)
         return frames, f"{clip.name} ({frames[0].shape[1]}x{frames[0].shape[0]})"
     from vtuber.synth.face import FaceRenderer
 
