@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -54,15 +55,22 @@ CONTENT_TYPES = {
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
-def _search_up(rel: str, marker: str) -> Path | None:
-    for d in (Path(__file__).resolve().parent, *Path(__file__).resolve().parents):
+def _search_dirs() -> Iterator[Path]:
+    """This file's folder and every folder above it, then the working directory (asked last)."""
+    here = Path(__file__).resolve()
+    yield here.parent
+    yield from here.parents
+    yield Path.cwd()
+
+
+def _search_up(rel: str, marker: str, missing: str) -> Path:
+    """``rel`` (which must hold ``marker``, or be a file when ``marker`` is empty) in the first
+    of :func:`_search_dirs` that has it; ConfigError(``missing``) when none has."""
+    for d in _search_dirs():
         cand = d / rel
         if (cand / marker).is_file() if marker else cand.is_file():
-            return cand
-    cand = Path.cwd() / rel
-    if (cand / marker).is_file() if marker else cand.is_file():
-        return cand
-    return None
+            return cand.resolve()
+    raise ConfigError(missing)
 
 
 def find_node_modules() -> Path:
@@ -73,13 +81,12 @@ def find_node_modules() -> Path:
         if not (p / "three" / "package.json").is_file():
             raise ConfigError(f"VTUBER_NODE_MODULES={env} holds no three/ package")
         return p.resolve()
-    found = _search_up("node_modules", "three/package.json")
-    if found is None:
-        raise ConfigError(
-            "the viewer needs the npm packages three and @pixiv/three-vrm: run `npm install` in "
-            "the vtuber checkout (scripts/setup.sh does) or set VTUBER_NODE_MODULES"
-        )
-    return found.resolve()
+    return _search_up(
+        "node_modules",
+        "three/package.json",
+        missing="the viewer needs the npm packages three and @pixiv/three-vrm: run `npm install` "
+        "in the vtuber checkout (scripts/setup.sh does) or set VTUBER_NODE_MODULES",
+    )
 
 
 def find_default_avatar() -> Path:
@@ -87,13 +94,12 @@ def find_default_avatar() -> Path:
     env = os.environ.get("VTUBER_DEFAULT_AVATAR")
     if env:
         return Path(env)
-    found = _search_up("avatars/default.vrm", "")
-    if found is None:
-        raise ConfigError(
-            "vtuber's default avatar (avatars/default.vrm) was not found: pass --avatar FILE.vrm "
-            "or run `python avatars/make_default_avatar.py` in the checkout"
-        )
-    return found.resolve()
+    return _search_up(
+        "avatars/default.vrm",
+        "",
+        missing="vtuber's default avatar (avatars/default.vrm) was not found: pass --avatar "
+        "FILE.vrm or run `python avatars/make_default_avatar.py` in the checkout",
+    )
 
 
 def _is_ip(host: str) -> bool:
