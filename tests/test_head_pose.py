@@ -7,6 +7,8 @@ real Pipeline, for both mirror settings.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -41,9 +43,12 @@ def axis_sweeps() -> np.ndarray:
     return np.array(out)
 
 
-def track_errors(renderer: FaceRenderer, angles: np.ndarray) -> np.ndarray:
+def track_errors(
+    renderer: FaceRenderer, angles: np.ndarray, pnp_only: list[float] | None = None
+) -> np.ndarray:
     """Errors (degrees) of HeadTracker on a rendered video that moves to each pose in turn (two
-    in-between frames), MediaPipe in tracking mode, neutral calibrated on the unturned render."""
+    in-between frames), MediaPipe in tracking mode, neutral calibrated on the unturned render.
+    ``pnp_only`` collects the errors of the same frames without the 3D estimate."""
     tracker = HeadTracker()
     errors = []
     with FaceMeshBackend(static_images=False) as fm:
@@ -60,6 +65,9 @@ def track_errors(renderer: FaceRenderer, angles: np.ndarray) -> np.ndarray:
             pose = tracker.update(lm.face_pixels(), W, H)
             est = quat.to_matrix(tracker.avatar_rotation(pose))
             errors.append(angle_deg(est, true_rotation(*a)))
+            if pnp_only is not None:
+                est = quat.to_matrix(tracker.avatar_rotation(replace(pose, rotation_3d=None)))
+                pnp_only.append(angle_deg(est, true_rotation(*a)))
             prev = a
     return np.array(errors)
 
@@ -84,13 +92,21 @@ def test_accuracy_per_axis_sweeps(renderers: dict[str, FaceRenderer]) -> None:
     assert np.concatenate([e[axis == 2] for e in errs.values()]).mean() <= 2.0
 
 
-def test_accuracy_combined_angles_regression(renderers: dict[str, FaceRenderer]) -> None:
-    """All three axes at once, seeded random within the same box. FaceMesh is less accurate
-    here (docs/head_pose.md: ~3.1 deg mean); this guards against regressions."""
+def test_accuracy_combined_angles(renderers: dict[str, FaceRenderer]) -> None:
+    """All three axes at once, seeded random within the same box (poses disjoint from the
+    seeded set the correction constants were fitted on; docs/head_pose.md). The blend with the
+    3D-landmark estimate is what brings this under 3 degrees: solvePnP alone is ~3.1."""
     rng = np.random.default_rng(7)
     angles = rng.uniform([-45.0, -30.0, -30.0], [45.0, 30.0, 30.0], size=(16, 3))
-    errs = np.concatenate([track_errors(r, angles) for r in renderers.values()])
-    assert errs.mean() <= 4.0, f"mean {errs.mean():.2f} deg"
+    pnp: list[float] = []
+    errs = {name: track_errors(r, angles, pnp) for name, r in renderers.items()}
+    all_errs = np.concatenate(list(errs.values()))
+    report = {
+        name: (round(float(e.mean()), 2), round(float(e.max()), 2)) for name, e in errs.items()
+    }
+    assert all_errs.mean() <= 3.0, f"mean {all_errs.mean():.2f} deg; per photo (mean, max) {report}"
+    assert all_errs.max() <= 8.0, f"max {all_errs.max():.2f} deg; per photo (mean, max) {report}"
+    assert all_errs.mean() < np.mean(pnp), f"fused {all_errs.mean():.2f} vs {np.mean(pnp):.2f}"
 
 
 def test_gain_correction_beats_plain_solvepnp(renderers: dict[str, FaceRenderer]) -> None:
