@@ -33,6 +33,7 @@ from vtuber.landmarks import (
 )
 from vtuber.landmarks.facemesh import FaceMeshBackend
 from vtuber.landmarks.native_log import quiet_native_stderr
+from vtuber.landmarks.proto import landmark_array
 
 U8 = NDArray[np.uint8]
 
@@ -64,8 +65,8 @@ def _pose_record(res: object) -> PoseLandmarks:
     wl = getattr(res, "pose_world_landmarks", None)
     if lm is None or wl is None:
         return PoseLandmarks()
-    pts = np.array([(p.x, p.y, p.z, p.visibility) for p in lm.landmark], dtype=np.float32)
-    world = np.array([(p.x, p.y, p.z) for p in wl.landmark], dtype=np.float32)
+    pts = landmark_array(lm, fields=4)
+    world = landmark_array(wl)
     if pts.shape[0] != POSE_POINTS:
         return PoseLandmarks()
     return PoseLandmarks(found=True, points=pts, world=world)
@@ -79,8 +80,8 @@ def _hand_records(res: object, mirrored_image: bool = False) -> list[tuple[str, 
     hds = getattr(res, "multi_handedness", None) or []
     for lm, wl, hd in zip(lms, wls, hds, strict=False):
         c = hd.classification[0]
-        pts = np.array([(p.x, p.y, p.z) for p in lm.landmark], dtype=np.float32)
-        world = np.array([(p.x, p.y, p.z) for p in wl.landmark], dtype=np.float32)
+        pts = landmark_array(lm)
+        world = landmark_array(wl)
         if pts.shape[0] != HAND_POINTS:
             continue
         hand = HandLandmarks(found=True, points=pts, world=world, score=float(c.score))

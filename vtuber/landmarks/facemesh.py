@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from vtuber.landmarks import FACE_POINTS, FaceLandmarks, Landmarks
 from vtuber.landmarks.native_log import quiet_native_stderr
+from vtuber.landmarks.proto import landmark_array
 
 
 class FaceMeshBackend:
@@ -56,8 +57,7 @@ class FaceMeshBackend:
             self._warm = bool(res.multi_face_landmarks)
         out = Landmarks(t=t, width=w, height=h)
         if res.multi_face_landmarks:
-            lm = res.multi_face_landmarks[0].landmark
-            pts = np.array([(p.x, p.y, p.z) for p in lm], dtype=np.float32)
+            pts = landmark_array(res.multi_face_landmarks[0])
             if pts.shape[0] == FACE_POINTS:
                 out.face = FaceLandmarks(found=True, points=pts)
         return out
