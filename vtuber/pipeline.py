@@ -53,6 +53,9 @@ class Stats:
     ended: float = 0.0
     stage_times: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
     latencies: list[float] = field(default_factory=list)
+    # CPU time of this thread in solve + smooth + mirror + send (wall times above also count
+    # the moments the OS gives the core to MediaPipe's or the decoder's threads).
+    ours_cpu: list[float] = field(default_factory=list)
 
     @property
     def elapsed(self) -> float:
@@ -205,11 +208,13 @@ class Pipeline:
                 if lm is None:
                     continue
                 t2 = time.perf_counter()
+                c2 = time.thread_time()
                 av = self.build(lm, frame)
                 t3 = time.perf_counter()
                 for sink in self.sinks:
                     sink.send(av)
                 t4 = time.perf_counter()
+                stats.ours_cpu.append(time.thread_time() - c2)
                 st["decode"].append(t1 - t0)
                 st["landmarks"].append(t2 - t1)
                 st["send"].append(t4 - t3)
