@@ -6,6 +6,8 @@ the frame built here, exactly once.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from vtuber import quat
@@ -18,17 +20,38 @@ from vtuber.solvers.calibration import FaceProfile
 from vtuber.solvers.expressions import FaceSolver
 from vtuber.solvers.head import HeadPose, HeadTracker
 
+Quat = tuple[float, float, float, float]
+
+
+def _split_head(q: np.ndarray, neck_share: float) -> tuple[Quat, Quat]:
+    """:func:`split_head` on plain floats (the per-frame path: numpy costs ~20x more on one
+    quaternion). The same formulas as ``quat.power`` and ``quat.multiply``."""
+    x, y, z, w = float(q[0]), float(q[1]), float(q[2]), float(q[3])
+    # q^s = from_rotvec(s * to_rotvec(q)), taking the short way (w >= 0).
+    sg = -1.0 if w < 0 else 1.0
+    s = math.sqrt(x * x + y * y + z * z)
+    k = 2.0 if s < 1e-8 else 2.0 * math.atan2(s, sg * w) / s
+    vx, vy, vz = sg * x * k * neck_share, sg * y * k * neck_share, sg * z * k * neck_share
+    angle = math.sqrt(vx * vx + vy * vy + vz * vz)
+    half = 0.5 * angle
+    k = 0.5 - angle**2 / 48.0 if angle < 1e-8 else math.sin(half) / angle
+    nx, ny, nz, nw = vx * k, vy * k, vz * k, math.cos(half)
+    # head = conj(neck) * q
+    ax, ay, az, aw = -nx, -ny, -nz, nw
+    head = (
+        aw * x + ax * w + ay * z - az * y,
+        aw * y - ax * z + ay * w + az * x,
+        aw * z + ax * y - ay * x + az * w,
+        aw * w - ax * x - ay * y - az * z,
+    )
+    return (nx, ny, nz, nw), head
+
 
 def split_head(q: np.ndarray, neck_share: float) -> tuple[np.ndarray, np.ndarray]:
     """Split a head rotation (relative to the chest) into Neck and Head local rotations:
     neck = q^s, head = q^(1-s) (same axis, so neck * head == q)."""
-    neck = quat.power(q, neck_share)
-    head = quat.multiply(quat.conjugate(neck), q)
-    return neck, head
-
-
-def _t(q: np.ndarray) -> tuple[float, float, float, float]:
-    return (float(q[0]), float(q[1]), float(q[2]), float(q[3]))
+    neck, head = _split_head(np.asarray(q, dtype=np.float64), neck_share)
+    return np.array(neck), np.array(head)
 
 
 class Tracker:
@@ -65,9 +88,7 @@ class Tracker:
                 # The face gives the head relative to the camera; make it relative to the chest
                 # the body drives, so the torso's lean and twist are not applied twice.
                 head_q = quat.multiply(quat.conjugate(quat.from_matrix(body.chest)), head_q)
-            neck, head = split_head(head_q, self.config.neck_share)
-            bones[Bone.Neck] = _t(neck)
-            bones[Bone.Head] = _t(head)
+            bones[Bone.Neck], bones[Bone.Head] = _split_head(head_q, self.config.neck_share)
             fr = self.face.update(pts, pose.rotation)
             if fr.new_profile is not None:  # a live calibration (preview key 'c') finished
                 self.head.neutral = fr.new_profile.neutral_rotation()
