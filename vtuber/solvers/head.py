@@ -13,6 +13,7 @@ Frames (docs/coordinates.md):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
@@ -91,7 +92,27 @@ def camera_matrix(width: int, height: int, hfov_deg: float = 60.0) -> F64:
     return np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
 
 
+@lru_cache(maxsize=8)
+def _camera_matrix_ro(width: int, height: int, hfov_deg: float) -> F64:
+    """:func:`camera_matrix`, cached per frame size (read-only)."""
+    k = camera_matrix(width, height, hfov_deg)
+    k.flags.writeable = False
+    return k
+
+
 POSE_POINTS: NDArray[np.intp] = np.setdiff1d(np.arange(468), np.array(FACE_OVAL + LIPS))
+
+
+@lru_cache(maxsize=1)
+def _pose_model_points() -> F64:
+    """``face_model()[POSE_POINTS]``, contiguous, computed once (read-only)."""
+    obj = np.ascontiguousarray(face_model()[POSE_POINTS], dtype=np.float64)
+    obj.flags.writeable = False
+    return obj
+
+
+_NO_DISTORTION = np.zeros(4)
+_NO_DISTORTION.flags.writeable = False
 
 # FaceMesh's 2D landmarks lag behind a turning head: on faces rendered at known angles
 # (vtuber.synth.face; docs/head_pose.md) solvePnP recovers only ~80-87 % of the true pitch and
@@ -123,10 +144,13 @@ def correct_rotation(
     rvec, _ = cv2.Rodrigues(np.ascontiguousarray(rotation, dtype=np.float64))
     r, _ = cv2.Rodrigues(rvec * gain.reshape(3, 1))
     if coupling_deg:
-        yaw = np.arctan2(r[0, 2], r[2, 2])  # of the forward (+z) axis
-        a = np.radians(coupling_deg * (1.0 - np.cos(yaw)))
-        ca, sa = np.cos(a), np.sin(a)
-        r = r @ np.array([[1.0, 0.0, 0.0], [0.0, ca, -sa], [0.0, sa, ca]])
+        yaw = math.atan2(float(r[0, 2]), float(r[2, 2]))  # of the forward (+z) axis
+        a = math.radians(coupling_deg * (1.0 - math.cos(yaw)))
+        ca, sa = math.cos(a), math.sin(a)
+        # r @ [[1, 0, 0], [0, ca, -sa], [0, sa, ca]], column by column
+        c1, c2 = r[:, 1].copy(), r[:, 2].copy()
+        r[:, 1] = ca * c1 + sa * c2
+        r[:, 2] = ca * c2 - sa * c1
     return np.asarray(r, dtype=np.float64)
 
 
@@ -172,11 +196,14 @@ def solve_head_pose(
     ground truth it is as accurate as adding a Levenberg-Marquardt polish and ~8x cheaper
     (docs/head_pose.md). With ``guess`` (a previous pose): Levenberg-Marquardt started there.
     """
-    mdl = face_model() if model is None else model
-    obj = np.ascontiguousarray(mdl[indices], dtype=np.float64)
+    if model is None and indices is POSE_POINTS:
+        obj = _pose_model_points()
+    else:
+        mdl = face_model() if model is None else model
+        obj = np.ascontiguousarray(mdl[indices], dtype=np.float64)
     img = np.ascontiguousarray(points_px[indices, :2], dtype=np.float64)
-    K = camera_matrix(width, height, hfov_deg)
-    dist = np.zeros(4)
+    K = _camera_matrix_ro(width, height, float(hfov_deg))
+    dist = _NO_DISTORTION
     if guess is not None:
         rvec0 = guess.rvec.reshape(3, 1).copy()
         tvec0 = guess.translation.reshape(3, 1).copy()
@@ -189,14 +216,15 @@ def solve_head_pose(
     # RMS reprojection error over the points used (pinhole, no distortion).
     cam = obj @ R.T + tvec
     proj = cam[:, :2] / cam[:, 2:3] * K[0, 0] + K[:2, 2]
-    err = float(np.sqrt(np.mean(np.sum((proj - img) ** 2, axis=1))))
+    d = proj - img
+    err = math.sqrt(float(np.einsum("ij,ij->", d, d)) / len(d))
     return HeadPose(R, quat.from_matrix(R), rvec, tvec, err)
 
 
 def rotation_angle_deg(a: F64, b: F64) -> float:
     """Angle of the rotation between two 3x3 rotations, degrees."""
-    c = (float(np.trace(a @ b.T)) - 1.0) / 2.0
-    return float(np.degrees(np.arccos(min(1.0, max(-1.0, c)))))
+    c = (float(np.einsum("ij,ij->", a, b)) - 1.0) / 2.0  # trace(a @ b.T)
+    return math.degrees(math.acos(min(1.0, max(-1.0, c))))
 
 
 # A head does not turn this far between two frames; a bigger jump is checked against the
