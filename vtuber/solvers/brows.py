@@ -28,7 +28,8 @@ EYE_CORNERS = np.array([[362, 263], [133, 33]])  # [side][inner, outer]
 
 def brow_heights(face: F64) -> F64:
     """(2, 2): brow height above the eye-corner line, rows [left, right], cols [inner, outer]."""
-    eye_y = face[EYE_CORNERS, 1].mean(axis=1)  # (2,)
+    y = face[EYE_CORNERS, 1]
+    eye_y = 0.5 * (y[:, 0] + y[:, 1])  # (2,)
     return face[BROW, 1] - eye_y[:, None]
 
 
@@ -48,13 +49,18 @@ def _ramp(x: F64, dead: float) -> F64:
 
 def solve_brows(heights: F64, rest: F64, cfg: BrowConfig) -> dict[str, float]:
     """ARKit brow weights 0..1 from brow heights and the user's rest heights (both (2, 2))."""
-    d = heights - rest
-    up = _ramp(d / cfg.up_range, cfg.dead_zone)
-    down = _ramp(-d.mean(axis=1) / cfg.down_range, cfg.dead_zone)
+    # Plain floats: the same arithmetic as :func:`_ramp` on arrays, without numpy's overhead
+    # on four numbers.
+    (li, lo), (ri, ro) = (heights - rest).tolist()
+    dead, up, down = cfg.dead_zone, cfg.up_range, cfg.down_range
+
+    def ramp(x: float) -> float:
+        return min(max((x - dead) / (1.0 - dead), 0.0), 1.0)
+
     return {
-        "browInnerUp": float(0.5 * (up[0, 0] + up[1, 0])),
-        "browOuterUpLeft": float(up[0, 1]),
-        "browOuterUpRight": float(up[1, 1]),
-        "browDownLeft": float(down[0]),
-        "browDownRight": float(down[1]),
+        "browInnerUp": 0.5 * (ramp(li / up) + ramp(ri / up)),
+        "browOuterUpLeft": ramp(lo / up),
+        "browOuterUpRight": ramp(ro / up),
+        "browDownLeft": ramp(-((li + lo) / 2.0) / down),
+        "browDownRight": ramp(-((ri + ro) / 2.0) / down),
     }

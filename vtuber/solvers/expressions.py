@@ -17,6 +17,7 @@ own sides (the anatomical frame; the pipeline mirrors afterwards). docs/blendsha
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ from vtuber.solvers.eyes import (
     EyeResult,
     EyeSolver,
     eye_openness,
+    eye_widths,
     iris_offsets,
 )
 from vtuber.solvers.mouth import MouthConfig, mouth_measures, smile, solve_mouth
@@ -53,9 +55,10 @@ def face_frame(points_px: F64, rotation: F64) -> F64:
         (478, 3), +x toward the person's right, +y up, +z forward (out of the face), in units of
         the outer-eye-corner distance (IOD).
     """
-    p = points_px - points_px[EYE_OUTER].mean(axis=0)
+    p = points_px - 0.5 * (points_px[EYE_OUTER[0]] + points_px[EYE_OUTER[1]])
     f = (p @ rotation) * _TO_ANATOMICAL  # row form of R^T p, then to anatomical axes
-    iod = float(np.linalg.norm(f[EYE_OUTER[0]] - f[EYE_OUTER[1]]))
+    dx, dy, dz = (f[EYE_OUTER[0]] - f[EYE_OUTER[1]]).tolist()
+    iod = math.sqrt(dx * dx + dy * dy + dz * dz)
     return f / max(iod, 1e-9)
 
 
@@ -63,9 +66,10 @@ def measure(points_px: F64, rotation: F64) -> FaceMeasures:
     """All raw measures of one face (landmarks in pixels, head model -> camera rotation)."""
     face = face_frame(points_px, rotation)
     gap, width, corner = mouth_measures(face)
+    widths = eye_widths(face)
     return FaceMeasures(
-        openness=eye_openness(face),
-        iris=iris_offsets(points_px, rotation, face),
+        openness=eye_openness(face, widths),
+        iris=iris_offsets(points_px, rotation, face, widths),
         mouth_gap=gap,
         mouth_width=width,
         mouth_corner=corner,
@@ -186,8 +190,8 @@ class FaceSolver:
         brows = solve_brows(m.brows, self._brow_rest, self.brow_config)
         blend.update(brows)
         if self._enabled:
-            closure = self.eyes.closure(m.openness, self._eye_open, self._eye_closed)
-            squint = float(np.clip((closure.mean() - 0.1) / 0.3, 0.0, 1.0))
+            closure = 0.5 * (eyes.closure[0] + eyes.closure[1])
+            squint = min(max((closure - 0.1) / 0.3, 0.0), 1.0)
             if eyes.closed[0] or eyes.closed[1]:
                 squint = 0.0
             s = smile(m.mouth_corner, p.mouth_corner, m.mouth_width, p.mouth_width)

@@ -44,14 +44,22 @@ IRIS_CENTER = np.array([473, 468])
 LEFT, RIGHT = 0, 1
 
 
-def eye_openness(face: F64) -> F64:
-    """Lid aperture over eye width for [left, right] eyes (unitless, >= 0)."""
+def eye_widths(face: F64) -> F64:
+    """Corner-to-corner width of [left, right] eyes in the face frame (IOD units)."""
+    d = face[EYE_OUTER] - face[EYE_INNER]
+    return np.sqrt((d * d).sum(axis=1))  # = np.linalg.norm(d, axis=1), without its overhead
+
+
+def eye_openness(face: F64, widths: F64 | None = None) -> F64:
+    """Lid aperture over eye width for [left, right] eyes (unitless, >= 0). ``widths``:
+    :func:`eye_widths` of ``face`` if already computed."""
     gap = face[LID_UPPER, 1] - face[LID_LOWER, 1]  # (2, 3): y is up
-    width = np.linalg.norm(face[EYE_OUTER] - face[EYE_INNER], axis=1)
-    return np.maximum(gap.mean(axis=1), 0.0) / width
+    width = eye_widths(face) if widths is None else widths
+    mean_gap = (gap[:, 0] + gap[:, 1] + gap[:, 2]) / 3.0
+    return np.maximum(mean_gap, 0.0) / width
 
 
-def iris_offsets(points_px: F64, rotation: F64, face: F64) -> F64:
+def iris_offsets(points_px: F64, rotation: F64, face: F64, widths: F64 | None = None) -> F64:
     """Iris centre relative to the corner midpoint, over the eye width: (2, 2) rows [left, right],
     columns (x toward the person's right, y up), in the head's frame.
 
@@ -62,10 +70,12 @@ def iris_offsets(points_px: F64, rotation: F64, face: F64) -> F64:
 
     Args:
         points_px: (478, 3) landmarks in pixels; rotation: head model -> camera (3x3);
-        face: the same landmarks as :func:`vtuber.solvers.expressions.face_frame` (for widths).
+        face: the same landmarks as :func:`vtuber.solvers.expressions.face_frame` (for widths);
+        widths: :func:`eye_widths` of ``face`` if already computed.
     """
     mid = 0.5 * (points_px[EYE_OUTER, :2] + points_px[EYE_INNER, :2])
-    iod = float(np.linalg.norm(points_px[EYE_OUTER[0]] - points_px[EYE_OUTER[1]]))
+    dx, dy, dz = (points_px[EYE_OUTER[0]] - points_px[EYE_OUTER[1]]).tolist()
+    iod = math.sqrt(dx * dx + dy * dy + dz * dz)
     v = (points_px[IRIS_CENTER, :2] - mid) / -max(iod, 1e-9)  # (2, 2), camera x/y over IOD
     # v = R[:2, :2] f_xy (row form: v = f_xy R2^T)  ->  f_xy = v R2^-T. The 2x2 inverse is
     # written out: np.linalg.inv costs ~100x more for so small a matrix.
@@ -73,7 +83,7 @@ def iris_offsets(points_px: F64, rotation: F64, face: F64) -> F64:
     det = a * d - b * c
     inv_t = np.array([[d, -c], [-b, a]]) / (det if abs(det) > 1e-9 else 1e-9)
     f = v @ inv_t
-    width = np.linalg.norm(face[EYE_OUTER] - face[EYE_INNER], axis=1)
+    width = eye_widths(face) if widths is None else widths
     return f / width[:, None]
 
 
@@ -115,6 +125,7 @@ class EyeResult:
     yaw: float
     pitch: float
     rotation: tuple[float, float, float, float]
+    closure: tuple[float, float] = (0.0, 0.0)  # raw :meth:`EyeSolver.closure`, before linking
 
     def blendshapes(self, cfg: EyeConfig) -> dict[str, float]:
         """VRM 1.0 eye keys (person's sides; the pipeline's mirror swaps them if asked)."""
@@ -172,7 +183,7 @@ class EyeSolver:
     ) -> EyeResult:
         cfg = self.config
         c = self.closure(openness, open_ref, closed_ref)
-        raw = (float(c[0]), float(c[1]))
+        raw = closure = (float(c[0]), float(c[1]))
         # Both nearly closed: close together (the more closed eye leads); a wink stays one-sided.
         if min(raw) >= cfg.link_at:
             raw = (max(raw), max(raw))
@@ -215,4 +226,5 @@ class EyeSolver:
             yaw=yaw,
             pitch=pitch,
             rotation=gaze_rotation(yaw, pitch),
+            closure=closure,
         )

@@ -45,10 +45,11 @@ _PROTO = np.array(
 
 def mouth_measures(face: F64) -> tuple[float, float, float]:
     """(gap, width, corner) in IOD units, see the module doc."""
-    gap = float(np.mean(face[LIP_INNER_UPPER, 1] - face[LIP_INNER_LOWER, 1]))
-    c = face[MOUTH_CORNERS]
-    width = float(np.linalg.norm(c[0] - c[1]))
-    corner = float(0.5 * (c[0, 1] + c[1, 1]) - face[UPPER_LIP_TOP, 1])
+    g0, g1, g2 = (face[LIP_INNER_UPPER, 1] - face[LIP_INNER_LOWER, 1]).tolist()
+    gap = (g0 + g1 + g2) / 3.0
+    (lx, ly, lz), (rx, ry, rz) = face[MOUTH_CORNERS].tolist()
+    width = math.sqrt((lx - rx) ** 2 + (ly - ry) ** 2 + (lz - rz) ** 2)
+    corner = 0.5 * (ly + ry) - float(face[UPPER_LIP_TOP, 1])
     return max(gap, 0.0), width, corner
 
 
