@@ -204,22 +204,28 @@ class EyeSolver:
                 x = (ci - cfg.dead_zone) / (cfg.close_at - cfg.dead_zone)
                 blink[i] = 0.49 * min(max(x, 0.0), 1.0)
         # Gaze per eye, held while that eye is (nearly) closed.
-        r = cfg.eyeball_ratio * np.asarray(cfg.iris_gain)
-        o = np.clip((offsets - rest_offset) / r, -1.0, 1.0)
-        ang = np.arcsin(o)  # (2, 2): [eye][yaw, pitch]
+        # (Plain floats: numpy's overhead dominates on four numbers.)
+        rx, ry = cfg.eyeball_ratio * cfg.iris_gain[0], cfg.eyeball_ratio * cfg.iris_gain[1]
         weights = [0.0, 0.0]
-        for i in (LEFT, RIGHT):
+        for i, (ox, oy) in enumerate((offsets - rest_offset).tolist()):
             if raw[i] < cfg.hold_at and not self._closed[i]:
-                self._held[i] = ang[i]
+                self._held[i] = (  # [yaw, pitch]
+                    math.asin(min(max(ox / rx, -1.0), 1.0)),
+                    math.asin(min(max(oy / ry, -1.0), 1.0)),
+                )
                 weights[i] = 1.0 - raw[i] / cfg.hold_at + 1e-3
+        (y0, p0), (y1, p1) = self._held.tolist()
         wsum = weights[0] + weights[1]
         if wsum > 0.0:
-            g = (weights[0] * self._held[0] + weights[1] * self._held[1]) / wsum
+            g = (
+                (weights[0] * y0 + weights[1] * y1) / wsum,
+                (weights[0] * p0 + weights[1] * p1) / wsum,
+            )
         else:
-            g = 0.5 * (self._held[0] + self._held[1])
+            g = (0.5 * (y0 + y1), 0.5 * (p0 + p1))
         yr, pr = math.radians(cfg.yaw_range_deg), math.radians(cfg.pitch_range_deg)
-        yaw = min(max(float(g[0]), -yr), yr)
-        pitch = min(max(float(g[1]), -pr), pr)
+        yaw = min(max(g[0], -yr), yr)
+        pitch = min(max(g[1], -pr), pr)
         return EyeResult(
             blink=(blink[0], blink[1]),
             closed=(self._closed[0], self._closed[1]),

@@ -41,6 +41,7 @@ _PROTO = np.array(
         (0.6, -0.6),  # oh: open, rounded
     ]
 )
+_PROTO_LIST: list[tuple[float, float]] = [(float(a), float(b)) for a, b in _PROTO]
 
 
 def mouth_measures(face: F64) -> tuple[float, float, float]:
@@ -89,10 +90,12 @@ def solve_mouth(
     activity = min(1.0, max(o * 2.5, (abs(spread) - 0.3) * o * 6.0))
     if activity <= 0.0:
         return MouthResult(o, dict.fromkeys(VOWELS, 0.0))
-    d2 = (_PROTO[:, 0] - o) ** 2 + 0.5 * (_PROTO[:, 1] - spread) ** 2
-    w = np.exp(-cfg.sharpness * (d2 - d2.min()))
-    w *= activity / w.sum()
-    return MouthResult(o, {k: float(v) for k, v in zip(VOWELS, w, strict=True)})
+    # Plain floats over the five prototypes (numpy's overhead dominates on five numbers).
+    d2 = [(po - o) ** 2 + 0.5 * (ps - spread) ** 2 for po, ps in _PROTO_LIST]
+    lo = min(d2)
+    w = [math.exp(-cfg.sharpness * (x - lo)) for x in d2]
+    k = activity / sum(w)
+    return MouthResult(o, {name: x * k for name, x in zip(VOWELS, w, strict=True)})
 
 
 def smile(corner: float, corner_rest: float, width: float, width_rest: float) -> float:
