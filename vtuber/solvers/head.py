@@ -146,13 +146,18 @@ def correct_rotation(
     rvec, _ = cv2.Rodrigues(np.ascontiguousarray(rotation, dtype=np.float64))
     r, _ = cv2.Rodrigues(rvec * gain.reshape(3, 1))
     if coupling_deg:
-        yaw = math.atan2(float(r[0, 2]), float(r[2, 2]))  # of the forward (+z) axis
+        (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = r.tolist()
+        yaw = math.atan2(a2, c2)  # of the forward (+z) axis
         a = math.radians(coupling_deg * (1.0 - math.cos(yaw)))
         ca, sa = math.cos(a), math.sin(a)
-        # r @ [[1, 0, 0], [0, ca, -sa], [0, sa, ca]], column by column
-        c1, c2 = r[:, 1].copy(), r[:, 2].copy()
-        r[:, 1] = ca * c1 + sa * c2
-        r[:, 2] = ca * c2 - sa * c1
+        # r @ [[1, 0, 0], [0, ca, -sa], [0, sa, ca]] on plain floats
+        return np.array(
+            (
+                (a0, ca * a1 + sa * a2, ca * a2 - sa * a1),
+                (b0, ca * b1 + sa * b2, ca * b2 - sa * b1),
+                (c0, ca * c1 + sa * c2, ca * c2 - sa * c1),
+            )
+        )
     return np.asarray(r, dtype=np.float64)
 
 
