@@ -56,10 +56,11 @@ def face_frame(points_px: F64, rotation: F64) -> F64:
         the outer-eye-corner distance (IOD).
     """
     p = points_px - 0.5 * (points_px[EYE_OUTER[0]] + points_px[EYE_OUTER[1]])
-    f = (p @ rotation) * _TO_ANATOMICAL  # row form of R^T p, then to anatomical axes
+    f = p @ (rotation * _TO_ANATOMICAL)  # row form of R^T p, then to anatomical axes (exact)
     dx, dy, dz = (f[EYE_OUTER[0]] - f[EYE_OUTER[1]]).tolist()
     iod = math.sqrt(dx * dx + dy * dy + dz * dz)
-    return f / max(iod, 1e-9)
+    f /= max(iod, 1e-9)
+    return f
 
 
 def measure(points_px: F64, rotation: F64) -> FaceMeasures:
