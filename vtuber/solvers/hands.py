@@ -224,6 +224,89 @@ def _hinge(d: F64, a: F64, b: F64) -> float:
     return float(np.degrees(np.arctan2(float(d @ b), float(d @ a))))
 
 
+def _qmats(q: F64) -> F64:
+    """(n, 4) quaternions -> (n, 3, 3) rotation matrices (the same formula as :func:`_qmat`)."""
+    x, y, z, w = q.T
+    xx, yy, zz = x * x, y * y, z * z
+    xy, xz, yz, xw, yw, zw = x * y, x * z, y * z, x * w, y * w, z * w
+    m = np.empty((len(q), 3, 3))
+    m[:, 0, 0] = 1 - 2 * (yy + zz)
+    m[:, 0, 1] = 2 * (xy - zw)
+    m[:, 0, 2] = 2 * (xz + yw)
+    m[:, 1, 0] = 2 * (xy + zw)
+    m[:, 1, 1] = 1 - 2 * (xx + zz)
+    m[:, 1, 2] = 2 * (yz - xw)
+    m[:, 2, 0] = 2 * (xz - yw)
+    m[:, 2, 1] = 2 * (yz + xw)
+    m[:, 2, 2] = 1 - 2 * (xx + yy)
+    return m
+
+
+# Landmark indices of the 15 finger bones' start and end points, (finger, bone) in FINGERS order.
+_SEG_START = np.array([FINGER_CHAINS[f][:3] for f in FINGERS])
+_SEG_END = np.array([FINGER_CHAINS[f][1:] for f in FINGERS])
+
+
+@dataclass(frozen=True, slots=True)
+class _FingerBatch:
+    """One side's per-finger constants stacked in FINGERS order for the batched solve.
+
+    apl: (5, 3, 3) rows a, p, l; hinge_ab: (5, 2, 3) rows (hinge direction, a), the hinge
+    direction being p for fingers and b for the thumb; k_curl, k_spread, k_hinge: (5, 3) axes;
+    sxc = k_spread x k_curl, sdc = k_spread . k_curl (for the base joints' quaternion product);
+    bones: the 15 bones in (finger, phalanx) order."""
+
+    apl: F64
+    hinge_ab: F64
+    k_curl: F64
+    k_spread: F64
+    k_hinge: F64
+    sxc: F64
+    sdc: F64
+    bones: tuple[Bone, ...]
+
+
+def _batch(side: str) -> _FingerBatch:
+    fr, ax = _FRAMES[side], _AXES[side]
+    s_name = "Right" if side == "right" else "Left"
+    k_curl = np.array([ax[f][0] for f in FINGERS])
+    k_spread = np.array([ax[f][1] for f in FINGERS])
+    return _FingerBatch(
+        apl=np.array([np.stack(fr[f]) for f in FINGERS]),
+        hinge_ab=np.array(
+            [np.stack((ax[f][2] if f == "Thumb" else fr[f][1], fr[f][0])) for f in FINGERS]
+        ),
+        k_curl=k_curl,
+        k_spread=k_spread,
+        k_hinge=np.array([ax[f][3] if f == "Thumb" else ax[f][0] for f in FINGERS]),
+        sxc=np.cross(k_spread, k_curl),
+        sdc=np.einsum("ij,ij->i", k_spread, k_curl),
+        bones=tuple(Bone[s_name + f + ph] for f in FINGERS for ph in PHALANGES),
+    )
+
+
+_BATCH = {side: _batch(side) for side in ("left", "right")}
+_LIMIT_ARRAYS: dict[FingerLimits, tuple[F64, F64]] = {}
+
+
+def _limit_arrays(limits: FingerLimits) -> tuple[F64, F64]:
+    """(lo, hi), each (4, 5): rows = base curl (thumb: lift), mid curl, tip curl, base spread;
+    columns = fingers in FINGERS order (thumb first)."""
+    got = _LIMIT_ARRAYS.get(limits)
+    if got is None:
+        L = limits
+        rows = [
+            (L.thumb_lift, L.base_curl),
+            (L.thumb_mid, L.mid_curl),
+            (L.thumb_tip, L.tip_curl),
+            (L.thumb_spread, L.base_spread),
+        ]
+        lo = np.array([[t[0]] + [o[0]] * 4 for t, o in rows])
+        hi = np.array([[t[1]] + [o[1]] * 4 for t, o in rows])
+        got = _LIMIT_ARRAYS[limits] = (lo, hi)
+    return got
+
+
 @dataclass(slots=True)
 class HandSolution:
     """Local rotations of one hand's bones and its world rotation.
@@ -266,37 +349,46 @@ def solve_hand(
         local = quat.from_matrix(parent.T @ H)
         bones[Bone[s_name + "Hand"]] = _q(limit_wrist(local, side, limits))
         H = parent @ quat.to_matrix(np.array(bones[Bone[s_name + "Hand"]]))
-    frames = _FRAMES[side]
-    for f in FINGERS:
-        a, p, lat = frames[f]
-        k_curl, k_spread, b, k_hinge = _AXES[side][f]
-        chain = FINGER_CHAINS[f]
-        R = H
-        for k, phal in enumerate(PHALANGES):
-            d = _unit(R.T @ (pts[chain[k + 1]] - pts[chain[k]]))
-            if f == "Thumb":
-                if k == 0:
-                    lift, spread = _base_joint(d, a, p, lat)
-                    lift = _clamp(lift, limits.thumb_lift)
-                    spread = _clamp(spread, limits.thumb_spread)
-                    q = _qmul(_aa(k_spread, spread), _aa(k_curl, lift))
-                    curl = lift
-                else:
-                    # Thumb hinges bend half toward the palm, half across it (toward the fingers).
-                    curl = _clamp(_hinge(d, a, b), limits.thumb_mid if k == 1 else limits.thumb_tip)
-                    q = _aa(k_hinge, curl)
-            elif k == 0:
-                curl, spread = _base_joint(d, a, p, lat)
-                curl = _clamp(curl, limits.base_curl)
-                spread = _clamp(spread, limits.base_spread)
-                q = _qmul(_aa(k_spread, spread), _aa(k_curl, curl))
-            else:
-                curl = _clamp(_hinge(d, a, p), limits.mid_curl if k == 1 else limits.tip_curl)
-                q = _aa(k_curl, curl)
-            bone = Bone[s_name + f + phal]
-            bones[bone] = q
-            curls[bone] = curl
-            R = R @ _qmat(q)
+    c = _BATCH[side]
+    lo, hi = _limit_arrays(limits)
+    # All 15 finger segments at once: seg[f, k] = end - start of finger f's bone k.
+    seg = pts[_SEG_END] - pts[_SEG_START]
+    R = np.broadcast_to(H, (5, 3, 3))
+    q_all = np.empty((5, 3, 4))
+    curl_all = np.empty((5, 3))
+    for k in range(3):
+        # d = R^T (segment), per finger, made unit (zero when degenerate).
+        d = np.matmul(seg[:, k, None, :], R)[:, 0]
+        n = np.sqrt(np.einsum("ij,ij->i", d, d))
+        d = np.where((n > 1e-9)[:, None], d / np.where(n > 1e-9, n, 1.0)[:, None], 0.0)
+        if k == 0:
+            # Base joints: d = R(a x l, spread) R(a x p, curl) a, then the limits.
+            da, dp, dl = np.matmul(c.apl, d[:, :, None])[:, :, 0].T
+            curl = np.clip(np.degrees(np.arctan2(dp, np.hypot(da, dl))), lo[0], hi[0])
+            spread = np.clip(np.degrees(np.arctan2(dl, np.maximum(da, 1e-6))), lo[3], hi[3])
+            hc, hs = np.radians(curl) * 0.5, np.radians(spread) * 0.5
+            sc, cc, ss, cs = np.sin(hc), np.cos(hc), np.sin(hs), np.cos(hs)
+            # (spread quaternion) * (curl quaternion), both about unit axes.
+            sssc = ss * sc
+            q_all[:, 0, :3] = (
+                (cs * sc)[:, None] * c.k_curl
+                + (cc * ss)[:, None] * c.k_spread
+                + sssc[:, None] * c.sxc
+            )
+            q_all[:, 0, 3] = cc * cs - sssc * c.sdc
+        else:
+            # Hinges: bend from a toward the hinge direction about the hinge axis.
+            hb, ha = np.matmul(c.hinge_ab, d[:, :, None])[:, :, 0].T
+            curl = np.clip(np.degrees(np.arctan2(hb, ha)), lo[k], hi[k])
+            h = np.radians(curl) * 0.5
+            q_all[:, k, :3] = np.sin(h)[:, None] * c.k_hinge
+            q_all[:, k, 3] = np.cos(h)
+        curl_all[:, k] = curl
+        if k < 2:
+            R = np.matmul(R, _qmats(q_all[:, k]))
+    for bone, q, cv in zip(c.bones, q_all.reshape(15, 4).tolist(), curl_all.ravel().tolist()):
+        bones[bone] = (q[0], q[1], q[2], q[3])
+        curls[bone] = cv
     return HandSolution(bones=bones, palm=H, curls=curls)
 
 
