@@ -112,13 +112,27 @@ def _unit(v: F64) -> F64:
     return v / n if n > 1e-9 else v * 0.0
 
 
+def _unit3(x: float, y: float, z: float) -> tuple[float, float, float]:
+    """:func:`_unit` on plain floats."""
+    n = math.sqrt(x * x + y * y + z * z)
+    return (x / n, y / n, z / n) if n > 1e-9 else (0.0, 0.0, 0.0)
+
+
 def basis(x: F64, y_hint: F64) -> F64:
     """Rotation matrix with columns (x, y, z): x along ``x``, y = ``y_hint`` made orthogonal to x,
     z = x cross y (so that the identity basis maps to the identity)."""
-    x = _unit(x)
-    y = _unit(y_hint - np.dot(y_hint, x) * x)
-    z = np.cross(x, y)
-    return np.column_stack([x, y, z])
+    # Plain floats: numpy's per-call overhead dominates on 3-vectors (hot path).
+    hx, hy, hz = np.asarray(y_hint, dtype=np.float64).tolist()
+    ax, ay, az = _unit3(*np.asarray(x, dtype=np.float64).tolist())
+    t = hx * ax + hy * ay + hz * az
+    bx, by, bz = _unit3(hx - t * ax, hy - t * ay, hz - t * az)
+    return np.array(
+        [
+            [ax, bx, ay * bz - az * by],
+            [ay, by, az * bx - ax * bz],
+            [az, bz, ax * by - ay * bx],
+        ]
+    )
 
 
 def palm_matrix(pts: F64, side: str) -> F64:
@@ -127,10 +141,16 @@ def palm_matrix(pts: F64, side: str) -> F64:
     In T-pose this is the identity: the hand points along the arm (+/-X), the back of the hand
     faces up (+Y), the thumb side is forward (+Z)."""
     s = side_sign(side)
-    w = pts[HandIndex.WRIST]
-    along = pts[HandIndex.MIDDLE_MCP] - w
-    back = s * np.cross(pts[HandIndex.INDEX_MCP] - w, pts[HandIndex.PINKY_MCP] - w)
-    return basis(s * along, back)
+    (wx, wy, wz), (ix, iy, iz), (mx, my, mz), (px, py, pz) = pts[_PALM_IDX].tolist()
+    ix, iy, iz, px, py, pz = ix - wx, iy - wy, iz - wz, px - wx, py - wy, pz - wz
+    along = np.array([s * (mx - wx), s * (my - wy), s * (mz - wz)])
+    back = np.array([s * (iy * pz - iz * py), s * (iz * px - ix * pz), s * (ix * py - iy * px)])
+    return basis(along, back)
+
+
+_PALM_IDX = np.array(
+    [HandIndex.WRIST, HandIndex.INDEX_MCP, HandIndex.MIDDLE_MCP, HandIndex.PINKY_MCP]
+)
 
 
 def _axis_q(axis: F64, deg: float) -> F64:
@@ -346,9 +366,10 @@ def solve_hand(
     bones: dict[Bone, Quat] = {}
     curls: dict[Bone, float] = {}
     if parent is not None:
-        local = quat.from_matrix(parent.T @ H)
-        bones[Bone[s_name + "Hand"]] = _q(limit_wrist(local, side, limits))
-        H = parent @ quat.to_matrix(np.array(bones[Bone[s_name + "Hand"]]))
+        lx, ly, lz, lw = quat.from_matrix(parent.T @ H).tolist()
+        hq = _limit_wrist(lx, ly, lz, lw, side_sign(side), limits)
+        bones[Bone[s_name + "Hand"]] = hq
+        H = parent @ _qmat(_qnorm(hq))
     c = _BATCH[side]
     lo, hi = _limit_arrays(limits)
     # All 15 finger segments at once: seg[f, k] = end - start of finger f's bone k.
@@ -405,6 +426,43 @@ def limit_wrist(q: F64, side: str, limits: FingerLimits = LIMITS) -> F64:
     if sa > limits.wrist_swing:
         swing = quat.from_rotvec(sv * (limits.wrist_swing / sa))
     return quat.multiply(swing, twist)
+
+
+def _qnorm(q: Quat) -> Quat:
+    x, y, z, w = q
+    n = math.sqrt(x * x + y * y + z * z + w * w)
+    return (x / n, y / n, z / n, w / n)
+
+
+def _rotvec(q: Quat) -> tuple[float, float, float]:
+    """``quat.to_rotvec`` on plain floats (the short way, w >= 0)."""
+    x, y, z, w = q
+    if w < 0:
+        x, y, z, w = -x, -y, -z, -w
+    s = math.sqrt(x * x + y * y + z * z)
+    k = 2.0 if s < 1e-8 else 2.0 * math.atan2(s, w) / s
+    return (x * k, y * k, z * k)
+
+
+def _limit_wrist(x: float, y: float, z: float, w: float, s: float, limits: FingerLimits) -> Quat:
+    """:func:`limit_wrist` on plain floats (forearm axis (s, 0, 0), s = +/-1): the same steps."""
+    # swing_twist about (s, 0, 0): the twist keeps x (s * s == 1) and w.
+    n = math.sqrt(x * x + w * w)
+    tx, tw = (0.0, 1.0) if n < 1e-9 else (x / n, w / n)
+    # swing = q * conj(twist)
+    swing = _qmul((x, y, z, w), (-tx, -0.0, -0.0, tw))
+    ang = math.degrees(_rotvec((tx, 0.0, 0.0, tw))[0] * s)
+    h = 0.5 * math.radians(min(max(ang, -limits.wrist_twist), limits.wrist_twist))
+    twist = (s * math.sin(h), 0.0, 0.0, math.cos(h))
+    vx, vy, vz = _rotvec(swing)
+    sa = math.degrees(math.sqrt(vx * vx + vy * vy + vz * vz))
+    if sa > limits.wrist_swing:
+        k = limits.wrist_swing / sa
+        vx, vy, vz = vx * k, vy * k, vz * k
+        a = math.sqrt(vx * vx + vy * vy + vz * vz)
+        f = 0.5 - a * a / 48.0 if a < 1e-8 else math.sin(0.5 * a) / a
+        swing = (vx * f, vy * f, vz * f, math.cos(0.5 * a))
+    return _qmul(swing, twist)
 
 
 def swing_twist(q: F64, axis: F64) -> tuple[F64, F64]:
