@@ -14,6 +14,7 @@ world rotation. Parts that are not reliably seen are left out of the result, so 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -27,7 +28,10 @@ from vtuber.solvers.hands import (
     LIMITS,
     UP,
     FingerLimits,
-    _unit,
+    _qmul,
+    _qnorm,
+    _rotvec,
+    _unit3,
     basis,
     palm_matrix,
     side_sign,
@@ -150,70 +154,149 @@ def solve_arm(
     (pronation/supination) comes from the palm when ``palm`` (the hand's world rotation) is given.
 
     Returns (bones, lower arm world rotation 3x3)."""
+    # Plain floats throughout: numpy's per-call overhead dominates on 3-vectors and single
+    # quaternions (hot path); the same formulas as the quat module's.
     s = side_sign(side)
     n = "Right" if side == "right" else "Left"
-    rest = np.array([s, 0.0, 0.0])
-    u = _unit(elbow - shoulder)
-    f = _unit(wrist - elbow)
+    rest = (s, 0.0, 0.0)
+    u = _unit3(*_sub(elbow.tolist(), shoulder.tolist()))
+    f = _unit3(*_sub(wrist.tolist(), elbow.tolist()))
     # Shoulder (clavicle): a share of the elevation above the shoulder line, about chest forward.
-    u_chest = chest.T @ u
-    elev = float(np.degrees(np.arcsin(np.clip(u_chest[1], -1.0, 1.0))))
-    sh_deg = float(np.clip(config.shoulder_share * elev, 0.0, config.shoulder_max_deg))
-    q_sh = quat.from_axis_angle(np.array([0.0, 0.0, s]), np.radians(sh_deg))
-    sh_world = chest @ quat.to_matrix(q_sh)
+    C = chest.tolist()
+    u_chest = _mtv(C, u)
+    elev = math.degrees(math.asin(min(max(u_chest[1], -1.0), 1.0)))
+    sh_deg = min(max(config.shoulder_share * elev, 0.0), config.shoulder_max_deg)
+    q_sh = _axis_angle((0.0, 0.0, s), math.radians(sh_deg))
+    sh_world = _mm(C, _qm(q_sh))
     # Upper arm: swing from rest, then twist so the bend plane matches.
-    u_loc = sh_world.T @ u
-    swing = quat.from_two_vectors(rest, u_loc)
-    bend = float(np.degrees(np.arccos(np.clip(np.dot(u, f), -1.0, 1.0))))
+    u_loc = _mtv(sh_world, u)
+    swing = _two_vectors(rest, u_loc)
+    bend = math.degrees(math.acos(min(max(_dot(u, f), -1.0), 1.0)))
     q_up = swing
     if bend > 10.0:
-        n_meas = sh_world.T @ _unit(np.cross(u, f))
-        n_rest = quat.rotate(swing, np.array([0.0, -s, 0.0]))
-        ang = np.arctan2(np.dot(np.cross(n_rest, n_meas), u_loc), np.dot(n_rest, n_meas))
-        w = float(np.clip((bend - 10.0) / 20.0, 0.0, 1.0))
-        q_up = quat.multiply(quat.from_axis_angle(u_loc, w * ang), swing)
-    up_world = sh_world @ quat.to_matrix(q_up)
+        n_meas = _mtv(sh_world, _unit3(*_cross(u, f)))
+        n_rest = _mv(_qm(swing), (0.0, -s, 0.0))
+        ang = math.atan2(_dot(_cross(n_rest, n_meas), u_loc), _dot(n_rest, n_meas))
+        w = min(max((bend - 10.0) / 20.0, 0.0), 1.0)
+        q_up = _qmul(_axis_angle(u_loc, w * ang), swing)
+    up_world = _mm(sh_world, _qm(q_up))
     # Lower arm: flexion about the (now aligned) hinge, limited, then the forearm twist.
-    f_loc = up_world.T @ f
-    flex = float(np.arctan2(np.dot(f_loc, [0.0, 0.0, 1.0]), np.dot(f_loc, rest)))
+    f_loc = _mtv(up_world, f)
     if bend <= 10.0:
-        q_lo = quat.from_two_vectors(rest, f_loc)
+        q_lo = _two_vectors(rest, f_loc)
     else:
-        flex = float(np.clip(flex, 0.0, np.radians(config.elbow_max_deg)))
-        q_lo = quat.from_axis_angle(np.array([0.0, -s, 0.0]), flex)
+        flex = math.atan2(f_loc[2], f_loc[0] * s)
+        flex = min(max(flex, 0.0), math.radians(config.elbow_max_deg))
+        q_lo = _axis_angle((0.0, -s, 0.0), flex)
     if palm is not None:
         # Forearm twist: the twist part (about the forearm axis) of the hand's rotation relative
         # to the untwisted forearm; the wrist itself cannot twist, its swing stays in the Hand.
-        lo0 = up_world @ quat.to_matrix(q_lo)
-        _, twist = swing_twist(quat.from_matrix(lo0.T @ palm), rest)
-        tw = float(np.dot(quat.to_rotvec(twist), rest))
-        lim = np.radians(config.forearm_twist_max_deg)
-        q_lo = quat.multiply(q_lo, quat.from_axis_angle(rest, float(np.clip(tw, -lim, lim))))
-    lo_world = up_world @ quat.to_matrix(q_lo)
+        lo0 = np.array(_mm(up_world, _qm(q_lo)))
+        x, _, _, qw = quat.from_matrix(lo0.T @ palm).tolist()
+        # swing_twist about (s, 0, 0): the twist keeps x and w (s * s == 1).
+        nt = math.sqrt(x * x + qw * qw)
+        twist = (0.0, 0.0, 0.0, 1.0) if nt < 1e-9 else (x / nt, 0.0, 0.0, qw / nt)
+        tw = _rotvec(twist)[0] * s
+        lim = math.radians(config.forearm_twist_max_deg)
+        q_lo = _qmul(q_lo, _axis_angle(rest, min(max(tw, -lim), lim)))
+    lo_world = np.array(_mm(up_world, _qm(q_lo)))
     bones = {
-        Bone[n + "Shoulder"]: _q(q_sh),
-        Bone[n + "UpperArm"]: _q(q_up),
-        Bone[n + "LowerArm"]: _q(q_lo),
+        Bone[n + "Shoulder"]: q_sh,
+        Bone[n + "UpperArm"]: q_up,
+        Bone[n + "LowerArm"]: q_lo,
     }
     return bones, lo_world
+
+
+V3 = tuple[float, float, float]
+M3 = list[list[float]]
+
+
+def _sub(a: list[float], b: list[float]) -> V3:
+    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
+
+
+def _dot(a: V3, b: V3) -> float:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _cross(a: V3, b: V3) -> V3:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def _mtv(m: M3, v: V3) -> V3:
+    """m^T v for a 3x3 matrix given as rows."""
+    return (
+        m[0][0] * v[0] + m[1][0] * v[1] + m[2][0] * v[2],
+        m[0][1] * v[0] + m[1][1] * v[1] + m[2][1] * v[2],
+        m[0][2] * v[0] + m[1][2] * v[1] + m[2][2] * v[2],
+    )
+
+
+def _mv(m: M3, v: V3) -> V3:
+    return (_dot(m[0], v), _dot(m[1], v), _dot(m[2], v))  # type: ignore[arg-type]
+
+
+def _mm(a: M3, b: M3) -> M3:
+    return [
+        [a[i][0] * b[0][j] + a[i][1] * b[1][j] + a[i][2] * b[2][j] for j in range(3)]
+        for i in range(3)
+    ]
+
+
+def _qm(q: Quat) -> M3:
+    """``quat.to_matrix`` (normalizing first) as rows of plain floats."""
+    x, y, z, w = _qnorm(q)
+    return [
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+    ]
+
+
+def _norm_div(v: V3) -> V3:
+    n = math.sqrt(_dot(v, v))
+    if n == 0.0:  # numpy's 0/0
+        return (math.nan, math.nan, math.nan)
+    return (v[0] / n, v[1] / n, v[2] / n)
+
+
+def _axis_angle(axis: V3, angle: float) -> Quat:
+    """``quat.from_axis_angle`` (axis normalized here) on plain floats."""
+    ax, ay, az = _norm_div(axis)
+    h = 0.5 * angle
+    sn = math.sin(h)
+    return (ax * sn, ay * sn, az * sn, math.cos(h))
+
+
+def _two_vectors(a: V3, b: V3) -> Quat:
+    """``quat.from_two_vectors`` on plain floats."""
+    u, v = _norm_div(a), _norm_div(b)
+    c = _cross(u, v)
+    d = _dot(u, v)
+    if d < -1.0 + 1e-9:  # opposite: any perpendicular axis
+        axis = _cross(u, (1.0, 0.0, 0.0))
+        if math.sqrt(_dot(axis, axis)) < 1e-6:
+            axis = _cross(u, (0.0, 1.0, 0.0))
+        return _axis_angle(axis, math.pi)
+    q = (c[0], c[1], c[2], 1.0 + d)
+    n = math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
+    return (q[0] / n, q[1] / n, q[2] / n, q[3] / n)
 
 
 def solve_leg(hip: F64, knee: F64, ankle: F64, side: str, hips_world: F64) -> dict[Bone, Quat]:
     """UpperLeg and LowerLeg local rotations (T-pose: legs straight down, knee bends backward
     about the local x axis)."""
     n = "Right" if side == "right" else "Left"
-    down = np.array([0.0, -1.0, 0.0])
-    t = _unit(knee - hip)
-    c = _unit(ankle - knee)
-    q_up = quat.from_two_vectors(down, hips_world.T @ t)
-    up_world = hips_world @ quat.to_matrix(q_up)
-    c_loc = up_world.T @ c
+    t = _unit3(*_sub(knee.tolist(), hip.tolist()))
+    c = _unit3(*_sub(ankle.tolist(), knee.tolist()))
+    hw = hips_world.tolist()
+    q_up = _two_vectors((0.0, -1.0, 0.0), _mtv(hw, t))
+    c_loc = _mtv(_mm(hw, _qm(q_up)), c)
     # Knee flexion moves the shin backward (-z) about +x.
-    ang = float(np.arctan2(-c_loc[2], -c_loc[1]))
-    q_lo = quat.from_axis_angle(
-        np.array([1.0, 0.0, 0.0]), float(np.clip(ang, 0.0, np.radians(150)))
-    )
-    return {Bone[n + "UpperLeg"]: _q(q_up), Bone[n + "LowerLeg"]: _q(q_lo)}
+    ang = math.atan2(-c_loc[2], -c_loc[1])
+    q_lo = _axis_angle((1.0, 0.0, 0.0), min(max(ang, 0.0), math.radians(150)))
+    return {Bone[n + "UpperLeg"]: q_up, Bone[n + "LowerLeg"]: q_lo}
 
 
 def visible(

@@ -407,7 +407,8 @@ def solve_hand(
         curl_all[:, k] = curl
         if k < 2:
             R = np.matmul(R, _qmats(q_all[:, k]))
-    for bone, q, cv in zip(c.bones, q_all.reshape(15, 4).tolist(), curl_all.ravel().tolist()):
+    qs, cs = q_all.reshape(15, 4).tolist(), curl_all.ravel().tolist()
+    for bone, q, cv in zip(c.bones, qs, cs, strict=True):
         bones[bone] = (q[0], q[1], q[2], q[3])
         curls[bone] = cv
     return HandSolution(bones=bones, palm=H, curls=curls)
