@@ -304,7 +304,7 @@ def visible(
 ) -> bool:
     """Landmark ``idx`` of normalized pose points (33, 4) is inside the image (with ``margin``,
     a fraction of the image) and its visibility is at least ``min_vis``."""
-    x, y, _, v = (float(c) for c in points[idx])
+    x, y, _, v = points[idx].tolist()
     return v >= min_vis and -margin <= x <= 1.0 + margin and -margin <= y <= 1.0 + margin
 
 
@@ -340,11 +340,15 @@ def solve_body(
         hips = hips_matrix(p) if hips_seen else I3
         if hips_seen:
             sol.bones[Bone.Hips] = _q(_m2q(hips))
-        spine = _m2q(hips.T @ chest)
-        half = quat.power(spine, 0.5)
-        sol.bones[Bone.Spine] = _q(half)
-        sol.bones[Bone.Chest] = _q(half)
-        sol.bones[Bone.UpperChest] = _q(np.array(quat.IDENTITY))
+        # quat.power(spine, 0.5) on plain floats: from_rotvec(0.5 * to_rotvec(spine)).
+        vx, vy, vz = _rotvec(_q(_m2q(hips.T @ chest)))
+        vx, vy, vz = 0.5 * vx, 0.5 * vy, 0.5 * vz
+        a = math.sqrt(vx * vx + vy * vy + vz * vz)
+        k = 0.5 - a * a / 48.0 if a < 1e-8 else math.sin(0.5 * a) / a
+        half = (vx * k, vy * k, vz * k, math.cos(0.5 * a))
+        sol.bones[Bone.Spine] = half
+        sol.bones[Bone.Chest] = half
+        sol.bones[Bone.UpperChest] = quat.IDENTITY
         sol.torso = True
         sol.chest = chest
         if config.legs and hips_seen:
