@@ -87,7 +87,18 @@ class Tracker:
             if body is not None and body.torso:
                 # The face gives the head relative to the camera; make it relative to the chest
                 # the body drives, so the torso's lean and twist are not applied twice.
-                head_q = quat.multiply(quat.conjugate(quat.from_matrix(body.chest)), head_q)
+                # conj(chest) * head_q, quat.multiply's formula on plain floats.
+                ax, ay, az, aw = quat.from_matrix(body.chest).tolist()
+                ax, ay, az = -ax, -ay, -az
+                bx, by, bz, bw = head_q.tolist()
+                head_q = np.array(
+                    (
+                        aw * bx + ax * bw + ay * bz - az * by,
+                        aw * by - ax * bz + ay * bw + az * bx,
+                        aw * bz + ax * by - ay * bx + az * bw,
+                        aw * bw - ax * bx - ay * by - az * bz,
+                    )
+                )
             bones[Bone.Neck], bones[Bone.Head] = _split_head(head_q, self.config.neck_share)
             fr = self.face.update(pts, pose.rotation)
             if fr.new_profile is not None:  # a live calibration (preview key 'c') finished
