@@ -42,6 +42,21 @@ def multiply(a: ArrayLike, b: ArrayLike) -> F:
     )
 
 
+def multiply_tuple(
+    a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    """:func:`multiply` for one pair of plain-float quaternions (per-frame solver paths, where
+    numpy's call overhead costs ~20x the arithmetic)."""
+    ax, ay, az, aw = a
+    bx, by, bz, bw = b
+    return (
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+        aw * bw - ax * bx - ay * by - az * bz,
+    )
+
+
 def conjugate(q: ArrayLike) -> F:
     q = np.asarray(q, dtype=np.float64)
     return q * np.array([-1.0, -1.0, -1.0, 1.0])

@@ -36,14 +36,7 @@ def _split_head(q: np.ndarray, neck_share: float) -> tuple[Quat, Quat]:
     half = 0.5 * angle
     k = 0.5 - angle**2 / 48.0 if angle < 1e-8 else math.sin(half) / angle
     nx, ny, nz, nw = vx * k, vy * k, vz * k, math.cos(half)
-    # head = conj(neck) * q
-    ax, ay, az, aw = -nx, -ny, -nz, nw
-    head = (
-        aw * x + ax * w + ay * z - az * y,
-        aw * y - ax * z + ay * w + az * x,
-        aw * z + ax * y - ay * x + az * w,
-        aw * w - ax * x - ay * y - az * z,
-    )
+    head = quat.multiply_tuple((-nx, -ny, -nz, nw), (x, y, z, w))  # conj(neck) * q
     return (nx, ny, nz, nw), head
 
 
@@ -69,6 +62,7 @@ class Tracker:
         self.last_head_pose: HeadPose | None = None
         # Perfect sync (Face Landmarker backend): calibrated ARKit weights + derived VRM presets.
         self.arkit = ArkitSolver(expressions=self.config.face.expressions)
+        self._body_config = BodyConfig(legs=bool(self.config.extra.get("legs")))
 
     def solve(self, lm: Landmarks, t_capture: float = 0.0, index: int = 0) -> AvatarFrame:
         """The anatomical avatar frame for one image's landmarks."""
@@ -77,7 +71,7 @@ class Tracker:
         face = lm.face.found
         body: BodySolution | None = None
         if self.config.mode == "full":  # hands, arms, spine (vtuber.solvers.body)
-            body = solve_landmarks(lm, BodyConfig(legs=bool(self.config.extra.get("legs"))))
+            body = solve_landmarks(lm, self._body_config)
             bones.update(body.bones)
         if face:
             pts = lm.face_pixels()
@@ -87,18 +81,9 @@ class Tracker:
             if body is not None and body.torso:
                 # The face gives the head relative to the camera; make it relative to the chest
                 # the body drives, so the torso's lean and twist are not applied twice.
-                # conj(chest) * head_q, quat.multiply's formula on plain floats.
-                ax, ay, az, aw = quat.from_matrix(body.chest).tolist()
-                ax, ay, az = -ax, -ay, -az
-                bx, by, bz, bw = head_q.tolist()
-                head_q = np.array(
-                    (
-                        aw * bx + ax * bw + ay * bz - az * by,
-                        aw * by - ax * bz + ay * bw + az * bx,
-                        aw * bz + ax * by - ay * bx + az * bw,
-                        aw * bw - ax * bx - ay * by - az * bz,
-                    )
-                )
+                cx, cy, cz, cw = quat.from_matrix(body.chest).tolist()
+                hx, hy, hz, hw = head_q.tolist()
+                head_q = np.array(quat.multiply_tuple((-cx, -cy, -cz, cw), (hx, hy, hz, hw)))
             bones[Bone.Neck], bones[Bone.Head] = _split_head(head_q, self.config.neck_share)
             fr = self.face.update(pts, pose.rotation)
             if fr.new_profile is not None:  # a live calibration (preview key 'c') finished

@@ -208,15 +208,7 @@ def _aa(axis: F64, deg: float) -> Quat:
     return (float(axis[0]) * sn, float(axis[1]) * sn, float(axis[2]) * sn, math.cos(h))
 
 
-def _qmul(a: Quat, b: Quat) -> Quat:
-    ax, ay, az, aw = a
-    bx, by, bz, bw = b
-    return (
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
-        aw * bw - ax * bx - ay * by - az * bz,
-    )
+_qmul = quat.multiply_tuple
 
 
 def _qmat(q: Quat) -> F64:
