@@ -261,3 +261,90 @@ def test_progress_text() -> None:
     s = progress_text(50, 200, 2.0, width=10)
     assert s.startswith("[##--------]  25% 50/200 frames") and "25.0 fps" in s
     assert s.endswith("ETA 0:06")
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = int(s.getsockname()[1])
+    s.close()
+    return port
+
+
+def test_record_vmc_then_replay_into_the_viewer_sends_decoded_frames(tmp_path: Path) -> None:
+    """record-vmc of a real UDP stream, then `replay --viewer --loop`: a WebSocket client gets
+    the decoded frames (head yaw and mouth as sent), with times increasing across loops."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.client import connect
+
+    sent = _frames(15)  # 0.5 s: head yaw 0..0.42 rad, random "aa"
+    port = _free_port()
+    out = tmp_path / "perf.vtrec"
+    rec_proc = subprocess.Popen(
+        [sys.executable, "-m", "vtuber", "record-vmc", "--listen", f"127.0.0.1:{port}",
+         "--out", str(out), "--duration", "2.5"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert rec_proc.stderr is not None
+    assert "recording VMC" in rec_proc.stderr.readline()
+    with VMCSink([("127.0.0.1", port)]) as sink:
+        for f in sent:
+            sink.send(f)
+            time.sleep(1 / 30)
+    assert rec_proc.wait(timeout=20) == 0
+    rec = read_recording(out)
+    assert rec.kind == "vmc" and len(rec.datagrams) >= 2 * len(sent)
+
+    vport = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vtuber", "replay", str(out), "--viewer", "--viewer-port",
+         str(vport), "--no-vmc", "--loop", "--quiet"],
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    got: list[dict] = []
+
+    async def client() -> None:
+        for _ in range(100):  # the server starts with the process
+            try:
+                async with connect(f"ws://127.0.0.1:{vport}/ws") as ws:
+                    assert json.loads(await ws.recv())["type"] == "hello"
+                    while len(got) < 40:
+                        m = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                        if m["type"] == "frame":
+                            got.append(m)
+                    return
+            except ConnectionRefusedError:
+                await asyncio.sleep(0.1)
+        raise AssertionError("the viewer never accepted a connection")
+
+    try:
+        asyncio.run(client())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    # 40 frames of a 15-frame recording: at least two loop passes, times still increasing.
+    ts = [m["t"] for m in got]
+    assert all(b > a for a, b in zip(ts, ts[1:], strict=False)), ts
+    assert ts[-1] - ts[0] > 0.6
+    want = {round(f.blendshapes["aa"], 4): f.bone(Bone.Head) for f in sent}
+    for m in got:
+        aa = round(m["expressions"]["aa"], 4)
+        assert aa in want  # a sent frame, decoded whole (VRM 0.x "A" -> "aa")
+        assert m["bones"]["Head"] == pytest.approx(list(want[aa]), abs=1e-5)
+    assert len({round(m["expressions"]["aa"], 4) for m in got}) >= 10
+
+
+def test_replay_of_a_vmc_recording_without_frames_into_the_viewer_is_one_error(
+    tmp_path: Path,
+) -> None:
+    from vtuber.recording import RecordingWriter as W
+    from vtuber.vmc import osc_string
+
+    path = tmp_path / "noframes.vtrec"
+    with W(path, kind="vmc") as w:
+        w.write_datagram(osc_string("/Vendor/Thing") + osc_string(","), 1.0)
+    r = run_cli("replay", str(path), "--viewer", "--viewer-port", str(_free_port()), "--no-vmc")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("vtuber: error: this VMC recording")

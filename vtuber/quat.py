@@ -138,13 +138,14 @@ def power(q: ArrayLike, t: float) -> F:
     return from_rotvec(to_rotvec(q) * t)
 
 
-def slerp(a: ArrayLike, b: ArrayLike, t: float) -> F:
-    """Spherical interpolation from a (t=0) to b (t=1) along the short arc."""
+def slerp(a: ArrayLike, b: ArrayLike, t: float | ArrayLike) -> F:
+    """Spherical interpolation from a (t=0) to b (t=1) along the short arc. Works on stacks:
+    a, b of shape (..., 4) and t a scalar or of shape (...)."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    if np.dot(a, b) < 0:
-        b = -b
-    return multiply(a, power(multiply(conjugate(a), b), t))
+    b = np.where(np.sum(a * b, axis=-1, keepdims=True) < 0, -b, b)
+    tt = np.asarray(t, dtype=np.float64)[..., None]
+    return multiply(a, from_rotvec(to_rotvec(multiply(conjugate(a), b)) * tt))
 
 
 def angle_between(a: ArrayLike, b: ArrayLike) -> F:

@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from vtuber.errors import ConfigError
+from vtuber.errors import ConfigError, FormatError
 from vtuber.recording import Recording
 from vtuber.rig import AvatarFrame
 from vtuber.sinks.base import Sink
+from vtuber.vmc import VMCDecoder, decode_frames, frame_boundary
 
 _T_MSG = b"/VMC/Ext/T\x00\x00,f\x00\x00"  # the OSC address + type tag of /VMC/Ext/T
 _BE_F32 = struct.Struct(">f")
@@ -144,17 +145,34 @@ def replay(
     """Send a recording into the sinks at its recorded timing; returns the number of items sent.
 
     Frame recordings go to every sink's ``send``. VMC datagram recordings (record-vmc) go, byte
-    for byte, to every sink that has ``send_datagrams`` (the VMC sink); other sinks are skipped.
+    for byte, to every sink that has ``send_datagrams`` (the VMC sink); the other sinks (viewer,
+    recorder) get the frames decoded from the datagrams (:class:`vtuber.vmc.VMCDecoder`), each
+    when the datagram that completes it is due. A VMC recording with no decodable frame and such
+    a sink raises :class:`~vtuber.errors.FormatError` before anything is sent.
     """
     opts = opts or ReplayOptions()
     n = 0
     if rec.kind == "vmc":
         dsinks = [s for s in sinks if hasattr(s, "send_datagrams")]
+        fsinks = [s for s in sinks if not hasattr(s, "send_datagrams")]
         dgs = rec.datagrams
+        decoder: VMCDecoder | None = None
+        if fsinks:
+            boundary = frame_boundary(d for _, d in dgs)
+            if not decode_frames(dgs):
+                raise FormatError(
+                    "this VMC recording holds no frame (no /VMC/Ext/T or /VMC/Ext/Blend/Apply "
+                    "message), so there is nothing to show in the viewer"
+                )
+            decoder = VMCDecoder(boundary)
         for i, _k, shift in timed([t for t, _ in dgs], opts, rec.fps):
             data = shift_vmc_time(dgs[i][1], shift)
             for s in dsinks:
                 s.send_datagrams([data])  # type: ignore[attr-defined]
+            if decoder is not None:
+                for frame in decoder.feed(data, dgs[i][0] + shift):
+                    for s in fsinks:
+                        s.send(frame)
             n += 1
             if on_item is not None:
                 on_item(n)

@@ -1,4 +1,4 @@
-"""VMC protocol encoding: AvatarFrame -> OSC bundles (pure functions, no sockets).
+"""VMC protocol: AvatarFrame -> OSC bundles and back (pure functions, no sockets).
 
 The mapping is specified in docs/vmc.md. One frame becomes, in this order:
 ``/VMC/Ext/Root/Pos``, one ``/VMC/Ext/Bone/Pos`` per humanoid bone (all 55, rest pose filled in),
@@ -11,14 +11,18 @@ tracked, else 0) and ``/VMC/Ext/T``. Messages are packed in order into OSC bundl
 python-osc's builders are the reference encoder; the per-frame path here writes the same bytes from
 precomputed message prefixes (python-osc takes ~1.3 ms to build the 55 bone messages of one frame,
 the precomputed path ~0.1 ms). tests/test_vmc.py checks byte equality against python-osc.
+
+Decoding (:class:`VMCDecoder`, :func:`decode_frames`) turns a VMC stream from any sender back into
+AvatarFrames: used by ``vtuber replay`` of ``record-vmc`` recordings into the viewer and by the
+exporters.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from vtuber.rig import BONE_ORDER, VRM1_TO_VRM0, AvatarFrame, Bone
+from vtuber.rig import BONE_ORDER, VRM0_TO_VRM1, VRM1_TO_VRM0, AvatarFrame, Bone, Tracking
 
 MAX_DATAGRAM = 1500  # bytes: one Ethernet MTU, as the VMC spec asks
 DEFAULT_PORT = 39539  # marionette (receiver) port
@@ -131,3 +135,83 @@ def pack_bundles(messages: list[bytes], limit: int = MAX_DATAGRAM) -> list[bytes
 def encode_frame(frame: AvatarFrame, time_s: float | None = None) -> list[bytes]:
     """AvatarFrame -> the datagrams to send (each an OSC bundle of at most 1500 bytes)."""
     return pack_bundles(frame_messages(frame, time_s))
+
+
+class VMCDecoder:
+    """A VMC stream -> AvatarFrames. Bones, blendshapes and the root accumulate across messages
+    (senders may spread a frame over several datagrams); a frame is emitted at each ``boundary``
+    message (``/VMC/Ext/T`` by default; :func:`frame_boundary` picks ``/VMC/Ext/Blend/Apply``
+    for senders that never send T), stamped with the time passed to :meth:`feed`. VRM 0.x
+    blendshape names become the frame's VRM 1.0 keys. Unknown addresses and malformed datagrams
+    are skipped (``skipped`` counts the datagrams)."""
+
+    def __init__(self, boundary: str = ADDR_TIME) -> None:
+        self.boundary = boundary
+        self.bones: dict[Bone, tuple[float, float, float, float]] = {}
+        self.positions: dict[Bone, tuple[float, float, float]] = {}
+        self.blend: dict[str, float] = {}
+        self.root_p: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self.root_q: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
+        self.ok = True
+        self.count = 0
+        self.skipped = 0
+
+    def feed(self, data: bytes, t: float) -> list[AvatarFrame]:
+        """Decode one datagram (a message or a bundle); returns the frames it completes."""
+        from pythonosc.osc_packet import OscPacket, ParseError
+
+        try:
+            msgs = [m.message for m in OscPacket(data).messages]
+        except (ParseError, ValueError, IndexError, struct.error):
+            self.skipped += 1
+            return []
+        out: list[AvatarFrame] = []
+        for m in msgs:
+            a, p = m.address, m.params
+            try:
+                if a == ADDR_BONE and len(p) >= 8 and p[0] in Bone.__members__:
+                    b = Bone[p[0]]
+                    self.positions[b] = (float(p[1]), float(p[2]), float(p[3]))
+                    self.bones[b] = (float(p[4]), float(p[5]), float(p[6]), float(p[7]))
+                elif a == ADDR_ROOT and len(p) >= 8:
+                    self.root_p = (float(p[1]), float(p[2]), float(p[3]))
+                    self.root_q = (float(p[4]), float(p[5]), float(p[6]), float(p[7]))
+                elif a == ADDR_BLEND_VAL and len(p) >= 2:
+                    name = str(p[0])
+                    self.blend[VRM0_TO_VRM1.get(name, name)] = float(p[1])
+                elif a == ADDR_OK and p:
+                    self.ok = bool(p[0])
+            except (TypeError, ValueError):
+                continue
+            if a == self.boundary:
+                out.append(
+                    AvatarFrame(
+                        t=t,
+                        index=self.count,
+                        tracking=Tracking(face=self.ok),
+                        bones=dict(self.bones),
+                        positions=dict(self.positions),
+                        root_position=self.root_p,
+                        root_rotation=self.root_q,
+                        blendshapes=dict(self.blend),
+                    )
+                )
+                self.count += 1
+        return out
+
+
+def frame_boundary(datagrams: Iterable[bytes]) -> str:
+    """The message that ends a frame in this stream: ``/VMC/Ext/T`` when the sender sends it,
+    else ``/VMC/Ext/Blend/Apply``."""
+    t_msg = osc_string(ADDR_TIME)
+    return ADDR_TIME if any(t_msg in d for d in datagrams) else ADDR_BLEND_APPLY
+
+
+def decode_frames(datagrams: Sequence[tuple[float, bytes]]) -> list[AvatarFrame]:
+    """A recorded VMC stream (``(arrival time, datagram)`` pairs) -> its frames, each stamped
+    with the arrival time of the datagram that completed it (see :class:`VMCDecoder`)."""
+    dec = VMCDecoder(frame_boundary(d for _, d in datagrams))
+    out: list[AvatarFrame] = []
+    for t, data in datagrams:
+        out.extend(dec.feed(data, t))
+    return out
