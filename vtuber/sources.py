@@ -161,7 +161,7 @@ class VideoSource(Source):
         self._cap = cap
         self.fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0) or 30.0
         n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        self.frame_count = n if n > 0 else None
+        self.frame_count = n if n > 0 and not loop else None  # looping: no end
         self.realtime = realtime
         self.loop = loop
         self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=4)
@@ -170,20 +170,26 @@ class VideoSource(Source):
         self._started = False
 
     def _decode(self) -> None:
-        n = 0
-        offset = 0.0
+        n = 0  # frames decoded, all passes (Frame.index)
+        k = 0  # frames decoded in this pass
+        offset = 0.0  # time shift of this pass
+        last = 0.0  # position of the last frame of this pass
         while not self._stop.is_set():
             ok, img = self._cap.read()
             if not ok or img is None:
-                if self.loop and n > 0:
-                    offset += (self.frame_count or n) / self.fps
+                if self.loop and k > 0:
+                    # Next pass: shifted by the pass's duration plus one frame interval, so
+                    # frame times (and /VMC/Ext/T) keep increasing, as replay --loop does.
+                    offset += last + 1.0 / self.fps
+                    k = 0
                     self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
                     continue
                 break
             pos = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-            t = offset + (pos if pos > 0 or n == 0 else n / self.fps)
-            frame = Frame(img, t, 0.0, n)
+            last = pos if pos > 0 or k == 0 else k / self.fps
+            frame = Frame(img, offset + last, 0.0, n)
             n += 1
+            k += 1
             while not self._stop.is_set():
                 try:
                     self._queue.put(frame, timeout=0.1)
@@ -227,11 +233,14 @@ class VideoSource(Source):
 
 
 class ImageFolderSource(Source):
-    """Images in a folder, sorted by name, at a nominal ``fps`` (t = index / fps)."""
+    """Images in a folder, sorted by name, at a nominal ``fps`` (t = index / fps). With ``loop``
+    the folder repeats forever; index and t keep counting up across passes."""
 
     static_images = True
 
-    def __init__(self, path: str | Path, fps: float = 30.0, realtime: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, fps: float = 30.0, realtime: bool = False, loop: bool = False
+    ) -> None:
         self.path = Path(path)
         self.name = self.path.name
         if not self.path.is_dir():
@@ -244,30 +253,38 @@ class ImageFolderSource(Source):
                 f"no images in folder {self.path} (looked for {sorted(IMAGE_SUFFIXES)})"
             )
         self.fps = fps
-        self.frame_count = len(self.files)
+        self.frame_count = None if loop else len(self.files)
         self.realtime = realtime
+        self.loop = loop
 
     def __iter__(self) -> Iterator[Frame]:
         start = time.perf_counter()
-        for i, p in enumerate(self.files):
-            img = cv2.imread(str(p), cv2.IMREAD_COLOR)
-            if img is None:
-                raise SourceError(f"cannot read image {p} (corrupt or not an image)")
-            if self.realtime:
-                due = start + i / self.fps
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-            yield Frame(img, i / self.fps, time.perf_counter(), i)
+        i = 0
+        while True:
+            for p in self.files:
+                img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+                if img is None:
+                    raise SourceError(f"cannot read image {p} (corrupt or not an image)")
+                if self.realtime:
+                    due = start + i / self.fps
+                    delay = due - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
+                yield Frame(img, i / self.fps, time.perf_counter(), i)
+                i += 1
+            if not self.loop:
+                return
 
 
 def open_source(spec: str, *, fast: bool = False, loop: bool = False) -> Source:
     """Open a source from a CLI spec: a camera index ('0'), a video file or an image folder."""
     if spec.isdigit():
+        if loop:
+            raise SourceError("--loop repeats a video file or image folder, not a camera")
         return CameraSource(int(spec))
     p = Path(spec).expanduser()
     if p.is_dir():
-        return ImageFolderSource(p, realtime=not fast)
+        return ImageFolderSource(p, realtime=not fast, loop=loop)
     if p.exists():
         return VideoSource(p, realtime=not fast, loop=loop)
     raise SourceError(f"source not found: {spec!r} (give a camera index, a video file or a folder)")

@@ -41,12 +41,24 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
         "--fast", action="store_true", help="process files as fast as possible (not real time)"
     )
     p.add_argument(
+        "--loop",
+        action="store_true",
+        help="repeat a video file or image folder forever (frame times and /VMC/Ext/T keep "
+        "increasing; for setting up OBS or a demo without a camera)",
+    )
+    p.add_argument(
         "--mirror",
         action=argparse.BooleanOptionalAction,
         default=True,
         help="avatar moves like your mirror image (default); --no-mirror: anatomically",
     )
     p.add_argument("--mode", choices=MODES, default="face", help="face only, or full upper body")
+    p.add_argument(
+        "--legs",
+        action="store_true",
+        help="with --mode full: also drive the legs when hips, knees and ankles are in view "
+        "(off by default: seated streamers; limits in docs/body.md)",
+    )
     p.add_argument("--fov", type=float, default=60.0, help="camera horizontal field of view, deg")
     p.add_argument(
         "--face-model",
@@ -80,7 +92,9 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
 def open_track_source(args: argparse.Namespace) -> Source:
     """The source the options ask for; with no --source and no camera, the built-in demo."""
     if args.source is not None:
-        return open_source(args.source, fast=args.fast)
+        return open_source(args.source, fast=args.fast, loop=getattr(args, "loop", False))
+    if getattr(args, "loop", False):
+        raise ConfigError("--loop repeats a video file or image folder: give one with --source")
     try:
         return open_source("0", fast=args.fast)
     except SourceError:
@@ -116,7 +130,13 @@ def make_tracker(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from vtuber.tracker import Tracker
 
     profile = FaceProfile.load(args.profile) if getattr(args, "profile", None) else None
-    cfg = TrackConfig(mirror=args.mirror, mode=args.mode, hfov_deg=args.fov, face=face_config(args))
+    legs = bool(getattr(args, "legs", False))
+    if legs and args.mode != "full":
+        raise ConfigError("--legs needs --mode full (legs come from the body model)")
+    cfg = TrackConfig(
+        mirror=args.mirror, mode=args.mode, hfov_deg=args.fov, face=face_config(args),
+        extra={"legs": True} if legs else {},
+    )  # fmt: skip
     return Tracker(cfg, profile)
 
 
