@@ -301,3 +301,30 @@ def test_track_runs_with_smoothing_and_rejects_a_bad_config_in_one_line(tmp_path
     assert main([*common, "--config", str(bad)]) == 2
     err = capsys.readouterr().err.strip()  # before the source opens: only the error
     assert "extreme" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+# ---------------------------------------------------------------------------------- golden
+def test_golden_output_is_unchanged() -> None:
+    """The default smoother's output on a fixed input sequence equals
+    tests/fixtures/smoothing_golden.json (regenerated only by commits that change behaviour)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "make_smoothing_golden.py"
+    spec = importlib.util.spec_from_file_location("make_smoothing_golden", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    expected = json.loads(mod.GOLDEN.read_text())
+    got = mod.golden_outputs()
+    assert len(got) == len(expected) == 150
+    for k, (g, e) in enumerate(zip(got, expected, strict=True)):
+        assert sorted(g["bones"]) == sorted(e["bones"]), k
+        assert sorted(g["blendshapes"]) == sorted(e["blendshapes"]), k
+        for b in e["bones"]:
+            np.testing.assert_allclose(g["bones"][b], e["bones"][b], atol=1e-12, err_msg=f"{k} {b}")
+        for key in e["blendshapes"]:
+            assert abs(g["blendshapes"][key] - e["blendshapes"][key]) < 1e-12, (k, key)
+        np.testing.assert_allclose(g["root_position"], e["root_position"], atol=1e-12)
+        np.testing.assert_allclose(g["root_rotation"], e["root_rotation"], atol=1e-12)
