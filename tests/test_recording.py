@@ -88,8 +88,16 @@ def test_corrupt_byte_is_reported_with_its_chunk_offset() -> None:
     fram4 = [i for i in range(len(data)) if data[i : i + 4] == b"FRAM"][4]
     data[fram4 + 30] ^= 0xFF
     rec = parse_recording(bytes(data), "x.vtrec")
-    assert len(rec.frames) == 4 and not rec.truncated
-    assert f"CRC mismatch in FRAM chunk at byte {fram4} (after frame 4)" in str(rec.error)
+    full = read_recording(FIX / "golden_v1.vtrec")
+    # The reader resynchronises on the next chunk: only the damaged frame is lost.
+    assert not rec.truncated
+    want = [_frame_json(f) for i, f in enumerate(full.frames) if i != 4]
+    assert [_frame_json(f) for f in rec.frames] == want
+    end = fram4 + 12 + int.from_bytes(data[fram4 + 4 : fram4 + 8], "little")  # the chunk's end
+    msg = str(rec.error)
+    assert f"CRC mismatch in FRAM chunk at byte {fram4} (after frame 4)" in msg
+    assert f"damaged bytes {fram4}-{end - 1}, 1 frame skipped" in msg
+    assert "7 frames are usable" in msg
 
 
 def test_not_a_recording_and_newer_major_are_clear_errors(tmp_path: Path) -> None:

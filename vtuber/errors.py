@@ -25,3 +25,7 @@ class ModelError(VtuberError):
 
 class FormatError(VtuberError):
     """A file or datagram does not follow its documented format."""
+
+
+class OutputError(VtuberError):
+    """An output file cannot be written (full disk, permissions) or moved into place."""

@@ -6,9 +6,12 @@ little-endian float32), LMRK (optional raw landmarks), VMCD (raw VMC datagrams) 
 
 The writer appends each chunk with one unbuffered ``write`` (in the OS page cache at once: a
 killed process loses nothing already written) and a background thread ``fsync``s every
-``fsync_interval`` seconds (a power loss loses at most that). The reader is chosen by the major
-version and stops at the first torn or corrupt chunk, keeping everything before it and describing
-the break in :attr:`Recording.error`.
+``fsync_interval`` seconds (a power loss loses at most that). It writes under a temporary name and
+renames the file into place once the first frame is on disk (vtuber.outfile: an existing file is
+never replaced unless ``overwrite``), and a write error (full disk) cuts the torn chunk off so the
+file ends on a chunk boundary. The reader is chosen by the major version; past a torn or corrupt
+region it resynchronises on the next chunk marker whose CRC passes, keeps every intact chunk and
+describes each damaged byte range in :attr:`Recording.damage` / :attr:`Recording.error`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from vtuber import __version__
-from vtuber.errors import FormatError, SourceError
+from vtuber.errors import FormatError, OutputError, SourceError
 from vtuber.landmarks import (
     ARKIT_COUNT,
     FACE_POINTS,
@@ -38,6 +41,7 @@ from vtuber.landmarks import (
     Landmarks,
     PoseLandmarks,
 )
+from vtuber.outfile import check_output, commit, discard, temp_path
 from vtuber.rig import BLENDSHAPE_KEYS, AvatarFrame, Bone, Tracking
 
 MAGIC = b"VTUBEREC"
@@ -159,11 +163,19 @@ class RecordingWriter:
     """Appends frames or raw VMC datagrams to a ``.vtrec`` file.
 
     Args:
-        path: the file (created or truncated).
+        path: the file. It is written under a temporary name (vtuber.outfile) and renamed to
+            ``path`` once the first frame or datagram is on disk.
         kind: ``"frames"`` or ``"vmc"``.
         source, fps, mode, mirror: header information (informational).
         landmarks: write an LMRK chunk after each frame that carries ``frame.landmarks``.
         fsync_interval: seconds between background fsyncs (≤ 1 keeps the power-loss promise).
+        overwrite: replace an existing ``path`` (otherwise :meth:`open` refuses with ConfigError).
+        keep_empty: on close with nothing written, still create ``path`` (False: leave no file,
+            so a run that fails before its first frame changes nothing on disk).
+        inputs: files the command reads; writing onto one of them is refused.
+
+    A write error (full disk, I/O error) raises OutputError once, after cutting the torn chunk
+    off the file; the file keeps every chunk written before it and later writes are refused.
     """
 
     def __init__(
@@ -178,10 +190,19 @@ class RecordingWriter:
         landmarks: bool = False,
         fsync_interval: float = 0.5,
         extra_header: dict[str, object] | None = None,
+        overwrite: bool = False,
+        keep_empty: bool = True,
+        inputs: tuple[str | Path | None, ...] = (),
     ) -> None:
         if kind not in ("frames", "vmc"):
             raise ValueError(f"unknown recording kind {kind!r}")
         self.path = Path(path)
+        self.overwrite = overwrite
+        self.keep_empty = keep_empty
+        self.inputs = inputs
+        self.tmp_path = temp_path(self.path)
+        self.committed = False
+        self.failed: OutputError | None = None
         self.landmarks = landmarks
         self.header: dict[str, object] = {
             "format": "vtuber-recording",
@@ -215,28 +236,70 @@ class RecordingWriter:
 
     # -- lifecycle
     def open(self) -> None:
+        check_output(self.path, overwrite=self.overwrite, inputs=self.inputs)
+        discard(self.tmp_path)
         try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            self._fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except OSError as e:
-            raise SourceError(f"cannot create recording {self.path}: {e.strerror}") from e
+            raise OutputError(f"cannot create recording {self.path}: {e.strerror}") from e
         head = json.dumps(self.header, separators=(",", ":")).encode("utf-8")
-        self._write(_FILE_HEAD.pack(MAGIC, MAJOR, MINOR) + chunk(TAG_HEAD, head))
-        os.fsync(self._fd)
+        try:
+            self._write(_FILE_HEAD.pack(MAGIC, MAJOR, MINOR) + chunk(TAG_HEAD, head))
+            os.fsync(self._fd)
+        except (OSError, OutputError) as e:
+            os.close(self._fd)
+            self._fd = None
+            discard(self.tmp_path)
+            if isinstance(e, OutputError):
+                raise
+            raise OutputError(f"cannot write recording {self.path}: {e.strerror}") from e
         self._syncer = threading.Thread(target=self._sync_loop, name="vtrec-fsync", daemon=True)
         self._syncer.start()
 
     def close(self) -> None:
+        """Write the END summary (unless writing failed), fsync, and put the file in place.
+
+        With nothing written and ``keep_empty`` false, the temporary file is removed instead."""
         if self._fd is None:
             return
         dur = self._t_last - self._t_first if self._t_first is not None else 0.0
         summary = {"frames": self.frames, "datagrams": self.datagrams, "duration": dur}
-        self._write(chunk(TAG_END, json.dumps(summary).encode("utf-8")))
+        if self.failed is None:
+            try:
+                self._write(chunk(TAG_END, json.dumps(summary).encode("utf-8")))
+            except OutputError:
+                pass  # the file ends after its last frame: valid, just not closed cleanly
         self._stop.set()
         if self._syncer is not None:
             self._syncer.join()
-        os.fsync(self._fd)
+        try:
+            os.fsync(self._fd)
+        except OSError:
+            pass
         os.close(self._fd)
         self._fd = None
+        if self.committed:
+            return
+        if self.frames == 0 and self.datagrams == 0 and (not self.keep_empty or self.failed):
+            discard(self.tmp_path)
+            return
+        if self.failed is not None:
+            try:  # what was written before the error still goes in place, if it can
+                self._commit()
+            except OutputError:
+                pass
+            return
+        self._commit()
+
+    def _commit(self) -> None:
+        if self.committed:
+            return
+        try:
+            commit(self.tmp_path, self.path, overwrite=self.overwrite)
+        except OutputError as e:
+            self.failed = self.failed or e
+            raise
+        self.committed = True
 
     def __enter__(self) -> RecordingWriter:
         self.open()
@@ -258,12 +321,37 @@ class RecordingWriter:
     def _write(self, data: bytes) -> None:
         if self._fd is None:
             raise RuntimeError("RecordingWriter used before open or after close")
+        if self.failed is not None:
+            raise self.failed
         view = memoryview(data)
-        while view:
-            n = os.write(self._fd, view)
-            view = view[n:]
-        self.bytes += len(data)
+        start = self.bytes
+        try:
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+                self.bytes += n
+        except OSError as e:
+            # Cut the torn chunk off (shrinking works on a full disk): the file ends on a chunk
+            # boundary and keeps everything written before.
+            try:
+                os.ftruncate(self._fd, start)
+                self.bytes = start
+            except OSError:
+                pass
+            self.failed = OutputError(f"cannot write recording {self.path}: {e.strerror or e}")
+            raise self.failed from e
         self._dirty = True
+
+    def _first_written(self) -> None:
+        """The first frame/datagram is written: fsync it and rename the file into place."""
+        fd = self._fd
+        if fd is not None:
+            try:
+                os.fsync(fd)
+            except OSError as e:
+                self.failed = OutputError(f"cannot write recording {self.path}: {e.strerror}")
+                raise self.failed from e
+        self._commit()
 
     def _time(self, t: float) -> None:
         if self._t_first is None:
@@ -326,22 +414,43 @@ class RecordingWriter:
         self._write(self.encode_frame(frame))
         self.frames += 1
         self._time(frame.t)
+        if not self.committed:
+            self._first_written()
 
     def write_datagram(self, data: bytes, t: float) -> None:
         """Append one raw VMC datagram received at ``t`` seconds (recorder's clock)."""
         self._write(chunk(TAG_VMCD, _F64.pack(t) + bytes(data)))
         self.datagrams += 1
         self._time(t)
+        if not self.committed:
+            self._first_written()
 
 
 # ------------------------------------------------------------------------------------ reader
+@dataclass(frozen=True)
+class Damage:
+    """One damaged byte range ``[start, end)`` of a recording and what the reader lost there.
+
+    ``skipped`` counts the frame (or datagram) chunks found in the range (by their marker);
+    ``after`` is how many frames (datagrams) were read before it; ``truncated`` marks a torn
+    tail (the file ends inside a chunk: a killed writer, not corruption)."""
+
+    start: int
+    end: int
+    what: str
+    skipped: int
+    after: int
+    truncated: bool = False
+
+
 @dataclass
 class Recording:
-    """What a file holds, up to its first bad chunk.
+    """What a file holds: every intact chunk, past any damaged region.
 
     ``frames`` carry ``landmarks`` when the file has LMRK chunks; ``datagrams`` are
-    ``(t, bytes)`` for VMC recordings; ``error`` describes a torn/corrupt tail (None if clean);
-    ``truncated`` is True when the break is a cut-off tail rather than a CRC/format error.
+    ``(t, bytes)`` for VMC recordings; ``damage`` lists the damaged byte ranges (empty if clean)
+    and ``error`` describes them in one message (None if clean); ``truncated`` is True when the
+    only damage is a cut-off tail rather than a CRC/format error.
     """
 
     path: str
@@ -353,6 +462,7 @@ class Recording:
     error: FormatError | None = None
     truncated: bool = False
     valid_bytes: int = 0
+    damage: list[Damage] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -367,136 +477,212 @@ class Recording:
         ts = [f.t for f in self.frames] or [t for t, _ in self.datagrams]
         return ts[-1] - ts[0] if ts else 0.0
 
+    @property
+    def skipped(self) -> int:
+        """Frame (or datagram) chunks lost in damaged regions."""
+        return sum(d.skipped for d in self.damage)
 
-class _Break(Exception):
-    def __init__(self, what: str, offset: int, truncated: bool) -> None:
-        super().__init__(what)
-        self.what, self.offset, self.truncated = what, offset, truncated
+
+_KNOWN_TAGS = (TAG_FRAM, TAG_LMRK, TAG_VMCD, TAG_LAYT, TAG_NAME, TAG_END, TAG_HEAD)
 
 
-def _iter_chunks(data: bytes, pos: int) -> Iterator[tuple[bytes, bytes, int]]:
-    """(tag, payload, offset) for each valid chunk; raises _Break at the first bad one."""
+def _check_chunk(data: bytes, pos: int) -> tuple[str, bool] | None:
+    """None when a valid chunk (framing + CRC) starts at ``pos``; else (what is wrong, whether
+    the file ends inside it)."""
     n = len(data)
-    while pos < n:
-        if n - pos < 12:
-            raise _Break("truncated chunk header", pos, True)
-        tag, length = _CHUNK_HEAD.unpack_from(data, pos)
-        if not all(0x20 <= c <= 0x7E for c in tag):
-            raise _Break(f"invalid chunk tag {tag!r}", pos, False)
-        if length > MAX_CHUNK:
-            raise _Break(f"implausible chunk length {length}", pos, False)
-        if n - pos < 12 + length:
-            raise _Break(f"truncated {tag.decode('ascii')} chunk", pos, True)
-        end = pos + 8 + length
-        (crc,) = _U32.unpack_from(data, end)
-        if zlib.crc32(data[pos:end]) != crc:
-            raise _Break(f"CRC mismatch in {tag.decode('ascii')} chunk", pos, False)
-        yield tag, data[pos + 8 : end], pos
-        pos = end + 4
+    if n - pos < 12:
+        return "truncated chunk header", True
+    tag, length = _CHUNK_HEAD.unpack_from(data, pos)
+    if not all(0x20 <= c <= 0x7E for c in tag):
+        return f"invalid chunk tag {tag!r}", False
+    if length > MAX_CHUNK:
+        return f"implausible chunk length {length}", False
+    name = tag.decode("ascii")
+    if n - pos < 12 + length:
+        return f"truncated {name} chunk", True
+    end = pos + 8 + length
+    if zlib.crc32(memoryview(data)[pos:end]) != _U32.unpack_from(data, end)[0]:
+        return f"CRC mismatch in {name} chunk", False
+    return None
+
+
+def _resync(data: bytes, start: int) -> int | None:
+    """Offset of the first valid chunk of a known type at or after ``start`` (found by its
+    marker, confirmed by its CRC), or None."""
+    finds: dict[bytes, int] = {}
+    for t in _KNOWN_TAGS:
+        i = data.find(t, start)
+        if i >= 0:
+            finds[t] = i
+    while finds:
+        t, i = min(finds.items(), key=lambda kv: kv[1])
+        if _check_chunk(data, i) is None:
+            return i
+        j = data.find(t, i + 1)
+        if j < 0:
+            del finds[t]
+        else:
+            finds[t] = j
+    return None
 
 
 def _read_v1(rec: Recording, data: bytes, pos: int) -> None:
-    bone_table: list[Bone | None] = []
-    blend: list[str] = []
+    # Until a HEAD is read, vtuber's own tables (what every vtuber writer declares).
+    bone_table: list[Bone | None] = [Bone.__members__.get(b) for b in BONE_TABLE]
+    blend: list[str] = list(BLENDSHAPE_KEYS)
     layouts: dict[int, tuple[struct.Struct, list[Bone | None], list[Bone | None], list[str]]] = {}
-    first = True
-    offset = pos
-    try:
-        for tag, p, offset in _iter_chunks(data, pos):
-            try:
-                if first:
-                    if tag != TAG_HEAD:
-                        raise _Break("the first chunk is not HEAD", offset, False)
-                    rec.header = json.loads(p.decode("utf-8"))
-                    if not isinstance(rec.header, dict):
+    have_head = False
+    after_frame = False  # the chunk just before was a FRAM that was read (LMRK belongs to it)
+    n = len(data)
+
+    def damaged(start: int, end: int, what: str, truncated: bool, skipped: int | None) -> None:
+        nonlocal after_frame
+        after_frame = False
+        if skipped is None:
+            skipped = data.count(TAG_FRAM, start, end) + data.count(TAG_VMCD, start, end)
+        done = len(rec.frames) + len(rec.datagrams)
+        rec.damage.append(Damage(start, end, what, skipped, done, truncated))
+
+    while pos < n:
+        bad = _check_chunk(data, pos)
+        if bad is not None:
+            nxt = _resync(data, pos + 1)
+            damaged(pos, n if nxt is None else nxt, bad[0], bad[1] and nxt is None, None)
+            if nxt is None:
+                break
+            pos = nxt
+            continue
+        tag, length = _CHUNK_HEAD.unpack_from(data, pos)
+        p = data[pos + 8 : pos + 8 + length]
+        end = pos + 12 + length
+        was_frame = after_frame
+        after_frame = False
+        try:
+            if tag == TAG_HEAD:
+                if not have_head and not rec.frames and not rec.datagrams:
+                    header = json.loads(p.decode("utf-8"))
+                    if not isinstance(header, dict):
                         raise ValueError("HEAD is not a JSON object")
-                    names: list[object] = list(rec.header.get("bones", []))  # type: ignore[call-overload]
+                    names: list[object] = list(header.get("bones", []))
+                    keys0: list[object] = list(header.get("blendshapes", []))
                     bone_table = [Bone.__members__.get(str(b)) for b in names]
-                    keys0: list[object] = list(rec.header.get("blendshapes", []))  # type: ignore[call-overload]
                     blend = [str(k) for k in keys0]
-                    first = False
-                elif tag == TAG_FRAM:
-                    lid = _U16.unpack_from(p)[0]
-                    st, bones, pos_b, keys = layouts[lid]
-                    if len(p) != st.size:
-                        raise ValueError(f"FRAM size {len(p)} does not match layout {lid}")
-                    v = st.unpack(p)
-                    _, flags, _, index, t = v[:5]
-                    vals = v[5:]
-                    k = 7
-                    brot = {}
-                    for b in bones:
-                        if b is not None:
-                            brot[b] = vals[k : k + 4]
-                        k += 4
-                    bpos = {}
-                    for b in pos_b:
-                        if b is not None:
-                            bpos[b] = vals[k : k + 3]
-                        k += 3
-                    rec.frames.append(
-                        AvatarFrame(
-                            t=t,
-                            index=index,
-                            tracking=_tracking(flags),
-                            bones=brot,  # type: ignore[arg-type]
-                            positions=bpos,  # type: ignore[arg-type]
-                            root_position=vals[0:3],  # type: ignore[arg-type]
-                            root_rotation=vals[3:7],  # type: ignore[arg-type]
-                            blendshapes=dict(zip(keys, vals[k:], strict=True)),
-                        )
+                    rec.header = header
+                    have_head = True
+            elif tag == TAG_FRAM:
+                lid = _U16.unpack_from(p)[0]
+                st, bones, pos_b, keys = layouts[lid]
+                if len(p) != st.size:
+                    raise ValueError(f"FRAM size {len(p)} does not match layout {lid}")
+                v = st.unpack(p)
+                _, flags, _, index, t = v[:5]
+                vals = v[5:]
+                k = 7
+                brot = {}
+                for b in bones:
+                    if b is not None:
+                        brot[b] = vals[k : k + 4]
+                    k += 4
+                bpos = {}
+                for b in pos_b:
+                    if b is not None:
+                        bpos[b] = vals[k : k + 3]
+                    k += 3
+                rec.frames.append(
+                    AvatarFrame(
+                        t=t,
+                        index=index,
+                        tracking=_tracking(flags),
+                        bones=brot,  # type: ignore[arg-type]
+                        positions=bpos,  # type: ignore[arg-type]
+                        root_position=vals[0:3],  # type: ignore[arg-type]
+                        root_rotation=vals[3:7],  # type: ignore[arg-type]
+                        blendshapes=dict(zip(keys, vals[k:], strict=True)),
                     )
-                elif tag == TAG_VMCD:
-                    rec.datagrams.append((_F64.unpack_from(p)[0], bytes(p[8:])))
-                elif tag == TAG_LAYT:
-                    lid = _U16.unpack_from(p)[0]
-                    q = 2
-                    nb = p[q]
-                    bones = [bone_table[i] for i in p[q + 1 : q + 1 + nb]]
-                    q += 1 + nb
-                    npos = p[q]
-                    pos_b = [bone_table[i] for i in p[q + 1 : q + 1 + npos]]
-                    q += 1 + npos
-                    (ns,) = _U16.unpack_from(p, q)
-                    idx = struct.unpack_from(f"<{ns}H", p, q + 2)
-                    if q + 2 + 2 * ns != len(p) or len(bones) != nb or len(pos_b) != npos:
-                        raise ValueError("LAYT size mismatch")
-                    keys = [blend[i] for i in idx]
-                    n = 4 * nb + 3 * npos + ns
-                    layouts[lid] = (struct.Struct(f"<HBBId{7 + n}f"), bones, pos_b, keys)
-                elif tag == TAG_NAME:
-                    (cnt,) = _U16.unpack_from(p)
-                    q = 2
-                    for _ in range(cnt):
-                        (ln,) = _U16.unpack_from(p, q)
-                        blend.append(p[q + 2 : q + 2 + ln].decode("utf-8"))
-                        q += 2 + ln
-                    if q != len(p):
-                        raise ValueError("NAME size mismatch")
-                elif tag == TAG_LMRK:
-                    if rec.frames:
-                        rec.frames[-1].landmarks = decode_landmarks(p)
-                elif tag == TAG_END:
-                    rec.end = json.loads(p.decode("utf-8"))
-                # unknown tags: skipped (CRC already checked)
-            except _Break:
-                raise
-            except (KeyError, IndexError, ValueError, struct.error, FormatError) as e:
-                what = tag.decode("ascii")
-                if isinstance(e, KeyError):
-                    e = ValueError(f"undeclared layout {e}")
-                raise _Break(f"invalid {what} chunk ({e})", offset, False) from e
-            rec.valid_bytes = offset + 12 + len(p)
-        if first:
-            raise _Break("no HEAD chunk", pos, True)
-    except _Break as b:
-        rec.truncated = b.truncated
-        n = len(rec.frames) or len(rec.datagrams)
-        unit = "datagram" if rec.datagrams else "frame"
-        rec.error = FormatError(
-            f"{rec.path}: {b.what} at byte {b.offset} (after {unit} {n}): "
-            f"{n} {unit}s before it are usable"
+                )
+                after_frame = True
+            elif tag == TAG_VMCD:
+                rec.datagrams.append((_F64.unpack_from(p)[0], bytes(p[8:])))
+            elif tag == TAG_LAYT:
+                lid = _U16.unpack_from(p)[0]
+                q = 2
+                nb = p[q]
+                bones = [bone_table[i] for i in p[q + 1 : q + 1 + nb]]
+                q += 1 + nb
+                npos = p[q]
+                pos_b = [bone_table[i] for i in p[q + 1 : q + 1 + npos]]
+                q += 1 + npos
+                (ns,) = _U16.unpack_from(p, q)
+                idx = struct.unpack_from(f"<{ns}H", p, q + 2)
+                if q + 2 + 2 * ns != len(p) or len(bones) != nb or len(pos_b) != npos:
+                    raise ValueError("LAYT size mismatch")
+                keys = [blend[i] for i in idx]
+                nvals = 4 * nb + 3 * npos + ns
+                layouts[lid] = (struct.Struct(f"<HBBId{7 + nvals}f"), bones, pos_b, keys)
+            elif tag == TAG_NAME:
+                (cnt,) = _U16.unpack_from(p)
+                q = 2
+                added = []
+                for _ in range(cnt):
+                    (ln,) = _U16.unpack_from(p, q)
+                    added.append(p[q + 2 : q + 2 + ln].decode("utf-8"))
+                    q += 2 + ln
+                if q != len(p):
+                    raise ValueError("NAME size mismatch")
+                blend += added
+            elif tag == TAG_LMRK:
+                if was_frame and rec.frames:
+                    rec.frames[-1].landmarks = decode_landmarks(p)
+            elif tag == TAG_END:
+                rec.end = json.loads(p.decode("utf-8"))
+            # unknown tags: skipped (CRC already checked)
+        except (KeyError, IndexError, ValueError, struct.error, FormatError) as e:
+            name = tag.decode("ascii")
+            if isinstance(e, KeyError):
+                e = ValueError(f"undeclared layout {e}")
+            one = 1 if tag in (TAG_FRAM, TAG_VMCD) else 0
+            damaged(pos, end, f"invalid {name} chunk ({e})", False, one)
+        else:
+            rec.valid_bytes = end
+        pos = end
+    if not have_head and (rec.frames or rec.datagrams or layouts):
+        # The header was lost: vtuber's own tables were assumed (they are what vtuber writes).
+        rec.header = {
+            "format": "vtuber-recording",
+            "version": [MAJOR, MINOR],
+            "kind": "vmc" if rec.datagrams and not rec.frames else "frames",
+            "bones": list(BONE_TABLE),
+            "blendshapes": list(BLENDSHAPE_KEYS),
+            "header_lost": True,
+        }
+
+
+def _describe(rec: Recording) -> None:
+    """Sets ``rec.error`` (one message naming every damaged range) and ``rec.truncated``."""
+    if not rec.damage:
+        return
+    vmc = bool(rec.datagrams) or rec.header.get("kind") == "vmc"
+    unit = "datagram" if vmc else "frame"
+
+    def count(n: int) -> str:
+        return f"{n} {unit}{'' if n == 1 else 's'}"
+
+    parts = []
+    for d in rec.damage[:3]:
+        rng = f"bytes {d.start}-{d.end - 1}" if d.end > d.start else f"byte {d.start}"
+        parts.append(
+            f"{d.what} at byte {d.start} (after {unit} {d.after}): damaged {rng}, "
+            f"{count(d.skipped)} skipped"
         )
+    if len(rec.damage) > 3:
+        parts.append(f"{len(rec.damage) - 3} more damaged regions")
+    usable = len(rec.datagrams) if vmc else len(rec.frames)
+    total = f" ({count(rec.skipped)} skipped in all)" if len(rec.damage) > 1 else ""
+    rec.truncated = len(rec.damage) == 1 and rec.damage[0].truncated
+    rec.error = FormatError(
+        f"{rec.path}: {'; '.join(parts)}; {count(usable)} {'is' if usable == 1 else 'are'} "
+        f"usable{total}"
+    )
 
 
 _READERS: dict[int, Callable[[Recording, bytes, int], None]] = {1: _read_v1}
@@ -504,18 +690,28 @@ _READERS: dict[int, Callable[[Recording, bytes, int], None]] = {1: _read_v1}
 
 def parse_recording(data: bytes, name: str = "<bytes>") -> Recording:
     """Parse a recording's bytes. Raises FormatError only when nothing is usable (not a
-    recording, unknown major version, broken header); a bad tail goes to ``Recording.error``."""
-    if len(data) < _FILE_HEAD.size or data[:8] != MAGIC:
-        raise FormatError(f"{name}: not a vtuber recording (no VTUBEREC magic at byte 0)")
-    _, major, minor = _FILE_HEAD.unpack_from(data)
-    reader = _READERS.get(major)
-    if reader is None:
-        raise FormatError(
-            f"{name}: recording format version {major}.{minor} is newer than this vtuber "
-            f"understands (major {sorted(_READERS)})"
-        )
-    rec = Recording(path=name, header={}, version=(major, minor))
-    reader(rec, data, _FILE_HEAD.size)
+    recording, unknown major version, no intact chunk); damage goes to ``Recording.damage`` and
+    ``Recording.error``."""
+    pre: list[Damage] = []
+    if len(data) >= _FILE_HEAD.size and data[:8] == MAGIC:
+        _, major, minor = _FILE_HEAD.unpack_from(data)
+        reader = _READERS.get(major)
+        if reader is None:
+            raise FormatError(
+                f"{name}: recording format version {major}.{minor} is newer than this vtuber "
+                f"understands (major {sorted(_READERS)})"
+            )
+        pos = _FILE_HEAD.size
+    else:
+        # A damaged signature: still a recording if intact chunks follow (their CRCs say so).
+        nxt = _resync(data, 0) if len(data) >= 12 else None
+        if nxt is None:
+            raise FormatError(f"{name}: not a vtuber recording (no VTUBEREC magic at byte 0)")
+        major, minor, reader, pos = MAJOR, MINOR, _read_v1, nxt
+        pre.append(Damage(0, nxt, "damaged file signature", 0, 0))
+    rec = Recording(path=name, header={}, version=(major, minor), damage=pre)
+    reader(rec, data, pos)
+    _describe(rec)
     if not rec.header:
         raise FormatError(str(rec.error) if rec.error else f"{name}: no header")
     return rec
