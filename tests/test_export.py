@@ -160,3 +160,82 @@ def test_start_end_and_bad_format(tmp_path: Path) -> None:
     assert [json.loads(x)["index"] for x in out.read_text().splitlines()] == [103, 104, 105, 106]
     r = export(GOLDEN, tmp_path / "x.fbx")
     assert r.returncode == 2 and "use --format" in r.stderr and "Traceback" not in r.stderr
+
+
+def _dropped_take(path: Path, seed: int = 7) -> list:
+    """3 s at 30 fps of a head turning (yaw = 50° sin(πt)) with 30 % of the frames dropped
+    (seeded; the first and last kept), as a loaded machine records it."""
+    from vtuber import quat
+    from vtuber.recording import RecordingWriter
+    from vtuber.rig import AvatarFrame
+
+    rng = np.random.default_rng(seed)
+    keep = rng.random(91) >= 0.3
+    keep[0] = keep[-1] = True
+    frames = []
+    with RecordingWriter(path, fps=30.0) as w:
+        for i in np.flatnonzero(keep):
+            t = i / 30
+            yaw = np.radians(50.0 * np.sin(np.pi * t))
+            q = tuple(float(v) for v in quat.from_axis_angle((0, 1, 0), yaw))
+            f = AvatarFrame(t=20.0 + t, index=int(i), bones={Bone.Head: q},  # type: ignore[dict-item]
+                            blendshapes={"aa": float(t / 3)})  # fmt: skip
+            w.write_frame(f)
+            frames.append(f)
+    assert 55 < len(frames) < 75
+    return frames
+
+
+def test_bvh_of_a_take_with_dropped_frames_keeps_duration_and_real_time(tmp_path: Path) -> None:
+    bvh = pytest.importorskip("bvh", reason="PyPI 'bvh' (test extra) is not installed")
+    src = tmp_path / "dropped.vtrec"
+    frames = _dropped_take(src)
+    duration = frames[-1].t - frames[0].t  # 3.0 s
+    for extra, fps in (((), 30.0), (("--fps", "60"), 60.0), (("--fps", "24"), 24.0)):
+        out = tmp_path / f"d{int(fps)}.bvh"
+        r = export(src, out, *extra)
+        assert r.returncode == 0, r.stderr
+        mocap = bvh.Bvh(out.read_text())
+        assert mocap.frame_time == pytest.approx(1 / fps, abs=1e-6)
+        # Right duration within one frame (frames span (n - 1) frame times).
+        assert abs((mocap.nframes - 1) * mocap.frame_time - duration) <= mocap.frame_time
+        assert f"exported {mocap.nframes} frames" in r.stderr and "resampled" in r.stderr
+        # Real time: frame k shows the head at k frame times after the start.
+        errs = []
+        for k in range(mocap.nframes):
+            z, x, y = mocap.frame_joint_channels(k, "Head", ["Zrotation", "Xrotation", "Yrotation"])
+            want = 50.0 * np.sin(np.pi * k * mocap.frame_time)
+            errs.append(abs(-y - want) + abs(z) + abs(x))  # right-handed: yaw sign flips
+        # Linear interpolation across a gap h of a curve with |y''| <= 50π² °/s² errs by at most
+        # h²/8 · 50π² (≈1° for the longest gap here); playing the recorded frames back to back
+        # instead would be off by tens of degrees.
+        gap = max(np.diff([f.t for f in frames]))
+        assert max(errs) < gap**2 / 8 * 50 * np.pi**2 + 0.01, (max(errs), gap)
+
+
+def test_resample_interpolates_and_keeps_ends() -> None:
+    from vtuber.export import median_rate, resample
+    from vtuber.rig import AvatarFrame
+
+    a = AvatarFrame(t=1.0, bones={Bone.Head: (0.0, 0.0, 0.0, 1.0)}, blendshapes={"aa": 0.0})
+    h = np.radians(40) / 2
+    b = AvatarFrame(t=1.1, bones={Bone.Head: (0.0, float(np.sin(h)), 0.0, float(np.cos(h)))},
+                    blendshapes={"aa": 1.0, "oh": 0.5})  # fmt: skip
+    assert median_rate([a, b]) == pytest.approx(10.0)
+    out = resample([a, b], 40.0)
+    assert [f.t for f in out] == pytest.approx([1.0, 1.025, 1.05, 1.075, 1.1])
+    mid = out[2]
+    yaw = 2 * np.degrees(np.arctan2(mid.bone(Bone.Head)[1], mid.bone(Bone.Head)[3]))
+    assert yaw == pytest.approx(20.0, abs=1e-6)
+    assert mid.blendshapes == pytest.approx({"aa": 0.5, "oh": 0.25})
+    assert out[-1].bone(Bone.Head) == pytest.approx(b.bone(Bone.Head))
+
+
+def test_fps_is_for_bvh_only(tmp_path: Path) -> None:
+    r = export(GOLDEN, tmp_path / "g.vrma", "--fps", "30")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1] == (
+        "vtuber: error: --fps applies to BVH only (VRMA and JSONL keep the recorded times)"
+    )
+    r = export(GOLDEN, tmp_path / "g.bvh", "--fps", "0")
+    assert r.returncode == 2 and "--fps must be between 0 and 1000" in r.stderr

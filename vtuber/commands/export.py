@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from vtuber.commands.replay import load
-from vtuber.errors import FormatError, SourceError
+from vtuber.errors import ConfigError, FormatError, SourceError
 from vtuber.export import FORMATS, recording_frames
 
 
@@ -24,6 +24,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("-o", "--out", required=True, help="output file")
     p.add_argument("--start", type=float, default=0.0, help="from this many seconds")
     p.add_argument("--end", type=float, default=None, help="up to this many seconds")
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        help="BVH frame rate: the motion is resampled to it (default: the recording's median rate)",
+    )
     return p
 
 
@@ -41,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
         ]  # fmt: skip
     if not frames:
         raise FormatError(f"{args.file}: no frames to export")
+    if args.fps is not None and fmt != "bvh":
+        raise ConfigError("--fps applies to BVH only (VRMA and JSONL keep the recorded times)")
+    n = len(frames)
     try:
         if fmt == "vrma":
             from vtuber.export.vrma import build_vrma
@@ -51,12 +60,13 @@ def run(args: argparse.Namespace) -> int:
                 if fmt == "bvh":
                     from vtuber.export.bvh import write_bvh
 
-                    write_bvh(frames, out, fps=rec.fps)
+                    n = write_bvh(frames, out, fps=args.fps)
                 else:
                     from vtuber.export.jsonl import write_jsonl
 
                     write_jsonl(frames, out)
     except OSError as e:
         raise SourceError(f"cannot write {args.out}: {e.strerror}") from e
-    print(f"vtuber: exported {len(frames)} frames to {args.out} ({fmt})", file=sys.stderr)
+    resampled = f", resampled from {len(frames)}" if n != len(frames) else ""
+    print(f"vtuber: exported {n} frames to {args.out} ({fmt}{resampled})", file=sys.stderr)
     return 1 if rec.error is not None and not rec.truncated else 0

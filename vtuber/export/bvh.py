@@ -7,7 +7,7 @@ CENTIMETRES, in a right-handed basis with y up, the avatar facing +Z (Unity's x 
 Xrotation Yrotation``; the others 3 rotation channels, degrees. With the BVH convention the
 channel order gives the matrix ``R = Rz(z) · Rx(x) · Ry(y)`` (column vectors): intrinsic
 Z-X-Y Euler angles. Frame values are each bone's local rotation relative to its rest (identity
-= T-pose), i.e. the normalized humanoid rotations the sinks send.
+= T-pose), i.e. the normalized humanoid rotations the sinks send, resampled at a fixed rate.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from vtuber import quat
-from vtuber.export import unity_to_rh_pos, unity_to_rh_quats
+from vtuber.export import median_rate, resample, unity_to_rh_pos, unity_to_rh_quats
 from vtuber.rig import BONE_ORDER, PARENT, TPOSE_OFFSETS, AvatarFrame, Bone
 
 CM = 100.0
@@ -108,13 +108,15 @@ def motion_rows(frames: Sequence[AvatarFrame]) -> np.ndarray:
     return np.concatenate([hips_rh, eul.reshape(n, -1)], axis=1)
 
 
-def write_bvh(frames: Sequence[AvatarFrame], out: IO[str], fps: float = 30.0) -> int:
-    """Write a BVH file; frame time is the median recorded interval (BVH is fixed-rate: frames
-    are written as recorded, not resampled). Returns the number of frames."""
+def write_bvh(frames: Sequence[AvatarFrame], out: IO[str], fps: float | None = None) -> int:
+    """Write a BVH file. BVH is fixed-rate, so the motion is resampled at ``fps`` (default: the
+    recording's median frame rate) over the recording's time span (:func:`vtuber.export.resample`):
+    a take with dropped frames keeps its duration and plays at real time. Returns the number of
+    frames written."""
+    rate = fps if fps is not None else median_rate(frames)
+    frames = resample(frames, rate)
     out.write(hierarchy())
-    ts = [f.t for f in frames]
-    dt = float(np.median(np.diff(ts))) if len(ts) > 1 else 1.0 / fps
-    out.write(f"MOTION\nFrames: {len(frames)}\nFrame Time: {dt:.6f}\n")
+    out.write(f"MOTION\nFrames: {len(frames)}\nFrame Time: {1.0 / rate:.6f}\n")
     if frames:
         rows = motion_rows(frames)
         for r in rows:
