@@ -41,8 +41,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import chi2, norm
 
+from vtuber.chi2 import gaussian_equivalent_threshold
 from vtuber.errors import ConfigError
 from vtuber.rig import BLENDSHAPE_KEYS, IDENTITY, REST_POSE, AvatarFrame, Bone
 
@@ -515,9 +515,7 @@ class KalmanSmoother:
 
         def gsig(sigma: float, g: int) -> float:
             # The chi-square threshold (g's dof) with the false-alarm rate of |N(0,1)| > sigma.
-            if sigma <= 0:
-                return math.inf
-            return float(chi2.isf(2.0 * norm.sf(sigma), int(g_dof[g])))
+            return gaussian_equivalent_threshold(sigma, int(g_dof[g]))
 
         self.bank = KalmanBank(
             r=(u_noise**2)[unit_of_ch],

@@ -20,7 +20,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
-import mediapipe as mp
 import numpy as np
 from numpy.typing import NDArray
 
@@ -32,6 +31,7 @@ from vtuber.landmarks import (
     PoseLandmarks,
 )
 from vtuber.landmarks.facemesh import FaceMeshBackend
+from vtuber.landmarks.mp_import import mp
 from vtuber.landmarks.native_log import quiet_native_stderr
 from vtuber.landmarks.proto import landmark_array
 

@@ -22,14 +22,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
-import mediapipe as mp
 import numpy as np
-from mediapipe.tasks.python import BaseOptions, vision
 from numpy.typing import NDArray
 
 from vtuber.landmarks import ARKIT_COUNT, FACE_POINTS, FaceLandmarks, Landmarks
+from vtuber.landmarks.mp_import import mp
 from vtuber.landmarks.native_log import quiet_native_stderr
 from vtuber.rig import ARKIT_NAMES
+
+# The Tasks API (mediapipe.tasks.python, which `import mediapipe` names mp.tasks), loaded on
+# this first use (vtuber/landmarks/mp_import.py).
+BaseOptions = mp.tasks.BaseOptions
+vision = mp.tasks.vision
 
 _ARKIT_INDEX = {name: i for i, name in enumerate(ARKIT_NAMES)}
 

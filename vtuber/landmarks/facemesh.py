@@ -6,11 +6,11 @@ The model files ship inside the mediapipe 0.10.21 wheel, so this backend runs of
 from __future__ import annotations
 
 import cv2
-import mediapipe as mp
 import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.landmarks import FACE_POINTS, FaceLandmarks, Landmarks
+from vtuber.landmarks.mp_import import mp
 from vtuber.landmarks.native_log import quiet_native_stderr
 from vtuber.landmarks.proto import landmark_array
 
@@ -22,6 +22,12 @@ class FaceMeshBackend:
         static_images: treat every frame as unrelated (image folders); otherwise MediaPipe tracks
             the face region from frame to frame, which is faster.
         min_detection_confidence / min_tracking_confidence: MediaPipe's thresholds.
+        max_faces: how many faces to look for. With 1 (the default, the fast path) MediaPipe
+            runs its face detector only while no face is tracked; with more it runs the detector
+            on every frame that shows fewer faces than that (~2.5 ms more per frame at 640x480,
+            docs/performers.md). Every face found is in ``Landmarks.people`` (one single-face
+            record each, MediaPipe's order); ``Landmarks.face`` is the first, as before.
+            :meth:`set_max_faces` switches between graphs (each kept once built).
     """
 
     name = "facemesh"
@@ -31,39 +37,78 @@ class FaceMeshBackend:
         static_images: bool = False,
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
+        max_faces: int = 1,
     ) -> None:
-        with quiet_native_stderr():
-            self._mesh = mp.solutions.face_mesh.FaceMesh(
-                static_image_mode=static_images,
-                max_num_faces=1,
-                refine_landmarks=True,
-                min_detection_confidence=min_detection_confidence,
-                min_tracking_confidence=min_tracking_confidence,
-            )
-            # The graph starts its models asynchronously; one blank frame waits for that.
-            self._mesh.process(np.zeros((64, 64, 3), np.uint8))
+        if max_faces < 1:
+            raise ValueError(f"max_faces must be at least 1, got {max_faces}")
+        self._options = (static_images, min_detection_confidence, min_tracking_confidence)
+        self._meshes: dict[int, object] = {}
         self._warm = False
+        self.max_faces = max_faces
+        self._mesh = self._graph(max_faces)
+
+    def _graph(self, n: int):  # type: ignore[no-untyped-def]
+        """The FaceMesh graph looking for ``n`` faces (built on first use, then kept)."""
+        mesh = self._meshes.get(n)
+        if mesh is None:
+            static, det, trk = self._options
+            with quiet_native_stderr():
+                mesh = mp.solutions.face_mesh.FaceMesh(
+                    static_image_mode=static,
+                    max_num_faces=n,
+                    refine_landmarks=True,
+                    min_detection_confidence=det,
+                    min_tracking_confidence=trk,
+                )
+                # The graph starts its models asynchronously; one blank frame waits for that.
+                mesh.process(np.zeros((64, 64, 3), np.uint8))
+            self._meshes[n] = mesh
+        return mesh
+
+    def set_max_faces(self, n: int) -> None:
+        """Look for up to ``n`` faces from the next frame on. A graph that was idle restarts
+        from detection (its tracking state is from frames ago)."""
+        if n < 1:
+            raise ValueError(f"max_faces must be at least 1, got {n}")
+        if n != self.max_faces:
+            self.max_faces = n
+            self._mesh = self._graph(n)
+            self._mesh.reset()  # type: ignore[attr-defined]
 
     def process(self, bgr: NDArray[np.uint8], t: float) -> Landmarks:
-        """Landmarks of the (single, largest) face in a BGR image; ``face.found`` False if none."""
+        """Landmarks of the faces in a BGR image (``face``: the first; ``face.found`` False if
+        none; with ``max_faces`` > 1 every face also in ``people``)."""
         h, w = bgr.shape[:2]
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
+        mesh = self._mesh
         if self._warm:
-            res = self._mesh.process(rgb)
+            res = mesh.process(rgb)  # type: ignore[attr-defined]
         else:  # the landmark model's first run (first face found) prints TFLite notices
             with quiet_native_stderr():
-                res = self._mesh.process(rgb)
+                res = mesh.process(rgb)  # type: ignore[attr-defined]
             self._warm = bool(res.multi_face_landmarks)
         out = Landmarks(t=t, width=w, height=h)
-        if res.multi_face_landmarks:
-            pts = landmark_array(res.multi_face_landmarks[0])
+        found = res.multi_face_landmarks or []
+        if self.max_faces == 1:
+            if found:
+                pts = landmark_array(found[0])
+                if pts.shape[0] == FACE_POINTS:
+                    out.face = FaceLandmarks(found=True, points=pts)
+            return out
+        for face_lm in found:
+            pts = landmark_array(face_lm)
             if pts.shape[0] == FACE_POINTS:
-                out.face = FaceLandmarks(found=True, points=pts)
+                face = FaceLandmarks(found=True, points=pts)
+                out.people.append(Landmarks(t=t, width=w, height=h, face=face))
+        if out.people:
+            out.face = out.people[0].face
         return out
 
     def close(self) -> None:
-        self._mesh.close()
+        for mesh in self._meshes.values():
+            mesh.close()  # type: ignore[attr-defined]
+        self._meshes.clear()
 
     def __enter__(self) -> FaceMeshBackend:
         return self
