@@ -6,7 +6,9 @@ builds the clip with ``createVRMAnimationClip``, samples it with an ``AnimationM
 (``setTime`` + ``vrm.update``) and reads the head's normalized local rotation. Converted to
 Unity's basis (docs/websocket.md: VRM 1.0 reverses X, VRM 0.x reverses Z) it must equal the
 recorded Head rotation within 1° at keyframes, and the slerp of the neighbouring keys between
-them. Avatars: vtuber's avatars/default.vrm (VRM 1.0) and the shared VRM 0.x / 1.0 files."""
+them. Avatars: vtuber's avatars/default.vrm (VRM 1.0) and the shared VRM 0.x / 1.0 files.
+The expression tracks (blink, mouth A/I/U/E/O, emotions) must drive the avatar's expression
+weights (recorded value at keys, linear between) and through them its morph targets."""
 
 from __future__ import annotations
 
@@ -56,6 +58,30 @@ def unity_head(i: int) -> tuple[float, float, float, float]:
     return tuple(float(v) for v in q)  # type: ignore[return-value]
 
 
+MOUTH = ("aa", "ih", "ou", "ee", "oh")
+EMOTIONS = ("happy", "angry", "sad", "relaxed", "surprised")
+CALM = 8  # frames before this one have every emotion at 0 (no mouth/blink overrides)
+
+
+def expressions(i: int) -> dict[str, float]:
+    """Every weight follows its own curve: mouth shapes and blink all along, the emotions only
+    from frame CALM on (they override the mouth and blink on VRM avatars), plus an ARKit key."""
+    s = i / (N_FRAMES - 1)
+    e = {
+        "aa": 0.5 * s,
+        "ih": 0.8 * (1.0 - s),
+        "ou": 0.5 + 0.4 * math.sin(2 * math.pi * s),
+        "ee": s * s,
+        "oh": 0.9 * abs(math.sin(3.0 * s)),
+        "blink": 1.0 - s,
+        "blinkLeft": 0.0 if i < CALM else 0.1 * (i - CALM + 1),
+        "jawOpen": 0.25,
+    }
+    for k, (name, c) in enumerate(zip(EMOTIONS, (1.0, 0.8, 0.6, 0.4, 0.9), strict=True)):
+        e[name] = 0.0 if i < CALM else min(1.0, c * (i - CALM + 1 + k) / 10)
+    return e
+
+
 def make_recording(path: Path) -> None:
     with RecordingWriter(path, source="test", fps=FPS, mode="full") as w:
         for i in range(N_FRAMES):
@@ -68,7 +94,7 @@ def make_recording(path: Path) -> None:
                     index=i,
                     bones={Bone.Head: unity_head(i), Bone.Neck: tuple(float(v) for v in neck)},  # type: ignore[dict-item]
                     root_rotation=tuple(float(v) for v in root),  # type: ignore[arg-type]
-                    blendshapes={"aa": 0.5 * s, "blink": 1.0 - s},
+                    blendshapes=expressions(i),
                 )
             )
 
@@ -196,3 +222,75 @@ def test_vrma_clip_gives_the_recorded_head_rotation(
     ):  # fmt: skip
         got_b = [to_unity(q, meta) for q in res["samples"][b][: len(KEY_SAMPLES)]]  # type: ignore[index]
         assert max(angle_deg(g, w) for g, w in zip(got_b, want_b, strict=True)) < 1.0, b
+
+
+EXPR_AVATARS = [
+    pytest.param("default.vrm", id="default-vrm1"),
+    pytest.param("expressions_vrm1.vrm", id="shared-expressions-vrm1"),
+]
+
+
+@pytest.mark.parametrize("avatar", EXPR_AVATARS)
+def test_vrma_expression_tracks_move_the_avatars_expressions(
+    page: tuple[Browser, str], exported: tuple[Path, list[AvatarFrame]], avatar: str
+) -> None:
+    """The VRMA's expression tracks (blink, mouth A/I/U/E/O, emotions) load in
+    three-vrm-animation and drive the avatar's expression weights, and through them its morph
+    targets: at keyframes the recorded weight, between keys the linear blend."""
+    browser, base = page
+    vrma, frames = exported
+    if not (vrma.parent / avatar).is_file():
+        pytest.skip(f"shared avatar not present: {VRM_DIR / avatar}")
+    names = [*MOUTH, "blink", "blinkLeft", *EMOTIONS]
+    t = [f.t - frames[0].t for f in frames]
+    samples = [(i, 0.0) for i in KEY_SAMPLES] + list(BETWEEN_SAMPLES)
+    times = [t[i] + a * (t[i + 1] - t[i]) if a else t[i] for i, a in samples]
+    res = browser(
+        "eval",
+        js=f"return await window.vrmaExpressions('/files/{avatar}', '/files/{vrma.name}', "
+        f"{json.dumps(names)}, {json.dumps(times)});",
+    )
+    assert browser("drain")["errors"] == []  # type: ignore[index]
+    values, morphs = res["values"], res["morphs"]  # type: ignore[index]
+
+    def want(name: str, i: int, a: float) -> float:
+        w0 = frames[i].blendshapes[name]
+        return w0 if not a else w0 + a * (frames[i + 1].blendshapes[name] - w0)
+
+    present = [n for n in names if values[n][0] is not None]
+    if avatar == "default.vrm":  # vtuber's avatar has every VRM 1.0 preset
+        assert present == names
+        assert res["tracks"] == len(names)  # type: ignore[index]
+    else:  # the shared avatar has only happy and blink: the other tracks are dropped
+        assert present == ["blink", "happy"]
+    for n in present:
+        got = values[n]
+        exp = [want(n, i, a) for i, a in samples]
+        assert got == pytest.approx(exp, abs=1e-5), n
+        assert max(exp) - min(exp) > 0.2, n  # the weights really move
+    # The weights move the meshes: a morph target's influence is the sum of weight x bind weight
+    # over the expressions bound to it (blink and blinkLeft share one). Mouth and blink are
+    # overridden by emotions on this avatar, so targets they drive are checked only while every
+    # emotion is 0; targets only emotions drive, always.
+    n_checked = 0
+    for k, (i, a) in enumerate(samples):
+        calm = i + a < CALM - 1
+        expect: dict[str, float] = {}
+        got_m: dict[str, float] = {}
+        owners: dict[str, set[str]] = {}
+        for n in present:
+            for key, infl, bw in morphs[n][k]:
+                expect[key] = expect.get(key, 0.0) + want(n, i, a) * bw
+                got_m[key] = infl
+                owners.setdefault(key, set()).add(n)
+        for key, value in expect.items():
+            if calm or owners[key] <= set(EMOTIONS):
+                assert got_m[key] == pytest.approx(value, abs=1e-5), (owners[key], k)
+                n_checked += 1
+    print(f"{avatar}: {len(present)} expression tracks, {n_checked} morph influences checked")
+    if avatar == "default.vrm":
+        assert n_checked >= 40
+        # and the influences differ between samples: the face really changes over the clip
+        first = {key: infl for n in present for key, infl, _ in morphs[n][0]}
+        last = {key: infl for n in present for key, infl, _ in morphs[n][len(KEY_SAMPLES) - 1]}
+        assert max(abs(first[key] - last[key]) for key in first) > 0.5
