@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     _quiet_native_logs()
     from vtuber.errors import VtuberError
+    from vtuber.stopping import term_as_interrupt
+
+    term_as_interrupt()  # SIGTERM ends a command like Ctrl-C: files closed, summaries printed
 
     parser = build_parser()
     args = parser.parse_args(argv)

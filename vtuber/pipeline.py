@@ -21,6 +21,7 @@ from vtuber.landmarks import Landmarks
 from vtuber.rig import AvatarFrame, mirror_frame
 from vtuber.sinks.base import Sink
 from vtuber.sources import Frame
+from vtuber.stopping import StopSignals
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,17 @@ class Smoother(Protocol):
 
 
 @dataclass
+class Stream:
+    """A further performer's avatar (``--performers 2``, docs/performers.md): its own solver,
+    smoothing and sinks, fed ``Landmarks.performers[slot]`` of every frame."""
+
+    slot: int
+    solver: FrameSolver
+    sinks: list[Sink]
+    smoother: Smoother | None = None
+
+
+@dataclass
 class Stats:
     """Per-stage wall times (seconds) and capture -> sent latency of every processed frame."""
 
@@ -56,6 +68,7 @@ class Stats:
     # CPU time of this thread in solve + smooth + mirror + send (wall times above also count
     # the moments the OS gives the core to MediaPipe's or the decoder's threads).
     ours_cpu: list[float] = field(default_factory=list)
+    interrupted: str = ""  # "SIGINT" / "SIGTERM" when a signal ended the run
 
     @property
     def elapsed(self) -> float:
@@ -132,6 +145,7 @@ class Pipeline:
         on_frame: optional callback(frame, landmarks, image) after sending (preview, progress).
         error_budget: consecutive frames the landmark stage may fail (skipped and counted)
             before the run stops with a VtuberError.
+        streams: further performers' avatars (:class:`Stream`); the main one is slot 0.
     """
 
     def __init__(
@@ -146,7 +160,9 @@ class Pipeline:
         status: StatusLine | None = None,
         on_frame: Callable[[AvatarFrame, Landmarks, Frame], bool | None] | None = None,
         error_budget: int = 30,
+        streams: list[Stream] | None = None,
     ) -> None:
+        self.streams = streams or []
         self.frames = frames
         self.backend = backend
         self.solver = solver
@@ -193,12 +209,31 @@ class Pipeline:
         av.landmarks = lm  # for the recorder's --record-landmarks (a reference, no copy)
         return av
 
+    def _send_stream(self, stream: Stream, lm: Landmarks, frame: Frame) -> None:
+        """Solve, smooth, mirror and send a further performer's frame."""
+        if stream.slot < len(lm.performers):
+            plm = lm.performers[stream.slot]
+        else:
+            plm = Landmarks(t=lm.t, width=lm.width, height=lm.height)
+        av = stream.solver.solve(plm, frame.t_capture, frame.index)
+        if stream.smoother is not None:
+            av = stream.smoother.update(av)
+        if self.mirror:
+            av = mirror_frame(av)
+        av.landmarks = plm
+        for sink in stream.sinks:
+            sink.send(av)
+
     def run(self, max_frames: int | None = None) -> Stats:
         stats = self.stats = Stats()
         st = stats.stage_times
         it = iter(self.frames)
+        stop = StopSignals().install()  # SIGINT/SIGTERM: finish this frame, then end cleanly
         try:
             while max_frames is None or stats.frames < max_frames:
+                if stop.requested:
+                    stats.interrupted = stop.name
+                    break
                 t0 = time.perf_counter()
                 frame = next(it, None)
                 if frame is None:
@@ -213,6 +248,8 @@ class Pipeline:
                 t3 = time.perf_counter()
                 for sink in self.sinks:
                     sink.send(av)
+                for stream in self.streams:
+                    self._send_stream(stream, lm, frame)
                 t4 = time.perf_counter()
                 stats.ours_cpu.append(time.thread_time() - c2)
                 st["decode"].append(t1 - t0)
@@ -223,10 +260,12 @@ class Pipeline:
                 if frame.t_capture:
                     stats.latencies.append(t4 - frame.t_capture)
                 if self.status is not None:
-                    self.status.update(stats, av)
+                    marks = [m for s in self.sinks if (m := getattr(s, "status_mark", ""))]
+                    self.status.update(stats, av, " ".join(marks))
                 if self.on_frame is not None and self.on_frame(av, lm, frame) is False:
                     break
         finally:
+            stop.restore()
             stats.ended = time.perf_counter()
             if self.status is not None:
                 self.status.finish()

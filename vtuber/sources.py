@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -65,11 +65,25 @@ class Source:
 
 class CameraSource(Source):
     """A webcam. A capture thread overwrites a one-slot buffer, so the tracker always gets the
-    newest image and latency never builds up; the camera is reopened if it drops out."""
+    newest image and latency never builds up; the camera is reopened if it drops out.
 
-    def __init__(self, index: int = 0, width: int = 640, height: int = 480, fps: int = 30) -> None:
+    ``capture`` is the camera seam (docs/performance.md): a callable ``capture(index)`` returning
+    an object with OpenCV ``VideoCapture``'s ``isOpened / read / set / get / release``; default
+    ``cv2.VideoCapture``. Tests and benchmarks pass a fake camera there (no camera exists on
+    their machines); everything after ``read()`` is the code a real camera runs through.
+    """
+
+    def __init__(
+        self,
+        index: int = 0,
+        width: int = 640,
+        height: int = 480,
+        fps: int = 30,
+        capture: Callable[[int], Any] | None = None,
+    ) -> None:
         self.name = f"camera {index}"
         self.index = index
+        self._capture = capture
         self._size = (width, height, fps)
         self._cap = self._open()
         self.fps = float(self._cap.get(cv2.CAP_PROP_FPS) or fps)
@@ -85,7 +99,7 @@ class CameraSource(Source):
         level = cv2.getLogLevel()
         cv2.setLogLevel(0)  # 0 = silent
         try:
-            cap = cv2.VideoCapture(self.index)
+            cap = (self._capture or cv2.VideoCapture)(self.index)
         finally:
             cv2.setLogLevel(level)
         if not cap.isOpened():
@@ -168,6 +182,16 @@ class VideoSource(Source):
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._decode, name="decode", daemon=True)
         self._started = False
+        self.frames_read: int | None = None  # set when decoding reached the file's end
+
+    def shortfall(self) -> tuple[int, int] | None:
+        """``(frames read, frames expected)`` when the file ended before the frame count its
+        container declares (a truncated or damaged video), else None. A difference of up to 1%
+        (at least one frame) is tolerated: some containers only estimate their count."""
+        read, expected = self.frames_read, self.frame_count
+        if read is None or not expected or self.loop:
+            return None
+        return (read, expected) if expected - read > max(1, expected // 100) else None
 
     def _decode(self) -> None:
         n = 0  # frames decoded, all passes (Frame.index)
@@ -184,6 +208,7 @@ class VideoSource(Source):
                     k = 0
                     self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
                     continue
+                self.frames_read = n
                 break
             pos = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
             last = pos if pos > 0 or k == 0 else k / self.fps

@@ -41,6 +41,23 @@ def add_sink_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="with --record: store the raw landmarks too (to re-solve later; ~10 MB/min)",
     )
+    add_overwrite_arg(g)
+
+
+def add_overwrite_arg(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--overwrite`` / ``-y``: the one way to let a command replace an existing file."""
+    p.add_argument(
+        "--overwrite",
+        "-y",
+        action="store_true",
+        help="replace an existing output file (without it, an existing file is never touched)",
+    )
+
+
+def input_paths(args: argparse.Namespace) -> tuple[str | None, ...]:
+    """The files a command reads (an output may not be one of them)."""
+    names = ("source", "file", "profile", "config", "avatar")
+    return tuple(str(v) for n in names if isinstance(v := getattr(args, n, None), str))
 
 
 def build_sinks(args: argparse.Namespace) -> list[Sink]:
@@ -59,6 +76,8 @@ def build_sinks(args: argparse.Namespace) -> list[Sink]:
                 source=str(getattr(args, "source", None) or ""),
                 mode=str(getattr(args, "mode", "face")),
                 mirror=bool(getattr(args, "mirror", True)),
+                overwrite=bool(getattr(args, "overwrite", False)),
+                inputs=input_paths(args),
             )
         )
     if getattr(args, "viewer", False):

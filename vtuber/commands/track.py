@@ -86,6 +86,11 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
         "--preview", action="store_true", help="show a window with the landmarks (c: calibrate)"
     )
     p.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
+    p.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="with --fast: exit 0 even when the video ends before its declared frame count",
+    )
     p.add_argument("--quiet", action="store_true", help="no status line")
 
 
@@ -196,7 +201,24 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(
                 f"vtuber: {stats.frames} frames in {stats.elapsed:.1f} s ({stats.fps:.1f} fps), "
-                f"face found in {stats.faces}",
+                f"face found in {stats.faces}"
+                + (f" (stopped by {stats.interrupted})" if stats.interrupted else ""),
                 file=sys.stderr,
             )
-    return 0
+        short = getattr(source, "shortfall", lambda: None)()
+    return partial_exit(args, short, stats.interrupted)
+
+
+def partial_exit(args: argparse.Namespace, short: tuple[int, int] | None, interrupted: str) -> int:
+    """Report a source that ended early; a --fast batch run that is short (source ended early
+    or stopped by a signal) exits 1 unless --allow-partial."""
+    batch = bool(args.fast) and not getattr(args, "allow_partial", False)
+    if short is not None:
+        read, expected = short
+        print(
+            f"vtuber: {'error' if batch else 'warning'}: the source ended early: {read} of "
+            f"{expected} frames could be read (truncated or damaged video?)"
+            + ("; --allow-partial accepts a partial run" if batch else ""),
+            file=sys.stderr,
+        )
+    return 1 if batch and (short is not None or interrupted) else 0
