@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from filterpy.common import Q_discrete_white_noise
+from filterpy.kalman import KalmanFilter
 
 from vtuber import quat
 from vtuber.errors import ConfigError
@@ -15,8 +17,6 @@ from vtuber.smoothing import (
     SmoothingConfig,
     load_config,
     make_smoother,
-    reference_filter,
-    transition,
 )
 from vtuber.tracker import split_head
 
@@ -50,6 +50,25 @@ def deg_between(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # ----------------------------------------------------------------------------- filter math
+def reference_filter(r: float, qa: float, dt: float, x0: float = 0.0) -> KalmanFilter:
+    """The filterpy ``KalmanFilter`` one channel of :class:`KalmanBank` equals (no adaptivity,
+    no gating): constant velocity, position measured. Call ``predict(F=..., Q=...)`` with
+    :func:`transition` for uneven steps."""
+    kf = KalmanFilter(dim_x=2, dim_z=1)
+    kf.x = np.array([[x0], [0.0]])
+    kf.F, kf.Q = transition(dt, qa)
+    kf.H = np.array([[1.0, 0.0]])
+    kf.R = np.array([[r]])
+    kf.P = np.diag([r, 0.0])
+    return kf
+
+
+def transition(dt: float, qa: float) -> tuple[np.ndarray, np.ndarray]:
+    """(F, Q) of the constant-velocity model over ``dt`` with acceleration variance ``qa``,
+    built with filterpy's ``Q_discrete_white_noise``."""
+    return np.array([[1.0, dt], [0.0, 1.0]]), Q_discrete_white_noise(2, dt, qa)
+
+
 def test_vector_bank_equals_filterpy_kalman_filter_with_uneven_steps_and_gaps() -> None:
     rng = np.random.default_rng(1)
     n = 5
@@ -328,3 +347,14 @@ def test_golden_output_is_unchanged() -> None:
             assert abs(g["blendshapes"][key] - e["blendshapes"][key]) < 1e-12, (k, key)
         np.testing.assert_allclose(g["root_position"], e["root_position"], atol=1e-12)
         np.testing.assert_allclose(g["root_rotation"], e["root_rotation"], atol=1e-12)
+
+
+def test_reset_forgets_the_stream() -> None:
+    rng = np.random.default_rng(9)
+    frames = [head_frame(noisy(yaw_q(10.0 + k), rng, 0.5), k / 30, aa=0.4) for k in range(30)]
+    sm = KalmanSmoother()
+    first = [head_of(sm.update(f)) for f in frames]
+    sm.reset()
+    again = [head_of(sm.update(f)) for f in frames]
+    np.testing.assert_array_equal(first, again)
+    assert sm.bank.x.shape == KalmanSmoother().bank.x.shape

@@ -1,0 +1,200 @@
+"""Smoothing settings: the signals, per-signal filter settings, presets and the ``[smoothing]``
+table of a TOML config file (docs/smoothing.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from vtuber.errors import ConfigError
+from vtuber.rig import Bone
+
+PRESETS = ("off", "low", "medium", "high")
+
+# Signals: each bone, the root and each blendshape belongs to one; settings are per signal.
+SIGNALS = ("head", "gaze", "body", "hands", "root", "blink", "mouth", "expression")
+
+_HEAD_BONES = (Bone.Neck, Bone.Head)
+_GAZE_BONES = (Bone.LeftEye, Bone.RightEye)
+_BODY_BONES = tuple(
+    b
+    for b in Bone
+    if b.name.endswith(("Hips", "Spine", "Chest", "Shoulder", "UpperArm", "LowerArm"))
+    or b.name.endswith(("UpperLeg", "LowerLeg", "Foot", "Toes"))
+)
+
+
+def bone_signal(b: Bone) -> str:
+    """The settings signal of a bone: head, gaze, mouth (Jaw), body or hands."""
+    if b in _HEAD_BONES:
+        return "head"
+    if b in _GAZE_BONES:
+        return "gaze"
+    if b == Bone.Jaw:
+        return "mouth"
+    if b in _BODY_BONES:
+        return "body"
+    return "hands"
+
+
+_BLINK_KEYS = ("blink", "blinkLeft", "blinkRight")
+_GAZE_KEYS = ("lookUp", "lookDown", "lookLeft", "lookRight")
+_MOUTH_KEYS = ("aa", "ih", "ou", "ee", "oh")
+
+
+def blendshape_signal(key: str) -> str:
+    """The settings signal of a blendshape key: blink, gaze, mouth or expression."""
+    if key in _BLINK_KEYS or key.startswith(("eyeBlink", "eyeSquint", "eyeWide")):
+        return "blink"
+    if key in _GAZE_KEYS or key.startswith("eyeLook"):
+        return "gaze"
+    if key in _MOUTH_KEYS or key.startswith(("jaw", "mouth", "cheek", "tongue")):
+        return "mouth"
+    return "expression"
+
+
+# ----------------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class SignalSettings:
+    """Filter settings of one signal (units: see the module doc).
+
+    noise: measurement noise standard deviation (R = noise**2).
+    accel: process noise, standard deviation of the (piecewise white) acceleration.
+    adapt_sigma: NIS threshold, in standard deviations, above which the filter trusts the
+        measurement more (0 = no adaptivity).
+    adapt_memory_s: time constant over which a raised gain relaxes (0 = this frame only).
+    gate_sigma: Mahalanobis gate in standard deviations (0 = no gating).
+    max_gated: consecutive frames a measurement may be gated before it is accepted anyway.
+    hold_s: a missing signal is predicted this long ...
+    ease_s: ... then eased to rest over this long.
+    reacquire_s: when it returns, the output blends in over at most this long.
+    snap: blendshape outputs this close to 0 or 1 are set to the bound (a closed eye is closed).
+    """
+
+    noise: float
+    accel: float
+    adapt_sigma: float = 3.0
+    adapt_memory_s: float = 0.0
+    gate_sigma: float = 0.0
+    max_gated: int = 1
+    hold_s: float = 0.25
+    ease_s: float = 0.7
+    reacquire_s: float = 0.25
+    snap: float = 0.03
+
+    def __post_init__(self) -> None:
+        for name in ("noise", "accel"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"smoothing: {name} must be > 0, not {getattr(self, name)}")
+        for name in ("adapt_sigma", "adapt_memory_s", "gate_sigma", "hold_s", "ease_s"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"smoothing: {name} must be >= 0")
+        if self.reacquire_s < 0 or not 0 <= self.snap < 0.5 or self.max_gated < 0:
+            raise ConfigError("smoothing: reacquire_s >= 0, 0 <= snap < 0.5, max_gated >= 0")
+
+
+# The "medium" preset, tuned on MediaPipe FaceMesh head pose (see docs/smoothing.md).
+_MEDIUM: dict[str, SignalSettings] = {
+    "head": SignalSettings(noise=0.6, accel=1.5, adapt_memory_s=0.1, gate_sigma=12.0),
+    "gaze": SignalSettings(noise=1.5, accel=30.0, adapt_sigma=2.5, adapt_memory_s=0.05),
+    "body": SignalSettings(noise=1.5, accel=10.0, adapt_memory_s=0.1, gate_sigma=12.0),
+    "hands": SignalSettings(noise=3.0, accel=30.0, adapt_memory_s=0.1, gate_sigma=12.0),
+    "root": SignalSettings(noise=0.004, accel=0.05, adapt_memory_s=0.1, gate_sigma=12.0),
+    "blink": SignalSettings(noise=0.05, accel=0.5, adapt_sigma=2.0, adapt_memory_s=0.05),
+    "mouth": SignalSettings(noise=0.04, accel=1.0, adapt_sigma=2.5, adapt_memory_s=0.05),
+    "expression": SignalSettings(noise=0.04, accel=0.3, adapt_memory_s=0.1),
+}
+# low / high: less / more smoothing (measurement noise scaled; the gate keeps its meaning).
+_PRESET_NOISE_SCALE = {"low": 0.5, "medium": 1.0, "high": 2.0}
+
+
+@dataclass(frozen=True)
+class SmoothingConfig:
+    """The smoothing stage's settings: a preset plus per-signal overrides.
+
+    preset: off, low, medium or high. ``signals`` maps every name of :data:`SIGNALS` to its
+    settings (built from the preset by :meth:`from_preset`).
+    """
+
+    preset: str = "medium"
+    signals: Mapping[str, SignalSettings] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise ConfigError(f"smoothing preset must be one of {PRESETS}, not {self.preset!r}")
+        if self.preset != "off":
+            missing = set(SIGNALS) - set(self.signals)
+            if missing:
+                object.__setattr__(
+                    self,
+                    "signals",
+                    {**preset_signals(self.preset), **self.signals},
+                )
+        unknown = set(self.signals) - set(SIGNALS)
+        if unknown:
+            raise ConfigError(f"smoothing: unknown signal(s) {sorted(unknown)}; use {SIGNALS}")
+
+    @property
+    def enabled(self) -> bool:
+        return self.preset != "off"
+
+    @classmethod
+    def from_preset(cls, preset: str) -> SmoothingConfig:
+        return cls(preset=preset)
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], preset: str | None = None) -> SmoothingConfig:
+        """From a TOML ``[smoothing]`` table: ``preset = "high"`` and ``[smoothing.<signal>]``
+        tables overriding fields of :class:`SignalSettings`. ``preset`` (the command line)
+        wins over the table's."""
+        table = dict(table)
+        name = preset or str(table.pop("preset", "medium"))
+        table.pop("preset", None)
+        if name not in PRESETS:
+            raise ConfigError(f"smoothing preset must be one of {PRESETS}, not {name!r}")
+        if name == "off":
+            return cls(preset="off")
+        base = dict(preset_signals(name))
+        valid = {f.name for f in fields(SignalSettings)}
+        for sig, over in table.items():
+            if sig not in SIGNALS or not isinstance(over, Mapping):
+                raise ConfigError(
+                    f"[smoothing]: unknown key {sig!r}; expected preset or one of {SIGNALS}"
+                )
+            bad = set(over) - valid
+            if bad:
+                raise ConfigError(f"[smoothing.{sig}]: unknown setting(s) {sorted(bad)}")
+            try:
+                base[sig] = replace(base[sig], **dict(over))
+            except TypeError as e:
+                raise ConfigError(f"[smoothing.{sig}]: {e}") from e
+        return cls(preset=name, signals=base)
+
+
+def preset_signals(preset: str) -> dict[str, SignalSettings]:
+    """Per-signal settings of a preset (low, medium, high)."""
+    if preset not in _PRESET_NOISE_SCALE:
+        raise ConfigError(f"no smoothing settings for preset {preset!r}")
+    k = _PRESET_NOISE_SCALE[preset]
+    return {name: replace(s, noise=s.noise * k) for name, s in _MEDIUM.items()}
+
+
+def load_config(path: str | Path, preset: str | None = None) -> SmoothingConfig:
+    """Read the ``[smoothing]`` table of a TOML config file (absent table: the preset)."""
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {path}: {e}") from e
+    table = data.get("smoothing", {})
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"config file {path}: [smoothing] must be a table")
+    return SmoothingConfig.from_table(table, preset=preset)
