@@ -44,6 +44,14 @@ class Smoother(Protocol):
     def update(self, frame: AvatarFrame) -> AvatarFrame: ...
 
 
+class MouthStage(Protocol):
+    """Audio lip sync (vtuber.audio.lipsync.LipSync): the mouth at source time t."""
+
+    def apply(self, frame: AvatarFrame, t: float) -> AvatarFrame: ...
+
+    def status(self) -> str: ...
+
+
 @dataclass
 class Stream:
     """A further performer's avatar (``--performers 2``, docs/performers.md): its own solver,
@@ -146,6 +154,7 @@ class Pipeline:
         error_budget: consecutive frames the landmark stage may fail (skipped and counted)
             before the run stops with a VtuberError.
         streams: further performers' avatars (:class:`Stream`); the main one is slot 0.
+        mouth: optional audio lip sync, applied after the mirror (its status joins the line).
     """
 
     def __init__(
@@ -161,6 +170,7 @@ class Pipeline:
         on_frame: Callable[[AvatarFrame, Landmarks, Frame], bool | None] | None = None,
         error_budget: int = 30,
         streams: list[Stream] | None = None,
+        mouth: MouthStage | None = None,
     ) -> None:
         self.streams = streams or []
         self.frames = frames
@@ -173,6 +183,7 @@ class Pipeline:
         self.on_frame = on_frame
         self.stats = Stats()
         self.error_budget = error_budget
+        self.mouth = mouth
         self.errors = 0
         self._consecutive_errors = 0
 
@@ -203,6 +214,8 @@ class Pipeline:
             av = self.smoother.update(av)
         if self.mirror:
             av = mirror_frame(av)
+        if self.mouth is not None:
+            av = self.mouth.apply(av, frame.t)
         t2 = time.perf_counter()
         st["solve"].append(t1 - t0)
         st["smooth"].append(t2 - t1)
@@ -261,6 +274,8 @@ class Pipeline:
                     stats.latencies.append(t4 - frame.t_capture)
                 if self.status is not None:
                     marks = [m for s in self.sinks if (m := getattr(s, "status_mark", ""))]
+                    if self.mouth is not None:
+                        marks.insert(0, self.mouth.status())
                     self.status.update(stats, av, " ".join(marks))
                 if self.on_frame is not None and self.on_frame(av, lm, frame) is False:
                     break
