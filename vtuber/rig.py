@@ -294,6 +294,21 @@ class Tracking:
     right_hand: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class FrameEvent:
+    """A discrete event a frame carries (gestures, docs/gestures.md).
+
+    kind: ``"gesture"`` (a recognised gesture or pose started/ended; name e.g.
+    ``thumbs_up_right``), ``"key"`` (sent as the VMC key event ``/VMC/Ext/Key``) or ``"viewer"``
+    (a WebSocket event for the viewer page). active: started/pressed (True) or ended/released.
+    keycode: the key code of a ``"key"`` event (0 when none)."""
+
+    kind: str
+    name: str
+    active: bool
+    keycode: int = 0
+
+
 @dataclass(slots=True)
 class AvatarFrame:
     """One pose of the avatar: the record every sink consumes.
@@ -309,6 +324,8 @@ class AvatarFrame:
         root_position / root_rotation: the avatar root in its space (metres, xyzw).
         blendshapes: weights in [0, 1] by key (see module doc).
         landmarks: optional raw landmarks (for recording with ``--record-landmarks``).
+        events: discrete events of this frame (:class:`FrameEvent`; gesture starts/ends, key
+            presses), usually none.
     """
 
     t: float
@@ -321,6 +338,7 @@ class AvatarFrame:
     root_rotation: Quat = IDENTITY
     blendshapes: dict[str, float] = field(default_factory=dict)
     landmarks: object | None = None
+    events: tuple[FrameEvent, ...] = ()
 
     def bone(self, b: Bone) -> Quat:
         """The rotation a receiver should apply to ``b`` (rest pose when not in ``bones``)."""

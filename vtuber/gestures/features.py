@@ -1,0 +1,125 @@
+"""Normalised keypoint features for the gesture classifiers (docs/gestures.md).
+
+Hand features come from MediaPipe's 21 world hand landmarks (metres, x to the image's right, y
+down, z away from the camera) and are:
+
+- position-invariant: the wrist is the origin;
+- scale-invariant: lengths are divided by the wrist -> middle-finger MCP distance;
+- handedness-invariant: a LEFT hand is reflected (x -> -x) into a right hand first, so one model
+  serves both hands and a gesture's hand is reported separately;
+- rotation-invariant for the shape: points are expressed in the palm's own frame (wrist -> middle
+  MCP, little MCP -> index MCP, their normal), plus the joint bend cosines and thumb-tip distances;
+- NOT invariant to which way is up: three numbers give the camera's "up" in the palm frame, so
+  thumbs up and thumbs down (the same shape) are told apart.
+
+Body features (:func:`pose_features`) normalise the 33 pose points by the shoulder midpoint and
+width; the built-in body poses are rules over them (vtuber/gestures/poses.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+F64 = NDArray[np.float64]
+Arr = NDArray[np.floating]  # float32 (MediaPipe records) or float64
+
+# (parent, joint, child) triples whose bend is a feature: three per finger, thumb first.
+_CHAINS = (
+    (0, 1, 2, 3, 4),
+    (0, 5, 6, 7, 8),
+    (0, 9, 10, 11, 12),
+    (0, 13, 14, 15, 16),
+    (0, 17, 18, 19, 20),
+)
+_BEND_A = np.array([c[i] for c in _CHAINS for i in range(3)])
+_BEND_B = np.array([c[i + 1] for c in _CHAINS for i in range(3)])
+_BEND_C = np.array([c[i + 2] for c in _CHAINS for i in range(3)])
+_TIPS = np.array([4, 8, 12, 16, 20])
+_UP = np.array([0.0, -1.0, 0.0])
+
+N_HAND_FEATURES = 20 * 3 + 3 + 15 + 4 + 4  # palm-frame points, up, bends, thumb gaps, spreads
+
+
+def palm_frame(p: F64) -> F64:
+    """Rows x (toward the index side), y (wrist -> middle MCP), z (out of the palm) of a RIGHT
+    hand's palm, in the input's axes."""
+    y = p[9] - p[0]
+    y = y / max(float(np.linalg.norm(y)), 1e-9)
+    x = p[5] - p[17]
+    x = x - float(np.dot(x, y)) * y
+    x = x / max(float(np.linalg.norm(x)), 1e-9)
+    z = np.cross(x, y)
+    return np.stack([x, y, z])
+
+
+def hand_features(world: Arr, is_left: bool) -> F64:
+    """The feature vector (:data:`N_HAND_FEATURES`,) of one hand's 21 world points."""
+    p = np.asarray(world, dtype=np.float64).reshape(21, 3)
+    p = p - p[0]
+    if is_left:
+        p = p * np.array([-1.0, 1.0, 1.0])
+    scale = max(float(np.linalg.norm(p[9])), 1e-6)
+    p = p / scale
+    basis = palm_frame(p)
+    local = p[1:] @ basis.T
+    up = basis @ _UP  # the reflection x -> -x leaves 'up' as it is
+    seg1 = p[_BEND_B] - p[_BEND_A]
+    seg2 = p[_BEND_C] - p[_BEND_B]
+    n1 = np.maximum(np.linalg.norm(seg1, axis=1), 1e-9)
+    n2 = np.maximum(np.linalg.norm(seg2, axis=1), 1e-9)
+    bends = np.einsum("ij,ij->i", seg1, seg2) / (n1 * n2)
+    gaps = np.linalg.norm(p[_TIPS[1:]] - p[4], axis=1)
+    d = p[[6, 10, 14, 18, 3]] - p[[5, 9, 13, 17, 2]]  # proximal phalanx directions
+    d = d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-9)
+    spreads = np.einsum("ij,ij->i", d[:4], d[1:])
+    return np.concatenate([local.ravel(), up, bends, gaps, spreads])
+
+
+def hand_features_batch(world: F64, is_left: NDArray[np.bool_]) -> F64:
+    """:func:`hand_features` for (N, 21, 3) hands."""
+    return np.array([hand_features(w, bool(lf)) for w, lf in zip(world, is_left, strict=True)])
+
+
+# ----------------------------------------------------------------------------------- body
+# MediaPipe Pose indices per person's side.
+POSE_SIDE = {
+    "left": {"shoulder": 11, "elbow": 13, "wrist": 15, "index": 19, "ear": 7, "mouth": 9, "eye": 2},
+    "right": {
+        "shoulder": 12,
+        "elbow": 14,
+        "wrist": 16,
+        "index": 20,
+        "ear": 8,
+        "mouth": 10,
+        "eye": 5,
+    },
+}
+NOSE = 0
+
+
+def pose_features(points: Arr, aspect: float) -> tuple[F64, F64] | None:
+    """Pose points (33, 4: x, y, z, visibility) normalised: (xy (33, 2), visibility (33,)).
+
+    The origin is the shoulders' midpoint, the unit the shoulder width, x to the image's right,
+    y UP; ``aspect`` is width / height of the image (normalised coordinates are per axis).
+    None when the shoulders are not both visible."""
+    p = np.asarray(points, dtype=np.float64)
+    ls, rs = p[11], p[12]
+    if min(ls[3], rs[3]) < 0.5:
+        return None
+    xy = p[:, :2] * np.array([aspect, 1.0])
+    mid = 0.5 * (xy[11] + xy[12])
+    width = float(np.linalg.norm(xy[11] - xy[12]))
+    if width < 1e-6:
+        return None
+    out = (xy - mid) / width
+    out[:, 1] *= -1.0
+    return out, p[:, 3]
+
+
+def angle_deg(u: F64, v: F64) -> float:
+    c = float(np.dot(u, v) / max(float(np.linalg.norm(u) * np.linalg.norm(v)), 1e-12))
+    return math.degrees(math.acos(max(-1.0, min(1.0, c))))
