@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
+from websockets.datastructures import Headers, MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -156,6 +156,7 @@ class WebSocketSink(SinkBase):
         self._latest_seq = 0
         self.frames = 0
         self.refused = 0
+        self.malformed = 0  # requests answered 4xx because they were malformed
         self.ignored_messages = 0
 
     # -- lifecycle (tracker thread)
@@ -270,6 +271,24 @@ class WebSocketSink(SinkBase):
             c.wake.set()
 
     def _process_request(self, conn: ServerConnection, request: Request) -> Response | None:
+        """Answer a plain HTTP request, or let a WebSocket upgrade through. A malformed request
+        (odd method, duplicated Host/Origin, a path the file system rejects) gets a 4xx and at
+        most one debug log line, never a 500 or a traceback."""
+        if request.method != "GET":
+            return self._malformed(405, f"method {request.method[:16]!r}")
+        try:
+            return self._answer(request)
+        except MultipleValuesError as e:
+            return self._malformed(400, f"duplicated {e} header")
+        except (OSError, ValueError, UnicodeError) as e:  # e.g. a path segment too long
+            return self._malformed(404, f"{type(e).__name__} for path {request.path[:64]!r}")
+
+    def _malformed(self, status: int, what: str) -> Response:
+        self.malformed += 1
+        log.debug("viewer: %d for a malformed request (%s)", status, what)
+        return _response(status, f"vtuber: {_REASONS[status].lower()}\n".encode(), "text/plain")
+
+    def _answer(self, request: Request) -> Response | None:
         host = request.headers.get("Host", "")
         if not self.policy.host_allowed(host):
             self.refused += 1
@@ -332,8 +351,17 @@ class WebSocketSink(SinkBase):
             pass
 
 
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+}
+
+
 def _response(status: int, body: bytes, ctype: str) -> Response:
-    reason = {200: "OK", 403: "Forbidden", 404: "Not Found"}.get(status, "")
+    reason = _REASONS.get(status, "")
     headers = Headers(
         [
             ("Date", email.utils.formatdate(usegmt=True)),
