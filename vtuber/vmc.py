@@ -34,6 +34,7 @@ ADDR_BLEND_VAL = "/VMC/Ext/Blend/Val"
 ADDR_BLEND_APPLY = "/VMC/Ext/Blend/Apply"
 ADDR_OK = "/VMC/Ext/OK"
 ADDR_TIME = "/VMC/Ext/T"
+ADDR_KEY = "/VMC/Ext/Key"  # int active (1 pressed, 0 released), string name, int keycode
 
 _BUNDLE_HEAD = b"#bundle\x00" + struct.pack(">Q", 1)  # time tag 1 = "immediately"
 _F7 = struct.Struct(">7f")
@@ -62,6 +63,14 @@ _OK_PREFIX = _prefix(ADDR_OK, "iiii")
 CALIB_STATE_CALIBRATED = 3
 CALIB_MODE_NORMAL = 0
 _T_PREFIX = _prefix(ADDR_TIME, "f")
+_KEY_TAGS = osc_string(ADDR_KEY) + osc_string(",isi")
+_I1 = struct.Struct(">i")
+
+
+def key_message(active: bool, name: str, keycode: int = 0) -> bytes:
+    """``/VMC/Ext/Key`` (int active: 1 pressed / 0 released, string name, int keycode): the
+    key event a gesture sends (docs/gestures.md) so a receiver's hotkeys fire."""
+    return _KEY_TAGS + _I1.pack(1 if active else 0) + osc_string(name) + _I1.pack(int(keycode))
 
 
 def _blend_prefix(name: str) -> bytes:
@@ -97,6 +106,9 @@ def frame_messages(frame: AvatarFrame, time_s: float | None = None) -> list[byte
         for name in blendshape_names(key):
             out.append(_blend_prefix(name) + packed)
     out.append(_APPLY)
+    for ev in frame.events:  # gesture key events (docs/gestures.md), before OK and T
+        if ev.kind == "key":
+            out.append(key_message(ev.active, ev.name, ev.keycode))
     tracking = 1 if frame.tracking.face or frame.tracking.body else 0
     out.append(_OK_PREFIX + _I4.pack(1, CALIB_STATE_CALIBRATED, CALIB_MODE_NORMAL, tracking))
     out.append(_T_PREFIX + _F1.pack(frame.t if time_s is None else time_s))
