@@ -44,6 +44,14 @@ class Smoother(Protocol):
     def update(self, frame: AvatarFrame) -> AvatarFrame: ...
 
 
+class GestureStage(Protocol):
+    """Gesture recognition + bindings (vtuber.gestures.bindings.GestureStage)."""
+
+    def apply(self, frame: AvatarFrame, lm: Landmarks) -> AvatarFrame: ...
+
+    def status(self) -> str: ...
+
+
 class MouthStage(Protocol):
     """Audio lip sync (vtuber.audio.lipsync.LipSync): the mouth at source time t."""
 
@@ -155,6 +163,9 @@ class Pipeline:
             before the run stops with a VtuberError.
         streams: further performers' avatars (:class:`Stream`); the main one is slot 0.
         mouth: optional audio lip sync, applied after the mirror (its status joins the line).
+        gestures: optional gesture recognition and bindings (``--gestures``), applied last
+            (after the mirror and lip sync, so a bound expression can block them; gesture names
+            use the person's own hands either way); its active gestures join the status line.
     """
 
     def __init__(
@@ -171,6 +182,7 @@ class Pipeline:
         error_budget: int = 30,
         streams: list[Stream] | None = None,
         mouth: MouthStage | None = None,
+        gestures: GestureStage | None = None,
     ) -> None:
         self.streams = streams or []
         self.frames = frames
@@ -184,6 +196,7 @@ class Pipeline:
         self.stats = Stats()
         self.error_budget = error_budget
         self.mouth = mouth
+        self.gestures = gestures
         self.errors = 0
         self._consecutive_errors = 0
 
@@ -216,6 +229,8 @@ class Pipeline:
             av = mirror_frame(av)
         if self.mouth is not None:
             av = self.mouth.apply(av, frame.t)
+        if self.gestures is not None:
+            av = self.gestures.apply(av, lm)
         t2 = time.perf_counter()
         st["solve"].append(t1 - t0)
         st["smooth"].append(t2 - t1)
@@ -276,6 +291,8 @@ class Pipeline:
                     marks = [m for s in self.sinks if (m := getattr(s, "status_mark", ""))]
                     if self.mouth is not None:
                         marks.insert(0, self.mouth.status())
+                    if self.gestures is not None and (g := self.gestures.status()):
+                        marks.insert(0, g)
                     self.status.update(stats, av, " ".join(marks))
                 if self.on_frame is not None and self.on_frame(av, lm, frame) is False:
                     break
