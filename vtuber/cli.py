@@ -13,7 +13,16 @@ import os
 import sys
 
 # Subcommand modules, in the order `vtuber --help` lists them.
-COMMANDS = ("track", "calibrate", "replay", "record_vmc", "export", "models", "bench")
+COMMANDS = (
+    "track",
+    "calibrate",
+    "replay",
+    "record_vmc",
+    "export",
+    "models",
+    "bench",
+    "microphones",
+)
 
 
 def _quiet_native_logs() -> None:
