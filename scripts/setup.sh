@@ -15,8 +15,8 @@ fi
 [ -n "$PY" ] || { echo "setup: need Python 3.10-3.12 (mediapipe 0.10.21 has wheels for those)" >&2; exit 1; }
 
 # System packages used by the tests: a real browser, an independent OSC decoder, a C# compiler,
-# ffmpeg for test clips.
-APT_PKGS="chromium chromium-driver liblo-tools mono-mcs mono-devel ffmpeg nodejs npm"
+# ffmpeg for test clips; PortAudio for microphones (lip sync), espeak-ng and sox for its yardstick.
+APT_PKGS="chromium chromium-driver liblo-tools mono-mcs mono-devel ffmpeg nodejs npm libportaudio2 espeak-ng sox"
 if [ "${VTUBER_SKIP_APT:-0}" != 1 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   missing=""
   for p in $APT_PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -31,10 +31,21 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="profile file to write (JSON)")
     p.add_argument("--seconds", type=float, default=3.0, help="how long to record (source time)")
     p.add_argument("--fov", type=float, default=60.0, help="camera horizontal field of view, deg")
+    p.add_argument(
+        "--audio",
+        nargs="?",
+        const="default",
+        default=None,
+        metavar="DEVICE",
+        help="instead: learn your vowels (10 s: say a, i, u, e, o, 2 s each) from a microphone "
+        "(index or name; default: the system's) or an audio file, for track --voice-profile",
+    )
     return p
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.audio is not None:
+        return run_audio(args)
     from vtuber.landmarks.facemesh import FaceMeshBackend
 
     if args.seconds <= 0:
@@ -76,4 +87,25 @@ def run(args: argparse.Namespace) -> int:
         f"{profile.eye_open[0]:.2f}/{profile.eye_open[1]:.2f}, mouth gap {profile.mouth_gap:.3f})",
         file=sys.stderr,
     )
+    return 0
+
+
+def run_audio(args: argparse.Namespace) -> int:
+    """``--audio``: 10 s of the five vowels -> a voice profile (vtuber/audio/calibrate.py)."""
+    from vtuber.audio.calibrate import (
+        PROMPTS,
+        SLOT_SECONDS,
+        learn_vowels,
+        record,
+        save_voice_profile,
+    )
+
+    def announce(k: int) -> None:
+        print(f"vtuber: say {PROMPTS[k]} for {SLOT_SECONDS:g} s", file=sys.stderr)
+
+    samples = record(args.audio, 5 * SLOT_SECONDS, announce)
+    model, counts = learn_vowels(samples)
+    save_voice_profile(model, args.out)
+    heard = ", ".join(f"{v} {c * 10} ms" for v, c in zip("AIUEO", counts, strict=True))
+    print(f"vtuber: wrote {args.out} (voice heard: {heard})", file=sys.stderr)
     return 0

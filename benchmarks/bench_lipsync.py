@@ -1,0 +1,199 @@
+"""Audio lip-sync yardstick and latency benchmark (docs/lipsync.md).
+
+Speech: espeak-ng reads 12 sentences with 8 voices (vtuber.synth.speech: 4 FIT voices x 6 FIT
+sentences for fitting; 4 HELD-OUT voices x 6 HELD-OUT sentences for the figures; every voice
+reads all 12 so the yardstick holds well over 2 minutes), phone timings from espeak-ng's own
+phoneme events. Noise: sox mixes pink noise and a music-like chord 20 dB below the speech's active
+level. Scored per 10 ms hop:
+
+- open F1: mouth open (openness > 0.05) exactly on vowel and voiced-consonant frames;
+- vowel accuracy: the largest of aa/ih/ou/ee/oh is the right one on vowel frames;
+- silent frames open in noise (the ones between and before sentences);
+- latency: a file-fed input stream delivers 10 ms blocks in real time to the analyzer, which sends
+  each new mouth as VMC blendshapes over UDP on loopback; a receiver on another thread takes the
+  arrival time. Latency = arrival - the wall time at which the block's FIRST sample was captured
+  (its delivery time minus the block length), p50/p95/max.
+
+Run: ``.venv/bin/python benchmarks/bench_lipsync.py [--fit] [--quick] [--cache DIR]``.
+``--fit`` refits the vowel model (vtuber/data/lipsync_vowels.json) on the FIT voices x FIT
+sentences only, then scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from vtuber.audio.analysis import (
+    HOP,
+    MODEL_PATH,
+    RATE,
+    VOWEL_NAMES,
+    WIN,
+    Analyzer,
+    VowelModel,
+    analyze,
+    frame_features,
+)
+from vtuber.audio.yardstick import Scores, Take, make_take
+from vtuber.synth.speech import (
+    FIT_SENTENCES,
+    FIT_VOICES,
+    HELD_OUT_SENTENCES,
+    HELD_OUT_VOICES,
+    SENTENCES,
+)
+
+
+def fit_model(takes: list[Take]) -> VowelModel:
+    """LDA over the cepstra of voiced vowel frames (label at the window's centre)."""
+    xs, ys = [], []
+    for tk in takes:
+        x = np.concatenate([np.zeros(WIN), tk.samples.astype(np.float64)])
+        n = len(tk.samples) // HOP
+        idx = np.arange(n)[:, None] * HOP + HOP + np.arange(WIN)[None, :]
+        level, per, ceps = frame_features(x[idx])
+        t_centre = (np.arange(n) + 1) * HOP / RATE - 0.5 * WIN / RATE
+        kinds = tk.utterance.kind_at(t_centre)
+        ok = (per > 0.5) & (level > -40) & np.isin(kinds, VOWEL_NAMES)
+        xs.append(ceps[ok])
+        ys.append(np.array([VOWEL_NAMES.index(k) for k in kinds[ok]], dtype=np.int64))
+    model = VowelModel.fit(np.concatenate(xs), np.concatenate(ys))
+    print(f"fit: {sum(len(y) for y in ys)} vowel frames from {len(takes)} takes")
+    return model
+
+
+def score(takes: list[Take], model: VowelModel | None = None) -> Scores:
+    sc = Scores()
+    for tk in takes:
+        shapes = analyze(tk.samples, model)
+        sc.add(shapes, tk.truth(len(shapes)))
+    return sc
+
+
+def latency(take: Take, seconds: float = 10.0) -> dict[str, float]:
+    """Real-time: FileInputStream -> Analyzer -> VMC blendshapes over UDP -> receiver."""
+    from vtuber.audio.capture import FileInputStream
+    from vtuber.rig import AvatarFrame
+    from vtuber.sinks.vmc import VMCSink
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.5)
+    port = rx.getsockname()[1]
+    sink = VMCSink([("127.0.0.1", port)])
+    sink.open()
+    analyzer = Analyzer()
+    sent: dict[int, float] = {}  # frame index -> first-sample capture time
+    arrivals: dict[int, float] = {}
+    stop = threading.Event()
+
+    def receive() -> None:
+        while not stop.is_set():
+            try:
+                data = rx.recv(65536)
+            except TimeoutError:
+                continue
+            now = time.perf_counter()
+            marker = b"/VMC/Ext/T\x00\x00,f\x00\x00"
+            i = data.find(marker)
+            if i >= 0:
+                t = float(np.frombuffer(data[i + len(marker) : i + len(marker) + 4], ">f4")[0])
+                arrivals.setdefault(round(t * 1000), now)
+
+    th = threading.Thread(target=receive, daemon=True)
+    th.start()
+
+    def callback(indata, frames, t_info, status) -> None:  # type: ignore[no-untyped-def]
+        captured = time.perf_counter() - frames / RATE
+        for shape in analyzer.push(indata[:, 0]):
+            k = round(shape.t * 1000)
+            sent[k] = captured
+            av = AvatarFrame(t=shape.t, blendshapes={**shape.vowels, "jawOpen": shape.open})
+            sink.send(av)
+
+    n = min(len(take.samples), int(seconds * RATE))
+    with FileInputStream(take.samples[:n], RATE, blocksize=HOP, callback=callback) as stream:
+        stream.wait()
+    time.sleep(0.2)
+    stop.set()
+    th.join()
+    sink.close()
+    rx.close()
+    lat = np.array([arrivals[k] - sent[k] for k in sent if k in arrivals]) * 1000.0
+    return {
+        "frames": float(len(sent)),
+        "received": float(len(lat)),
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p95_ms": float(np.percentile(lat, 95)),
+        "max_ms": float(lat.max()),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--fit", action="store_true", help="refit the vowel model on the FIT set")
+    ap.add_argument("--quick", action="store_true", help="two held-out voices, no latency run")
+    ap.add_argument("--cache", default=None, help="folder for the generated WAV files")
+    args = ap.parse_args()
+    cache = Path(args.cache or Path(tempfile.gettempdir()) / "vtuber_lipsync_yardstick")
+
+    if args.fit:
+        fit = [make_take(v, FIT_SENTENCES, cache) for v in FIT_VOICES]
+        model = fit_model(fit)
+        MODEL_PATH.write_text(json.dumps(model.to_json(), indent=1) + "\n")
+        print(f"wrote {MODEL_PATH}")
+        sc = score(fit)
+        print(
+            f"FIT set (fit voices x fit sentences): F1 {sc.f1:.3f}, vowels {sc.vowel_accuracy:.3f}"
+        )
+
+    voices = HELD_OUT_VOICES[:2] if args.quick else HELD_OUT_VOICES
+    total = 0.0
+    rows = []
+    for name, vs, ss in (
+        ("held-out voices x held-out sentences", voices, HELD_OUT_SENTENCES),
+        ("fit voices x held-out sentences", FIT_VOICES, HELD_OUT_SENTENCES),
+        ("held-out voices x fit sentences", voices, FIT_SENTENCES),
+    ):
+        clean = [make_take(v, ss, cache) for v in vs]
+        noisy = [make_take(v, ss, cache, noise_db=-20.0) for v in vs]
+        total += sum(len(t.samples) for t in clean) / RATE
+        c, n = score(clean), score(noisy)
+        rows.append((name, c, n))
+        print(
+            f"{name}: open F1 {c.f1:.3f} (noisy {n.f1:.3f}); right vowel {c.vowel_accuracy:.3f} "
+            f"of {c.vowel_frames} vowel frames (noisy {n.vowel_accuracy:.3f}); silent frames "
+            f"open: clean {c.silent_open_rate:.3f}, noise -20 dB {n.silent_open_rate:.3f} "
+            f"of {n.silent_frames}"
+        )
+        if args.quick:
+            break
+    for v in voices:
+        c = score([make_take(v, HELD_OUT_SENTENCES, cache)])
+        n = score([make_take(v, HELD_OUT_SENTENCES, cache, noise_db=-20.0)])
+        print(
+            f"  {v.label:34s} F1 {c.f1:.3f}  vowels {c.vowel_accuracy:.3f}  "
+            f"noise: silent open {n.silent_open_rate:.3f}"
+        )
+    print(
+        f"speech scored: {total:.0f} s (each of clean and noisy); all sentences: {len(SENTENCES)}"
+    )
+    if not args.quick:
+        lat = latency(make_take(HELD_OUT_VOICES[0], HELD_OUT_SENTENCES[:3], cache))
+        print(
+            f"latency sample -> VMC datagram received ({lat['received']:.0f} of "
+            f"{lat['frames']:.0f} mouths): p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms,"
+            f" max {lat['max_ms']:.1f} ms (10 ms blocks)"
+        )
+
+
+if __name__ == "__main__":
+    main()

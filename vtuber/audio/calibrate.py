@@ -1,0 +1,120 @@
+"""Learn the user's vowels: ``vtuber calibrate --audio [DEVICE|FILE] --out voice.json``.
+
+The user says the five vowels in order, two seconds each (a as in "father", i as in "see", u as in
+"blue", e as in "bed", o as in "go"); the voiced frames of each slot give that vowel's mean
+cepstrum. The profile is the stock vowel model with these five means (the pooled precision
+matrix is kept), so a low, high or child's voice is classified against its own vowels.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber.audio.analysis import (
+    HOP,
+    RATE,
+    VOWEL_NAMES,
+    WIN,
+    AnalyzerConfig,
+    VowelModel,
+    frame_features,
+    load_model,
+)
+from vtuber.errors import ConfigError, SourceError
+
+SLOT_SECONDS = 2.0
+PROMPTS = ('"aah" (father)', '"ee" (see)', '"oo" (blue)', '"eh" (bed)', '"oh" (go)')
+MIN_FRAMES = 15  # voiced frames per vowel (0.15 s)
+
+
+def learn_vowels(
+    samples: NDArray[np.floating], model: VowelModel | None = None, blend: float = 1.0
+) -> tuple[VowelModel, list[int]]:
+    """A vowel model whose means are the user's, from 10 s of A I U E O (2 s each).
+
+    ``blend`` = weight of the user's means (1 = theirs only). Returns the model and the voiced
+    frame count per vowel; SourceError when a vowel was not heard."""
+    base = model or load_model()
+    cfg = AnalyzerConfig()
+    x = np.concatenate([np.zeros(WIN), np.asarray(samples, dtype=np.float64).ravel()])
+    n = (len(x) - WIN) // HOP
+    idx = np.arange(n)[:, None] * HOP + HOP + np.arange(WIN)[None, :]
+    level, per, ceps = frame_features(x[idx])
+    t = (np.arange(n) + 1) * HOP / RATE
+    loud = level > max(float(np.percentile(level, 95)) - cfg.ref_margin, cfg.abs_floor)
+    voiced = (per >= cfg.periodicity) & loud
+    means = base.means.copy()
+    counts = []
+    for k in range(5):
+        sel = voiced & (t >= k * SLOT_SECONDS + 0.2) & (t < (k + 1) * SLOT_SECONDS)
+        counts.append(int(sel.sum()))
+        if counts[-1] < MIN_FRAMES:
+            raise SourceError(
+                f"heard too little voice for {VOWEL_NAMES[k]} {PROMPTS[k]} "
+                f"({counts[-1] * 10} ms); speak up and hold each vowel for the whole 2 s"
+            )
+        means[k] = blend * ceps[sel].mean(axis=0) + (1.0 - blend) * base.means[k]
+    return VowelModel(base.precision.copy(), means, base.sharpness), counts
+
+
+def save_voice_profile(model: VowelModel, path: str | Path) -> None:
+    d = {"format": "vtuber-voice-profile", "version": 1, **model.to_json()}
+    Path(path).write_text(json.dumps(d, indent=1) + "\n")
+
+
+def load_voice_profile(path: str | Path) -> VowelModel:
+    p = Path(path)
+    try:
+        d = json.loads(p.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ConfigError(f"cannot read voice profile {p}: {e}") from e
+    if not isinstance(d, dict) or d.get("format") != "vtuber-voice-profile":
+        raise ConfigError(f"{p} is not a voice profile (make one with `vtuber calibrate --audio`)")
+    return VowelModel.from_json(d)
+
+
+def record(spec: str, seconds: float, announce) -> NDArray[np.float32]:  # type: ignore[no-untyped-def]
+    """``seconds`` of 16 kHz audio from a microphone (or an audio file, through the same stream
+    interface), calling ``announce(k)`` at the start of each 2 s slot."""
+    from vtuber.audio.capture import open_input
+
+    need = int(seconds * RATE)
+    blocks: list[NDArray[np.float32]] = []
+    got = [0]
+    done = threading.Event()
+    lock = threading.Lock()
+
+    def on_block(indata, frames, time_info, status):  # type: ignore[no-untyped-def]
+        with lock:
+            if got[0] >= need:
+                done.set()
+                return
+            blocks.append(np.array(indata[:, 0], dtype=np.float32))
+            before = got[0]
+            got[0] += frames
+            slot_before, slot_now = (
+                int(before / RATE / SLOT_SECONDS),
+                int(got[0] / RATE / SLOT_SECONDS),
+            )
+            if slot_now != slot_before and slot_now < 5:
+                announce(slot_now)
+            if got[0] >= need:
+                done.set()
+
+    stream = open_input(spec, on_block)
+    announce(0)
+    stream.start()
+    try:
+        if not done.wait(seconds + 5.0):
+            raise SourceError(
+                f"audio input {spec!r} delivered {got[0] / RATE:.1f} s of {seconds} s"
+            )
+    finally:
+        stream.stop()
+        stream.close()
+    return np.concatenate(blocks)[:need]

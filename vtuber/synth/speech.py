@@ -1,0 +1,309 @@
+"""Known speech with known phone timings: espeak-ng's own synthesizer, through its C library.
+
+:func:`speak` synthesizes a sentence with a voice, speed and pitch and returns the samples with
+every phone's start and end, taken from espeak-ng's phoneme events (the positions at which it
+placed each phone in its own output), so no aligner's guess is involved. Phones are grouped into
+what the mouth does (:func:`phone_class`): one of the five vowel shapes (A I U E O), a voiced
+consonant (open: the voice sounds), an unvoiced consonant or silence (closed). Diphthongs are split
+into their parts. :func:`mouth_open_at` turns the timings into a jaw opening for the rendered face
+(vtuber.synth.face), so a talking face and its sound track come from the same timings.
+
+Needs the system library libespeak-ng (Debian: espeak-ng); :class:`SpeechUnavailable` otherwise.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import threading
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber.errors import VtuberError
+
+VOWEL_SHAPES = ("A", "I", "U", "E", "O")
+# Vowel shapes by espeak-ng English phoneme mnemonic, grouped as the usual viseme tables group the
+# IPA vowels (æ ə ʌ ɑ -> A; i ɪ -> I; u ʊ -> U; ɛ e ɜ -> E; ɔ ɒ o -> O). A diphthong lists its
+# parts; each takes an equal share of the phone's time.
+_VOWELS: dict[str, tuple[str, ...]] = {
+    "a": ("A",), "a#": ("A",), "aa": ("A",), "A:": ("A",), "A": ("A",), "V": ("A",),
+    "@": ("A",), "@-": ("A",), "@2": ("A",), "@5": ("A",), "A@": ("A",), "A#": ("A",),
+    "i": ("I",), "i:": ("I",), "I": ("I",), "I#": ("I",), "I2": ("I",), "y": ("I",),
+    "u:": ("U",), "U": ("U",), "u": ("U",), "U:": ("U",),
+    "E": ("E",), "e": ("E",), "3": ("E",), "3:": ("E",), "E2": ("E",), "E#": ("E",),
+    "0": ("O",), "O:": ("O",), "O": ("O",), "o": ("O",), "O2": ("O",), "0#": ("O",),
+    "aI": ("A", "I"), "aU": ("A", "U"), "eI": ("E", "I"), "OI": ("O", "I"),
+    "oU": ("O", "U"), "@U": ("O", "U"), "i@": ("I", "A"), "i@3": ("I", "A"),
+    "e@": ("E", "A"), "U@": ("U", "A"), "O@": ("O",), "o@": ("O",), "aI@": ("A", "I", "A"),
+    "aU@": ("A", "U", "A"), "aI3": ("A", "I", "E"), "aU3": ("A", "U", "E"),
+}  # fmt: skip
+# Voiced consonants: the voice sounds (nasals, liquids, glides, voiced stops and fricatives).
+_VOICED = {
+    "m", "n", "N", "l", "l/", "l/2", "r", "r-", "w", "j", "b", "d", "g", "v", "z", "Z", "D",
+    "dZ", "n-", "m-", "@L", "L", "R", "d#", "z/2", "*",
+}  # fmt: skip
+
+
+class SpeechUnavailable(VtuberError):
+    """libespeak-ng is not installed (Debian: apt-get install espeak-ng)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    """One phone: ``name`` (espeak-ng mnemonic), ``start``/``end`` in seconds, ``kind`` one of
+    A I U E O (vowel shape), ``voiced``, ``unvoiced`` or ``silence``."""
+
+    name: str
+    start: float
+    end: float
+    kind: str
+
+
+@dataclass
+class Utterance:
+    """Samples (int16, mono) at ``rate`` Hz and the phones that make them up."""
+
+    samples: NDArray[np.int16]
+    rate: int
+    phones: list[Phone]
+    text: str = ""
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.rate
+
+    def write_wav(self, path: str | Path) -> Path:
+        p = Path(path)
+        with wave.open(str(p), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(self.rate)
+            w.writeframes(self.samples.astype("<i2").tobytes())
+        return p
+
+    def kind_at(self, t: NDArray[np.float64]) -> NDArray[np.str_]:
+        """The phone kind at each time (``silence`` outside every phone)."""
+        out = np.full(t.shape, "silence", dtype="<U8")
+        for ph in self.phones:
+            out[(t >= ph.start) & (t < ph.end)] = ph.kind
+        return out
+
+
+def phone_kinds(name: str) -> tuple[str, ...]:
+    """What the mouth does for an espeak-ng phone: vowel shapes (one per part of a diphthong),
+    or ``voiced`` / ``unvoiced`` / ``silence``."""
+    core = name.strip().lstrip("',%=").rstrip(";")
+    if core in _VOWELS:
+        return _VOWELS[core]
+    if not core or core.startswith("_"):
+        return ("silence",)
+    if core in _VOICED:
+        return ("voiced",)
+    return ("unvoiced",)
+
+
+# --- the espeak-ng C library -------------------------------------------------------------------
+
+_SYNCHRONOUS = 2  # AUDIO_OUTPUT_SYNCHRONOUS
+_INIT_PHONEME_EVENTS = 0x0001
+_EV_PHONEME, _EV_END, _EV_MSG_TERMINATED = 7, 5, 6
+_RATE, _VOLUME, _PITCH, _RANGE = 1, 2, 3, 4
+
+
+class _EventId(ctypes.Union):
+    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _EventId),
+    ]
+
+
+_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
+)
+_lock = threading.Lock()
+_lib: ctypes.CDLL | None = None
+_rate = 0
+
+
+def _library() -> tuple[ctypes.CDLL, int]:
+    global _lib, _rate
+    if _lib is None:
+        name = ctypes.util.find_library("espeak-ng") or "libespeak-ng.so.1"
+        try:
+            lib = ctypes.CDLL(name)
+        except OSError as e:
+            raise SpeechUnavailable(
+                "libespeak-ng not found (Debian: apt-get install espeak-ng)"
+            ) from e
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        rate = lib.espeak_Initialize(_SYNCHRONOUS, 0, None, _INIT_PHONEME_EVENTS)
+        if rate <= 0:
+            raise SpeechUnavailable("espeak-ng failed to initialise (espeak-ng-data missing?)")
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+            ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+        ]  # fmt: skip
+        lib.espeak_SetSynthCallback.argtypes = [_CALLBACK]
+        _lib, _rate = lib, rate
+    return _lib, _rate
+
+
+def available() -> bool:
+    try:
+        _library()
+    except SpeechUnavailable:
+        return False
+    return True
+
+
+def speak(
+    text: str, voice: str = "en-us", *, rate: int = 175, pitch: int = 50, pitch_range: int = 50
+) -> Utterance:
+    """Synthesize ``text`` with an espeak-ng voice (``en-us``, ``en+f3``, ``en-us+m3`` ...),
+    ``rate`` in words per minute (80..450), ``pitch`` and ``pitch_range`` 0..99.
+
+    Phone ``start`` times are espeak-ng's phoneme event positions; each phone ends where the next
+    begins (the last one at the end of the audio)."""
+    with _lock:
+        lib, sr = _library()
+        chunks: list[NDArray[np.int16]] = []
+        events: list[tuple[int, str]] = []
+        n_done = [0]
+
+        def on_audio(wav, n, ev):  # type: ignore[no-untyped-def]
+            if n > 0 and wav:
+                chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
+            i = 0
+            while ev[i].type != 0:  # espeakEVENT_LIST_TERMINATED
+                e = ev[i]
+                if e.type == _EV_PHONEME:
+                    name = bytes(e.id.string).split(b"\0", 1)[0].decode("ascii", "replace")
+                    events.append((int(e.sample), name))
+                i += 1
+            n_done[0] += n
+            return 0
+
+        cb = _CALLBACK(on_audio)
+        lib.espeak_SetSynthCallback(cb)
+        if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+            raise SpeechUnavailable(f"espeak-ng has no voice {voice!r}")
+        lib.espeak_SetParameter(_RATE, int(rate), 0)
+        lib.espeak_SetParameter(_PITCH, int(pitch), 0)
+        lib.espeak_SetParameter(_RANGE, int(pitch_range), 0)
+        data = text.encode("utf-8") + b"\0"
+        lib.espeak_Synth(data, len(data), 0, 1, 0, 0, None, None)
+        lib.espeak_Synchronize()
+        samples = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
+    end = len(samples) / sr
+    phones: list[Phone] = []
+    for k, (s, name) in enumerate(events):
+        t0 = s / sr
+        t1 = events[k + 1][0] / sr if k + 1 < len(events) else end
+        if t1 <= t0:
+            continue
+        kinds = phone_kinds(name)
+        step = (t1 - t0) / len(kinds)
+        for j, kind in enumerate(kinds):
+            phones.append(Phone(name, t0 + j * step, t0 + (j + 1) * step, kind))
+    return Utterance(samples.astype(np.int16), sr, phones, text)
+
+
+def concatenate(parts: list[Utterance], gap: float = 0.5) -> Utterance:
+    """Utterances one after another with ``gap`` seconds of silence between them."""
+    if not parts:
+        raise ValueError("nothing to concatenate")
+    sr = parts[0].rate
+    pieces: list[NDArray[np.int16]] = []
+    phones: list[Phone] = []
+    t = 0.0
+    for u in parts:
+        if u.rate != sr:
+            raise ValueError("utterances differ in sample rate")
+        pieces.append(u.samples)
+        phones += [Phone(p.name, p.start + t, p.end + t, p.kind) for p in u.phones]
+        t += u.duration
+        n_gap = round(gap * sr)
+        pieces.append(np.zeros(n_gap, np.int16))
+        t += n_gap / sr
+    return Utterance(np.concatenate(pieces), sr, phones, " / ".join(u.text for u in parts))
+
+
+# How wide the rendered jaw opens for each vowel shape (0..1 of vtuber.synth.face's jaw drop).
+_JAW = {"A": 0.9, "E": 0.55, "O": 0.65, "I": 0.35, "U": 0.3, "voiced": 0.2}
+
+
+def mouth_open_at(utt: Utterance, t: float) -> float:
+    """The jaw opening a talking face shows at ``t`` (0 closed .. 1), from the phone timings:
+    wide for A, narrow for I/U, a little for voiced consonants, closed otherwise."""
+    for ph in utt.phones:
+        if ph.start <= t < ph.end:
+            return _JAW.get(ph.kind, 0.0)
+    return 0.0
+
+
+# --- the lip-sync yardstick's corpus (docs/lipsync.md) ------------------------------------------
+# Sentences written for this project; the first six are for fitting, the last six are held out.
+SENTENCES = (
+    "The quick brown fox jumps over the lazy dog.",
+    "We were away a year ago, and now we are home again.",
+    "Please leave your boots by the door before you come in.",
+    "My mother made a large pot of soup for the whole family.",
+    "Over the hill the old road turns east toward the sea.",
+    "I would like a cup of tea and a slice of lemon cake.",
+    "Bright lights on the stage made the singers look tired.",
+    "Nobody knew how many apples were left in the basket.",
+    "Open the window and let the cool morning air inside.",
+    "Her little brother reads comic books every evening.",
+    "All the boats came back to the harbour before noon.",
+    "You can see the moon rise slowly above the mountains.",
+)
+FIT_SENTENCES = SENTENCES[:6]
+HELD_OUT_SENTENCES = SENTENCES[6:]
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """An espeak-ng voice (language + variant) with a speed (words/min) and pitch (0..99)."""
+
+    name: str
+    rate: int
+    pitch: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.rate}wpm/p{self.pitch}"
+
+
+FIT_VOICES = (
+    Voice("en-us+m3", 165, 40),
+    Voice("en+f2", 175, 60),
+    Voice("en-us+m1", 200, 30),
+    Voice("en+f3", 140, 70),
+)
+HELD_OUT_VOICES = (
+    Voice("en-gb-x-rp+m5", 185, 45),
+    Voice("en-us+f4", 160, 90),  # high, child-like
+    Voice("en-029+m2", 220, 35),  # fast
+    Voice("en-gb-scotland+f1", 150, 55),
+)
+
+
+def speak_voice(text: str, voice: Voice) -> Utterance:
+    return speak(text, voice.name, rate=voice.rate, pitch=voice.pitch)
