@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 
 from vtuber.sinks.base import Sink
 from vtuber.sinks.vmc import VMCSink, parse_target
@@ -52,6 +53,28 @@ def add_overwrite_arg(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> N
         action="store_true",
         help="replace an existing output file (without it, an existing file is never touched)",
     )
+
+
+class OscWarnings(logging.Filter):
+    """While active, hides and counts python-osc's warnings (it logs one per unreadable message,
+    with a byte dump, on the root logger), so junk in a recording costs one summary line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "root" and "pythonosc" in record.pathname:
+            self.count += 1
+            return False
+        return True
+
+    def __enter__(self) -> OscWarnings:
+        logging.getLogger().addFilter(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger().removeFilter(self)
 
 
 def input_paths(args: argparse.Namespace) -> tuple[str | None, ...]:

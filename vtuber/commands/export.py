@@ -6,9 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from vtuber.commands.common import OscWarnings, add_overwrite_arg
 from vtuber.commands.replay import load
-from vtuber.errors import ConfigError, FormatError, SourceError
-from vtuber.export import FORMATS, recording_frames
+from vtuber.errors import ConfigError, FormatError
+from vtuber.export import FORMATS, decode_recording
+from vtuber.outfile import atomic_output, check_output
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -30,6 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=None,
         help="BVH frame rate: the motion is resampled to it (default: the recording's median rate)",
     )
+    add_overwrite_arg(p)
     return p
 
 
@@ -37,8 +40,17 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise FormatError(f"cannot tell the export format from {args.out!r}: use --format")
+    check_output(args.out, overwrite=args.overwrite, inputs=(args.file,))  # before reading
     rec = load(args.file)
-    frames = recording_frames(rec)
+    with OscWarnings() as osc:  # python-osc logs a line (with a byte dump) per bad message
+        frames, junk = decode_recording(rec)
+    if junk or osc.count:
+        print(
+            f"vtuber: warning: {args.file}: skipped {junk} datagram{'' if junk == 1 else 's'} "
+            f"that are not OSC and {osc.count} message{'' if osc.count == 1 else 's'} python-osc "
+            "could not read (junk from the sender)",
+            file=sys.stderr,
+        )
     if frames:
         t0 = frames[0].t
         frames = [
@@ -50,13 +62,14 @@ def run(args: argparse.Namespace) -> int:
     if args.fps is not None and fmt != "bvh":
         raise ConfigError("--fps applies to BVH only (VRMA and JSONL keep the recorded times)")
     n = len(frames)
-    try:
+    # Written under a temporary name and moved into place when complete (vtuber.outfile).
+    with atomic_output(args.out, overwrite=args.overwrite, inputs=(args.file,)) as tmp:
         if fmt == "vrma":
             from vtuber.export.vrma import build_vrma
 
-            Path(args.out).write_bytes(build_vrma(frames))
+            tmp.write_bytes(build_vrma(frames))
         else:
-            with open(args.out, "w", encoding="utf-8") as out:
+            with open(tmp, "w", encoding="utf-8") as out:
                 if fmt == "bvh":
                     from vtuber.export.bvh import write_bvh
 
@@ -65,8 +78,6 @@ def run(args: argparse.Namespace) -> int:
                     from vtuber.export.jsonl import write_jsonl
 
                     write_jsonl(frames, out)
-    except OSError as e:
-        raise SourceError(f"cannot write {args.out}: {e.strerror}") from e
     resampled = f", resampled from {len(frames)}" if n != len(frames) else ""
     print(f"vtuber: exported {n} frames to {args.out} ({fmt}{resampled})", file=sys.stderr)
     return 1 if rec.error is not None and not rec.truncated else 0

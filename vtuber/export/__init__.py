@@ -17,7 +17,7 @@ from vtuber import quat
 from vtuber.errors import ConfigError
 from vtuber.recording import Recording
 from vtuber.rig import AvatarFrame, Bone
-from vtuber.vmc import decode_frames
+from vtuber.vmc import VMCDecoder, decode_frames, frame_boundary
 
 FORMATS = ("bvh", "vrma", "jsonl")
 
@@ -39,9 +39,19 @@ def unity_to_rh_quats(q: np.ndarray) -> np.ndarray:
 
 def recording_frames(rec: Recording) -> list[AvatarFrame]:
     """The frames of a recording; for raw VMC recordings, frames decoded from the datagrams."""
-    if rec.kind == "vmc":
-        return frames_from_vmc(rec.datagrams)
-    return rec.frames
+    return decode_recording(rec)[0]
+
+
+def decode_recording(rec: Recording) -> tuple[list[AvatarFrame], int]:
+    """:func:`recording_frames` and how many datagrams were junk (not OSC: skipped), for the
+    one-line summary the export command prints."""
+    if rec.kind != "vmc":
+        return rec.frames, 0
+    dec = VMCDecoder(frame_boundary(d for _, d in rec.datagrams))
+    out: list[AvatarFrame] = []
+    for t, data in rec.datagrams:
+        out.extend(dec.feed(data, t))
+    return out, dec.skipped
 
 
 def frames_from_vmc(datagrams: Sequence[tuple[float, bytes]]) -> list[AvatarFrame]:
