@@ -21,6 +21,8 @@ COMMANDS = (
     "export",
     "models",
     "bench",
+    "gestures",
+    "cameras",
     "microphones",
 )
 
