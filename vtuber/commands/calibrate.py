@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from vtuber.commands.common import add_overwrite_arg
 from vtuber.errors import SourceError
+from vtuber.outfile import atomic_output, check_output
 from vtuber.solvers.calibration import Calibrator
 from vtuber.solvers.expressions import measure
 from vtuber.solvers.head import HeadTracker
@@ -40,10 +42,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="instead: learn your vowels (10 s: say a, i, u, e, o, 2 s each) from a microphone "
         "(index or name; default: the system's) or an audio file, for track --voice-profile",
     )
+    add_overwrite_arg(p)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
+    # --out: refused before the camera opens if it exists (without -y) or is an input.
+    check_output(args.out, overwrite=args.overwrite, inputs=(args.source, args.audio))
     if args.audio is not None:
         return run_audio(args)
     from vtuber.landmarks.facemesh import FaceMeshBackend
@@ -81,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
             f"need at least {MIN_FRAMES} (face the camera, check the lighting)"
         )
     profile = cal.profile()
-    profile.save(args.out)
+    with atomic_output(args.out, overwrite=args.overwrite, inputs=(args.source,)) as tmp:
+        profile.save(tmp)  # under a temporary name, moved into place when complete
     print(
         f"vtuber: wrote {args.out} from {len(cal)} frames (eye openness "
         f"{profile.eye_open[0]:.2f}/{profile.eye_open[1]:.2f}, mouth gap {profile.mouth_gap:.3f})",
@@ -105,7 +111,8 @@ def run_audio(args: argparse.Namespace) -> int:
 
     samples = record(args.audio, 5 * SLOT_SECONDS, announce)
     model, counts = learn_vowels(samples)
-    save_voice_profile(model, args.out)
+    with atomic_output(args.out, overwrite=args.overwrite, inputs=(args.audio,)) as tmp:
+        save_voice_profile(model, tmp)
     heard = ", ".join(f"{v} {c * 10} ms" for v, c in zip("AIUEO", counts, strict=True))
     print(f"vtuber: wrote {args.out} (voice heard: {heard})", file=sys.stderr)
     return 0
