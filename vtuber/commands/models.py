@@ -16,8 +16,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "models",
         help="list or fetch model files (the Face Landmarker for --face-model landmarker)",
         description="Model files are looked up in $VTUBER_MODELS, else the checkout's models/ "
-        "directory and the user cache (~/.cache/vtuber/models); every file is checked by size "
-        "and sha256.",
+        "directory (a checkout only) and the user cache ($XDG_CACHE_HOME/vtuber/models, default "
+        "~/.cache/vtuber/models: where an installed vtuber keeps them); every file is checked "
+        "by size and sha256.",
     )
     msub = p.add_subparsers(dest="models_command", metavar="ACTION")
     msub.required = True
