@@ -18,6 +18,7 @@ from vtuber.errors import ConfigError, FormatError
 from vtuber.recording import Recording
 from vtuber.rig import AvatarFrame
 from vtuber.sinks.base import Sink
+from vtuber.stopping import StopSignals
 from vtuber.vmc import VMCDecoder, decode_frames, frame_boundary
 
 _T_MSG = b"/VMC/Ext/T\x00\x00,f\x00\x00"  # the OSC address + type tag of /VMC/Ext/T
@@ -141,8 +142,11 @@ def replay(
     sinks: Sequence[Sink],
     opts: ReplayOptions | None = None,
     on_item: Callable[[int], None] | None = None,
+    stop: StopSignals | None = None,
 ) -> int:
     """Send a recording into the sinks at its recorded timing; returns the number of items sent.
+    With ``stop`` (:class:`vtuber.stopping.StopSignals`), a SIGINT/SIGTERM ends it cleanly
+    after the item being sent.
 
     Frame recordings go to every sink's ``send``. VMC datagram recordings (record-vmc) go, byte
     for byte, to every sink that has ``send_datagrams`` (the VMC sink); the other sinks (viewer,
@@ -166,6 +170,8 @@ def replay(
                 )
             decoder = VMCDecoder(boundary)
         for i, _k, shift in timed([t for t, _ in dgs], opts, rec.fps):
+            if stop is not None and stop.requested:
+                break
             data = shift_vmc_time(dgs[i][1], shift)
             for s in dsinks:
                 s.send_datagrams([data])  # type: ignore[attr-defined]
@@ -178,6 +184,8 @@ def replay(
                 on_item(n)
         return n
     for frame in ReplaySource(rec, opts):
+        if stop is not None and stop.requested:
+            break
         for s in sinks:
             s.send(frame)
         n += 1

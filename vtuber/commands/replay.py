@@ -6,9 +6,10 @@ import argparse
 import sys
 from contextlib import ExitStack
 
-from vtuber.commands.common import add_sink_args, build_sinks
+from vtuber.commands.common import OscWarnings, add_sink_args, build_sinks
 from vtuber.recording import Recording, read_recording
 from vtuber.replay import ReplayOptions, replay
+from vtuber.stopping import StopSignals
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -56,11 +57,21 @@ def run(args: argparse.Namespace) -> int:
         for s in sinks:
             s.open()
             stack.callback(s.close)
-        n = replay(rec, sinks, opts, on_item=progress)
+        with StopSignals() as stop, OscWarnings() as osc:
+            n = replay(rec, sinks, opts, on_item=progress, stop=stop)
+    if rec.kind == "vmc":  # junk the performer sent: re-sent unchanged, summarised in one line
+        junk = sum(1 for _, d in rec.datagrams if not d.startswith((b"/", b"#bundle\0")))
+        if junk or osc.count:
+            print(
+                f"{chr(13) if tty else ''}vtuber: warning: {args.file}: {junk} datagrams are "
+                f"not OSC and {osc.count} messages could not be decoded (VMC outputs get them unchanged)",
+                file=sys.stderr,
+            )
     if not args.quiet:
         print(
             f"{chr(13) if tty else ''}vtuber: replayed {n} {unit} "
-            f"(recording holds {total}, {rec.duration:.1f} s)",
+            f"(recording holds {total}, {rec.duration:.1f} s)"
+            + (f"; stopped by {stop.name}" if stop.requested else ""),
             file=sys.stderr,
         )
     return 1 if rec.error is not None and not rec.truncated else 0
