@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         if junk or osc.count:
             print(
                 f"{chr(13) if tty else ''}vtuber: warning: {args.file}: {junk} datagrams are "
-                f"not OSC and {osc.count} messages could not be decoded (VMC outputs get them unchanged)",
+                f"not OSC and {osc.count} messages could not be decoded (VMC outputs get them "
+                "unchanged)",
                 file=sys.stderr,
             )
     if not args.quiet:
