@@ -20,7 +20,7 @@ from typing import Any
 import cv2
 from numpy.typing import NDArray
 
-from vtuber.errors import SourceError
+from vtuber.errors import ConfigError, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +78,22 @@ class CameraSource(Source):
         index: int = 0,
         width: int = 640,
         height: int = 480,
-        fps: int = 30,
+        fps: float = 30,
         capture: Callable[[int], Any] | None = None,
+        label: str = "",
     ) -> None:
-        self.name = f"camera {index}"
+        self.name = f"camera {index}" + (f" ({label})" if label else "")
         self.index = index
         self._capture = capture
         self._size = (width, height, fps)
         self._cap = self._open()
         self.fps = float(self._cap.get(cv2.CAP_PROP_FPS) or fps)
+        # What the camera really gives (drivers round a request to the nearest mode they have).
+        self.actual = (
+            int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH) or width),
+            int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or height),
+            self.fps,
+        )
         self._slot: Frame | None = None
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -111,6 +118,15 @@ class CameraSource(Source):
         cap.set(cv2.CAP_PROP_FPS, fps)
         cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         return cap
+
+    def describe(self) -> str:
+        """One line: the mode the camera opened in, and the one asked for when it differs."""
+        w, h, fps = self.actual
+        text = f"{self.name}: {w}x{h} @ {fps:g} fps"
+        aw, ah, afps = self._size
+        if (w, h) != (aw, ah) or abs(fps - afps) > 0.5:
+            text += f" (asked for {aw}x{ah} @ {afps:g} fps)"
+        return text
 
     def _run(self) -> None:
         n = 0
@@ -301,15 +317,52 @@ class ImageFolderSource(Source):
                 return
 
 
-def open_source(spec: str, *, fast: bool = False, loop: bool = False) -> Source:
-    """Open a source from a CLI spec: a camera index ('0'), a video file or an image folder."""
+def parse_camera_size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720); ConfigError otherwise."""
+    w, sep, h = text.lower().replace("×", "x").partition("x")
+    if not sep or not w.strip().isdigit() or not h.strip().isdigit():
+        raise ConfigError(f"--camera-size must look like 1280x720, not {text!r}")
+    size = (int(w), int(h))
+    if not (16 <= size[0] <= 8192 and 16 <= size[1] <= 8192):
+        raise ConfigError(f"--camera-size {text} is not a plausible camera size")
+    return size
+
+
+def open_source(
+    spec: str,
+    *,
+    fast: bool = False,
+    loop: bool = False,
+    camera_size: tuple[int, int] | None = None,
+    camera_fps: float | None = None,
+    capture: Callable[[int], Any] | None = None,
+) -> Source:
+    """Open a source from a CLI spec: a camera index ('0'), a video file, an image folder, or a
+    camera's name (or part of it, case-insensitive; see :func:`vtuber.devices.find_camera`).
+    ``camera_size`` / ``camera_fps`` ask a camera for a mode (default 640x480 @ 30);
+    ``capture`` is :class:`CameraSource`'s camera seam."""
+    if camera_fps is not None and not 1 <= camera_fps <= 480:
+        raise ConfigError(f"--camera-fps must be between 1 and 480, not {camera_fps:g}")
+    w, h = camera_size or (640, 480)
+    fps = camera_fps or 30.0
     if spec.isdigit():
         if loop:
             raise SourceError("--loop repeats a video file or image folder, not a camera")
-        return CameraSource(int(spec))
+        return CameraSource(int(spec), w, h, fps, capture=capture)
     p = Path(spec).expanduser()
     if p.is_dir():
         return ImageFolderSource(p, realtime=not fast, loop=loop)
     if p.exists():
         return VideoSource(p, realtime=not fast, loop=loop)
-    raise SourceError(f"source not found: {spec!r} (give a camera index, a video file or a folder)")
+    from vtuber.devices import find_camera, list_cameras
+
+    cameras = list_cameras()
+    cam = find_camera(spec, cameras)
+    if cam is not None:
+        if loop:
+            raise SourceError("--loop repeats a video file or image folder, not a camera")
+        return CameraSource(cam.index, w, h, fps, capture=capture, label=cam.name)
+    known = "; cameras: " + ", ".join(f"{c.index} {c.name!r}" for c in cameras) if cameras else ""
+    raise SourceError(
+        f"source not found: {spec!r} (give a camera index or name, a video file or a folder{known})"
+    )

@@ -13,7 +13,7 @@ from vtuber.config import EXPRESSIONS, MODES, FaceConfig, TrackConfig
 from vtuber.errors import ConfigError, SourceError
 from vtuber.pipeline import Pipeline, StatusLine, display_available
 from vtuber.smoothing import make_smoother
-from vtuber.sources import Source, open_source
+from vtuber.sources import CameraSource, Source, open_source, parse_camera_size
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,18 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--source",
         default=None,
-        help="camera index, video file or image folder (default: camera 0, else the built-in demo)",
+        help="camera index or name (or part of it: see `vtuber cameras`), video file or image "
+        "folder (default: camera 0, else the built-in demo)",
+    )
+    p.add_argument(
+        "--camera-size",
+        metavar="WxH",
+        default=None,
+        help="ask the camera for this size, e.g. 1280x720 (default 640x480; what it really "
+        "gives is printed on start)",
+    )
+    p.add_argument(
+        "--camera-fps", type=float, default=None, help="ask the camera for this frame rate"
     )
     p.add_argument(
         "--fast", action="store_true", help="process files as fast as possible (not real time)"
@@ -96,12 +107,16 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
 
 def open_track_source(args: argparse.Namespace) -> Source:
     """The source the options ask for; with no --source and no camera, the built-in demo."""
+    size_text = getattr(args, "camera_size", None)
+    size = parse_camera_size(size_text) if size_text else None
+    fps = getattr(args, "camera_fps", None)
     if args.source is not None:
-        return open_source(args.source, fast=args.fast, loop=getattr(args, "loop", False))
+        loop = getattr(args, "loop", False)
+        return open_source(args.source, fast=args.fast, loop=loop, camera_size=size, camera_fps=fps)
     if getattr(args, "loop", False):
         raise ConfigError("--loop repeats a video file or image folder: give one with --source")
     try:
-        return open_source("0", fast=args.fast)
+        return open_source("0", fast=args.fast, camera_size=size, camera_fps=fps)
     except SourceError:
         from vtuber.synth.demo import DemoSource
 
@@ -171,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
     smoother = make_smoother(smoothing_config(args))  # a bad config fails before the camera opens
     with ExitStack() as stack:
         source = stack.enter_context(open_track_source(args))
+        if isinstance(source, CameraSource) and not args.quiet:
+            print(f"vtuber: {source.describe()}", file=sys.stderr)  # the mode it really gives
         backend = make_backend(args, source)
         stack.callback(backend.close)
         tracker = make_tracker(args)
