@@ -42,7 +42,7 @@ from vtuber.web import (
 log = logging.getLogger(__name__)
 
 FORMAT_NAME = "vtuber-avatar"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"  # 1.1: optional "events" / "active" (gestures)
 DEFAULT_PORT = 8765
 MAX_CLIENT_MESSAGE = 4096  # bytes; clients only send small control messages
 _BONE_NAMES = [b.name for b in BONE_ORDER]
@@ -69,7 +69,11 @@ def _r(v: float) -> float:
     return round(v, 5)
 
 
-def encode_frame(frame: AvatarFrame, wall_capture: float | None = None) -> str:
+def encode_frame(
+    frame: AvatarFrame,
+    wall_capture: float | None = None,
+    active: dict[str, list[str]] | None = None,
+) -> str:
     """One ``frame`` message (docs/websocket.md): every bone's local rotation (rest pose filled
     in), Unity basis, xyzw; expression weights as the frame carries them.
 
@@ -77,6 +81,8 @@ def encode_frame(frame: AvatarFrame, wall_capture: float | None = None) -> str:
         frame: the avatar frame (already mirrored as the pipeline chose).
         wall_capture: Unix time (s) at capture, for latency on the page; default: derived from
             ``frame.t_capture`` (perf_counter) and now, or now when it is 0.
+        active: the gestures / viewer events active after this frame, by kind (sent as
+            ``"active"`` when any is; the frame's own start/end edges go in ``"events"``).
     """
     if wall_capture is None:
         now_pc = time.perf_counter()
@@ -104,6 +110,10 @@ def encode_frame(frame: AvatarFrame, wall_capture: float | None = None) -> str:
         },
         "expressions": {k: _r(float(v)) for k, v in frame.blendshapes.items()},
     }
+    if frame.events:
+        msg["events"] = [{"kind": e.kind, "name": e.name, "active": e.active} for e in frame.events]
+    if active and any(active.values()):
+        msg["active"] = {k: v for k, v in active.items() if v}
     return json.dumps(msg, separators=(",", ":"))
 
 
@@ -154,6 +164,7 @@ class WebSocketSink(SinkBase):
         self._clients: set[_Client] = set()
         self._latest: str | None = None
         self._latest_seq = 0
+        self._active: dict[str, list[str]] = {}  # gestures / viewer events now active, by kind
         self.frames = 0
         self.refused = 0
         self.malformed = 0  # requests answered 4xx because they were malformed
@@ -199,7 +210,13 @@ class WebSocketSink(SinkBase):
         loop = self._loop
         if loop is None:
             raise RuntimeError("WebSocketSink.send before open")
-        self.publish(encode_frame(frame))
+        for e in frame.events:
+            names = self._active.setdefault(e.kind, [])
+            if e.active and e.name not in names:
+                names.append(e.name)
+            elif not e.active and e.name in names:
+                names.remove(e.name)
+        self.publish(encode_frame(frame, active=self._active))
 
     def publish(self, text: str) -> None:
         """Publish an already encoded message (tests, replay of stored JSON)."""

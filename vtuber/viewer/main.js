@@ -55,6 +55,10 @@ scene.add(avatarRoot);
 if (transparent) document.documentElement.classList.add('transparent');
 const overlay = document.getElementById('overlay');
 overlay.hidden = transparent;
+// Active gestures (`vtuber track --gestures`, docs/gestures.md) in the overlay.
+const gestureEl = document.createElement('span');
+gestureEl.id = 'gesture';
+overlay.appendChild(gestureEl);
 
 function resize() {
   const w = window.innerWidth, h = window.innerHeight;
@@ -73,6 +77,7 @@ const state = {
   avatarName: '',
   metaVersion: null,
   framesReceived: 0,
+  gestures: [],
   framesApplied: 0,
   lastFrame: null,
   lastIndex: -1,
@@ -281,6 +286,7 @@ function connect() {
       state.framesReceived += 1;
       state.lastFrame = msg;
       pendingFrame = msg;
+      onGestures(msg);
     }
   };
   ws.onclose = () => {
@@ -289,6 +295,18 @@ function connect() {
     setTimeout(connect, retryMs);
     retryMs = Math.min(retryMs * 2, 4000);
   };
+}
+
+// Gesture events (docs/websocket.md): `active` is the state (absent = nothing active), `events`
+// this frame's start/end edges, re-dispatched as `vtuber-event` DOM events for page scripts (a
+// client that skipped frames can miss an edge; `active` is always right).
+function onGestures(msg) {
+  const active = (msg.active && msg.active.gesture) || [];
+  state.gestures = active;
+  gestureEl.textContent = active.length ? `gesture ${active.join(', ')}` : '';
+  for (const ev of msg.events || []) {
+    window.dispatchEvent(new CustomEvent('vtuber-event', { detail: ev }));
+  }
 }
 
 let avatarLoading = false;
