@@ -8,9 +8,11 @@ import sys
 from contextlib import ExitStack
 
 from vtuber.commands.common import add_sink_args, build_sinks
+from vtuber.commands.lipsync_args import add_lipsync_args, build_lipsync
 from vtuber.commands.smoothing_args import add_smoothing_args, smoothing_config
 from vtuber.config import EXPRESSIONS, MODES, FaceConfig, TrackConfig
 from vtuber.errors import ConfigError, SourceError
+from vtuber.lookahead import LookAhead
 from vtuber.pipeline import Pipeline, StatusLine, display_available
 from vtuber.smoothing import make_smoother
 from vtuber.sources import CameraSource, Source, open_source, parse_camera_size
@@ -80,6 +82,7 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
         "(needs face_landmarker.task: vtuber models fetch)",
     )
     add_smoothing_args(p)
+    add_lipsync_args(p)
     g = p.add_argument_group("face expressions")
     g.add_argument("--profile", default=None, help="face profile from `vtuber calibrate`")
     g.add_argument(
@@ -190,7 +193,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"vtuber: {source.describe()}", file=sys.stderr)  # the mode it really gives
         backend = make_backend(args, source)
         stack.callback(backend.close)
+        # The model runs one frame ahead on its own thread while this one solves and sends.
+        ahead = LookAhead(source, backend)
+        stack.callback(ahead.close)
         tracker = make_tracker(args)
+        mouth = build_lipsync(args)  # audio lip sync, or None (camera)
         sinks = build_sinks(args)
         for s in sinks:
             s.open()
@@ -204,16 +211,19 @@ def run(args: argparse.Namespace) -> int:
                 on_frame = preview.show
             else:
                 log.warning("--preview: no display found; running without a window")
-        status = None if args.quiet else StatusLine()
+        status = None if args.quiet else StatusLine(model_ms=ahead.model_ms)
         if status is not None and args.fast and source.frame_count:
             from vtuber.progress import ProgressLine
 
             total = min(source.frame_count, args.max_frames or source.frame_count)
             status = ProgressLine(total)  # type: ignore[assignment]
         pipe = Pipeline(
-            source, backend, tracker, sinks, mirror=args.mirror, status=status, on_frame=on_frame,
-            smoother=smoother,
+            ahead, ahead, tracker, sinks, mirror=args.mirror, status=status, on_frame=on_frame,
+            smoother=smoother, mouth=mouth,
         )  # fmt: skip
+        if mouth is not None:
+            mouth.start()
+            stack.callback(mouth.close)
         stats = pipe.run(max_frames=args.max_frames)
         if not args.quiet:
             print(
@@ -223,7 +233,9 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         short = getattr(source, "shortfall", lambda: None)()
-    return partial_exit(args, short, stats.interrupted)
+    # A recording stopped by a write error (reported when it happened) makes the exit status 1.
+    rec_failed = any(getattr(s, "status_mark", "") for s in sinks)
+    return max(partial_exit(args, short, stats.interrupted), int(rec_failed))
 
 
 def partial_exit(args: argparse.Namespace, short: tuple[int, int] | None, interrupted: str) -> int:
