@@ -5,10 +5,13 @@ newest frame to the tracker (no queue) and its latency does not grow."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -80,3 +83,198 @@ def test_lean_mediapipe_import_still_gives_the_real_modules() -> None:
     )
     mods = _modules_after(code)
     assert "matplotlib" in mods  # loaded on first use, as a real program would need it
+
+
+class FakeCamera:
+    """A camera faster than the tracker, through CameraSource's documented ``capture`` seam:
+    a real face photo every ``period`` seconds, counting the frames it has delivered."""
+
+    def __init__(self, image: np.ndarray, period: float = 0.0005) -> None:
+        self.image = image
+        self.period = period
+        self.count = 0
+        self.released = False
+
+    def isOpened(self) -> bool:  # noqa: N802 - OpenCV's name
+        return not self.released
+
+    def read(self) -> tuple[bool, np.ndarray]:
+        time.sleep(self.period)
+        self.count += 1
+        return True, self.image
+
+    def set(self, prop: int, value: float) -> bool:
+        return True
+
+    def get(self, prop: int) -> float:
+        return 1.0 / self.period if prop == cv2.CAP_PROP_FPS else 0.0
+
+    def release(self) -> None:
+        self.released = True
+
+
+@pytest.fixture(scope="module")
+def facemesh():  # type: ignore[no-untyped-def]
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    backend = FaceMeshBackend()
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def vmc_sink():  # type: ignore[no-untyped-def]
+    from vtuber.sinks.vmc import VMCSink
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    sink = VMCSink([("127.0.0.1", rx.getsockname()[1])])
+    sink.open()
+    yield sink, rx
+    sink.close()
+    rx.close()
+
+
+def test_fast_camera_newest_frame_is_processed_and_no_queue_builds(
+    grace_bgr: np.ndarray,
+    facemesh,
+    vmc_sink,  # type: ignore[no-untyped-def]
+) -> None:
+    from vtuber.lookahead import LookAhead
+    from vtuber.pipeline import Pipeline
+    from vtuber.sources import CameraSource
+    from vtuber.tracker import Tracker
+
+    sink, rx = vmc_sink
+    cam = FakeCamera(grace_bgr)
+    ages: list[int] = []  # camera frames newer than the one the model takes (0: the newest)
+    behind: list[int] = []  # camera frames captured between a frame's capture and its send
+
+    with CameraSource(0, capture=lambda index: cam) as src:
+
+        def taken():  # type: ignore[no-untyped-def]
+            for f in src:
+                ages.append(cam.count - 1 - f.index)
+                yield f
+
+        ahead = LookAhead(taken(), facemesh)
+
+        def on_frame(av, lm, frame):  # type: ignore[no-untyped-def]
+            behind.append(cam.count - 1 - frame.index)
+
+        try:
+            stats = Pipeline(ahead, ahead, Tracker(), [sink], on_frame=on_frame).run(max_frames=90)
+        finally:
+            ahead.close()
+    assert stats.frames == 90 and stats.faces == 90
+    assert rx.recv(65536)  # real datagrams went out
+    # Newest wins: at most one frame was read (and not yet stored) after the one taken.
+    assert max(ages) <= 1, ages
+    # The camera delivered far more frames than were processed: the rest were dropped, not
+    # queued, so the frame sent is never many camera frames old and that does not grow.
+    assert cam.count > 2 * stats.frames
+    early, late = behind[:30], behind[-30:]
+    assert max(late) <= 3 * max(1, int(np.median(early))) + 10, (early, late)
+    assert cam.released  # closing the source released the camera
+
+
+def test_lookahead_keeps_order_and_bad_frames_cost_one_frame(
+    grace_bgr: np.ndarray,
+    facemesh,
+    vmc_sink,  # type: ignore[no-untyped-def]
+) -> None:
+    from vtuber.lookahead import LookAhead
+    from vtuber.pipeline import Pipeline
+    from vtuber.sources import Frame
+    from vtuber.tracker import Tracker
+
+    sink, _ = vmc_sink
+    frames = [Frame(grace_bgr, i / 30.0, 0.0, i) for i in range(12)]
+    frames[5] = Frame(np.zeros((0, 0, 3), np.uint8), 5 / 30.0, 0.0, 5)  # OpenCV rejects it
+    seen: list[int] = []
+    ahead = LookAhead(frames, facemesh)
+    pipe = Pipeline(
+        ahead, ahead, Tracker(), [sink], on_frame=lambda av, lm, f: seen.append(f.index)
+    )
+    stats = pipe.run()
+    ahead.close()
+    assert seen == [i for i in range(12) if i != 5]  # every good frame, in order
+    assert stats.frames == 11 and pipe.errors == 1
+    assert len(ahead.model_s) == 12 and ahead.model_ms(50) > 0
+
+
+def test_lookahead_stops_with_the_pipeline(grace_bgr: np.ndarray, facemesh) -> None:  # type: ignore[no-untyped-def]
+    from vtuber.lookahead import LookAhead
+    from vtuber.pipeline import Pipeline
+    from vtuber.sources import Frame
+    from vtuber.tracker import Tracker
+
+    def endless():  # type: ignore[no-untyped-def]
+        i = 0
+        while True:
+            yield Frame(grace_bgr, i / 30.0, 0.0, i)
+            i += 1
+
+    ahead = LookAhead(endless(), facemesh)
+    stats = Pipeline(ahead, ahead, Tracker(), []).run(max_frames=5)
+    ahead.close()
+    assert stats.frames == 5
+    assert not ahead.running
+    with pytest.raises(RuntimeError):
+        ahead.process(grace_bgr.copy(), 0.0)  # not the frame it yielded: the model is the worker's
+
+
+def test_status_line_shows_latency_p95_and_model_time() -> None:
+    from vtuber.pipeline import Stats, StatusLine
+    from vtuber.rig import AvatarFrame
+
+    out = io.StringIO()
+    stats = Stats(frames=100)
+    for i in range(100):
+        stats.latencies.append(0.005 + 0.0001 * i)  # 5.0 .. 14.9 ms: p95 = 14.4 ms
+    StatusLine(out, model_ms=lambda pct: 4.2).update(stats, AvatarFrame(t=0.0))
+    line = out.getvalue()
+    assert "latency p95  14.4 ms" in line and "model  4.2 ms" in line, line
+
+
+def test_stats_lists_stay_bounded() -> None:
+    from vtuber.pipeline import Recent
+
+    r = Recent()
+    for i in range(5 * Recent.keep):
+        r.append(float(i))
+    assert Recent.keep <= len(r) <= 2 * Recent.keep
+    assert r[-1] == 5 * Recent.keep - 1  # the newest are kept
+
+
+def test_bench_runs_whole_processes_on_the_same_video(
+    tmp_path: Path, grace_bgr: np.ndarray
+) -> None:
+    video = tmp_path / "face.mp4"
+    wr = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"mp4v"), 25.0, (640, 480))
+    for i in range(20):
+        wr.write(cv2.resize(np.roll(grace_bgr, i, axis=1), (640, 480)))
+    wr.release()
+    p = subprocess.run(
+        [sys.executable, "-m", "vtuber", "bench", "--source", str(video), "--repeats", "1",
+         "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr[-2000:]
+    res = json.loads(p.stdout.strip().splitlines()[-1])["whole"]
+    assert res["frames"] == 20 and res["bare_found"] == 20
+    assert res["vmc_datagrams_received"][0] >= 20  # ours really sent every frame over UDP
+    assert res["fps"]["bare"] > 0 and res["fps"]["ours"] > 0
+    assert "overhead_vs_bare_pct" in res
+
+
+def test_bench_rejects_a_bad_size(tmp_path: Path) -> None:
+    video = tmp_path / "x.mp4"
+    video.write_bytes(b"not a video")
+    p = subprocess.run(
+        [sys.executable, "-m", "vtuber", "bench", "--source", str(video), "--size", "big"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert p.returncode == 2
+    assert p.stderr.strip().count("\n") == 0 and "--size" in p.stderr

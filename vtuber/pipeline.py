@@ -71,19 +71,35 @@ class Stream:
     smoother: Smoother | None = None
 
 
+class Recent(list[float]):
+    """A list of per-frame figures that keeps only the most recent ones: past ``2 * keep``
+    entries it drops the oldest ``keep`` (so a session of hours holds memory flat, see
+    docs/performance.md; means and percentiles are over the last ``keep``..``2 * keep``)."""
+
+    keep = 20_000  # frames: 11 minutes at 30 fps
+
+    def append(self, x: float) -> None:
+        super().append(x)
+        if len(self) > 2 * self.keep:
+            del self[: self.keep]
+
+
 @dataclass
 class Stats:
-    """Per-stage wall times (seconds) and capture -> sent latency of every processed frame."""
+    """Per-stage wall times (seconds) and capture -> sent latency of the processed frames (the
+    most recent :attr:`Recent.keep` to twice that; ``frames``/``faces`` count them all)."""
 
     frames: int = 0
     faces: int = 0
     started: float = field(default_factory=time.perf_counter)
     ended: float = 0.0
-    stage_times: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
-    latencies: list[float] = field(default_factory=list)
+    stage_times: dict[str, list[float]] = field(
+        default_factory=lambda: {s: Recent() for s in STAGES}
+    )
+    latencies: list[float] = field(default_factory=Recent)
     # CPU time of this thread in solve + smooth + mirror + send (wall times above also count
     # the moments the OS gives the core to MediaPipe's or the decoder's threads).
-    ours_cpu: list[float] = field(default_factory=list)
+    ours_cpu: list[float] = field(default_factory=Recent)
     interrupted: str = ""  # "SIGINT" / "SIGTERM" when a signal ended the run
 
     @property
@@ -102,11 +118,22 @@ class Stats:
 
 
 class StatusLine:
-    """A one-line status (fps, latency, face found) refreshed in place on a terminal."""
+    """A one-line status (fps, latency, face found) refreshed in place on a terminal.
 
-    def __init__(self, stream: TextIO = sys.stderr, period: float = 0.5) -> None:
+    Latency is capture -> last datagram sent, p95 over the recent frames, next to the landmark
+    model's own time per frame (``model_ms(pct)``, e.g. :meth:`vtuber.lookahead.LookAhead.model_ms`)
+    when given: what the latency target of docs/performance.md compares.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO = sys.stderr,
+        period: float = 0.5,
+        model_ms: Callable[[float], float] | None = None,
+    ) -> None:
         self.stream = stream
         self.period = period
+        self.model_ms = model_ms
         self._last = 0.0
         self._n_last = 0
         self._tty = stream.isatty()
@@ -118,11 +145,13 @@ class StatusLine:
         dt = now - self._last if self._last else stats.elapsed
         fps = (stats.frames - self._n_last) / dt if dt > 0 else 0.0
         self._last, self._n_last = now, stats.frames
-        lat = 1000.0 * float(np.mean(stats.latencies[-30:])) if stats.latencies else 0.0
+        recent = stats.latencies[-100:]
+        lat = 1000.0 * float(np.percentile(recent, 95)) if recent else 0.0
+        model = f", model {self.model_ms(50.0):4.1f} ms" if self.model_ms is not None else ""
         tr = frame.tracking
         parts = [
             f"{fps:5.1f} fps",
-            f"latency {lat:5.1f} ms",
+            f"latency p95 {lat:5.1f} ms{model}",
             "face " + ("yes" if tr.face else "NO "),
         ]
         if tr.body or tr.left_hand or tr.right_hand:

@@ -1,0 +1,128 @@
+"""Landmark detection one frame ahead, on its own thread, overlapping our per-frame work.
+
+MediaPipe releases the GIL while its graph runs, and on its own uses little more than one core
+(docs/performance.md). With :class:`LookAhead` between the source and the pipeline, a worker
+thread takes the next frame from the source and runs the landmark model on it while the
+pipeline's thread solves, smooths and sends the previous one, so our ~1 ms per frame hides
+behind the model instead of adding to it. No frame waits in a queue: the worker takes a frame
+from the source only when the model is free (a camera's newest one, see
+:class:`vtuber.sources.CameraSource`) and hands over at most one finished result.
+
+It is both the frame iterable and the landmark backend the :class:`vtuber.pipeline.Pipeline`
+gets: ``process(image, t)`` returns the landmarks already computed for that frame (or raises the
+error the model raised on it, in the pipeline's thread, as the backend itself would).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+import numpy as np
+
+from vtuber.landmarks import Landmarks
+from vtuber.sources import Frame
+
+
+class _Backend(Protocol):
+    def process(self, bgr: np.ndarray, t: float) -> Landmarks: ...
+
+    def close(self) -> None: ...
+
+
+_END = object()
+
+
+class LookAhead:
+    """Runs ``backend`` on ``frames`` one frame ahead on a worker thread (see the module doc).
+
+    ``model_s`` holds the model's own time (seconds) for the most recent frames: what the
+    status line and ``vtuber bench`` compare the capture -> sent latency with.
+    """
+
+    def __init__(self, frames: Iterable[Frame], backend: _Backend, history: int = 300) -> None:
+        self.frames = frames
+        self.backend = backend
+        self.model_s: deque[float] = deque(maxlen=history)
+        self._cond = threading.Condition()
+        self._ready: Any = None  # (frame, landmarks | exception), or _END
+        self._stop = threading.Event()
+        self._current: tuple[Frame, Landmarks | BaseException] | None = None
+        self._thread: threading.Thread | None = None
+
+    def _work(self) -> None:
+        it = iter(self.frames)
+        item: Any = _END
+        try:
+            while not self._stop.is_set():
+                frame = next(it, None)
+                if frame is None:
+                    break
+                t0 = time.perf_counter()
+                try:
+                    res: Landmarks | BaseException = self.backend.process(frame.image, frame.t)
+                except Exception as e:  # raised again in the pipeline's thread
+                    res = e
+                self.model_s.append(time.perf_counter() - t0)
+                with self._cond:
+                    while self._ready is not None and not self._stop.is_set():
+                        self._cond.wait(0.1)
+                    self._ready = (frame, res)
+                    self._cond.notify_all()
+        except BaseException as e:  # the source failed: hand its error over, then end
+            item = (None, e)
+        with self._cond:
+            while self._ready is not None and not self._stop.is_set():
+                self._cond.wait(0.1)
+            self._ready = item
+            self._cond.notify_all()
+
+    def __iter__(self) -> Iterator[Frame]:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="landmarks", daemon=True)
+            self._thread.start()
+        while True:
+            with self._cond:
+                while self._ready is None:
+                    self._cond.wait(0.5)
+                item, self._ready = self._ready, None
+                self._cond.notify_all()
+            if item is _END:
+                return
+            frame, res = item
+            if frame is None:  # the source raised: raise it here
+                raise res
+            self._current = (frame, res)
+            yield frame
+
+    def process(self, bgr: np.ndarray, t: float) -> Landmarks:
+        """The landmarks computed for the frame just yielded (``bgr`` is its image)."""
+        cur = self._current
+        if cur is None or cur[0].image is not bgr:
+            # The model belongs to the worker thread (MediaPipe graphs are not re-entrant).
+            raise RuntimeError("LookAhead.process: not the frame LookAhead last yielded")
+        res = cur[1]
+        if isinstance(res, BaseException):
+            raise res
+        return res
+
+    def model_ms(self, pct: float = 50.0) -> float:
+        """A percentile of the model's own time over the recent frames, in ms (0 if none)."""
+        return 1000.0 * float(np.percentile(self.model_s, pct)) if self.model_s else 0.0
+
+    @property
+    def running(self) -> bool:
+        """Whether the worker thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def close(self) -> None:
+        """Stop the worker (after its current frame). The backend stays open (its owner
+        closes it, after this)."""
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
