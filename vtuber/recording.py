@@ -42,7 +42,7 @@ from vtuber.landmarks import (
     PoseLandmarks,
 )
 from vtuber.outfile import check_output, commit, discard, temp_path
-from vtuber.rig import BLENDSHAPE_KEYS, AvatarFrame, Bone, Tracking
+from vtuber.rig import BLENDSHAPE_KEYS, AvatarFrame, Bone, FrameEvent, Tracking
 
 MAGIC = b"VTUBEREC"
 MAJOR = 1
@@ -57,6 +57,7 @@ TAG_FRAM = b"FRAM"
 TAG_LMRK = b"LMRK"
 TAG_VMCD = b"VMCD"
 TAG_END = b"END "
+TAG_EVNT = b"EVNT"  # gesture events of the FRAM just before it (docs/gestures.md)
 
 _FILE_HEAD = struct.Struct("<8sHH")
 _CHUNK_HEAD = struct.Struct("<4sI")
@@ -70,6 +71,38 @@ BONE_TABLE: tuple[str, ...] = tuple(b.name for b in Bone)  # HumanBodyBones numb
 
 # LMRK part bits
 LM_FACE, LM_FACE_EXTRA, LM_POSE, LM_LEFT_HAND, LM_RIGHT_HAND = 1, 2, 4, 8, 16
+
+
+EVENT_KINDS = ("gesture", "key", "viewer")  # EVNT kind codes 0, 1, 2
+_EVNT_HEAD = struct.Struct("<BBiH")  # kind, active, keycode, name length
+
+
+def encode_events(events: tuple[FrameEvent, ...]) -> bytes:
+    """EVNT payload: u16 count, then per event u8 kind, u8 active, i32 keycode, u16 length and
+    the UTF-8 name (docs/recording.md)."""
+    out = [_U16.pack(len(events))]
+    for e in events:
+        name = e.name.encode("utf-8")
+        out.append(_EVNT_HEAD.pack(EVENT_KINDS.index(e.kind), int(e.active), e.keycode, len(name)))
+        out.append(name)
+    return b"".join(out)
+
+
+def decode_events(p: bytes) -> tuple[FrameEvent, ...]:
+    (count,) = _U16.unpack_from(p, 0)
+    q = 2
+    out = []
+    for _ in range(count):
+        kind, active, keycode, ln = _EVNT_HEAD.unpack_from(p, q)
+        q += _EVNT_HEAD.size
+        name = p[q : q + ln].decode("utf-8")
+        q += ln
+        if kind >= len(EVENT_KINDS) or len(name) == 0:
+            raise ValueError("bad EVNT event")
+        out.append(FrameEvent(EVENT_KINDS[kind], name, bool(active), keycode))
+    if q != len(p):
+        raise ValueError("EVNT size mismatch")
+    return tuple(out)
 
 
 def chunk(tag: bytes, payload: bytes) -> bytes:
@@ -407,6 +440,8 @@ class RecordingWriter:
         out = pre + chunk(TAG_FRAM, payload)
         if self.landmarks and isinstance(frame.landmarks, Landmarks):
             out += chunk(TAG_LMRK, encode_landmarks(frame.landmarks))
+        if frame.events:
+            out += chunk(TAG_EVNT, encode_events(frame.events))
         return out
 
     def write_frame(self, frame: AvatarFrame) -> None:
@@ -483,7 +518,7 @@ class Recording:
         return sum(d.skipped for d in self.damage)
 
 
-_KNOWN_TAGS = (TAG_FRAM, TAG_LMRK, TAG_VMCD, TAG_LAYT, TAG_NAME, TAG_END, TAG_HEAD)
+_KNOWN_TAGS = (TAG_FRAM, TAG_LMRK, TAG_VMCD, TAG_LAYT, TAG_NAME, TAG_END, TAG_HEAD, TAG_EVNT)
 
 
 def _check_chunk(data: bytes, pos: int) -> tuple[str, bool] | None:
@@ -633,6 +668,10 @@ def _read_v1(rec: Recording, data: bytes, pos: int) -> None:
             elif tag == TAG_LMRK:
                 if was_frame and rec.frames:
                     rec.frames[-1].landmarks = decode_landmarks(p)
+                    after_frame = True  # an EVNT may follow
+            elif tag == TAG_EVNT:
+                if was_frame and rec.frames:
+                    rec.frames[-1].events = decode_events(p)
             elif tag == TAG_END:
                 rec.end = json.loads(p.decode("utf-8"))
             # unknown tags: skipped (CRC already checked)

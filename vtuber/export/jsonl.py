@@ -3,9 +3,10 @@
 Each line: ``{"t": seconds from the first frame, "time": the recorded time, "index": n,
 "tracking": {...}, "root": {"position": [x,y,z], "rotation": [x,y,z,w]}, "bones": {HumanBodyBones
 name: [x, y, z, w]}, "blendshapes": {key: weight}}`` (plus ``"positions"`` when a frame overrides
-bone positions). Rotations stay in Unity's basis (left-handed, y up, z forward), local to the
-parent, normalized humanoid (identity = T-pose); every bone is present (rest pose filled in), as
-the VMC sink sends them.
+bone positions, and ``"events"``: ``[{"kind", "name", "active", "keycode"}]`` when it carries
+gesture events, docs/gestures.md). Rotations stay in Unity's basis (left-handed, y up, z
+forward), local to the parent, normalized humanoid (identity = T-pose); every bone is present
+(rest pose filled in), as the VMC sink sends them.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def frame_record(f: AvatarFrame, t0: float) -> dict[str, object]:
     }
     if f.positions:
         rec["positions"] = {b.name: list(p) for b, p in f.positions.items()}
+    if f.events:
+        rec["events"] = [
+            {"kind": e.kind, "name": e.name, "active": e.active, "keycode": e.keycode}
+            for e in f.events
+        ]
     return rec
 
 
