@@ -17,7 +17,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "replay",
         help="replay a recording (.vtrec) to VMC receivers and other outputs",
         description="Replay a recording made with `track --record` or `record-vmc` at its "
-        "recorded timing. VMC recordings are re-sent byte for byte.",
+        "recorded timing. VMC recordings are re-sent byte for byte to VMC outputs and decoded "
+        "to frames for the viewer and --record.",
     )
     p.add_argument("file", help="the recording (.vtrec)")
     p.add_argument("--speed", type=float, default=1.0, help="playback speed factor (default 1)")
