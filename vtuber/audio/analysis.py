@@ -98,11 +98,12 @@ class VowelModel:
     precision: F64  # (N_CEPS, N_CEPS)
     means: F64  # (5, N_CEPS), order A I U E O
     sharpness: float = 1.0
+    log_prior: F64 = field(default_factory=lambda: np.zeros(5))
 
     def probabilities(self, ceps: F64) -> F64:
         """(n, 5) softmax over the five vowels."""
         pm = self.means @ self.precision  # (5, d)
-        s = ceps @ pm.T - 0.5 * np.sum(pm * self.means, axis=1)
+        s = ceps @ pm.T - 0.5 * np.sum(pm * self.means, axis=1) + self.log_prior
         s = self.sharpness * (s - s.max(axis=1, keepdims=True))
         e = np.exp(s)
         return e / e.sum(axis=1, keepdims=True)
@@ -112,6 +113,7 @@ class VowelModel:
             "precision": np.round(self.precision, 6).tolist(),
             "means": np.round(self.means, 5).tolist(),
             "sharpness": self.sharpness,
+            "log_prior": np.round(self.log_prior, 5).tolist(),
         }
 
     @classmethod
@@ -120,11 +122,12 @@ class VowelModel:
             p = np.asarray(d["precision"], dtype=np.float64)
             m = np.asarray(d["means"], dtype=np.float64)
             sharp = float(d.get("sharpness", 1.0))  # type: ignore[arg-type]
+            prior = np.asarray(d.get("log_prior", np.zeros(5)), dtype=np.float64)
         except (KeyError, TypeError, ValueError) as e:
             raise ConfigError(f"vowel model: bad or missing field ({e})") from e
-        if p.shape != (N_CEPS, N_CEPS) or m.shape != (5, N_CEPS):
-            raise ConfigError(f"vowel model: wrong shapes {p.shape}, {m.shape}")
-        return cls(p, m, sharp)
+        if p.shape != (N_CEPS, N_CEPS) or m.shape != (5, N_CEPS) or prior.shape != (5,):
+            raise ConfigError(f"vowel model: wrong shapes {p.shape}, {m.shape}, {prior.shape}")
+        return cls(p, m, sharp, prior)
 
     @classmethod
     def fit(cls, ceps: F64, labels: NDArray[np.int64], ridge: float = 1e-3) -> VowelModel:
@@ -133,7 +136,8 @@ class VowelModel:
         resid = ceps - means[labels]
         cov = resid.T @ resid / max(len(ceps) - 5, 1)
         cov += ridge * np.trace(cov) / N_CEPS * np.eye(N_CEPS)
-        return cls(np.linalg.inv(cov), means)
+        counts = np.bincount(labels, minlength=5).astype(np.float64)
+        return cls(np.linalg.inv(cov), means, log_prior=np.log(counts / counts.sum()))
 
 
 def load_model(path: str | Path | None = None) -> VowelModel:
@@ -167,7 +171,7 @@ class AnalyzerConfig:
     ref_fall: float = 1.0
     floor_window: float = 3.0
     hold: int = 1
-    vowel_smooth: float = 0.4
+    vowel_smooth: float = 0.2
     min_open: float = 0.25
 
     def __post_init__(self) -> None:

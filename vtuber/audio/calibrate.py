@@ -28,7 +28,7 @@ from vtuber.audio.analysis import (
 from vtuber.errors import ConfigError, SourceError
 
 SLOT_SECONDS = 2.0
-PROMPTS = ('"aah" (father)', '"ee" (see)', '"oo" (blue)', '"eh" (bed)', '"oh" (go)')
+PROMPTS = ('"ah" (father)', '"ee" (see)', '"oo" (blue)', '"eh" (pet)', '"aw" (saw)')
 MIN_FRAMES = 15  # voiced frames per vowel (0.15 s)
 
 
@@ -59,7 +59,7 @@ def learn_vowels(
                 f"({counts[-1] * 10} ms); speak up and hold each vowel for the whole 2 s"
             )
         means[k] = blend * ceps[sel].mean(axis=0) + (1.0 - blend) * base.means[k]
-    return VowelModel(base.precision.copy(), means, base.sharpness), counts
+    return VowelModel(base.precision.copy(), means, base.sharpness, base.log_prior.copy()), counts
 
 
 def save_voice_profile(model: VowelModel, path: str | Path) -> None:

@@ -37,9 +37,9 @@ class Take:
     utterance: Utterance
     noisy: bool
 
-    def truth(self, n: int) -> NDArray[np.str_]:
+    def truth(self, n: int, split_diphthongs: bool = False) -> NDArray[np.str_]:
         t = (np.arange(n) + 1) * HOP / RATE
-        return self.utterance.kind_at(t)
+        return self.utterance.kind_at(t, split_diphthongs)
 
 
 def sox_available() -> bool:
@@ -147,3 +147,25 @@ class Scores:
     @property
     def silent_open_rate(self) -> float:
         return self.silent_open / self.silent_frames if self.silent_frames else 0.0
+
+
+CALIBRATION_WORDS = ("ah", "ee", "oo", "pet", "awe")  # A I U E O as espeak-ng says them
+
+
+def calibration_take(voice: Voice, cache: Path) -> NDArray[np.float32]:
+    """What ``vtuber calibrate --audio`` hears from this voice: each of the five vowel words
+    repeated through its 2 s slot (10 s in all), 16 kHz through the file decoder."""
+    from vtuber.audio.calibrate import SLOT_SECONDS
+
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"calib_{hashlib.sha1(str(voice).encode()).hexdigest()[:12]}.wav"
+    if not path.exists():
+        slots = []
+        for word in CALIBRATION_WORDS:
+            u = speak_voice(word, voice)
+            n_slot = round(SLOT_SECONDS * u.rate)
+            gap = np.zeros(round(0.1 * u.rate), np.int16)
+            reps = np.tile(np.concatenate([u.samples, gap]), n_slot // (len(u.samples) + 1) + 1)
+            slots.append(reps[:n_slot])
+        Utterance(np.concatenate(slots), slots and u.rate, []).write_wav(path)
+    return load_audio(path, RATE).samples

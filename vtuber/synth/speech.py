@@ -85,11 +85,16 @@ class Utterance:
             w.writeframes(self.samples.astype("<i2").tobytes())
         return p
 
-    def kind_at(self, t: NDArray[np.float64]) -> NDArray[np.str_]:
-        """The phone kind at each time (``silence`` outside every phone)."""
+    def kind_at(self, t: NDArray[np.float64], split_diphthongs: bool = False) -> NDArray[np.str_]:
+        """The phone kind at each time (``silence`` outside every phone). A diphthong is its
+        nucleus' shape throughout (aI, aU: A; eI: E; oU, OI: O ...), or with
+        ``split_diphthongs`` each part's shape in its share of the time."""
         out = np.full(t.shape, "silence", dtype="<U8")
         for ph in self.phones:
-            out[(t >= ph.start) & (t < ph.end)] = ph.kind
+            kind = ph.kind
+            if not split_diphthongs and kind in VOWEL_SHAPES:
+                kind = phone_kinds(ph.name)[0]
+            out[(t >= ph.start) & (t < ph.end)] = kind
         return out
 
 
@@ -296,6 +301,10 @@ FIT_VOICES = (
     Voice("en+f2", 175, 60),
     Voice("en-us+m1", 200, 30),
     Voice("en+f3", 140, 70),
+    Voice("en-gb-x-gbclan+m4", 180, 50),
+    Voice("en-us+f5", 170, 80),
+    Voice("en+m6", 150, 25),
+    Voice("en-gb-x-gbcwmd+f1", 190, 65),
 )
 HELD_OUT_VOICES = (
     Voice("en-gb-x-rp+m5", 185, 45),
