@@ -106,7 +106,7 @@ def record(spec: str, seconds: float, announce) -> NDArray[np.float32]:  # type:
             if got[0] >= need:
                 done.set()
 
-    stream = open_input(spec, on_block)
+    stream = open_input(spec, on_block, realtime=False)  # a file needs no waiting
     announce(0)
     stream.start()
     try:

@@ -108,12 +108,13 @@ def resolve_input(spec: str) -> int:
     return (exact or matches)[0].index
 
 
-def open_input(spec: str, callback: Callback) -> InputStream:
+def open_input(spec: str, callback: Callback, *, realtime: bool = True) -> InputStream:
     """The input stream ``--audio`` asks for, not yet started: an existing audio file plays
-    through :class:`FileInputStream` in real time; anything else names a microphone."""
+    through :class:`FileInputStream` (in real time unless ``realtime=False``); anything else
+    names a microphone."""
     p = Path(spec).expanduser()
     if p.is_file():
-        return FileInputStream.from_file(p, callback=callback)
+        return FileInputStream.from_file(p, callback=callback, realtime=realtime)
     sd = _sounddevice()
     index = resolve_input(spec)
     try:

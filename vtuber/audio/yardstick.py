@@ -81,16 +81,33 @@ def make_take(
     return Take(voice, track.samples, utt, noise_db is not None)
 
 
-def _mix_noise(utt: Utterance, clean: Path, out: Path, noise_db: float) -> None:
-    dur = f"{utt.duration:.3f}"
-    sr = str(utt.rate)
+def _noises(out: Path, seconds: float, rate: int) -> tuple[Path, Path]:
+    """sox: pink noise, and a music-like signal (a three-voice chord, triangle + sine + square,
+    with a 3 Hz tremolo), each normalized to -10 dBFS peak."""
+    dur, sr = f"{seconds:.3f}", str(rate)
     pink, music = out.with_suffix(".pink.wav"), out.with_suffix(".music.wav")
     _run(["sox", "-R", "-n", "-r", sr, "-c", "1", "-b", "16", str(pink), "synth", dur,
           "pinknoise", "gain", "-n", "-10"])  # fmt: skip
-    # A music-like signal: a three-voice chord (triangle, sine, square) with a tremolo.
     _run(["sox", "-R", "-n", "-r", sr, "-c", "3", "-b", "16", str(music), "synth", dur,
           "triangle", "196", "sine", "247", "square", "294", "tremolo", "3", "60",
           "remix", "-", "gain", "-n", "-10"])  # fmt: skip
+    return pink, music
+
+
+def room_noise(seconds: float, rms_dbfs: float, cache: Path) -> NDArray[np.float32]:
+    """The yardstick's noise alone (pink + music-like, equal RMS), ``rms_dbfs`` in all, 16 kHz."""
+    cache.mkdir(parents=True, exist_ok=True)
+    out = cache / f"room_{seconds:g}s_{-rms_dbfs:g}dB.wav"
+    pink, music = _noises(out, seconds, RATE)
+    x = [load_audio(f, RATE).samples.astype(np.float64) for f in (pink, music)]
+    n = min(len(a) for a in x)
+    target = 10.0 ** ((rms_dbfs - 3.0) / 20.0)
+    mix = sum(a[:n] * target / np.sqrt(np.mean(a[:n] ** 2)) for a in x)
+    return np.asarray(mix, dtype=np.float32)
+
+
+def _mix_noise(utt: Utterance, clean: Path, out: Path, noise_db: float) -> None:
+    pink, music = _noises(out, utt.duration, utt.rate)
     x = utt.samples.astype(np.float64)
     t = np.arange(len(x)) / utt.rate
     kinds = utt.kind_at(t)

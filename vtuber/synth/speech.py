@@ -17,6 +17,7 @@ import ctypes
 import ctypes.util
 import threading
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -316,3 +317,28 @@ HELD_OUT_VOICES = (
 
 def speak_voice(text: str, voice: Voice) -> Utterance:
     return speak(text, voice.name, rate=voice.rate, pitch=voice.pitch)
+
+
+def talking_face(
+    utt: Utterance,
+    fps: float = 25.0,
+    *,
+    duration: float | None = None,
+    mouth: Callable[[float], float | None] | None = None,
+    photo: str = "grace_hopper",
+    size: tuple[int, int] = (480, 360),
+) -> list[tuple[float, NDArray[np.uint8], float]]:
+    """A rendered face (vtuber.synth.face) saying ``utt``: (t, BGR image, jaw opening) at ``fps``
+    for ``duration`` s (default: the utterance's). The jaw follows :func:`mouth_open_at`, unless
+    ``mouth(t)`` returns a number (e.g. a silent open mouth where no phone sounds)."""
+    from vtuber.synth.face import FaceRenderer
+
+    renderer = FaceRenderer.from_photo(photo)
+    n = int((duration if duration is not None else utt.duration) * fps)
+    out = []
+    for i in range(n):
+        t = i / fps
+        m = mouth(t) if mouth is not None else None
+        o = mouth_open_at(utt, t) if m is None else float(m)
+        out.append((t, renderer.render(mouth_open=o, size=size), o))
+    return out
