@@ -19,7 +19,7 @@ from vtuber.recording import Recording
 from vtuber.rig import AvatarFrame
 from vtuber.sinks.base import Sink
 from vtuber.stopping import StopSignals
-from vtuber.vmc import VMCDecoder, decode_frames, frame_boundary
+from vtuber.vmc import VMCDecoder, frame_boundary, osc_string
 
 _T_MSG = b"/VMC/Ext/T\x00\x00,f\x00\x00"  # the OSC address + type tag of /VMC/Ext/T
 _BE_F32 = struct.Struct(">f")
@@ -163,7 +163,8 @@ def replay(
         decoder: VMCDecoder | None = None
         if fsinks:
             boundary = frame_boundary(d for _, d in dgs)
-            if not decode_frames(dgs):
+            end = osc_string(boundary)  # a byte scan, not a decode: long takes start at once
+            if not any(end in d for _, d in dgs):
                 raise FormatError(
                     "this VMC recording holds no frame (no /VMC/Ext/T or /VMC/Ext/Blend/Apply "
                     "message), so there is nothing to show in the viewer"
