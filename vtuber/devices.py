@@ -12,8 +12,8 @@ Seam (tests, and machines without a camera): ``VTUBER_V4L2_ROOT=DIR`` reads sysf
 file holds a JSON device table (:class:`TableDevice`) that answers the same ioctls, with the same
 binary structures, as a driver would, so everything but the kernel call itself is exercised.
 
-Other capture devices (audio inputs for lip sync) belong beside cameras here, each with its own
-``list_...`` function and dataclass.
+Audio inputs (for lip sync) are listed the same way by :mod:`vtuber.audio.capture`
+(``vtuber microphones`` beside ``vtuber cameras``): a ``list_...`` function returning dataclasses.
 """
 
 from __future__ import annotations
