@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -125,14 +126,18 @@ class _Receiver:
         self.sock.close()
 
 
-def _timed(cmd: list[str]) -> tuple[float, str, str]:
+def _timed(cmd: list[str]) -> tuple[float, float, str, str]:
+    """Wall seconds, CPU seconds (user + system, all threads), stdout and stderr of ``cmd``."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     if p.returncode != 0:
         tail = (p.stderr or p.stdout).strip().splitlines()[-1:] or ["(no output)"]
         raise SourceError(f"bench: {' '.join(cmd[2:5])} failed (exit {p.returncode}): {tail[0]}")
-    return wall, p.stdout, p.stderr
+    return wall, cpu, p.stdout, p.stderr
 
 
 def whole_process(
@@ -147,18 +152,21 @@ def whole_process(
     ours = [py, "-m", "vtuber", "track", "--source", str(video), "--fast", "--mode", mode]
     ours += ["--face-model", face_model, "--vmc", f"127.0.0.1:{rx.port}", *(extra or [])]
     walls: dict[str, list[float]] = {"bare": [], "ours": []}
+    cpus: dict[str, list[float]] = {"bare": [], "ours": []}
     steady: list[float] = []
     frames = found = 0
     datagrams: list[int] = []
     try:
         for _ in range(max(1, repeats)):
-            w, out, _ = _timed(bare)
+            w, c, out, _ = _timed(bare)
             walls["bare"].append(w)
+            cpus["bare"].append(c)
             rec = json.loads(out.strip().splitlines()[-1])
             frames, found = int(rec["frames"]), int(rec["found"])
             before = rx.count
-            w, _, err = _timed(ours)
+            w, c, _, err = _timed(ours)
             walls["ours"].append(w)
+            cpus["ours"].append(c)
             time.sleep(0.3)  # the last datagrams in flight
             datagrams.append(rx.count - before)
             m = _SUMMARY.search(err)
@@ -178,6 +186,7 @@ def whole_process(
         "wall_s": {k: [round(x, 3) for x in v] for k, v in walls.items()},
         "median_s": {k: round(v, 3) for k, v in med.items()},
         "fps": {k: round(frames / v, 1) for k, v in med.items()},
+        "cpu_s": {k: round(statistics.median(v), 3) for k, v in cpus.items()},
         "ours_steady_fps": round(statistics.median(steady), 1) if steady else None,
         "vmc_datagrams_received": datagrams,
     }
@@ -271,6 +280,7 @@ def report(res: dict[str, Any], out: Any = sys.stdout) -> None:
         f"  {peer:<22}{w['median_s']['bare']:8.2f} s {w['fps']['bare']:7.1f} fps\n"
         f"  {'vtuber track':<22}{w['median_s']['ours']:8.2f} s {w['fps']['ours']:7.1f} fps"
         f"   (steady state after start-up: {w['ours_steady_fps']} fps)\n"
+        f"  CPU time (all threads): {w['cpu_s']['bare']:.2f} s vs {w['cpu_s']['ours']:.2f} s\n"
     )
     if "speedup_vs_holistic" in w:
         out.write(f"  speed-up vs Holistic  {w['speedup_vs_holistic']:.2f}x\n")

@@ -1,0 +1,99 @@
+"""Whole-process speed of vtuber next to the bare model loop and the peers, in one run.
+
+Usage: .venv/bin/python benchmarks/bench_speed.py [--only face,landmarker,full] [--repeats 3]
+       [--json] [--clip FILE]
+
+What it runs (the same code as ``vtuber bench``, vtuber/commands/bench.py; method and figures in
+docs/performance.md). Every side is a separate process timed from start to exit, start-up
+included, on the same video file; the sides take turns, ``--repeats`` times, medians reported:
+
+- face: the clip resized to 640x480 and looped 10 times (1,950 frames). Bare loop: decode +
+  FaceMesh (python -m vtuber.landmarks.bare facemesh); ours: ``vtuber track --fast --vmc``
+  to a loopback receiver. OpenSeeFace is not measured: it is not on PyPI and its files are not
+  at hand on this machine (see docs/performance.md), so the bare FaceMesh ratio stands in.
+- landmarker (perfect sync): the same 640x480 video; bare Face Landmarker task vs
+  ``vtuber track --face-model landmarker``.
+- full: the 720p clip as it is (195 frames) and looped 4 times (780 frames); MediaPipe
+  Holistic (model_complexity=1, refined face) vs ``vtuber track --mode full``.
+
+Also printed: each process's CPU time (user + system, all threads), a figure the other
+processes on a shared machine disturb less than wall time, and the 1-minute load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from _common import CLIP
+
+from vtuber.commands.bench import prepare_video, whole_process
+
+CASES = {
+    # name: (mode, face model, size, loops)
+    "face": ("face", "facemesh", (640, 480), 10),
+    "landmarker": ("face", "landmarker", (640, 480), 10),
+    "full": ("full", "facemesh", None, 1),
+    "full_x4": ("full", "facemesh", None, 4),
+}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clip", type=Path, default=CLIP)
+    ap.add_argument("--only", default=",".join(CASES), help="comma-separated cases")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    if not args.clip.is_file():
+        sys.exit(f"bench_speed: clip not found: {args.clip} (the shared data set)")
+    cases = [c.strip() for c in args.only.split(",") if c.strip()]
+    bad = [c for c in cases if c not in CASES]
+    if bad:
+        sys.exit(f"bench_speed: unknown case(s) {bad}; choose from {sorted(CASES)}")
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="vtuber-bench-speed-") as tmp:
+        for name in cases:
+            mode, face_model, size, loops = CASES[name]
+            video = prepare_video(str(args.clip), size, loops, Path(tmp))
+            load0 = os.getloadavg()[0]
+            res = whole_process(video, mode, face_model, args.repeats)
+            res["video"] = f"{args.clip.name} {size or 'source size'} x{loops}"
+            res["load_avg_1min"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+            results[name] = res
+            if not args.json:
+                print(summary(name, res), flush=True)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+def summary(name: str, r: dict) -> str:
+    ref = "Holistic" if r["mode"] == "full" else f"bare {r['bare_model']}"
+    lines = [
+        f"[{name}] {r['video']}: {r['frames']} frames, {r['repeats']} runs each, "
+        f"load {r['load_avg_1min'][0]}..{r['load_avg_1min'][1]} on {os.cpu_count()} CPUs",
+        f"  {ref:<18} {r['median_s']['bare']:7.2f} s  {r['fps']['bare']:6.1f} fps  "
+        f"CPU {r['cpu_s']['bare']:6.2f} s",
+        f"  {'vtuber track':<18} {r['median_s']['ours']:7.2f} s  {r['fps']['ours']:6.1f} fps  "
+        f"CPU {r['cpu_s']['ours']:6.2f} s  (steady state {r['ours_steady_fps']} fps)",
+    ]
+    if r["mode"] == "full":
+        lines.append(
+            f"  speed-up vs Holistic: {r['speedup_vs_holistic']:.2f}x wall, "
+            f"{r['cpu_s']['bare'] / r['cpu_s']['ours']:.2f}x CPU"
+        )
+    else:
+        lines.append(
+            f"  vtuber vs bare loop: {r['overhead_vs_bare_pct']:+.1f} % wall, "
+            f"{100 * (r['cpu_s']['ours'] / r['cpu_s']['bare'] - 1):+.1f} % CPU"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
