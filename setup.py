@@ -41,25 +41,37 @@ def _vendor(out: Path) -> None:
         raise SystemExit(f"vtuber build: {e}") from None
 
 
+def _from_checkout() -> bool:
+    """A checkout with `npm install` done (else: an unpacked sdist, which has vtuber/assets/)."""
+    return (HERE / "node_modules" / "three" / "package.json").is_file()
+
+
+def _require_assets(folder: Path) -> None:
+    if not (folder / "bundle.json").is_file():
+        raise SystemExit(
+            "vtuber build: the viewer's JavaScript is neither in node_modules (run `npm install` "
+            "first) nor in vtuber/assets/ (an sdist made by `python -m build`)"
+        )
+
+
 class BuildPy(build_py):
     def run(self) -> None:
-        super().run()
+        super().run()  # an sdist's vtuber/assets/ is package data: copied here
         if getattr(self, "editable_mode", False):
             return
         target = Path(self.build_lib).joinpath(*ASSETS)
-        if (HERE / "node_modules" / "three" / "package.json").is_file():
+        if _from_checkout():
             _vendor(target)
-        elif not (target / "bundle.json").is_file():
-            raise SystemExit(
-                "vtuber build: the viewer's JavaScript is neither in node_modules (run `npm "
-                "install` first) nor in vtuber/assets/ (an sdist made by `python -m build`)"
-            )
+        _require_assets(target)
 
 
 class Sdist(sdist):
     def make_release_tree(self, base_dir: str, files: list[str]) -> None:
-        super().make_release_tree(base_dir, files)
-        _vendor(Path(base_dir).joinpath(*ASSETS))
+        super().make_release_tree(base_dir, files)  # an sdist's own vtuber/assets/ included
+        target = Path(base_dir).joinpath(*ASSETS)
+        if _from_checkout():
+            _vendor(target)
+        _require_assets(target)
 
 
 setup(cmdclass={"build_py": BuildPy, "sdist": Sdist})

@@ -23,10 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import threading
 import time
 import zipfile
@@ -215,6 +217,51 @@ def test_wheel_carries_the_viewer_and_the_avatar(wheel: Path) -> None:
         text = z.read(meta).decode()
         assert "Requires-Dist: mediapipe==0.10.21" in text
         assert "License-Expression: MIT" in text
+
+
+def _assets(wheel: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(wheel) as z:
+        return {n: z.read(n) for n in z.namelist() if n.startswith("vtuber/assets/")}
+
+
+def test_every_build_path_ships_the_same_assets(wheel: Path, tmp_path: Path) -> None:
+    """`pip install .` and `python -m build --wheel` build the wheel straight from a checkout
+    (build_py vendors from node_modules); `python -m build` builds it from the sdist (which carries
+    vtuber/assets/); an sdist rebuilt from an unpacked sdist keeps them. Same files everywhere."""
+    src = tmp_path / "checkout"  # a copy of what the build reads, with node_modules linked
+    for rel in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE",
+                "scripts/vendor_viewer.py", "avatars/default.vrm"):  # fmt: skip
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, src / rel)
+    shutil.copytree(
+        ROOT / "vtuber", src / "vtuber", ignore=shutil.ignore_patterns("__pycache__", "assets")
+    )
+    (src / "node_modules").symlink_to(ROOT / "node_modules")
+
+    def build(what: str, tree: Path) -> Path:
+        out = tmp_path / f"out-{what}"
+        res = subprocess.run(
+            [sys.executable, "-m", "build", f"--{what}", "--no-isolation", "--outdir", str(out),
+             str(tree)],
+            cwd=tmp_path, capture_output=True, text=True, timeout=600, env=_clean_env(),
+        )  # fmt: skip
+        assert res.returncode == 0, (res.stdout[-3000:], res.stderr[-3000:])
+        return next(out.iterdir())
+
+    direct = _assets(build("wheel", src))
+    assert direct == _assets(wheel)
+    assert "vtuber/assets/node_modules/three/build/three.module.js" in direct
+    sdist = build("sdist", src)
+    with tarfile.open(sdist) as t:
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4
+            t.extractall(tmp_path / "unpacked", filter="data")
+        else:
+            t.extractall(tmp_path / "unpacked")  # noqa: S202 (our own sdist)
+    unpacked = next((tmp_path / "unpacked").iterdir())
+    assert not (unpacked / "node_modules").exists()
+    with tarfile.open(build("sdist", unpacked)) as t:
+        again = {n.split("/", 1)[1] for n in t.getnames() if "/vtuber/assets/" in n}
+    assert set(direct) <= again
 
 
 def test_installed_wheel_finds_everything_inside_itself(venv: Path) -> None:
