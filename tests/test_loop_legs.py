@@ -138,3 +138,20 @@ def test_legs_in_face_mode_is_one_error_line(face_folder: Path) -> None:
     assert r.stderr.strip().splitlines()[-1] == (
         "vtuber: error: --legs needs --mode full (legs come from the body model)"
     )
+
+
+def test_legs_out_of_view_are_not_invented_on_the_real_clip(clip_path: Path, tmp_path: Path):
+    """The shared clip shows the upper body only: with --legs the torso is driven and no leg is,
+    since the pose model's guesses for unseen hips and legs are gated out."""
+    from vtuber.recording import read_recording
+    from vtuber.rig import Bone
+
+    rec = tmp_path / "legs.vtrec"
+    r = run_cli("track", "--source", str(clip_path), "--fast", "--mode", "full", "--legs",
+                "--max-frames", "30", "--no-vmc", "--quiet", "--record", str(rec))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    frames = read_recording(rec).frames
+    assert len(frames) == 30 and all(f.tracking.body for f in frames)
+    legs = {Bone.LeftUpperLeg, Bone.RightUpperLeg, Bone.LeftLowerLeg, Bone.RightLowerLeg}
+    assert not any(legs & set(f.bones) for f in frames)
+    assert all(Bone.Spine in f.bones and Bone.Chest in f.bones for f in frames)  # torso driven
