@@ -5,7 +5,9 @@ Poses (names; the hand in a name is the person's own):
 - ``arms_crossed``: each wrist past the body's midline toward the other side, between shoulder
   and hip height, the forearms crossing.
 - ``hand_on_cheek_left`` / ``hand_on_cheek_right``: that hand's index knuckle within 0.45
-  shoulder widths of the same side's cheek (between ear and mouth corner).
+  shoulder widths of the same side's cheek (between ear and mouth corner) in the image AND within
+  0.45 shoulder widths of it in MediaPipe's 3D world points (a hand held up toward the camera in
+  front of the face is not on the cheek).
 - ``waving_left`` / ``waving_right``: a short motion, not a still pose: the hand above its elbow
   and at least 3 left-right reversals of the wrist, each swing >= 0.15 shoulder widths, within
   the last 1.5 s.
@@ -78,14 +80,25 @@ class PoseRecognizer:
         for d in self._wrist.values():
             d.clear()
 
-    def update(self, points: Arr, found: bool, aspect: float, t: float) -> set[str]:
-        """The poses in this frame (``points`` are MediaPipe's (33, 4) pose points)."""
+    def update(
+        self, points: Arr, found: bool, aspect: float, t: float, world: Arr | None = None
+    ) -> set[str]:
+        """The poses in this frame (``points`` are MediaPipe's (33, 4) pose points, ``world``
+        its (33, 3) world points in metres)."""
         norm = pose_features(points, aspect) if found else None
         if norm is None:
             self.reset()
             return set()
         xy, vis = norm
         out = still_poses(xy, vis)
+        if world is not None:
+            w = np.asarray(world, dtype=np.float64)
+            unit = max(float(np.linalg.norm(w[11] - w[12])), 1e-6)
+            for s, idx in POSE_SIDE.items():
+                name = f"hand_on_cheek_{s}"
+                cheek = 0.5 * (w[idx["ear"]] + w[idx["mouth"]])
+                if name in out and np.linalg.norm(w[idx["index"]] - cheek) / unit >= CHEEK_RADIUS:
+                    out.discard(name)
         for s, idx in POSE_SIDE.items():
             hist = self._wrist[s]
             raised = (

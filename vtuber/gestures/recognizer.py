@@ -72,6 +72,8 @@ class Debouncer:
 
     settings: RecognizerSettings = field(default_factory=RecognizerSettings)
     states: dict[str, _State] = field(default_factory=dict)
+    # Names of which a hand shows one at a time (the hand classifier's; body poses are free).
+    solo: set[str] = field(default_factory=set)
 
     def update(self, t: float, strong: set[str], weak: set[str]) -> list[Edge]:
         """``strong``: names seen confidently enough to start; ``weak``: to continue."""
@@ -95,9 +97,11 @@ class Debouncer:
             if t - st.seen_since >= s.min_hold - 1e-9 and t - st.ended_at >= s.cooldown - 1e-9:
                 st.active, st.last_seen, st.held_since = True, t, st.seen_since
                 # One gesture per hand: end the hand's other active gesture now.
-                side = _side_of(name)
+                side = _side_of(name) if name in self.solo else None
                 for other, ost in self.states.items():
-                    if other != name and ost.active and side and _side_of(other) == side:
+                    if other == name or not ost.active or other not in self.solo:
+                        continue
+                    if side and _side_of(other) == side:
                         ost.active, ost.ended_at, ost.seen_since = False, t, None
                         edges.append(Edge(other, False, t, ost.held_since))
                 edges.append(Edge(name, True, t, st.seen_since))
@@ -146,13 +150,14 @@ class GestureRecognizer:
                 self.last[side] = (label, p)
                 if label == NONE:
                     continue
+                self.debouncer.solo.add(f"{label}_{side}")
                 if p >= s.on_threshold:
                     strong.add(f"{label}_{side}")
                 if p >= s.off_threshold:
                     weak.add(f"{label}_{side}")
         if s.body:
             aspect = lm.width / lm.height if lm.height else 1.0
-            poses = self.poses.update(lm.pose.points, lm.pose.found, aspect, lm.t)
+            poses = self.poses.update(lm.pose.points, lm.pose.found, aspect, lm.t, lm.pose.world)
             strong |= poses
             weak |= poses
         return strong, weak

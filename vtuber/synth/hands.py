@@ -130,6 +130,15 @@ SHAPES: dict[str, tuple[tuple[Box, ...], Box]] = {
     "pointing": ((E, C, C, C), THUMB_IN),
     "rock": ((E, C, C, E), THUMB_ANY),
 }  # fmt: skip
+# Shapes that are NOT built-in classes, for testing custom training (they are "none" to the
+# built-in model): thumb and little finger out; all four fingers half bent; four fingers up with
+# the thumb folded in.
+HALF = ((-6.0, 6.0), (25.0, 45.0), (55.0, 80.0), (30.0, 50.0))
+CUSTOM_SHAPES: dict[str, tuple[tuple[Box, ...], Box]] = {
+    "call_me": ((C, C, C, E), THUMB_OUT),
+    "claw": ((HALF, HALF, HALF, HALF), THUMB_OUT),
+    "four": ((E, E, E, E), THUMB_IN),
+}
 BUILTIN_HAND_CLASSES = (
     "open_palm", "fist", "thumbs_up", "thumbs_down", "peace", "pointing", "ok", "rock",
 )  # fmt: skip
@@ -226,7 +235,7 @@ def sample_params(rng: np.random.Generator, cls: str, n: int) -> F64:
         return _ok(rng, n)
     if cls == "none":
         return _none(rng, n)
-    fingers, thumb = SHAPES[cls]
+    fingers, thumb = SHAPES[cls] if cls in SHAPES else CUSTOM_SHAPES[cls]
     return _hand(rng, n, fingers, thumb)
 
 
@@ -349,25 +358,21 @@ def random_motion(
         local = forward_kinematics(par[None])[0]
         keys.append((t, par, random_orientation(rng, local, "none")))
         t += rng.uniform(0.4, 1.5)
-    pts = np.empty((n, 21, 3))
-    like = np.zeros(n, dtype=bool)
-    k = 0
-    scale = rng.uniform(0.85, 1.15)
-    for i in range(n):
-        ti = i / fps
-        while keys[k + 1][0] <= ti:
-            k += 1
-        (t0, p0, r0), (t1, p1, r1) = keys[k], keys[k + 1]
-        a = (ti - t0) / (t1 - t0)
-        a = a * a * (3.0 - 2.0 * a)
-        par = (1.0 - a) * p0 + a * p1
-        local = forward_kinematics(par[None])[0] * scale
-        # Blend the two orientations (normalised by re-orthogonalising; fine for a random walk).
-        u, _, vt = np.linalg.svd((1.0 - a) * r0 + a * r1)
-        r = u @ vt
-        if np.linalg.det(r) < 0:
-            r = u @ np.diag([1.0, 1.0, -1.0]) @ vt
-        pts[i] = local @ r.T
-        like[i] = _matches_class(par, local)
+    times = np.arange(n) / fps
+    starts = np.array([k[0] for k in keys])
+    seg = np.searchsorted(starts, times, side="right") - 1
+    a = (times - starts[seg]) / (starts[seg + 1] - starts[seg])
+    a = (a * a * (3.0 - 2.0 * a))[:, None]
+    kp = np.array([k[1] for k in keys])
+    kr = np.array([k[2] for k in keys])
+    par = (1.0 - a) * kp[seg] + a * kp[seg + 1]
+    local = forward_kinematics(par) * rng.uniform(0.85, 1.15)
+    # Blend the two orientations and re-orthogonalise (fine for a random walk).
+    u, _, vt = np.linalg.svd((1.0 - a[:, :, None]) * kr[seg] + a[:, :, None] * kr[seg + 1])
+    flip = np.linalg.det(u @ vt) < 0
+    u[flip, :, 2] *= -1.0
+    r = u @ vt
+    pts = np.einsum("nij,nkj->nki", r, local)
+    like = np.array([_matches_class(pp, lp) for pp, lp in zip(par, local, strict=True)])
     pts += rng.normal(0.0, noise_m, pts.shape)
     return pts, like

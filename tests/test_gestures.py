@@ -1,0 +1,477 @@
+"""Gestures: features, the built-in classifier on held-out synthetic hands, hysteresis, bindings,
+body poses, custom training, VMC key events (decoded by liblo's oscdump), the EVNT recording
+chunk, and the real clip (thumbs up with her right hand; nothing while her hand is down)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from vtuber.errors import ConfigError, FormatError
+from vtuber.gestures.bindings import GestureSettings, GestureStage, load_settings, parse_settings
+from vtuber.gestures.features import hand_features
+from vtuber.gestures.model import GestureModel, load_builtin, per_class_report
+from vtuber.gestures.poses import PoseRecognizer
+from vtuber.gestures.recognizer import Debouncer, GestureRecognizer, RecognizerSettings
+from vtuber.gestures.training import Take, load_takes, synthetic_set, train_custom
+from vtuber.landmarks import HandLandmarks, Landmarks
+from vtuber.recording import RecordingWriter, read_recording
+from vtuber.rig import AvatarFrame, FrameEvent
+from vtuber.synth.hands import (
+    BUILTIN_HAND_CLASSES,
+    make_hands,
+    random_motion,
+)
+from vtuber.vmc import encode_frame, frame_messages, key_message
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIP = ROOT.parent / "shared" / "data" / "media" / "person_thumbsup_720p.mp4"
+# Ground truth of the clip, by eye: her right hand is out of the frame (down) in frames 0-24,
+# rises as a fist in 25-53, and the thumb is up from frame 54 to the end (194).
+HAND_DOWN = range(0, 25)
+THUMB_UP = range(54, 195)
+
+
+@pytest.fixture(scope="module")
+def model() -> GestureModel:
+    return load_builtin()
+
+
+def _lm(t: float, right: np.ndarray | None = None, left: np.ndarray | None = None) -> Landmarks:
+    lm = Landmarks(t=t, width=640, height=480)
+    if right is not None:
+        lm.right_hand = HandLandmarks(found=True, world=right.astype(np.float32))
+    if left is not None:
+        lm.left_hand = HandLandmarks(found=True, world=left.astype(np.float32))
+    return lm
+
+
+# ------------------------------------------------------------------------------ features / model
+def test_features_are_position_scale_and_handedness_invariant() -> None:
+    rng = np.random.default_rng(0)
+    pts, is_left = make_hands(rng, "peace", 4, noise_m=0.0, left_share=0.0)
+    p = pts[0]
+    f = hand_features(p, False)
+    assert np.allclose(hand_features(p * 1.7 + [0.3, -0.2, 0.5], False), f, atol=1e-9)
+    # The same hand seen as a left hand (reflected) gives the same features.
+    assert np.allclose(hand_features(p * [-1.0, 1.0, 1.0], True), f, atol=1e-9)
+    # A turn about the camera's "up" axis changes nothing but where the camera is: same shape
+    # features, same up vector.
+    a = 0.7
+    ry = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    assert np.allclose(hand_features(p @ ry.T, False), f, atol=1e-9)
+    # Upside down: the shape part is the same, the up vector is not (thumbs up vs down).
+    rz = np.diag([-1.0, -1.0, 1.0])
+    g = hand_features(p @ rz.T, False)
+    assert np.allclose(g[:60], f[:60], atol=1e-9)
+    assert not np.allclose(g[60:63], f[60:63], atol=1e-3)
+
+
+def test_builtin_model_on_held_out_synthetic_hands(model: GestureModel) -> None:
+    # A seed the built-in model was not trained on (training: BUILTIN_SEED).
+    x, y = synthetic_set(seed=4242, per_class=200)
+    rep = per_class_report(y, model.predict(x), model.classes)
+    assert set(model.classes) == set(BUILTIN_HAND_CLASSES) | {"none"}
+    for c, (p, r, n) in rep.items():
+        assert n == 200
+        assert p >= 0.95 and r >= 0.95, (c, p, r)
+
+
+def test_fewer_than_one_false_trigger_per_minute_on_random_hand_motion(model: GestureModel) -> None:
+    rng = np.random.default_rng(11)
+    minutes = 4.0
+    fps = 30.0
+    pts, like = random_motion(rng, minutes * 60.0, fps)
+    rec = GestureRecognizer(model, RecognizerSettings(body=False))
+    false = 0
+    for i, p in enumerate(pts):
+        edges = rec.update(_lm(i / fps, right=p))
+        # A start is false unless the angles matched a class over the whole hold.
+        hold = int(np.ceil(rec.settings.min_hold * fps)) + 1
+        false += sum(1 for e in edges if e.active and not like[max(0, i - hold) : i + 1].all())
+    assert false / minutes < 1.0, false
+
+
+def test_model_file_round_trip_and_errors(tmp_path: Path, model: GestureModel) -> None:
+    path = tmp_path / "m.npz"
+    model.save(path)
+    again = GestureModel.load(path)
+    x, _ = synthetic_set(seed=3, per_class=5)
+    assert again.classes == model.classes
+    assert np.allclose(again.proba(x), model.proba(x), atol=1e-5)
+    (tmp_path / "bad.npz").write_bytes(b"not a model")
+    with pytest.raises(FormatError):
+        GestureModel.load(tmp_path / "bad.npz")
+    with pytest.raises(FormatError):
+        GestureModel.load(tmp_path / "missing.npz")
+
+
+# ------------------------------------------------------------------------------ hysteresis
+def _hands(cls: str, n: int, seed: int) -> np.ndarray:
+    pts, _ = make_hands(np.random.default_rng(seed), cls, n, left_share=0.0)
+    return pts
+
+
+def test_binding_fires_within_150_ms_of_first_held(model: GestureModel) -> None:
+    fps = 30.0
+    seq = list(_hands("none", 30, 1)) + list(_hands("thumbs_up", 30, 2))
+    first_held = 30 / fps
+    settings = parse_settings({"binding": [{"gesture": "thumbs_up", "expression": "happy"}]})
+    stage = GestureStage(settings, model)
+    fired = None
+    for i, p in enumerate(seq):
+        t = i / fps
+        out = stage.apply(AvatarFrame(t=t), _lm(t, right=p))
+        if fired is None and out.blendshapes.get("happy") == 1.0:
+            fired = t
+    assert fired is not None
+    assert settings.recognizer.min_hold - 1e-9 <= fired - first_held <= 0.150
+
+
+def test_debouncer_hold_release_cooldown() -> None:
+    d = Debouncer(RecognizerSettings(min_hold=0.1, release=0.1, cooldown=0.5))
+    dt = 1 / 30
+    on = {"fist_right"}
+    seen = [d.update(i * dt, on, on) for i in range(3)]  # 0, 33, 67 ms: not yet
+    assert not any(seen)
+    assert [e.active for e in d.update(3 * dt, on, on)] == [True]  # 100 ms held
+    assert d.update(4 * dt, set(), set()) == []  # one dropped frame: still on
+    assert d.update(5 * dt, on, on) == []
+    assert d.update(6 * dt, set(), set()) == []
+    ends = d.update(9 * dt, set(), set())
+    assert [(e.name, e.active) for e in ends] == [("fist_right", False)]
+    # Cool-down: held again at once, it does not start before 0.5 s after the end.
+    starts = [(i, d.update(i * dt, on, on)) for i in range(10, 40)]
+    first = next(i for i, e in starts if e)
+    assert (first - 9) * dt >= 0.5 - 1e-9
+
+
+def test_one_gesture_per_hand_body_poses_apart() -> None:
+    d = Debouncer(RecognizerSettings(min_hold=0.0, release=1.0, cooldown=0.0))
+    d.solo |= {"fist_right", "peace_right"}
+    d.update(0.0, {"fist_right", "hand_on_cheek_right"}, {"fist_right", "hand_on_cheek_right"})
+    edges = d.update(0.1, {"peace_right"}, {"peace_right"})
+    assert ("fist_right", False) in [(e.name, e.active) for e in edges]
+    assert set(d.active()) == {"peace_right", "hand_on_cheek_right"}
+
+
+# ------------------------------------------------------------------------------ bindings
+def test_no_bindings_sends_each_gesture_as_a_key_event(model: GestureModel) -> None:
+    stage = GestureStage(GestureSettings(), model)
+    seq = list(_hands("peace", 10, 3)) + [None] * 10
+    events: list[FrameEvent] = []
+    for i, p in enumerate(seq):
+        lm = _lm(i / 30, left=None if p is None else p * [-1.0, 1.0, 1.0])
+        events += stage.apply(AvatarFrame(t=i / 30), lm).events
+    keys = [(e.name, e.active) for e in events if e.kind == "key"]
+    assert keys == [("peace_left", True), ("peace_left", False)]
+    assert ("peace_left", True) in [(e.name, e.active) for e in events if e.kind == "gesture"]
+
+
+def test_expression_binding_blocks_blink_and_toggle_mode(model: GestureModel) -> None:
+    table = {
+        "binding": [
+            {"gesture": "fist", "hand": "right", "expression": "angry", "blink": "block",
+             "mouth": "blend", "weight": 0.8, "key": "F5", "keycode": 116},
+            {"gesture": "open_palm", "mode": "toggle", "event": "sparkle"},
+        ]
+    }  # fmt: skip
+    stage = GestureStage(parse_settings(table), model)
+    face = {"blinkLeft": 0.9, "aa": 0.5, "happy": 0.1}
+    fist = _hands("fist", 8, 4)
+    out = [stage.apply(AvatarFrame(t=i / 30, blendshapes=dict(face)), _lm(i / 30, right=p))
+           for i, p in enumerate(fist)]  # fmt: skip
+    last = out[-1].blendshapes
+    assert last["angry"] == pytest.approx(0.8)
+    assert last["blinkLeft"] == 0.0  # blocked
+    assert last["aa"] == pytest.approx(0.5 * 0.2)  # blended
+    assert last["happy"] == 0.1
+    keys = [e for f in out for e in f.events if e.kind == "key"]
+    assert [(k.name, k.active, k.keycode) for k in keys] == [("F5", True, 116)]
+    # The left hand's fist is not bound (hand = right).
+    stage2 = GestureStage(parse_settings(table), model)
+    out2 = [stage2.apply(AvatarFrame(t=i / 30), _lm(i / 30, left=p * [-1.0, 1.0, 1.0]))
+            for i, p in enumerate(fist)]  # fmt: skip
+    assert "angry" not in out2[-1].blendshapes
+    # Toggle: open palm twice -> sparkle on, then off.
+    palm = _hands("open_palm", 10, 5)
+    seq = list(palm) + [None] * 20 + list(palm)
+    ev = []
+    for i, p in enumerate(seq):
+        out_i = stage.apply(AvatarFrame(t=i / 30), _lm(i / 30, right=p))
+        ev += [(e.name, e.active) for e in out_i.events if e.kind == "viewer"]
+    assert ev == [("sparkle", True), ("sparkle", False)]
+
+
+@pytest.mark.parametrize(
+    "table, words",
+    [
+        ({"binding": [{"gesture": "thumbs_up"}]}, "at least one"),
+        ({"binding": [{"gesture": "thumbs_up", "key": True, "hand": "middle"}]}, "hand"),
+        ({"binding": [{"gesture": "x", "key": True, "mode": "sometimes"}]}, "mode"),
+        ({"binding": [{"gesture": "thumbs_up", "key": True, "blink": "maybe"}]}, "blink"),
+        ({"min_hold": -1}, "min_hold"),
+        ({"wiggle": 1}, "unknown"),
+    ],
+)
+def test_bad_gesture_settings_are_config_errors(table: dict, words: str) -> None:
+    with pytest.raises(ConfigError, match=words):
+        parse_settings(table)
+
+
+def test_binding_to_an_unknown_gesture_is_refused(model: GestureModel) -> None:
+    with pytest.raises(ConfigError, match="unknown gesture"):
+        GestureStage(parse_settings({"binding": [{"gesture": "salute", "key": True}]}), model)
+
+
+def test_cli_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(
+        '[gestures]\nbinding = [{ gesture = "thumbs_up", hand = "middle", key = true }]\n'
+    )
+    assert load_settings(None).bindings == []
+    with pytest.raises(ConfigError):
+        load_settings(cfg)
+    r = subprocess.run(
+        [sys.executable, "-m", "vtuber", "track", "--mode", "full", "--gestures", "--config",
+         str(cfg), "--source", str(tmp_path), "--no-vmc"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("vtuber: error:"), r.stderr
+    r = subprocess.run(
+        [sys.executable, "-m", "vtuber", "track", "--gestures", "--source", str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2 and "--mode full" in r.stderr
+
+
+# ------------------------------------------------------------------------------ body poses
+def _pose(**moves: tuple[float, float]) -> np.ndarray:
+    """A person facing the camera, arms hanging (normalised image points, y down)."""
+    p = np.zeros((33, 4))
+    p[:, 3] = 1.0
+    base = {0: (0.5, 0.3), 2: (0.52, 0.28), 5: (0.48, 0.28), 7: (0.56, 0.3), 8: (0.44, 0.3),
+            9: (0.52, 0.36), 10: (0.48, 0.36), 11: (0.6, 0.5), 12: (0.4, 0.5), 13: (0.63, 0.65),
+            14: (0.37, 0.65), 15: (0.64, 0.8), 16: (0.36, 0.8), 19: (0.64, 0.83), 20: (0.36, 0.83),
+            23: (0.57, 0.85), 24: (0.43, 0.85)}  # fmt: skip
+    for i, (x, y) in base.items():
+        p[i, :2] = x, y
+    names = {"lw": 15, "rw": 16, "li": 19, "ri": 20, "le": 13, "re": 14}
+    for k, (x, y) in moves.items():
+        p[names[k], :2] = x, y
+    return p
+
+
+def test_body_poses() -> None:
+    pr = PoseRecognizer()
+    assert pr.update(_pose(), True, 1.0, 0.0) == set()
+    up = _pose(lw=(0.65, 0.1), rw=(0.35, 0.1), le=(0.63, 0.3), re=(0.37, 0.3))
+    assert "both_arms_up" in pr.update(up, True, 1.0, 0.1)
+    crossed = _pose(lw=(0.42, 0.62), rw=(0.58, 0.63), le=(0.63, 0.66), re=(0.37, 0.66))
+    assert "arms_crossed" in PoseRecognizer().update(crossed, True, 1.0, 0.0)
+    cheek = _pose(ri=(0.45, 0.34), rw=(0.44, 0.42), re=(0.38, 0.6))
+    assert PoseRecognizer().update(cheek, True, 1.0, 0.0) == {"hand_on_cheek_right"}
+    # Waving: her left hand raised, swinging left-right 2 times a second.
+    wr = PoseRecognizer()
+    seen = []
+    for i in range(60):
+        t = i / 30
+        x = 0.72 + 0.06 * np.sin(2 * np.pi * 2.0 * t)
+        seen.append("waving_left" in wr.update(_pose(lw=(x, 0.3), le=(0.68, 0.5)), True, 1.0, t))
+    assert not seen[0] and seen[-1]
+    # The same raised hand held still is not waving.
+    still = PoseRecognizer()
+    assert not any(
+        "waving_left" in still.update(_pose(lw=(0.72, 0.3), le=(0.68, 0.5)), True, 1.0, i / 30)
+        for i in range(60)
+    )
+
+
+# ------------------------------------------------------------------------------ custom training
+def test_custom_training_of_three_new_gestures(tmp_path: Path) -> None:
+    rng = np.random.default_rng(21)
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    for c in ("call_me", "claw", "four"):
+        for k in range(3):  # three takes of 60 frames each, both hands
+            pts, left = make_hands(rng, c, 60)
+            Take(c, pts, left, np.arange(60) / 30.0, "synth").save(folder / f"{c}-{k}.npz")
+    out = tmp_path / "mine.npz"
+    r = subprocess.run(
+        [sys.executable, "-m", "vtuber", "gestures", "train", "--dir", str(folder), "--out",
+         str(out)], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "call_me" in r.stdout and out.is_file()
+    model = GestureModel.load(out)  # reload
+    takes = load_takes(folder)
+    res = train_custom(takes)  # the same split the command used (the last 25 % of each take)
+    assert np.allclose(res.model.w2, model.w2, atol=1e-5)  # same seed, same model
+    for c in ("call_me", "claw", "four"):
+        p, rc, n = res.report[c]
+        assert n == 45 and rc >= 0.9 and p >= 0.95, (c, p, rc)
+    # The reloaded model in the recognizer names a custom gesture per hand.
+    rec = GestureRecognizer(model, RecognizerSettings(body=False))
+    pts, _ = make_hands(np.random.default_rng(5), "call_me", 10, left_share=0.0)
+    names = {e.name for i, p in enumerate(pts) for e in rec.update(_lm(i / 30, right=p))}
+    assert names == {"call_me_right"}
+    # The built-in model does not know it.
+    assert "call_me" not in load_builtin().classes
+
+
+def test_take_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(FormatError):
+        load_takes(tmp_path)
+    (tmp_path / "x.npz").write_bytes(b"junk")
+    with pytest.raises(FormatError):
+        load_takes(tmp_path)
+
+
+# ------------------------------------------------------------------------------ outputs
+def test_key_message_bytes() -> None:
+    m = key_message(True, "thumbs_up_right", 0)
+    assert m.startswith(b"/VMC/Ext/Key\x00\x00\x00\x00,isi\x00\x00\x00\x00")
+    assert m[24:28] == b"\x00\x00\x00\x01"
+    assert m[28:] == b"thumbs_up_right\x00" + b"\x00\x00\x00\x00"
+    f = AvatarFrame(
+        t=1.0, events=(FrameEvent("key", "a", True, 7), FrameEvent("gesture", "b", True))
+    )
+    msgs = frame_messages(f)
+    keys = [x for x in msgs if x.startswith(b"/VMC/Ext/Key")]
+    assert keys == [key_message(True, "a", 7)]
+    assert msgs.index(keys[0]) == len(msgs) - 3  # before /VMC/Ext/OK and /VMC/Ext/T
+
+
+@pytest.mark.skipif(shutil.which("oscdump") is None, reason="liblo-tools (oscdump) not installed")
+def test_oscdump_decodes_key_events() -> None:
+    from vtuber.sinks.vmc import VMCSink
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    proc = subprocess.Popen(
+        ["oscdump", "-L", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        time.sleep(0.5)
+        frames = [
+            AvatarFrame(t=0.0, events=(FrameEvent("key", "thumbs_up_right", True),)),
+            AvatarFrame(t=0.1, events=(FrameEvent("key", "thumbs_up_right", False, 112),)),
+        ]
+        with VMCSink([("127.0.0.1", port)]) as sink:
+            for f in frames:
+                sink.send(f)
+        time.sleep(0.5)
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=5)
+    keys = [ln.split(" ", 1)[1] for ln in out.splitlines() if "/VMC/Ext/Key" in ln]
+    assert keys == [
+        '/VMC/Ext/Key isi 1 "thumbs_up_right" 0',
+        '/VMC/Ext/Key isi 0 "thumbs_up_right" 112',
+    ], out[-2000:]
+
+
+def test_recording_stores_events_and_plain_readers_skip_them(tmp_path: Path) -> None:
+    path = tmp_path / "g.vtrec"
+    ev = (FrameEvent("gesture", "thumbs_up_right", True), FrameEvent("key", "F1", True, 112),
+          FrameEvent("viewer", "sparkle", False))  # fmt: skip
+    with RecordingWriter(path) as w:
+        w.write_frame(AvatarFrame(t=0.0, index=0))
+        w.write_frame(AvatarFrame(t=0.04, index=1, events=ev))
+        w.write_frame(AvatarFrame(t=0.08, index=2))
+    rec = read_recording(path)
+    assert [f.events for f in rec.frames] == [(), ev, ()]
+    assert not rec.damage
+    # A reader that does not know EVNT skips it by its length (the documented rule).
+    data = path.read_bytes()
+    pos, tags = 12, []
+    while pos < len(data):
+        tag = data[pos : pos + 4]
+        (length,) = np.frombuffer(data[pos + 4 : pos + 8], "<u4")
+        tags.append(tag)
+        pos += 12 + int(length)
+    assert pos == len(data) and tags.count(b"FRAM") == 3 and tags.count(b"EVNT") == 1
+    assert tags.index(b"EVNT") == tags.index(b"FRAM") + 2  # right after frame 1's FRAM
+    # The JSONL export carries them.
+    from vtuber.export.jsonl import frame_record
+
+    exported = frame_record(rec.frames[1], 0.0)["events"]
+    assert isinstance(exported, list)
+    assert exported[1] == {
+        "kind": "key", "name": "F1", "active": True, "keycode": 112,
+    }  # fmt: skip
+    assert encode_frame(rec.frames[1]) != encode_frame(rec.frames[0])
+
+
+# ------------------------------------------------------------------------------ the real clip
+@pytest.fixture(scope="module")
+def clip_landmarks() -> list[Landmarks]:
+    if not CLIP.is_file():
+        pytest.skip(f"shared clip not present: {CLIP}")
+    from vtuber.landmarks.body import FullBodyBackend
+
+    cap = cv2.VideoCapture(str(CLIP))
+    out = []
+    with FullBodyBackend() as be:
+        i = 0
+        while True:
+            ok, img = cap.read()
+            if not ok:
+                break
+            out.append(be.process(np.asarray(img, np.uint8), i / 25.0))
+            i += 1
+    cap.release()
+    assert len(out) == 195
+    return out
+
+
+@pytest.mark.parametrize("mirror", [True, False])
+def test_real_clip_thumbs_up_right_hand(clip_landmarks: list[Landmarks], mirror: bool) -> None:
+    from vtuber.config import TrackConfig
+    from vtuber.pipeline import Pipeline
+    from vtuber.sources import Frame
+    from vtuber.tracker import Tracker
+
+    stage = GestureStage()
+    pipe = Pipeline([], None, Tracker(TrackConfig(mode="full", mirror=mirror)), [],  # type: ignore[arg-type]
+                    mirror=mirror, gestures=stage)  # fmt: skip
+    img = np.zeros((1, 1, 3), np.uint8)
+    per_frame: list[tuple[str, ...]] = []
+    labels: list[dict[str, tuple[str, float]]] = []
+    events: dict[int, list[FrameEvent]] = {}
+    for i, lm in enumerate(clip_landmarks):
+        av = pipe.build(lm, Frame(img, lm.t, 0.0, i))
+        per_frame.append(tuple(sorted(stage.recognizer.active())))
+        labels.append(dict(stage.recognizer.last))
+        if av.events:
+            events[i] = list(av.events)
+    # Per-frame classification of her right hand where the thumb is up.
+    right = [labels[i].get("right", ("-", 0.0))[0] for i in THUMB_UP]
+    share = right.count("thumbs_up") / len(THUMB_UP)
+    assert share >= 0.9, share
+    # The recognised (debounced) gesture: thumbs_up_right in >= 90 % of those frames.
+    active = sum("thumbs_up_right" in per_frame[i] for i in THUMB_UP) / len(THUMB_UP)
+    assert active >= 0.9, active
+    # Nothing at all while her hand is down: no label, no gesture, no event.
+    for i in HAND_DOWN:
+        assert not labels[i] and not per_frame[i] and i not in events, i
+    # While the thumb is up no other gesture is active, except the fist she raised before it
+    # (still up, thumb in, in 25-53), for at most the hold time as the thumb comes out.
+    other = [i for i in THUMB_UP if set(per_frame[i]) - {"thumbs_up_right"}]
+    assert all(per_frame[i] == ("fist_right",) for i in other), [per_frame[i] for i in other]
+    assert all(i < THUMB_UP[0] + 5 for i in other), other
+    keys = [(e.name, e.active) for i, ev in events.items() if i in THUMB_UP for e in ev
+            if e.kind == "key"]  # fmt: skip
+    assert ("thumbs_up_right", False) not in keys
