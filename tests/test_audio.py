@@ -1,0 +1,293 @@
+"""vtuber.audio pieces: streaming analysis, file decoding (PyAV), the file-fed input stream (the
+documented seam for microphones), a real PortAudio stream, `vtuber microphones`, vowel calibration
+and the one-line errors of the lip-sync options."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vtuber.audio.analysis import HOP, RATE, Analyzer, analyze, load_model
+from vtuber.audio.capture import FileInputStream
+from vtuber.audio.decode import load_audio
+from vtuber.errors import ConfigError, SourceError
+from vtuber.synth import speech
+
+needs_speech = pytest.mark.skipif(
+    not speech.available(), reason="espeak-ng is not installed (scripts/setup.sh installs it)"
+)
+ALSA_CONF = Path("/usr/share/alsa/alsa.conf")
+
+
+@pytest.fixture(scope="module")
+def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not speech.available():
+        pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
+    utt = speech.speak_voice(speech.HELD_OUT_SENTENCES[1], speech.HELD_OUT_VOICES[3])
+    return utt.write_wav(tmp_path_factory.mktemp("audio") / "speech.wav")
+
+
+def _vtuber(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vtuber", *args],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+
+
+def test_streaming_equals_whole_signal(speech_wav: Path) -> None:
+    """Blocks of any size give exactly the hops the whole-signal analysis gives."""
+    x = load_audio(speech_wav).samples
+    whole = analyze(x)
+    rng = np.random.default_rng(7)
+    a = Analyzer()
+    parts = []
+    i = 0
+    while i < len(x):
+        n = int(rng.integers(1, 700))
+        parts += a.push(x[i : i + n])
+        i += n
+    assert len(parts) == len(whole) == len(x) // HOP
+    # Identical decisions; values equal up to BLAS rounding (batches of different sizes).
+    assert [(s.t, s.voiced) for s in parts] == [(s.t, s.voiced) for s in whole]
+    for p, w in zip(parts, whole, strict=True):
+        assert abs(p.open - w.open) < 1e-9 and abs(p.level - w.level) < 1e-9
+        assert all(abs(p.vowels[k] - w.vowels[k]) < 1e-9 for k in w.vowels)
+    assert any(s.voiced for s in whole) and not whole[0].voiced
+
+
+def test_decode_sound_track_of_a_video(speech_wav: Path, tmp_path: Path) -> None:
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed")
+    video = tmp_path / "v.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:size=64x64:rate=25",
+         "-i", str(speech_wav), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+         "-c:a", "aac", "-b:a", "128k", str(video)],
+        check=True,
+    )  # fmt: skip
+    wav, mp4 = load_audio(speech_wav), load_audio(video)
+    assert mp4.rate == RATE and abs(mp4.duration - wav.duration) < 0.1
+    # The same speech: 10 ms energy envelopes agree, without any shift (start time handled).
+    env = lambda x: np.sqrt(np.mean(x[: len(x) // HOP * HOP].reshape(-1, HOP) ** 2, 1))  # noqa: E731
+    a, b = env(wav.samples), env(mp4.samples)
+    n = min(len(a), len(b))
+    assert np.corrcoef(a[:n], b[:n])[0, 1] > 0.98
+
+
+def test_decode_errors(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not found"):
+        load_audio(tmp_path / "missing.wav")
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"this is not audio" * 10)
+    with pytest.raises(SourceError):
+        load_audio(junk)
+    if shutil.which("ffmpeg") is not None:
+        silent = tmp_path / "silent.mp4"
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:size=64x64:rate=25",
+             "-t", "0.5", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(silent)],
+            check=True,
+        )  # fmt: skip
+        with pytest.raises(SourceError, match="no sound track"):
+            load_audio(silent)
+
+
+def test_file_input_stream_delivers_in_real_time() -> None:
+    """The seam: blocks of 10 ms, in order, at the real rate."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 0.1, RATE // 2).astype(np.float32)  # 0.5 s
+    got: list[np.ndarray] = []
+    stamps: list[float] = []
+
+    def cb(indata, frames, t, status):  # type: ignore[no-untyped-def]
+        assert indata.shape == (frames, 1)
+        got.append(indata[:, 0].copy())
+        stamps.append(time.perf_counter())
+
+    t0 = time.perf_counter()
+    with FileInputStream(x, callback=cb) as s:
+        assert s.wait(5.0)
+    assert np.array_equal(np.concatenate(got), x)
+    assert len(got) == 50
+    # Block k arrives once its last sample is "in": not before (k+1) * 10 ms.
+    assert all(stamps[k] - t0 >= (k + 1) * 0.01 - 1e-3 for k in range(len(stamps)))
+    assert stamps[-1] - t0 >= 0.49
+
+
+def _alsa_env(tmp_path: Path, raw: Path) -> dict[str, str]:
+    """A PortAudio input device that really exists: an ALSA 'file' PCM whose capture side reads
+    ``raw`` (float32, 16 kHz) through a null slave. PortAudio opens it like any microphone."""
+    if not ALSA_CONF.is_file():
+        pytest.skip(f"no ALSA configuration ({ALSA_CONF}): PortAudio has no ALSA host here")
+    try:
+        import sounddevice  # noqa: F401
+    except OSError as e:
+        pytest.skip(f"PortAudio not installed: {e}")
+    conf = tmp_path / "asound.conf"
+    conf.write_text(
+        'pcm.vtuber_test {\n type file\n slave.pcm "null"\n file "/dev/null"\n'
+        f' infile "{raw}"\n format "raw"\n}}\n'
+    )
+    return {**os.environ, "ALSA_CONFIG_PATH": f"{ALSA_CONF}:{conf}"}
+
+
+def test_real_portaudio_stream_gives_the_same_mouth(speech_wav: Path, tmp_path: Path) -> None:
+    """Open, read and close a real PortAudio input stream (sounddevice) on a device fed by the
+    speech: the analysed mouth equals the file path's, hop for hop."""
+    x = load_audio(speech_wav).samples
+    raw = tmp_path / "speech.f32"
+    x.astype("<f4").tofile(raw)
+    env = _alsa_env(tmp_path, raw)
+    out = tmp_path / "shapes.json"
+    script = textwrap.dedent(f"""
+        import json, threading
+        from vtuber.audio.analysis import Analyzer
+        from vtuber.audio.capture import list_inputs, open_input
+        names = [d.name for d in list_inputs()]
+        a = Analyzer(); shapes = []; done = threading.Event()
+        def cb(indata, frames, t, status):
+            if done.is_set():
+                return
+            shapes.extend(a.push(indata[:, 0]))
+            if len(shapes) * 160 >= {len(x)}:
+                done.set()
+        s = open_input("vtuber_test", cb)
+        s.start(); ok = done.wait(20); s.stop(); s.close()
+        json.dump({{"names": names, "ok": ok, "open": [x.open for x in shapes]}},
+                  open({str(out)!r}, "w"))
+    """)
+    r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                       timeout=60)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    got = json.loads(out.read_text())
+    assert "vtuber_test" in got["names"] and got["ok"]
+    want = [s.open for s in analyze(x)]
+    n = len(want)
+    assert np.allclose(got["open"][:n], want, atol=1e-5)
+    assert max(want) > 0.5
+    # `vtuber microphones` lists the same device by index and name.
+    r = _vtuber("microphones", env=env)
+    assert r.returncode == 0 and "vtuber_test" in r.stdout and "ALSA" in r.stdout
+
+
+def test_microphones_and_audio_option_errors(tmp_path: Path) -> None:
+    r = _vtuber("microphones")
+    assert r.returncode == 0 and r.stdout.strip()
+    # An input that does not exist: one line, exit 2.
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((64, 64, 3), np.uint8))
+    r = _vtuber("track", "--source", str(tmp_path), "--audio", "no-such-microphone-xyz",
+                "--no-vmc", "--quiet")  # fmt: skip
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stderr.startswith("vtuber: error: no audio input"), r.stderr
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
+def test_lipsync_without_sound_is_one_error_line(tmp_path: Path) -> None:
+    silent = tmp_path / "silent.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:size=64x64:rate=25",
+         "-t", "0.3", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(silent)],
+        check=True,
+    )  # fmt: skip
+    for extra in (["--lipsync", "audio"], ["--lipsync", "hybrid"]):
+        r = _vtuber("track", "--source", str(silent), "--fast", "--no-vmc", "--quiet", *extra)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip().splitlines() == [
+            f"vtuber: error: {silent} has no sound track; give --audio DEVICE for "
+            f"--lipsync {extra[1]}"
+        ]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    r = _vtuber("track", "--source", str(silent), "--lipsync", "audio", "--voice-profile",
+                str(bad), "--no-vmc", "--quiet")  # fmt: skip
+    assert r.returncode == 2 and "not a voice profile" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+@needs_speech
+def test_calibrate_audio_learns_the_voice(tmp_path: Path) -> None:
+    """`vtuber calibrate --audio FILE`: the five vowels of a held-out voice -> a profile whose
+    means are that voice's; track accepts it; silence is refused with one line."""
+    from vtuber.audio.calibrate import learn_vowels, load_voice_profile
+    from vtuber.audio.yardstick import calibration_take
+
+    voice = speech.HELD_OUT_VOICES[1]  # high, child-like
+    x = calibration_take(voice, tmp_path)
+    assert len(x) == 10 * RATE
+    wav = speech.Utterance((x * 32767).astype(np.int16), RATE, []).write_wav(tmp_path / "c.wav")
+    prof = tmp_path / "voice.json"
+    r = _vtuber("calibrate", "--audio", str(wav), "--out", str(prof))
+    assert r.returncode == 0, r.stderr
+    model = load_voice_profile(prof)
+    stock = load_model()
+    assert not np.allclose(model.means, stock.means)
+    direct, counts = learn_vowels(x)
+    assert np.allclose(model.means, direct.means, atol=0.05) and min(counts) >= 15  # int16 WAV
+    # Each slot's frames are classified as their own vowel by the calibrated model.
+    shapes = analyze(x, model)
+    hits = 0
+    voiced = 0
+    for k, key in enumerate(("aa", "ih", "ou", "ee", "oh")):
+        for s in shapes[k * 200 + 20 : (k + 1) * 200]:
+            if s.voiced:
+                voiced += 1
+                hits += max(s.vowels, key=s.vowels.__getitem__) == key
+    assert hits / voiced >= 0.8
+    silence = speech.Utterance(np.zeros(10 * RATE, np.int16), RATE, []).write_wav(
+        tmp_path / "silence.wav"
+    )
+    r = _vtuber("calibrate", "--audio", str(silence), "--out", str(tmp_path / "x.json"))
+    assert r.returncode == 2 and "heard too little voice" in r.stderr
+    lines = r.stderr.strip().splitlines()  # the five prompts, then one error line
+    assert [x for x in lines if "error" in x] == lines[-1:] and len(lines) == 6
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_bad_settings_raise_config_errors() -> None:
+    from vtuber.audio.analysis import AnalyzerConfig, VowelModel
+    from vtuber.audio.lipsync import LIPSYNC_MODES, LipSync
+
+    with pytest.raises(ConfigError):
+        AnalyzerConfig(periodicity=1.5)
+    with pytest.raises(ConfigError):
+        VowelModel.from_json({"precision": [[1.0]], "means": [[0.0]]})
+    assert LIPSYNC_MODES == ("camera", "audio", "hybrid")
+    with pytest.raises(ConfigError):
+        LipSync("lips", None)  # type: ignore[arg-type]
+
+
+def test_live_audio_from_a_file_stream(speech_wav: Path) -> None:
+    """--audio FILE: the file plays through the seam in real time; the newest mouth opens while
+    it speaks and the status line shows the level and voice activity."""
+    from vtuber.audio.lipsync import LipSync, LiveAudio
+    from vtuber.rig import AvatarFrame
+
+    live = LiveAudio(str(speech_wav))
+    lip = LipSync("audio", live)
+    seen = []
+    texts = set()
+    lip.start()
+    try:
+        t_end = time.perf_counter() + 1.5
+        while time.perf_counter() < t_end:
+            f = lip.apply(AvatarFrame(t=0.0), 0.0)
+            seen.append(f.blendshapes["jawOpen"])
+            texts.add(lip.status().split()[-1])
+            time.sleep(1 / 30)
+    finally:
+        lip.close()
+    assert max(seen) > 0.5 and min(seen) == 0.0
+    assert texts >= {"VOICE", "quiet"}
+    assert threading.active_count() < 50
