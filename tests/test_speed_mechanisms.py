@@ -174,8 +174,9 @@ def test_fast_camera_newest_frame_is_processed_and_no_queue_builds(
     # The camera delivered far more frames than were processed: the rest were dropped, not
     # queued, so the frame sent is never many camera frames old and that does not grow.
     assert cam.count > 2 * stats.frames
+    # (Medians: a load spike from another process may delay one frame; a queue delays all.)
     early, late = behind[:30], behind[-30:]
-    assert max(late) <= 3 * max(1, int(np.median(early))) + 10, (early, late)
+    assert np.median(late) <= 3 * max(1.0, float(np.median(early))) + 10, (early, late)
     assert cam.released  # closing the source released the camera
 
 
@@ -278,3 +279,14 @@ def test_bench_rejects_a_bad_size(tmp_path: Path) -> None:
     )  # fmt: skip
     assert p.returncode == 2
     assert p.stderr.strip().count("\n") == 0 and "--size" in p.stderr
+
+
+def test_websocket_frames_carry_the_trackers_own_latency() -> None:
+    from vtuber.rig import AvatarFrame
+    from vtuber.sinks.websocket import encode_frame
+
+    av = AvatarFrame(t=0.0)
+    av.t_capture = time.perf_counter() - 0.25
+    m = json.loads(encode_frame(av))
+    assert 250.0 <= m["sent_ms"] < 250.0 + 60_000.0  # capture -> encoded for sending
+    assert "sent_ms" not in json.loads(encode_frame(AvatarFrame(t=0.0)))  # no capture time

@@ -110,6 +110,8 @@ def encode_frame(
         },
         "expressions": {k: _r(float(v)) for k, v in frame.blendshapes.items()},
     }
+    if frame.t_capture:  # capture -> this message sent, in ms (the page shows its p95)
+        msg["sent_ms"] = round(1000.0 * (time.perf_counter() - frame.t_capture), 2)
     if frame.events:
         msg["events"] = [{"kind": e.kind, "name": e.name, "active": e.active} for e in frame.events]
     if active and any(active.values()):

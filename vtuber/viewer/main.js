@@ -84,6 +84,7 @@ const state = {
   rendered: 0,
   fps: 0,
   latencyMs: null,
+  sentP95Ms: null, // the tracker's capture -> sent latency, p95 of the last 100 frames
   error: null,
   restHeadWorld: null,
   loads: 0,
@@ -284,6 +285,10 @@ function connect() {
       msg._fresh = state.framesReceived > 0 && ws.framesSeen > 0;
       ws.framesSeen = (ws.framesSeen || 0) + 1;
       state.framesReceived += 1;
+      if (typeof msg.sent_ms === 'number') {
+        sentMs.push(msg.sent_ms);
+        if (sentMs.length > 100) sentMs.shift();
+      }
       state.lastFrame = msg;
       pendingFrame = msg;
       onGestures(msg);
@@ -338,6 +343,12 @@ window.addEventListener('drop', async (e) => {
 let pendingFrame = null;
 const clock = new THREE.Clock();
 let fpsCount = 0, fpsT0 = performance.now(), latSmooth = null;
+const sentMs = []; // the tracker's capture -> sent ms of the recent frames (msg.sent_ms)
+
+function p95(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(0.95 * (s.length - 1) + 0.5))];
+}
 
 function tick() {
   requestAnimationFrame(tick);
@@ -365,10 +376,12 @@ function tick() {
     state.fps = (fpsCount * 1000) / (now - fpsT0);
     fpsCount = 0;
     fpsT0 = now;
+    state.sentP95Ms = sentMs.length ? p95(sentMs) : null;
     if (!transparent) {
       document.getElementById('fps').textContent = `${state.fps.toFixed(0)} fps`;
+      const sent = state.sentP95Ms === null ? '' : ` (tracker p95 ${state.sentP95Ms.toFixed(0)} ms)`;
       document.getElementById('latency').textContent =
-        state.latencyMs === null ? 'latency – ms' : `latency ${state.latencyMs.toFixed(0)} ms`;
+        (state.latencyMs === null ? 'latency – ms' : `latency ${state.latencyMs.toFixed(0)} ms`) + sent;
     }
   }
 }
