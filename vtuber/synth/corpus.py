@@ -12,7 +12,9 @@ raises :class:`CorpusError`, so a constant can not be fitted on a face it is jud
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +23,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.errors import VtuberError
+from vtuber.synth.face import FaceRenderer
+from vtuber.synth.face import load_photo as load_package_photo
+
+F64 = NDArray[np.float64]
 
 # Split by person, balanced for what hurts trackers: a broad smile at rest with teeth showing
 # (obama / alex_lacamoire), beards (kit_harington / alex_lacamoire, shea_whigham), women with long
@@ -87,8 +93,6 @@ def load_photo(name: str) -> NDArray[np.uint8]:
     """The BGR photo of one corpus identity."""
     _check(name)
     if name in PACKAGE_PHOTOS:
-        from vtuber.synth.face import load_photo as load_package_photo
-
         return load_package_photo(name)
     p = _photo_path(name)
     if p is None:
@@ -114,9 +118,201 @@ def photo_landmarks(name: str) -> NDArray[np.float64]:
     return pts
 
 
-def renderer(name: str, **kwargs: float):  # type: ignore[no-untyped-def]
+def renderer(name: str, **kwargs: float) -> FaceRenderer:
     """A :class:`vtuber.synth.face.FaceRenderer` of one identity (kwargs: distance_cm, hfov_deg)."""
-    from vtuber.synth.face import FaceRenderer
-
     _check(name)
     return FaceRenderer.from_landmarks(load_photo(name), photo_landmarks(name), **kwargs)
+
+
+# -- sequences with ground truth ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """A rendered performance with its truth, frame by frame (``fps`` frames per second).
+
+    yaw / pitch / roll: head angles in degrees (vtuber.synth.face convention; frame 0 is frontal,
+    so the truth is relative to the first frontal frame); eye_close (n, 2): closure 0..1 of the
+    person's [left, right] eye; mouth: jaw opening 0..1; iris (n, 2): iris shift in eye widths
+    (vtuber.synth.face.gaze_angles gives the gaze). face_px: the face's width in the image;
+    size: (width, height) of the frames; lighting: (gain, side gradient, gamma); noise: pixel
+    noise std (grey levels).
+    """
+
+    name: str
+    seed: int
+    fps: float
+    yaw: F64
+    pitch: F64
+    roll: F64
+    eye_close: F64
+    mouth: F64
+    iris: F64
+    face_px: float
+    size: tuple[int, int]
+    lighting: tuple[float, float, float]
+    noise: float
+
+    def __len__(self) -> int:
+        return len(self.yaw)
+
+
+def _smooth_path(rng: np.random.Generator, n: int, fps: float, amp: float, vmax: float) -> F64:
+    """A smooth random angle path starting at 0, within +-amp degrees, speed <= vmax deg/s,
+    with still stretches (a person who talks, looks around and pauses)."""
+    out = np.zeros(n)
+    x, target, hold = 0.0, 0.0, int(fps * 0.5)
+    speed = 0.0
+    for i in range(1, n):
+        if hold > 0:
+            hold -= 1
+        elif abs(target - x) < 0.5:
+            target = float(rng.uniform(-amp, amp)) if rng.random() < 0.8 else 0.0
+            speed = float(rng.uniform(0.25, 1.0)) * vmax
+            hold = int(rng.integers(0, int(1.2 * fps)))
+        step = speed / fps
+        d = target - x
+        # Ease in and out: slow down near the target (no instant stops).
+        v = min(step, abs(d) * 0.25 + step * 0.05)
+        x += math.copysign(min(v, abs(d)), d)
+        out[i] = x
+    return out
+
+
+def make_sequence(
+    name: str,
+    seed: int,
+    *,
+    seconds: float = 10.0,
+    fps: float = 30.0,
+    face_px: float | None = None,
+    max_speed_dps: float = 60.0,
+    amplitude: tuple[float, float, float] = (35.0, 20.0, 15.0),
+) -> Sequence:
+    """A seeded performance of ``seconds``: the head wanders (yaw/pitch/roll within
+    ``amplitude`` degrees, at up to ``max_speed_dps``), the person blinks (both eyes, winks,
+    partial closures), talks in bursts (syllables at 3-6 Hz, varied opening) and glances around.
+    Frame 0 is frontal, eyes open, mouth closed."""
+    rng = np.random.default_rng(seed)
+    n = int(round(seconds * fps))
+    yaw = _smooth_path(rng, n, fps, amplitude[0], max_speed_dps)
+    pitch = _smooth_path(rng, n, fps, amplitude[1], max_speed_dps * 0.6)
+    roll = _smooth_path(rng, n, fps, amplitude[2], max_speed_dps * 0.4)
+    first = int(fps * 0.5)  # half a second frontal and still at the start
+    for a in (yaw, pitch, roll):
+        a[:first] = 0.0
+        a[first:] -= a[first]
+        a[first:] *= np.clip(np.arange(n - first) / fps, 0.0, 1.0)  # ease into the motion
+
+    eye = np.zeros((n, 2))
+    t = first + int(rng.integers(0, int(fps)))
+    while t < n - 10:
+        kind = rng.choice(["both", "both", "both", "left", "right", "partial"])
+        dur = int(rng.integers(4, 9))  # frames, 130-300 ms at 30 fps
+        peak = 1.0 if kind != "partial" else float(rng.uniform(0.3, 0.75))
+        shape = peak * np.sin(np.linspace(0.0, np.pi, dur + 2)[1:-1]) ** 0.6
+        shape = np.minimum(shape * 1.15, peak)
+        cols = {"both": [0, 1], "partial": [0, 1], "left": [0], "right": [1]}[str(kind)]
+        for c in cols:
+            eye[t : t + dur, c] = np.maximum(eye[t : t + dur, c], shape)
+        if kind == "left" and rng.random() < 0.5:  # a wink with the other eye narrowing a bit
+            eye[t : t + dur, 1] = np.maximum(eye[t : t + dur, 1], 0.15 * shape)
+        t += dur + int(rng.integers(int(1.2 * fps), int(3.5 * fps)))
+
+    mouth = np.zeros(n)
+    t = first + int(rng.integers(0, int(fps)))
+    while t < n:
+        burst = int(rng.integers(int(0.8 * fps), int(3.0 * fps)))
+        u = t
+        while u < min(t + burst, n):
+            syl = int(rng.integers(int(fps / 6), int(fps / 3)))
+            peak = float(rng.uniform(0.15, 1.0))
+            k = min(syl, n - u)
+            mouth[u : u + k] = peak * np.sin(np.linspace(0.0, np.pi, syl + 2)[1 : k + 1])
+            u += syl
+        t += burst + int(rng.integers(int(0.6 * fps), int(2.0 * fps)))
+
+    iris = np.zeros((n, 2))
+    t = first + int(rng.integers(int(fps), int(2 * fps)))
+    while t < n:
+        dur = int(rng.integers(int(0.4 * fps), int(1.5 * fps)))
+        # Up to ~20 deg of gaze yaw and ~12 deg of pitch (shift = sin(angle) * 0.4 eye widths).
+        target = (
+            0.4 * math.sin(math.radians(rng.uniform(-20, 20))),
+            0.4 * math.sin(math.radians(rng.uniform(-12, 12))),
+        )
+        iris[t : t + dur] = target
+        t += dur + int(rng.integers(int(0.8 * fps), int(2.5 * fps)))
+
+    if face_px is None:
+        face_px = float(rng.uniform(120.0, 400.0))
+    size = (640, 480) if face_px <= 260 else (1280, 720)
+    lighting = (
+        float(rng.uniform(0.6, 1.25)),  # overall gain
+        float(rng.uniform(-0.35, 0.35)),  # side light: brightness slope across the frame
+        float(rng.uniform(0.8, 1.25)),  # gamma
+    )
+    return Sequence(
+        name=name,
+        seed=seed,
+        fps=fps,
+        yaw=yaw,
+        pitch=pitch,
+        roll=roll,
+        eye_close=eye,
+        mouth=mouth,
+        iris=iris,
+        face_px=float(face_px),
+        size=size,
+        lighting=lighting,
+        noise=float(rng.uniform(1.0, 4.0)),
+    )
+
+
+def distance_for_width(
+    rend, face_px: float, size: tuple[int, int], hfov_deg: float = 60.0
+) -> float:  # type: ignore[no-untyped-def]
+    """Camera distance (cm) at which ``rend``'s face is ``face_px`` pixels wide."""
+    width_cm = float(np.ptp(rend.model[:468, 0]))
+    f = 0.5 * size[0] / math.tan(math.radians(hfov_deg) / 2.0)
+    return f * width_cm / face_px
+
+
+def light(img: NDArray[np.uint8], lighting: tuple[float, float, float]) -> NDArray[np.uint8]:
+    """Change a render's lighting: gain, a left-right brightness slope (a lamp at one side) and
+    gamma."""
+    gain, slope, gamma = lighting
+    w = img.shape[1]
+    ramp = 1.0 + slope * np.linspace(-1.0, 1.0, w, dtype=np.float32)
+    x = img.astype(np.float32) / 255.0
+    x = np.power(x, gamma) * (gain * ramp)[None, :, None]
+    return np.clip(x * 255.0, 0, 255).astype(np.uint8)
+
+
+class SequenceRenderer:
+    """Renders the frames of one :class:`Sequence` (lighting and noise applied)."""
+
+    def __init__(self, seq: Sequence, hfov_deg: float = 60.0) -> None:
+        self.seq = seq
+        base = renderer(seq.name)
+        dist = distance_for_width(base, seq.face_px, seq.size, hfov_deg)
+        self.renderer = renderer(seq.name, distance_cm=dist, hfov_deg=hfov_deg)
+
+    def frame(self, i: int) -> NDArray[np.uint8]:
+        s = self.seq
+        img = self.renderer.render(
+            float(s.yaw[i]),
+            float(s.pitch[i]),
+            float(s.roll[i]),
+            eye_close=(float(s.eye_close[i, 0]), float(s.eye_close[i, 1])),
+            mouth_open=float(s.mouth[i]),
+            iris=(float(s.iris[i, 0]), float(s.iris[i, 1])),
+            size=s.size,
+            noise=0.0,
+        )
+        img = light(img, s.lighting)
+        if s.noise > 0:
+            rng = np.random.default_rng((s.seed, i))
+            noisy = img.astype(np.float32) + rng.normal(0.0, s.noise, img.shape).astype(np.float32)
+            img = np.clip(noisy, 0, 255).astype(np.uint8)
+        return img

@@ -1,0 +1,142 @@
+"""Face fidelity on the ten-identity corpus (docs/face_corpus.md): per face, FaceMesh mode with no
+smoothing, both mirror settings, beside the plain solvePnP baseline; optionally perfect sync.
+
+    .venv/bin/python benchmarks/bench_face_corpus.py                 # validation faces
+    .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --perfect-sync
+
+Rendered landmarks are cached under --cache (default /tmp/vtuber-corpus-cache) keyed by face,
+seed, length and backend, so a rerun after a solver change takes seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+from vtuber.landmarks import FaceLandmarks, Landmarks  # noqa: E402
+from vtuber.synth import corpus, scoring  # noqa: E402
+
+CACHE_VERSION = 1
+
+
+def seed_for(name: str, k: int) -> int:
+    return 1000 * k + corpus.IDENTITIES.index(name)
+
+
+def cached_landmarks(
+    seq: corpus.Sequence, backend: str, cache: Path | None, seconds: float
+) -> list[Landmarks]:
+    path = None
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        path = cache / f"v{CACHE_VERSION}_{seq.name}_{seq.seed}_{seconds:g}_{backend}.npz"
+        if path.is_file():
+            d = np.load(path)
+            w, h = (int(x) for x in d["size"])
+            return [
+                Landmarks(
+                    t=i / seq.fps,
+                    width=w,
+                    height=h,
+                    face=FaceLandmarks(
+                        found=bool(d["found"][i]),
+                        points=d["points"][i],
+                        blendshapes=d["blend"][i],
+                        has_blendshapes=bool(d["has_blend"][i]),
+                    ),
+                )
+                for i in range(len(d["found"]))
+            ]
+    if backend == "facemesh":
+        from vtuber.landmarks.facemesh import FaceMeshBackend
+
+        lms = scoring.landmark_run(seq, FaceMeshBackend)
+    else:
+        from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
+
+        lms = scoring.landmark_run(seq, FaceLandmarkerBackend)
+    if path is not None:
+        np.savez_compressed(
+            path,
+            size=np.array([lms[0].width, lms[0].height]),
+            found=np.array([lm.face.found for lm in lms]),
+            points=np.array([lm.face.points for lm in lms]),
+            blend=np.array([lm.face.blendshapes for lm in lms]),
+            has_blend=np.array([lm.face.has_blendshapes for lm in lms]),
+        )
+    return lms
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--faces", default="validation", help="validation, training, all, or names")
+    ap.add_argument("--seeds", type=int, default=1, help="sequences per face")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--perfect-sync", action="store_true", help="also the Face Landmarker mode")
+    ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
+    ap.add_argument("--no-cache", action="store_true")
+    args = ap.parse_args(argv)
+    groups = {
+        "validation": corpus.VALIDATION,
+        "training": corpus.TRAINING,
+        "all": corpus.IDENTITIES,
+    }
+    names = groups.get(args.faces) or tuple(args.faces.split(","))
+    missing = [n for n in names if n not in corpus.available(names)]
+    if missing:
+        print(f"skipping faces whose photos are absent: {', '.join(missing)}", file=sys.stderr)
+    names = corpus.available(names)
+    cache = None if args.no_cache else Path(args.cache)
+    rows = []
+    t0 = time.perf_counter()
+    for name in names:
+        for k in range(args.seeds):
+            seq = corpus.make_sequence(name, seed_for(name, k), seconds=args.seconds)
+            lms = cached_landmarks(seq, "facemesh", cache, args.seconds)
+            base = scoring.baseline_head_error(seq, lms)
+            for mirror in (False, True):
+                s = scoring.score(seq, scoring.track(lms, mirror=mirror))
+                rows.append((name, k, mirror, seq.face_px, base, s))
+            if args.perfect_sync:
+                lms2 = cached_landmarks(seq, "landmarker", cache, args.seconds)
+                s2 = scoring.score(seq, scoring.track(lms2, mirror=False), perfect_sync=True)
+                rows.append((name, k, "ps", seq.face_px, float("nan"), s2))
+    print(
+        f"{'face':15s} {'seq':>3s} {'mirror':>6s} {'px':>4s} {'base':>5s} {'head':>5s} "
+        f"{'h95':>5s} {'blinkL':>6s} {'blinkR':>6s} {'fb':>3s} {'mouth':>5s} {'vRest':>5s} "
+        f"{'gaze':>5s} {'psBL':>5s} {'psBR':>5s} {'psJaw':>5s}"
+    )
+    for name, k, mirror, px, base, s in rows:
+        ps = (
+            f"{s.arkit_blink_f1[0]:5.2f} {s.arkit_blink_f1[1]:5.2f} {s.arkit_jaw_spearman:5.2f}"
+            if s.arkit_blink_f1
+            else ""
+        )
+        print(
+            f"{name:15s} {k:3d} {str(mirror):>6s} {px:4.0f} {base:5.2f} {s.head_mean:5.2f} "
+            f"{s.head_p95:5.2f} {s.blink_f1[0]:6.2f} {s.blink_f1[1]:6.2f} "
+            f"{s.false_blinks_turning:3d} {s.mouth_spearman:5.2f} {s.vowel_at_rest:5.2f} "
+            f"{s.gaze_mean:5.2f} {ps}"
+        )
+    fm = [r for r in rows if r[2] is not True and r[2] != "ps"]
+    if fm:
+        print(
+            f"mean over {len(fm)} sequences: head {np.mean([r[5].head_mean for r in fm]):.2f} "
+            f"(baseline {np.mean([r[4] for r in fm]):.2f}), blink F1 min "
+            f"{min(min(r[5].blink_f1) for r in fm):.2f}, mouth "
+            f"{np.mean([r[5].mouth_spearman for r in fm]):.2f}, gaze "
+            f"{np.mean([r[5].gaze_mean for r in fm]):.2f}"
+        )
+    print(f"({time.perf_counter() - t0:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,255 @@
+"""Scoring the face tracker against a rendered corpus sequence's truth (vtuber.synth.corpus).
+
+One :func:`landmark_run` renders a sequence and runs a real MediaPipe backend on it (tracking
+mode, frame by frame, as a webcam would); :func:`track` runs vtuber's Tracker (no smoothing) on
+those landmarks and collects what would be sent, with either mirror setting; :func:`score` turns
+that into the figures of docs/face_corpus.md. :func:`baseline_head` is the plain reference: SQPnP
+of the 468 mesh points against the generic model, no corrections.
+
+Sides and signs: the truth is the person's (anatomical); with ``mirror=True`` the sent frame is
+:func:`vtuber.rig.mirror_frame` of it, so the expected values are mirrored the same way (the
+person's left eye is the avatar's right eye; the head rotation reflected through the avatar's YZ
+plane; gaze yaw negated) -- a wrong side scores as an error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import spearmanr
+
+from vtuber import quat
+from vtuber.config import TrackConfig
+from vtuber.landmarks import Landmarks
+from vtuber.rig import AvatarFrame, Bone, mirror_frame
+from vtuber.solvers.head import face_model, solve_head_pose
+from vtuber.synth.corpus import Sequence, SequenceRenderer
+from vtuber.synth.face import gaze_angles, true_rotation
+from vtuber.tracker import Tracker
+
+F64 = NDArray[np.float64]
+
+
+def landmark_run(
+    seq: Sequence, backend_factory: Callable[[], object], frames: int | None = None
+) -> list[Landmarks]:
+    """Render ``seq`` and run a landmark backend (``process(bgr, t)``, ``close()``) over it."""
+    rend = SequenceRenderer(seq)
+    backend = backend_factory()
+    out: list[Landmarks] = []
+    try:
+        for i in range(len(seq) if frames is None else min(frames, len(seq))):
+            out.append(backend.process(rend.frame(i), i / seq.fps))  # type: ignore[attr-defined]
+    finally:
+        backend.close()  # type: ignore[attr-defined]
+    return out
+
+
+@dataclass
+class Sent:
+    """What the tracker would send, per frame: head (n, 4) = Neck * Head; blink (n, 2) =
+    blinkLeft, blinkRight keys as sent; jaw (n,); vowels (n, 5) aa ih ou ee oh; gaze (n, 2) eye
+    bone yaw (+ = toward the avatar's right) and pitch (+ up), degrees; arkit_blink (n, 2) =
+    eyeBlinkLeft/Right as sent (perfect sync; zeros otherwise); found (n,)."""
+
+    head: F64
+    blink: F64
+    jaw: F64
+    vowels: F64
+    gaze: F64
+    arkit_blink: F64
+    arkit_jaw: F64
+    found: NDArray[np.bool_]
+    mirror: bool
+    frames: list[AvatarFrame] = field(default_factory=list, repr=False)
+
+
+VOWEL_KEYS = ("aa", "ih", "ou", "ee", "oh")
+
+
+def _gaze_deg(q: tuple[float, float, float, float]) -> tuple[float, float]:
+    f = quat.rotate(np.asarray(q, dtype=np.float64), np.array([0.0, 0.0, 1.0]))
+    return (
+        math.degrees(math.atan2(f[0], f[2])),
+        math.degrees(math.atan2(f[1], math.hypot(f[0], f[2]))),
+    )
+
+
+def track(
+    lms: list[Landmarks],
+    *,
+    mirror: bool = False,
+    tracker: Tracker | None = None,
+) -> Sent:
+    """vtuber's Tracker (no smoothing) over the landmarks, frames mirrored if asked."""
+    tr = tracker or Tracker(TrackConfig(mirror=mirror))
+    n = len(lms)
+    head = np.zeros((n, 4))
+    head[:, 3] = 1.0
+    blink, gaze, ab, aj = np.zeros((n, 2)), np.zeros((n, 2)), np.zeros((n, 2)), np.zeros(n)
+    jaw, vowels, found = np.zeros(n), np.zeros((n, 5)), np.zeros(n, bool)
+    frames = []
+    for i, lm in enumerate(lms):
+        fr = tr.solve(lm, index=i)
+        if mirror:
+            fr = mirror_frame(fr)
+        frames.append(fr)
+        found[i] = fr.tracking.face
+        if not fr.tracking.face:
+            continue
+        head[i] = quat.multiply(fr.bones[Bone.Neck], fr.bones[Bone.Head])
+        b = fr.blendshapes
+        blink[i] = (b.get("blinkLeft", 0.0), b.get("blinkRight", 0.0))
+        jaw[i] = b.get("jawOpen", 0.0)
+        vowels[i] = [b.get(k, 0.0) for k in VOWEL_KEYS]
+        gaze[i] = _gaze_deg(fr.bones[Bone.LeftEye])
+        ab[i] = (b.get("eyeBlinkLeft", 0.0), b.get("eyeBlinkRight", 0.0))
+        aj[i] = b.get("jawOpen", 0.0)
+    return Sent(head, blink, jaw, vowels, gaze, ab, aj, found, mirror, frames)
+
+
+def truth_head(seq: Sequence, mirror: bool) -> F64:
+    """(n, 4) the true head rotation as the avatar should show it (relative to frame 0)."""
+    q = np.array(
+        [
+            quat.from_matrix(true_rotation(y, p, r))
+            for y, p, r in zip(seq.yaw, seq.pitch, seq.roll, strict=True)
+        ]
+    )
+    return np.array([quat.mirror_x(x) for x in q]) if mirror else q
+
+
+def relative_to_first(q: F64) -> F64:
+    """Rotations relative to the first frame's: q_i * q_0^-1 (a constant offset removed)."""
+    inv0 = quat.conjugate(q[0])
+    return np.array([quat.multiply(x, inv0) for x in q])
+
+
+def head_errors(q: F64, truth: F64) -> F64:
+    """Per-frame angle (degrees) between estimated and true rotations, both taken relative to
+    the first (frontal) frame."""
+    return np.degrees(quat.angle_between(relative_to_first(q), truth))
+
+
+def baseline_head(lms: list[Landmarks]) -> F64:
+    """The plain reference: SQPnP of the 468 mesh points against the generic face model, no
+    corrections; (n, 4) model -> camera rotations (identity where no face)."""
+    idx = np.arange(468)
+    model = face_model()
+    out = np.zeros((len(lms), 4))
+    out[:, 3] = 1.0
+    for i, lm in enumerate(lms):
+        if lm.face.found:
+            pose = solve_head_pose(lm.face_pixels(), lm.width, lm.height, model=model, indices=idx)
+            out[i] = pose.quaternion
+    return out
+
+
+def f1(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> float:
+    tp = int(np.sum(truth & pred))
+    fp = int(np.sum(~truth & pred))
+    fn = int(np.sum(truth & ~pred))
+    return 2 * tp / max(2 * tp + fp + fn, 1)
+
+
+def _dilate(mask: NDArray[np.bool_], k: int) -> NDArray[np.bool_]:
+    out = mask.copy()
+    for s in range(1, k + 1):
+        out[s:] |= mask[:-s]
+        out[:-s] |= mask[s:]
+    return out
+
+
+@dataclass
+class Scores:
+    """One sequence's figures (docs/face_corpus.md defines each)."""
+
+    head_mean: float
+    head_p95: float
+    blink_f1: tuple[float, float]
+    false_blinks_turning: int
+    mouth_spearman: float
+    vowel_at_rest: float
+    gaze_mean: float
+    found: float
+    arkit_blink_f1: tuple[float, float] | None = None
+    arkit_jaw_spearman: float | None = None
+
+    def row(self) -> dict[str, float]:
+        d = {
+            "head": self.head_mean,
+            "head95": self.head_p95,
+            "blinkL": self.blink_f1[0],
+            "blinkR": self.blink_f1[1],
+            "falseBlinks": float(self.false_blinks_turning),
+            "mouth": self.mouth_spearman,
+            "vowelRest": self.vowel_at_rest,
+            "gaze": self.gaze_mean,
+        }
+        if self.arkit_blink_f1 is not None:
+            d["psBlinkL"], d["psBlinkR"] = self.arkit_blink_f1
+            d["psJaw"] = float(self.arkit_jaw_spearman or 0.0)
+        return d
+
+
+def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
+    """Compare what was sent with the truth (only frames with a face count, and all of them
+    must have one for a fair score: ``found`` reports the fraction)."""
+    n = len(sent.found)
+    ok = sent.found
+    head = head_errors(sent.head, truth_head(seq, sent.mirror)[:n])[ok]
+    # Eyes: the sent keys are the avatar's; with the mirror, blinkLeft is the person's right.
+    close = seq.eye_close[:n][:, ::-1] if sent.mirror else seq.eye_close[:n]
+    f1s = []
+    for e in (0, 1):
+        f1s.append(f1((close[:, e] >= 0.5)[ok], (sent.blink[:, e] >= 0.5)[ok]))
+    # False blinks while the head turns within +-30 deg, eyes open (2 frames away from any
+    # closure of that eye).
+    turning = np.abs(seq.yaw[:n]) <= 30.0
+    false_blinks = 0
+    for e in (0, 1):
+        open_e = ~_dilate(close[:, e] > 0.0, 2)
+        false_blinks += int(np.sum((sent.blink[:, e] >= 0.5) & open_e & turning & ok))
+    mouth = seq.mouth[:n]
+    rho = float(spearmanr(mouth[ok], sent.jaw[ok]).statistic)
+    rest = ~_dilate(mouth > 0.0, 2) & ok
+    vowel_rest = float(sent.vowels[rest].max()) if rest.any() else 0.0
+    # Gaze: frames with both eyes open and the iris still for 2 frames (no saccade in flight).
+    iris = seq.iris[:n]
+    moved = np.zeros(n, bool)
+    moved[1:] = np.any(iris[1:] != iris[:-1], axis=1)
+    steady = ~_dilate(moved, 2) & ~_dilate(np.any(seq.eye_close[:n] > 0.0, axis=1), 2) & ok
+    tg = np.array([gaze_angles((float(a), float(b))) for a, b in iris])
+    # Truth yaw > 0 = the person's left; the anatomical eye bone's yaw > 0 = the person's right.
+    exp_yaw = tg[:, 0] if sent.mirror else -tg[:, 0]
+    gerr = np.hypot(sent.gaze[:, 0] - exp_yaw, sent.gaze[:, 1] - tg[:, 1])[steady]
+    ps_f1 = ps_jaw = None
+    if perfect_sync:
+        ps = [f1((close[:, e] >= 0.5)[ok], (sent.arkit_blink[:, e] >= 0.5)[ok]) for e in (0, 1)]
+        ps_f1 = (ps[0], ps[1])
+        ps_jaw = float(spearmanr(mouth[ok], sent.arkit_jaw[ok]).statistic)
+    return Scores(
+        head_mean=float(head.mean()),
+        head_p95=float(np.percentile(head, 95)),
+        blink_f1=(f1s[0], f1s[1]),
+        false_blinks_turning=false_blinks,
+        mouth_spearman=rho,
+        vowel_at_rest=vowel_rest,
+        gaze_mean=float(gerr.mean()) if len(gerr) else float("nan"),
+        found=float(ok.mean()),
+        arkit_blink_f1=ps_f1,
+        arkit_jaw_spearman=ps_jaw,
+    )
+
+
+def baseline_head_error(seq: Sequence, lms: list[Landmarks]) -> float:
+    """Mean head error (degrees) of :func:`baseline_head`, relative to the first frame. The
+    baseline reports the model -> camera rotation, which equals the anatomical avatar rotation
+    (docs/coordinates.md: the axis change is -I and commutes)."""
+    q = baseline_head(lms)
+    ok = np.array([lm.face.found for lm in lms])
+    return float(head_errors(q, truth_head(seq, False)[: len(q)])[ok].mean())
