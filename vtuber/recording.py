@@ -23,7 +23,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -519,6 +519,7 @@ class Recording:
 
 
 _KNOWN_TAGS = (TAG_FRAM, TAG_LMRK, TAG_VMCD, TAG_LAYT, TAG_NAME, TAG_END, TAG_HEAD, TAG_EVNT)
+_UNIT_TAGS = (TAG_FRAM, TAG_LMRK, TAG_EVNT, TAG_VMCD)  # the bytes of frames / datagrams
 
 
 def _check_chunk(data: bytes, pos: int) -> tuple[str, bool] | None:
@@ -569,6 +570,8 @@ def _read_v1(rec: Recording, data: bytes, pos: int) -> None:
     have_head = False
     after_frame = False  # the chunk just before was a FRAM that was read (LMRK belongs to it)
     n = len(data)
+    unit_bytes = 0  # bytes of the frame (or datagram) chunks read: sizes the damaged ranges
+    exact: set[int] = set()  # damage records whose count is known (one invalid chunk)
 
     def damaged(start: int, end: int, what: str, truncated: bool, skipped: int | None) -> None:
         nonlocal after_frame
@@ -680,10 +683,19 @@ def _read_v1(rec: Recording, data: bytes, pos: int) -> None:
             if isinstance(e, KeyError):
                 e = ValueError(f"undeclared layout {e}")
             one = 1 if tag in (TAG_FRAM, TAG_VMCD) else 0
+            exact.add(len(rec.damage))
             damaged(pos, end, f"invalid {name} chunk ({e})", False, one)
         else:
             rec.valid_bytes = end
+            if tag in _UNIT_TAGS:
+                unit_bytes += end - pos
         pos = end
+    units = len(rec.frames) + len(rec.datagrams)
+    if units and unit_bytes:
+        rec.damage = [
+            d if i in exact else replace(d, skipped=_lost(rec, d, unit_bytes / units))
+            for i, d in enumerate(rec.damage)
+        ]
     if not have_head and (rec.frames or rec.datagrams or layouts):
         # The header was lost: vtuber's own tables were assumed (they are what vtuber writes).
         rec.header = {
@@ -694,6 +706,17 @@ def _read_v1(rec: Recording, data: bytes, pos: int) -> None:
             "blendshapes": list(BLENDSHAPE_KEYS),
             "header_lost": True,
         }
+
+
+def _lost(rec: Recording, d: Damage, unit: float) -> int:
+    """How many frames (datagrams) a damaged range held: at least the markers found in it; else
+    its size over the average frame's bytes, capped by the gap in frame numbers around it."""
+    est = max(d.skipped, round((d.end - d.start) / unit))
+    if rec.frames and 0 < d.after < len(rec.frames):
+        gap = rec.frames[d.after].index - rec.frames[d.after - 1].index - 1
+        if gap >= d.skipped:
+            est = min(est, gap)
+    return est
 
 
 def _describe(rec: Recording) -> None:
