@@ -8,7 +8,14 @@ import sys
 from contextlib import ExitStack
 
 from vtuber.commands.common import add_sink_args, build_sinks
+from vtuber.commands.gesture_args import add_gesture_args, build_gestures
 from vtuber.commands.lipsync_args import add_lipsync_args, build_lipsync
+from vtuber.commands.performer_args import (
+    add_performer_args,
+    check_performer_args,
+    performer_backend,
+    performer_streams,
+)
 from vtuber.commands.smoothing_args import add_smoothing_args, smoothing_config
 from vtuber.config import EXPRESSIONS, MODES, FaceConfig, TrackConfig
 from vtuber.errors import ConfigError, SourceError
@@ -83,6 +90,8 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
     )
     add_smoothing_args(p)
     add_lipsync_args(p)
+    add_gesture_args(p)
+    add_performer_args(p)
     g = p.add_argument_group("face expressions")
     g.add_argument("--profile", default=None, help="face profile from `vtuber calibrate`")
     g.add_argument(
@@ -187,19 +196,26 @@ def calibration_key(tracker):  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     smoother = make_smoother(smoothing_config(args))  # a bad config fails before the camera opens
+    gestures = build_gestures(args)  # --gestures: recognition + bindings, or None
+    check_performer_args(args)
     with ExitStack() as stack:
+        mouth = build_lipsync(args)  # audio lip sync, or None (camera); fails before the camera
+        if mouth is not None:
+            stack.callback(mouth.close)
         source = stack.enter_context(open_track_source(args))
         if isinstance(source, CameraSource) and not args.quiet:
             print(f"vtuber: {source.describe()}", file=sys.stderr)  # the mode it really gives
-        backend = make_backend(args, source)
+        backend = performer_backend(args, make_backend(args, source))  # lock-on, --performers
         stack.callback(backend.close)
         # The model runs one frame ahead on its own thread while this one solves and sends.
         ahead = LookAhead(source, backend)
         stack.callback(ahead.close)
         tracker = make_tracker(args)
-        mouth = build_lipsync(args)  # audio lip sync, or None (camera)
         sinks = build_sinks(args)
-        for s in sinks:
+        streams = performer_streams(
+            args, make_tracker, lambda: make_smoother(smoothing_config(args)), build_sinks
+        )
+        for s in sinks + [s for st in streams for s in st.sinks]:
             s.open()
             stack.callback(s.close)
         on_frame = None
@@ -219,11 +235,10 @@ def run(args: argparse.Namespace) -> int:
             status = ProgressLine(total)  # type: ignore[assignment]
         pipe = Pipeline(
             ahead, ahead, tracker, sinks, mirror=args.mirror, status=status, on_frame=on_frame,
-            smoother=smoother, mouth=mouth,
+            smoother=smoother, mouth=mouth, streams=streams, gestures=gestures,
         )  # fmt: skip
         if mouth is not None:
             mouth.start()
-            stack.callback(mouth.close)
         stats = pipe.run(max_frames=args.max_frames)
         if not args.quiet:
             print(

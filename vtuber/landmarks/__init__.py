@@ -66,7 +66,8 @@ class HandLandmarks:
 @dataclass(slots=True)
 class Landmarks:
     """Everything one image gave. ``left_hand``/``right_hand`` are the PERSON's own hands
-    (handedness resolved from the un-mirrored camera image)."""
+    (handedness resolved from the un-mirrored camera image). ``people`` / ``performers``: see
+    docs/performers.md."""
 
     t: float
     width: int
@@ -75,6 +76,12 @@ class Landmarks:
     pose: PoseLandmarks = field(default_factory=PoseLandmarks)
     left_hand: HandLandmarks = field(default_factory=HandLandmarks)
     right_hand: HandLandmarks = field(default_factory=HandLandmarks)
+    # Multi-person backends (FaceMesh with max_faces > 1): one single-person record per person
+    # found, in the backend's order; empty for single-person backends (then the fields above
+    # are the one person). The fields above stay the first person's, for every other caller.
+    people: list[Landmarks] = field(default_factory=list)
+    # Set by vtuber.performers: one record per performer slot, in slot order (docs/performers.md).
+    performers: list[Landmarks] = field(default_factory=list)
 
     def face_pixels(self) -> NDArray[np.float64]:
         """Face points in pixels (x, y) with z scaled like x: shape (478, 3), float64."""

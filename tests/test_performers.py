@@ -1,0 +1,343 @@
+"""Lock-on and two performers (docs/performers.md) on scenes composed from real footage (the
+shared thumbs-up clip, person A) and a rendered head (grace_hopper, a TRAINING identity of
+vtuber.synth.corpus, person B), run through the same wiring as ``vtuber track``: real FaceMesh,
+real solvers and smoothing, real UDP for the OSC decoder check."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vtuber import quat
+from vtuber.commands.performer_args import performer_backend, performer_streams, second_record_path
+from vtuber.commands.track import add_track_args, make_tracker
+from vtuber.errors import ConfigError
+from vtuber.landmarks import FaceLandmarks, Landmarks
+from vtuber.performers import PerformerTracker, appearance, appearance_distance
+from vtuber.pipeline import Pipeline
+from vtuber.recording import read_recording
+from vtuber.rig import AvatarFrame, Bone
+from vtuber.sinks.base import SinkBase
+from vtuber.smoothing import make_smoother
+from vtuber.sources import Frame
+from vtuber.synth.scenes import Scene, gap, ramp, render_pane, video_pane
+
+W, H, PANE = 640, 360, 320
+FPS = 25.0
+
+
+# -- pure tracker logic ----------------------------------------------------------------------
+
+
+def _person(cx: float, cy: float, size: float, w: int = W, h: int = H) -> Landmarks:
+    """A face record whose landmark box is centred at (cx, cy) px with the given size."""
+    rng = np.random.default_rng(int(cx * 1000 + cy))
+    pts = rng.uniform(-0.5, 0.5, (478, 3)).astype(np.float32)
+    pts[0, :2], pts[1, :2] = -0.5, 0.5  # the box spans exactly size x size
+    pts[:, 0] = (cx + pts[:, 0] * size) / w
+    pts[:, 1] = (cy + pts[:, 1] * size) / h
+    return Landmarks(t=0.0, width=w, height=h, face=FaceLandmarks(found=True, points=pts))
+
+
+def test_locks_on_the_largest_most_central_face():
+    pt = PerformerTracker(1)
+    people = [_person(100, 180, 60), _person(330, 170, 120), _person(600, 180, 140)]
+    assert pt.update(people, 0.0) == [1]  # the big face at the edge loses to the central one
+    # MediaPipe's order changes: the slot follows the person, not the index.
+    assert pt.update([people[2], people[1], people[0]], 0.04) == [1]
+
+
+def test_relocks_only_after_the_performer_was_gone_relock_after_seconds():
+    pt = PerformerTracker(1, relock_after=2.0)
+    me, other = _person(320, 180, 120), _person(520, 180, 80)
+    assert pt.update([me, other], 0.0) == [0]
+    t = 0.0
+    for _ in range(
+        48
+    ):  # 1.92 s: the performer is gone: the slot holds (no face), the other is not taken
+        t += 0.04
+        assert pt.update([other], t) == [None], t
+    t += 0.2
+    assert pt.update([other], t) == [0]  # gone longer than relock_after: the other person
+
+
+def test_two_slots_lock_left_to_right_and_survive_an_order_change():
+    pt = PerformerTracker(2)
+    left, right = _person(150, 180, 100), _person(480, 180, 100)
+    assert pt.update([right, left], 0.0) == [1, 0]
+    assert pt.update([left, right], 0.04) == [0, 1]
+    assert pt.update([right], 0.08) == [None, 0]
+
+
+def test_bad_settings_are_config_errors():
+    with pytest.raises(ConfigError):
+        PerformerTracker(0)
+    with pytest.raises(ConfigError):
+        PerformerTracker(1, relock_after=-1)
+    assert second_record_path("out/take.vtrec") == str(Path("out/take.p2.vtrec"))
+
+
+def test_cli_refuses_two_performers_in_full_mode(tmp_path: Path):
+    r = subprocess.run(
+        [sys.executable, "-m", "vtuber", "track", "--source", str(tmp_path), "--mode", "full",
+         "--performers", "2", "--quiet"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert r.returncode == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "--performers 2" in lines[0], r.stderr
+
+
+# -- scenes ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def panes(clip_path: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    a = video_pane(clip_path, PANE, H)
+    b = render_pane("grace_hopper", PANE, H, len(a), distance_cm=30.0)
+    return a, b
+
+
+class Collect(SinkBase):
+    """Keeps every frame sent to it (the sent stream, as a VMC receiver would get it)."""
+
+    def __init__(self) -> None:
+        self.frames: list[AvatarFrame] = []
+
+    def send(self, frame: AvatarFrame) -> None:
+        self.frames.append(frame)
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    add_track_args(p)
+    return p.parse_args(list(argv))
+
+
+def run_scene(scene: Scene, who: str, *argv: str) -> list[list[AvatarFrame]]:
+    """Every performer stream's sent frames for the scene with the persons ``who``, wired as
+    ``vtuber track`` wires them (smoothing as --smoothing says; default medium)."""
+    from vtuber.commands.smoothing_args import smoothing_config
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    args = _args(*argv)
+    backend = performer_backend(args, FaceMeshBackend())
+    sink = Collect()
+    streams = performer_streams(
+        args, make_tracker, lambda: make_smoother(smoothing_config(args)), lambda a: [Collect()]
+    )
+    frames = (
+        Frame(img, i / FPS, 0.0, i) for i, img in enumerate(scene.images(who))
+    )  # fmt: skip
+    pipe = Pipeline(
+        frames, backend, make_tracker(args), [sink], mirror=True,
+        smoother=make_smoother(smoothing_config(args)), streams=streams,
+    )  # fmt: skip
+    try:
+        pipe.run()
+    finally:
+        backend.close()
+    return [sink.frames] + [st.sinks[0].frames for st in streams]  # type: ignore[attr-defined]
+
+
+def head(f: AvatarFrame) -> np.ndarray | None:
+    if Bone.Head not in f.bones:
+        return None
+    return quat.multiply(np.asarray(f.bones[Bone.Neck]), np.asarray(f.bones[Bone.Head]))
+
+
+def deviations(run: list[AvatarFrame], ref: list[AvatarFrame], frames: list[int]) -> list[float]:
+    out = []
+    for i in frames:
+        a, b = head(run[i]), head(ref[i])
+        if a is not None and b is not None:
+            out.append(math.degrees(float(quat.angle_between(a, b))))
+    return out
+
+
+def lockon_scene(a: list[np.ndarray], b: list[np.ndarray]) -> Scene:
+    """A stays centre-left and leaves for 1 s (frames 90-114); B walks in from the right
+    (frames 10-40), stands beside A, then walks out to the left behind A (frames 130-190)."""
+
+    def pos_b(i: int) -> int | None:
+        return ramp(i, 10, 40, W, 320) if i < 130 else ramp(i, 130, 190, 320, -PANE)
+
+    return Scene(a, b, gap(lambda i: 80, 90, 115), pos_b, W, H, len(a))
+
+
+def test_lock_on_never_follows_the_other_person(panes):
+    scene = lockon_scene(*panes)
+    (alone,) = run_scene(scene, "a")
+    (both,) = run_scene(scene, "ab")
+    n = scene.frames
+    # Same tracking state on every frame: no face while A is out, even though B is in view.
+    assert [f.tracking.face for f in both] == [f.tracking.face for f in alone]
+    assert not any(both[i].tracking.face for i in range(92, 115))
+    dev = deviations(both, alone, list(range(n)))
+    print(f"lock-on: max head deviation from the performer-only run {max(dev):.2f} deg")
+    assert max(dev) <= 2.0
+
+
+def test_without_lock_on_the_avatar_jumps_to_the_other_person(panes):
+    """The failure lock-on prevents (the same scene, --no-lock-on): the test above can fail."""
+    scene = lockon_scene(*panes)
+    (alone,) = run_scene(scene, "a", "--no-lock-on")
+    (both,) = run_scene(scene, "ab", "--no-lock-on")
+    assert any(both[i].tracking.face for i in range(92, 115))  # B's face drove the avatar
+    assert max(deviations(both, alone, list(range(60, 130)))) > 10.0
+
+
+def swap_scene(a: list[np.ndarray], b: list[np.ndarray]) -> Scene:
+    """A and B swap sides (frames 50-100, A walking in front of B), then A leaves for 1 s
+    (frames 120-144) and B leaves for 1 s (frames 160-184)."""
+    return Scene(
+        a,
+        b,
+        gap(lambda i: ramp(i, 50, 100, 0, 320), 120, 145),
+        gap(lambda i: ramp(i, 50, 100, 320, 0), 160, 185),
+        W,
+        H,
+        len(a),
+    )
+
+
+def b_face_covered(scene: Scene, i: int) -> bool:
+    """Whether A's (opaque) pane covers part of B's face region on frame ``i``."""
+    xa, xb = scene.pos_a(i), scene.pos_b(i)
+    if xa is None or xb is None:
+        return False
+    face0, face1 = xb + PANE // 2 - 70, xb + PANE // 2 + 70
+    return xa < face1 and xa + PANE > face0
+
+
+def test_two_performers_each_match_their_single_person_run(panes):
+    scene = swap_scene(*panes)
+    s1, s2 = run_scene(scene, "ab", "--performers", "2", "--no-smoothing")
+    (a_alone,) = run_scene(scene, "a", "--no-smoothing")
+    (b_alone,) = run_scene(scene, "b", "--no-smoothing")
+    n = scene.frames
+    # Identity: each stream has a face exactly while its person is in view (B: and not behind A).
+    in_a = [scene.pos_a(i) is not None for i in range(n)]
+    in_b = [scene.pos_b(i) is not None and not b_face_covered(scene, i) for i in range(n)]
+    assert [f.tracking.face for f in s1] == in_a
+    assert all(s2[i].tracking.face for i in range(n) if in_b[i])
+    assert not any(s2[i].tracking.face for i in range(160, 185))
+    dev_a = deviations(s1, a_alone, [i for i in range(n) if in_a[i]])
+    dev_b = deviations(s2, b_alone, [i for i in range(n) if in_b[i]])
+    for name, dev in (("A", dev_a), ("B", dev_b)):
+        print(
+            f"two performers, {name}: head deviation from the single-person run: max "
+            f"{max(dev):.2f} deg, p95 {np.percentile(dev, 95):.2f}, median {np.median(dev):.2f}"
+        )
+    # Measured (docs/performers.md): p95 <= ~1.9 deg; single frames up to ~3.3 deg where MediaPipe
+    # restarted its face tracking in one run and not the other (graph switches) while the face
+    # moved. A swapped identity would be off by the two heads' difference (10-30 deg here).
+    for dev in (dev_a, dev_b):
+        assert np.percentile(dev, 95) <= 2.0
+        assert max(dev) <= 4.0
+
+
+# -- both streams over real UDP, decoded by liblo's oscdump ----------------------------------
+
+
+def _free_port() -> int:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = int(s.getsockname()[1])
+    s.close()
+    return port
+
+
+def _head_messages(out: str) -> list[list[float]]:
+    rows = []
+    for ln in out.splitlines():
+        parts = ln.split()
+        if len(parts) > 3 and parts[1] == "/VMC/Ext/Bone/Pos" and parts[3] == '"Head"':
+            rows.append([float(x) for x in parts[4:11]])  # position, rotation
+    return rows
+
+
+@pytest.mark.skipif(shutil.which("oscdump") is None, reason="liblo-tools (oscdump) not installed")
+def test_cli_two_performers_two_vmc_streams_decode_with_oscdump(panes, tmp_path: Path):
+    scene = swap_scene(*panes)
+    frames = 40  # both in view, before the swap
+    video = scene.write_video(tmp_path / "scene.avi", frames=frames)
+    p1, p2 = _free_port(), _free_port()
+    dumps = [
+        subprocess.Popen(
+            ["oscdump", "-L", str(p)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for p in (p1, p2)
+    ]
+    try:
+        time.sleep(0.5)
+        rec = tmp_path / "take.vtrec"
+        r = subprocess.run(
+            [sys.executable, "-m", "vtuber", "track", "--source", str(video), "--quiet",
+             "--performers", "2", "--vmc", f"127.0.0.1:{p1}",
+             "--vmc2", f"127.0.0.1:{p2}", "--record", str(rec)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        time.sleep(0.5)
+    finally:
+        outs = []
+        for d in dumps:
+            d.terminate()
+            outs.append(d.communicate(timeout=5)[0])
+    heads = [_head_messages(o) for o in outs]
+    recs = [read_recording(rec), read_recording(tmp_path / "take.p2.vtrec")]
+    # (paced like a camera: a frame that came late to the model may be dropped, newest wins)
+    assert frames // 2 <= len(recs[0].frames) == len(recs[1].frames) <= frames
+    # Each recording's Head messages as vtuber's encoder writes them (values only).
+    sent = [np.array([_vmc_head(f) for f in x.frames]) for x in recs]
+    # oscdump keeps up with only part of a 25 fps VMC stream (~100 datagrams a frame); every
+    # Head message it decoded must be one of ITS stream's frames, and not the other stream's.
+    for k in (0, 1):
+        telling = 0
+        for h in heads[k]:
+            own = np.abs(sent[k] - np.array(h)).max(axis=1).min()
+            other = np.abs(sent[1 - k] - np.array(h)).max(axis=1).min()
+            assert own < 1e-5, (k, own)
+            telling += other > 1e-3  # (the first frames' heads can be equal in both)
+        assert telling >= 3, outs[k][-500:]
+
+
+def _vmc_head(frame: AvatarFrame) -> list[float]:
+    from pythonosc.osc_message import OscMessage
+
+    from vtuber.vmc import frame_messages
+
+    for dgram in frame_messages(frame):
+        m = OscMessage(dgram)
+        if m.address == "/VMC/Ext/Bone/Pos" and m.params[0] == "Head":
+            return [float(x) for x in m.params[1:8]]
+    raise AssertionError("no Head message")
+
+
+def test_appearance_tells_the_two_people_apart(panes):
+    """The appearance cue on real pixels: A vs B far apart, A vs A a second later close."""
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    a, b = panes
+    hists: dict[str, list[np.ndarray]] = {"a": [], "b": []}
+    with FaceMeshBackend(static_images=True) as fm:
+        for who, pane in (("a", a[10]), ("a", a[35]), ("b", b[10]), ("b", b[35])):
+            lm = fm.process(pane, 0.0)
+            assert lm.face.found
+            h = appearance(pane, lm.face.points)
+            assert h is not None
+            hists[who].append(h)
+    same = max(appearance_distance(*hists[k]) for k in "ab")
+    other = min(appearance_distance(x, y) for x in hists["a"] for y in hists["b"])
+    print(f"appearance distance: same person <= {same:.2f}, other person >= {other:.2f}")
+    assert same < 0.3 < other

@@ -1,0 +1,354 @@
+"""Who is the performer: lock-on to one person, or two performers in one camera.
+
+A landmark backend that looks for several faces (``FaceMeshBackend(max_faces=n)``) returns every
+person it found in ``Landmarks.people``, in MediaPipe's order, which changes from frame to frame.
+:class:`PerformerTracker` gives each person a stable track (face position and size continuity,
+plus a colour-histogram appearance cue for a person who comes back after an occlusion or a short
+exit) and holds each performer *slot* on one track:
+
+* A slot locks on the largest, most central face when it has none (or the face chosen with
+  :meth:`PerformerTracker.choose`, e.g. a click in the preview). With two slots locking at once,
+  slot 0 is the person further left in the camera image.
+* While its person is out of view the slot reports no face (the smoothing stage holds, then eases
+  the avatar to rest); it does not take anyone else until its person has been gone
+  ``relock_after`` seconds. A returning person is recognised by appearance and gets their slot
+  back.
+
+:class:`PerformerBackend` wraps a landmark backend: its ``process`` returns slot 0's person as the
+ordinary single-person :class:`Landmarks` (so the rest of the pipeline is unchanged) with every
+slot's person in ``performers``. It also keeps the cheap one-face MediaPipe graph running while
+nothing but the locked performers is in view (docs/performers.md).
+
+This module knows nothing of MediaPipe: it works on the landmark records and the BGR image.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber.errors import ConfigError
+from vtuber.landmarks import Landmarks
+
+U8 = NDArray[np.uint8]
+F32 = NDArray[np.float32]
+
+# Appearance: an HSV colour histogram of the head region (face, hair, a little of the neck).
+HIST_BINS = (12, 4, 4)
+# Tracking constants (chosen on the test compositions built from the shared clip and the TRAINING
+# renders, docs/performers.md).
+CONTINUOUS_S = 0.3  # a track seen this recently is matched by position first
+MAX_STEP = 1.2  # ... if its face moved at most this many face sizes since
+APPEARANCE_WEIGHT = 2.0  # cost = position + size change + weight * appearance distance
+RETURN_GATE = 0.45  # a track seen longer ago takes a face only by appearance (distance below)
+APPEARANCE_RATE = 0.05  # exponential update of a track's appearance when its face is clear
+QUIET_S = 2.0  # the one-face fast path resumes after this long with no one else in view
+FORGET_S = 30.0  # unused tracks are forgotten after this long out of view
+MAX_TRACKS = 8  # ... or sooner, oldest first, beyond this many
+
+
+class MultiFaceBackend(Protocol):
+    def process(self, bgr: U8, t: float) -> Landmarks: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class Detection:
+    """One person's face in one frame: box centre and size in pixels, appearance histogram."""
+
+    index: int
+    cx: float
+    cy: float
+    size: float
+    hist: F32 | None
+
+
+@dataclass(slots=True)
+class Track:
+    id: int
+    cx: float
+    cy: float
+    size: float
+    hist: F32 | None
+    first_seen: float
+    last_seen: float
+
+
+@dataclass(slots=True)
+class Slot:
+    track: int | None = None
+    lost_since: float | None = None
+    seen_since: float | None = None  # in view without a break since
+
+
+def face_box(points: F32, width: int, height: int) -> tuple[float, float, float, float, float]:
+    """(cx, cy, size, w, h) of a face's landmark bounding box, pixels; size = max(w, h)."""
+    x = points[:, 0] * width
+    y = points[:, 1] * height
+    x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
+    w, h = x1 - x0, y1 - y0
+    return 0.5 * (x0 + x1), 0.5 * (y0 + y1), max(w, h, 1.0), w, h
+
+
+def appearance(image: U8, points: F32) -> F32 | None:
+    """Normalised HSV histogram of the head around a face (the face's box widened by a quarter
+    each side and raised by half its height for the hair); None if the region is empty."""
+    h, w = image.shape[:2]
+    cx, cy, _, bw, bh = face_box(points, w, h)
+    x0, x1 = int(max(cx - 0.75 * bw, 0)), int(min(cx + 0.75 * bw, w))
+    y0, y1 = int(max(cy - bh, 0)), int(min(cy + 0.6 * bh, h))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    crop = image[y0:y1, x0:x1]
+    step = max(1, int(max(crop.shape[:2]) // 64))  # ~64x64 samples are plenty
+    hsv = cv2.cvtColor(np.ascontiguousarray(crop[::step, ::step]), cv2.COLOR_BGR2HSV)
+    hist = cv2.calcHist([hsv], [0, 1, 2], None, list(HIST_BINS), [0, 180, 0, 256, 0, 256])
+    hist = hist.ravel().astype(np.float32)
+    total = float(hist.sum())
+    return hist / total if total > 0 else None
+
+
+def appearance_distance(a: F32 | None, b: F32 | None) -> float:
+    """Bhattacharyya (Hellinger) distance of two normalised histograms, 0 (same) .. 1; 0.5 when
+    either is unknown."""
+    if a is None or b is None:
+        return 0.5
+    bc = float(np.sqrt(a * b).sum())
+    return math.sqrt(max(0.0, 1.0 - bc))
+
+
+class PerformerTracker:
+    """Stable identities for the people in view and ``count`` performer slots held on them.
+
+    Args:
+        count: how many performers (avatars) to drive.
+        relock_after: seconds a slot's person must be out of view before the slot takes someone
+            else.
+    """
+
+    def __init__(self, count: int = 1, relock_after: float = 5.0) -> None:
+        if count < 1:
+            raise ConfigError(f"--performers must be at least 1, got {count}")
+        if not relock_after >= 0:
+            raise ConfigError(f"--relock-after must be 0 or more seconds, got {relock_after}")
+        self.count = count
+        self.relock_after = relock_after
+        self.tracks: dict[int, Track] = {}
+        self.slots = [Slot() for _ in range(count)]
+        self._next_id = 0
+        self._others_seen = -math.inf  # last time a face not held by a slot was in view
+        self._chosen: tuple[int, float, float] | None = None
+        self.assignment: dict[int, int] = {}  # track id -> person index, this frame
+
+    # -- identities -----------------------------------------------------------------------------
+
+    def _detections(self, people: list[Landmarks], image: U8 | None) -> list[Detection]:
+        dets = []
+        for i, p in enumerate(people):
+            if not p.face.found:
+                continue
+            cx, cy, size, _, _ = face_box(p.face.points, p.width, p.height)
+            hist = appearance(image, p.face.points) if image is not None else None
+            dets.append(Detection(i, cx, cy, size, hist))
+        return dets
+
+    def _cost(self, tr: Track, d: Detection, t: float) -> float:
+        app = appearance_distance(tr.hist, d.hist)
+        if t - tr.last_seen <= CONTINUOUS_S:
+            step = math.hypot(d.cx - tr.cx, d.cy - tr.cy) / max(tr.size, d.size)
+            if step > MAX_STEP:
+                return math.inf
+            return step + abs(math.log(d.size / tr.size)) + APPEARANCE_WEIGHT * app
+        # Seen a while ago: position says little; appearance decides.
+        if app > RETURN_GATE:
+            return math.inf
+        return 1.0 + APPEARANCE_WEIGHT * app
+
+    def _match(self, dets: list[Detection], t: float) -> dict[int, Detection]:
+        """Track id -> detection, the assignment of least total cost (few people: exhaustive)."""
+        ids = list(self.tracks)
+        cost = {(k, j): self._cost(self.tracks[k], d, t) for k in ids for j, d in enumerate(dets)}
+        best: tuple[int, float, list[tuple[int, int]]] = (0, 0.0, [])
+        n = min(len(ids), len(dets))
+        for r in range(n, 0, -1):
+            for tr_ids in itertools.permutations(ids, r):
+                for det_js in itertools.combinations(range(len(dets)), r):
+                    pairs = list(zip(tr_ids, det_js, strict=True))
+                    total = sum(cost[p] for p in pairs)
+                    if math.isinf(total):
+                        continue
+                    if (r, -total) > (best[0], -best[1]) or not best[2]:
+                        best = (r, total, pairs)
+            if best[2]:
+                break
+        return {k: dets[j] for k, j in best[2]}
+
+    def _update_tracks(self, dets: list[Detection], t: float) -> None:
+        matched = self._match(dets, t)
+        used = set()
+        for k, d in matched.items():
+            tr = self.tracks[k]
+            used.add(d.index)
+            clear = all(
+                math.hypot(o.cx - d.cx, o.cy - d.cy) > 0.8 * (o.size + d.size)
+                for o in dets
+                if o is not d
+            )
+            if d.hist is not None and clear:
+                tr.hist = (
+                    d.hist
+                    if tr.hist is None
+                    else ((1 - APPEARANCE_RATE) * tr.hist + APPEARANCE_RATE * d.hist)
+                )
+            tr.cx, tr.cy, tr.size, tr.last_seen = d.cx, d.cy, d.size, t
+        for d in dets:
+            if d.index not in used:
+                k = self._next_id
+                self._next_id += 1
+                self.tracks[k] = Track(k, d.cx, d.cy, d.size, d.hist, t, t)
+                matched[k] = d
+        held = {s.track for s in self.slots}
+        idle = sorted(
+            (k for k in self.tracks if k not in held and k not in matched),
+            key=lambda k: self.tracks[k].last_seen,
+        )
+        excess = len(self.tracks) - MAX_TRACKS  # the oldest go first
+        for n, k in enumerate(idle):
+            if n < excess or t - self.tracks[k].last_seen > FORGET_S:
+                del self.tracks[k]
+        self.assignment = {k: d.index for k, d in matched.items()}
+
+    # -- slots ----------------------------------------------------------------------------------
+
+    def choose(self, x: float, y: float, slot: int = 0) -> None:
+        """Lock ``slot`` on the person whose face is nearest the normalised image point (x, y)
+        on the next frame (a click in the preview)."""
+        if not 0 <= slot < self.count:
+            raise ConfigError(f"performer slot {slot} does not exist (0..{self.count - 1})")
+        self._chosen = (slot, x, y)
+
+    def _score(self, tr: Track, width: int, height: int) -> float:
+        """Largest, most central: face size over (1 + distance from the image centre)."""
+        off = math.hypot(tr.cx / width - 0.5, tr.cy / height - 0.5)
+        return tr.size / max(width, height) / (1.0 + 2.0 * off)
+
+    def _update_slots(self, t: float, width: int, height: int) -> None:
+        visible = [k for k in self.assignment]
+        if self._chosen is not None and visible:
+            slot, x, y = self._chosen
+            self._chosen = None
+            k = min(visible, key=lambda k: math.hypot(self.tracks[k].cx / width - x,
+                                                      self.tracks[k].cy / height - y))  # fmt: skip
+            for s in self.slots:
+                if s.track == k:
+                    s.track, s.lost_since = None, None
+            self.slots[slot].track, self.slots[slot].lost_since = k, None
+            self.slots[slot].seen_since = t
+        for s in self.slots:
+            if s.track is None:
+                continue
+            if s.track in self.assignment:
+                s.lost_since = None
+                if s.seen_since is None:
+                    s.seen_since = t
+                continue
+            s.seen_since = None
+            if s.lost_since is None:
+                s.lost_since = self.tracks[s.track].last_seen
+            elif t - s.lost_since > self.relock_after:
+                s.track, s.lost_since = None, None
+
+        free = [s for s in self.slots if s.track is None]
+        if not free:
+            return
+        held = {s.track for s in self.slots}
+        cands = sorted(
+            (k for k in visible if k not in held),
+            key=lambda k: -self._score(self.tracks[k], width, height),
+        )[: len(free)]
+        if len(free) == self.count:  # locking from scratch: slot order = left to right
+            cands.sort(key=lambda k: self.tracks[k].cx)
+        for s, k in zip(free, cands, strict=False):
+            s.track, s.lost_since, s.seen_since = k, None, t
+
+    def update(
+        self, people: list[Landmarks], t: float, image: U8 | None = None
+    ) -> list[int | None]:
+        """The person index (into ``people``) of each slot this frame, None for a slot whose
+        person is not in view. ``image``: the BGR frame (for the appearance cue)."""
+        dets = self._detections(people, image)
+        self._update_tracks(dets, t)
+        if people:
+            self._update_slots(t, people[0].width, people[0].height)
+        else:
+            self._update_slots(t, 1, 1)
+        held = {s.track for s in self.slots}
+        if any(k not in held for k in self.assignment):
+            self._others_seen = t
+        return [self.assignment.get(s.track) if s.track is not None else None for s in self.slots]
+
+    def quiet(self, t: float) -> bool:
+        """Every slot's person in view and no one else for :data:`QUIET_S`: the landmark
+        backend may look for just ``count`` faces. (Switching graphs restarts MediaPipe's face
+        tracking from detection, a small jolt: it is not done right after someone appears.)"""
+        all_in = all(
+            s.track in self.assignment and s.seen_since is not None and t - s.seen_since > QUIET_S
+            for s in self.slots
+        )
+        return all_in and t - self._others_seen > QUIET_S
+
+
+@dataclass
+class PerformerBackend:
+    """A landmark backend that returns the performers' landmarks (see the module docstring).
+
+    ``backend`` must list every person in ``Landmarks.people`` when it looks for several faces;
+    if it has ``set_max_faces`` it is switched between ``count`` faces (fast, while
+    :meth:`PerformerTracker.quiet`) and ``count + 1`` (otherwise: someone else may be in view).
+    """
+
+    backend: MultiFaceBackend
+    tracker: PerformerTracker
+    adaptive: bool = True
+    name: str = field(default="performers")
+    _wide: bool = field(default=True, init=False)
+
+    def __post_init__(self) -> None:
+        self._set_faces(self.tracker.count + 1)
+
+    def _set_faces(self, n: int) -> None:
+        setter = getattr(self.backend, "set_max_faces", None)
+        if setter is not None:
+            setter(n)
+        self._wide = n > self.tracker.count
+
+    @property
+    def wide(self) -> bool:
+        """Whether the backend looks for one face more than there are performers now."""
+        return self._wide
+
+    def process(self, bgr: U8, t: float) -> Landmarks:
+        lm = self.backend.process(bgr, t)
+        people = lm.people if lm.people else ([lm] if lm.face.found else [])
+        idx = self.tracker.update(people, t, bgr)
+        slots = [
+            replace(people[i], people=[], performers=[])
+            if i is not None
+            else Landmarks(t=lm.t, width=lm.width, height=lm.height)
+            for i in idx
+        ]
+        if self.adaptive and self.tracker.count == 1:
+            quiet = self.tracker.quiet(t)
+            if quiet == self._wide:
+                self._set_faces(self.tracker.count if quiet else self.tracker.count + 1)
+        return replace(slots[0], people=list(lm.people), performers=slots)
+
+    def close(self) -> None:
+        self.backend.close()
