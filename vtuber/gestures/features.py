@@ -55,27 +55,37 @@ def palm_frame(p: F64) -> F64:
     return np.stack([x, y, z])
 
 
+_SEG_A = np.concatenate([_BEND_A, _BEND_B, [5, 9, 13, 17, 2]])
+_SEG_B = np.concatenate([_BEND_B, _BEND_C, [6, 10, 14, 18, 3]])
+
+
 def hand_features(world: Arr, is_left: bool) -> F64:
-    """The feature vector (:data:`N_HAND_FEATURES`,) of one hand's 21 world points."""
-    p = np.asarray(world, dtype=np.float64).reshape(21, 3)
-    p = p - p[0]
+    """The feature vector (:data:`N_HAND_FEATURES`,) of one hand's 21 world points.
+
+    (The per-frame path: few numpy calls on tiny arrays, the palm frame on plain floats.)"""
+    p = np.array(world, dtype=np.float64).reshape(21, 3)
+    p -= p[0]
     if is_left:
-        p = p * np.array([-1.0, 1.0, 1.0])
-    scale = max(float(np.linalg.norm(p[9])), 1e-6)
-    p = p / scale
-    basis = palm_frame(p)
-    local = p[1:] @ basis.T
-    up = basis @ _UP  # the reflection x -> -x leaves 'up' as it is
-    seg1 = p[_BEND_B] - p[_BEND_A]
-    seg2 = p[_BEND_C] - p[_BEND_B]
-    n1 = np.maximum(np.linalg.norm(seg1, axis=1), 1e-9)
-    n2 = np.maximum(np.linalg.norm(seg2, axis=1), 1e-9)
-    bends = np.einsum("ij,ij->i", seg1, seg2) / (n1 * n2)
-    gaps = np.linalg.norm(p[_TIPS[1:]] - p[4], axis=1)
-    d = p[[6, 10, 14, 18, 3]] - p[[5, 9, 13, 17, 2]]  # proximal phalanx directions
-    d = d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-9)
-    spreads = np.einsum("ij,ij->i", d[:4], d[1:])
-    return np.concatenate([local.ravel(), up, bends, gaps, spreads])
+        p[:, 0] *= -1.0
+    (x5, y5, z5), (x9, y9, z9), (x17, y17, z17) = p[5].tolist(), p[9].tolist(), p[17].tolist()
+    scale = max(math.sqrt(x9 * x9 + y9 * y9 + z9 * z9), 1e-6)
+    yx, yy, yz = x9 / scale, y9 / scale, z9 / scale
+    ax, ay, az = x5 - x17, y5 - y17, z5 - z17
+    d = ax * yx + ay * yy + az * yz
+    ax, ay, az = ax - d * yx, ay - d * yy, az - d * yz
+    n = max(math.sqrt(ax * ax + ay * ay + az * az), 1e-9)
+    ax, ay, az = ax / n, ay / n, az / n
+    zx, zy, zz = ay * yz - az * yy, az * yx - ax * yz, ax * yy - ay * yx
+    basis = np.array([[ax, ay, az], [yx, yy, yz], [zx, zy, zz]])
+    local = (p[1:] @ basis.T) / scale
+    up = -basis[:, 1]  # the camera's up (0, -1, 0) in the palm frame; x -> -x leaves it
+    seg = p[_SEG_B] - p[_SEG_A]
+    seg /= np.maximum(np.sqrt(np.einsum("ij,ij->i", seg, seg)), 1e-9)[:, None]
+    cos = np.einsum("ij,ij->i", seg[:15], seg[15:30])
+    spreads = np.einsum("ij,ij->i", seg[30:34], seg[31:35])
+    g = p[_TIPS[1:]] - p[4]
+    gaps = np.sqrt(np.einsum("ij,ij->i", g, g)) / scale
+    return np.concatenate([local.ravel(), up, cos, gaps, spreads])
 
 
 def hand_features_batch(world: F64, is_left: NDArray[np.bool_]) -> F64:
@@ -107,16 +117,15 @@ def pose_features(points: Arr, aspect: float) -> tuple[F64, F64] | None:
     y UP; ``aspect`` is width / height of the image (normalised coordinates are per axis).
     None when the shoulders are not both visible."""
     p = np.asarray(points, dtype=np.float64)
-    ls, rs = p[11], p[12]
-    if min(ls[3], rs[3]) < 0.5:
+    (x11, y11, _, v11), (x12, y12, _, v12) = p[11].tolist(), p[12].tolist()
+    if min(v11, v12) < 0.5:
         return None
-    xy = p[:, :2] * np.array([aspect, 1.0])
-    mid = 0.5 * (xy[11] + xy[12])
-    width = float(np.linalg.norm(xy[11] - xy[12]))
+    width = math.hypot((x11 - x12) * aspect, y11 - y12)
     if width < 1e-6:
         return None
-    out = (xy - mid) / width
-    out[:, 1] *= -1.0
+    out = np.empty((len(p), 2))
+    out[:, 0] = (p[:, 0] - 0.5 * (x11 + x12)) * (aspect / width)
+    out[:, 1] = (0.5 * (y11 + y12) - p[:, 1]) / width
     return out, p[:, 3]
 
 

@@ -19,11 +19,13 @@ matter; the image's aspect ratio is undone first.
 
 from __future__ import annotations
 
+import math
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
-from vtuber.gestures.features import F64, POSE_SIDE, Arr, pose_features
+from vtuber.gestures.features import POSE_SIDE, Arr, pose_features
 
 BODY_POSES = (
     "both_arms_up",
@@ -40,32 +42,35 @@ WAVE_SWING = 0.15
 CHEEK_RADIUS = 0.45
 
 
-def _vis(v: F64, *idx: int) -> bool:
-    return bool(all(v[i] >= VISIBLE for i in idx))
+Points = Sequence[Sequence[float]]  # (33, 2) as nested lists (plain floats: the per-frame path)
 
 
-def still_poses(xy: F64, vis: F64) -> set[str]:
+def _vis(v: Sequence[float], *idx: int) -> bool:
+    return all(v[i] >= VISIBLE for i in idx)
+
+
+def still_poses(xy: Points, vis: Sequence[float]) -> set[str]:
     """The still poses in one normalised pose (see :func:`vtuber.gestures.features.pose_features`:
     origin between the shoulders, unit the shoulder width, y up)."""
     out: set[str] = set()
     L, R = POSE_SIDE["left"], POSE_SIDE["right"]
     if _vis(vis, L["wrist"], R["wrist"], L["eye"], R["eye"]):
-        top = max(xy[L["eye"], 1], xy[R["eye"], 1]) + 0.4
-        if xy[L["wrist"], 1] > top and xy[R["wrist"], 1] > top:
+        top = max(xy[L["eye"]][1], xy[R["eye"]][1]) + 0.4
+        if xy[L["wrist"]][1] > top and xy[R["wrist"]][1] > top:
             out.add("both_arms_up")
     if _vis(vis, L["wrist"], R["wrist"], L["elbow"], R["elbow"], 23, 24):
-        hip_y = 0.5 * (xy[23, 1] + xy[24, 1])
+        hip_y = 0.5 * (xy[23][1] + xy[24][1])
         # The person's left shoulder is at +x in an un-mirrored image (image right).
-        lx, rx = xy[L["wrist"], 0], xy[R["wrist"], 0]
-        side = np.sign(xy[L["shoulder"], 0] - xy[R["shoulder"], 0])
+        lx, rx = xy[L["wrist"]][0], xy[R["wrist"]][0]
+        side = 1.0 if xy[L["shoulder"]][0] >= xy[R["shoulder"]][0] else -1.0
         crossed = side * lx < -0.05 and side * rx > 0.05
-        height = all(hip_y < xy[w, 1] < 0.2 for w in (L["wrist"], R["wrist"]))
+        height = all(hip_y < xy[w][1] < 0.2 for w in (L["wrist"], R["wrist"]))
         if crossed and height:
             out.add("arms_crossed")
     for s, idx in POSE_SIDE.items():
         if _vis(vis, idx["index"], idx["ear"], idx["mouth"]):
-            cheek = 0.5 * (xy[idx["ear"]] + xy[idx["mouth"]])
-            if float(np.linalg.norm(xy[idx["index"]] - cheek)) < CHEEK_RADIUS:
+            (ex, ey), (mx, my), (ix, iy) = xy[idx["ear"]], xy[idx["mouth"]], xy[idx["index"]]
+            if math.hypot(ix - 0.5 * (ex + mx), iy - 0.5 * (ey + my)) < CHEEK_RADIUS:
                 out.add(f"hand_on_cheek_{s}")
     return out
 
@@ -89,25 +94,27 @@ class PoseRecognizer:
         if norm is None:
             self.reset()
             return set()
-        xy, vis = norm
+        xy, vis = norm[0].tolist(), norm[1].tolist()
         out = still_poses(xy, vis)
         if world is not None:
-            w = np.asarray(world, dtype=np.float64)
-            unit = max(float(np.linalg.norm(w[11] - w[12])), 1e-6)
             for s, idx in POSE_SIDE.items():
                 name = f"hand_on_cheek_{s}"
+                if name not in out:
+                    continue
+                w = np.asarray(world, dtype=np.float64)
+                unit = max(float(np.linalg.norm(w[11] - w[12])), 1e-6)
                 cheek = 0.5 * (w[idx["ear"]] + w[idx["mouth"]])
-                if name in out and np.linalg.norm(w[idx["index"]] - cheek) / unit >= CHEEK_RADIUS:
+                if np.linalg.norm(w[idx["index"]] - cheek) / unit >= CHEEK_RADIUS:
                     out.discard(name)
         for s, idx in POSE_SIDE.items():
             hist = self._wrist[s]
             raised = (
-                _vis(vis, idx["wrist"], idx["elbow"]) and xy[idx["wrist"], 1] > xy[idx["elbow"], 1]
+                _vis(vis, idx["wrist"], idx["elbow"]) and xy[idx["wrist"]][1] > xy[idx["elbow"]][1]
             )
             if not raised:
                 hist.clear()
                 continue
-            hist.append((t, float(xy[idx["wrist"], 0])))
+            hist.append((t, float(xy[idx["wrist"]][0])))
             while hist and hist[0][0] < t - WAVE_WINDOW_S:
                 hist.popleft()
             if _reversals(hist) >= WAVE_REVERSALS:

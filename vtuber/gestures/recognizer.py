@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from vtuber.gestures.features import hand_features
 from vtuber.gestures.model import NONE, GestureModel, load_builtin
 from vtuber.gestures.poses import PoseRecognizer
@@ -140,11 +142,16 @@ class GestureRecognizer:
         weak: set[str] = set()
         self.last = {}
         if s.hands:
-            for side in SIDES:
-                hand = lm.left_hand if side == "left" else lm.right_hand
-                if not hand.found:
-                    continue
-                pr = self.model.proba(hand_features(hand.world, side == "left"))
+            sides = [sd for sd in SIDES if (lm.left_hand if sd == "left" else lm.right_hand).found]
+            if sides:  # both hands in one pass through the model
+                feats = [
+                    hand_features(
+                        (lm.left_hand if sd == "left" else lm.right_hand).world, sd == "left"
+                    )
+                    for sd in sides
+                ]
+                probs = self.model.proba(np.stack(feats))
+            for side, pr in zip(sides, probs if sides else [], strict=True):
                 k = int(pr.argmax())
                 label, p = self.model.classes[k], float(pr[k])
                 self.last[side] = (label, p)
