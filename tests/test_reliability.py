@@ -238,6 +238,21 @@ def test_record_vmc_export_and_calibrate_never_replace_a_file(tmp_path: Path) ->
     one_line_error(
         run_cli("calibrate", "--source", str(take), "--out", str(take), "-y"), "it is the input"
     )
+    # Starts that fail even with -y: a busy UDP port, a file that is not a recording, a camera
+    # that does not exist. Every existing file stays as it was.
+    busy = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    busy.bind(("127.0.0.1", 0))
+    one_line_error(
+        run_cli("record-vmc", "--listen", f"127.0.0.1:{busy.getsockname()[1]}", "--out",
+                str(take), "-y"),
+        "cannot listen",
+    )  # fmt: skip
+    busy.close()
+    junk = tmp_path / "junk.vtrec"
+    junk.write_bytes(b"not a recording at all")
+    one_line_error(run_cli("export", str(junk), "-o", str(out), "-y"), "not a vtuber recording")
+    one_line_error(run_cli("calibrate", "--source", "7", "--out", str(out), "-y"), "camera 7")
+    junk.unlink()
     assert digest(take) == before and out.read_text() == "mine"
     r = run_cli("export", str(take), "-o", str(out), "-y")
     assert r.returncode == 0 and out.read_text().startswith("HIERARCHY"), r.stderr
