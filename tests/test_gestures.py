@@ -475,3 +475,28 @@ def test_real_clip_thumbs_up_right_hand(clip_landmarks: list[Landmarks], mirror:
     keys = [(e.name, e.active) for i, ev in events.items() if i in THUMB_UP for e in ev
             if e.kind == "key"]  # fmt: skip
     assert ("thumbs_up_right", False) not in keys
+
+
+def test_record_from_the_real_clip_and_test_the_samples(tmp_path: Path) -> None:
+    if not CLIP.is_file():
+        pytest.skip(f"shared clip not present: {CLIP}")
+    folder = tmp_path / "samples"
+    r = subprocess.run(
+        [sys.executable, "-m", "vtuber", "gestures", "record", "thumb", "--source", str(CLIP),
+         "--start", "4", "--seconds", "1", "--hand", "right", "--dir", str(folder)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    (take,) = load_takes(folder)
+    assert take.label == "thumb" and 20 <= len(take.world) <= 26  # 1 s at 25 fps, hand seen
+    assert not take.is_left.any() and 4.0 <= take.t.min() and take.t.max() < 5.0
+    r = subprocess.run(
+        [sys.executable, "-m", "vtuber", "gestures", "test", "--dir", str(folder)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0 and "thumb" in r.stdout, r.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "vtuber", "gestures", "record", "no way", "--source", str(CLIP)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("vtuber: error:")

@@ -26,8 +26,9 @@ The ``[gestures]`` table of the TOML config (``vtuber track --gestures --config 
     look = "keep"               # same for the look shapes
 
 Without bindings every recognised gesture is sent as a VMC key event named after it (pressed on
-start, released on end) and as a viewer event. The stage runs after smoothing and before the
-mirror (so an expression is not smoothed in and sided names follow the mirror like any other).
+start, released on end) and as a viewer event. The stage runs last in the pipeline (after smoothing,
+the mirror and audio lip sync), so a bound expression is not smoothed in and can block the lip sync;
+its ``expression`` is the AVATAR's key as sent. Gesture names carry the person's own hand.
 """
 
 from __future__ import annotations
