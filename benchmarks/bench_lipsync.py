@@ -42,7 +42,8 @@ from vtuber.audio.analysis import (
     analyze,
     frame_features,
 )
-from vtuber.audio.yardstick import Scores, Take, make_take
+from vtuber.audio.calibrate import learn_vowels
+from vtuber.audio.yardstick import Scores, Take, calibration_take, make_take
 from vtuber.synth.speech import (
     FIT_SENTENCES,
     FIT_VOICES,
@@ -53,19 +54,32 @@ from vtuber.synth.speech import (
 
 
 def fit_model(takes: list[Take]) -> VowelModel:
-    """LDA over the cepstra of voiced vowel frames (label at the window's centre)."""
-    xs, ys = [], []
+    """LDA over the normalized cepstra of voiced vowel frames (label at the window's centre),
+    the normalization (each talker's running mean -> the fitting voices' mean) as the analyzer
+    does it."""
+    raw = []
     for tk in takes:
         x = np.concatenate([np.zeros(WIN), tk.samples.astype(np.float64)])
         n = len(tk.samples) // HOP
         idx = np.arange(n)[:, None] * HOP + HOP + np.arange(WIN)[None, :]
         level, per, ceps = frame_features(x[idx])
-        t_centre = (np.arange(n) + 1) * HOP / RATE - 0.5 * WIN / RATE
+        raw.append(ceps[(per > 0.5) & (level > -40)])
+    d = raw[0].shape[1]
+    start = VowelModel(np.eye(d), np.zeros((5, d)), ceps_mean=np.concatenate(raw).mean(axis=0))
+    xs, ys = [], []
+    for tk in takes:
+        a = Analyzer(start, keep_features=True)
+        a.push(tk.samples)
+        assert a.features is not None
+        feats = np.stack([f for f, _ in a.features])
+        voiced = np.array([v for _, v in a.features])
+        t_centre = (np.arange(len(feats)) + 1) * HOP / RATE - 0.5 * WIN / RATE
         kinds = tk.utterance.kind_at(t_centre)
-        ok = (per > 0.5) & (level > -40) & np.isin(kinds, VOWEL_NAMES)
-        xs.append(ceps[ok])
+        ok = voiced & np.isin(kinds, VOWEL_NAMES)
+        xs.append(feats[ok])
         ys.append(np.array([VOWEL_NAMES.index(k) for k in kinds[ok]], dtype=np.int64))
     model = VowelModel.fit(np.concatenate(xs), np.concatenate(ys))
+    model.ceps_mean = start.ceps_mean
     print(f"fit: {sum(len(y) for y in ys)} vowel frames from {len(takes)} takes")
     return model
 
@@ -176,13 +190,20 @@ def main() -> None:
         )
         if args.quick:
             break
+    split = Scores()
     for v in voices:
-        c = score([make_take(v, HELD_OUT_SENTENCES, cache)])
+        take = make_take(v, HELD_OUT_SENTENCES, cache)
+        c = score([take])
         n = score([make_take(v, HELD_OUT_SENTENCES, cache, noise_db=-20.0)])
+        # With `vtuber calibrate --audio` (this voice's five isolated vowels, 10 s):
+        cal = score([take], learn_vowels(calibration_take(v, cache))[0])
+        shapes = analyze(take.samples)
+        split.add(shapes, take.truth(len(shapes), split_diphthongs=True))
         print(
-            f"  {v.label:34s} F1 {c.f1:.3f}  vowels {c.vowel_accuracy:.3f}  "
-            f"noise: silent open {n.silent_open_rate:.3f}"
+            f"  {v.label:34s} F1 {c.f1:.3f}  vowels {c.vowel_accuracy:.3f} "
+            f"(calibrated {cal.vowel_accuracy:.3f})  noise: silent open {n.silent_open_rate:.3f}"
         )
+    print(f"  diphthongs scored as two halves instead of their nucleus: {split.vowel_accuracy:.3f}")
     print(
         f"speech scored: {total:.0f} s (each of clean and noisy); all sentences: {len(SENTENCES)}"
     )

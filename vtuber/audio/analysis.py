@@ -93,12 +93,15 @@ def frame_features(frames: F64) -> tuple[F64, F64, F64]:
 
 @dataclass
 class VowelModel:
-    """Linear discriminant: scores = x P m_k - m_k P m_k / 2 for the vowel means m_k."""
+    """Linear discriminant: scores = x P m_k - m_k P m_k / 2 + log prior_k for the vowel means
+    m_k. ``ceps_mean``: the mean cepstrum of the fitting voices' voiced frames; the analyzer
+    replaces each talker's running mean by it (cepstral mean normalization) before scoring."""
 
     precision: F64  # (N_CEPS, N_CEPS)
     means: F64  # (5, N_CEPS), order A I U E O
     sharpness: float = 1.0
     log_prior: F64 = field(default_factory=lambda: np.zeros(5))
+    ceps_mean: F64 | None = None
 
     def probabilities(self, ceps: F64) -> F64:
         """(n, 5) softmax over the five vowels."""
@@ -114,6 +117,7 @@ class VowelModel:
             "means": np.round(self.means, 5).tolist(),
             "sharpness": self.sharpness,
             "log_prior": np.round(self.log_prior, 5).tolist(),
+            "ceps_mean": None if self.ceps_mean is None else np.round(self.ceps_mean, 5).tolist(),
         }
 
     @classmethod
@@ -123,11 +127,15 @@ class VowelModel:
             m = np.asarray(d["means"], dtype=np.float64)
             sharp = float(d.get("sharpness", 1.0))  # type: ignore[arg-type]
             prior = np.asarray(d.get("log_prior", np.zeros(5)), dtype=np.float64)
+            cm = d.get("ceps_mean")
+            ceps_mean = None if cm is None else np.asarray(cm, dtype=np.float64)
         except (KeyError, TypeError, ValueError) as e:
             raise ConfigError(f"vowel model: bad or missing field ({e})") from e
         if p.shape != (N_CEPS, N_CEPS) or m.shape != (5, N_CEPS) or prior.shape != (5,):
             raise ConfigError(f"vowel model: wrong shapes {p.shape}, {m.shape}, {prior.shape}")
-        return cls(p, m, sharp, prior)
+        if ceps_mean is not None and ceps_mean.shape != (N_CEPS,):
+            raise ConfigError(f"vowel model: wrong ceps_mean shape {ceps_mean.shape}")
+        return cls(p, m, sharp, prior, ceps_mean)
 
     @classmethod
     def fit(cls, ceps: F64, labels: NDArray[np.int64], ridge: float = 1e-3) -> VowelModel:
@@ -161,6 +169,7 @@ class AnalyzerConfig:
     hold: hops a closing mouth keeps half its openness (0 = shut at once).
     vowel_smooth: weight of the previous vowel probabilities (0 = none).
     min_open: openness of the softest voiced frame.
+    cmn_rate: how fast the talker's mean cepstrum is learned (share per voiced hop).
     """
 
     periodicity: float = 0.5
@@ -173,6 +182,7 @@ class AnalyzerConfig:
     hold: int = 1
     vowel_smooth: float = 0.2
     min_open: float = 0.25
+    cmn_rate: float = 0.01
 
     def __post_init__(self) -> None:
         if not 0.0 < self.periodicity < 1.0:
@@ -211,9 +221,19 @@ class Analyzer:
     """Streaming analysis at 16 kHz: ``push(samples)`` returns the MouthShape of every hop
     completed by those samples. ``latest`` is the newest one."""
 
-    def __init__(self, model: VowelModel | None = None, cfg: AnalyzerConfig | None = None) -> None:
+    def __init__(
+        self,
+        model: VowelModel | None = None,
+        cfg: AnalyzerConfig | None = None,
+        *,
+        keep_features: bool = False,
+    ) -> None:
         self.model = model or load_model()
         self.cfg = cfg or AnalyzerConfig()
+        cm = self.model.ceps_mean
+        self._mu = None if cm is None else cm.copy()  # the talker's running mean cepstrum
+        # (normalized cepstrum, voiced) of every hop, for fitting and calibration
+        self.features: list[tuple[F64, bool]] | None = [] if keep_features else None
         self._buf = np.zeros(WIN, dtype=np.float64)
         self._pending = np.zeros(0, dtype=np.float64)
         self._n = 0  # samples consumed into hops
@@ -232,15 +252,14 @@ class Analyzer:
         frames = full[idx]
         self._buf = full[-WIN:]
         level, per, ceps = frame_features(frames)
-        probs = self.model.probabilities(ceps)
         out = []
         for i in range(n_hops):
             self._n += HOP
-            out.append(self._step(self._n / RATE, float(level[i]), float(per[i]), probs[i]))
+            out.append(self._step(self._n / RATE, float(level[i]), float(per[i]), ceps[i]))
         self.latest = out[-1]
         return out
 
-    def _step(self, t: float, level: float, per: float, probs: F64) -> MouthShape:
+    def _step(self, t: float, level: float, per: float, ceps: F64) -> MouthShape:
         c, s = self.cfg, self.state
         dt = HOP / RATE
         if level > -110.0:  # (exact digital silence says nothing about the room)
@@ -252,7 +271,15 @@ class Analyzer:
             s.ref = max(level, s.ref - c.ref_fall * dt)
         else:
             s.ref = max(s.ref - c.ref_fall * dt, c.abs_floor + c.ref_margin)
+        x = ceps
+        if self._mu is not None and self.model.ceps_mean is not None:
+            if voiced:
+                self._mu += c.cmn_rate * (ceps - self._mu)
+            x = ceps - self._mu + self.model.ceps_mean
+        if self.features is not None:
+            self.features.append((x, voiced))
         if voiced:
+            probs = self.model.probabilities(x[None, :])[0]
             span = max(s.ref - gate, 6.0)
             o = c.min_open + (1.0 - c.min_open) * min(max((level - gate) / span, 0.0), 1.0)
             s.open = o

@@ -178,11 +178,13 @@ def calibration_take(voice: Voice, cache: Path) -> NDArray[np.float32]:
     path = cache / f"calib_{hashlib.sha1(str(voice).encode()).hexdigest()[:12]}.wav"
     if not path.exists():
         slots = []
+        sr = 0
         for word in CALIBRATION_WORDS:
             u = speak_voice(word, voice)
+            sr = u.rate
             n_slot = round(SLOT_SECONDS * u.rate)
             gap = np.zeros(round(0.1 * u.rate), np.int16)
             reps = np.tile(np.concatenate([u.samples, gap]), n_slot // (len(u.samples) + 1) + 1)
             slots.append(reps[:n_slot])
-        Utterance(np.concatenate(slots), slots and u.rate, []).write_wav(path)
+        Utterance(np.concatenate(slots), sr, []).write_wav(path)
     return load_audio(path, RATE).samples
