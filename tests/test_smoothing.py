@@ -131,7 +131,7 @@ def test_q_and_minus_q_are_the_same_rotation() -> None:
 
 
 # ---------------------------------------------------------------------------- jitter, lag
-def test_still_head_jitter_drops_80_percent_and_a_20_degree_turn_arrives_in_2_frames() -> None:
+def test_still_head_jitter_drops_90_percent_and_a_20_degree_turn_arrives_in_1_frame() -> None:
     rng = np.random.default_rng(3)
     raw = [head_frame(noisy(yaw_q(0.0), rng, 0.5), k / 30) for k in range(200)]
     sm = KalmanSmoother()
@@ -140,36 +140,59 @@ def test_still_head_jitter_drops_80_percent_and_a_20_degree_turn_arrives_in_2_fr
         [deg_between(head_of(a), head_of(b)) for a, b in zip(raw[20:], raw[21:], strict=False)]
     )
     j_out = np.mean([deg_between(a, b) for a, b in zip(out[20:], out[21:], strict=False)])
-    assert j_out < 0.2 * j_raw
+    assert j_out < 0.1 * j_raw
     for k in range(200, 230):  # the head turns 20 deg at once and stays
         o = sm.update(head_frame(noisy(yaw_q(20.0), rng, 0.5), k / 30))
-        if k == 201:
+        if k == 200:  # 90 % of the step in the step's own frame
             assert quat.to_rotvec(head_of(o))[1] > np.radians(18.0)
 
 
-def test_single_frame_glitch_is_rejected_but_a_sustained_move_is_accepted() -> None:
+def chest_frame(q: np.ndarray, t: float) -> AvatarFrame:
+    return AvatarFrame(t=t, tracking=Tracking(body=True), bones={Bone.Chest: tuple(q)})  # type: ignore[arg-type]
+
+
+def test_single_frame_glitch_on_a_body_bone_is_rejected_but_a_sustained_move_is_accepted() -> None:
+    # The body signal keeps a glitch gate (the head has none: a head turn must arrive at once).
     rng = np.random.default_rng(4)
     sm = KalmanSmoother()
     t = 0.0
+    chest = lambda f: np.array(f.bones[Bone.Chest])  # noqa: E731
     for _ in range(30):
-        sm.update(head_frame(noisy(yaw_q(0.0), rng, 0.3), t))
+        sm.update(chest_frame(noisy(yaw_q(0.0), rng, 0.5), t))
         t += 1 / 30
-    glitch = sm.update(head_frame(yaw_q(35.0), t))
-    assert deg_between(head_of(glitch), yaw_q(0.0)) < 1.0
+    glitch = sm.update(chest_frame(yaw_q(35.0), t))
+    assert deg_between(chest(glitch), yaw_q(0.0)) < 1.5
     for _ in range(5):
         t += 1 / 30
-        back = sm.update(head_frame(noisy(yaw_q(0.0), rng, 0.3), t))
-    assert deg_between(head_of(back), yaw_q(0.0)) < 1.0
+        back = sm.update(chest_frame(noisy(yaw_q(0.0), rng, 0.5), t))
+    assert deg_between(chest(back), yaw_q(0.0)) < 1.5
     t += 1 / 30
-    first = sm.update(head_frame(yaw_q(35.0), t))
+    first = sm.update(chest_frame(yaw_q(35.0), t))
     t += 1 / 30
-    second = sm.update(head_frame(yaw_q(35.0), t))
-    assert deg_between(head_of(first), yaw_q(0.0)) < 1.0  # gated once ...
-    assert deg_between(head_of(second), yaw_q(35.0)) < 3.5  # ... then accepted
+    second = sm.update(chest_frame(yaw_q(35.0), t))
+    assert deg_between(chest(first), yaw_q(0.0)) < 1.5  # gated once ...
+    assert deg_between(chest(second), yaw_q(35.0)) < 3.5  # ... then accepted
+
+
+def test_acquisition_starts_at_the_measured_pose_and_a_slow_turn_is_followed() -> None:
+    rng = np.random.default_rng(6)
+    sm = KalmanSmoother()
+    # The face is found turned 25 deg: the first smoothed frame is the user's pose, not neutral.
+    first = sm.update(head_frame(yaw_q(25.0), 0.0))
+    assert deg_between(head_of(first), yaw_q(25.0)) < 1.0
+    # A slow 10 deg/s turn with 0.3 deg noise: after 1 s the output trails by < 0.5 frame
+    # (1/6 deg) on average (a stiff filter trails by degrees).
+    lag = []
+    for k in range(1, 90):
+        truth = 25.0 + 10.0 * k / 30
+        o = sm.update(head_frame(noisy(yaw_q(truth), rng, 0.3), k / 30))
+        if k >= 30:
+            lag.append(truth - np.degrees(quat.to_rotvec(head_of(o))[1]))
+    assert abs(float(np.mean(lag))) < 0.5 * 10.0 / 30
 
 
 # -------------------------------------------------------------------------------- dropouts
-def test_one_second_dropout_predicts_then_eases_to_rest_and_reacquires_without_snap() -> None:
+def test_one_second_dropout_holds_then_eases_to_rest_and_reacquires_at_the_measured_pose() -> None:
     sm = KalmanSmoother()
     t = 0.0
     dt = 1 / 30
@@ -202,7 +225,8 @@ def test_one_second_dropout_predicts_then_eases_to_rest_and_reacquires_without_s
     assert Bone.Head not in last.bones and "aa" not in last.blendshapes  # = rest, neutral
     arm_rest = np.array(REST_POSE[Bone.RightUpperArm])
     assert deg_between(np.array(last.bone(Bone.RightUpperArm)), arm_rest) < 1e-6
-    # The face returns at 20 deg: blended in, no snap, there within ~0.3 s.
+    # The face returns at 20 deg: the avatar goes to the user's pose at once (acquisition:
+    # the first frame within 1 deg of the measurement) and stays there.
     outs = []
     for _ in range(15):
         o = sm.update(
@@ -210,11 +234,7 @@ def test_one_second_dropout_predicts_then_eases_to_rest_and_reacquires_without_s
         )
         outs.append(np.array(o.bones[Bone.Head]))
         t += dt
-    steps = [deg_between(outs[0], yaw_q(0.0))] + [
-        deg_between(a, b) for a, b in zip(outs, outs[1:], strict=False)
-    ]
-    assert max(steps) < 5.0
-    assert deg_between(outs[-1], yaw_q(20.0)) < 0.5
+    assert all(deg_between(o, yaw_q(20.0)) < 1.0 for o in outs)
 
 
 def test_uneven_timestamps_track_a_constant_turn() -> None:
@@ -307,6 +327,16 @@ def test_track_options_select_the_smoothing(tmp_path) -> None:  # type: ignore[n
     assert smoothing_config(parse(["track", "--config", str(p), "--smoothing", "low"])).preset == (
         "low"
     )
+    # The One Euro filter, from the command line or the file; a bad name is one ConfigError.
+    from vtuber.smoothing import OneEuroSmoother
+
+    cfg = smoothing_config(parse(["track", "--smoothing-filter", "one_euro"]))
+    assert cfg.filter == "one_euro" and isinstance(make_smoother(cfg), OneEuroSmoother)
+    p.write_text('[smoothing]\nfilter = "one_euro"\n')
+    assert smoothing_config(parse(["track", "--config", str(p)])).filter == "one_euro"
+    p.write_text('[smoothing]\nfilter = "median"\n')
+    with pytest.raises(ConfigError, match="filter must be one of"):
+        smoothing_config(parse(["track", "--config", str(p)]))
 
 
 def test_track_runs_with_smoothing_and_rejects_a_bad_config_in_one_line(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -358,3 +388,30 @@ def test_reset_forgets_the_stream() -> None:
     again = [head_of(sm.update(f)) for f in frames]
     np.testing.assert_array_equal(first, again)
     assert sm.bank.x.shape == KalmanSmoother().bank.x.shape
+
+
+def test_one_euro_bank_equals_the_scalar_algorithm_of_casiez_et_al() -> None:
+    """One channel per group: the bank is the paper's filter (alpha = 1 / (1 + tau / dt),
+    derivative of the raw signal against the last estimate, low-passed at d_cutoff)."""
+    from vtuber.smoothing import OneEuroBank
+
+    rng = np.random.default_rng(11)
+    n = 4
+    mc, beta, dc = rng.uniform(0.3, 3.0, n), rng.uniform(0.0, 2.0, n), rng.uniform(0.5, 2.0, n)
+    bank = OneEuroBank(mc, beta, dc, np.arange(n))
+    x = np.zeros(n)
+    dx = np.zeros(n)
+
+    def alpha(fc: float, dt: float) -> float:
+        tau = 1.0 / (2.0 * np.pi * fc)
+        return 1.0 / (1.0 + tau / dt)
+
+    signal = np.cumsum(rng.normal(0, 0.2, (100, n)), axis=0)
+    for k in range(100):
+        dt = float(rng.uniform(0.01, 0.06))
+        bank.update(signal[k], np.ones(n, bool), dt)
+        for i in range(n):
+            d = (signal[k, i] - x[i]) / dt
+            dx[i] += alpha(dc[i], dt) * (d - dx[i])
+            x[i] += alpha(mc[i] + beta[i] * abs(dx[i]), dt) * (signal[k, i] - x[i])
+    np.testing.assert_allclose(bank.x, x, rtol=1e-12, atol=1e-12)

@@ -1,11 +1,13 @@
 """Command-line options of the smoothing stage (``--smoothing``, ``--no-smoothing``,
-``--config``) and the :class:`vtuber.smoothing.SmoothingConfig` they select."""
+``--smoothing-filter``, ``--config``) and the :class:`vtuber.smoothing.SmoothingConfig` they
+select."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
-from vtuber.smoothing import PRESETS, SmoothingConfig, load_config
+from vtuber.smoothing import FILTERS, PRESETS, SmoothingConfig, load_config
 
 
 def add_smoothing_args(p: argparse.ArgumentParser) -> None:
@@ -24,6 +26,13 @@ def add_smoothing_args(p: argparse.ArgumentParser) -> None:
         help="send the raw solved motion (same as --smoothing off)",
     )
     g.add_argument(
+        "--smoothing-filter",
+        choices=FILTERS,
+        default=None,
+        help="the filter: kalman (default; adaptive, measured best in docs/smoothing.md) or "
+        "one_euro (the One Euro filter)",
+    )
+    g.add_argument(
         "--config",
         metavar="FILE",
         default=None,
@@ -36,6 +45,6 @@ def smoothing_config(args: argparse.Namespace) -> SmoothingConfig:
     """The smoothing settings the options ask for (--smoothing wins over the file's preset)."""
     preset = getattr(args, "smoothing", None)
     path = getattr(args, "config", None)
-    if path:
-        return load_config(path, preset=preset)
-    return SmoothingConfig(preset=preset or "medium")
+    cfg = load_config(path, preset=preset) if path else SmoothingConfig(preset=preset or "medium")
+    filt = getattr(args, "smoothing_filter", None)
+    return replace(cfg, filter=filt) if filt else cfg

@@ -2,7 +2,8 @@
 
 - :mod:`~vtuber.smoothing.settings`: the signals, per-signal settings, presets, TOML loading;
 - :mod:`~vtuber.smoothing.filters`: the vectorized filter banks;
-- :mod:`~vtuber.smoothing.kalman` / :mod:`~vtuber.smoothing.lerp`: the smoothers
+- :mod:`~vtuber.smoothing.kalman`, :mod:`~vtuber.smoothing.one_euro`,
+  :mod:`~vtuber.smoothing.lerp`: the smoothers
   (``update(frame) -> frame``);
 - :mod:`~vtuber.smoothing.factory`: :func:`make_smoother`, the smoother a config selects.
 """
@@ -12,11 +13,14 @@ from vtuber.smoothing.filters import (
     BIAS_K,
     BIAS_TAU_S,
     KalmanBank,
+    OneEuroBank,
     q_white_noise,
 )
 from vtuber.smoothing.kalman import ROOT_POSITION, ROOT_ROTATION, KalmanSmoother
 from vtuber.smoothing.lerp import LerpSmoother
+from vtuber.smoothing.one_euro import OneEuroSmoother
 from vtuber.smoothing.settings import (
+    FILTERS,
     PRESETS,
     SIGNALS,
     SignalSettings,
@@ -30,6 +34,7 @@ from vtuber.smoothing.settings import (
 __all__ = [
     "BIAS_K",
     "BIAS_TAU_S",
+    "FILTERS",
     "PRESETS",
     "ROOT_POSITION",
     "ROOT_ROTATION",
@@ -37,6 +42,8 @@ __all__ = [
     "KalmanBank",
     "KalmanSmoother",
     "LerpSmoother",
+    "OneEuroBank",
+    "OneEuroSmoother",
     "SignalSettings",
     "SmoothingConfig",
     "blendshape_signal",

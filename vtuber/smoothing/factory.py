@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vtuber.smoothing.kalman import KalmanSmoother
+from vtuber.smoothing.one_euro import OneEuroSmoother
 from vtuber.smoothing.settings import SmoothingConfig
 
 
@@ -10,4 +11,6 @@ def make_smoother(config: SmoothingConfig | None) -> KalmanSmoother | None:
     """The smoother for a config, or None when smoothing is off."""
     if config is None or not config.enabled:
         return None
+    if config.filter == "one_euro":
+        return OneEuroSmoother(config)
     return KalmanSmoother(config)

@@ -10,8 +10,8 @@ from numpy.typing import NDArray
 
 F = NDArray[np.float64]
 
-BIAS_TAU_S = 0.1  # time constant of the innovation mean that detects lag
-BIAS_K = 2.0  # its threshold, relative to the adaptivity threshold
+BIAS_TAU_S = 0.3  # time constant of the innovation mean that detects lag
+BIAS_K = 0.6  # its threshold, relative to the adaptivity threshold
 
 
 def q_white_noise(dt: float) -> tuple[float, float, float]:
@@ -37,6 +37,10 @@ class KalmanBank:
         adapt_tau: per-group NIS threshold above which the gain is raised.
         adapt_memory_s: per-group time constant over which a raised gain relaxes.
         gate: per-group NIS gate (inf = none); max_gated: per-group consecutive gated frames.
+        speed_ref: per-group speed (state units/s, norm of the group's velocity estimate) at
+            which the position variance is doubled before the update: ``1 + (speed /
+            speed_ref)^2`` (inf = none). A moving signal is then followed closely, a still
+            one smoothed with the full steady-state strength.
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class KalmanBank:
         adapt_memory_s: F | None = None,
         gate: F | None = None,
         max_gated: NDArray[np.intp] | None = None,
+        speed_ref: F | None = None,
     ) -> None:
         n = len(r)
         self.r = np.asarray(r, np.float64)
@@ -61,6 +66,9 @@ class KalmanBank:
             np.zeros(g) if adapt_memory_s is None else np.asarray(adapt_memory_s, np.float64)
         )
         self.gate = inf.copy() if gate is None else np.asarray(gate, np.float64)
+        self.speed_ref = inf.copy() if speed_ref is None else np.asarray(speed_ref, np.float64)
+        self._inv_speed2 = np.where(np.isfinite(self.speed_ref), self.speed_ref, np.inf) ** -2.0
+        self._any_speed = bool(np.isfinite(self.speed_ref).any())
         self.max_gated = (
             np.ones(g, np.intp) if max_gated is None else np.asarray(max_gated, np.intp)
         )
@@ -155,7 +163,16 @@ class KalmanBank:
         inv_s = updf / (p00 + self.r)
         k0 = p00 * inv_s
         k1 = self.p01 * inv_s
-        self.x = self.x + k0 * y
+        kx = k0
+        if self._any_speed:
+            # A moving group: the position trusts the measurement more, 1 + (speed/speed_ref)^2
+            # times the variance (not remembered). Velocity and covariances are updated with
+            # the plain gains, so the velocity estimate keeps learning (a high gain on the
+            # position alone would freeze a wrong speed that keeps itself high).
+            speed2 = np.bincount(g, self.v * self.v, minlength=self.n_groups)[g]
+            ps = p00 + speed2 * self._inv_speed2[g] * s0 * updf
+            kx = ps * updf / (ps + self.r)
+        self.x = self.x + kx * y
         self.v = self.v + k1 * y
         p01 = self.p01
         self.p11 = self.p11 - k1 * p01
@@ -163,3 +180,59 @@ class KalmanBank:
         self.p00 = p00 - k0 * p00
         upd: NDArray[np.bool_] = updf > 0.0
         return upd
+
+
+def lowpass_alpha(cutoff_hz: F | float, dt: float) -> F:
+    """Smoothing factor of a first-order low-pass with cut-off ``cutoff_hz`` over a step ``dt``:
+    ``1 / (1 + tau / dt)`` with ``tau = 1 / (2 pi cutoff)`` (Casiez et al. 2012, eq. 2)."""
+    return np.asarray(1.0 / (1.0 + 1.0 / (2.0 * math.pi * np.asarray(cutoff_hz) * dt)))
+
+
+class OneEuroBank:
+    """N One Euro filters (Casiez, Roussel, Vogel, CHI 2012) in flat arrays: a first-order
+    low-pass whose cut-off rises with the filtered speed, ``fc = min_cutoff + beta * |dx/dt|``,
+    so a still signal is smoothed hard and a fast one passes with little lag. The speed is the
+    norm over a group's channels (one rotation's three components, Neck+Head's six), low-passed
+    at ``d_cutoff``.
+
+    Same interface as :class:`KalmanBank` (``x``, ``v``, ``predict``, ``update``, ``reset``,
+    ``clear``): ``x`` is the filtered value, ``v`` the filtered speed (per channel), and
+    ``predict`` keeps the value (the One Euro filter has no motion model; a missing signal
+    holds). Units are the state's (radians for rotations); ``beta`` in Hz per state unit/s.
+    """
+
+    def __init__(self, min_cutoff: F, beta: F, d_cutoff: F, group: NDArray[np.intp]) -> None:
+        self.min_cutoff = np.asarray(min_cutoff, np.float64)
+        self.beta = np.asarray(beta, np.float64)
+        self.d_cutoff = np.asarray(d_cutoff, np.float64)
+        self.group = np.asarray(group, np.intp)
+        self.n_groups = int(self.group.max()) + 1 if len(self.group) else 0
+        self.clear()
+
+    def clear(self) -> None:
+        n = len(self.min_cutoff)
+        self.x = np.zeros(n)
+        self.v = np.zeros(n)
+
+    def reset(self, mask: NDArray[np.bool_], x: F, p_vel: float | F = 0.0) -> None:
+        """Restart the channels in ``mask`` at ``x`` (full array) with speed 0."""
+        self.x = np.where(mask, x, self.x)
+        self.v = np.where(mask, 0.0, self.v)
+
+    def predict(self, dt: float) -> None:
+        """Nothing to predict: the value holds until the next measurement."""
+
+    def update(self, z: F, measured: NDArray[np.bool_], dt: float = 0.0) -> NDArray[np.bool_]:
+        """Filter the measured channels toward ``z`` over the step ``dt`` (> 0; a zero step
+        leaves the state as it is). Returns the channels updated."""
+        if dt <= 0.0:
+            return np.zeros(len(self.x), bool)
+        y = z - self.x
+        self.v = np.where(
+            measured, self.v + lowpass_alpha(self.d_cutoff, dt) * (y / dt - self.v), self.v
+        )
+        g = self.group
+        speed = np.sqrt(np.bincount(g, self.v * self.v, minlength=self.n_groups))[g]
+        a = lowpass_alpha(self.min_cutoff + self.beta * speed, dt)
+        self.x = np.where(measured, self.x + a * y, self.x)
+        return measured.copy()

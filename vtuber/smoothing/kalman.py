@@ -111,11 +111,14 @@ class KalmanSmoother:
         settings = [sig[s] for s in unit_sig]
         deg = math.radians(1.0)
         unit_scale = np.array([deg] * n_rot + [1.0] + [1.0] * n_bs)  # settings units -> state
+        self.unit_settings, self.unit_scale = settings, unit_scale
         u_noise = np.array([s.noise for s in settings]) * unit_scale
         u_accel = np.array([s.accel for s in settings]) * unit_scale
         g_set: list[SignalSettings] = [settings[0]] * n_groups
+        g_scale = np.ones(n_groups)
         for u in range(n_units):
             g_set[group_of_unit[u]] = settings[u]
+            g_scale[group_of_unit[u]] = unit_scale[u]
 
         g_dof = np.bincount(group_of_unit[unit_of_ch], minlength=n_groups)
 
@@ -131,6 +134,12 @@ class KalmanSmoother:
             adapt_memory_s=np.array([s.adapt_memory_s for s in g_set]),
             gate=np.array([gsig(s.gate_sigma, g) for g, s in enumerate(g_set)]),
             max_gated=np.array([s.max_gated for s in g_set], np.intp),
+            speed_ref=np.array(
+                [
+                    s.speed_ref * g_scale[g] if s.speed_ref > 0 else np.inf
+                    for g, s in enumerate(g_set)
+                ]
+            ),
         )
         self.group_of_unit = group_of_unit
         self.hold_s = np.array([s.hold_s for s in settings])

@@ -12,6 +12,8 @@ from vtuber.errors import ConfigError
 from vtuber.rig import Bone
 
 PRESETS = ("off", "low", "medium", "high")
+# The filter every channel runs: the adaptive Kalman filter or the One Euro filter.
+FILTERS = ("kalman", "one_euro")
 
 # Signals: each bone, the root and each blendshape belongs to one; settings are per signal.
 SIGNALS = ("head", "gaze", "body", "hands", "root", "blink", "mouth", "expression")
@@ -71,6 +73,12 @@ class SignalSettings:
     ease_s: ... then eased to rest over this long.
     reacquire_s: when it returns, the output blends in over at most this long.
     snap: blendshape outputs this close to 0 or 1 are set to the bound (a closed eye is closed).
+    speed_ref: speed (deg/s, m/s or weight/s, as estimated by the filter) at which the
+        measurement is trusted twice as much as when still: the position variance is scaled by
+        ``1 + (speed / speed_ref)^2`` (0 = off). Still = smoothed hard, moving = followed.
+    min_cutoff, beta, d_cutoff: the One Euro filter's settings (``filter = "one_euro"``): the
+        cut-off (Hz) at rest, its rise per unit/s of speed (Hz per deg/s, m/s or weight/s) and
+        the speed estimate's cut-off (Hz).
     """
 
     noise: float
@@ -81,14 +89,26 @@ class SignalSettings:
     max_gated: int = 1
     hold_s: float = 0.25
     ease_s: float = 0.7
-    reacquire_s: float = 0.25
+    reacquire_s: float = 0.0
     snap: float = 0.03
+    speed_ref: float = 0.0
+    min_cutoff: float = 0.5
+    beta: float = 0.05
+    d_cutoff: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("noise", "accel"):
+        for name in ("noise", "accel", "min_cutoff", "d_cutoff"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"smoothing: {name} must be > 0, not {getattr(self, name)}")
-        for name in ("adapt_sigma", "adapt_memory_s", "gate_sigma", "hold_s", "ease_s"):
+        for name in (
+            "adapt_sigma",
+            "adapt_memory_s",
+            "gate_sigma",
+            "hold_s",
+            "ease_s",
+            "beta",
+            "speed_ref",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"smoothing: {name} must be >= 0")
         if self.reacquire_s < 0 or not 0 <= self.snap < 0.5 or self.max_gated < 0:
@@ -97,14 +117,16 @@ class SignalSettings:
 
 # The "medium" preset, tuned on MediaPipe FaceMesh head pose (see docs/smoothing.md).
 _MEDIUM: dict[str, SignalSettings] = {
-    "head": SignalSettings(noise=0.6, accel=1.5, adapt_memory_s=0.1, gate_sigma=12.0),
+    "head": SignalSettings(
+        noise=0.6, accel=1.5, adapt_memory_s=0.1, speed_ref=2.0, min_cutoff=0.5, beta=0.05
+    ),
     "gaze": SignalSettings(noise=1.5, accel=30.0, adapt_sigma=2.5, adapt_memory_s=0.05),
     "body": SignalSettings(noise=1.5, accel=10.0, adapt_memory_s=0.1, gate_sigma=12.0),
     "hands": SignalSettings(noise=3.0, accel=30.0, adapt_memory_s=0.1, gate_sigma=12.0),
-    "root": SignalSettings(noise=0.004, accel=0.05, adapt_memory_s=0.1, gate_sigma=12.0),
-    "blink": SignalSettings(noise=0.05, accel=0.5, adapt_sigma=2.0, adapt_memory_s=0.05),
-    "mouth": SignalSettings(noise=0.04, accel=1.0, adapt_sigma=2.5, adapt_memory_s=0.05),
-    "expression": SignalSettings(noise=0.04, accel=0.3, adapt_memory_s=0.1),
+    "root": SignalSettings(noise=0.004, accel=0.05, adapt_memory_s=0.1, gate_sigma=12.0, beta=2.5),
+    "blink": SignalSettings(noise=0.05, accel=0.5, adapt_sigma=2.0, adapt_memory_s=0.05, beta=2.5),
+    "mouth": SignalSettings(noise=0.04, accel=1.0, adapt_sigma=2.5, adapt_memory_s=0.05, beta=2.5),
+    "expression": SignalSettings(noise=0.04, accel=0.3, adapt_memory_s=0.1, beta=2.5),
 }
 # low / high: less / more smoothing (measurement noise scaled; the gate keeps its meaning).
 _PRESET_NOISE_SCALE = {"low": 0.5, "medium": 1.0, "high": 2.0}
@@ -115,15 +137,18 @@ class SmoothingConfig:
     """The smoothing stage's settings: a preset plus per-signal overrides.
 
     preset: off, low, medium or high. ``signals`` maps every name of :data:`SIGNALS` to its
-    settings (built from the preset by :meth:`from_preset`).
+    settings (built from the preset by :meth:`from_preset`). filter: kalman or one_euro.
     """
 
     preset: str = "medium"
     signals: Mapping[str, SignalSettings] = field(default_factory=dict)
+    filter: str = "kalman"
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ConfigError(f"smoothing preset must be one of {PRESETS}, not {self.preset!r}")
+        if self.filter not in FILTERS:
+            raise ConfigError(f"smoothing filter must be one of {FILTERS}, not {self.filter!r}")
         if self.preset != "off":
             missing = set(SIGNALS) - set(self.signals)
             if missing:
@@ -146,12 +171,15 @@ class SmoothingConfig:
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], preset: str | None = None) -> SmoothingConfig:
-        """From a TOML ``[smoothing]`` table: ``preset = "high"`` and ``[smoothing.<signal>]``
-        tables overriding fields of :class:`SignalSettings`. ``preset`` (the command line)
-        wins over the table's."""
+        """From a TOML ``[smoothing]`` table: ``preset = "high"``, ``filter = "one_euro"`` and
+        ``[smoothing.<signal>]`` tables overriding fields of :class:`SignalSettings`.
+        ``preset`` (the command line) wins over the table's."""
         table = dict(table)
         name = preset or str(table.pop("preset", "medium"))
         table.pop("preset", None)
+        filt = str(table.pop("filter", "kalman"))
+        if filt not in FILTERS:
+            raise ConfigError(f"[smoothing]: filter must be one of {FILTERS}, not {filt!r}")
         if name not in PRESETS:
             raise ConfigError(f"smoothing preset must be one of {PRESETS}, not {name!r}")
         if name == "off":
@@ -161,7 +189,7 @@ class SmoothingConfig:
         for sig, over in table.items():
             if sig not in SIGNALS or not isinstance(over, Mapping):
                 raise ConfigError(
-                    f"[smoothing]: unknown key {sig!r}; expected preset or one of {SIGNALS}"
+                    f"[smoothing]: unknown key {sig!r}; expected preset, filter or one of {SIGNALS}"
                 )
             bad = set(over) - valid
             if bad:
@@ -170,7 +198,7 @@ class SmoothingConfig:
                 base[sig] = replace(base[sig], **dict(over))
             except TypeError as e:
                 raise ConfigError(f"[smoothing.{sig}]: {e}") from e
-        return cls(preset=name, signals=base)
+        return cls(preset=name, signals=base, filter=filt)
 
 
 def preset_signals(preset: str) -> dict[str, SignalSettings]:
@@ -178,7 +206,10 @@ def preset_signals(preset: str) -> dict[str, SignalSettings]:
     if preset not in _PRESET_NOISE_SCALE:
         raise ConfigError(f"no smoothing settings for preset {preset!r}")
     k = _PRESET_NOISE_SCALE[preset]
-    return {name: replace(s, noise=s.noise * k) for name, s in _MEDIUM.items()}
+    return {
+        name: replace(s, noise=s.noise * k, min_cutoff=s.min_cutoff / k)
+        for name, s in _MEDIUM.items()
+    }
 
 
 def load_config(path: str | Path, preset: str | None = None) -> SmoothingConfig:
