@@ -500,3 +500,59 @@ def test_record_from_the_real_clip_and_test_the_samples(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert bad.returncode == 2 and bad.stderr.strip().startswith("vtuber: error:")
+
+
+@pytest.mark.skipif(
+    shutil.which("mcs") is None or shutil.which("mono") is None,
+    reason="mcs/mono not installed (apt: mono-mcs mono-devel)",
+)
+def test_csharp_reader_skips_evnt_chunks(tmp_path: Path) -> None:
+    """An independent reader that knows nothing of EVNT (the Unity bridge's C# core, under mono)
+    reads the golden recording with EVNT chunks inserted after every frame exactly as before."""
+    from vtuber.recording import TAG_EVNT, TAG_FRAM, TAG_LMRK, chunk, encode_events
+
+    fixtures = ROOT / "tests" / "fixtures"
+    fx = tmp_path / "fixtures"
+    shutil.copytree(fixtures, fx)
+    data = (fixtures / "golden_v1.vtrec").read_bytes()
+    out, pos, n_evnt = bytearray(data[:12]), 12, 0
+    ev = encode_events(
+        (FrameEvent("gesture", "thumbs_up_right", True), FrameEvent("key", "k", False))
+    )
+    while pos < len(data):
+        tag = data[pos : pos + 4]
+        end = pos + 12 + int.from_bytes(data[pos + 4 : pos + 8], "little")
+        out += data[pos:end]
+        nxt = data[end : end + 4]
+        if tag == TAG_LMRK or (tag == TAG_FRAM and nxt != TAG_LMRK):
+            out += chunk(TAG_EVNT, ev)
+            n_evnt += 1
+        pos = end
+    (fx / "golden_v1.vtrec").write_bytes(bytes(out))
+    assert n_evnt >= 2
+    # Python reads the events back, frames unchanged.
+    plain, with_ev = (
+        read_recording(fixtures / "golden_v1.vtrec"),
+        read_recording(fx / "golden_v1.vtrec"),
+    )
+    assert len(plain.frames) == len(with_ev.frames) == n_evnt and not with_ev.damage
+    assert all(f.events and f.events[0].name == "thumbs_up_right" for f in with_ev.frames)
+    # C#: build the bridge core and its tests, run them on the modified fixtures.
+    build = tmp_path / "build"
+    build.mkdir()
+    core = sorted((ROOT / "unity_bridge" / "Runtime" / "Core").glob("*.cs"))
+    for args in (
+        ["-target:library", f"-out:{build / 'Core.dll'}", "-r:System.Net", *map(str, core)],
+        [f"-out:{build / 'CoreTests.exe'}", f"-r:{build / 'Core.dll'}", "-r:System.Net",
+         str(ROOT / "tests" / "csharp" / "CoreTests.cs")],
+    ):  # fmt: skip
+        r = subprocess.run(["mcs", "-nologo", *args], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(
+        ["mono", str(build / "CoreTests.exe"), str(fx)],
+        capture_output=True, text=True, timeout=300, cwd=build,
+    )  # fmt: skip
+    lines = {ln.split()[1].rstrip(":"): ln.split()[0] for ln in r.stdout.splitlines()
+             if ln.startswith(("PASS ", "FAIL ", "SKIP "))}  # fmt: skip
+    assert len(lines) >= 20, r.stdout[-3000:]  # the suite really ran
+    assert lines.get("TestGoldenRecordingMatchesJson") == "PASS", r.stdout[-3000:]
