@@ -291,3 +291,44 @@ def test_live_audio_from_a_file_stream(speech_wav: Path) -> None:
     assert max(seen) > 0.5 and min(seen) == 0.0
     assert texts >= {"VOICE", "quiet"}
     assert threading.active_count() < 50
+
+
+def test_outputs_carry_the_audio_mouth_as_ordinary_blendshapes(speech_wav: Path) -> None:
+    """Audio lip sync adds nothing new for receivers: the shapes are the camera's keys, sent over
+    real UDP as VMC (decoded back by vtuber's VMC decoder) and in the viewer's JSON."""
+    import socket
+
+    from vtuber.audio.decode import AudioTrack
+    from vtuber.audio.lipsync import LipSync, TrackAudio
+    from vtuber.rig import ARKIT_NAMES, VRM1_PRESETS, AvatarFrame
+    from vtuber.sinks.vmc import VMCSink
+    from vtuber.sinks.websocket import encode_frame
+    from vtuber.vmc import VMCDecoder
+
+    track = TrackAudio(AudioTrack(load_audio(speech_wav).samples, RATE))
+    t = next(s.t for s in track.shapes if s.voiced and s.open > 0.5)
+    frame = LipSync("audio", track).apply(AvatarFrame(t=t), t)
+    added = set(frame.blendshapes)
+    assert added == {"aa", "ih", "ou", "ee", "oh", "jawOpen"}
+    assert added <= set(VRM1_PRESETS) | set(ARKIT_NAMES)
+    assert frame.blendshapes["jawOpen"] > 0.5
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(2.0)
+    sink = VMCSink([("127.0.0.1", rx.getsockname()[1])])
+    sink.open()
+    try:
+        sink.send(frame)
+        dec = VMCDecoder()
+        got: list = []
+        while not got:
+            got = dec.feed(rx.recv(65536), 0.0)
+    finally:
+        sink.close()
+        rx.close()
+    for k in added:
+        assert abs(got[0].blendshapes[k] - frame.blendshapes[k]) < 1e-6, k
+    expressions = json.loads(encode_frame(frame))["expressions"]
+    for k in added:
+        assert abs(expressions[k] - frame.blendshapes[k]) < 1e-3, k
