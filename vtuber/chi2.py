@@ -10,6 +10,7 @@ inverse is a bisection. tests/test_speed_mechanisms.py checks both against scipy
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 
 def chi2_sf(x: float, dof: int) -> float:
@@ -54,6 +55,7 @@ def chi2_isf(p: float, dof: int) -> float:
     return 0.5 * (lo + hi)
 
 
+@lru_cache(maxsize=256)  # a smoother asks for the same few (sigma, dof) pairs many times
 def gaussian_equivalent_threshold(sigma: float, dof: int) -> float:
     """The chi-square (``dof``) threshold with the false-alarm rate of ``|N(0,1)| > sigma``;
     ``inf`` for ``sigma <= 0`` (no gate)."""
