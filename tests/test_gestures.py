@@ -556,3 +556,39 @@ def test_csharp_reader_skips_evnt_chunks(tmp_path: Path) -> None:
              if ln.startswith(("PASS ", "FAIL ", "SKIP "))}  # fmt: skip
     assert len(lines) >= 20, r.stdout[-3000:]  # the suite really ran
     assert lines.get("TestGoldenRecordingMatchesJson") == "PASS", r.stdout[-3000:]
+
+
+def test_replay_sends_recorded_key_events(tmp_path: Path) -> None:
+    from pythonosc.osc_packet import OscPacket
+
+    path = tmp_path / "g.vtrec"
+    with RecordingWriter(path) as w:
+        for i in range(6):
+            ev: tuple[FrameEvent, ...] = ()
+            if i == 2:
+                ev = (FrameEvent("key", "thumbs_up_right", True),)
+            elif i == 4:
+                ev = (FrameEvent("key", "thumbs_up_right", False, 9),)
+            w.write_frame(AvatarFrame(t=i / 30, index=i, events=ev))
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.2)
+    port = rx.getsockname()[1]
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "vtuber", "replay", str(path), "--vmc", f"127.0.0.1:{port}",
+             "--quiet"], capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert r.returncode == 0, r.stderr
+        keys = []
+        while True:
+            try:
+                data = rx.recv(65536)
+            except TimeoutError:
+                break
+            for m in OscPacket(data).messages:
+                if m.message.address == "/VMC/Ext/Key":
+                    keys.append(list(m.message.params))
+    finally:
+        rx.close()
+    assert keys == [[1, "thumbs_up_right", 0], [0, "thumbs_up_right", 9]]
