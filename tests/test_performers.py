@@ -341,3 +341,51 @@ def test_appearance_tells_the_two_people_apart(panes):
     other = min(appearance_distance(x, y) for x in hists["a"] for y in hists["b"])
     print(f"appearance distance: same person <= {same:.2f}, other person >= {other:.2f}")
     assert same < 0.3 < other
+
+
+# -- full mode: body and hands from the performer only ----------------------------------------
+
+
+def full_scene(a: list[np.ndarray]) -> Scene:
+    """A (the clip, left half) leaves for 1 s (frames 40-64) while B (the clip mirrored and
+    2.4 s later: another thumbs-up, with the other hand) has walked in on the right."""
+    b = [np.ascontiguousarray(f[:, ::-1]) for f in a[60:] + a[:60]]
+    return Scene(a, b, gap(lambda i: 0, 40, 65), lambda i: ramp(i, 5, 25, W, 320), W, H, 120)
+
+
+def _in_b_half(lm: Landmarks) -> dict[str, bool]:
+    """Which of a frame's parts lie in B's half of the image (x >= 320 px)."""
+    half = 320 / W
+    return {
+        "face": lm.face.found and float(lm.face.points[:, 0].mean()) >= half,
+        "pose": lm.pose.found and float(lm.pose.points[0, 0]) >= half,
+        "left_hand": lm.left_hand.found and float(lm.left_hand.points[0, 0]) >= half,
+        "right_hand": lm.right_hand.found and float(lm.right_hand.points[0, 0]) >= half,
+    }
+
+
+def test_full_mode_lock_on_takes_no_face_body_or_hand_from_the_other_person(panes):
+    scene = full_scene(panes[0])
+    n = scene.frames
+    (alone,) = run_scene(scene, "a", "--mode", "full", "--no-smoothing")
+    (both,) = run_scene(scene, "ab", "--mode", "full", "--no-smoothing")
+    agree = 0
+    for fa, fb in zip(alone, both, strict=True):
+        lma, lmb = fa.landmarks, fb.landmarks
+        assert lma is not None and lmb is not None
+        assert not any(_in_b_half(lmb).values()), (fb.index, _in_b_half(lmb))
+        for side in ("left_hand", "right_hand"):
+            ha, hb = getattr(lma, side), getattr(lmb, side)
+            agree += ha.found == hb.found
+            if ha.found and hb.found:
+                assert float(np.abs((ha.points[0, :2] - hb.points[0, :2]) * (W, H)).max()) < 20
+    print(f"full mode lock-on: hand presence agrees with A alone on {agree}/{2 * n} hand-frames")
+    assert agree >= 0.9 * 2 * n
+    dev = deviations(both, alone, list(range(n)))
+    print(f"full mode lock-on: head deviation max {max(dev):.2f}, p95 {np.percentile(dev, 95):.2f}")
+    assert max(dev) <= 2.0
+
+
+def test_full_mode_without_lock_on_the_face_jumps_to_the_other_person(panes):
+    (both,) = run_scene(full_scene(panes[0]), "ab", "--mode", "full", "--no-lock-on")
+    assert sum(_in_b_half(f.landmarks)["face"] for f in both if f.landmarks) > 20

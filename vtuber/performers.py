@@ -51,12 +51,17 @@ APPEARANCE_RATE = 0.05  # exponential update of a track's appearance when its fa
 QUIET_S = 2.0  # the one-face fast path resumes after this long with no one else in view
 FORGET_S = 30.0  # unused tracks are forgotten after this long out of view
 MAX_TRACKS = 8  # ... or sooner, oldest first, beyond this many
+REACH = 3.5  # full mode with others in view: body and hands within this many face sizes aside
 
 
 class MultiFaceBackend(Protocol):
     def process(self, bgr: U8, t: float) -> Landmarks: ...
 
     def close(self) -> None: ...
+
+
+# A backend may also have set_max_faces(n) (how many faces to look for) and focus(region) (full
+# mode: pose and hands see only that normalized region); PerformerBackend uses them if present.
 
 
 @dataclass(slots=True)
@@ -294,6 +299,27 @@ class PerformerTracker:
             self._others_seen = t
         return [self.assignment.get(s.track) if s.track is not None else None for s in self.slots]
 
+    def crowded(self, t: float) -> bool:
+        """Someone besides the performers was in view within :data:`QUIET_S`."""
+        return t - self._others_seen <= QUIET_S
+
+    def region(
+        self, slot: int, width: int, height: int
+    ) -> tuple[float, float, float, float] | None:
+        """The normalized image region where ``slot``'s person's body can be: their face's
+        column widened to arm's reach (:data:`REACH` face sizes each side), from a face above
+        their head to the bottom of the image; None if the slot holds no one."""
+        k = self.slots[slot].track
+        if k is None or k not in self.tracks:
+            return None
+        tr = self.tracks[k]
+        return (
+            (tr.cx - REACH * tr.size) / width,
+            (tr.cy - 1.5 * tr.size) / height,
+            (tr.cx + REACH * tr.size) / width,
+            1.0,
+        )
+
     def quiet(self, t: float) -> bool:
         """Every slot's person in view and no one else for :data:`QUIET_S`: the landmark
         backend may look for just ``count`` faces. (Switching graphs restarts MediaPipe's face
@@ -344,6 +370,11 @@ class PerformerBackend:
             else Landmarks(t=lm.t, width=lm.width, height=lm.height)
             for i in idx
         ]
+        focus = getattr(self.backend, "focus", None)
+        if focus is not None and self.tracker.count == 1:
+            # Full mode: pose and hands see only the performer's region while others are near.
+            crowded = self.tracker.crowded(t)
+            focus(self.tracker.region(0, lm.width, lm.height) if crowded else None)
         if self.adaptive and self.tracker.count == 1:
             quiet = self.tracker.quiet(t)
             if quiet == self._wide:

@@ -18,6 +18,7 @@ the full image's, so tracking continues on the next, unmasked frame.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -231,6 +232,13 @@ class _SideHand:
         self._hands.close()
 
 
+def _face_distance(person: Landmarks, point: NDArray[np.float32]) -> float:
+    """Distance of a normalized image point from a person's face centre, in face widths."""
+    pts = person.face.points[:, :2]
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    return float(np.linalg.norm(point - 0.5 * (lo + hi)) / max(float(hi[0] - lo[0]), 1e-6))
+
+
 def _overlap(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
     """Intersection over union of the image boxes of two hands' normalized points."""
     lo = np.maximum(a[:, :2].min(0), b[:, :2].min(0))
@@ -275,10 +283,44 @@ class FullBodyBackend:
             ThreadPoolExecutor(max_workers=2, thread_name_prefix="vtuber-mp") if threads else None
         )
         self._prev_pose = PoseLandmarks()
+        self._focus: tuple[float, float, float, float] | None = None
+
+    def set_max_faces(self, n: int) -> None:
+        """Look for up to ``n`` faces (the face backend's; docs/performers.md)."""
+        setter = getattr(self.face, "set_max_faces", None)
+        if setter is not None:
+            setter(n)
+
+    def focus(self, box: tuple[float, float, float, float] | None) -> None:
+        """From the next frame on, pose and hands see only this normalized image region
+        (x0, y0, x1, y1; the rest is masked, coordinates unchanged), where the performer is,
+        so that someone else in view cannot lend them a body or a hand; None: the whole image.
+        Pose is single-person in MediaPipe; this is how lock-on keeps it on the performer."""
+        self._focus = box
+
+    def _masked(self, rgb: U8) -> U8:
+        if self._focus is None:
+            return rgb
+        h, w = rgb.shape[:2]
+        x0, y0, x1, y1 = self._focus
+        c0, c1 = max(int(x0 * w), 0), min(int(x1 * w), w)
+        r0, r1 = max(int(y0 * h), 0), min(int(y1 * h), h)
+        out = np.zeros_like(rgb)
+        if c1 > c0 and r1 > r0:
+            out[r0:r1, c0:c1] = rgb[r0:r1, c0:c1]
+        out.flags.writeable = False
+        return out
 
     def _hands(self, rgb: U8, pose: PoseLandmarks) -> tuple[HandLandmarks, HandLandmarks]:
         left = self.hands["left"].process(rgb, pose)
         right = self.hands["right"].process(rgb, pose)
+        if self._focus is not None and pose.found:
+            # With other people in view a hand must be at its own arm's end: a hand belongs to
+            # the arm whose pose wrist is nearest (another person's hand is refused).
+            if left.found and not self._at_wrist("left", left, pose):
+                left, self.hands["left"].tracked = HandLandmarks(), False
+            if right.found and not self._at_wrist("right", right, pose):
+                right, self.hands["right"].tracked = HandLandmarks(), False
         if left.found and right.found and _overlap(left.points, right.points) > 0.3:
             # Both trackers on the same hand: keep the one whose wrist is nearer its pose wrist.
             if self._closer_to("right", right, pose):
@@ -286,6 +328,17 @@ class FullBodyBackend:
             else:
                 right, self.hands["right"].tracked = HandLandmarks(), False
         return left, right
+
+    @staticmethod
+    def _at_wrist(side: str, hand: HandLandmarks, pose: PoseLandmarks) -> bool:
+        """Whether the hand's wrist is within two forearm lengths of its pose wrist (the pose
+        may be a frame old) and nearer it than the other pose wrist."""
+        wr, _, _, _, el, _ = _POSE_HAND[side]
+        p = pose.points
+        fore = float(np.linalg.norm(p[wr, :2] - p[el, :2]))
+        w = hand.points[0, :2]
+        near = float(np.linalg.norm(w - p[wr, :2])) <= max(2.0 * fore, 0.05)
+        return near and FullBodyBackend._closer_to(side, hand, pose)
 
     @staticmethod
     def _closer_to(side: str, hand: HandLandmarks, pose: PoseLandmarks) -> bool:
@@ -305,27 +358,35 @@ class FullBodyBackend:
             small = np.asarray(
                 cv2.resize(bgr, (self.max_width, sh), interpolation=cv2.INTER_LINEAR), np.uint8
             )
-        rgb = _rgb(small)
+        rgb = self._masked(_rgb(small))  # the whole image unless focused (lock-on)
         prev = self._prev_pose
         if self.static_images:
             # Unrelated images: the hands search where THIS image's pose puts the wrists.
-            face = self.face.process(small, t).face  # type: ignore[attr-defined]
+            flm = self.face.process(small, t)  # type: ignore[attr-defined]
             pose = self.pose.process_rgb(rgb)
             left, right = self._hands(rgb, pose)
         elif self._pool is not None:
             fp = self._pool.submit(self.pose.process_rgb, rgb)
             fh = self._pool.submit(self._hands, rgb, prev)
-            face = self.face.process(small, t).face  # type: ignore[attr-defined]
+            flm = self.face.process(small, t)  # type: ignore[attr-defined]
             pose = fp.result()
             left, right = fh.result()
         else:
-            face = self.face.process(small, t).face  # type: ignore[attr-defined]
+            flm = self.face.process(small, t)  # type: ignore[attr-defined]
             pose = self.pose.process_rgb(rgb)
             left, right = self._hands(rgb, prev)
         self._prev_pose = pose
-        return Landmarks(
-            t=t, width=w, height=h, face=face, pose=pose, left_hand=left, right_hand=right
+        out = Landmarks(
+            t=t, width=w, height=h, face=flm.face, pose=pose, left_hand=left, right_hand=right
         )
+        if flm.people:  # several faces: the body and hands go to the face the pose's nose is in
+            out.people = [replace(p, width=w, height=h) for p in flm.people]
+            if pose.found:
+                nose = pose.points[0, :2]
+                owner = min(out.people, key=lambda p: _face_distance(p, nose))
+                if _face_distance(owner, nose) < 1.0:
+                    owner.pose, owner.left_hand, owner.right_hand = pose, left, right
+        return out
 
     def close(self) -> None:
         if self._pool is not None:
