@@ -22,6 +22,7 @@ from vtuber.errors import ConfigError, OutputError
 from vtuber.recording import RecordingWriter, now
 from vtuber.stopping import StopSignals
 from vtuber.vmc import DEFAULT_PORT
+from vtuber.web import is_loopback_host
 
 DEFAULT_HOST = "127.0.0.1"
 RCVBUF = 8 * 1024 * 1024  # requested receive buffer; the kernel caps it (Linux: rmem_max)
@@ -179,6 +180,12 @@ def run(args: argparse.Namespace) -> int:
         writer.close()  # nothing written: no file is created
         raise
     status = not args.quiet and sys.stderr.isatty()
+    if not is_loopback_host(host):
+        print(
+            f"vtuber: warning: listening on {host}:{port}: any machine on your network can send "
+            "to this recording (the default, 127.0.0.1, accepts this machine only)",
+            file=sys.stderr,
+        )
     with sock:
         try:
             if not args.quiet:
