@@ -70,13 +70,13 @@ def test_bvh_parses_with_an_independent_reader_and_matches_the_head(tmp_path: Pa
 def test_bvh_yaw_sign_is_right_handed(tmp_path: Path) -> None:
     """A head turned 30° toward the avatar's right (Unity: +30° about +Y, left-handed) is a
     -30° Yrotation in the right-handed BVH (+Y rotation turns +Z toward +X = the avatar's left)."""
-    from vtuber.export.bvh import _order, motion_rows  # noqa: PLC2701
+    from vtuber.export.bvh import bone_order, motion_rows
     from vtuber.rig import AvatarFrame
 
     h = np.radians(30) / 2
     f = AvatarFrame(t=0.0, bones={Bone.Head: (0.0, float(np.sin(h)), 0.0, float(np.cos(h)))})
     row = motion_rows([f])[0]
-    k = 3 + 3 * (_order().index(Bone.Head) - 1) + 3
+    k = 3 + 3 * (bone_order().index(Bone.Head) - 1) + 3
     z, x, y = row[k : k + 3]
     assert (z, x) == pytest.approx((0.0, 0.0), abs=1e-6) and y == pytest.approx(-30.0, abs=1e-4)
 

@@ -84,3 +84,128 @@ def test_row_forms_match_scipy_on_random_inputs():
         ref_i = Slerp([0.0, 1.0], Rotation.from_quat([a[i], b[i]]))([w[i]]).as_quat()[0]
         assert abs(abs(float(s[i] @ ref_i)) - 1.0) < 1e-12
     np.testing.assert_allclose(np.abs(np.sum(s * quat.slerp(a, b, w), axis=1)), 1.0, atol=1e-12)
+
+
+# ------------------------------------------------- plain-float twins (*_tuple) vs numpy and scipy
+
+
+def _signed(rng: np.random.Generator, q: np.ndarray) -> np.ndarray:
+    """Random double-cover signs (q and -q are one rotation; the twins must agree on both)."""
+    return q * np.where(rng.uniform(size=(len(q), 1)) < 0.5, -1.0, 1.0)
+
+
+def _same_rotation(a, b, atol: float = 1e-12) -> bool:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return abs(abs(float(a @ b)) - 1.0) < atol
+
+
+def test_tuple_twins_match_numpy_and_scipy_on_random_inputs() -> None:
+    rng = np.random.default_rng(16)
+    n = 300
+    a, b = _signed(rng, rand_q(rng, n)), _signed(rng, rand_q(rng, n))
+    a[:4] = [[0, 0, 0, 1], [0, 0, 0, -1], [1, 0, 0, 0], [0, 0.6, 0, -0.8]]  # identities, 180 deg
+    ra, rb = Rotation.from_quat(a), Rotation.from_quat(b)
+    m_ref = ra.as_matrix()
+    v = rng.normal(0.0, 1.2, (n, 3))
+    v[:3] = [[0.0, 0.0, 0.0], [1e-12, 0.0, 0.0], [0.0, -3e-9, 1e-9]]  # zero and tiny angles
+    angles = rng.uniform(-2 * np.pi, 2 * np.pi, n)
+    t = rng.uniform(-1.0, 2.0, n)
+    for i in range(n):
+        qa, qb = tuple(a[i]), tuple(b[i])
+        # normalize
+        raw = tuple(a[i] * rng.uniform(0.1, 10.0))
+        np.testing.assert_allclose(quat.normalize_tuple(raw), quat.normalize(raw), atol=1e-15)
+        # product and conjugate
+        ab = quat.multiply_tuple(qa, qb)
+        np.testing.assert_allclose(ab, quat.multiply(qa, qb), atol=1e-15)
+        assert _same_rotation(ab, (ra[i] * rb[i]).as_quat())
+        np.testing.assert_array_equal(quat.conjugate_tuple(qa), quat.conjugate(qa))
+        assert _same_rotation(quat.conjugate_tuple(qa), ra[i].inv().as_quat())
+        # mirror: conjugation by diag(-1, 1, 1)
+        np.testing.assert_array_equal(quat.mirror_x_tuple(qa), quat.mirror_x(qa))
+        S = np.diag([-1.0, 1.0, 1.0])
+        np.testing.assert_allclose(
+            np.array(quat.to_matrix_tuple(quat.mirror_x_tuple(qa))), S @ m_ref[i] @ S, atol=1e-12
+        )
+        # quaternion <-> matrix
+        m = quat.to_matrix_tuple(qa)
+        np.testing.assert_allclose(np.array(m), quat.to_matrix(qa), atol=1e-15)
+        np.testing.assert_allclose(np.array(m), m_ref[i], atol=1e-12)
+        back = quat.from_matrix_tuple(m_ref[i].tolist())
+        np.testing.assert_array_equal(back, quat.from_matrix(m_ref[i]))
+        assert back[3] >= 0.0 and _same_rotation(back, a[i])
+        # rotation vector <-> quaternion
+        rv = quat.to_rotvec_tuple(qa)
+        np.testing.assert_allclose(rv, quat.to_rotvec(qa), atol=1e-14)
+        np.testing.assert_allclose(rv, ra[i].as_rotvec(), atol=1e-12)  # both take w >= 0
+        qv = quat.from_rotvec_tuple(tuple(v[i]))
+        np.testing.assert_allclose(qv, quat.from_rotvec(v[i]), atol=1e-15)
+        assert _same_rotation(qv, Rotation.from_rotvec(v[i]).as_quat())
+        # axis-angle (the axis normalized by the function)
+        axis = tuple(v[i] if i > 0 else (0.0, 0.0, 2.0))
+        qaa = quat.from_axis_angle_tuple(axis, angles[i])
+        np.testing.assert_allclose(qaa, quat.from_axis_angle(axis, angles[i]), atol=1e-15)
+        ref = Rotation.from_rotvec(np.asarray(axis) / np.linalg.norm(axis) * angles[i])
+        assert _same_rotation(qaa, ref.as_quat())
+        # power: the same axis, t times the angle
+        qp = quat.power_tuple(qa, t[i])
+        np.testing.assert_allclose(qp, quat.power(qa, t[i]), atol=1e-14)
+        assert _same_rotation(qp, Rotation.from_rotvec(ra[i].as_rotvec() * t[i]).as_quat())
+        # shortest arc between two directions
+        d1, d2 = v[i], rng.normal(size=3)
+        q2 = quat.from_two_vectors_tuple(tuple(d1), tuple(d2)) if i > 2 else None
+        if q2 is not None:
+            np.testing.assert_allclose(q2, quat.from_two_vectors(d1, d2), atol=1e-14)
+            np.testing.assert_allclose(
+                Rotation.from_quat(q2).apply(d1 / np.linalg.norm(d1)),
+                d2 / np.linalg.norm(d2),
+                atol=1e-12,
+            )
+        # swing-twist about a random unit axis
+        ax = rng.normal(size=3)
+        ax /= np.linalg.norm(ax)
+        sw, tw = quat.swing_twist_tuple(qa, tuple(ax))
+        sw_np, tw_np = quat.swing_twist(qa, ax)
+        np.testing.assert_allclose(sw, sw_np, atol=1e-14)
+        np.testing.assert_allclose(tw, tw_np, atol=1e-14)
+        assert _same_rotation(quat.multiply_tuple(sw, tw), qa)
+        np.testing.assert_allclose(np.cross(quat.to_rotvec_tuple(tw), ax), 0.0, atol=1e-12)
+        # the swing turns about an axis perpendicular to the twist axis
+        assert abs(float(np.dot(quat.to_rotvec_tuple(sw), ax))) < 1e-9
+
+
+def test_tuple_twins_edge_cases() -> None:
+    # Opposite directions: a half turn about some perpendicular axis.
+    for d in ((1.0, 0.0, 0.0), (0.0, 0.0, -2.0), (0.3, -0.4, 0.5)):
+        q = quat.from_two_vectors_tuple(d, tuple(-np.asarray(d)))
+        out = Rotation.from_quat(q).apply(np.asarray(d) / np.linalg.norm(d))
+        np.testing.assert_allclose(out, -np.asarray(d) / np.linalg.norm(d), atol=1e-12)
+    # A zero axis or vector gives NaNs, as numpy's 0/0 does (not an exception mid-frame).
+    assert np.isnan(quat.from_axis_angle_tuple((0.0, 0.0, 0.0), 1.0)[0])
+    assert np.isnan(quat.from_two_vectors_tuple((0.0, 0.0, 0.0), (1.0, 0.0, 0.0))[0])
+    # The short way: q and -q give the same rotation vector, of angle <= pi.
+    q = quat.from_axis_angle_tuple((0.0, 1.0, 0.0), 3.0)
+    assert quat.to_rotvec_tuple(q) == quat.to_rotvec_tuple(tuple(-c for c in q))
+    # A twist about an axis the rotation has no part of is the identity.
+    q = quat.from_axis_angle_tuple((0.0, 1.0, 0.0), np.pi)
+    sw, tw = quat.swing_twist_tuple(q, (1.0, 0.0, 0.0))
+    assert tw == (0.0, 0.0, 0.0, 1.0) and sw == q
+
+
+def test_rotation_formulas_are_written_only_in_quat() -> None:
+    """Fingerprints of the formulas (quaternion -> matrix, the rotation vector's small-angle
+    series and log, the mirror) appear in vtuber/quat.py and nowhere else in the package."""
+    import re
+    from pathlib import Path
+
+    pkg = Path(quat.__file__).resolve().parent
+    prints = re.compile(r"1 - 2 \* \(|/ 48|atan2\(s, |-q\[1\], -q\[2\]")
+    found = [
+        f"{p.relative_to(pkg)}:{n}"
+        for p in sorted(pkg.rglob("*.py"))
+        if p.name != "quat.py" or p.parent != pkg
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if prints.search(line)
+    ]
+    assert found == []
+    assert len(prints.findall(Path(quat.__file__).read_text())) >= 5  # the check can match

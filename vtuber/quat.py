@@ -5,12 +5,17 @@ three.js and scipy), unit length, and rotate column vectors: ``v' = q v q*``. Th
 depend on the handedness of the basis; vtuber's bone rotations are expressed in Unity's
 left-handed basis (x right, y up, z forward), see docs/coordinates.md.
 
-Functions accept a single quaternion of shape (4,) or a stack of shape (..., 4).
+Functions accept a single quaternion of shape (4,) or a stack of shape (..., 4). Every formula
+also has a plain-float twin named ``*_tuple`` (tuples in, tuples out) for the per-frame solver
+paths, where numpy's call overhead on one quaternion costs ~20x the arithmetic, and the (N, 4)
+smoother path has row-wise forms named ``*_rows``. tests/test_quat.py pins each twin to its numpy
+form and to scipy's Rotation. Nothing else in vtuber writes these formulas out.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -39,21 +44,6 @@ def multiply(a: ArrayLike, b: ArrayLike) -> F:
             aw * bw - ax * bx - ay * by - az * bz,
         ],
         axis=-1,
-    )
-
-
-def multiply_tuple(
-    a: tuple[float, float, float, float], b: tuple[float, float, float, float]
-) -> tuple[float, float, float, float]:
-    """:func:`multiply` for one pair of plain-float quaternions (per-frame solver paths, where
-    numpy's call overhead costs ~20x the arithmetic)."""
-    ax, ay, az, aw = a
-    bx, by, bz, bw = b
-    return (
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
-        aw * bw - ax * bx - ay * by - az * bz,
     )
 
 
@@ -95,24 +85,8 @@ def to_rotvec(q: ArrayLike) -> F:
 def from_matrix(m: ArrayLike) -> F:
     """3x3 rotation matrix -> quaternion (Shepperd's method, w >= 0)."""
     # Plain floats: numpy costs ~10x more on a single 3x3 matrix.
-    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = np.asarray(m, dtype=np.float64).tolist()
-    tr = m00 + m11 + m22
-    if tr > 0:
-        s = 2.0 * math.sqrt(tr + 1.0)
-        q = ((m21 - m12) / s, (m02 - m20) / s, (m10 - m01) / s, 0.25 * s)
-    elif m00 > m11 and m00 > m22:
-        s = 2.0 * math.sqrt(1.0 + m00 - m11 - m22)
-        q = (0.25 * s, (m01 + m10) / s, (m02 + m20) / s, (m21 - m12) / s)
-    elif m11 > m22:
-        s = 2.0 * math.sqrt(1.0 + m11 - m00 - m22)
-        q = ((m01 + m10) / s, 0.25 * s, (m12 + m21) / s, (m02 - m20) / s)
-    else:
-        s = 2.0 * math.sqrt(1.0 + m22 - m00 - m11)
-        q = ((m02 + m20) / s, (m12 + m21) / s, 0.25 * s, (m10 - m01) / s)
-    n = math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
-    if q[3] < 0:
-        n = -n
-    return np.array((q[0] / n, q[1] / n, q[2] / n, q[3] / n))
+    rows = np.asarray(m, dtype=np.float64).tolist()
+    return np.array(from_matrix_tuple(rows))
 
 
 def to_matrix(q: ArrayLike) -> F:
@@ -180,6 +154,19 @@ def from_two_vectors(a: ArrayLike, b: ArrayLike) -> F:
     return q / np.linalg.norm(q)
 
 
+def swing_twist(q: ArrayLike, axis: ArrayLike) -> tuple[F, F]:
+    """Split q = swing * twist where twist turns about ``axis`` (unit) and swing is
+    perpendicular to it."""
+    q = np.asarray(q, dtype=np.float64)
+    axis = np.asarray(axis, dtype=np.float64)
+    proj = np.dot(q[:3], axis) * axis
+    twist = np.array([proj[0], proj[1], proj[2], q[3]])
+    n = np.linalg.norm(twist)
+    twist = np.array([0.0, 0.0, 0.0, 1.0]) if n < 1e-9 else twist / n
+    swing = multiply(q, conjugate(twist))
+    return swing, twist
+
+
 # ----------------------------------------------------------------- (N, 4) row-wise fast forms
 # The per-frame smoother works on fixed (N, 4) / (N, 3) stacks, where numpy's call overhead
 # dominates: these forms do the same maths as multiply / to_rotvec / from_rotvec / slerp in fewer
@@ -227,3 +214,148 @@ def slerp_rows(a: F, b: F, w: F) -> F:
     return multiply_rows(
         a, from_rotvec_rows(to_rotvec_rows(multiply_rows(conjugate_rows(a), b)) * w[:, None])
     )
+
+
+# --------------------------------------------------------------- plain-float twins (*_tuple)
+# The same formulas on plain Python floats, for the per-frame solver paths (one quaternion or one
+# 3x3 matrix at a time, where numpy's per-call overhead costs ~20x the arithmetic). Quaternions are
+# (x, y, z, w) tuples, vectors (x, y, z) tuples, matrices three row tuples.
+Quat = tuple[float, float, float, float]
+Vec3 = tuple[float, float, float]
+Mat3 = tuple[Vec3, Vec3, Vec3]
+
+
+def normalize_tuple(q: Sequence[float]) -> Quat:
+    """:func:`normalize` on plain floats."""
+    x, y, z, w = q
+    n = math.sqrt(x * x + y * y + z * z + w * w)
+    return (x / n, y / n, z / n, w / n)
+
+
+def multiply_tuple(a: Sequence[float], b: Sequence[float]) -> Quat:
+    """:func:`multiply` on plain floats: the Hamilton product ``a * b``."""
+    ax, ay, az, aw = a
+    bx, by, bz, bw = b
+    return (
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+        aw * bw - ax * bx - ay * by - az * bz,
+    )
+
+
+def conjugate_tuple(q: Sequence[float]) -> Quat:
+    """:func:`conjugate` on plain floats."""
+    return (-q[0], -q[1], -q[2], q[3])
+
+
+def mirror_x_tuple(q: Sequence[float]) -> Quat:
+    """:func:`mirror_x` on plain floats: (x, y, z, w) -> (x, -y, -z, w)."""
+    return (q[0], -q[1], -q[2], q[3])
+
+
+def from_axis_angle_tuple(axis: Sequence[float], angle: float) -> Quat:
+    """:func:`from_axis_angle` on plain floats (axis normalized here; a zero axis gives NaNs, as
+    numpy's 0/0 does)."""
+    ax, ay, az = axis
+    n = math.sqrt(ax * ax + ay * ay + az * az)
+    if n == 0.0:
+        return (math.nan, math.nan, math.nan, math.cos(0.5 * angle))
+    ax, ay, az = ax / n, ay / n, az / n
+    h = 0.5 * angle
+    sn = math.sin(h)
+    return (ax * sn, ay * sn, az * sn, math.cos(h))
+
+
+def from_rotvec_tuple(v: Sequence[float]) -> Quat:
+    """:func:`from_rotvec` on plain floats (exact near zero)."""
+    vx, vy, vz = v
+    a = math.sqrt(vx * vx + vy * vy + vz * vz)
+    k = 0.5 - a * a / 48.0 if a < 1e-8 else math.sin(0.5 * a) / a
+    return (vx * k, vy * k, vz * k, math.cos(0.5 * a))
+
+
+def to_rotvec_tuple(q: Sequence[float]) -> Vec3:
+    """:func:`to_rotvec` on plain floats (the short way, w >= 0)."""
+    x, y, z, w = q
+    if w < 0:
+        x, y, z, w = -x, -y, -z, -w
+    s = math.sqrt(x * x + y * y + z * z)
+    k = 2.0 if s < 1e-8 else 2.0 * math.atan2(s, w) / s
+    return (x * k, y * k, z * k)
+
+
+def power_tuple(q: Sequence[float], t: float) -> Quat:
+    """:func:`power` on plain floats: q^t, the same axis and t times the angle."""
+    vx, vy, vz = to_rotvec_tuple(q)
+    return from_rotvec_tuple((t * vx, t * vy, t * vz))
+
+
+def to_matrix_tuple(q: Sequence[float]) -> Mat3:
+    """:func:`to_matrix` on plain floats for a UNIT quaternion (numpy's form normalizes first;
+    here call :func:`normalize_tuple` first when q may not be unit)."""
+    x, y, z, w = q
+    xx, yy, zz = x * x, y * y, z * z
+    xy, xz, yz, xw, yw, zw = x * y, x * z, y * z, x * w, y * w, z * w
+    return (
+        (1 - 2 * (yy + zz), 2 * (xy - zw), 2 * (xz + yw)),
+        (2 * (xy + zw), 1 - 2 * (xx + zz), 2 * (yz - xw)),
+        (2 * (xz - yw), 2 * (yz + xw), 1 - 2 * (xx + yy)),
+    )
+
+
+def from_matrix_tuple(m: Sequence[Sequence[float]]) -> Quat:
+    """:func:`from_matrix` on plain floats: a rotation matrix given as rows -> quaternion
+    (Shepperd's method, w >= 0)."""
+    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = m
+    tr = m00 + m11 + m22
+    if tr > 0:
+        s = 2.0 * math.sqrt(tr + 1.0)
+        q = ((m21 - m12) / s, (m02 - m20) / s, (m10 - m01) / s, 0.25 * s)
+    elif m00 > m11 and m00 > m22:
+        s = 2.0 * math.sqrt(1.0 + m00 - m11 - m22)
+        q = (0.25 * s, (m01 + m10) / s, (m02 + m20) / s, (m21 - m12) / s)
+    elif m11 > m22:
+        s = 2.0 * math.sqrt(1.0 + m11 - m00 - m22)
+        q = ((m01 + m10) / s, 0.25 * s, (m12 + m21) / s, (m02 - m20) / s)
+    else:
+        s = 2.0 * math.sqrt(1.0 + m22 - m00 - m11)
+        q = ((m02 + m20) / s, (m12 + m21) / s, 0.25 * s, (m10 - m01) / s)
+    n = math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
+    if q[3] < 0:
+        n = -n
+    return (q[0] / n, q[1] / n, q[2] / n, q[3] / n)
+
+
+def from_two_vectors_tuple(a: Sequence[float], b: Sequence[float]) -> Quat:
+    """:func:`from_two_vectors` on plain floats (a zero vector gives NaNs, as numpy's 0/0)."""
+    ux, uy, uz = _unit_or_nan(a)
+    vx, vy, vz = _unit_or_nan(b)
+    cx, cy, cz = uy * vz - uz * vy, uz * vx - ux * vz, ux * vy - uy * vx
+    d = ux * vx + uy * vy + uz * vz
+    if d < -1.0 + 1e-9:  # opposite: any perpendicular axis (u x X, else u x Y)
+        axis = (0.0, uz, -uy)
+        if math.sqrt(uz * uz + uy * uy) < 1e-6:
+            axis = (-uz, 0.0, ux)
+        return from_axis_angle_tuple(axis, math.pi)
+    n = math.sqrt(cx * cx + cy * cy + cz * cz + (1.0 + d) * (1.0 + d))
+    return (cx / n, cy / n, cz / n, (1.0 + d) / n)
+
+
+def _unit_or_nan(v: Sequence[float]) -> Vec3:
+    x, y, z = v
+    n = math.sqrt(x * x + y * y + z * z)
+    if n == 0.0:
+        return (math.nan, math.nan, math.nan)
+    return (x / n, y / n, z / n)
+
+
+def swing_twist_tuple(q: Sequence[float], axis: Sequence[float]) -> tuple[Quat, Quat]:
+    """:func:`swing_twist` on plain floats: q = swing * twist, twist about the unit ``axis``."""
+    x, y, z, w = q
+    ax, ay, az = axis
+    d = x * ax + y * ay + z * az
+    px, py, pz = d * ax, d * ay, d * az
+    n = math.sqrt(px * px + py * py + pz * pz + w * w)
+    twist = (0.0, 0.0, 0.0, 1.0) if n < 1e-9 else (px / n, py / n, pz / n, w / n)
+    return multiply_tuple(q, conjugate_tuple(twist)), twist

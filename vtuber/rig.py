@@ -15,10 +15,11 @@ Conventions (docs/coordinates.md):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from enum import IntEnum
 
-import numpy as np
+from vtuber.quat import from_axis_angle_tuple, mirror_x_tuple
 
 Quat = tuple[float, float, float, float]
 Vec3 = tuple[float, float, float]
@@ -204,11 +205,7 @@ for _part, (_x, _y, _z) in _RIGHT_SIDE_OFFSETS.items():
 
 
 def _axis_angle(axis: Vec3, degrees: float) -> Quat:
-    a = np.asarray(axis, dtype=np.float64)
-    a = a / np.linalg.norm(a)
-    h = np.radians(degrees) / 2.0
-    s = float(np.sin(h))
-    return (float(a[0] * s), float(a[1] * s), float(a[2] * s), float(np.cos(h)))
+    return from_axis_angle_tuple(axis, math.radians(degrees))
 
 
 # The pose shown for parts that are not tracked: arms hanging relaxed at the sides (a T-pose looks
@@ -352,14 +349,10 @@ class AvatarFrame:
         return {b: self.bone(b) for b in Bone}
 
 
-def _mirror_q(q: Quat) -> Quat:
-    return (q[0], -q[1], -q[2], q[3])
-
-
 def mirror_frame(frame: AvatarFrame) -> AvatarFrame:
     """The frame as seen in a mirror: sides swapped and every rotation reflected through the
     avatar's YZ plane. Applying it twice gives the original frame."""
-    bones = {b.mirrored: _mirror_q(q) for b, q in frame.bones.items()}
+    bones = {b.mirrored: mirror_x_tuple(q) for b, q in frame.bones.items()}
     positions = {b.mirrored: (-p[0], p[1], p[2]) for b, p in frame.positions.items()}
     blend = {mirror_blendshape_key(k): v for k, v in frame.blendshapes.items()}
     tr = frame.tracking
@@ -370,6 +363,6 @@ def mirror_frame(frame: AvatarFrame) -> AvatarFrame:
         bones=bones,
         positions=positions,
         root_position=(-rp[0], rp[1], rp[2]),
-        root_rotation=_mirror_q(frame.root_rotation),
+        root_rotation=mirror_x_tuple(frame.root_rotation),
         blendshapes=blend,
     )

@@ -6,8 +6,6 @@ the frame built here, exactly once.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from vtuber import quat
@@ -25,19 +23,10 @@ Quat = tuple[float, float, float, float]
 
 def _split_head(q: np.ndarray, neck_share: float) -> tuple[Quat, Quat]:
     """:func:`split_head` on plain floats (the per-frame path: numpy costs ~20x more on one
-    quaternion). The same formulas as ``quat.power`` and ``quat.multiply``."""
-    x, y, z, w = float(q[0]), float(q[1]), float(q[2]), float(q[3])
-    # q^s = from_rotvec(s * to_rotvec(q)), taking the short way (w >= 0).
-    sg = -1.0 if w < 0 else 1.0
-    s = math.sqrt(x * x + y * y + z * z)
-    k = 2.0 if s < 1e-8 else 2.0 * math.atan2(s, sg * w) / s
-    vx, vy, vz = sg * x * k * neck_share, sg * y * k * neck_share, sg * z * k * neck_share
-    angle = math.sqrt(vx * vx + vy * vy + vz * vz)
-    half = 0.5 * angle
-    k = 0.5 - angle**2 / 48.0 if angle < 1e-8 else math.sin(half) / angle
-    nx, ny, nz, nw = vx * k, vy * k, vz * k, math.cos(half)
-    head = quat.multiply_tuple((-nx, -ny, -nz, nw), (x, y, z, w))  # conj(neck) * q
-    return (nx, ny, nz, nw), head
+    quaternion): neck = q^s, head = conj(neck) * q."""
+    qt = (float(q[0]), float(q[1]), float(q[2]), float(q[3]))
+    neck = quat.power_tuple(qt, neck_share)
+    return neck, quat.multiply_tuple(quat.conjugate_tuple(neck), qt)
 
 
 def split_head(q: np.ndarray, neck_share: float) -> tuple[np.ndarray, np.ndarray]:

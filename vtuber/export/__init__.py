@@ -27,14 +27,10 @@ def unity_to_rh_pos(p: Sequence[float]) -> tuple[float, float, float]:
     return (-float(p[0]), float(p[1]), float(p[2]))
 
 
-def unity_to_rh_quat(q: Sequence[float]) -> tuple[float, float, float, float]:
-    """Unity (left-handed) rotation (x, y, z, w) -> right-handed, y up (x negated)."""
-    return (float(q[0]), -float(q[1]), -float(q[2]), float(q[3]))
-
-
 def unity_to_rh_quats(q: np.ndarray) -> np.ndarray:
-    """Vectorized :func:`unity_to_rh_quat` over (..., 4) arrays."""
-    return q * np.array([1.0, -1.0, -1.0, 1.0], dtype=q.dtype)
+    """Unity (left-handed) rotations (..., 4) -> right-handed, y up (x negated): for a rotation,
+    negating x is the reflection through the YZ plane, :func:`vtuber.quat.mirror_x`."""
+    return quat.mirror_x(q)
 
 
 def recording_frames(rec: Recording) -> list[AvatarFrame]:

@@ -37,7 +37,7 @@ def _children() -> dict[Bone, list[Bone]]:
     return ch
 
 
-def _order() -> list[Bone]:
+def bone_order() -> list[Bone]:
     """Bones in the depth-first order the HIERARCHY section lists them (= MOTION column order)."""
     ch = _children()
     out: list[Bone] = []
@@ -90,7 +90,7 @@ def hierarchy() -> str:
 
 def motion_rows(frames: Sequence[AvatarFrame]) -> np.ndarray:
     """(n_frames, 6 + 3 * 54) channel values in HIERARCHY order."""
-    order = _order()
+    order = bone_order()
     n = len(frames)
     q = np.array([[f.bone(b) for b in order] for f in frames], dtype=np.float64).reshape(n, -1, 4)
     # The root rotation of the avatar applies on top of Hips.

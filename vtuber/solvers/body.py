@@ -23,22 +23,33 @@ from numpy.typing import NDArray
 
 from vtuber import quat
 from vtuber.landmarks import Landmarks
-from vtuber.rig import Bone, Quat
-from vtuber.solvers.hands import (
-    LIMITS,
-    UP,
-    FingerLimits,
-    _qmul,
-    _qnorm,
-    _rotvec,
-    _unit3,
-    basis,
-    palm_matrix,
-    side_sign,
-    solve_hand,
-    swing_twist,
-    to_avatar,
+from vtuber.quat import (
+    Mat3,
+    from_axis_angle_tuple,
+    from_matrix_tuple,
+    from_two_vectors_tuple,
+    multiply_tuple,
+    normalize_tuple,
+    power_tuple,
+    swing_twist_tuple,
+    to_matrix_tuple,
+    to_rotvec_tuple,
 )
+from vtuber.rig import Bone, Quat
+from vtuber.solvers.geometry import (
+    UP,
+    basis,
+    cross3,
+    dot3,
+    mat_mul3,
+    mat_t_vec3,
+    mat_vec3,
+    side_sign,
+    sub3,
+    to_avatar,
+    unit3,
+)
+from vtuber.solvers.hands import LIMITS, FingerLimits, palm_matrix, solve_hand
 
 F64 = NDArray[np.float64]
 I3: F64 = np.eye(3)
@@ -112,14 +123,6 @@ class BodySolution:
     hands: dict[str, bool] = field(default_factory=lambda: {"left": False, "right": False})
 
 
-def _q(a: F64) -> Quat:
-    return (float(a[0]), float(a[1]), float(a[2]), float(a[3]))
-
-
-def _m2q(m: F64) -> F64:
-    return quat.from_matrix(m)
-
-
 def torso_matrix(p: F64, hips_seen: bool) -> F64:
     """UpperChest world rotation from avatar-space pose points: x along the shoulder line (left ->
     right shoulder), y up the spine (hip centre -> shoulder centre when the hips are seen, else the
@@ -135,6 +138,11 @@ def torso_matrix(p: F64, hips_seen: bool) -> F64:
 def hips_matrix(p: F64) -> F64:
     """Hips world rotation: x along the hip line (left -> right hip), y the camera's up."""
     return basis(p[PoseIndex.RIGHT_HIP] - p[PoseIndex.LEFT_HIP], UP)
+
+
+def _matrix(q: Quat) -> Mat3:
+    """``quat.to_matrix`` (normalizing first) as rows of plain floats."""
+    return to_matrix_tuple(normalize_tuple(q))
 
 
 def solve_arm(
@@ -159,47 +167,44 @@ def solve_arm(
     s = side_sign(side)
     n = "Right" if side == "right" else "Left"
     rest = (s, 0.0, 0.0)
-    u = _unit3(*_sub(elbow.tolist(), shoulder.tolist()))
-    f = _unit3(*_sub(wrist.tolist(), elbow.tolist()))
+    u = unit3(*sub3(elbow.tolist(), shoulder.tolist()))
+    f = unit3(*sub3(wrist.tolist(), elbow.tolist()))
     # Shoulder (clavicle): a share of the elevation above the shoulder line, about chest forward.
     C = chest.tolist()
-    u_chest = _mtv(C, u)
+    u_chest = mat_t_vec3(C, u)
     elev = math.degrees(math.asin(min(max(u_chest[1], -1.0), 1.0)))
     sh_deg = min(max(config.shoulder_share * elev, 0.0), config.shoulder_max_deg)
-    q_sh = _axis_angle((0.0, 0.0, s), math.radians(sh_deg))
-    sh_world = _mm(C, _qm(q_sh))
+    q_sh = from_axis_angle_tuple((0.0, 0.0, s), math.radians(sh_deg))
+    sh_world = mat_mul3(C, _matrix(q_sh))
     # Upper arm: swing from rest, then twist so the bend plane matches.
-    u_loc = _mtv(sh_world, u)
-    swing = _two_vectors(rest, u_loc)
-    bend = math.degrees(math.acos(min(max(_dot(u, f), -1.0), 1.0)))
+    u_loc = mat_t_vec3(sh_world, u)
+    swing = from_two_vectors_tuple(rest, u_loc)
+    bend = math.degrees(math.acos(min(max(dot3(u, f), -1.0), 1.0)))
     q_up = swing
     if bend > 10.0:
-        n_meas = _mtv(sh_world, _unit3(*_cross(u, f)))
-        n_rest = _mv(_qm(swing), (0.0, -s, 0.0))
-        ang = math.atan2(_dot(_cross(n_rest, n_meas), u_loc), _dot(n_rest, n_meas))
+        n_meas = mat_t_vec3(sh_world, unit3(*cross3(u, f)))
+        n_rest = mat_vec3(_matrix(swing), (0.0, -s, 0.0))
+        ang = math.atan2(dot3(cross3(n_rest, n_meas), u_loc), dot3(n_rest, n_meas))
         w = min(max((bend - 10.0) / 20.0, 0.0), 1.0)
-        q_up = _qmul(_axis_angle(u_loc, w * ang), swing)
-    up_world = _mm(sh_world, _qm(q_up))
+        q_up = multiply_tuple(from_axis_angle_tuple(u_loc, w * ang), swing)
+    up_world = mat_mul3(sh_world, _matrix(q_up))
     # Lower arm: flexion about the (now aligned) hinge, limited, then the forearm twist.
-    f_loc = _mtv(up_world, f)
+    f_loc = mat_t_vec3(up_world, f)
     if bend <= 10.0:
-        q_lo = _two_vectors(rest, f_loc)
+        q_lo = from_two_vectors_tuple(rest, f_loc)
     else:
         flex = math.atan2(f_loc[2], f_loc[0] * s)
         flex = min(max(flex, 0.0), math.radians(config.elbow_max_deg))
-        q_lo = _axis_angle((0.0, -s, 0.0), flex)
+        q_lo = from_axis_angle_tuple((0.0, -s, 0.0), flex)
     if palm is not None:
         # Forearm twist: the twist part (about the forearm axis) of the hand's rotation relative
         # to the untwisted forearm; the wrist itself cannot twist, its swing stays in the Hand.
-        lo0 = np.array(_mm(up_world, _qm(q_lo)))
-        x, _, _, qw = quat.from_matrix(lo0.T @ palm).tolist()
-        # swing_twist about (s, 0, 0): the twist keeps x and w (s * s == 1).
-        nt = math.sqrt(x * x + qw * qw)
-        twist = (0.0, 0.0, 0.0, 1.0) if nt < 1e-9 else (x / nt, 0.0, 0.0, qw / nt)
-        tw = _rotvec(twist)[0] * s
+        lo0 = np.array(mat_mul3(up_world, _matrix(q_lo)))
+        _, twist = swing_twist_tuple(from_matrix_tuple((lo0.T @ palm).tolist()), rest)
+        tw = to_rotvec_tuple(twist)[0] * s
         lim = math.radians(config.forearm_twist_max_deg)
-        q_lo = _qmul(q_lo, _axis_angle(rest, min(max(tw, -lim), lim)))
-    lo_world = np.array(_mm(up_world, _qm(q_lo)))
+        q_lo = multiply_tuple(q_lo, from_axis_angle_tuple(rest, min(max(tw, -lim), lim)))
+    lo_world = np.array(mat_mul3(up_world, _matrix(q_lo)))
     bones = {
         Bone[n + "Shoulder"]: q_sh,
         Bone[n + "UpperArm"]: q_up,
@@ -208,94 +213,18 @@ def solve_arm(
     return bones, lo_world
 
 
-V3 = tuple[float, float, float]
-M3 = list[list[float]]
-
-
-def _sub(a: list[float], b: list[float]) -> V3:
-    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
-
-
-def _dot(a: V3, b: V3) -> float:
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-
-
-def _cross(a: V3, b: V3) -> V3:
-    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
-
-
-def _mtv(m: M3, v: V3) -> V3:
-    """m^T v for a 3x3 matrix given as rows."""
-    return (
-        m[0][0] * v[0] + m[1][0] * v[1] + m[2][0] * v[2],
-        m[0][1] * v[0] + m[1][1] * v[1] + m[2][1] * v[2],
-        m[0][2] * v[0] + m[1][2] * v[1] + m[2][2] * v[2],
-    )
-
-
-def _mv(m: M3, v: V3) -> V3:
-    return (_dot(m[0], v), _dot(m[1], v), _dot(m[2], v))  # type: ignore[arg-type]
-
-
-def _mm(a: M3, b: M3) -> M3:
-    return [
-        [a[i][0] * b[0][j] + a[i][1] * b[1][j] + a[i][2] * b[2][j] for j in range(3)]
-        for i in range(3)
-    ]
-
-
-def _qm(q: Quat) -> M3:
-    """``quat.to_matrix`` (normalizing first) as rows of plain floats."""
-    x, y, z, w = _qnorm(q)
-    return [
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ]
-
-
-def _norm_div(v: V3) -> V3:
-    n = math.sqrt(_dot(v, v))
-    if n == 0.0:  # numpy's 0/0
-        return (math.nan, math.nan, math.nan)
-    return (v[0] / n, v[1] / n, v[2] / n)
-
-
-def _axis_angle(axis: V3, angle: float) -> Quat:
-    """``quat.from_axis_angle`` (axis normalized here) on plain floats."""
-    ax, ay, az = _norm_div(axis)
-    h = 0.5 * angle
-    sn = math.sin(h)
-    return (ax * sn, ay * sn, az * sn, math.cos(h))
-
-
-def _two_vectors(a: V3, b: V3) -> Quat:
-    """``quat.from_two_vectors`` on plain floats."""
-    u, v = _norm_div(a), _norm_div(b)
-    c = _cross(u, v)
-    d = _dot(u, v)
-    if d < -1.0 + 1e-9:  # opposite: any perpendicular axis
-        axis = _cross(u, (1.0, 0.0, 0.0))
-        if math.sqrt(_dot(axis, axis)) < 1e-6:
-            axis = _cross(u, (0.0, 1.0, 0.0))
-        return _axis_angle(axis, math.pi)
-    q = (c[0], c[1], c[2], 1.0 + d)
-    n = math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
-    return (q[0] / n, q[1] / n, q[2] / n, q[3] / n)
-
-
 def solve_leg(hip: F64, knee: F64, ankle: F64, side: str, hips_world: F64) -> dict[Bone, Quat]:
     """UpperLeg and LowerLeg local rotations (T-pose: legs straight down, knee bends backward
     about the local x axis)."""
     n = "Right" if side == "right" else "Left"
-    t = _unit3(*_sub(knee.tolist(), hip.tolist()))
-    c = _unit3(*_sub(ankle.tolist(), knee.tolist()))
+    t = unit3(*sub3(knee.tolist(), hip.tolist()))
+    c = unit3(*sub3(ankle.tolist(), knee.tolist()))
     hw = hips_world.tolist()
-    q_up = _two_vectors((0.0, -1.0, 0.0), _mtv(hw, t))
-    c_loc = _mtv(_mm(hw, _qm(q_up)), c)
+    q_up = from_two_vectors_tuple((0.0, -1.0, 0.0), mat_t_vec3(hw, t))
+    c_loc = mat_t_vec3(mat_mul3(hw, _matrix(q_up)), c)
     # Knee flexion moves the shin backward (-z) about +x.
     ang = math.atan2(-c_loc[2], -c_loc[1])
-    q_lo = _axis_angle((1.0, 0.0, 0.0), min(max(ang, 0.0), math.radians(150)))
+    q_lo = from_axis_angle_tuple((1.0, 0.0, 0.0), min(max(ang, 0.0), math.radians(150)))
     return {Bone[n + "UpperLeg"]: q_up, Bone[n + "LowerLeg"]: q_lo}
 
 
@@ -339,13 +268,8 @@ def solve_body(
         chest = torso_matrix(p, hips_seen)
         hips = hips_matrix(p) if hips_seen else I3
         if hips_seen:
-            sol.bones[Bone.Hips] = _q(_m2q(hips))
-        # quat.power(spine, 0.5) on plain floats: from_rotvec(0.5 * to_rotvec(spine)).
-        vx, vy, vz = _rotvec(_q(_m2q(hips.T @ chest)))
-        vx, vy, vz = 0.5 * vx, 0.5 * vy, 0.5 * vz
-        a = math.sqrt(vx * vx + vy * vy + vz * vz)
-        k = 0.5 - a * a / 48.0 if a < 1e-8 else math.sin(0.5 * a) / a
-        half = (vx * k, vy * k, vz * k, math.cos(0.5 * a))
+            sol.bones[Bone.Hips] = from_matrix_tuple(hips.tolist())
+        half = power_tuple(from_matrix_tuple((hips.T @ chest).tolist()), 0.5)
         sol.bones[Bone.Spine] = half
         sol.bones[Bone.Chest] = half
         sol.bones[Bone.UpperChest] = quat.IDENTITY
@@ -402,7 +326,6 @@ __all__ = [
     "solve_body",
     "solve_landmarks",
     "solve_leg",
-    "swing_twist",
     "torso_matrix",
 ]
 

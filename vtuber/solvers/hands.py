@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from vtuber import quat
 from vtuber.rig import FINGERS, PHALANGES, TPOSE_OFFSETS, Bone, Quat
+from vtuber.solvers.geometry import FORWARD, UP, basis, side_sign, to_avatar, unit
 
 F64 = NDArray[np.float64]
 
@@ -90,50 +91,6 @@ class FingerLimits:
 
 LIMITS = FingerLimits()
 
-UP: F64 = np.array([0.0, 1.0, 0.0])
-FORWARD: F64 = np.array([0.0, 0.0, 1.0])
-
-
-def side_sign(side: str) -> float:
-    """+1 for the right side (its bones point toward +X in T-pose), -1 for the left."""
-    if side not in ("left", "right"):
-        raise ValueError(f"side must be 'left' or 'right', not {side!r}")
-    return 1.0 if side == "right" else -1.0
-
-
-def to_avatar(points: NDArray[np.floating]) -> F64:
-    """MediaPipe world axes (x image-right, y down, z away from camera) -> avatar axes (Unity:
-    x avatar-right, y up, z forward) for a person facing an un-mirrored camera: ``-v``."""
-    return -np.asarray(points, dtype=np.float64)
-
-
-def _unit(v: F64) -> F64:
-    n = float(np.linalg.norm(v))
-    return v / n if n > 1e-9 else v * 0.0
-
-
-def _unit3(x: float, y: float, z: float) -> tuple[float, float, float]:
-    """:func:`_unit` on plain floats."""
-    n = math.sqrt(x * x + y * y + z * z)
-    return (x / n, y / n, z / n) if n > 1e-9 else (0.0, 0.0, 0.0)
-
-
-def basis(x: F64, y_hint: F64) -> F64:
-    """Rotation matrix with columns (x, y, z): x along ``x``, y = ``y_hint`` made orthogonal to x,
-    z = x cross y (so that the identity basis maps to the identity)."""
-    # Plain floats: numpy's per-call overhead dominates on 3-vectors (hot path).
-    hx, hy, hz = np.asarray(y_hint, dtype=np.float64).tolist()
-    ax, ay, az = _unit3(*np.asarray(x, dtype=np.float64).tolist())
-    t = hx * ax + hy * ay + hz * az
-    bx, by, bz = _unit3(hx - t * ax, hy - t * ay, hz - t * az)
-    return np.array(
-        [
-            [ax, bx, ay * bz - az * by],
-            [ay, by, az * bx - ax * bz],
-            [az, bz, ax * by - ay * bx],
-        ]
-    )
-
 
 def palm_matrix(pts: F64, side: str) -> F64:
     """World rotation (3x3, avatar axes) of the hand from avatar-space hand landmarks.
@@ -153,20 +110,12 @@ _PALM_IDX = np.array(
 )
 
 
-def _axis_q(axis: F64, deg: float) -> F64:
-    return quat.from_axis_angle(axis, np.radians(deg))
-
-
-def _clamp(v: float, lim: tuple[float, float]) -> float:
-    return float(min(max(v, lim[0]), lim[1]))
-
-
 def thumb_rest_axis(side: str) -> F64:
     """The thumb's pointing direction in T-pose (hand frame), from the rig's T-pose offsets."""
     off = np.array(
         TPOSE_OFFSETS[Bone[("Right" if side == "right" else "Left") + "ThumbIntermediate"]]
     )
-    return _unit(off)
+    return unit(off)
 
 
 def _frames(side: str) -> dict[str, tuple[F64, F64, F64]]:
@@ -178,7 +127,7 @@ def _frames(side: str) -> dict[str, tuple[F64, F64, F64]]:
     for f in FINGERS:
         if f == "Thumb":
             a = thumb_rest_axis(side)
-            lat = _unit(FORWARD - np.dot(FORWARD, a) * a)  # away from the index finger
+            lat = unit(FORWARD - np.dot(FORWARD, a) * a)  # away from the index finger
             out[f] = (a, palm, lat)
         else:
             out[f] = (np.array([s, 0.0, 0.0]), palm, FORWARD.copy())
@@ -193,47 +142,12 @@ def _axes(side: str) -> dict[str, tuple[F64, F64, F64, F64]]:
     direction b (half toward the palm, half toward the fingers) and their axis a x b."""
     out = {}
     for f, (a, p, lat) in _FRAMES[side].items():
-        b = _unit(p - lat)
+        b = unit(p - lat)
         out[f] = (np.cross(a, p), np.cross(a, lat), b, np.cross(a, b))
     return out
 
 
 _AXES = {side: _axes(side) for side in ("left", "right")}
-
-
-def _aa(axis: F64, deg: float) -> Quat:
-    """Unit-axis rotation of ``deg`` degrees as an (x, y, z, w) tuple (scalar math: hot path)."""
-    h = math.radians(deg) * 0.5
-    sn = math.sin(h)
-    return (float(axis[0]) * sn, float(axis[1]) * sn, float(axis[2]) * sn, math.cos(h))
-
-
-_qmul = quat.multiply_tuple
-
-
-def _qmat(q: Quat) -> F64:
-    x, y, z, w = q
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-        ]
-    )
-
-
-def _base_joint(d: F64, a: F64, p: F64, lat: F64) -> tuple[float, float]:
-    """Decompose a local direction into (curl toward p, spread toward lat) in degrees, such that
-    d = R(a x lat, spread) R(a x p, curl) a."""
-    dp, da, dl = float(d @ p), float(d @ a), float(d @ lat)
-    curl = np.degrees(np.arctan2(dp, np.hypot(da, dl)))
-    spread = np.degrees(np.arctan2(dl, max(da, 1e-6)))
-    return float(curl), float(spread)
-
-
-def _hinge(d: F64, a: F64, b: F64) -> float:
-    """Bend angle (degrees) of direction d from axis a toward b about the hinge a x b."""
-    return float(np.degrees(np.arctan2(float(d @ b), float(d @ a))))
 
 
 # Landmark indices of the 15 finger bones' start and end points, (finger, bone) in FINGERS order.
@@ -300,6 +214,7 @@ def _solve_fingers(
     out_q: list[Quat] = []
     out_c: list[float] = []
     degrees, radians, atan2, sin, cos = math.degrees, math.radians, math.atan2, math.sin, math.cos
+    to_matrix = quat.to_matrix_tuple
     for f, (const, lims) in enumerate(
         zip(_FINGER_CONSTS[side], _finger_limits(limits), strict=True)
     ):
@@ -342,11 +257,7 @@ def _solve_fingers(
             out_q.append((x, y, z, w))
             out_c.append(curl)
             if k < 2:  # R = R @ matrix(q)
-                xx, yy, zz = x * x, y * y, z * z
-                xy, xz, yz, xw, yw, zw = x * y, x * z, y * z, x * w, y * w, z * w
-                m00, m01, m02 = 1 - 2 * (yy + zz), 2 * (xy - zw), 2 * (xz + yw)
-                m10, m11, m12 = 2 * (xy + zw), 1 - 2 * (xx + zz), 2 * (yz - xw)
-                m20, m21, m22 = 2 * (xz - yw), 2 * (yz + xw), 1 - 2 * (xx + yy)
+                (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = to_matrix((x, y, z, w))
                 r00, r01, r02 = (
                     r00 * m00 + r01 * m10 + r02 * m20,
                     r00 * m01 + r01 * m11 + r02 * m21,
@@ -379,10 +290,6 @@ class HandSolution:
     curls: dict[Bone, float]
 
 
-def _q(a: F64) -> Quat:
-    return (float(a[0]), float(a[1]), float(a[2]), float(a[3]))
-
-
 def solve_hand(
     world: NDArray[np.floating],
     side: str,
@@ -404,10 +311,9 @@ def solve_hand(
     bones: dict[Bone, Quat] = {}
     curls: dict[Bone, float] = {}
     if parent is not None:
-        lx, ly, lz, lw = quat.from_matrix(parent.T @ H).tolist()
-        hq = _limit_wrist(lx, ly, lz, lw, side_sign(side), limits)
+        hq = limit_wrist(quat.from_matrix_tuple((parent.T @ H).tolist()), side, limits)
         bones[Bone[s_name + "Hand"]] = hq
-        H = parent @ _qmat(_qnorm(hq))
+        H = parent @ np.array(quat.to_matrix_tuple(quat.normalize_tuple(hq)))
     qs, cs = _solve_fingers(pts, H, side, limits)
     for bone, q, cv in zip(_FINGER_BONES[side], qs, cs, strict=True):
         bones[bone] = q
@@ -415,68 +321,21 @@ def solve_hand(
     return HandSolution(bones=bones, palm=H, curls=curls)
 
 
-def limit_wrist(q: F64, side: str, limits: FingerLimits = LIMITS) -> F64:
+def limit_wrist(q: Quat, side: str, limits: FingerLimits = LIMITS) -> Quat:
     """Clamp a Hand local rotation: twist about the forearm axis to +/- wrist_twist, the rest
     (flexion/deviation swing) to wrist_swing degrees."""
-    axis = np.array([side_sign(side), 0.0, 0.0])
-    swing, twist = swing_twist(q, axis)
-    tw = quat.to_rotvec(twist)
-    ang = float(np.degrees(np.dot(tw, axis)))
-    twist = _axis_q(axis, float(np.clip(ang, -limits.wrist_twist, limits.wrist_twist)))
-    sv = quat.to_rotvec(swing)
-    sa = float(np.degrees(np.linalg.norm(sv)))
-    if sa > limits.wrist_swing:
-        swing = quat.from_rotvec(sv * (limits.wrist_swing / sa))
-    return quat.multiply(swing, twist)
-
-
-def _qnorm(q: Quat) -> Quat:
-    x, y, z, w = q
-    n = math.sqrt(x * x + y * y + z * z + w * w)
-    return (x / n, y / n, z / n, w / n)
-
-
-def _rotvec(q: Quat) -> tuple[float, float, float]:
-    """``quat.to_rotvec`` on plain floats (the short way, w >= 0)."""
-    x, y, z, w = q
-    if w < 0:
-        x, y, z, w = -x, -y, -z, -w
-    s = math.sqrt(x * x + y * y + z * z)
-    k = 2.0 if s < 1e-8 else 2.0 * math.atan2(s, w) / s
-    return (x * k, y * k, z * k)
-
-
-def _limit_wrist(x: float, y: float, z: float, w: float, s: float, limits: FingerLimits) -> Quat:
-    """:func:`limit_wrist` on plain floats (forearm axis (s, 0, 0), s = +/-1): the same steps."""
-    # swing_twist about (s, 0, 0): the twist keeps x (s * s == 1) and w.
-    n = math.sqrt(x * x + w * w)
-    tx, tw = (0.0, 1.0) if n < 1e-9 else (x / n, w / n)
-    # swing = q * conj(twist)
-    swing = _qmul((x, y, z, w), (-tx, -0.0, -0.0, tw))
-    ang = math.degrees(_rotvec((tx, 0.0, 0.0, tw))[0] * s)
-    h = 0.5 * math.radians(min(max(ang, -limits.wrist_twist), limits.wrist_twist))
-    twist = (s * math.sin(h), 0.0, 0.0, math.cos(h))
-    vx, vy, vz = _rotvec(swing)
+    s = side_sign(side)
+    swing, twist = quat.swing_twist_tuple(q, (s, 0.0, 0.0))
+    ang = math.degrees(quat.to_rotvec_tuple(twist)[0] * s)
+    twist = quat.from_axis_angle_tuple(
+        (s, 0.0, 0.0), math.radians(min(max(ang, -limits.wrist_twist), limits.wrist_twist))
+    )
+    vx, vy, vz = quat.to_rotvec_tuple(swing)
     sa = math.degrees(math.sqrt(vx * vx + vy * vy + vz * vz))
     if sa > limits.wrist_swing:
         k = limits.wrist_swing / sa
-        vx, vy, vz = vx * k, vy * k, vz * k
-        a = math.sqrt(vx * vx + vy * vy + vz * vz)
-        f = 0.5 - a * a / 48.0 if a < 1e-8 else math.sin(0.5 * a) / a
-        swing = (vx * f, vy * f, vz * f, math.cos(0.5 * a))
-    return _qmul(swing, twist)
-
-
-def swing_twist(q: F64, axis: F64) -> tuple[F64, F64]:
-    """Split q = swing * twist where twist turns about ``axis`` (unit) and swing is
-    perpendicular to it."""
-    q = np.asarray(q, dtype=np.float64)
-    proj = np.dot(q[:3], axis) * axis
-    twist = np.array([proj[0], proj[1], proj[2], q[3]])
-    n = np.linalg.norm(twist)
-    twist = np.array([0.0, 0.0, 0.0, 1.0]) if n < 1e-9 else twist / n
-    swing = quat.multiply(q, quat.conjugate(twist))
-    return swing, twist
+        swing = quat.from_rotvec_tuple((vx * k, vy * k, vz * k))
+    return quat.multiply_tuple(swing, twist)
 
 
 def bend_degrees(q: Quat | F64) -> float:
