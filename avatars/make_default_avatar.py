@@ -2,8 +2,9 @@
 # ruff: noqa: E501  (geometry tables read best one row per line)
 """Generate vtuber's default avatar, ``avatars/default.vrm`` (VRM 1.0, glTF 2.0 binary).
 
-A small, friendly chibi-proportioned humanoid built from ellipsoids, written with numpy, json and
-struct only (no 3D tool, nothing downloaded). Deterministic: the same script writes the same bytes.
+A small, friendly chibi-proportioned humanoid built from ellipsoids, written with numpy and
+vtuber's GLB writer (vtuber/export/glb.py, shared with the VRMA export) only (no 3D tool, nothing
+downloaded). Deterministic: the same script writes the same bytes.
 
 What it holds (docs/viewer.md, "The default avatar"):
 - the full VRM humanoid: all 55 bones incl. upperChest, eyes, jaw, toes and 30 finger bones, in
@@ -22,14 +23,18 @@ Coordinates: glTF / VRM 1.0: right-handed, y up, metres, the avatar faces +Z, so
 
 from __future__ import annotations
 
-import json
 import math
-import struct
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's vtuber
+
+from vtuber.export.glb import FLOAT, UNSIGNED_BYTE, UNSIGNED_SHORT, GlbBuffer  # noqa: E402
+
+ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963  # bufferView targets
 
 OUT = Path(__file__).resolve().parent / "default.vrm"
 
@@ -395,71 +400,12 @@ def _lin(c: float) -> float:
     return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
 
-class GlbWriter:
-    def __init__(self) -> None:
-        self.bin = bytearray()
-        self.gltf: dict = {"asset": {"version": "2.0", "generator": "vtuber make_default_avatar.py"},
-                           "bufferViews": [], "accessors": []}  # fmt: skip
-
-    def view(self, data: bytes, target: int | None = None) -> int:
-        while len(self.bin) % 4:
-            self.bin.append(0)
-        v = {"buffer": 0, "byteOffset": len(self.bin), "byteLength": len(data)}
-        if target is not None:
-            v["target"] = target
-        self.bin += data
-        self.gltf["bufferViews"].append(v)
-        return len(self.gltf["bufferViews"]) - 1
-
-    def accessor(self, arr: np.ndarray, ctype: int, atype: str, target: int | None = None,
-                 minmax: bool = False, normalized: bool = False) -> int:  # fmt: skip
-        dt = {5126: "<f4", 5125: "<u4", 5123: "<u2", 5121: "u1"}[ctype]
-        a = np.ascontiguousarray(arr, dtype=dt)
-        acc = {"bufferView": self.view(a.tobytes(), target), "componentType": ctype,
-               "count": int(a.shape[0]), "type": atype}  # fmt: skip
-        if normalized:
-            acc["normalized"] = True
-        if minmax:
-            acc["min"] = [float(v) for v in a.reshape(a.shape[0], -1).min(axis=0)]
-            acc["max"] = [float(v) for v in a.reshape(a.shape[0], -1).max(axis=0)]
-        self.gltf["accessors"].append(acc)
-        return len(self.gltf["accessors"]) - 1
-
-    def sparse_vec3(self, d: np.ndarray) -> int:
-        """A VEC3 float accessor that is zero except where ``d`` is not (morph targets)."""
-        d = d.astype("<f4")
-        nz = np.nonzero(np.any(np.abs(d) > 1e-7, axis=1))[0]
-        acc: dict = {"componentType": 5126, "count": int(d.shape[0]), "type": "VEC3",
-                     "min": [float(v) for v in d.min(axis=0)],
-                     "max": [float(v) for v in d.max(axis=0)]}  # fmt: skip
-        if len(nz):
-            acc["sparse"] = {
-                "count": int(len(nz)),
-                "indices": {
-                    "bufferView": self.view(nz.astype("<u4").tobytes()),
-                    "componentType": 5125,
-                },
-                "values": {"bufferView": self.view(np.ascontiguousarray(d[nz]).tobytes())},
-            }
-        self.gltf["accessors"].append(acc)
-        return len(self.gltf["accessors"]) - 1
-
-    def glb(self) -> bytes:
-        while len(self.bin) % 4:
-            self.bin.append(0)
-        self.gltf["buffers"] = [{"byteLength": len(self.bin)}]
-        js = json.dumps(self.gltf, separators=(",", ":")).encode()
-        js += b" " * (-len(js) % 4)
-        total = 12 + 8 + len(js) + 8 + len(self.bin)
-        return (struct.pack("<4sII", b"glTF", 2, total) + struct.pack("<I4s", len(js), b"JSON") + js
-                + struct.pack("<I4s", len(self.bin), b"BIN\x00") + bytes(self.bin))  # fmt: skip
-
-
 def build() -> bytes:
     bones = skeleton()
     world = {n: w for n, _, w in bones}
-    w = GlbWriter()
-    g = w.gltf
+    w = GlbBuffer()
+    g: dict = {"asset": {"version": "2.0", "generator": "vtuber make_default_avatar.py"},
+               "bufferViews": w.views, "accessors": w.accessors}  # fmt: skip
     nodes: list[dict] = []
     index = {}
     for n, p, pos in bones:
@@ -477,7 +423,7 @@ def build() -> bytes:
         m[:3, 3] = -world[n]
         ibm[i] = m.T.reshape(-1)  # column-major
     g["skins"] = [{"joints": [index[n] for n in joint_names], "skeleton": index["hips"],
-                   "inverseBindMatrices": w.accessor(ibm, 5126, "MAT4")}]  # fmt: skip
+                   "inverseBindMatrices": w.accessor(ibm, "MAT4", FLOAT)}]  # fmt: skip
     mat_names = list(MATERIALS)
     g["materials"] = []
     for name in mat_names:
@@ -524,14 +470,14 @@ def build() -> bytes:
             W = np.zeros((len(P), 4), np.uint8)
             W[:, 0] = 255  # normalized: 1.0
             attrs = {
-                "POSITION": w.accessor(P, 5126, "VEC3", 34962, minmax=True),
-                "NORMAL": w.accessor(np.concatenate(nrm), 5126, "VEC3", 34962),
-                "JOINTS_0": w.accessor(J, 5121, "VEC4", 34962),
-                "WEIGHTS_0": w.accessor(W, 5121, "VEC4", 34962, normalized=True),
+                "POSITION": w.accessor(P, "VEC3", FLOAT, ARRAY_BUFFER, minmax=True),
+                "NORMAL": w.accessor(np.concatenate(nrm), "VEC3", FLOAT, ARRAY_BUFFER),
+                "JOINTS_0": w.accessor(J, "VEC4", UNSIGNED_BYTE, ARRAY_BUFFER),
+                "WEIGHTS_0": w.accessor(W, "VEC4", UNSIGNED_BYTE, ARRAY_BUFFER, normalized=True),
             }
             prim: dict = {"attributes": attrs, "material": mat_names.index(mat), "mode": 4,
-                          "indices": w.accessor(np.concatenate(idx).reshape(-1), 5123, "SCALAR",
-                                                34963)}  # fmt: skip
+                          "indices": w.accessor(np.concatenate(idx).reshape(-1), "SCALAR",
+                                                UNSIGNED_SHORT, ELEMENT_ARRAY_BUFFER)}  # fmt: skip
             if morphs:
                 prim["targets"] = [
                     {"POSITION": w.sparse_vec3(np.concatenate([deltas[m][i] for i in sel]))}
@@ -604,7 +550,7 @@ def build() -> bytes:
     }  # fmt: skip
     g["extensionsUsed"] = ["VRMC_vrm", "VRMC_springBone", "VRMC_materials_mtoon"]
     g["extensions"] = {"VRMC_vrm": vrm, "VRMC_springBone": spring}
-    return w.glb()
+    return w.glb(g)
 
 
 def main(argv: list[str]) -> int:

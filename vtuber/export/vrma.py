@@ -17,20 +17,14 @@ extension) with humanoid rotation tracks, a hips translation track and expressio
 
 from __future__ import annotations
 
-import json
-import struct
 from collections.abc import Sequence
 
 import numpy as np
 
 from vtuber import __version__, quat
 from vtuber.export import unity_to_rh_pos, unity_to_rh_quats
+from vtuber.export.glb import GlbBuffer
 from vtuber.rig import BONE_ORDER, PARENT, TPOSE_OFFSETS, VRM1_PRESETS, AvatarFrame, Bone
-
-_GLB_MAGIC = 0x46546C67  # "glTF"
-_JSON = 0x4E4F534A
-_BIN = 0x004E4942
-FLOAT = 5126
 
 
 def vrm1_bone_name(b: Bone) -> str:
@@ -44,36 +38,11 @@ def vrm1_bone_name(b: Bone) -> str:
     return n[0].lower() + n[1:]
 
 
-class _Buffer:
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.views: list[dict[str, object]] = []
-        self.accessors: list[dict[str, object]] = []
-
-    def add(self, arr: np.ndarray, type_: str, minmax: bool = False) -> int:
-        a = np.ascontiguousarray(arr, dtype="<f4")
-        while len(self.data) % 4:
-            self.data.append(0)
-        self.views.append({"buffer": 0, "byteOffset": len(self.data), "byteLength": a.nbytes})
-        self.data += a.tobytes()
-        acc: dict[str, object] = {
-            "bufferView": len(self.views) - 1,
-            "componentType": FLOAT,
-            "count": int(a.shape[0]),
-            "type": type_,
-        }
-        if minmax:
-            acc["min"] = [float(a.min())]
-            acc["max"] = [float(a.max())]
-        self.accessors.append(acc)
-        return len(self.accessors) - 1
-
-
 def build_vrma(frames: Sequence[AvatarFrame]) -> bytes:
     """The .vrma (GLB) bytes for the frames."""
     if not frames:
         raise ValueError("no frames to export")
-    buf = _Buffer()
+    buf = GlbBuffer()
     nodes: list[dict[str, object]] = []
     node_of: dict[Bone, int] = {}
     for b in BONE_ORDER:  # parents first
@@ -92,14 +61,14 @@ def build_vrma(frames: Sequence[AvatarFrame]) -> bytes:
     for i in range(1, len(times)):
         if times[i] <= times[i - 1]:
             times[i] = np.nextafter(times[i - 1], np.float32(np.inf))
-    t_acc = buf.add(times, "SCALAR", minmax=True)
+    t_acc = buf.accessor(times, "SCALAR", minmax=True)
 
     samplers: list[dict[str, object]] = []
     channels: list[dict[str, object]] = []
 
     def track(node: int, path: str, values: np.ndarray, type_: str) -> None:
         samplers.append(
-            {"input": t_acc, "output": buf.add(values, type_), "interpolation": "LINEAR"}
+            {"input": t_acc, "output": buf.accessor(values, type_), "interpolation": "LINEAR"}
         )
         channels.append({"sampler": len(samplers) - 1, "target": {"node": node, "path": path}})
 
@@ -152,16 +121,5 @@ def build_vrma(frames: Sequence[AvatarFrame]) -> bytes:
         "animations": [{"name": "vtuber", "samplers": samplers, "channels": channels}],
         "accessors": buf.accessors,
         "bufferViews": buf.views,
-        "buffers": [{"byteLength": len(buf.data)}],
     }
-    js = json.dumps(gltf, separators=(",", ":")).encode("utf-8")
-    js += b" " * (-len(js) % 4)
-    bin_ = bytes(buf.data) + b"\x00" * (-len(buf.data) % 4)
-    total = 12 + 8 + len(js) + 8 + len(bin_)
-    return (
-        struct.pack("<III", _GLB_MAGIC, 2, total)
-        + struct.pack("<II", len(js), _JSON)
-        + js
-        + struct.pack("<II", len(bin_), _BIN)
-        + bin_
-    )
+    return buf.glb(gltf)
