@@ -25,7 +25,7 @@ import pytest
 
 from vtuber.errors import ConfigError, FormatError
 from vtuber.landmarks import Landmarks
-from vtuber.outfile import atomic_output, check_output, temp_path
+from vtuber.outfile import atomic_output, check_output
 from vtuber.recording import (
     MAGIC,
     TAG_FRAM,
@@ -157,7 +157,7 @@ def test_outfile_refuses_existing_files_and_inputs_and_keeps_them_on_failure(
         tmp.write_bytes(b"half")
         raise RuntimeError("the export crashed")
     assert existing.read_bytes() == b"a precious take"
-    assert not temp_path(existing).exists()
+    assert sorted(os.listdir(tmp_path)) == ["alias.mp4", "take.vtrec"]  # no temporary file left
     with atomic_output(existing, overwrite=True) as tmp:
         tmp.write_bytes(b"new")
     assert existing.read_bytes() == b"new" and sorted(os.listdir(tmp_path)) == [
@@ -183,6 +183,27 @@ def test_writer_renames_into_place_only_after_the_first_frame(tmp_path: Path) ->
     assert not empty.exists() and os.listdir(tmp_path) == ["take.vtrec"]
     with pytest.raises(ConfigError, match="already exists"):
         RecordingWriter(path).open()
+
+
+def test_two_recorders_on_one_name_lose_nothing(tmp_path: Path) -> None:
+    """A name taken while recording (another run finished first): the first keeps the name, the
+    second keeps recording under its temporary name and says where."""
+    from vtuber.sinks.recorder import RecorderSink
+
+    path = tmp_path / "take.vtrec"
+    a, b = RecorderSink(path), RecorderSink(path)
+    a.open()
+    b.open()
+    for f in synthetic_frames(5):
+        a.send(f)
+        b.send(f)
+    a.close()
+    b.close()
+    assert b.writer.conflict is not None and "appeared while writing" in str(b.writer.conflict)
+    assert b.writer.where != path and b.writer.where.parent == tmp_path
+    for p in (path, b.writer.where):
+        rec = read_recording(p)
+        assert rec.error is None and len(rec.frames) == 5 and rec.end is not None
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,10 +63,10 @@ def check_output(
 
 
 def temp_path(path: str | Path) -> Path:
-    """The temporary name ``path`` is written under until :func:`commit` (same folder, hidden,
-    unique per process)."""
+    """A fresh temporary name for writing ``path`` until :func:`commit`: same folder (so the
+    rename is atomic), hidden, unique per call (process id + a random token)."""
     p = Path(path)
-    return p.with_name(f".{p.name}.{os.getpid()}.part")
+    return p.with_name(f".{p.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
 
 
 def commit(tmp: str | Path, final: str | Path, *, overwrite: bool = False) -> None:

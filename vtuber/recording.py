@@ -236,6 +236,7 @@ class RecordingWriter:
         self.tmp_path = temp_path(self.path)
         self.committed = False
         self.failed: OutputError | None = None
+        self.conflict: OutputError | None = None  # the file could not be put in place
         self.landmarks = landmarks
         self.header: dict[str, object] = {
             "format": "vtuber-recording",
@@ -270,7 +271,6 @@ class RecordingWriter:
     # -- lifecycle
     def open(self) -> None:
         check_output(self.path, overwrite=self.overwrite, inputs=self.inputs)
-        discard(self.tmp_path)
         try:
             self._fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except OSError as e:
@@ -316,23 +316,24 @@ class RecordingWriter:
         if self.frames == 0 and self.datagrams == 0 and (not self.keep_empty or self.failed):
             discard(self.tmp_path)
             return
-        if self.failed is not None:
-            try:  # what was written before the error still goes in place, if it can
-                self._commit()
-            except OutputError:
-                pass
-            return
-        self._commit()
+        self._commit()  # also after a write error: what was written goes in place
 
     def _commit(self) -> None:
         if self.committed:
             return
+        self.committed = True  # tried once: on failure the data stays in tmp_path
         try:
             commit(self.tmp_path, self.path, overwrite=self.overwrite)
         except OutputError as e:
-            self.failed = self.failed or e
-            raise
-        self.committed = True
+            # Another file took the name meanwhile (or the rename failed): nothing is lost,
+            # recording goes on in the temporary file and `conflict` says where it is.
+            self.conflict = e
+
+    @property
+    def where(self) -> Path:
+        """Where the recording is on disk now (``tmp_path`` until it is renamed into place, or
+        after a :attr:`conflict`)."""
+        return self.tmp_path if self.conflict is not None or not self.committed else self.path
 
     def __enter__(self) -> RecordingWriter:
         self.open()

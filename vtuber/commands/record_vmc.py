@@ -197,15 +197,17 @@ def run(args: argparse.Namespace) -> int:
         finally:
             writer.close()
         rcvbuf = receive_buffer(sock)
+    if writer.conflict is not None:
+        print(f"vtuber: warning: {writer.conflict}", file=sys.stderr)
     if res.error is not None:
         kept = (
-            f"{args.out} keeps the {res.datagrams} datagrams written before it"
+            f"{writer.where} keeps the {res.datagrams} datagrams written before it"
             if res.datagrams
             else "nothing was recorded"
         )
         print(f"\nvtuber: error: recording stopped: {res.error}; {kept}", file=sys.stderr)
     if not args.quiet or res.drops:
-        where = f"to {args.out}" if res.datagrams else f"(no datagrams; {args.out} not created)"
+        where = f"to {writer.where}" if res.datagrams else f"(none; {args.out} not created)"
         print(
             f"{chr(10) if status else ''}vtuber: recorded {res.datagrams} datagrams {where}; "
             f"{res.drops} dropped by the kernel (receive buffer {rcvbuf // 1024} "

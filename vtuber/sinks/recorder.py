@@ -71,13 +71,17 @@ class RecorderSink(SinkBase):
         if self.error is not None:
             return
         try:
+            first = not self.writer.committed
             self.writer.write_frame(frame)
+            if first and self.writer.conflict is not None:
+                log.warning("%s; recording goes on there", self.writer.conflict)
         except OutputError as e:
             self.error = e
             self.status_mark = "REC STOPPED"
             n = self.writer.frames
+            where = self.writer.where
             kept = (
-                f"{self.writer.path} keeps the {n} frame{'' if n == 1 else 's'} written before it"
+                f"{where} keeps the {n} frame{'' if n == 1 else 's'} written before it"
                 if n
                 else "nothing was recorded"
             )
