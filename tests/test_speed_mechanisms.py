@@ -290,3 +290,44 @@ def test_websocket_frames_carry_the_trackers_own_latency() -> None:
     m = json.loads(encode_frame(av))
     assert 250.0 <= m["sent_ms"] < 250.0 + 60_000.0  # capture -> encoded for sending
     assert "sent_ms" not in json.loads(encode_frame(AvatarFrame(t=0.0)))  # no capture time
+
+
+def test_viewer_overlay_shows_the_trackers_latency_p95() -> None:
+    from tests.browser_driver import Browser, require_browser
+    from vtuber.rig import AvatarFrame
+    from vtuber.sinks.websocket import WebSocketSink
+
+    require_browser()
+    sink = WebSocketSink("127.0.0.1", 0)
+    sink.open()
+    browser = Browser()
+    try:
+        browser("goto", url=sink.url)
+        browser(
+            "wait",
+            js="const v = window.vtuberViewer; return !!(v && v.state.vrm && v.state.rendered > 2 "
+            "&& v.state.connection === 'connected');",
+            timeout=60000,
+        )
+        for i in range(20):  # captured 7 ms before it is sent; the last 40 ms before
+            av = AvatarFrame(t=i / 30.0, index=i)
+            av.t_capture = time.perf_counter() - (0.040 if i == 19 else 0.007)
+            sink.send(av)  # the sink keeps only the newest frame: wait until this one arrived
+            browser(
+                "wait", js=f"return window.vtuberViewer.state.framesReceived >= {i + 1};",
+                timeout=10000,
+            )  # fmt: skip
+        shown = browser(
+            "wait",
+            js="const s = window.vtuberViewer.state; "
+            "const t = document.getElementById('latency').textContent; "
+            "return s.framesReceived >= 20 && /tracker p95 \\d+ ms/.test(t) && t;",
+            timeout=10000,
+        )
+        p95 = browser("eval", js="return window.vtuberViewer.state.sentP95Ms;")
+    finally:
+        browser.close()
+        sink.close()
+    # 20 values: 19 near 7 ms and one near 40: the p95 is the 19th smallest, not the outlier.
+    assert 7.0 <= p95 < 40.0, (p95, shown)  # type: ignore[operator]
+    assert f"tracker p95 {p95:.0f} ms" in str(shown)
