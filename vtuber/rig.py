@@ -107,7 +107,6 @@ def _vrm_name(b: Bone) -> str:
 
 
 _VRM_NAMES = {b: _vrm_name(b) for b in Bone}
-BONE_BY_VRM_NAME = {v: k for k, v in _VRM_NAMES.items()}
 
 
 def _mirror_bone(b: Bone) -> Bone:

@@ -17,7 +17,7 @@ from vtuber import quat
 from vtuber.errors import ConfigError
 from vtuber.recording import Recording
 from vtuber.rig import AvatarFrame, Bone
-from vtuber.vmc import VMCDecoder, decode_frames, frame_boundary
+from vtuber.vmc import VMCDecoder, frame_boundary
 
 FORMATS = ("bvh", "vrma", "jsonl")
 
@@ -48,12 +48,6 @@ def decode_recording(rec: Recording) -> tuple[list[AvatarFrame], int]:
     for t, data in rec.datagrams:
         out.extend(dec.feed(data, t))
     return out, dec.skipped
-
-
-def frames_from_vmc(datagrams: Sequence[tuple[float, bytes]]) -> list[AvatarFrame]:
-    """Decode a raw VMC stream into frames (kept for callers; the decoder lives in
-    :func:`vtuber.vmc.decode_frames`)."""
-    return decode_frames(datagrams)
 
 
 def median_rate(frames: Sequence[AvatarFrame], default: float = 30.0) -> float:

@@ -8,8 +8,9 @@ extension) with humanoid rotation tracks, a hips translation track and expressio
   (UniVRM's VRM 1.0 convention): positions ``(-x, y, z)``, rotations ``(x, -y, -z, w)``.
   With identity rest rotations, the animated local rotations are exactly the normalized humanoid
   rotations that three-vrm-animation hands to the avatar.
-- Bone names: Unity ``HumanBodyBones`` -> VRM 1.0; the thumbs differ (Unity ThumbProximal /
-  Intermediate / Distal = VRM 1.0 thumbMetacarpal / thumbProximal / thumbDistal).
+- Bone names: :attr:`vtuber.rig.Bone.vrm_name` (Unity ``HumanBodyBones`` -> VRM 1.0; the thumbs
+  differ: Unity ThumbProximal / Intermediate / Distal = VRM 1.0 thumbMetacarpal / thumbProximal /
+  thumbDistal).
 - Expressions: the 18 VRM 1.0 presets under ``preset``; every other key (ARKit names ...) under
   ``custom``.
 - Times: seconds from the first frame; keyframes as recorded (LINEAR interpolation).
@@ -27,17 +28,6 @@ from vtuber.export.glb import GlbBuffer
 from vtuber.rig import BONE_ORDER, PARENT, TPOSE_OFFSETS, VRM1_PRESETS, AvatarFrame, Bone
 
 
-def vrm1_bone_name(b: Bone) -> str:
-    """VRM 1.0 humanoid bone name of a Unity bone (thumbs shifted by one)."""
-    n = b.name
-    for side in ("Left", "Right"):
-        if n.startswith(side + "Thumb"):
-            part = n[len(side) + 5 :]
-            new = {"Proximal": "Metacarpal", "Intermediate": "Proximal", "Distal": "Distal"}[part]
-            return side.lower() + "Thumb" + new
-    return n[0].lower() + n[1:]
-
-
 def build_vrma(frames: Sequence[AvatarFrame]) -> bytes:
     """The .vrma (GLB) bytes for the frames."""
     if not frames:
@@ -47,9 +37,7 @@ def build_vrma(frames: Sequence[AvatarFrame]) -> bytes:
     node_of: dict[Bone, int] = {}
     for b in BONE_ORDER:  # parents first
         node_of[b] = len(nodes)
-        nodes.append(
-            {"name": vrm1_bone_name(b), "translation": list(unity_to_rh_pos(TPOSE_OFFSETS[b]))}
-        )
+        nodes.append({"name": b.vrm_name, "translation": list(unity_to_rh_pos(TPOSE_OFFSETS[b]))})
     for b in BONE_ORDER:
         p = PARENT[b]
         if p is not None:
@@ -103,7 +91,7 @@ def build_vrma(frames: Sequence[AvatarFrame]) -> bytes:
         track(n, "translation", np.stack([w, np.zeros_like(w), np.zeros_like(w)], axis=1), "VEC3")
         (preset if k in VRM1_PRESETS else custom)[k] = {"node": n}
 
-    bones = {vrm1_bone_name(b): {"node": node_of[b]} for b in BONE_ORDER}
+    bones = {b.vrm_name: {"node": node_of[b]} for b in BONE_ORDER}
     scene_nodes = [node_of[Bone.Hips]] + list(range(len(BONE_ORDER), len(nodes)))
     gltf: dict[str, object] = {
         "asset": {"version": "2.0", "generator": f"vtuber {__version__}"},
