@@ -150,6 +150,20 @@ def onset_delay(out: Sequence[float], raw: Sequence[float], onset: int, level: f
     return int(np.argmax(o)) - int(np.argmax(r))
 
 
+def crossing_delays(
+    out: Sequence[float], raw: Sequence[float], level: float, key: str
+) -> list[tuple[str, int]]:
+    """For each frame where ``raw`` rises through ``level``: the frames until ``out`` is at or
+    above it (capped at 10). Returned as (kind, delay) with kind blink or the key."""
+    r, o = np.asarray(raw), np.asarray(out)
+    kind = "blink" if key.startswith("blink") else key
+    out_d = []
+    for k in np.flatnonzero((r[1:] >= level) & (r[:-1] < level)) + 1:
+        hit = np.flatnonzero(o[k : k + 10] >= level)
+        out_d.append((kind, int(hit[0]) if len(hit) else 10))
+    return out_d
+
+
 def table(title: str, cols: list[str], rows: list[tuple[str, list[str]]]) -> None:
     print(f"\n## {title}")
     print(f"{'method':<12} " + " ".join(f"{c:>14}" for c in cols))
@@ -387,6 +401,7 @@ def rendered_moving(
     from vtuber.synth.face import true_rotation
 
     errs: dict[str, list[float]] = {label: [] for label, _ in METHODS}
+    onsets: dict[str, list[tuple[str, int]]] = {label: [] for label, _ in METHODS}
     print("\n## rendered heads moving naturally (10 s, 30 fps): mean head error, deg")
     print(f"{'face':<16} " + " ".join(f"{label:>12}" for label, _ in METHODS))
     for name in names:
@@ -398,16 +413,29 @@ def rendered_moving(
         inv0 = quat.conjugate(raw[0])  # the truth is relative to frame 0 (frontal)
         vals = []
         for label, make in METHODS:
-            out = composed(smooth(make, frames))
+            sm = smooth(make, frames)
+            out = composed(sm)
             e = np.degrees(quat.angle_between(quat.multiply(out, inv0), truth))[found]
             errs[label].append(float(e.mean()))
             vals.append(f"{e.mean():12.3f}")
+            for key, level in (("blinkLeft", 0.5), ("blinkRight", 0.5), ("jawOpen", 0.3)):
+                onsets[label] += crossing_delays(
+                    [f.blendshapes.get(key, 0.0) for f in sm],
+                    [f.blendshapes.get(key, 0.0) for f in frames],
+                    level,
+                    key,
+                )
         print(f"{name:<16} " + " ".join(vals))
     for label, _ in METHODS:
         rr = res.setdefault(label, {})
         excess = np.array(errs[label]) - np.array(errs["off"])
         rr["moving render error"] = float(np.mean(errs[label]))
         rr["moving render worst excess"] = float(excess.max())
+        for kind in ("blink", "jawOpen"):
+            d = np.array([x for k, x in onsets[label] if k == kind])
+            rr[f"render {kind} onset delay max"] = float(d.max()) if len(d) else float("nan")
+            rr[f"render {kind} onset delay mean"] = float(d.mean()) if len(d) else float("nan")
+            rr[f"render {kind} onsets"] = float(len(d))
     print(
         f"{'mean':<16} "
         + " ".join(f"{res[label]['moving render error']:12.3f}" for label, _ in METHODS)
@@ -416,6 +444,18 @@ def rendered_moving(
         f"{'worst vs raw':<16} "
         + " ".join(f"{res[label]['moving render worst excess']:+12.3f}" for label, _ in METHODS)
     )
+    n_b = int(res["off"]["render blink onsets"])
+    n_m = int(res["off"]["render jawOpen onsets"])
+    print(f"\n## same renders: blink ({n_b}) and jawOpen ({n_m}) onsets, frames behind raw")
+    print(f"{'method':<12} {'blink mean':>11} {'blink max':>10} {'jaw mean':>9} {'jaw max':>8}")
+    for label, _ in METHODS:
+        rr = res[label]
+        print(
+            f"{label:<12} {rr['render blink onset delay mean']:11.2f}"
+            f" {rr['render blink onset delay max']:10.0f}"
+            f" {rr['render jawOpen onset delay mean']:9.2f}"
+            f" {rr['render jawOpen onset delay max']:8.0f}"
+        )
 
 
 def clip_images() -> list[np.ndarray]:
@@ -433,12 +473,12 @@ def clip_images() -> list[np.ndarray]:
 
 
 def still_moving(q: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """Still / moving masks: low-passed (9-frame mean) angular speed under 10 / over 20 deg/s."""
+    """Still / moving masks: low-passed (9-frame mean) angular speed under / over 10 deg/s."""
     rv = quat.to_rotvec(q)
     k = np.ones(9) / 9.0
     lp = np.stack([np.convolve(rv[:, i], k, mode="same") for i in range(3)], axis=1)
     speed = np.degrees(np.linalg.norm(np.gradient(lp, axis=0), axis=1)) * fps
-    still, moving = speed < 10.0, speed > 20.0
+    still, moving = speed < 10.0, speed >= 10.0
     still[:5] = still[-5:] = moving[:5] = moving[-5:] = False
     return still, moving
 
@@ -629,6 +669,9 @@ def checks(res: dict[str, dict[str, float]], face: float, full: float) -> bool:
         out.append((f"{key} {d[key]:+.2f}: |lag| <= 0.5", abs(d[key]) <= 0.5))
     for key in ("blink onset delay", "mouth onset delay"):
         out.append((f"{key} {d[key]:.0f} <= 1 frame", d[key] <= 1))
+    for key in ("render blink onset delay max", "render jawOpen onset delay max"):
+        if key in d:
+            out.append((f"{key} {d[key]:.0f} <= 1 frame", d[key] <= 1))
     for key, hb in (
         ("synthetic jitter reduction %", True),
         ("rendered jitter reduction %", True),
@@ -638,6 +681,8 @@ def checks(res: dict[str, dict[str, float]], face: float, full: float) -> bool:
         ("moving render error", False),
         ("blink onset delay", False),
         ("mouth onset delay", False),
+        ("render blink onset delay mean", False),
+        ("render jawOpen onset delay mean", False),
     ):
         at_least_as_good(key, hb)
     for v in (10, 30, 60, 90):

@@ -125,7 +125,9 @@ _MEDIUM: dict[str, SignalSettings] = {
     "hands": SignalSettings(noise=3.0, accel=30.0, adapt_memory_s=0.1, gate_sigma=12.0),
     "root": SignalSettings(noise=0.004, accel=0.05, adapt_memory_s=0.1, gate_sigma=12.0, beta=2.5),
     "blink": SignalSettings(noise=0.05, accel=0.5, adapt_sigma=2.0, adapt_memory_s=0.05, beta=2.5),
-    "mouth": SignalSettings(noise=0.04, accel=1.0, adapt_sigma=2.5, adapt_memory_s=0.05, beta=2.5),
+    "mouth": SignalSettings(
+        noise=0.02, accel=5.0, adapt_sigma=2.5, adapt_memory_s=0.05, speed_ref=1.0, beta=2.5
+    ),
     "expression": SignalSettings(noise=0.04, accel=0.3, adapt_memory_s=0.1, beta=2.5),
 }
 # low / high: less / more smoothing (measurement noise scaled; the gate keeps its meaning).
