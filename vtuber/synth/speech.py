@@ -305,7 +305,7 @@ FIT_VOICES = (
     Voice("en-gb-x-gbclan+m4", 180, 50),
     Voice("en-us+f5", 170, 80),
     Voice("en+m6", 150, 25),
-    Voice("en-gb-x-gbcwmd+f1", 190, 65),
+    Voice("en-gb-x-gbcwmd+m7", 190, 65),
 )
 HELD_OUT_VOICES = (
     Voice("en-gb-x-rp+m5", 185, 45),
