@@ -12,15 +12,15 @@ python-osc's builders are the reference encoder; the per-frame path here writes 
 precomputed message prefixes (python-osc takes ~1.3 ms to build the 55 bone messages of one frame,
 the precomputed path ~0.1 ms). tests/test_vmc.py checks byte equality against python-osc.
 
-Decoding (:class:`VMCDecoder`, :func:`decode_frames`) turns a VMC stream from any sender back into
-AvatarFrames: used by ``vtuber replay`` of ``record-vmc`` recordings into the viewer and by the
-exporters.
+Decoding (:class:`VMCDecoder`, fed datagrams in arrival order) turns a VMC stream from any sender
+back into AvatarFrames: used by ``vtuber replay`` of ``record-vmc`` recordings into the viewer and
+by the exporters.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from vtuber.rig import BONE_ORDER, VRM0_TO_VRM1, VRM1_TO_VRM0, AvatarFrame, Bone, Tracking
 
@@ -217,13 +217,3 @@ def frame_boundary(datagrams: Iterable[bytes]) -> str:
     else ``/VMC/Ext/Blend/Apply``."""
     t_msg = osc_string(ADDR_TIME)
     return ADDR_TIME if any(t_msg in d for d in datagrams) else ADDR_BLEND_APPLY
-
-
-def decode_frames(datagrams: Sequence[tuple[float, bytes]]) -> list[AvatarFrame]:
-    """A recorded VMC stream (``(arrival time, datagram)`` pairs) -> its frames, each stamped
-    with the arrival time of the datagram that completed it (see :class:`VMCDecoder`)."""
-    dec = VMCDecoder(frame_boundary(d for _, d in datagrams))
-    out: list[AvatarFrame] = []
-    for t, data in datagrams:
-        out.extend(dec.feed(data, t))
-    return out
