@@ -609,10 +609,10 @@ def _try_resolve(fn, name: str, port: int):  # type: ignore[no-untyped-def]
 # ------------------------------------------------------------------ 5. a source that ends early
 @pytest.fixture(scope="module")
 def truncated_clip(clip_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The clip cut at 40% of its bytes (its index comes first, so it still opens)."""
+    """The clip cut at 20% of its bytes (its index comes first, so it still opens)."""
     out = tmp_path_factory.mktemp("trunc") / "cut.mp4"
     data = clip_path.read_bytes()
-    out.write_bytes(data[: int(len(data) * 0.4)])
+    out.write_bytes(data[: int(len(data) * 0.2)])
     return out
 
 
@@ -625,8 +625,9 @@ def test_a_truncated_video_is_reported_and_fails_a_batch_run(
     assert r.returncode == 1 and "Traceback" not in r.stderr
     lines = [ln for ln in r.stderr.splitlines() if "ended early" in ln]
     assert len(lines) == 1 and "of 195 frames could be read" in lines[0], r.stderr
+    assert "partial file" not in r.stderr and "NAL unit" not in r.stderr  # no FFmpeg chatter
     read = int(lines[0].split("ended early: ")[1].split()[0])
-    assert 20 < read < 195
+    assert 5 < read < 150
     assert len(read_recording(take).frames) == read  # what was read is recorded and kept
     r = run_cli("track", "--source", str(truncated_clip), "--fast", "--no-vmc", "--quiet",
                 "--allow-partial")  # fmt: skip

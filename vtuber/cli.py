@@ -31,6 +31,9 @@ def _quiet_native_logs() -> None:
     # MediaPipe / TFLite log through glog and absl to stderr; keep the terminal for our status.
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # FFmpeg (inside OpenCV) prints a line per broken packet of a damaged video; vtuber reports
+    # a source that ends early in one line of its own (docs/reliability.md).
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
 def build_parser() -> argparse.ArgumentParser:
