@@ -15,6 +15,7 @@ lint:
 	.venv/bin/ruff check vtuber tests scripts benchmarks avatars
 	.venv/bin/ruff format --check vtuber tests scripts benchmarks avatars
 	.venv/bin/mypy vtuber
+	.venv/bin/vulture  # dead code; settings in pyproject.toml [tool.vulture]
 
 bench:
 	.venv/bin/vtuber bench $(ARGS)

@@ -1,5 +1,6 @@
 """The house tooling as tests, so `make test` (and CI) keep the code lint-, format- and type-clean:
-ruff (lint + format check) over the project's Python, mypy over the package."""
+ruff (lint + format check) over the project's Python, mypy over the package, vulture (dead code;
+pyproject.toml [tool.vulture], scripts/vulture_whitelist.py)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,14 @@ def test_ruff_lint_and_format():
 def test_mypy_package():
     r = _run("mypy", "vtuber")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vulture") is None, reason="vulture not installed")
+def test_no_dead_code(tmp_path: Path) -> None:
+    r = _run("vulture")  # paths, confidence and ignored names from pyproject.toml
+    assert r.returncode == 0, r.stdout + r.stderr
+    # The check can fail: a function nothing calls, planted beside the project, is reported.
+    planted = tmp_path / "planted.py"
+    planted.write_text("def never_called():\n    return 1\n")
+    r = _run("vulture", *PATHS, str(planted))
+    assert r.returncode != 0 and "never_called" in r.stdout, r.stdout + r.stderr
