@@ -44,3 +44,40 @@ def test_no_dead_code(tmp_path: Path) -> None:
     planted.write_text("def never_called():\n    return 1\n")
     r = _run("vulture", *PATHS, str(planted))
     assert r.returncode != 0 and "never_called" in r.stdout, r.stdout + r.stderr
+
+
+def _private_uses(path: Path) -> list[str]:
+    """``from vtuber.x import _name`` and ``m._name`` on an imported vtuber module in one file."""
+    import ast
+
+    tree = ast.parse(path.read_text(), str(path))
+    modules: set[str] = set()
+    out = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.ImportFrom) and (n.module or "").split(".")[0] == "vtuber":
+            for a in n.names:
+                if a.name.startswith("_") and not a.name.startswith("__"):
+                    out.append(f"{path.name}:{n.lineno} from {n.module} import {a.name}")
+                dotted = f"{n.module}.{a.name}".replace(".", "/")
+                if (ROOT / f"{dotted}.py").exists() or (ROOT / dotted).is_dir():
+                    modules.add(a.asname or a.name)
+        elif isinstance(n, ast.Import):
+            modules.update(a.asname or a.name for a in n.names if a.name.startswith("vtuber"))
+    for n in ast.walk(tree):
+        if (
+            isinstance(n, ast.Attribute)
+            and n.attr.startswith("_")
+            and not n.attr.startswith("__")
+            and ast.unparse(n.value) in modules
+        ):
+            out.append(f"{path.name}:{n.lineno} {ast.unparse(n)}")
+    return out
+
+
+def test_no_module_uses_another_modules_private_names(tmp_path: Path) -> None:
+    found = [u for d in PATHS for p in sorted((ROOT / d).rglob("*.py")) for u in _private_uses(p)]
+    assert found == []
+    # The scan can fail: both forms are reported.
+    bad = tmp_path / "bad.py"
+    bad.write_text("from vtuber.quat import _unit_or_nan\nfrom vtuber import quat\nquat._CONJ\n")
+    assert len(_private_uses(bad)) == 2
