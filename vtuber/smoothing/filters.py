@@ -69,6 +69,10 @@ class KalmanBank:
         self.speed_ref = inf.copy() if speed_ref is None else np.asarray(speed_ref, np.float64)
         self._inv_speed2 = np.where(np.isfinite(self.speed_ref), self.speed_ref, np.inf) ** -2.0
         self._any_speed = bool(np.isfinite(self.speed_ref).any())
+        # The channels of groups with a speed_ref, their groups renumbered 0.., 1/speed_ref^2.
+        self._spd_ch = np.flatnonzero(np.isfinite(self.speed_ref)[self.group])
+        _, self._spd_group = np.unique(self.group[self._spd_ch], return_inverse=True)
+        self._spd_inv2 = self._inv_speed2[self.group[self._spd_ch]]
         self.max_gated = (
             np.ones(g, np.intp) if max_gated is None else np.asarray(max_gated, np.intp)
         )
@@ -168,10 +172,15 @@ class KalmanBank:
             # A moving group: the position trusts the measurement more, 1 + (speed/speed_ref)^2
             # times the variance (not remembered). Velocity and covariances are updated with
             # the plain gains, so the velocity estimate keeps learning (a high gain on the
-            # position alone would freeze a wrong speed that keeps itself high).
-            speed2 = np.bincount(g, self.v * self.v, minlength=self.n_groups)[g]
-            ps = p00 + speed2 * self._inv_speed2[g] * s0 * updf
-            kx = ps * updf / (ps + self.r)
+            # position alone would freeze a wrong speed that keeps itself high). Only the
+            # channels of groups with a speed_ref are computed.
+            i, gl = self._spd_ch, self._spd_group
+            vi = self.v[i]
+            speed2 = np.bincount(gl, vi * vi)[gl]
+            ui = updf[i]
+            ps = p00[i] + speed2 * self._spd_inv2 * s0[i] * ui
+            kx = k0.copy()
+            kx[i] = ps * ui / (ps + self.r[i])
         self.x = self.x + kx * y
         self.v = self.v + k1 * y
         p01 = self.p01
