@@ -76,6 +76,7 @@ class Collect:
 
 
 SILENT_OPEN = (3.2, 4.2)  # seconds: the face opens its mouth wide without a sound
+FPS = 20.0
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def talking(cache: Path):  # type: ignore[no-untyped-def]
     def mouth(t: float) -> float | None:
         return 0.8 if SILENT_OPEN[0] <= t < SILENT_OPEN[1] else None
 
-    frames = speech.talking_face(utt, 25.0, duration=total, mouth=mouth)
+    frames = speech.talking_face(utt, FPS, duration=total, mouth=mouth, size=(320, 240))
     wav = utt.write_wav(cache / "talk.wav")
     track = load_audio(wav, RATE)
     pad = np.zeros(int(total * RATE) - len(track.samples) + RATE // 10, np.float32)
@@ -115,8 +116,10 @@ def _run(frames, audio: AudioTrack, mode: str):  # type: ignore[no-untyped-def]
 def test_hybrid_follows_audio_while_speaking_and_camera_in_silence(talking) -> None:  # type: ignore[no-untyped-def]
     utt, frames, audio = talking
     cam = _run(frames, audio, "camera")
-    aud = _run(frames, audio, "audio")
     hyb = _run(frames, audio, "hybrid")
+    # Audio only: the same stage on the camera's frames (it runs last in the pipeline).
+    lip = LipSync("audio", TrackAudio(audio))
+    aud = [lip.apply(f, f.t) for f in cam]
     assert len(cam) == len(aud) == len(hyb) == len(frames)
     assert sum(f.tracking.face for f in cam) >= 0.95 * len(cam)
 
@@ -141,7 +144,7 @@ def test_hybrid_follows_audio_while_speaking_and_camera_in_silence(talking) -> N
     # In silence the camera drives the mouth: the silent open mouth shows, exactly as the camera
     # sees it (after the hold and the cross-fade), and the audio alone would have it shut.
     silent = (t >= SILENT_OPEN[0] + 0.5) & (t < SILENT_OPEN[1])
-    assert silent.sum() >= 10
+    assert silent.sum() >= 8
     assert np.allclose(jaw(hyb)[silent], jaw(cam)[silent], atol=1e-6)
     assert np.allclose(v_hyb[silent], v_cam[silent], atol=1e-6)
     assert np.mean(jaw(cam)[silent]) >= 0.3
@@ -174,7 +177,7 @@ def test_video_sound_track_drives_the_mouth_fast_and_real_time(talking, cache: P
         cv2.imwrite(str(folder / f"{i:04d}.png"), img)
     video = cache / "talk.mp4"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-framerate", "25", "-i", str(folder / "%04d.png"),
+        ["ffmpeg", "-v", "error", "-y", "-framerate", f"{FPS:g}", "-i", str(folder / "%04d.png"),
          "-i", str(wav), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
          "-shortest", str(video)],
         check=True,
