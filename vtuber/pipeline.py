@@ -18,6 +18,7 @@ import numpy as np
 
 from vtuber.errors import VtuberError
 from vtuber.landmarks import Landmarks
+from vtuber.progress import TerminalLine
 from vtuber.rig import AvatarFrame, mirror_frame
 from vtuber.sinks.base import Sink
 from vtuber.sources import Frame
@@ -117,8 +118,9 @@ class Stats:
         return 1000.0 * float(np.percentile(self.latencies, pct)) if self.latencies else 0.0
 
 
-class StatusLine:
-    """A one-line status (fps, latency, face found) refreshed in place on a terminal.
+class StatusLine(TerminalLine):
+    """A one-line status (fps, latency, face found) refreshed in place on a terminal (the display:
+    :class:`vtuber.progress.TerminalLine`).
 
     Latency is capture -> last datagram sent, p95 over the recent frames, next to the landmark
     model's own time per frame (``model_ms(pct)``, e.g. :meth:`vtuber.lookahead.LookAhead.model_ms`)
@@ -131,20 +133,17 @@ class StatusLine:
         period: float = 0.5,
         model_ms: Callable[[float], float] | None = None,
     ) -> None:
-        self.stream = stream
-        self.period = period
+        super().__init__(stream, period)
         self.model_ms = model_ms
-        self._last = 0.0
         self._n_last = 0
-        self._tty = stream.isatty()
 
     def update(self, stats: Stats, frame: AvatarFrame, extra: str = "") -> None:
         now = time.perf_counter()
-        if now - self._last < self.period:
+        if not self.due(now):
             return
-        dt = now - self._last if self._last else stats.elapsed
+        dt = now - self.last_shown if self.last_shown else stats.elapsed
         fps = (stats.frames - self._n_last) / dt if dt > 0 else 0.0
-        self._last, self._n_last = now, stats.frames
+        self._n_last = stats.frames
         recent = stats.latencies[-100:]
         lat = 1000.0 * float(np.percentile(recent, 95)) if recent else 0.0
         model = f", model {self.model_ms(50.0):4.1f} ms" if self.model_ms is not None else ""
@@ -157,17 +156,7 @@ class StatusLine:
         if tr.body or tr.left_hand or tr.right_hand:
             parts.append(f"body {'yes' if tr.body else 'no'}")
             parts.append(f"hands {'L' if tr.left_hand else '-'}{'R' if tr.right_hand else '-'}")
-        line = " | ".join(parts) + (f" | {extra}" if extra else "")
-        if self._tty:
-            self.stream.write("\r" + line + "\x1b[K")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        if self._tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.show(" | ".join(parts) + (f" | {extra}" if extra else ""), now)
 
 
 def display_available() -> bool:
