@@ -9,6 +9,7 @@ level. Scored per 10 ms hop:
 - open F1: mouth open (openness > 0.05) exactly on vowel and voiced-consonant frames;
 - vowel accuracy: the largest of aa/ih/ou/ee/oh is the right one on vowel frames;
 - silent frames open in noise (the ones between and before sentences);
+- cost: CPU time of the analysis per 10 ms hop, fed 10 ms at a time;
 - latency: a file-fed input stream delivers 10 ms blocks in real time to the analyzer, which sends
   each new mouth as VMC blendshapes over UDP on loopback; a receiver on another thread takes the
   arrival time. Latency = arrival - the wall time at which the block's FIRST sample was captured
@@ -206,6 +207,17 @@ def main() -> None:
     print(f"  diphthongs scored as two halves instead of their nucleus: {split.vowel_accuracy:.3f}")
     print(
         f"speech scored: {total:.0f} s (each of clean and noisy); all sentences: {len(SENTENCES)}"
+    )
+    take = make_take(HELD_OUT_VOICES[0], HELD_OUT_SENTENCES, cache)
+    a = Analyzer()
+    t0 = time.thread_time()
+    for i in range(0, len(take.samples), HOP):  # as a microphone delivers it: 10 ms at a time
+        a.push(take.samples[i : i + HOP])
+    cpu = time.thread_time() - t0
+    n_hops = len(take.samples) // HOP
+    print(
+        f"analysis cost: {1000 * cpu / n_hops:.3f} ms CPU per 10 ms hop "
+        f"({100 * cpu / (len(take.samples) / RATE):.1f} % of one core in real time)"
     )
     if not args.quick:
         lat = latency(make_take(HELD_OUT_VOICES[0], HELD_OUT_SENTENCES[:3], cache))
