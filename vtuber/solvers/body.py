@@ -2,7 +2,7 @@
 
 Frames and conventions (docs/body.md): input is MediaPipe pose *world* landmarks, (33, 3) metres
 centred between the hips, MediaPipe axes (x image-right, y down, z away from the camera), mapped
-to the avatar's Unity axes by :func:`vtuber.solvers.hands.to_avatar`. Output: LOCAL rotations
+to the avatar's Unity axes by :func:`vtuber.solvers.geometry.to_avatar`. Output: LOCAL rotations
 (x, y, z, w) of a normalized humanoid (identity = T-pose), anatomical sides (the person's right
 arm drives ``RightUpperArm``); the pipeline mirrors later.
 

@@ -3,10 +3,10 @@
 Frames and conventions (docs/body.md):
 - Input: MediaPipe hand *world* landmarks, (21, 3) metres, camera-aligned axes: x to the image's
   right, y down, z away from the camera. The person faces an un-mirrored camera.
-- :func:`to_avatar` maps those axes onto the avatar's (Unity: x = avatar's right, y up,
-  z = avatar's forward): the person's right is image left (-x), up is -y, their forward is toward
-  the camera (-z). The map is ``-v``; it is the identity on physical directions, only the
-  coordinate handedness changes (MediaPipe's axes are right-handed, Unity's left-handed).
+- :func:`vtuber.solvers.geometry.to_avatar` maps those axes onto the avatar's (Unity: x = avatar's
+  right, y up, z = avatar's forward): the person's right is image left (-x), up is -y, their
+  forward is toward the camera (-z). The map is ``-v``; it is the identity on physical directions,
+  only the coordinate handedness changes (MediaPipe's axes are right-handed, Unity's left-handed).
 - Output: LOCAL rotations of a normalized humanoid (identity = T-pose: arms along +/-X, palms
   down, fingers straight along the arm), quaternions (x, y, z, w), anatomical sides: the person's
   right hand drives ``Right*`` bones. The mirror is applied later, once, by the pipeline.
