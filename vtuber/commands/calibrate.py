@@ -4,6 +4,9 @@ Look at the screen with a relaxed face (eyes open, mouth closed) for a few secon
 stores the neutral head orientation, eye openness (open, and closed if you blinked), the iris rest
 position, mouth and brow rest (format: docs/blendshapes.md). Use it with
 ``vtuber track --profile FILE``.
+
+``--audio [DEVICE|FILE]`` instead learns the user's vowels for audio lip sync (10 s: a, i, u, e, o)
+into a voice profile for ``vtuber track --voice-profile FILE`` (vtuber/audio/calibrate.py).
 """
 
 from __future__ import annotations
