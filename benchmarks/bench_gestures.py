@@ -14,7 +14,8 @@
 - the real clip (/work/shared/data/media/person_thumbsup_720p.mp4, full-mode landmarks; a
   validation clip: nothing was fitted on it): share of thumb-up frames (54-194, by eye)
   recognised as thumbs_up on her right hand, and anything recognised while her hand is down
-  (frames 0-24). Skipped with a note when the clip is absent.
+  (frames 0-24); the same on the horizontally flipped clip, where the hand must come out as
+  ``thumbs_up_left``. Skipped with a note when the clip is absent.
 
 Run: ``.venv/bin/python benchmarks/bench_gestures.py [--minutes 30] [--no-clip]``. Exits 1 when
 a target is missed (0.3 ms per frame; 0.95 precision/recall; < 1 false trigger per minute;
@@ -93,7 +94,7 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=30.0, help="random motion to play")
     ap.add_argument("--no-clip", action="store_true")
     args = ap.parse_args()
-    ok = True
+    missed: list[str] = []
     model = load_builtin()
 
     c = cost(model, clip_pose())
@@ -104,14 +105,15 @@ def main() -> int:
           f"{c['recognizer_median']:.3f}")  # fmt: skip
     print(f"  stage (+ 2 bindings, events, expression)      {c['stage']:.3f} / "
           f"{c['stage_median']:.3f}")  # fmt: skip
-    ok &= c["classify"] <= 0.3 and c["stage"] <= 0.3
+    missed += ["classification <= 0.3 ms"] * (c["classify"] > 0.3)
+    missed += ["stage <= 0.3 ms"] * (c["stage"] > 0.3)
 
     x, y = synthetic_set(seed=777, per_class=500)
     rep = per_class_report(y, model.predict(x), model.classes)
     print("held-out synthetic hands (seed 777, 500 per class): class precision recall")
     for k, (p, r, _) in rep.items():
         print(f"  {k:12s} {p:.3f} {r:.3f}")
-        ok &= p >= 0.95 and r >= 0.95
+        missed += [f"built-in {k} P/R >= 0.95"] * (not (p >= 0.95 and r >= 0.95))
 
     pts, like = random_motion(np.random.default_rng(99), args.minutes * 60.0, 30.0)
     rec = GestureRecognizer(model, RecognizerSettings(body=False))
@@ -124,22 +126,24 @@ def main() -> int:
     share = like.mean() * 100
     print(f"random non-gesture motion: {false} false triggers in {args.minutes:.0f} min = "
           f"{rate:.2f}/min ({share:.1f} % of frames gesture-like)")  # fmt: skip
-    ok &= false / args.minutes < 1.0
+    missed += ["< 1 false trigger / min"] * (not rate < 1.0)
 
     rng = np.random.default_rng(21)
     takes = []
     for g in ("call_me", "claw", "four"):
         for _ in range(3):
-            p, lf = make_hands(rng, g, 60)
-            takes.append(Take(g, p, lf, np.arange(60) / 30.0))
+            hp, lf = make_hands(rng, g, 60)
+            takes.append(Take(g, hp, lf, np.arange(60) / 30.0))
     res = train_custom(takes)
     print(f"custom training (3 gestures x 3 takes x 60 frames + synthetic built-ins): "
-          f"{res.seconds:.2f} s on {res.n_train} samples")  # fmt: skip
+          f"{res.seconds:.2f} s wall, {res.cpu_seconds:.2f} s CPU, "
+          f"on {res.n_train} samples")  # fmt: skip
     for g in ("call_me", "claw", "four"):
         p, r, n = res.report[g]
         print(f"  {g:8s} precision {p:.3f} recall {r:.3f} (n={n} held out)")
-        ok &= p >= 0.95 and r >= 0.9
-    ok &= res.seconds <= 5.0
+        missed += [f"custom {g} P >= 0.95, R >= 0.9"] * (not (p >= 0.95 and r >= 0.9))
+    # CPU time: the wall time on a machine shared with others' test runs says little.
+    missed += ["custom training <= 5 s (CPU)"] * (res.cpu_seconds > 5.0)
 
     worst = 0.0
     for fps in (25.0, 30.0, 60.0):
@@ -165,7 +169,7 @@ def main() -> int:
         mean_ms, max_ms = 1000 * np.mean(lat), 1000 * max(lat)
         print(f"latency first held -> binding fired at {fps:.0f} fps: mean {mean_ms:.0f} ms, "
               f"max {max_ms:.0f} ms (hold 100 ms included)")  # fmt: skip
-    ok &= worst <= 0.150
+    missed += ["latency <= 150 ms"] * (worst > 0.150)
 
     if not args.no_clip:
         if not CLIP.is_file():
@@ -175,30 +179,36 @@ def main() -> int:
 
             from vtuber.landmarks.body import FullBodyBackend
 
-            cap = cv2.VideoCapture(str(CLIP))
-            stage = GestureStage()
-            labels, active = [], []
-            with FullBodyBackend() as be:
-                i = 0
-                while True:
-                    good, img = cap.read()
-                    if not good:
-                        break
-                    lm = be.process(np.asarray(img, np.uint8), i / 25.0)
-                    stage.apply(AvatarFrame(t=lm.t), lm)
-                    labels.append(dict(stage.recognizer.last))
-                    active.append(set(stage.recognizer.active()))
-                    i += 1
-            up = range(54, min(195, len(labels)))
-            share = sum(labels[i].get("right", ("", 0))[0] == "thumbs_up" for i in up) / len(up)
-            held = sum("thumbs_up_right" in active[i] for i in up) / len(up)
-            down = [active[i] | {v[0] for v in labels[i].values()} for i in range(0, 25)]
-            print(f"real clip: thumbs up on her right hand in {share * 100:.1f} % of thumb-up "
-                  f"frames (classified), {held * 100:.1f} % (recognised, after hysteresis); "
-                  f"hand down: {sum(bool(d) for d in down)} frames with anything")  # fmt: skip
-            ok &= share >= 0.9 and held >= 0.9 and not any(down)
-    print("all targets met" if ok else "TARGET MISSED")
-    return 0 if ok else 1
+            for flip, side in ((False, "right"), (True, "left")):
+                cap = cv2.VideoCapture(str(CLIP))
+                stage = GestureStage()
+                labels, active = [], []
+                with FullBodyBackend() as be:
+                    i = 0
+                    while True:
+                        good, img = cap.read()
+                        if not good:
+                            break
+                        if flip:  # the flipped clip: the same thumbs up, seen as a left hand
+                            img = cv2.flip(img, 1)
+                        lm = be.process(np.asarray(img, np.uint8), i / 25.0)
+                        stage.apply(AvatarFrame(t=lm.t), lm)
+                        labels.append(dict(stage.recognizer.last))
+                        active.append(set(stage.recognizer.active()))
+                        i += 1
+                thumb = range(54, min(195, len(labels)))
+                share = sum(labels[i].get(side, ("", 0))[0] == "thumbs_up" for i in thumb) / len(
+                    thumb
+                )
+                held = sum(f"thumbs_up_{side}" in active[i] for i in thumb) / len(thumb)
+                down = [active[i] | {v[0] for v in labels[i].values()} for i in range(0, 25)]
+                what = "flipped clip, her hand seen as a left hand" if flip else "real clip"
+                print(f"{what}: thumbs_up_{side} in {share * 100:.1f} % of thumb-up frames "
+                      f"(classified), {held * 100:.1f} % (recognised, after hysteresis); "
+                      f"hand down: {sum(bool(d) for d in down)} frames with anything")  # fmt: skip
+                missed += [f"{what}"] * (not (share >= 0.9 and held >= 0.9 and not any(down)))
+    print("all targets met" if not missed else "TARGET MISSED: " + "; ".join(missed))
+    return 0 if not missed else 1
 
 
 if __name__ == "__main__":
