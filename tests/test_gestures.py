@@ -592,3 +592,20 @@ def test_replay_sends_recorded_key_events(tmp_path: Path) -> None:
     finally:
         rx.close()
     assert keys == [[1, "thumbs_up_right", 0], [0, "thumbs_up_right", 9]]
+
+
+def test_binding_min_hold_and_cooldown(model: GestureModel) -> None:
+    table = {"binding": [{"gesture": "fist", "key": True, "min_hold": 0.3, "cooldown": 1.0}]}
+    stage = GestureStage(parse_settings(table), model)
+    fist = list(_hands("fist", 15, 8))
+    # held 0.5 s, gone 0.3 s, held 0.5 s (inside the cool-down), gone 1 s, held 0.5 s
+    seq = fist + [None] * 9 + fist + [None] * 30 + fist
+    presses = []
+    for i, p in enumerate(seq):
+        out = stage.apply(AvatarFrame(t=i / 30), _lm(i / 30, right=p))
+        presses += [(i, e.active) for e in out.events if e.kind == "key"]
+    assert [a for _, a in presses] == [True, False, True]  # the last hold is still on
+    first_on = presses[0][0]
+    assert 0.3 - 1e-9 <= first_on / 30 <= 0.3 + 1 / 30  # from the first held frame (0)
+    second_start = 15 + 9 + 15 + 30  # the third hold; the second fell in the cool-down
+    assert presses[2][0] / 30 - second_start / 30 == pytest.approx(0.3, abs=1 / 30 + 1e-9)
