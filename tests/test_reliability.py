@@ -509,6 +509,24 @@ def test_fuzz_1000_corruptions_keep_every_intact_frame(
     assert min(kinds.values()) > 100  # every kind of corruption was tried
 
 
+def test_a_lost_name_chunk_never_mislabels_later_blendshapes(tmp_path: Path) -> None:
+    """Losing a NAME chunk shifts the names declared after it; frames that would be read with
+    the wrong blendshape names are skipped, frames using earlier names are kept."""
+    keys = [["aa"], ["aa", "xA"], ["aa", "xC"], ["aa", "xD"], ["xC"], ["aa"]]
+    path = tmp_path / "names.vtrec"
+    with RecordingWriter(path) as w:
+        for i, k in enumerate(keys):
+            w.write_frame(
+                AvatarFrame(t=i / 30, index=i, bones={Bone.Head: (0.0, 0.0, 0.0, 1.0)},
+                            blendshapes={n: 0.25 for n in k})
+            )  # fmt: skip
+    data = bytearray(path.read_bytes())
+    data[data.find(TAG_NAME) + 14] ^= 0xFF  # the NAME chunk that declares xA
+    rec = parse_recording(bytes(data), "names.vtrec")
+    assert [(f.index, list(f.blendshapes)) for f in rec.frames] == [(0, ["aa"]), (5, ["aa"])]
+    assert "NAME chunk" in str(rec.error) and "2 frames are usable" in str(rec.error)
+
+
 def test_damage_in_the_middle_keeps_the_rest_and_names_the_range(
     tmp_path: Path, clip_path: Path
 ) -> None:

@@ -573,14 +573,20 @@ def _read_v1(rec: Recording, data: bytes, pos: int) -> None:
     n = len(data)
     unit_bytes = 0  # bytes of the frame (or datagram) chunks read: sizes the damaged ranges
     exact: set[int] = set()  # damage records whose count is known (one invalid chunk)
+    # Blendshape names declared after damage may be misaligned (a lost NAME chunk shifts later
+    # ones): once a layout refers past the table, names from `names_at_damage` on are suspect.
+    names_at_damage: int | None = None
+    suspect_from: int | None = None
 
     def damaged(start: int, end: int, what: str, truncated: bool, skipped: int | None) -> None:
-        nonlocal after_frame
+        nonlocal after_frame, names_at_damage
         after_frame = False
         if skipped is None:
             skipped = data.count(TAG_FRAM, start, end) + data.count(TAG_VMCD, start, end)
         done = len(rec.frames) + len(rec.datagrams)
         rec.damage.append(Damage(start, end, what, skipped, done, truncated))
+        if names_at_damage is None:
+            names_at_damage = len(blend)
 
     while pos < n:
         bad = _check_chunk(data, pos)
@@ -655,6 +661,12 @@ def _read_v1(rec: Recording, data: bytes, pos: int) -> None:
                 idx = struct.unpack_from(f"<{ns}H", p, q + 2)
                 if q + 2 + 2 * ns != len(p) or len(bones) != nb or len(pos_b) != npos:
                     raise ValueError("LAYT size mismatch")
+                if suspect_from is not None and any(i >= suspect_from for i in idx):
+                    raise ValueError("it names blendshapes declared after a lost NAME chunk")
+                if any(i >= len(blend) for i in idx):
+                    if names_at_damage is not None:  # a NAME chunk was lost in the damage
+                        suspect_from = names_at_damage
+                    raise ValueError("blendshape index outside the name table")
                 keys = [blend[i] for i in idx]
                 nvals = 4 * nb + 3 * npos + ns
                 layouts[lid] = (struct.Struct(f"<HBBId{7 + nvals}f"), bones, pos_b, keys)
