@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -86,10 +87,13 @@ def test_bad_settings_are_config_errors():
     assert second_record_path("out/take.vtrec") == str(Path("out/take.p2.vtrec"))
 
 
-def test_cli_refuses_two_performers_in_full_mode(tmp_path: Path):
+@pytest.mark.parametrize(
+    "argv",
+    [["--performers", "2", "--face-model", "landmarker"], ["--vmc2", "127.0.0.1:39540"]],
+)
+def test_cli_refuses_what_cannot_work_in_one_line(tmp_path: Path, argv: list[str]):
     r = subprocess.run(
-        [sys.executable, "-m", "vtuber", "track", "--source", str(tmp_path), "--mode", "full",
-         "--performers", "2", "--quiet"],
+        [sys.executable, "-m", "vtuber", "track", "--source", str(tmp_path), "--quiet", *argv],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert r.returncode == 2
@@ -127,10 +131,11 @@ def run_scene(scene: Scene, who: str, *argv: str) -> list[list[AvatarFrame]]:
     """Every performer stream's sent frames for the scene with the persons ``who``, wired as
     ``vtuber track`` wires them (smoothing as --smoothing says; default medium)."""
     from vtuber.commands.smoothing_args import smoothing_config
-    from vtuber.landmarks.facemesh import FaceMeshBackend
+    from vtuber.commands.track import make_backend
 
     args = _args(*argv)
-    backend = performer_backend(args, FaceMeshBackend())
+    video = SimpleNamespace(static_images=False)  # the scene plays like a video file
+    backend = performer_backend(args, make_backend(args, video))
     sink = Collect()
     streams = performer_streams(
         args, make_tracker, lambda: make_smoother(smoothing_config(args)), lambda a: [Collect()]
@@ -383,7 +388,32 @@ def test_full_mode_lock_on_takes_no_face_body_or_hand_from_the_other_person(pane
     assert agree >= 0.9 * 2 * n
     dev = deviations(both, alone, list(range(n)))
     print(f"full mode lock-on: head deviation max {max(dev):.2f}, p95 {np.percentile(dev, 95):.2f}")
-    assert max(dev) <= 2.0
+    # In full mode the head is sent relative to the chest, which comes from Pose; Pose sees a
+    # masked image here (the performer's region), so the chest, and with it the head, differs
+    # from the run with A alone by ~1-3 deg (measured: max 5.2, p95 2.7; docs/performers.md).
+    assert np.percentile(dev, 95) <= 3.5
+    assert max(dev) <= 6.0
+
+
+def test_full_mode_two_performers_each_get_their_own_body_and_hands(panes):
+    a, _ = panes
+    b = [np.ascontiguousarray(f[:, ::-1]) for f in a[60:] + a[:60]]
+    scene = Scene(a, b, lambda i: 0, lambda i: 320, W, H, 80)
+    s1, s2 = run_scene(scene, "ab", "--mode", "full", "--performers", "2")
+    hands = [0, 0]
+    for k, stream in enumerate((s1, s2)):
+        for f in stream:
+            lm = f.landmarks
+            assert lm is not None
+            half = _in_b_half(lm)
+            parts = [p for p in ("face", "pose", "left_hand", "right_hand") if getattr(lm, p).found]
+            # stream 0 is A (left half): nothing of it in B's half; stream 1 is B: all of it there
+            assert all(half[p] == (k == 1) for p in parts), (k, f.index, half)
+            hands[k] += lm.left_hand.found + lm.right_hand.found
+        assert sum(f.tracking.face for f in stream) >= 0.9 * scene.frames
+        assert sum(f.tracking.body for f in stream) >= 0.5 * scene.frames
+    print(f"full mode, two performers: hand-frames A {hands[0]}, B {hands[1]} of {scene.frames}")
+    assert min(hands) > 0.3 * scene.frames
 
 
 def test_full_mode_without_lock_on_the_face_jumps_to_the_other_person(panes):

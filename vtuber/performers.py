@@ -51,7 +51,8 @@ APPEARANCE_RATE = 0.05  # exponential update of a track's appearance when its fa
 QUIET_S = 2.0  # the one-face fast path resumes after this long with no one else in view
 FORGET_S = 30.0  # unused tracks are forgotten after this long out of view
 MAX_TRACKS = 8  # ... or sooner, oldest first, beyond this many
-REACH = 3.5  # full mode with others in view: body and hands within this many face sizes aside
+REACH = 4.5  # full mode: body and hands within this many face sizes either side of the face
+BODY_MEMORY_S = 10.0  # full mode: someone seen this recently bounds the performer's region
 
 
 class MultiFaceBackend(Protocol):
@@ -151,6 +152,7 @@ class PerformerTracker:
         self._others_seen = -math.inf  # last time a face not held by a slot was in view
         self._chosen: tuple[int, float, float] | None = None
         self.assignment: dict[int, int] = {}  # track id -> person index, this frame
+        self._t = 0.0
 
     # -- identities -----------------------------------------------------------------------------
 
@@ -288,6 +290,7 @@ class PerformerTracker:
     ) -> list[int | None]:
         """The person index (into ``people``) of each slot this frame, None for a slot whose
         person is not in view. ``image``: the BGR frame (for the appearance cue)."""
+        self._t = t
         dets = self._detections(people, image)
         self._update_tracks(dets, t)
         if people:
@@ -307,20 +310,25 @@ class PerformerTracker:
         self, slot: int, width: int, height: int
     ) -> tuple[float, float, float, float] | None:
         """The normalized image region where ``slot``'s person's body can be: their face's
-        column widened to arm's reach (:data:`REACH` face sizes each side), from a face above
-        their head to the bottom of the image; None if the slot holds no one."""
+        column widened to arm's reach (:data:`REACH` face sizes each side) but never past the
+        midpoint to anyone else seen within :data:`BODY_MEMORY_S`, from a face above their head
+        to the bottom of the image; None if the slot holds no one."""
         k = self.slots[slot].track
         if k is None or k not in self.tracks:
             return None
         tr = self.tracks[k]
-        return (
-            (tr.cx - REACH * tr.size) / width,
-            (tr.cy - 1.5 * tr.size) / height,
-            (tr.cx + REACH * tr.size) / width,
-            1.0,
-        )
+        x0, x1 = tr.cx - REACH * tr.size, tr.cx + REACH * tr.size
+        for o in self.tracks.values():
+            if o.id == k or self._t - o.last_seen > BODY_MEMORY_S:
+                continue
+            mid = 0.5 * (tr.cx + o.cx)
+            if o.cx > tr.cx:
+                x1 = min(x1, mid)
+            else:
+                x0 = max(x0, mid)
+        return (x0 / width, (tr.cy - 1.5 * tr.size) / height, x1 / width, 1.0)
 
-    def quiet(self, t: float) -> bool:
+    def quiet(self, t: float, quiet_s: float = QUIET_S) -> bool:
         """Every slot's person in view and no one else for :data:`QUIET_S`: the landmark
         backend may look for just ``count`` faces. (Switching graphs restarts MediaPipe's face
         tracking from detection, a small jolt: it is not done right after someone appears.)"""
@@ -328,7 +336,7 @@ class PerformerTracker:
             s.track in self.assignment and s.seen_since is not None and t - s.seen_since > QUIET_S
             for s in self.slots
         )
-        return all_in and t - self._others_seen > QUIET_S
+        return all_in and t - self._others_seen > quiet_s
 
 
 @dataclass
@@ -370,13 +378,17 @@ class PerformerBackend:
             else Landmarks(t=lm.t, width=lm.width, height=lm.height)
             for i in idx
         ]
+        focus_slots = getattr(self.backend, "focus_slots", None)
+        if focus_slots is not None:  # full mode, several performers: a region per slot
+            focus_slots([self.tracker.region(k, lm.width, lm.height) for k in range(len(idx))])
         focus = getattr(self.backend, "focus", None)
         if focus is not None and self.tracker.count == 1:
-            # Full mode: pose and hands see only the performer's region while others are near.
-            crowded = self.tracker.crowded(t)
-            focus(self.tracker.region(0, lm.width, lm.height) if crowded else None)
+            # Full mode: pose and hands see only the performer's region (someone else may be
+            # in view unseen: the one-face graph does not look for them).
+            focus(self.tracker.region(0, lm.width, lm.height))
         if self.adaptive and self.tracker.count == 1:
-            quiet = self.tracker.quiet(t)
+            # Full mode keeps watching others longer: their place bounds the body's region.
+            quiet = self.tracker.quiet(t, BODY_MEMORY_S if focus is not None else QUIET_S)
             if quiet == self._wide:
                 self._set_faces(self.tracker.count if quiet else self.tracker.count + 1)
         return replace(slots[0], people=list(lm.people), performers=slots)

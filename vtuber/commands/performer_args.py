@@ -51,10 +51,6 @@ def check_performer_args(args: argparse.Namespace) -> None:
     n = getattr(args, "performers", 1)
     if n > 1 and getattr(args, "face_model", "facemesh") != "facemesh":
         raise ConfigError("--performers 2 needs --face-model facemesh (one face per Landmarker)")
-    if n > 1 and getattr(args, "mode", "face") != "face":
-        raise ConfigError(
-            "--performers 2 works in --mode face only (full mode: docs/performers.md)"
-        )
     if n > 1 and not getattr(args, "lock_on", True):
         raise ConfigError("--performers 2 needs lock-on (drop --no-lock-on)")
     if getattr(args, "vmc2", None) and n < 2:

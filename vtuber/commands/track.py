@@ -146,6 +146,10 @@ def make_backend(args: argparse.Namespace, source: Source):  # type: ignore[no-u
         from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
 
         face = FaceLandmarkerBackend(static_images=source.static_images)
+    if getattr(args, "mode", "face") == "full" and getattr(args, "performers", 1) > 1:
+        from vtuber.landmarks.multibody import MultiBodyBackend  # pose + hands per performer
+
+        return MultiBodyBackend(args.performers, static_images=source.static_images)
     if getattr(args, "mode", "face") == "full":  # face + pose + hands, concurrently
         from vtuber.landmarks.body import FullBodyBackend
 
