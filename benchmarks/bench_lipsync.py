@@ -9,6 +9,7 @@ level. Scored per 10 ms hop:
 - open F1: mouth open (openness > 0.05) exactly on vowel and voiced-consonant frames;
 - vowel accuracy: the largest of aa/ih/ou/ee/oh is the right one on vowel frames;
 - silent frames open in noise (the ones between and before sentences);
+- baseline: WebRTC's voice activity detector (webrtcvad, when installed) as the open decision;
 - cost: CPU time of the analysis per 10 ms hop, fed 10 ms at a time;
 - latency: a file-fed input stream delivers 10 ms blocks in real time to the analyzer, which sends
   each new mouth as VMC blendshapes over UDP on loopback; a receiver on another thread takes the
@@ -36,9 +37,11 @@ from vtuber.audio.analysis import (
     HOP,
     MODEL_PATH,
     RATE,
+    VOWEL_KEYS,
     VOWEL_NAMES,
     WIN,
     Analyzer,
+    MouthShape,
     VowelModel,
     analyze,
     frame_features,
@@ -152,6 +155,32 @@ def latency(take: Take, seconds: float = 10.0) -> dict[str, float]:
     }
 
 
+def webrtc_baseline(cache: Path) -> None:
+    """WebRTC's voice activity detector as the mouth-open decision, on the same held-out set,
+    if webrtcvad(-wheels) is installed (not a dependency: a baseline only)."""
+    try:
+        import webrtcvad  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        print("(webrtcvad not installed: no WebRTC VAD baseline)")
+        return
+    for mode in (2, 3):
+        row = []
+        for noise in (None, -20.0):
+            sc = Scores()
+            for v in HELD_OUT_VOICES:
+                tk = make_take(v, HELD_OUT_SENTENCES, cache, noise_db=noise)
+                vad = webrtcvad.Vad(mode)
+                x = (np.clip(tk.samples, -1, 1) * 32767).astype("<i2")
+                shapes = []
+                for i in range(len(x) // HOP):
+                    on = vad.is_speech(x[i * HOP : (i + 1) * HOP].tobytes(), RATE)
+                    vowels = dict.fromkeys(VOWEL_KEYS, 0.2 if on else 0.0)
+                    shapes.append(MouthShape(0.0, 0.0, on, 1.0 if on else 0.0, vowels))
+                sc.add(shapes, tk.truth(len(shapes)))
+            row.append(f"F1 {sc.f1:.3f}, silent open {sc.silent_open_rate:.3f}")
+        print(f"WebRTC VAD mode {mode} as the mouth: clean {row[0]}; noise -20 dB {row[1]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--fit", action="store_true", help="refit the vowel model on the FIT set")
@@ -220,6 +249,7 @@ def main() -> None:
         f"({100 * cpu / (len(take.samples) / RATE):.1f} % of one core in real time)"
     )
     if not args.quick:
+        webrtc_baseline(cache)
         lat = latency(make_take(HELD_OUT_VOICES[0], HELD_OUT_SENTENCES[:3], cache))
         print(
             f"latency sample -> VMC datagram received ({lat['received']:.0f} of "
