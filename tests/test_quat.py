@@ -147,6 +147,9 @@ def test_tuple_twins_match_numpy_and_scipy_on_random_inputs() -> None:
         np.testing.assert_allclose(qaa, quat.from_axis_angle(axis, angles[i]), atol=1e-15)
         ref = Rotation.from_rotvec(np.asarray(axis) / np.linalg.norm(axis) * angles[i])
         assert _same_rotation(qaa, ref.as_quat())
+        unit_axis = tuple(np.asarray(axis) / np.linalg.norm(axis))
+        qu = quat.from_unit_axis_angle_tuple(unit_axis, angles[i])
+        np.testing.assert_allclose(qu, quat.from_axis_angle(unit_axis, angles[i]), atol=1e-15)
         # power: the same axis, t times the angle
         qp = quat.power_tuple(qa, t[i])
         np.testing.assert_allclose(qp, quat.power(qa, t[i]), atol=1e-14)

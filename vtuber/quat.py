@@ -267,6 +267,14 @@ def from_axis_angle_tuple(axis: Sequence[float], angle: float) -> Quat:
     return (ax * sn, ay * sn, az * sn, math.cos(h))
 
 
+def from_unit_axis_angle_tuple(axis: Sequence[float], angle: float) -> Quat:
+    """:func:`from_axis_angle_tuple` for an axis that is already unit length (not normalized
+    again: the per-frame hinge path)."""
+    h = 0.5 * angle
+    sn = math.sin(h)
+    return (axis[0] * sn, axis[1] * sn, axis[2] * sn, math.cos(h))
+
+
 def from_rotvec_tuple(v: Sequence[float]) -> Quat:
     """:func:`from_rotvec` on plain floats (exact near zero)."""
     vx, vy, vz = v

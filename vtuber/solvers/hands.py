@@ -156,9 +156,9 @@ _SEG_END = np.array([FINGER_CHAINS[f][1:] for f in FINGERS])
 
 V3 = list[float]
 # Per finger (FINGERS order) as plain floats: (a, p, l), (hinge direction, a), curl axis,
-# spread axis, hinge axis, k_spread x k_curl, k_spread . k_curl. The hinge direction is p for
-# the fingers and b for the thumb; the hinge axis k_curl for the fingers, a x b for the thumb.
-_FingerConst = tuple[tuple[V3, V3, V3], tuple[V3, V3], V3, V3, V3, V3, float]
+# spread axis, hinge axis. The hinge direction is p for the fingers and b for the thumb; the hinge
+# axis k_curl for the fingers, a x b for the thumb.
+_FingerConst = tuple[tuple[V3, V3, V3], tuple[V3, V3], V3, V3, V3]
 
 
 def _finger_consts(side: str) -> list[_FingerConst]:
@@ -174,8 +174,6 @@ def _finger_consts(side: str) -> list[_FingerConst]:
                 k_curl.tolist(),
                 k_spread.tolist(),
                 (k_hinge if thumb else k_curl).tolist(),
-                np.cross(k_spread, k_curl).tolist(),
-                float(np.dot(k_spread, k_curl)),
             )
         )
     return out
@@ -213,12 +211,13 @@ def _solve_fingers(
     h_rows = H.tolist()
     out_q: list[Quat] = []
     out_c: list[float] = []
-    degrees, radians, atan2, sin, cos = math.degrees, math.radians, math.atan2, math.sin, math.cos
-    to_matrix = quat.to_matrix_tuple
+    degrees, radians, atan2 = math.degrees, math.radians, math.atan2
+    to_matrix, qmul = quat.to_matrix_tuple, quat.multiply_tuple
+    axis_angle = quat.from_unit_axis_angle_tuple
     for f, (const, lims) in enumerate(
         zip(_FINGER_CONSTS[side], _finger_limits(limits), strict=True)
     ):
-        (A, P, L), (B, A2), kc, ks, kh, sxc, sdc = const
+        (A, P, L), (B, A2), kc, ks, kh = const
         (r00, r01, r02), (r10, r11, r12), (r20, r21, r22) = h_rows
         for k in range(3):
             vx, vy, vz = segs[f][k]
@@ -238,22 +237,14 @@ def _solve_fingers(
                 curl = min(max(degrees(atan2(dp, math.hypot(da, dl))), lo), hi)
                 lo, hi = lims[3]
                 spread = min(max(degrees(atan2(dl, max(da, 1e-6))), lo), hi)
-                hc, hs = radians(curl) * 0.5, radians(spread) * 0.5
-                sc, cc, ss, cs = sin(hc), cos(hc), sin(hs), cos(hs)
                 # (spread quaternion) * (curl quaternion), both about unit axes.
-                a1, a2, a3 = cs * sc, cc * ss, ss * sc
-                x = a1 * kc[0] + a2 * ks[0] + a3 * sxc[0]
-                y = a1 * kc[1] + a2 * ks[1] + a3 * sxc[1]
-                z = a1 * kc[2] + a2 * ks[2] + a3 * sxc[2]
-                w = cc * cs - a3 * sdc
+                x, y, z, w = qmul(axis_angle(ks, radians(spread)), axis_angle(kc, radians(curl)))
             else:
                 hb = dx * B[0] + dy * B[1] + dz * B[2]
                 ha = dx * A2[0] + dy * A2[1] + dz * A2[2]
                 lo, hi = lims[k]
                 curl = min(max(degrees(atan2(hb, ha)), lo), hi)
-                hh = radians(curl) * 0.5
-                sn = sin(hh)
-                x, y, z, w = kh[0] * sn, kh[1] * sn, kh[2] * sn, cos(hh)
+                x, y, z, w = axis_angle(kh, radians(curl))
             out_q.append((x, y, z, w))
             out_c.append(curl)
             if k < 2:  # R = R @ matrix(q)
