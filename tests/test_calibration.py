@@ -13,10 +13,11 @@ import pytest
 from vtuber import quat
 from vtuber.cli import main
 from vtuber.errors import ConfigError
+from vtuber.solvers.adaptation import BlinkDepth, PoseBaseline, pose_features
 from vtuber.solvers.calibration import (
     DEFAULT_PROFILE,
-    AdaptiveProfile,
     Calibrator,
+    FaceAdapter,
     FaceMeasures,
     FaceProfile,
 )
@@ -46,7 +47,7 @@ def test_profile_round_trip(tmp_path: Path) -> None:
     q = FaceProfile.load(path)
     assert q == p
     assert np.allclose(q.neutral_rotation(), rot, atol=1e-9)
-    assert json.loads(path.read_text())["version"] == 1
+    assert json.loads(path.read_text())["version"] == 2
 
 
 def test_calibrator_is_robust_to_a_blink_and_a_word() -> None:
@@ -64,13 +65,54 @@ def test_calibrator_is_robust_to_a_blink_and_a_word() -> None:
     del rng
 
 
-def test_adaptive_profile_moves_from_defaults_then_freezes() -> None:
-    ad = AdaptiveProfile(frames=40, every=5)
-    assert ad.profile == DEFAULT_PROFILE
-    for _ in range(40):
-        p = ad.update(_m(openness=(0.4, 0.4), gap=0.1))
-    assert ad.done and abs(p.eye_open[0] - 0.4) < 1e-6 and abs(p.mouth_gap - 0.1) < 1e-6
-    assert ad.update(_m(openness=(0.1, 0.1))) is p
+def test_face_adapter_learns_the_rest_face_and_forgets_it_for_a_new_face() -> None:
+    rng = np.random.default_rng(3)
+    ad = FaceAdapter()
+    phi = pose_features(0.0, 0.0)
+    first = _m(openness=(0.2, 0.22), gap=0.3)
+    ad.start(first)  # the first frame of a face is the starting rest
+    assert ad.rest(phi)[:3] == pytest.approx([0.2, 0.22, 0.3])
+    for i in range(200):
+        blink = i % 60 < 4
+        talk = i % 20 < 8
+        m = _m(openness=(0.05, 0.05) if blink else (0.25, 0.24), gap=0.5 if talk else 0.3, rng=rng)
+        rel = tuple(float(o) / r for o, r in zip(m.openness, ad.rest(phi)[:2], strict=True))
+        ad.observe(phi, m, rel)  # type: ignore[arg-type]
+    rest = ad.rest(phi)
+    # Blinks and words do not pull the rest: eyes open, mouth closed.
+    assert rest[0] == pytest.approx(0.25, abs=0.01) and rest[1] == pytest.approx(0.24, abs=0.01)
+    assert rest[2] == pytest.approx(0.3, abs=0.02)
+    # The blinks taught how far this user's eyes close (0.05 / 0.25 = 0.2).
+    assert ad.kappa[0] == pytest.approx(0.2, abs=0.05)
+    ad.reset()
+    ad.start(_m(openness=(0.35, 0.35), gap=0.1))
+    assert ad.rest(phi)[:3] == pytest.approx([0.35, 0.35, 0.1])
+    assert ad.kappa[0] == pytest.approx(0.5)  # the prior again
+
+
+def test_pose_baseline_learns_how_a_measure_drifts_with_the_head() -> None:
+    rng = np.random.default_rng(4)
+    pb = PoseBaseline([0.5], [0.3])
+    for _ in range(400):
+        yaw, pitch = rng.uniform(-0.6, 0.6), rng.uniform(-0.4, 0.4)
+        pb.add(pose_features(yaw, pitch), [0.3 - 0.1 * abs(yaw) + 0.05 * pitch])
+    for yaw, pitch in ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.3)):
+        expect = 0.3 - 0.1 * abs(yaw) + 0.05 * pitch
+        assert pb.predict(pose_features(yaw, pitch))[0] == pytest.approx(expect, abs=0.005)
+
+
+def test_blink_depth_ignores_noise_and_slow_squints() -> None:
+    rng = np.random.default_rng(5)
+    bd = BlinkDepth(0.5)
+    for i in range(600):
+        rel = 1.0 + rng.normal(0, 0.03)
+        if 100 <= i < 200:
+            rel = 0.7  # a long squint: not a blink
+        if i % 90 == 50:
+            rel = 0.3  # a blink, 1 frame (30 fps) ... with its neighbours
+        bd.add(rel)
+    assert bd.kappa == pytest.approx(0.3, abs=0.02)
+    assert 0.3 in bd.dips and 0.7 not in bd.dips
 
 
 @pytest.mark.parametrize(

@@ -12,21 +12,18 @@ from vtuber import quat
 from vtuber.solvers.expressions import measure
 from vtuber.solvers.eyes import EyeConfig, EyeSolver, gaze_rotation
 
-OPEN = np.array([0.3, 0.3])
-CLOSED = np.array([0.06, 0.06])
 REST = np.zeros((2, 2))
 
 
-def _open(closure_l: float, closure_r: float) -> np.ndarray:
-    c = np.array([closure_l, closure_r])
-    return OPEN - c * (OPEN - CLOSED)
+def _open(closure_l: float, closure_r: float) -> tuple[float, float]:
+    return (closure_l, closure_r)
 
 
 def test_hysteresis_no_flicker_around_threshold() -> None:
     es = EyeSolver()
     cfg = es.config
     seq = [0.0, 0.2, cfg.close_at + 0.02, cfg.close_at - 0.05, cfg.close_at + 0.01, 0.36, 0.2, 0.0]
-    states = [es.update(_open(c, 0.0), np.zeros((2, 2)), OPEN, CLOSED, REST).closed[0] for c in seq]
+    states = [es.update(_open(c, 0.0), np.zeros((2, 2)), REST).closed[0] for c in seq]
     # Closes once at close_at, stays closed while the closure wobbles above open_at, reopens
     # only below open_at.
     assert states == [False, False, True, True, True, True, False, False]
@@ -34,31 +31,31 @@ def test_hysteresis_no_flicker_around_threshold() -> None:
 
 def test_open_eye_noise_reads_zero_and_partial_stays_below_half() -> None:
     es = EyeSolver()
-    r = es.update(_open(0.08, 0.1), np.zeros((2, 2)), OPEN, CLOSED, REST)
+    r = es.update(_open(0.08, 0.1), np.zeros((2, 2)), REST)
     assert r.blink == (0.0, 0.0)
-    r = es.update(_open(0.4, 0.0), np.zeros((2, 2)), OPEN, CLOSED, REST)
+    r = es.update(_open(0.4, 0.0), np.zeros((2, 2)), REST)
     assert 0.0 < r.blink[0] < 0.5 and r.blink[1] == 0.0
 
 
 def test_both_nearly_closed_close_together_but_a_wink_stays() -> None:
     es = EyeSolver()
-    r = es.update(_open(1.0, 0.4), np.zeros((2, 2)), OPEN, CLOSED, REST)
+    r = es.update(_open(1.0, 0.4), np.zeros((2, 2)), REST)
     assert r.blink == (1.0, 1.0)  # the lagging eye is pulled along
     es.reset()
-    r = es.update(_open(1.0, 0.1), np.zeros((2, 2)), OPEN, CLOSED, REST)
+    r = es.update(_open(1.0, 0.1), np.zeros((2, 2)), REST)
     assert r.blink[0] == 1.0 and r.blink[1] == 0.0  # a wink
     es.reset()
     es.config = EyeConfig(link_at=1.0)  # linking off
-    r = es.update(_open(1.0, 0.4), np.zeros((2, 2)), OPEN, CLOSED, REST)
+    r = es.update(_open(1.0, 0.4), np.zeros((2, 2)), REST)
     assert r.blink[0] == 1.0 and r.blink[1] < 0.5
 
 
 def test_gaze_held_while_eyes_close() -> None:
     es = EyeSolver()
     look_up = np.array([[0.0, 0.03], [0.0, 0.03]])
-    r0 = es.update(_open(0, 0), look_up, OPEN, CLOSED, REST)
+    r0 = es.update(_open(0, 0), look_up, REST)
     # Closing: MediaPipe's iris slides down with the lid; the gaze must not follow.
-    r1 = es.update(_open(1, 1), np.array([[0.0, -0.08], [0.0, -0.08]]), OPEN, CLOSED, REST)
+    r1 = es.update(_open(1, 1), np.array([[0.0, -0.08], [0.0, -0.08]]), REST)
     assert r0.pitch > 0 and r1.pitch == pytest.approx(r0.pitch)
     assert r1.blendshapes(es.config)["lookDown"] == 0.0
 
@@ -66,7 +63,7 @@ def test_gaze_held_while_eyes_close() -> None:
 def test_winking_eye_gaze_comes_from_the_open_eye() -> None:
     es = EyeSolver()
     offs = np.array([[0.5, -0.5], [0.02, 0.0]])  # left eye closed: its iris reading is junk
-    r = es.update(_open(1.0, 0.0), offs, OPEN, CLOSED, REST)
+    r = es.update(_open(1.0, 0.0), offs, REST)
     cfg = es.config
     expect = math.asin(0.02 / (cfg.eyeball_ratio * cfg.iris_gain[0]))
     assert r.yaw == pytest.approx(expect, rel=1e-6)
@@ -81,7 +78,7 @@ def test_gaze_rotation_signs_and_range() -> None:
     both = quat.rotate(gaze_rotation(math.radians(20), math.radians(10)), fwd)
     assert both[1] == pytest.approx(math.sin(math.radians(10)))
     es = EyeSolver(EyeConfig(yaw_range_deg=10.0))
-    r = es.update(_open(0, 0), np.array([[0.15, 0.0], [0.15, 0.0]]), OPEN, CLOSED, REST)
+    r = es.update(_open(0, 0), np.array([[0.15, 0.0], [0.15, 0.0]]), REST)
     assert math.degrees(r.yaw) == pytest.approx(10.0)
     b = r.blendshapes(es.config)
     assert b["lookRight"] == 1.0 and b["lookLeft"] == 0.0

@@ -9,6 +9,8 @@ from vtuber.solvers.mouth import VOWELS, MouthConfig, smile, solve_mouth
 
 CFG = MouthConfig()
 REST_GAP, REST_W = 0.01, 0.6
+# The gaps below were written for a full opening of 0.22 IOD; scaled to the configured one.
+S = CFG.full_gap / 0.22
 
 
 def test_closed_mouth_is_silent() -> None:
@@ -17,7 +19,7 @@ def test_closed_mouth_is_silent() -> None:
 
 
 def test_openness_monotonic_and_reaches_one() -> None:
-    gaps = np.linspace(0.0, 0.3, 31)
+    gaps = np.linspace(0.0, 0.4, 41)
     o = [solve_mouth(g, REST_W, REST_GAP, REST_W, CFG).open for g in gaps]
     assert all(b >= a for a, b in zip(o, o[1:], strict=False))
     assert o[-1] == 1.0 and o[0] == 0.0
@@ -25,7 +27,7 @@ def test_openness_monotonic_and_reaches_one() -> None:
 
 
 def _top(gap: float, width_ratio: float) -> str:
-    r = solve_mouth(REST_GAP + gap, REST_W * width_ratio, REST_GAP, REST_W, CFG)
+    r = solve_mouth(REST_GAP + gap * S, REST_W * width_ratio, REST_GAP, REST_W, CFG)
     return max(VOWELS, key=lambda k: r.vowels[k])
 
 
@@ -35,7 +37,7 @@ def test_vowel_prototypes() -> None:
     assert _top(0.05, 0.85) == "ou"  # nearly closed, rounded
     assert _top(0.1, 1.1) == "ee"  # half open, spread
     assert _top(0.13, 0.88) == "oh"  # open, rounded
-    r = solve_mouth(REST_GAP + 0.2, REST_W, REST_GAP, REST_W, CFG)
+    r = solve_mouth(REST_GAP + 0.2 * S, REST_W, REST_GAP, REST_W, CFG)
     assert sum(r.vowels.values()) <= 1.0 + 1e-9
 
 

@@ -24,7 +24,7 @@ class FaceConfig:
     expressions: tuple[str, ...] = EXPRESSIONS
     gaze_yaw_range_deg: float = 30.0
     gaze_pitch_range_deg: float = 20.0
-    link_blinks_at: float = 0.4
+    link_blinks_at: float = 0.3
     adapt_frames: int = 90
 
     def __post_init__(self) -> None:

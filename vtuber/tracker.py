@@ -6,6 +6,8 @@ the frame built here, exactly once.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from vtuber import quat
@@ -36,8 +38,22 @@ def split_head(q: np.ndarray, neck_share: float) -> tuple[np.ndarray, np.ndarray
     return np.array(neck), np.array(head)
 
 
+def _yaw_pitch(q: np.ndarray) -> tuple[float, float]:
+    """Yaw and pitch (radians) of the head's forward axis for an avatar head rotation (x, y, z,
+    w), Unity basis: yaw > 0 toward the avatar's right, pitch > 0 up."""
+    x, y, z, w = (float(v) for v in q)
+    fx, fy, fz = 2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y)
+    return math.atan2(fx, fz), math.atan2(fy, math.hypot(fx, fz))
+
+
 class Tracker:
-    """Holds the per-user solver state (head pose guess, calibration) and builds frames."""
+    """Holds the per-user solver state (head pose guess, calibration) and builds frames.
+
+    ``forget_after_s``: a face missing this long is forgotten (its 3D reference and its learned
+    rest face): the next face may be someone else's. Shorter dropouts keep what was learned.
+    """
+
+    forget_after_s = 1.0
 
     def __init__(
         self, config: TrackConfig | None = None, profile: FaceProfile | None = None
@@ -46,6 +62,7 @@ class Tracker:
         self.head = HeadTracker(hfov_deg=self.config.hfov_deg)
         # Blink, gaze, mouth, brows, emotions; a calibration profile or on-the-fly adaptation.
         self.face = FaceSolver(self.config.face, profile)
+        self._seen = -math.inf  # time of the last frame with a face
         if profile is not None:
             self.head.neutral = profile.neutral_rotation()
         self.last_head_pose: HeadPose | None = None
@@ -67,6 +84,7 @@ class Tracker:
             pose = self.head.update(pts, lm.width, lm.height)
             self.last_head_pose = pose
             head_q = self.head.avatar_rotation(pose)
+            yaw, pitch = _yaw_pitch(head_q)
             if body is not None and body.torso:
                 # The face gives the head relative to the camera; make it relative to the chest
                 # the body drives, so the torso's lean and twist are not applied twice.
@@ -74,15 +92,22 @@ class Tracker:
                 hx, hy, hz, hw = head_q.tolist()
                 head_q = np.array(quat.multiply_tuple((-cx, -cy, -cz, cw), (hx, hy, hz, hw)))
             bones[Bone.Neck], bones[Bone.Head] = _split_head(head_q, self.config.neck_share)
-            fr = self.face.update(pts, pose.rotation)
+            fr = self.face.update(pts, pose.rotation, yaw, pitch)
             if fr.new_profile is not None:  # a live calibration (preview key 'c') finished
                 self.head.neutral = fr.new_profile.neutral_rotation()
             bones[Bone.LeftEye] = bones[Bone.RightEye] = fr.eye_rotation
             blend.update(fr.blendshapes)
+            self._seen = lm.t
         else:
             self.head.reset()
-            self.face.reset()
+            self.face.eyes.reset()
             self.last_head_pose = None
+            if lm.t - self._seen >= self.forget_after_s:
+                # Gone for a while: whoever comes next may be someone else. Learn them afresh
+                # (no inherited 3D reference, rest face or ARKit rest).
+                self.head.forget()
+                self.face.reset()
+                self.arkit.recalibrate()
         if face and lm.face.has_blendshapes:
             # Last, so the model's presets replace any geometric ones of the same name.
             blend.update(self.arkit.update(lm.face.blendshapes))

@@ -8,15 +8,17 @@ The file format (JSON, versioned) is specified in docs/blendshapes.md ("Calibrat
 - :class:`Calibrator` accumulates :class:`FaceMeasures` over a few seconds and summarises them
   with robust statistics (medians, percentiles), so a blink or a word during recording does not
   spoil the rest values.
-- :class:`AdaptiveProfile` does the same on the fly when no profile is given: it starts from
-  :data:`DEFAULT_PROFILE` and refines it from the first seconds of tracking, then freezes.
+- :class:`FaceAdapter` keeps adapting all through the session (vtuber.solvers.adaptation): every
+  rest value as a function of the head pose, and how far each eye's aperture falls in the user's
+  own blinks. It starts from a profile when one is given, else from the first frame of a face,
+  and starts over when a new face is found (a new person inherits nothing).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +27,20 @@ from numpy.typing import NDArray
 
 from vtuber import quat
 from vtuber.errors import ConfigError
+from vtuber.solvers.adaptation import BlinkDepth, PoseBaseline
 
 F64 = NDArray[np.float64]
 
 PROFILE_FORMAT = "vtuber-face-profile"
-PROFILE_VERSION = 1
+# Version 2: mouth_gap is the inner + outer lip gap (mouth.py); version 1 files (inner gap only)
+# are read with their mouth rest left to adaptation.
+PROFILE_VERSION = 2
 
-# Closed-eye openness as a fraction of the open one when the recording saw no blink (MediaPipe
-# FaceMesh keeps a small aperture on a closed eye).
-CLOSED_FRACTION = 0.25
+# Closed-eye aperture as a fraction of the open one before the user's own blinks are seen
+# (FaceMesh keeps 5-70 % of the aperture on a closed eye, depending on the face). Fitted on the
+# training identities of the face corpus (docs/face_corpus.md): a prior above their median (0.35)
+# misses no early blink, and a few blinks replace it.
+CLOSED_FRACTION = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +75,7 @@ class FaceProfile:
     eye_open: tuple[float, float] = (0.30, 0.30)
     eye_closed: tuple[float, float] = (0.3 * CLOSED_FRACTION, 0.3 * CLOSED_FRACTION)
     gaze_rest: tuple[tuple[float, float], tuple[float, float]] = ((0.0, 0.0), (0.0, 0.0))
-    mouth_gap: float = 0.01
+    mouth_gap: float = 0.2
     mouth_width: float = 0.6
     mouth_corner: float = -0.08
     brows: tuple[tuple[float, float], tuple[float, float]] = ((0.24, 0.15), (0.24, 0.15))
@@ -110,10 +117,11 @@ class FaceProfile:
     def from_json(cls, d: object) -> FaceProfile:
         if not isinstance(d, dict) or d.get("format") != PROFILE_FORMAT:
             raise ConfigError(f'not a vtuber face profile (no "format": "{PROFILE_FORMAT}")')
-        if d.get("version") != PROFILE_VERSION:
+        version = d.get("version")
+        if version not in (1, PROFILE_VERSION):
             raise ConfigError(
-                f"face profile version {d.get('version')!r} is not supported "
-                f"(this vtuber reads version {PROFILE_VERSION})"
+                f"face profile version {version!r} is not supported "
+                f"(this vtuber reads versions 1 and {PROFILE_VERSION})"
             )
         try:
             p = cls(
@@ -121,7 +129,8 @@ class FaceProfile:
                 eye_open=_floats(d["eye_open"], 2),
                 eye_closed=_floats(d["eye_closed"], 2),
                 gaze_rest=(_floats(d["gaze_rest"][0], 2), _floats(d["gaze_rest"][1], 2)),
-                mouth_gap=float(d["mouth_gap"]),
+                # Version 1 measured the inner lip gap only: its rest is not this one.
+                mouth_gap=float(d["mouth_gap"]) if version == PROFILE_VERSION else -1.0,
                 mouth_width=float(d["mouth_width"]),
                 mouth_corner=float(d["mouth_corner"]),
                 brows=(_floats(d["brows"][0], 2), _floats(d["brows"][1], 2)),
@@ -230,52 +239,103 @@ class Calibrator:
         )
 
 
-class AdaptiveProfile:
-    """A profile that starts at ``base`` and adapts to the user over the first ``frames`` frames
-    with a face (then stays fixed). The head neutral is not adapted (facing the camera stays the
-    default neutral)."""
+# What each measure's rest is (vtuber.solvers.adaptation.PoseBaseline quantiles): an open eye's
+# aperture is read above most frames (blinks are short), the mouth at rest is its lower envelope
+# (a closed mouth, or the user's resting smile), width, corner and brows their medians.
+EYE_QUANTILE = 0.65
+MOUTH_QUANTILE = 0.15
+MEDIAN = 0.5
+# Rows of FaceAdapter.rest(): eye open (left, right), mouth gap, width, corner, brows (4).
+N_MEASURES = 9
 
-    def __init__(self, base: FaceProfile = DEFAULT_PROFILE, frames: int = 90, every: int = 5):
-        self.base = base
-        self.frames = frames
-        self.every = every
-        self._cal = Calibrator()
-        self.profile = base
+
+def measure_vector(m: FaceMeasures) -> list[float]:
+    """The measures :class:`FaceAdapter` adapts, in its row order."""
+    (bli, blo), (bri, bro) = m.brows.tolist()
+    return [
+        float(m.openness[0]),
+        float(m.openness[1]),
+        m.mouth_gap,
+        m.mouth_width,
+        m.mouth_corner,
+        bli,
+        blo,
+        bri,
+        bro,
+    ]
+
+
+def profile_vector(p: FaceProfile) -> list[float]:
+    (bli, blo), (bri, bro) = p.brows
+    return [p.eye_open[0], p.eye_open[1], p.mouth_gap, p.mouth_width, p.mouth_corner] + [
+        bli,
+        blo,
+        bri,
+        bro,
+    ]
+
+
+class FaceAdapter:
+    """The user's rest face, adapted all through the session (module doc).
+
+    ``profile`` (a recorded calibration) gives the starting values and the blink depth; without
+    one the first frame of each newly found face does (a person sitting down looks roughly
+    neutral), and a population prior gives the blink depth until the user's blinks are seen.
+    """
+
+    def __init__(self, profile: FaceProfile | None = None, window: int = 450) -> None:
+        self.profile = profile
+        q = [EYE_QUANTILE, EYE_QUANTILE, MOUTH_QUANTILE, MEDIAN, MEDIAN] + [MEDIAN] * 4
+        start = profile_vector(profile or DEFAULT_PROFILE)
+        self.baseline = PoseBaseline(q, start, window=window)
+        gaze = np.asarray((profile or DEFAULT_PROFILE).gaze_rest, dtype=np.float64).ravel().tolist()
+        # Gaze rest: the iris offset when looking at the screen. Not pose-dependent: an eye
+        # that counter-rotates while the head turns (looking at the screen) is real motion.
+        self.gaze = PoseBaseline([MEDIAN] * 4, gaze, window=window, ridge=1e9)
+        if profile is not None:
+            kappa = np.asarray(profile.eye_closed) / np.asarray(profile.eye_open)
+        else:
+            kappa = np.full(2, CLOSED_FRACTION)
+        self._kappa0 = [float(k) for k in kappa]
+        self.depth = (BlinkDepth(self._kappa0[0]), BlinkDepth(self._kappa0[1]))
+        self._fresh = True
+
+    def reset(self) -> None:
+        """A face was lost: the next one may be someone else, so learn from scratch (from the
+        profile, if any)."""
+        start = profile_vector(self.profile or DEFAULT_PROFILE)
+        self.baseline.reset(start)
+        self.gaze.reset(np.asarray((self.profile or DEFAULT_PROFILE).gaze_rest).ravel().tolist())
+        for d, k in zip(self.depth, self._kappa0, strict=True):
+            d.reset(k)
+        self._fresh = True
+
+    def start(self, m: FaceMeasures) -> None:
+        """First frame of a face: without a profile, its measures are the starting rest."""
+        if self._fresh:
+            self._fresh = False
+            v = measure_vector(m)
+            if self.profile is not None:
+                p = profile_vector(self.profile)
+                v = [pv if pv >= 0.0 else mv for pv, mv in zip(p, v, strict=True)]
+            self.baseline.reset(v)
 
     @property
-    def done(self) -> bool:
-        return len(self._cal) >= self.frames
+    def kappa(self) -> tuple[float, float]:
+        return (self.depth[0].kappa, self.depth[1].kappa)
 
-    def update(self, m: FaceMeasures) -> FaceProfile:
-        """Feed one frame's measures; returns the profile to use for this frame."""
-        if self.done:
-            return self.profile
-        self._cal.add(m)
-        n = len(self._cal)
-        if n >= 10 and (n % self.every == 0 or n == self.frames):
-            learned = self._cal.profile(self.base)
-            # Blend from the defaults toward what was learned as evidence accumulates.
-            a = min(1.0, n / (0.5 * self.frames))
-            self.profile = _blend(self.base, learned, a)
-        return self.profile
+    def rest(self, phi: tuple[float, float, float, float]) -> list[float]:
+        return self.baseline.predict(phi)
 
+    def gaze_rest(self) -> F64:
+        return np.asarray(self.gaze.predict((1.0, 0.0, 0.0, 0.0))).reshape(2, 2)
 
-def _blend(a: FaceProfile, b: FaceProfile, t: float) -> FaceProfile:
-    def lerp(x: object, y: object) -> object:
-        r = (1.0 - t) * np.asarray(x, dtype=np.float64) + t * np.asarray(y, dtype=np.float64)
-        return r.tolist() if r.ndim else float(r)
-
-    def tup(v: object) -> object:
-        return tuple(tup(x) for x in v) if isinstance(v, list) else v  # type: ignore[union-attr]
-
-    return replace(
-        b,
-        eye_open=tup(lerp(a.eye_open, b.eye_open)),  # type: ignore[arg-type]
-        eye_closed=tup(lerp(a.eye_closed, b.eye_closed)),  # type: ignore[arg-type]
-        gaze_rest=tup(lerp(a.gaze_rest, b.gaze_rest)),  # type: ignore[arg-type]
-        mouth_gap=lerp(a.mouth_gap, b.mouth_gap),  # type: ignore[arg-type]
-        mouth_width=lerp(a.mouth_width, b.mouth_width),  # type: ignore[arg-type]
-        mouth_corner=lerp(a.mouth_corner, b.mouth_corner),  # type: ignore[arg-type]
-        brows=tup(lerp(a.brows, b.brows)),  # type: ignore[arg-type]
-        neutral_head=a.neutral_head,
-    )
+    def observe(
+        self, phi: tuple[float, float, float, float], m: FaceMeasures, rel: tuple[float, float]
+    ) -> None:
+        """Learn from one frame (``rel``: each eye's aperture over its open level)."""
+        self.baseline.add(phi, measure_vector(m))
+        self.depth[0].add(rel[0])
+        self.depth[1].add(rel[1])
+        if min(rel) > 0.8:  # both eyes open: the iris says where the user looks
+            self.gaze.add(phi, m.iris.ravel().tolist())

@@ -5,8 +5,10 @@ Steps per frame:
    inside the face and does not change when the head turns (the blink stays open at +-30 deg yaw).
 2. Measures: eye openness and iris offsets (eyes.py), lip gap / width / corner height (mouth.py),
    brow heights (brows.py), gathered in a :class:`~vtuber.solvers.calibration.FaceMeasures`.
-3. Each measure is compared with the user's reference (a :class:`FaceProfile` from
-   ``vtuber calibrate``, else :class:`AdaptiveProfile` learning over the first seconds).
+3. Each measure is compared with the user's rest value at the current head pose, adapted all
+   through the session (:class:`~vtuber.solvers.calibration.FaceAdapter`, starting from a
+   ``vtuber calibrate`` profile when one is given): eye aperture over the open level and the
+   user's own blink depth, lip gap / width / corner and brows over their rest.
 4. Blink (hysteresis, linked), gaze, vowels, brows, and the five emotions derived from the mouth
    corners and brows: happy (smile), relaxed (smile with narrowed eyes), sad (frown or raised
    inner brows), angry (lowered brows), surprised (raised brows, open mouth).
@@ -24,13 +26,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.config import EXPRESSIONS, FaceConfig
+from vtuber.solvers.adaptation import pose_features
 from vtuber.solvers.brows import BrowConfig, brow_heights, solve_brows
-from vtuber.solvers.calibration import AdaptiveProfile, Calibrator, FaceMeasures, FaceProfile
+from vtuber.solvers.calibration import Calibrator, FaceAdapter, FaceMeasures, FaceProfile
 from vtuber.solvers.eyes import (
     EYE_OUTER,
     EyeConfig,
     EyeResult,
     EyeSolver,
+    closure,
     eye_openness,
     eye_widths,
     iris_offsets,
@@ -112,12 +116,12 @@ class FaceResult:
 
 
 class FaceSolver:
-    """Per-user face state: the profile (given, or adapting), blink hysteresis, held gaze.
+    """Per-user face state: the adapting rest face, blink hysteresis, held gaze.
 
     Args:
         config: which outputs and ranges (:class:`vtuber.config.FaceConfig`).
-        profile: a recorded :class:`FaceProfile`; None = adapt from defaults over the first
-            ``config.adapt_frames`` frames with a face.
+        profile: a recorded :class:`FaceProfile` to start from; None = start from the first
+            frame of each face found (:class:`~vtuber.solvers.calibration.FaceAdapter`).
     """
 
     def __init__(self, config: FaceConfig | None = None, profile: FaceProfile | None = None):
@@ -146,26 +150,21 @@ class FaceSolver:
         return self._recording is not None
 
     def set_profile(self, profile: FaceProfile | None) -> None:
-        """Use a recorded profile (None: adapt from the defaults again)."""
-        if profile is None:
-            self.adaptive: AdaptiveProfile | None = AdaptiveProfile(frames=self.config.adapt_frames)
-            profile = self.adaptive.profile
-        else:
-            self.adaptive = None
-        self._use(profile)
-
-    def _use(self, p: FaceProfile) -> None:
-        self.profile = p
-        a = p.arrays()
-        self._eye_open, self._eye_closed = a["eye_open"], a["eye_closed"]
-        self._gaze_rest, self._brow_rest = a["gaze_rest"], a["brows"]
+        """Start from a recorded profile (None: from the next face's first frame)."""
+        self.profile = profile
+        self.adapter = FaceAdapter(profile)
 
     def reset(self) -> None:
-        """Forget blink/gaze state (face lost)."""
+        """The face was lost: forget blink/gaze state and what was learned of this person."""
         self.eyes.reset()
+        self.adapter.reset()
 
-    def update(self, points_px: F64, rotation: F64) -> FaceResult:
-        """Solve one frame: landmarks in pixels (478, 3) and the head model -> camera rotation."""
+    def update(
+        self, points_px: F64, rotation: F64, yaw: float = 0.0, pitch: float = 0.0
+    ) -> FaceResult:
+        """Solve one frame: landmarks in pixels (478, 3), the head model -> camera rotation, and
+        the head's yaw / pitch (radians) relative to the neutral head, which the rest values
+        depend on (vtuber.solvers.adaptation)."""
         m = measure(points_px, rotation)
         new_profile = None
         if self._recording is not None:
@@ -174,29 +173,30 @@ class FaceSolver:
                 new_profile = self._recording.profile()
                 self._recording = None
                 self.set_profile(new_profile)
-        if self.adaptive is not None and not self.adaptive.done:
-            p = self.adaptive.update(m)
-            if p is not self.profile:
-                self._use(p)
-        p = self.profile
-        eyes = self.eyes.update(
-            m.openness, m.iris, self._eye_open, self._eye_closed, self._gaze_rest
+        ad = self.adapter
+        ad.start(m)
+        phi = pose_features(yaw, pitch)
+        rest = ad.rest(phi)
+        k0, k1 = ad.kappa
+        rel = (
+            float(m.openness[0]) / max(rest[0], 1e-6),
+            float(m.openness[1]) / max(rest[1], 1e-6),
         )
+        eyes = self.eyes.update((closure(rel[0], k0), closure(rel[1], k1)), m.iris, ad.gaze_rest())
         blend = eyes.blendshapes(self.eye_config)
-        mouth = solve_mouth(
-            m.mouth_gap, m.mouth_width, p.mouth_gap, p.mouth_width, self.mouth_config
-        )
+        mouth = solve_mouth(m.mouth_gap, m.mouth_width, rest[2], rest[3], self.mouth_config)
         blend.update(mouth.vowels)
         blend["jawOpen"] = mouth.open
-        brows = solve_brows(m.brows, self._brow_rest, self.brow_config)
+        brows = solve_brows(m.brows, np.array(rest[5:9]).reshape(2, 2), self.brow_config)
         blend.update(brows)
         if self._enabled:
-            closure = 0.5 * (eyes.closure[0] + eyes.closure[1])
-            squint = min(max((closure - 0.1) / 0.3, 0.0), 1.0)
+            c = 0.5 * (eyes.closure[0] + eyes.closure[1])
+            squint = min(max((c - 0.1) / 0.3, 0.0), 1.0)
             if eyes.closed[0] or eyes.closed[1]:
                 squint = 0.0
-            s = smile(m.mouth_corner, p.mouth_corner, m.mouth_width, p.mouth_width)
+            s = smile(m.mouth_corner, rest[4], m.mouth_width, rest[3])
             emo = emotions(s, mouth.open, brows, squint)
             for k in self._enabled:
                 blend[k] = emo[k]
+        ad.observe(phi, m, rel)
         return FaceResult(blend, eyes.rotation, eyes, mouth.open, m, new_profile)

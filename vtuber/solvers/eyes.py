@@ -151,13 +151,19 @@ def gaze_rotation(yaw: float, pitch: float) -> tuple[float, float, float, float]
     return (cy * sx, sy * cx, -sy * sx, cy * cx)
 
 
+def closure(rel: float, kappa: float) -> float:
+    """Raw closure 0 (open) .. 1 (closed) of an eye whose aperture is ``rel`` times its open
+    level, when a closed eye keeps ``kappa`` of it (vtuber.solvers.adaptation.BlinkDepth)."""
+    return min(max((1.0 - rel) / max(1.0 - kappa, 0.05), 0.0), 1.0)
+
+
 @dataclass
 class EyeSolver:
     """Blink state (hysteresis) and the last trustworthy gaze of each eye.
 
-    ``update`` takes the measures and the user's reference values (from a profile or adaptation):
-    open_ref/closed_ref per eye (openness when open / closed) and rest_offset (2, 2), the iris
-    offset when looking at the camera/screen.
+    ``update`` takes each eye's raw closure (from its aperture and the user's own open level and
+    blink depth, vtuber.solvers.calibration.FaceAdapter) and the iris offsets with the user's
+    rest offset (2, 2), the iris offset when looking at the screen.
     """
 
     config: EyeConfig = field(default_factory=EyeConfig)
@@ -168,22 +174,16 @@ class EyeSolver:
         self._closed = [False, False]
         self._held = np.zeros((2, 2))
 
-    def closure(self, openness: F64, open_ref: F64, closed_ref: F64) -> F64:
-        """Raw closure 0 (open as the reference) .. 1 (closed as the reference), per eye."""
-        span = np.maximum(open_ref - closed_ref, 1e-3)
-        return np.clip((open_ref - openness) / span, 0.0, 1.0)
-
     def update(
         self,
-        openness: F64,
+        closure: tuple[float, float],
         offsets: F64,
-        open_ref: F64,
-        closed_ref: F64,
         rest_offset: F64,
     ) -> EyeResult:
+        """One frame: each eye's raw closure (:func:`closure`), the iris offsets and the user's
+        iris rest offset (2, 2)."""
         cfg = self.config
-        c = self.closure(openness, open_ref, closed_ref)
-        raw = closure = (float(c[0]), float(c[1]))
+        raw = closure
         # Both nearly closed: close together (the more closed eye leads); a wink stays one-sided.
         if min(raw) >= cfg.link_at:
             raw = (max(raw), max(raw))

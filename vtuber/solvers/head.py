@@ -288,7 +288,17 @@ class HeadTracker:
             self._ref_angle = ang
 
     def reset(self) -> None:
+        """A frame without a face: the next solve starts fresh (no starting guess)."""
         self._prev = None
+
+    def forget(self) -> None:
+        """The face is gone for good (maybe another person comes): drop the 3D reference cloud
+        too, so the next face is measured against its own."""
+        self._prev = None
+        self._ref = None
+        self._ref_rotation = np.eye(3)
+        self._ref_angle = np.inf
+        self._last = None
 
     def update(self, points_px: F64, width: int, height: int) -> HeadPose:
         pose = solve_head_pose(points_px, width, height, model=self.model, hfov_deg=self.hfov_deg)

@@ -4,7 +4,11 @@ Input: the face frame of :func:`vtuber.solvers.expressions.face_frame` (de-rotat
 corners 1 apart, +x the person's right, +y up, +z forward).
 
 Measures, in eye-corner distances (IOD):
-- gap: mean vertical gap between the inner lips at three points (centre and either side).
+- gap: how far the lower lip has dropped from the upper one: the mean vertical gap between the
+  inner lip contours at three points (centre and either side) plus the same between the outer
+  lip contours. When the jaw opens both grow by the same amount; the inner gap alone is fooled
+  by teeth showing in a smile and by a beard's shadow, the outer alone by lip texture, and their
+  sum halves either's error (docs/face_corpus.md: the two measures on ten faces).
 - width: distance between the mouth corners.
 - corner: mean height of the two mouth corners above the upper-lip centre (smile > rest > frown).
 
@@ -27,6 +31,8 @@ F64 = NDArray[np.float64]
 
 LIP_INNER_UPPER = np.array([82, 13, 312])
 LIP_INNER_LOWER = np.array([87, 14, 317])
+LIP_OUTER_UPPER = np.array([37, 0, 267])
+LIP_OUTER_LOWER = np.array([84, 17, 314])
 MOUTH_CORNERS = np.array([291, 61])  # person's left, right
 UPPER_LIP_TOP = 0
 
@@ -47,7 +53,8 @@ _PROTO_LIST: list[tuple[float, float]] = [(float(a), float(b)) for a, b in _PROT
 def mouth_measures(face: F64) -> tuple[float, float, float]:
     """(gap, width, corner) in IOD units, see the module doc."""
     g0, g1, g2 = (face[LIP_INNER_UPPER, 1] - face[LIP_INNER_LOWER, 1]).tolist()
-    gap = (g0 + g1 + g2) / 3.0
+    o0, o1, o2 = (face[LIP_OUTER_UPPER, 1] - face[LIP_OUTER_LOWER, 1]).tolist()
+    gap = (max(g0 + g1 + g2, 0.0) + o0 + o1 + o2) / 3.0
     (lx, ly, lz), (rx, ry, rz) = face[MOUTH_CORNERS].tolist()
     width = math.sqrt((lx - rx) ** 2 + (ly - ry) ** 2 + (lz - rz) ** 2)
     corner = 0.5 * (ly + ry) - float(face[UPPER_LIP_TOP, 1])
@@ -56,12 +63,13 @@ def mouth_measures(face: F64) -> tuple[float, float, float]:
 
 @dataclass
 class MouthConfig:
-    """full_gap: inner-lip gap (IOD) above rest that reads as fully open (a 1.6 cm jaw drop on
-    rendered faces gives about 0.22); dead_zone: soft dead zone on openness (lip noise);
-    spread_range: width change (fraction of rest width) that reads as fully spread/rounded;
-    sharpness: how crisply vowels separate (higher = closer to one-hot)."""
+    """full_gap: lip gap (IOD, inner + outer) above rest that reads as fully open (a 1.6 cm jaw
+    drop gives 0.26-0.35 on the corpus's training faces, median 0.31); dead_zone: soft dead
+    zone on openness (lip noise); spread_range: width change (fraction of rest width) that
+    reads as fully spread/rounded; sharpness: how crisply vowels separate (higher = closer to
+    one-hot)."""
 
-    full_gap: float = 0.22
+    full_gap: float = 0.31
     dead_zone: float = 0.08
     spread_range: float = 0.15
     sharpness: float = 12.0

@@ -1,0 +1,210 @@
+"""Per-user adaptation: what a face measure reads at rest, learned continuously while tracking.
+
+Every face measure (eye aperture, lip gap, mouth width, brow height) differs from person to
+person, and FaceMesh's reading of it also drifts with the head pose (an open eye reads a little
+narrower when the head turns, a resting smile's lip gap changes with yaw). So the solvers compare
+each measure with the user's own rest value *at the current head pose*.
+
+:class:`PoseBaseline` learns those rest values. Each measure's rest is a linear function of the
+head pose, ``rest(pose) = w . phi(pose)`` with ``phi = (1, yaw, pitch, |yaw|)`` (radians, relative
+to the neutral head), fitted over a sliding window of recent frames by quantile regression: the
+rest of a measure is a chosen quantile of what it reads, e.g. the 60th percentile of an eye's
+aperture (blinks are rare and brief), the 10th percentile of the lip gap (the mouth is closed,
+or at its resting smile, at least that often while talking). Quantile regression ignores how far
+the other frames lie from the rest value, so blinks, words and expressions do not pull it.
+
+The fit is iteratively reweighted least squares (a handful of 4x4 solves), redone every ``every``
+frames over at most ``window`` samples, for all measures at once. Until the head has been seen at
+enough different poses the pose terms are held at zero (ridge toward the intercept), so a user
+who sits still gets a plain quantile.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+F64 = NDArray[np.float64]
+
+N_FEATURES = 4
+
+
+def pose_features(yaw: float, pitch: float) -> tuple[float, float, float, float]:
+    """phi(pose) for head yaw / pitch in radians (relative to the neutral head)."""
+    return (1.0, yaw, pitch, abs(yaw))
+
+
+class PoseBaseline:
+    """Rest values of several measures as linear functions of the head pose (module doc).
+
+    Args:
+        quantiles: per measure, the quantile of its readings that is its rest value.
+        initial: per measure, the rest value before anything is learned (a profile's value,
+            or a population prior).
+        window: how many samples the fit looks back over (older ones are forgotten, so the
+            rest follows a user whose face changes: a new light, glasses put on).
+        every: refit every this many added samples.
+        min_samples: samples needed before the first fit (the initial values rule until then).
+        prior_weight: how many samples' worth the initial values count as (pulls the intercept
+            toward them while data is scarce).
+        ridge: penalty on the pose terms, in samples; the pose terms grow only with pose spread.
+    """
+
+    def __init__(
+        self,
+        quantiles: Sequence[float],
+        initial: Sequence[float],
+        *,
+        window: int = 450,
+        every: int = 10,
+        min_samples: int = 8,
+        prior_weight: float = 3.0,
+        ridge: float = 0.5,
+    ) -> None:
+        self.quantiles = np.asarray(quantiles, dtype=np.float64)
+        self.m = len(self.quantiles)
+        self.window, self.every, self.min_samples = window, every, min_samples
+        self.prior_weight, self.ridge = prior_weight, ridge
+        self._x = np.zeros((window, N_FEATURES))
+        self._y = np.zeros((window, self.m))
+        self._ok = np.zeros((window, self.m), bool)
+        self._n = 0  # samples ever added
+        self._since = 0
+        self.reset(initial)
+
+    def reset(self, initial: Sequence[float] | None = None) -> None:
+        """Forget every sample (a new person); optionally new initial values."""
+        if initial is not None:
+            self.initial = np.asarray(initial, dtype=np.float64).copy()
+        self.w = np.zeros((self.m, N_FEATURES))
+        self.w[:, 0] = self.initial
+        self._wl = self.w.tolist()
+        self._ok[:] = False
+        self._n = 0
+        self._since = 0
+
+    @property
+    def samples(self) -> int:
+        return min(self._n, self.window)
+
+    def predict(self, phi: tuple[float, float, float, float]) -> list[float]:
+        """Rest value of every measure at pose features ``phi`` (plain floats: per-frame path)."""
+        a, b, c, d = phi
+        return [w0 * a + w1 * b + w2 * c + w3 * d for w0, w1, w2, w3 in self._wl]
+
+    def add(
+        self,
+        phi: tuple[float, float, float, float],
+        values: Sequence[float],
+        usable: Sequence[bool] | None = None,
+    ) -> None:
+        """Add one frame's readings (``usable[j]`` False: measure j says nothing this frame)."""
+        k = self._n % self.window
+        self._x[k] = phi
+        self._y[k] = values
+        self._ok[k] = True if usable is None else usable
+        self._n += 1
+        self._since += 1
+        if self._since >= self.every and self.samples >= self.min_samples:
+            self._since = 0
+            self.fit()
+
+    def fit(self, iterations: int = 6) -> None:
+        """Refit every measure on the window (quantile regression by IRLS)."""
+        n = self.samples
+        x, y, ok = self._x[:n], self._y[:n], self._ok[:n]
+        # Pose spread decides how much the pose terms may say (ridge toward zero slopes).
+        pen = np.full(N_FEATURES, self.ridge)
+        pen[0] = 0.0
+        for j in range(self.m):
+            sel = ok[:, j]
+            cnt = int(sel.sum())
+            if cnt < self.min_samples:
+                continue
+            xs, ys = x[sel], y[sel, j]
+            tau = self.quantiles[j]
+            w = self.w[j].copy()
+            scale = max(float(np.std(ys)), 1e-4)
+            for _ in range(iterations):
+                r = ys - xs @ w
+                # Pinball loss as weighted squares: weight tau/|r| above, (1-tau)/|r| below.
+                wt = np.where(r >= 0.0, tau, 1.0 - tau) / np.maximum(np.abs(r), 0.05 * scale)
+                a = (xs * wt[:, None]).T @ xs
+                rhs = (xs * wt[:, None]).T @ ys
+                # Prior: the initial intercept counts as prior_weight samples at typical weight.
+                typ = float(np.mean(wt))
+                a[0, 0] += self.prior_weight * typ
+                rhs[0] += self.prior_weight * typ * self.initial[j]
+                a += np.diag(pen * typ)
+                w = np.linalg.solve(a, rhs)
+            if all(math.isfinite(v) for v in w):
+                self.w[j] = w
+        self._wl = self.w.tolist()
+
+
+class BlinkDepth:
+    """How far an eye's aperture falls in a blink, relative to its open level (``kappa``:
+    closed / open aperture). FaceMesh keeps anything from 5 % to 70 % of the open aperture on a
+    closed eye, depending on the face (lashes, lid shape, makeup), so this is learned from the
+    user's own blinks: a blink is a brief dip of the relative aperture (below ``1 - drop`` for
+    at most ``max_len`` frames, back above ``1 - drop / 2`` on both sides, where ``drop`` is
+    ``min_drop`` or ``k_sigma`` times the aperture's own frame-to-frame noise, whichever is
+    larger) and gives its bottom; ``kappa`` is a low percentile of the recent bottoms (partial
+    blinks give higher ones). Until ``min_dips`` blinks are seen it moves from ``prior`` toward
+    what was seen."""
+
+    def __init__(
+        self,
+        prior: float,
+        *,
+        min_drop: float = 0.16,
+        k_sigma: float = 4.0,
+        max_len: int = 24,
+        keep: int = 15,
+        min_dips: int = 3,
+        percentile: float = 30.0,
+    ) -> None:
+        self.prior, self.min_drop, self.max_len = prior, min_drop, max_len
+        self.k_sigma = k_sigma
+        self.keep, self.min_dips, self.percentile = keep, min_dips, percentile
+        self.reset()
+
+    def reset(self, prior: float | None = None) -> None:
+        if prior is not None:
+            self.prior = prior
+        self._armed = False  # seen the eye open since the last dip
+        self._low = math.inf
+        self._len = 0
+        self.sigma = 0.05  # robust noise of the open aperture (relative), learned
+        self.dips: list[float] = []
+        self.kappa = self.prior
+
+    def add(self, rel: float) -> None:
+        """Feed one frame's aperture over the open level."""
+        dev = abs(rel - 1.0)
+        if dev < 0.3:  # an open eye: track its noise (mean absolute deviation * 1.25 ~ sigma)
+            self.sigma += 0.02 * (1.25 * dev - self.sigma)
+        drop = max(self.min_drop, self.k_sigma * self.sigma)
+        if rel < 1.0 - drop:
+            if self._armed:
+                self._len += 1
+                self._low = min(self._low, rel)
+            return
+        if rel > 1.0 - 0.5 * drop:
+            if self._len and self._len <= self.max_len:
+                self._record(self._low)
+            self._armed = True
+            self._len = 0
+            self._low = math.inf
+
+    def _record(self, bottom: float) -> None:
+        self.dips.append(max(bottom, 0.0))
+        if len(self.dips) > self.keep:
+            del self.dips[0]
+        k = len(self.dips)
+        low = float(np.percentile(self.dips, self.percentile))
+        a = min(1.0, k / self.min_dips)
+        self.kappa = (1.0 - a) * self.prior + a * low
