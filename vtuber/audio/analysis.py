@@ -305,10 +305,6 @@ def analyze(
     return Analyzer(model, cfg).push(samples)
 
 
-def open_weight(shape: MouthShape) -> float:
-    return shape.open
-
-
 def level_text(shape: MouthShape) -> str:
     """The status-line part: audio level and voice activity."""
     bars = max(0, min(5, int(math.floor((shape.level + 60.0) / 10.0))))

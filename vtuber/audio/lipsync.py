@@ -144,8 +144,6 @@ class LipSync:
         speaking = t - self._last_voice <= self.hold
         step = dt / self.fade if self.fade > 0 else 1.0
         self._w = min(self._w + step, 1.0) if speaking else max(self._w - step, 0.0)
-        if speaking and self._w == 0.0:
-            self._w = min(step, 1.0) if step > 0 else 1.0
         w = self._w
         if w <= 0.0:
             return frame
