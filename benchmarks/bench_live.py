@@ -115,12 +115,12 @@ def main() -> int:
     cam = ClipCamera(str(CLIP), args.fps)
     src = CameraSource(0, capture=lambda index: cam)
     backend = make_backend(targs, src)
-    ahead = None if args.serial else LookAhead(src, backend)
+    ahead = None if args.serial else LookAhead(src, backend, history=4000)
     sink = VMCSink([("127.0.0.1", rx.getsockname()[1])])
     sink.open()
     minutes: list[dict[str, float]] = []
     t_start = time.perf_counter()
-    mark = {"t": t_start, "i_lat": 0, "frames": 0, "model": 0}
+    mark = {"t": t_start, "frames": 0}
     model_times: list[float] = []
 
     def on_frame(av, lm, frame) -> bool:  # type: ignore[no-untyped-def]
@@ -128,7 +128,8 @@ def main() -> int:
         if now - mark["t"] < args.window:
             return True
         st = pipe.stats
-        lat = np.array(st.latencies[int(mark["i_lat"]) :]) * 1000.0
+        n = max(1, st.frames - int(mark["frames"]))  # this window's frames (the newest kept)
+        lat = np.array(st.latencies[-n:]) * 1000.0
         if ahead is not None:
             mod = np.array(list(ahead.model_s)[-len(lat) :]) * 1000.0
         else:
@@ -148,7 +149,7 @@ def main() -> int:
         model_times.append(rec["model_p50_ms"])
         if not args.json:
             print(json.dumps(rec), flush=True)
-        mark.update(t=now, i_lat=len(st.latencies), frames=st.frames)
+        mark.update(t=now, frames=st.frames)
         return len(minutes) < args.minutes
 
     smoother = make_smoother(smoothing_config(targs))

@@ -77,7 +77,7 @@ class Recent(list[float]):
     entries it drops the oldest ``keep`` (so a session of hours holds memory flat, see
     docs/performance.md; means and percentiles are over the last ``keep``..``2 * keep``)."""
 
-    keep = 20_000  # frames: 11 minutes at 30 fps
+    keep = 5_000  # frames: ~3 minutes at 30 fps (at most ~2 MB for all of Stats' lists)
 
     def append(self, x: float) -> None:
         super().append(x)
