@@ -682,6 +682,40 @@ def test_record_vmc_counts_what_the_kernel_drops(tmp_path: Path) -> None:
     big.close()
 
 
+def test_record_vmc_keeps_arrival_times_when_it_falls_behind(tmp_path: Path) -> None:
+    """A stalled recorder (SIGSTOP: a busy machine) still stamps each datagram with the time
+    the kernel received it, not the time it got round to reading it."""
+    probe = Receiver()
+    port = probe.port
+    probe.close()
+    out = tmp_path / "stall.vtrec"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vtuber", "record-vmc", "--listen", f"127.0.0.1:{port}",
+         "--out", str(out), "--duration", "30"],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None and "recording VMC" in proc.stderr.readline()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    msg = b"/VMC/Ext/T\x00\x00,f\x00\x00\x00\x00\x00\x00"
+    tx.sendto(msg, ("127.0.0.1", port))
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        for _ in range(3):  # arrive 0.3 s apart while the recorder cannot read
+            time.sleep(0.3)
+            tx.sendto(msg, ("127.0.0.1", port))
+        time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    tx.close()
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    ts = [t for t, _ in read_recording(out).datagrams]
+    gaps = np.diff(ts)
+    assert len(ts) == 4 and np.all(gaps > 0.2), gaps  # read together, stamped 0.3 s apart
+
+
 # ------------------------------------------------------------------------ 7. junk summaries
 def junk_take(path: Path) -> None:
     rng = np.random.default_rng(3)

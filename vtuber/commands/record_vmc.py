@@ -14,6 +14,7 @@ import os
 import socket
 import struct
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,10 @@ from vtuber.web import is_loopback_host
 DEFAULT_HOST = "127.0.0.1"
 RCVBUF = 8 * 1024 * 1024  # requested receive buffer; the kernel caps it (Linux: rmem_max)
 SO_RXQ_OVFL = getattr(socket, "SO_RXQ_OVFL", 40 if sys.platform.startswith("linux") else None)
+# Kernel arrival times (struct timespec, CLOCK_REALTIME): a datagram's time is when it arrived,
+# not when a busy recorder got round to reading it.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform.startswith("linux") else None)
+_TIMESPEC = struct.Struct("=qq")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -74,11 +79,12 @@ def open_socket(host: str, port: int, rcvbuf: int = RCVBUF) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        if SO_RXQ_OVFL is not None:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, SO_RXQ_OVFL, 1)
-            except OSError:
-                pass
+        for opt in (SO_RXQ_OVFL, SO_TIMESTAMPNS):
+            if opt is not None:
+                try:
+                    sock.setsockopt(socket.SOL_SOCKET, opt, 1)
+                except OSError:
+                    pass
         sock.bind((host, port))
     except OSError as e:
         sock.close()
@@ -128,8 +134,10 @@ def record(
     or a write error; counts kernel drops."""
     sock.settimeout(0.1)
     res = RecordResult()
-    anc = socket.CMSG_SPACE(4) if SO_RXQ_OVFL is not None else 0
+    anc = socket.CMSG_SPACE(4) + socket.CMSG_SPACE(_TIMESPEC.size)
     t0 = now()
+    wall0 = time.time()  # the same moment on the clock of the kernel's arrival times
+    t_last = 0.0
     last_status = 0.0
     with StopSignals() as stop:
         while duration is None or now() - t0 < duration:
@@ -142,9 +150,15 @@ def record(
                 data, ancdata = b"", []
             t = now() - t0
             for level, kind, payload in ancdata:
-                if level == socket.SOL_SOCKET and kind == SO_RXQ_OVFL and len(payload) >= 4:
+                if level != socket.SOL_SOCKET:
+                    continue
+                if kind == SO_RXQ_OVFL and len(payload) >= 4:
                     res.drops = max(res.drops, struct.unpack("=I", payload[:4])[0])
+                elif kind == SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
+                    sec, nsec = _TIMESPEC.unpack_from(payload)
+                    t = min(t, sec + nsec * 1e-9 - wall0)  # arrival, never after the read
             if data:
+                t = t_last = max(t, t_last)  # non-decreasing, whatever the wall clock does
                 try:
                     writer.write_datagram(data, t)
                 except OutputError as e:
