@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -17,7 +18,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -281,20 +282,52 @@ def test_record_vmc_export_and_calibrate_never_replace_a_file(tmp_path: Path) ->
 
 
 # ------------------------------------------------------------------------ 2. full disk
+DISK_BYTES = 32 * 1024
+
+
+def _mount_tmpfs(mnt: Path) -> str:
+    """Mount a DISK_BYTES tmpfs on ``mnt``; returns why not ("" on success)."""
+    if os.geteuid() != 0:
+        return "not root"
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES}", "tmpfs", str(mnt)],
+        capture_output=True,
+    )
+    return "" if r.returncode == 0 else (r.stderr.decode().strip() or "mount failed")
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 32 KiB tmpfs: writes past it fail with ENOSPC (needs root, as in CI)."""
-    if os.geteuid() != 0:
-        pytest.skip("the full-disk tests mount a small tmpfs and need root (CI runs as root)")
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    r = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=32k", "tmpfs", str(mnt)], capture_output=True
-    )
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
+    why = _mount_tmpfs(mnt)
+    if why:
+        pytest.skip(f"this test mounts a small tmpfs and needs root (CI runs as root): {why}")
     try:
         yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def _limit_file_size() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (DISK_BYTES, DISK_BYTES))
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[tuple[Path, Callable[[], None] | None, str]]:
+    """(folder, preexec for the vtuber process, the error it must report). As root: a real
+    32 KiB tmpfs (ENOSPC, "No space left on device"). Without root: the kernel's file-size limit
+    (RLIMIT_FSIZE) fails the process's writes past 32 KiB the same way (EFBIG, "File too
+    large"): a real write error either way."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    why = _mount_tmpfs(mnt)
+    if why:
+        yield mnt, _limit_file_size, "File too large"
+        return
+    try:
+        yield mnt, None, "No space left on device"
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
 
@@ -328,14 +361,15 @@ def frames_sent(datagrams: list[bytes]) -> int:
 
 
 def test_full_disk_stops_only_the_recording(
-    small_disk: Path, clip_path: Path, tmp_path: Path
+    full_disk: tuple[Path, Callable[[], None] | None, str], clip_path: Path
 ) -> None:
+    disk, preexec, reason = full_disk
     rx = Receiver()
-    take = small_disk / "take.vtrec"
+    take = disk / "take.vtrec"
     proc = subprocess.Popen(
         [sys.executable, "-m", "vtuber", "track", "--source", str(clip_path), "--fast",
          "--record", str(take), "--vmc", f"127.0.0.1:{rx.port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec,
     )  # fmt: skip
     got: list[bytes] = []
     while proc.poll() is None:
@@ -345,7 +379,7 @@ def test_full_disk_stops_only_the_recording(
     rx.close()
     assert "Traceback" not in err
     stopped = [ln for ln in err.splitlines() if "recording stopped" in ln]
-    assert len(stopped) == 1 and "No space left on device" in stopped[0], err
+    assert len(stopped) == 1 and reason in stopped[0], err
     assert proc.returncode == 1  # the run says its recording is incomplete
     # VMC kept streaming: every one of the clip's 195 frames reached the receiver.
     assert frames_sent(got) == 195
@@ -375,15 +409,18 @@ def test_status_line_marks_a_stopped_recording(small_disk: Path) -> None:
     assert len(read_recording(small_disk / "take.vtrec").frames) == sink.frames > 0
 
 
-def test_record_vmc_on_a_full_disk_keeps_what_it_wrote(small_disk: Path) -> None:
+def test_record_vmc_on_a_full_disk_keeps_what_it_wrote(
+    full_disk: tuple[Path, Callable[[], None] | None, str],
+) -> None:
+    disk, preexec, reason = full_disk
     probe = Receiver()
     port = probe.port
     probe.close()
-    out = small_disk / "perf.vtrec"
+    out = disk / "perf.vtrec"
     proc = subprocess.Popen(
         [sys.executable, "-m", "vtuber", "record-vmc", "--listen", f"127.0.0.1:{port}",
          "--out", str(out), "--duration", "20"],
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE, text=True, preexec_fn=preexec,
     )  # fmt: skip
     assert proc.stderr is not None and "recording VMC" in proc.stderr.readline()
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -399,7 +436,7 @@ def test_record_vmc_on_a_full_disk_keeps_what_it_wrote(small_disk: Path) -> None
     err = proc.stderr.read()
     assert "Traceback" not in err
     lines = [ln for ln in err.splitlines() if "recording stopped" in ln]
-    assert len(lines) == 1 and "No space left on device" in lines[0], err
+    assert len(lines) == 1 and reason in lines[0], err
     rec = read_recording(out)
     n = int(lines[0].split("keeps the ")[1].split()[0])
     assert n > 10 and len(rec.datagrams) == n and rec.error is None
