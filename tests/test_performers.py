@@ -243,12 +243,24 @@ def test_two_performers_each_match_their_single_person_run(panes):
             f"two performers, {name}: head deviation from the single-person run: max "
             f"{max(dev):.2f} deg, p95 {np.percentile(dev, 95):.2f}, median {np.median(dev):.2f}"
         )
-    # Measured (docs/performers.md): p95 <= ~1.9 deg; single frames up to ~3.3 deg where MediaPipe
-    # restarted its face tracking in one run and not the other (graph switches) while the face
-    # moved. A swapped identity would be off by the two heads' difference (10-30 deg here).
+    # Identity by content: wherever the two people's heads differ (> 8 deg), each stream is
+    # nearer its own person's single-person run than the other's.
+    telling = 0
+    for stream, own, other in ((s1, a_alone, b_alone), (s2, b_alone, a_alone)):
+        for i in range(n):
+            h, ho, hx = head(stream[i]), head(own[i]), head(other[i])
+            if not stream[i].tracking.face or h is None or ho is None or hx is None:
+                continue
+            if math.degrees(float(quat.angle_between(ho, hx))) > 8.0:
+                telling += 1
+                assert quat.angle_between(h, ho) < quat.angle_between(h, hx), i
+    assert telling > n // 2
+    # Measured (docs/performers.md): medians 0.2-0.3 deg; runs of frames up to ~3-4 deg where
+    # MediaPipe restarted its face tracking in one run and not the other (graph switches, B
+    # lost behind A) and the head solver re-learnt its 3D reference.
     for dev in (dev_a, dev_b):
-        assert np.percentile(dev, 95) <= 2.0
-        assert max(dev) <= 4.0
+        assert np.median(dev) <= 0.5
+        assert max(dev) <= 6.0
 
 
 # -- both streams over real UDP, decoded by liblo's oscdump ----------------------------------
@@ -355,7 +367,7 @@ def full_scene(a: list[np.ndarray]) -> Scene:
     """A (the clip, left half) leaves for 1 s (frames 40-64) while B (the clip mirrored and
     2.4 s later: another thumbs-up, with the other hand) has walked in on the right."""
     b = [np.ascontiguousarray(f[:, ::-1]) for f in a[60:] + a[:60]]
-    return Scene(a, b, gap(lambda i: 0, 40, 65), lambda i: ramp(i, 5, 25, W, 320), W, H, 120)
+    return Scene(a, b, gap(lambda i: 0, 40, 65), lambda i: ramp(i, 5, 25, W, 320), W, H, 90)
 
 
 def _in_b_half(lm: Landmarks) -> dict[str, bool]:
@@ -398,7 +410,7 @@ def test_full_mode_lock_on_takes_no_face_body_or_hand_from_the_other_person(pane
 def test_full_mode_two_performers_each_get_their_own_body_and_hands(panes):
     a, _ = panes
     b = [np.ascontiguousarray(f[:, ::-1]) for f in a[60:] + a[:60]]
-    scene = Scene(a, b, lambda i: 0, lambda i: 320, W, H, 80)
+    scene = Scene(a, b, lambda i: 0, lambda i: 320, W, H, 50)
     s1, s2 = run_scene(scene, "ab", "--mode", "full", "--performers", "2")
     hands = [0, 0]
     for k, stream in enumerate((s1, s2)):
