@@ -5,11 +5,12 @@ three.js and scipy), unit length, and rotate column vectors: ``v' = q v q*``. Th
 depend on the handedness of the basis; vtuber's bone rotations are expressed in Unity's
 left-handed basis (x right, y up, z forward), see docs/coordinates.md.
 
-Functions accept a single quaternion of shape (4,) or a stack of shape (..., 4). Every formula
-also has a plain-float twin named ``*_tuple`` (tuples in, tuples out) for the per-frame solver
-paths, where numpy's call overhead on one quaternion costs ~20x the arithmetic, and the (N, 4)
-smoother path has row-wise forms named ``*_rows``. tests/test_quat.py pins each twin to its numpy
-form and to scipy's Rotation. Nothing else in vtuber writes these formulas out.
+Functions accept a single quaternion of shape (4,) or a stack of shape (..., 4). The formulas the
+per-frame solver paths need also have a plain-float twin named ``*_tuple`` (tuples in, tuples
+out; numpy's call overhead on one quaternion costs 3-40x the arithmetic,
+benchmarks/bench_rotation_paths.py), and the (N, 4) smoother path has row-wise forms named
+``*_rows``. tests/test_quat.py pins each twin to its numpy form and to scipy's Rotation. Nothing
+else in vtuber writes these formulas out (a test looks for their fingerprints).
 """
 
 from __future__ import annotations
@@ -218,8 +219,8 @@ def slerp_rows(a: F, b: F, w: F) -> F:
 
 # --------------------------------------------------------------- plain-float twins (*_tuple)
 # The same formulas on plain Python floats, for the per-frame solver paths (one quaternion or one
-# 3x3 matrix at a time, where numpy's per-call overhead costs ~20x the arithmetic). Quaternions are
-# (x, y, z, w) tuples, vectors (x, y, z) tuples, matrices three row tuples.
+# 3x3 matrix at a time, where numpy's per-call overhead dominates). Quaternions are (x, y, z, w)
+# tuples, vectors (x, y, z) tuples, matrices three row tuples.
 Quat = tuple[float, float, float, float]
 Vec3 = tuple[float, float, float]
 Mat3 = tuple[Vec3, Vec3, Vec3]
