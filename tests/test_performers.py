@@ -122,8 +122,11 @@ class Collect(SinkBase):
 
 
 def _args(*argv: str) -> argparse.Namespace:
+    from vtuber.commands.common import add_sink_args
+
     p = argparse.ArgumentParser()
     add_track_args(p)
+    add_sink_args(p)
     return p.parse_args(list(argv))
 
 
@@ -272,6 +275,61 @@ def _free_port() -> int:
     port = int(s.getsockname()[1])
     s.close()
     return port
+
+
+def test_two_performers_two_viewer_pages(panes):
+    """--viewer with --performers 2: performer 1's page on --viewer-port, performer 2's on the
+    next port (two OBS browser sources side by side); each streams its own performer."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.client import connect
+
+    from vtuber.commands.common import build_sinks
+    from vtuber.commands.smoothing_args import smoothing_config
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    port = _free_port()
+    while True:  # two free TCP ports in a row
+        with socket.socket() as s1, socket.socket() as s2:
+            try:
+                s1.bind(("127.0.0.1", port))
+                s2.bind(("127.0.0.1", port + 1))
+                break
+            except OSError:
+                port = _free_port()
+    args = _args("--performers", "2", "--no-vmc", "--viewer", "--viewer-port", str(port))
+    scene = swap_scene(*panes)
+    sinks = build_sinks(args)
+    streams = performer_streams(
+        args, make_tracker, lambda: make_smoother(smoothing_config(args)), build_sinks
+    )
+    got = [Collect(), Collect()]
+    sinks.append(got[0])
+    streams[0].sinks.append(got[1])
+    opened = sinks + streams[0].sinks
+    for s in opened:
+        s.open()
+    try:
+        frames = (Frame(scene.frame(i), i / FPS, 0.0, i) for i in range(30))
+        backend = performer_backend(args, FaceMeshBackend())
+        Pipeline(frames, backend, make_tracker(args), sinks, streams=streams).run()
+        backend.close()
+
+        async def latest(p: int) -> dict[str, object]:
+            async with connect(f"ws://127.0.0.1:{p}/ws") as ws:
+                assert json.loads(await ws.recv())["type"] == "hello"
+                msg: dict[str, object] = json.loads(await ws.recv())
+                return msg
+
+        pages = [asyncio.run(latest(port)), asyncio.run(latest(port + 1))]
+    finally:
+        for s in opened:
+            s.close()
+    for page, own, other in zip(pages, got, got[::-1], strict=True):
+        q = np.array(page["bones"]["Head"])  # type: ignore[index]
+        assert np.abs(q - np.array(own.frames[-1].bones[Bone.Head])).max() < 1e-4
+        assert np.abs(q - np.array(other.frames[-1].bones[Bone.Head])).max() > 1e-3
 
 
 def _head_messages(out: str) -> list[list[float]]:

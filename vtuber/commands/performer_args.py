@@ -42,7 +42,8 @@ def add_performer_args(p: argparse.ArgumentParser) -> None:
         action="append",
         metavar="HOST:PORT",
         help=f"with --performers 2: the second performer's VMC receiver (repeatable; default "
-        f"{DEFAULT_VMC2}); --record FILE also writes FILE's .p2 twin",
+        f"{DEFAULT_VMC2}); --record FILE also writes FILE's .p2 twin, --viewer a second page "
+        "on --viewer-port + 1",
     )
 
 
@@ -76,11 +77,13 @@ def second_record_path(path: str) -> str:
 
 def performer_streams(args: argparse.Namespace, make_tracker, make_smoother, build_sinks):  # type: ignore[no-untyped-def]
     """The further performers' :class:`Stream` s (sinks not yet opened): their own tracker,
-    smoothing, VMC receivers (--vmc2) and recording (--record's .p2 twin)."""
+    smoothing, VMC receivers (--vmc2), recording (--record's .p2 twin) and viewer page
+    (--viewer: on --viewer-port + 1)."""
     if getattr(args, "performers", 1) < 2:
         return []
     a2 = copy.copy(args)
     a2.vmc = args.vmc2 or [DEFAULT_VMC2]
     a2.record = second_record_path(args.record) if getattr(args, "record", None) else None
-    a2.viewer = False  # one viewer page shows both avatars (docs/performers.md)
+    if getattr(args, "viewer", False):  # performer 2's viewer page: the next port
+        a2.viewer_port = args.viewer_port + 1
     return [Stream(1, make_tracker(args), build_sinks(a2), make_smoother())]
