@@ -96,25 +96,28 @@ class Slot:
 
 def face_box(points: F32, width: int, height: int) -> tuple[float, float, float, float, float]:
     """(cx, cy, size, w, h) of a face's landmark bounding box, pixels; size = max(w, h)."""
-    x = points[:, 0] * width
-    y = points[:, 1] * height
-    x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
+    lo, hi = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
+    x0, x1 = float(lo[0]) * width, float(hi[0]) * width
+    y0, y1 = float(lo[1]) * height, float(hi[1]) * height
     w, h = x1 - x0, y1 - y0
     return 0.5 * (x0 + x1), 0.5 * (y0 + y1), max(w, h, 1.0), w, h
 
 
-def appearance(image: U8, points: F32) -> F32 | None:
+def appearance(
+    image: U8, points: F32, box: tuple[float, float, float, float, float] | None = None
+) -> F32 | None:
     """Normalised HSV histogram of the head around a face (the face's box widened by a quarter
-    each side and raised by half its height for the hair); None if the region is empty."""
+    each side and raised by half its height for the hair); None if the region is empty.
+    ``box``: :func:`face_box` of ``points`` if already computed."""
     h, w = image.shape[:2]
-    cx, cy, _, bw, bh = face_box(points, w, h)
+    cx, cy, _, bw, bh = box if box is not None else face_box(points, w, h)
     x0, x1 = int(max(cx - 0.75 * bw, 0)), int(min(cx + 0.75 * bw, w))
     y0, y1 = int(max(cy - bh, 0)), int(min(cy + 0.6 * bh, h))
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None
-    crop = image[y0:y1, x0:x1]
-    step = max(1, int(max(crop.shape[:2]) // 64))  # ~64x64 samples are plenty
-    hsv = cv2.cvtColor(np.ascontiguousarray(crop[::step, ::step]), cv2.COLOR_BGR2HSV)
+    # 48x48 samples are plenty (nearest neighbour: no new colours, ~20 us).
+    small = cv2.resize(image[y0:y1, x0:x1], (48, 48), interpolation=cv2.INTER_NEAREST)
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
     hist = cv2.calcHist([hsv], [0, 1, 2], None, list(HIST_BINS), [0, 180, 0, 256, 0, 256])
     hist = hist.ravel().astype(np.float32)
     total = float(hist.sum())
@@ -161,8 +164,9 @@ class PerformerTracker:
         for i, p in enumerate(people):
             if not p.face.found:
                 continue
-            cx, cy, size, _, _ = face_box(p.face.points, p.width, p.height)
-            hist = appearance(image, p.face.points) if image is not None else None
+            box = face_box(p.face.points, p.width, p.height)
+            hist = appearance(image, p.face.points, box) if image is not None else None
+            cx, cy, size = box[:3]
             dets.append(Detection(i, cx, cy, size, hist))
         return dets
 
