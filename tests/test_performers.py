@@ -138,7 +138,7 @@ def run_scene(scene: Scene, who: str, *argv: str) -> list[list[AvatarFrame]]:
 
     args = _args(*argv)
     video = SimpleNamespace(static_images=False)  # the scene plays like a video file
-    backend = performer_backend(args, make_backend(args, video))
+    backend = performer_backend(args, make_backend(args, video))  # type: ignore[arg-type]
     sink = Collect()
     streams = performer_streams(
         args, make_tracker, lambda: make_smoother(smoothing_config(args)), lambda a: [Collect()]

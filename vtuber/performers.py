@@ -306,10 +306,6 @@ class PerformerTracker:
             self._others_seen = t
         return [self.assignment.get(s.track) if s.track is not None else None for s in self.slots]
 
-    def crowded(self, t: float) -> bool:
-        """Someone besides the performers was in view within :data:`QUIET_S`."""
-        return t - self._others_seen <= QUIET_S
-
     def region(
         self, slot: int, width: int, height: int
     ) -> tuple[float, float, float, float] | None:
