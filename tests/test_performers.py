@@ -79,6 +79,23 @@ def test_two_slots_lock_left_to_right_and_survive_an_order_change():
     assert pt.update([right], 0.08) == [None, 0]
 
 
+def test_a_click_in_the_preview_chooses_the_performer():
+    import cv2
+
+    from vtuber.preview import Preview
+
+    pt = PerformerTracker(1)
+    me, other = _person(320, 180, 120), _person(540, 180, 90)
+    assert pt.update([me, other], 0.0) == [0]
+    preview = Preview(on_click=pt.choose)  # the window's mouse callback, without a window
+    preview.image_size = (W, H)
+    preview.mouse(cv2.EVENT_MOUSEMOVE, 540, 180, 0, None)  # only a left click chooses
+    assert pt.update([me, other], 0.04) == [0]
+    preview.mouse(cv2.EVENT_LBUTTONDOWN, 530, 200, 0, None)
+    assert pt.update([me, other], 0.08) == [1]
+    assert pt.update([other, me], 0.12) == [0]  # and follows that person from then on
+
+
 def test_bad_settings_are_config_errors():
     with pytest.raises(ConfigError):
         PerformerTracker(0)

@@ -227,7 +227,11 @@ def run(args: argparse.Namespace) -> int:
             if display_available():
                 from vtuber.preview import Preview
 
-                preview = stack.enter_context(Preview(on_key=calibration_key(tracker)))
+                performers = getattr(backend, "tracker", None)  # lock-on: click to choose
+                on_click = performers.choose if performers is not None else None
+                preview = stack.enter_context(
+                    Preview(on_key=calibration_key(tracker), on_click=on_click)
+                )
                 on_frame = preview.show
             else:
                 log.warning("--preview: no display found; running without a window")
