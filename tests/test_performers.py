@@ -207,6 +207,15 @@ def test_lock_on_never_follows_the_other_person(panes):
     # Same tracking state on every frame: no face while A is out, even though B is in view.
     assert [f.tracking.face for f in both] == [f.tracking.face for f in alone]
     assert not any(both[i].tracking.face for i in range(92, 115))
+
+    # ... and the avatar held, then eased to rest within the 1 s exit (measured: 15.4 deg off
+    # rest on frame 90, held to frame 95, 0.08 deg on 112, then at rest: no head bone sent,
+    # receivers show the rest pose).
+    def off_rest(i: int) -> float:
+        h = head(both[i])
+        return 0.0 if h is None else math.degrees(float(quat.angle_between(h, [0, 0, 0, 1])))
+
+    assert off_rest(95) > 5.0 and off_rest(112) < 0.5 and off_rest(114) == 0.0
     dev = deviations(both, alone, list(range(n)))
     print(f"lock-on: max head deviation from the performer-only run {max(dev):.2f} deg")
     assert max(dev) <= 2.0
