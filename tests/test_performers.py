@@ -508,8 +508,16 @@ def test_full_mode_two_performers_each_get_their_own_body_and_hands(panes):
             hands[k] += lm.left_hand.found + lm.right_hand.found
         assert sum(f.tracking.face for f in stream) >= 0.9 * scene.frames
         assert sum(f.tracking.body for f in stream) >= 0.5 * scene.frames
-    print(f"full mode, two performers: hand-frames A {hands[0]}, B {hands[1]} of {scene.frames}")
-    assert min(hands) > 0.3 * scene.frames
+    # Against each person's single-person run (lock-on, full mode): the hands are found about
+    # as often (each performer's Pose runs on every other frame here, so a raised hand may be
+    # picked up a frame or two later).
+    alone = []
+    for who in "ab":
+        (run,) = run_scene(scene, who, "--mode", "full")
+        alone.append(sum(f.landmarks.left_hand.found + f.landmarks.right_hand.found for f in run))  # type: ignore[union-attr]
+    print(f"full mode, two performers: hand-frames A {hands[0]}, B {hands[1]}; alone {alone}")
+    for k in (0, 1):
+        assert hands[k] >= 0.7 * alone[k]
 
 
 def test_full_mode_without_lock_on_the_face_jumps_to_the_other_person(panes):

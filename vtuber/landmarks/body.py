@@ -284,6 +284,9 @@ class FullBodyBackend:
         )
         self._prev_pose = PoseLandmarks()
         self._focus: tuple[float, float, float, float] | None = None
+        # Without threads (vtuber.landmarks.multibody): Pose may run on every pose_every-th frame
+        # only (offset by pose_phase), the frames between reusing the last pose.
+        self.pose_every, self.pose_phase, self._frames = 1, 0, 0
 
     def set_max_faces(self, n: int) -> None:
         """Look for up to ``n`` faces (the face backend's; docs/performers.md)."""
@@ -373,7 +376,9 @@ class FullBodyBackend:
             left, right = fh.result()
         else:
             flm = self.face.process(small, t)  # type: ignore[attr-defined]
-            pose = self.pose.process_rgb(rgb)
+            self._frames += 1
+            due = (self._frames + self.pose_phase) % self.pose_every == 0
+            pose = self.pose.process_rgb(rgb) if due else prev
             left, right = self._hands(rgb, prev)
         self._prev_pose = pose
         out = Landmarks(
