@@ -331,3 +331,30 @@ def test_viewer_overlay_shows_the_trackers_latency_p95() -> None:
     # 20 values: 19 near 7 ms and one near 40: the p95 is the 19th smallest, not the outlier.
     assert 7.0 <= p95 < 40.0, (p95, shown)  # type: ignore[operator]
     assert f"tracker p95 {p95:.0f} ms" in str(shown)
+
+
+def test_lost_hand_search_backs_off_until_the_arm_moves() -> None:
+    from vtuber.landmarks import PoseLandmarks
+    from vtuber.landmarks.body import FullBodyBackend
+
+    pose = PoseLandmarks(found=True)
+    pose.points[:, 3] = 1.0  # all visible
+    pose.points[[11, 12], :2] = [(0.55, 0.4), (0.45, 0.4)]  # shoulders
+    pose.points[13, :2] = (0.55, 0.7)  # left elbow
+    pose.points[[15, 17, 19, 21], :2] = (0.55, 0.92)  # left wrist and hand, at the bottom edge
+    rgb = np.zeros((360, 640, 3), np.uint8)  # no hand anywhere: every search fails
+    with FullBodyBackend(threads=False) as be:
+        hand = be.hands["left"]
+        searched_on = []
+        for i in range(45):
+            n = hand.searches
+            assert not hand.process(rgb, pose).found
+            if hand.searches > n:
+                searched_on.append(i)
+        # retry_every = 3, then twice and four times as long while the wrist stays put
+        assert list(np.diff(searched_on)) == [6, 12, 12, 12], searched_on
+        pose.points[[15, 17, 19, 21], :2] = (0.6, 0.55)  # the arm is raised: search again soon
+        n = hand.searches
+        for _ in range(3):
+            hand.process(rgb, pose)
+        assert hand.searches == n + 1

@@ -17,6 +17,7 @@ the full image's, so tracking continues on the next, unmasked frame.
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -162,6 +163,11 @@ class _SideHand:
         self.static = static_images
         self.tracked = False
         self.since_try = retry_every  # try on the first frame
+        # Back-off: after failed searches with the wrist where it was, search less often
+        # (retry_every x 2, x 4); a wrist that moves, or a hand found, resets it.
+        self.misses = 0
+        self._missed_at: tuple[float, float] | None = None
+        self.searches = 0  # palm searches run (for benchmarks)
         with quiet_native_stderr():
             self._hands = mp.solutions.hands.Hands(
                 static_image_mode=static_images,
@@ -194,7 +200,15 @@ class _SideHand:
     def wanted(self, pose: PoseLandmarks) -> bool:
         """Whether to search for this (lost) hand now."""
         self.since_try += 1
-        if self.since_try < self.retry_every:
+        if pose.found and self._missed_at is not None and self.misses:
+            wr, el = _POSE_HAND[self.side][0], _POSE_HAND[self.side][4]
+            p = pose.points
+            moved = math.hypot(p[wr, 0] - self._missed_at[0], p[wr, 1] - self._missed_at[1])
+            fore = math.hypot(p[wr, 0] - p[el, 0], p[wr, 1] - p[el, 1])
+            if moved > max(0.3 * fore, 0.02):  # the arm moved: the hand may be in view now
+                self.misses = 0
+        interval = self.retry_every * (1 if self.static else 2 ** min(self.misses, 2))
+        if self.since_try < interval:
             return False
         if pose.found:
             wr = _POSE_HAND[self.side][0]
@@ -202,6 +216,17 @@ class _SideHand:
             if v < 0.3 or not (-0.1 <= x <= 1.1 and -0.1 <= y <= 1.1):
                 return False
         return True
+
+    def _searched(self, found: bool, pose: PoseLandmarks) -> None:
+        """Book-keeping of one palm search for the back-off."""
+        self.searches += 1
+        if found:
+            self.misses, self._missed_at = 0, None
+            return
+        self.misses += 1
+        if pose.found:
+            wr = _POSE_HAND[self.side][0]
+            self._missed_at = (float(pose.points[wr, 0]), float(pose.points[wr, 1]))
 
     def process(self, rgb: U8, pose: PoseLandmarks) -> HandLandmarks:
         h, w = rgb.shape[:2]
@@ -215,6 +240,8 @@ class _SideHand:
             masked = np.zeros_like(rgb)
             masked[y0:y1, x0:x1] = rgb[y0:y1, x0:x1]
             recs = _hand_records(self._hands.process(masked))
+            ours = bool(recs) and not (recs[0][0] != self.side and recs[0][1].score > 0.8)
+            self._searched(ours, pose)
         else:
             return HandLandmarks()
         if not recs:
