@@ -38,6 +38,10 @@ def split_head(q: np.ndarray, neck_share: float) -> tuple[np.ndarray, np.ndarray
     return np.array(neck), np.array(head)
 
 
+# Sent from the geometric solvers even with the Face Landmarker's blendshapes (see solve()).
+GEOMETRIC_IN_PERFECT_SYNC = ("blink", "blinkLeft", "blinkRight", "jawOpen")
+
+
 def _yaw_pitch(q: np.ndarray) -> tuple[float, float]:
     """Yaw and pitch (radians) of the head's forward axis for an avatar head rotation (x, y, z,
     w), Unity basis: yaw > 0 toward the avatar's right, pitch > 0 up."""
@@ -109,8 +113,17 @@ class Tracker:
                 self.face.reset()
                 self.arkit.recalibrate()
         if face and lm.face.has_blendshapes:
-            # Last, so the model's presets replace any geometric ones of the same name.
+            # The model's 52 shapes and presets replace the geometric ones of the same name,
+            # except the eyelids and the jaw: measured on the face corpus's training faces the
+            # geometric blink (per-user blink depth) and lip gap follow the truth better than
+            # the model's eyeBlink and jawOpen (docs/perfect_sync.md, "Which signal comes from
+            # where"), so those are sent from geometry under both names.
+            geo = {k: blend[k] for k in GEOMETRIC_IN_PERFECT_SYNC if k in blend}
             blend.update(self.arkit.update(lm.face.blendshapes))
+            blend.update(geo)
+            if "blinkLeft" in geo:
+                blend["eyeBlinkLeft"] = geo["blinkLeft"]
+                blend["eyeBlinkRight"] = geo["blinkRight"]
         return AvatarFrame(
             t=lm.t,
             t_capture=t_capture,

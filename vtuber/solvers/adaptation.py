@@ -62,7 +62,7 @@ class PoseBaseline:
         every: int = 10,
         min_samples: int = 8,
         prior_weight: float = 3.0,
-        ridge: float = 0.5,
+        ridge: float = 20.0,
     ) -> None:
         self.quantiles = np.asarray(quantiles, dtype=np.float64)
         self.m = len(self.quantiles)
