@@ -309,9 +309,9 @@ def test_viewer_overlay_shows_the_trackers_latency_p95() -> None:
             "&& v.state.connection === 'connected');",
             timeout=60000,
         )
-        for i in range(20):  # captured 7 ms before it is sent; the last 40 ms before
+        for i in range(20):  # captured 7 ms before it is sent; the last one 1 s before
             av = AvatarFrame(t=i / 30.0, index=i)
-            av.t_capture = time.perf_counter() - (0.040 if i == 19 else 0.007)
+            av.t_capture = time.perf_counter() - (1.0 if i == 19 else 0.007)
             sink.send(av)  # the sink keeps only the newest frame: wait until this one arrived
             browser(
                 "wait", js=f"return window.vtuberViewer.state.framesReceived >= {i + 1};",
@@ -328,8 +328,9 @@ def test_viewer_overlay_shows_the_trackers_latency_p95() -> None:
     finally:
         browser.close()
         sink.close()
-    # 20 values: 19 near 7 ms and one near 40: the p95 is the 19th smallest, not the outlier.
-    assert 7.0 <= p95 < 40.0, (p95, shown)  # type: ignore[operator]
+    # 20 values: 19 of 7 ms (+ the send) and one of 1 s: the p95 is the 19th smallest, not the
+    # outlier.
+    assert 7.0 <= p95 < 500.0, (p95, shown)  # type: ignore[operator]
     assert f"tracker p95 {p95:.0f} ms" in str(shown)
 
 
