@@ -59,7 +59,7 @@ class PoseBaseline:
         initial: Sequence[float],
         *,
         window: int = 450,
-        every: int = 10,
+        every: int = 15,
         min_samples: int = 8,
         prior_weight: float = 3.0,
         ridge: float = 20.0,
@@ -112,36 +112,37 @@ class PoseBaseline:
             self._since = 0
             self.fit()
 
-    def fit(self, iterations: int = 6) -> None:
-        """Refit every measure on the window (quantile regression by IRLS)."""
+    def fit(self, iterations: int = 4) -> None:
+        """Refit every measure on the window (quantile regression by IRLS), all measures at
+        once: they share the pose features and differ only in their weights."""
         n = self.samples
         x, y, ok = self._x[:n], self._y[:n], self._ok[:n]
+        cnt = ok.sum(axis=0)
+        fit = cnt >= self.min_samples
+        if not fit.any():
+            return
+        tau = self.quantiles[None, :]
+        scale = np.maximum(y.std(axis=0), 1e-4)
         # Pose spread decides how much the pose terms may say (ridge toward zero slopes).
         pen = np.full(N_FEATURES, self.ridge)
         pen[0] = 0.0
-        for j in range(self.m):
-            sel = ok[:, j]
-            cnt = int(sel.sum())
-            if cnt < self.min_samples:
-                continue
-            xs, ys = x[sel], y[sel, j]
-            tau = self.quantiles[j]
-            w = self.w[j].copy()
-            scale = max(float(np.std(ys)), 1e-4)
-            for _ in range(iterations):
-                r = ys - xs @ w
-                # Pinball loss as weighted squares: weight tau/|r| above, (1-tau)/|r| below.
-                wt = np.where(r >= 0.0, tau, 1.0 - tau) / np.maximum(np.abs(r), 0.05 * scale)
-                a = (xs * wt[:, None]).T @ xs
-                rhs = (xs * wt[:, None]).T @ ys
-                # Prior: the initial intercept counts as prior_weight samples at typical weight.
-                typ = float(np.mean(wt))
-                a[0, 0] += self.prior_weight * typ
-                rhs[0] += self.prior_weight * typ * self.initial[j]
-                a += np.diag(pen * typ)
-                w = np.linalg.solve(a, rhs)
-            if all(math.isfinite(v) for v in w):
-                self.w[j] = w
+        xx = x[:, :, None] * x[:, None, :]  # (n, 4, 4)
+        w = self.w.copy()
+        for _ in range(iterations):
+            r = y - x @ w.T  # (n, m)
+            # Pinball loss as weighted squares: weight tau/|r| above, (1-tau)/|r| below.
+            wt = np.where(r >= 0.0, tau, 1.0 - tau) / np.maximum(np.abs(r), 0.05 * scale)
+            wt *= ok
+            a = np.einsum("nm,nij->mij", wt, xx)  # (m, 4, 4)
+            rhs = np.einsum("nm,ni,nm->mi", wt, x, y)  # (m, 4)
+            # Prior: the initial intercept counts as prior_weight samples at typical weight.
+            typ = wt.sum(axis=0) / np.maximum(cnt, 1)
+            a[:, 0, 0] += self.prior_weight * typ
+            rhs[:, 0] += self.prior_weight * typ * self.initial
+            a += pen[None, :, None] * np.eye(N_FEATURES)[None] * typ[:, None, None]
+            w = np.linalg.solve(a, rhs[:, :, None])[:, :, 0]
+        good = fit & np.all(np.isfinite(w), axis=1)
+        self.w[good] = w[good]
         self._wl = self.w.tolist()
 
 
