@@ -1,0 +1,119 @@
+"""Face fidelity on faces the tracker was never fitted on: the corpus's VALIDATION identities
+(docs/face_corpus.md), rendered performing (head moving up to 60 deg/s, blinking, winking,
+talking, glancing, varied light, noise and size), through real MediaPipe FaceMesh and vtuber's
+Tracker with no smoothing, under both mirror settings.
+
+The thresholds are regression guards at or below the issue's goals; docs/face_corpus.md gives the
+measured figures and which goals are not met yet. The split itself is guarded too: a fitting
+script can not read a validation face."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vtuber.landmarks.facemesh import FaceMeshBackend
+from vtuber.synth import corpus, scoring
+
+ROOT = Path(__file__).resolve().parents[1]
+SECONDS = 6.0
+
+
+def test_fitting_scripts_cannot_read_validation_faces() -> None:
+    # At run time: once a script says it is fitting, a validation face is refused.
+    code = (
+        "from vtuber.synth import corpus\n"
+        "corpus.load_photo('grace_hopper')\n"
+        "corpus.begin_fitting()\n"
+        "corpus.load_photo('grace_hopper')\n"
+        f"corpus.load_photo({corpus.VALIDATION[0]!r})\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "is a validation face" in r.stderr, r.stderr[-500:]
+    # In the source: every fitting script declares itself and names no validation face.
+    scripts = sorted((ROOT / "benchmarks").glob("fit_*.py"))
+    assert scripts, "no fitting scripts found"
+    for path in scripts:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = {
+            n.func.attr
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+        }
+        assert "begin_fitting" in calls, f"{path.name} must call corpus.begin_fitting()"
+        strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+        assert not strings & set(corpus.VALIDATION), f"{path.name} names a validation face"
+
+
+def test_split_is_by_person_and_disjoint() -> None:
+    assert len(corpus.TRAINING) == len(corpus.VALIDATION) == 5
+    assert not set(corpus.TRAINING) & set(corpus.VALIDATION)
+    assert set(corpus.IDENTITIES) == set(corpus.TRAINING) | set(corpus.VALIDATION)
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, tuple[corpus.Sequence, list]]:  # type: ignore[type-arg]
+    names = corpus.available(corpus.VALIDATION)
+    if not names:
+        pytest.skip(f"the shared face photos are not present in {corpus.shared_faces_dir()}")
+    out = {}
+    for name in names:
+        seed = 50_000 + corpus.IDENTITIES.index(name)  # not a seed any bench or fit uses
+        seq = corpus.make_sequence(name, seed, seconds=SECONDS)
+        out[name] = (seq, scoring.landmark_run(seq, FaceMeshBackend))
+    return out
+
+
+@pytest.fixture(scope="module")
+def scores(runs) -> dict[tuple[str, bool], scoring.Scores]:  # type: ignore[no-untyped-def]
+    table = {}
+    for name, (seq, lms) in runs.items():
+        for mirror in (False, True):
+            table[name, mirror] = scoring.score(seq, scoring.track(lms, mirror=mirror))
+    print()
+    for (name, mirror), s in table.items():
+        print(
+            name, "mirror" if mirror else "anatomical", {k: round(v, 3) for k, v in s.row().items()}
+        )
+    return table
+
+
+def test_every_frame_has_the_face(scores) -> None:  # type: ignore[no-untyped-def]
+    assert all(s.found == 1.0 for s in scores.values())
+
+
+def test_blinks_per_eye_on_the_correct_side(scores) -> None:  # type: ignore[no-untyped-def]
+    f1s = []
+    for (name, mirror), s in scores.items():
+        assert min(s.blink_f1) >= 0.75, (name, mirror, s.blink_f1)
+        assert s.false_blinks_turning <= 6, (name, mirror, s.false_blinks_turning)
+        f1s += list(s.blink_f1)
+        # The mirror swaps the sides and nothing else.
+        if mirror:
+            other = scores[name, False]
+            assert s.blink_f1 == other.blink_f1[::-1]
+    assert float(np.mean(f1s)) >= 0.9, f1s
+
+
+def test_mouth_follows_the_jaw(scores) -> None:  # type: ignore[no-untyped-def]
+    rho = [s.mouth_spearman for (_, m), s in scores.items() if not m]
+    assert min(rho) >= 0.6 and float(np.mean(rho)) >= 0.85, rho
+
+
+def test_head_pose_relative_to_the_first_frontal_frame(runs, scores) -> None:  # type: ignore[no-untyped-def]
+    means = []
+    for name, (seq, lms) in runs.items():
+        s = scores[name, False]
+        base = scoring.baseline_head_error(seq, lms)
+        print(f"{name}: head {s.head_mean:.2f} deg, plain solvePnP baseline {base:.2f} deg")
+        # Same accuracy under the mirror (the reflection is exact).
+        assert scores[name, True].head_mean == pytest.approx(s.head_mean, abs=1e-6)
+        assert s.head_mean <= 5.5, (name, s.head_mean)
+        assert s.head_mean <= base + 1.0, (name, s.head_mean, base)
+        means.append(s.head_mean)
+    assert float(np.mean(means)) <= 3.3, means
