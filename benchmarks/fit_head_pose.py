@@ -1,198 +1,114 @@
-"""Fit and hold-out check of the head-pose bias constants of the 3D (Kabsch) estimate.
+"""Fit the head-pose bias constants (vtuber/solvers/head.py) on the face corpus's TRAINING
+identities only (docs/face_corpus.md), with a leave-one-identity-out check.
 
-Renders both sample photos (vtuber.synth.face) at seeded random yaw/pitch/roll poses, runs real
-FaceMesh in tracking mode exactly as tests/test_head_pose.py does (each pose reached through two
-in-between frames, neutral = the unturned render), and records, per final frame, the solvePnP and
-the Kabsch rotations relative to neutral. Then it fits ``ROTATION_GAIN_3D``,
-``YAW_PITCH_COUPLING_3D_DEG`` and ``FUSION_WEIGHT`` (vtuber/solvers/head.py; the solvePnP gains
-stay as committed) on the FIT pose set — seed 1234, disjoint from the test's seed 7 and axis
-sweeps — on both photos and on each photo alone, and prints the error (degrees, mean/max) of each
-fit on the test poses, a second held-out seed (2024) and the one-axis sweeps, next to the
-committed constants and to solvePnP alone. Last, the cost of HeadTracker.update +
-avatar_rotation per frame. About a minute on 2 cores.
+For every training face and seed it runs real FaceMesh on the rendered performance (cached by
+benchmarks/bench_face_corpus.py) and vtuber's HeadTracker, and records each frame's two raw
+estimates: solvePnP against the generic model and the Kabsch rotation of the user's own 3D
+landmarks. Then it fits, by least squares on the per-frame angle
+error relative to the first frontal frame (the figure bench_face_corpus.py reports):
+``ROTATION_GAIN`` + ``YAW_PITCH_COUPLING_DEG`` (solvePnP), ``ROTATION_GAIN_3D`` +
+``YAW_PITCH_COUPLING_3D_DEG`` (Kabsch) and ``FUSION_WEIGHT``. It prints, per held-out training
+identity, the error of the constants fitted on the other four, then the constants fitted on all
+five. It refuses validation faces (vtuber.synth.corpus.begin_fitting).
 
-    .venv/bin/python benchmarks/fit_head_pose.py [--fit-poses 64]
+    .venv/bin/python benchmarks/fit_head_pose.py [--seeds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import time
+from pathlib import Path
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 import numpy as np  # noqa: E402
 from scipy.optimize import least_squares  # noqa: E402
+from scipy.spatial.transform import Rotation  # noqa: E402
 
-W, H = 640, 480
-
-
-def random_poses(seed: int, n: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return rng.uniform([-45.0, -30.0, -30.0], [45.0, 30.0, 30.0], size=(n, 3))
+from vtuber.solvers import head  # noqa: E402
+from vtuber.synth import corpus, scoring  # noqa: E402
 
 
-def axis_sweeps() -> np.ndarray:
+def record(name: str, seed: int, cache: Path) -> dict[str, np.ndarray]:
+    from bench_face_corpus import cached_landmarks  # benchmarks/ is on sys.path
+
+    seq = corpus.make_sequence(name, seed, seconds=10.0)
+    lms = cached_landmarks(seq, "facemesh", cache, 10.0)
+    tracker = head.HeadTracker()
+    pnp, k3d = [], []
+    for lm in lms:
+        pose = tracker.update(lm.face_pixels(), lm.width, lm.height)
+        pnp.append(pose.rotation)
+        k3d.append(pose.rotation if pose.rotation_3d is None else pose.rotation_3d)
+    truth = np.array([head.quat.to_matrix(q) for q in scoring.truth_head(seq, False)])
+    return {"pnp": np.array(pnp), "k3d": np.array(k3d), "truth": truth}
+
+
+def corrected(r: np.ndarray, gain: np.ndarray, coupling_deg: float) -> np.ndarray:
+    """vtuber.solvers.head.correct_rotation on (n, 3, 3), vectorised."""
+    rv = Rotation.from_matrix(r).as_rotvec() * gain
+    m = Rotation.from_rotvec(rv).as_matrix()
+    yaw = np.arctan2(m[:, 0, 2], m[:, 2, 2])
+    a = np.radians(coupling_deg * (1.0 - np.cos(yaw)))
+    return m @ Rotation.from_rotvec(np.stack([a, 0 * a, 0 * a], axis=1)).as_matrix()
+
+
+def errors(data: list[dict[str, np.ndarray]], p: np.ndarray) -> np.ndarray:
     out = []
-    for axis, limit in ((0, 45.0), (1, 30.0), (2, 30.0)):
-        for v in np.arange(-limit, limit + 0.1, 5.0):
-            if v != 0.0:
-                a = np.zeros(3)
-                a[axis] = v
-                out.append(a)
-    return np.array(out)
+    for d in data:
+        a = corrected(d["pnp"], p[0:3], p[3])
+        b = corrected(d["k3d"], p[4:7], p[7])
+        fused = (
+            Rotation.from_rotvec(
+                p[8] * Rotation.from_matrix(b @ a.transpose(0, 2, 1)).as_rotvec()
+            ).as_matrix()
+            @ a
+        )
+        rel = fused @ fused[0].T
+        err = Rotation.from_matrix(rel @ d["truth"].transpose(0, 2, 1)).magnitude()
+        out.append(np.degrees(err))
+    return np.concatenate(out)
 
 
-def record(renderer, angles: np.ndarray, every_frame: bool = False):  # type: ignore[no-untyped-def]
-    """(solvePnP relative, Kabsch relative, true) rotations, (n, 3, 3) each, and the frames'
-    landmarks (for timing). ``every_frame``: the in-between frames count as poses too."""
-    from vtuber.landmarks.facemesh import FaceMeshBackend
-    from vtuber.solvers.head import HeadTracker
-    from vtuber.synth.face import true_rotation
+def fit(data: list[dict[str, np.ndarray]], p0: np.ndarray) -> np.ndarray:
+    def resid(p: np.ndarray) -> np.ndarray:
+        return errors(data, p)
 
-    tracker = HeadTracker()
-    p_rel, k_rel, truth, frames = [], [], [], []
-    with FaceMeshBackend(static_images=False) as fm:
-        for _ in range(3):
-            lm = fm.process(renderer.render(), 0.0)
-        tracker.neutral = tracker.update(lm.face_pixels(), W, H).rotation
-        starts = [np.zeros(3), *angles[:-1]]
-        steps = [(b + (a - b) * k, k == 1.0) for b, a in zip(starts, angles, strict=True)
-                 for k in (1 / 3, 2 / 3, 1.0)]  # fmt: skip
-        for a, final in steps:
-            lm = fm.process(renderer.render(*a), 0.0)
-            if not (final or every_frame):
-                continue
-            if not lm.face.found:
-                tracker.reset()
-                continue
-            pts = lm.face_pixels()
-            frames.append(pts)
-            pose = tracker.update(pts, W, H)
-            assert pose.rotation_3d is not None
-            p_rel.append(pose.rotation @ tracker.neutral.T)
-            k_rel.append(pose.rotation_3d @ tracker.neutral.T)
-            truth.append(true_rotation(*a))
-    return np.array(p_rel), np.array(k_rel), np.array(truth), frames
-
-
-# Batched rotation helpers (the solver's own functions work on one matrix at a time).
-def _log(r: np.ndarray) -> np.ndarray:
-    c = np.clip((np.trace(r, axis1=-2, axis2=-1) - 1.0) / 2.0, -1.0, 1.0)
-    th = np.arccos(c)
-    v = np.stack(
-        [r[..., 2, 1] - r[..., 1, 2], r[..., 0, 2] - r[..., 2, 0], r[..., 1, 0] - r[..., 0, 1]], -1
-    )
-    s = np.sin(th)
-    k = np.where(s > 1e-9, th / (2.0 * np.where(s > 1e-9, s, 1.0)), 0.5)
-    return v * k[..., None]
-
-
-def _exp(v: np.ndarray) -> np.ndarray:
-    th = np.linalg.norm(v, axis=-1)
-    k = v / np.where(th > 1e-12, th, 1.0)[..., None]
-    kx = np.zeros(v.shape[:-1] + (3, 3))
-    kx[..., 0, 1], kx[..., 0, 2], kx[..., 1, 2] = -k[..., 2], k[..., 1], -k[..., 0]
-    kx[..., 1, 0], kx[..., 2, 0], kx[..., 2, 1] = k[..., 2], -k[..., 1], k[..., 0]
-    s, c = np.sin(th)[..., None, None], np.cos(th)[..., None, None]
-    return np.eye(3) + s * kx + (1.0 - c) * kx @ kx
-
-
-def _correct(r: np.ndarray, gain: np.ndarray, coupling_deg: float) -> np.ndarray:
-    """Batched vtuber.solvers.head.correct_rotation."""
-    r = _exp(_log(r) * gain)
-    a = np.radians(coupling_deg) * (1.0 - np.cos(np.arctan2(r[..., 0, 2], r[..., 2, 2])))
-    rx = np.zeros(a.shape + (3, 3))
-    rx[..., 0, 0] = 1.0
-    rx[..., 1, 1], rx[..., 1, 2], rx[..., 2, 1], rx[..., 2, 2] = (
-        np.cos(a),
-        -np.sin(a),
-        np.sin(a),
-        np.cos(a),
-    )
-    return r @ rx
-
-
-def errors(data, params: np.ndarray | None) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Degrees. params = (gx, gy, gz, coupling, weight) of the 3D estimate; None: solvePnP only."""
-    from vtuber.solvers.head import ROTATION_GAIN, YAW_PITCH_COUPLING_DEG
-
-    p_rel, k_rel, truth = data[:3]
-    est = _correct(p_rel, ROTATION_GAIN, YAW_PITCH_COUPLING_DEG)
-    if params is not None:
-        k = _correct(k_rel, params[:3], params[3])
-        est = _exp(_log(k @ np.swapaxes(est, -1, -2)) * params[4]) @ est
-    c = (np.trace(est @ np.swapaxes(truth, -1, -2), axis1=-2, axis2=-1) - 1.0) / 2.0
-    return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
+    return np.asarray(least_squares(resid, p0, loss="soft_l1", f_scale=3.0).x)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fit-poses", type=int, default=64, help="random poses per photo to fit on")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
     args = ap.parse_args()
-
-    from vtuber.solvers import head
-    from vtuber.synth.face import PHOTOS, FaceRenderer
-
-    sets = {
-        "fit": random_poses(1234, args.fit_poses),
-        "test": random_poses(7, 16),  # the test's poses
-        "held-out": random_poses(2024, 32),
-        "sweeps": axis_sweeps(),
-    }
-    data = {}
-    for photo in PHOTOS:
-        r = FaceRenderer.from_photo(photo)
-        for name, angles in sets.items():
-            data[photo, name] = record(r, angles, every_frame=name == "fit")
-    # Cost per frame, measured before the fits (BLAS threads still spinning after a fit would
-    # slow everything down). Reference: the solvePnP path alone (solve + its correction).
-    # On the sweeps (5-degree steps): the random sets jump up to ~90 degrees between frames,
-    # which makes every frame take the tracker's rare second, Levenberg-Marquardt solve.
-    frames = data[PHOTOS[1], "sweeps"][3]
-    tracker = head.HeadTracker()
-    tracker.neutral = tracker.update(frames[0], W, H).rotation
-    t_new, t_ref = [], []
-    for _ in range(10):
-        for pts in frames:
-            t0 = time.perf_counter()
-            tracker.avatar_rotation(tracker.update(pts, W, H))
-            t1 = time.perf_counter()
-            head.correct_rotation(head.solve_head_pose(pts, W, H).rotation @ tracker.neutral.T)
-            t2 = time.perf_counter()
-            t_new.append(t1 - t0)
-            t_ref.append(t2 - t1)
-    ms, ref = 1000.0 * np.array(t_new), 1000.0 * np.array(t_ref)
-    print(
-        f"HeadTracker.update + avatar_rotation: median {np.median(ms):.3f} ms, p95 "
-        f"{np.percentile(ms, 95):.3f} ms ({ms.size} calls); solvePnP path alone: median "
-        f"{np.median(ref):.3f} ms"
-    )
-
-    committed = np.array(
-        [*head.ROTATION_GAIN_3D, head.YAW_PITCH_COUPLING_3D_DEG, head.FUSION_WEIGHT]
-    )
-
-    def show(label: str, params: np.ndarray | None) -> None:
-        cells = []
-        for name in ("test", "held-out", "sweeps"):
-            for photo in PHOTOS:
-                e = errors(data[photo, name], params)
-                cells.append(f"{name}/{photo[:5]} {e.mean():.2f}/{e.max():.1f}")
-        p = "" if params is None else " ".join(f"{v:.3g}" for v in params)
-        print(f"{label:22s} [{p:28s}] " + " | ".join(cells))
-
-    print("errors in degrees, mean/max per pose set and photo")
-    show("solvePnP only", None)
-    show("committed", committed)
-    for fit_on in ((PHOTOS[0],), (PHOTOS[1],), PHOTOS):
-
-        def residuals(p: np.ndarray, fit_on: tuple[str, ...] = fit_on) -> np.ndarray:
-            return np.concatenate([errors(data[ph, "fit"], p) for ph in fit_on])
-
-        p = least_squares(residuals, np.array([1.0, 1.1, 1.0, 15.0, 0.5])).x
-        show("fit on " + "+".join(f[:5] for f in fit_on), p)
+    corpus.begin_fitting()
+    cache = Path(args.cache)
+    names = corpus.available(corpus.TRAINING)
+    data = {
+        n: [record(n, 1000 * k + corpus.IDENTITIES.index(n), cache)
+            for k in range(args.seeds)]
+        for n in names
+    }  # fmt: skip
+    current = np.array(
+        [*head.ROTATION_GAIN, head.YAW_PITCH_COUPLING_DEG, *head.ROTATION_GAIN_3D,
+         head.YAW_PITCH_COUPLING_3D_DEG, head.FUSION_WEIGHT]
+    )  # fmt: skip
+    plain = np.array([1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0])
+    print(f"{'held out':15s} {'committed':>9s} {'no corr':>8s} {'fit on rest':>11s}")
+    for n in names:
+        rest = [d for m in names if m != n for d in data[m]]
+        p = fit(rest, current)
+        print(
+            f"{n:15s} {errors(data[n], current).mean():9.2f} {errors(data[n], plain).mean():8.2f} "
+            f"{errors(data[n], p).mean():11.2f}"
+        )
+    p = fit([d for n in names for d in data[n]], current)
+    print("fitted on all training faces:")
+    print(f"ROTATION_GAIN = {np.round(p[0:3], 3).tolist()}, YAW_PITCH_COUPLING_DEG = {p[3]:.1f}")
+    print(f"ROTATION_GAIN_3D = {np.round(p[4:7], 3).tolist()}, YAW_PITCH_COUPLING_3D = {p[7]:.1f}")
+    print(f"FUSION_WEIGHT = {p[8]:.3f}")
 
 
 if __name__ == "__main__":
