@@ -39,7 +39,7 @@ def split_head(q: np.ndarray, neck_share: float) -> tuple[np.ndarray, np.ndarray
 
 
 # Sent from the geometric solvers even with the Face Landmarker's blendshapes (see solve()).
-GEOMETRIC_IN_PERFECT_SYNC = ("blink", "blinkLeft", "blinkRight", "jawOpen")
+GEOMETRIC_IN_PERFECT_SYNC = ("jawOpen",)
 
 
 def _yaw_pitch(q: np.ndarray) -> tuple[float, float]:
@@ -114,16 +114,13 @@ class Tracker:
                 self.arkit.recalibrate()
         if face and lm.face.has_blendshapes:
             # The model's 52 shapes and presets replace the geometric ones of the same name,
-            # except the eyelids and the jaw: measured on the face corpus's training faces the
-            # geometric blink (per-user blink depth) and lip gap follow the truth better than
-            # the model's eyeBlink and jawOpen (docs/perfect_sync.md, "Which signal comes from
-            # where"), so those are sent from geometry under both names.
+            # except the jaw: on every training face of the corpus the geometric lip gap
+            # follows the true jaw better than the model's jawOpen (docs/perfect_sync.md,
+            # "Which signal comes from where"). The model's eyelids stay: the geometric blink
+            # on its landmarks was not better there.
             geo = {k: blend[k] for k in GEOMETRIC_IN_PERFECT_SYNC if k in blend}
             blend.update(self.arkit.update(lm.face.blendshapes))
             blend.update(geo)
-            if "blinkLeft" in geo:
-                blend["eyeBlinkLeft"] = geo["blinkLeft"]
-                blend["eyeBlinkRight"] = geo["blinkRight"]
         return AvatarFrame(
             t=lm.t,
             t_capture=t_capture,
