@@ -21,8 +21,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vtuber.landmarks.face_mesh import EYE_OUTER_L, EYE_OUTER_R
 from vtuber.landmarks.facemesh import FaceMeshBackend
-from vtuber.solvers.head import EYE_OUTER_L, EYE_OUTER_R, mirror_pairs, similarity_align
+from vtuber.solvers.head import mirror_pairs, similarity_align
 
 
 def photos() -> list[np.ndarray]:

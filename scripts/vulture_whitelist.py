@@ -61,18 +61,6 @@ _.log_message
 conn
 
 # --- 2. dead code in files under other work now (issue 16's report lists it) ------------------
-# Face-mesh index constants (the face solvers' owner is making one index table).
-NOSE_TIP, CHIN, FOREHEAD  # vtuber/solvers/head.py
-INNER_LIP_DOWN  # vtuber/synth/face.py
-BROW_MID  # vtuber/solvers/brows.py
-# Face solvers and calibration.
-_.kabsch_rotation  # vtuber/solvers/head.py
-_._ramp  # vtuber/solvers/brows.py
-_.observe_max  # vtuber/solvers/arkit.py
-_.calibrating  # vtuber/solvers/expressions.py
-N_MEASURES  # vtuber/solvers/calibration.py
-_.last_head_pose  # vtuber/tracker.py (set, never read)
-_.adapt_frames  # vtuber/config.py
 # Audio, gestures, performers, smoothing, sinks, recording, misc.
 _.latest  # vtuber/audio/analysis.py
 _.open_weight  # vtuber/audio/analysis.py
@@ -91,5 +79,4 @@ PERFORMER_PORT  # vtuber/vmc.py
 LOOPBACK_NAMES  # vtuber/web.py
 _._cstr  # vtuber/devices.py
 _.description  # vtuber/models.py (ModelInfo field, never read)
-_.fitting  # vtuber/synth/corpus.py
 _.thumb_elevation  # vtuber/synth/hands.py

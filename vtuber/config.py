@@ -18,14 +18,12 @@ class FaceConfig:
     expressions: the emotions to derive and send (a subset of EXPRESSIONS; () = none).
     gaze_yaw_range_deg / gaze_pitch_range_deg: eye rotation limits; the look shapes reach 1 there.
     link_blinks_at: both eyes close together once both closures exceed this (1.0 = never).
-    adapt_frames: without a profile, frames over which the rest face is learned.
     """
 
     expressions: tuple[str, ...] = EXPRESSIONS
     gaze_yaw_range_deg: float = 30.0
     gaze_pitch_range_deg: float = 20.0
     link_blinks_at: float = 0.3
-    adapt_frames: int = 90
 
     def __post_init__(self) -> None:
         bad = [e for e in self.expressions if e not in EXPRESSIONS]

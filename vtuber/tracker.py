@@ -18,7 +18,7 @@ from vtuber.solvers.arkit import ArkitSolver
 from vtuber.solvers.body import BodyConfig, BodySolution, solve_landmarks
 from vtuber.solvers.calibration import FaceProfile
 from vtuber.solvers.expressions import FaceSolver
-from vtuber.solvers.head import HeadPose, HeadTracker
+from vtuber.solvers.head import HeadTracker
 
 Quat = tuple[float, float, float, float]
 
@@ -69,7 +69,6 @@ class Tracker:
         self._seen = -math.inf  # time of the last frame with a face
         if profile is not None:
             self.head.neutral = profile.neutral_rotation()
-        self.last_head_pose: HeadPose | None = None
         # Perfect sync (Face Landmarker backend): calibrated ARKit weights + derived VRM presets.
         self.arkit = ArkitSolver(expressions=self.config.face.expressions)
         self._body_config = BodyConfig(legs=bool(self.config.extra.get("legs")))
@@ -86,7 +85,6 @@ class Tracker:
         if face:
             pts = lm.face_pixels()
             pose = self.head.update(pts, lm.width, lm.height)
-            self.last_head_pose = pose
             head_q = self.head.avatar_rotation(pose)
             yaw, pitch = _yaw_pitch(head_q)
             if body is not None and body.torso:
@@ -105,7 +103,6 @@ class Tracker:
         else:
             self.head.reset()
             self.face.eyes.reset()
-            self.last_head_pose = None
             if lm.t - self._seen >= self.forget_after_s:
                 # Gone for a while: whoever comes next may be someone else. Learn them afresh
                 # (no inherited 3D reference, rest face or ARKit rest).

@@ -20,8 +20,8 @@ Their ``low`` is each eye's OPEN level, learned online (:class:`OpenEyeLevel`): 
 that eye's recent scores, since eyes are open most of the time and blinks are short; it is bounded
 to plausible open-eye values, and a profile may pin it. A wink's cross-talk into the open eye is
 removed first (:data:`EYELID_CROSSTALK`). ``reach`` is a per-coefficient default of what a face can
-reach (raised by the calibration when the user shows more; for the eyelids at least
-:data:`EYELID_MARGIN` above the open level). Constants and measurements: docs/perfect_sync.md.
+reach (for the eyelids at least :data:`EYELID_MARGIN` above the open level). Constants and
+measurements: docs/perfect_sync.md.
 """
 
 from __future__ import annotations
@@ -148,11 +148,6 @@ class ArkitCalibration:
 
     def set_rest(self, rest: F32) -> None:
         self.rest = np.asarray(rest, np.float32).reshape(N)
-        self._update_bounds()
-
-    def observe_max(self, raw: F32) -> None:
-        """Raise ``reach`` to values the user actually showed (an expression calibration)."""
-        self.reach = np.maximum(self.reach, np.asarray(raw, np.float32))
         self._update_bounds()
 
     @classmethod

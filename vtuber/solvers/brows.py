@@ -18,12 +18,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from vtuber.landmarks import face_mesh as fm
+
 F64 = NDArray[np.float64]
 
 # Upper-edge brow points: [side][inner, outer]; sides are the person's own.
-BROW = np.array([[336, 300], [107, 70]])
-BROW_MID = np.array([334, 105])
-EYE_CORNERS = np.array([[362, 263], [133, 33]])  # [side][inner, outer]
+BROW = np.array([fm.BROW_L, fm.BROW_R])
+EYE_CORNERS = np.array(
+    [[fm.EYE_INNER_L, fm.EYE_OUTER_L], [fm.EYE_INNER_R, fm.EYE_OUTER_R]]
+)  # [side][inner, outer]
 
 
 def brow_heights(face: F64) -> F64:
@@ -43,14 +46,9 @@ class BrowConfig:
     dead_zone: float = 0.12
 
 
-def _ramp(x: F64, dead: float) -> F64:
-    return np.clip((x - dead) / (1.0 - dead), 0.0, 1.0)
-
-
 def solve_brows(heights: F64, rest: F64, cfg: BrowConfig) -> dict[str, float]:
     """ARKit brow weights 0..1 from brow heights and the user's rest heights (both (2, 2))."""
-    # Plain floats: the same arithmetic as :func:`_ramp` on arrays, without numpy's overhead
-    # on four numbers.
+    # Plain floats (numpy's overhead dominates on four numbers).
     (li, lo), (ri, ro) = (heights - rest).tolist()
     dead, up, down = cfg.dead_zone, cfg.up_range, cfg.down_range
 

@@ -246,7 +246,6 @@ EYE_QUANTILE = 0.65
 MOUTH_QUANTILE = 0.15
 MEDIAN = 0.5
 # Rows of FaceAdapter.rest(): eye open (left, right), mouth gap, width, corner, brows (4).
-N_MEASURES = 9
 
 
 def measure_vector(m: FaceMeasures) -> list[float]:

@@ -145,10 +145,6 @@ class FaceSolver:
         self._recording = Calibrator()
         self._record_frames = frames
 
-    @property
-    def calibrating(self) -> bool:
-        return self._recording is not None
-
     def set_profile(self, profile: FaceProfile | None) -> None:
         """Start from a recorded profile (None: from the next face's first frame)."""
         self.profile = profile

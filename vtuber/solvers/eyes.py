@@ -30,16 +30,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from vtuber.landmarks import face_mesh as fm
+
 F64 = NDArray[np.float64]
 
-# MediaPipe face mesh indices (refine_landmarks=True for the irises). Rows: [left eye, right eye],
-# sides are the person's own.
-EYE_OUTER = np.array([263, 33])
-EYE_INNER = np.array([362, 133])
+# Face mesh indices (vtuber.landmarks.face_mesh). Rows: [left eye, right eye], the person's sides.
+EYE_OUTER = np.array([fm.EYE_OUTER_L, fm.EYE_OUTER_R])
+EYE_INNER = np.array([fm.EYE_INNER_L, fm.EYE_INNER_R])
 # Upper / lower lid points, three pairs per eye (outer third, middle, inner third).
-LID_UPPER = np.array([[387, 386, 385], [160, 159, 158]])
-LID_LOWER = np.array([[373, 374, 380], [144, 145, 153]])
-IRIS_CENTER = np.array([473, 468])
+LID_UPPER = np.array([fm.UPPER_LID_L[2:5], fm.UPPER_LID_R[2:5]])
+LID_LOWER = np.array([fm.LOWER_LID_L[2:5], fm.LOWER_LID_R[2:5]])
+IRIS_CENTER = np.array([fm.IRIS_L, fm.IRIS_R])
 
 LEFT, RIGHT = 0, 1
 

@@ -23,28 +23,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber import quat
+from vtuber.landmarks import face_mesh as fm
 
 F64 = NDArray[np.float64]
-
-# Landmark indices (MediaPipe face mesh topology).
-EYE_OUTER_R = 33  # the person's right eye, outer corner (image left in an un-mirrored camera)
-EYE_OUTER_L = 263
-EYE_INNER_R = 133
-EYE_INNER_L = 362
-NOSE_TIP = 1
-CHIN = 152
-FOREHEAD = 10
-
-# Points used for the pose: the 468 mesh points minus the outer contour (the cheek silhouette,
-# whose landmarks slide along the face when it turns) and minus the lips (they move with speech).
-FACE_OVAL = (
-    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
-    148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
-)  # fmt: skip
-LIPS = (
-    61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 185, 40, 39, 37, 0, 267, 269, 270, 409,
-    78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 191, 80, 81, 82, 13, 312, 311, 310, 415,
-)  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -75,17 +56,6 @@ def similarity_align(src: F64, dst: F64, scale: bool = True) -> F64:
     return (k * (r @ a.T)).T + md
 
 
-def kabsch_rotation(src: F64, dst: F64, weights: F64 | None = None) -> F64:
-    """Rotation R (3x3) minimizing sum w |R (src - mean) - (dst - mean)|^2."""
-    w = np.ones(len(src)) if weights is None else weights
-    w = w / w.sum()
-    a = src - (w[:, None] * src).sum(0)
-    b = dst - (w[:, None] * dst).sum(0)
-    u, _, vt = np.linalg.svd((b * w[:, None]).T @ a)
-    d = np.sign(np.linalg.det(u @ vt))
-    return u @ np.diag([1.0, 1.0, d]) @ vt
-
-
 def camera_matrix(width: int, height: int, hfov_deg: float = 60.0) -> F64:
     """Pinhole intrinsics for a webcam of the given horizontal field of view."""
     f = 0.5 * width / np.tan(np.radians(hfov_deg) / 2.0)
@@ -100,7 +70,8 @@ def _camera_matrix_ro(width: int, height: int, hfov_deg: float) -> F64:
     return k
 
 
-POSE_POINTS: NDArray[np.intp] = np.setdiff1d(np.arange(468), np.array(FACE_OVAL + LIPS))
+# The points used for the pose: the 468 mesh points minus the face outline and the lips.
+POSE_POINTS: NDArray[np.intp] = np.setdiff1d(np.arange(468), np.array(fm.FACE_OVAL + fm.LIPS))
 
 
 @lru_cache(maxsize=1)

@@ -27,14 +27,16 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from vtuber.landmarks import face_mesh as fm
+
 F64 = NDArray[np.float64]
 
-LIP_INNER_UPPER = np.array([82, 13, 312])
-LIP_INNER_LOWER = np.array([87, 14, 317])
-LIP_OUTER_UPPER = np.array([37, 0, 267])
-LIP_OUTER_LOWER = np.array([84, 17, 314])
-MOUTH_CORNERS = np.array([291, 61])  # person's left, right
-UPPER_LIP_TOP = 0
+LIP_INNER_UPPER = np.array(fm.LIP_INNER_UPPER)
+LIP_INNER_LOWER = np.array(fm.LIP_INNER_LOWER)
+LIP_OUTER_UPPER = np.array(fm.LIP_OUTER_UPPER)
+LIP_OUTER_LOWER = np.array(fm.LIP_OUTER_LOWER)
+MOUTH_CORNERS = np.array([fm.MOUTH_CORNER_L, fm.MOUTH_CORNER_R])  # person's left, right
+UPPER_LIP_TOP = fm.UPPER_LIP_TOP
 
 VOWELS = ("aa", "ih", "ou", "ee", "oh")
 # Prototypes: (openness 0..1, spread: +1 spread lips .. -1 rounded lips).

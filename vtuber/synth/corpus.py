@@ -55,10 +55,6 @@ def begin_fitting() -> None:
     _fitting = True
 
 
-def fitting() -> bool:
-    return _fitting
-
-
 def shared_faces_dir() -> Path:
     """Where the eight shared portraits live (they may be absent: see :func:`available`)."""
     env = os.environ.get("VTUBER_SHARED_DATA")

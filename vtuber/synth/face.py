@@ -39,26 +39,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.errors import VtuberError
+from vtuber.landmarks import face_mesh as fm
 
 F64 = NDArray[np.float64]
 
-EYE_OUTER_R = 33  # the person's right eye, outer corner
-EYE_OUTER_L = 263
-EYE_INNER_R = 133
-EYE_INNER_L = 362
-IRIS_R = 468  # iris centre, then 4 boundary points
-IRIS_L = 473
-MOUTH_CORNER_R = 61
-MOUTH_CORNER_L = 291
-INNER_LIP_UP = 13
-INNER_LIP_DOWN = 14
-# Eye contours: upper lid and lower lid, from the outer to the inner corner (corners excluded),
-# paired point for point.
-LOWER_INNER_LIP = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)  # inner corners included
-UPPER_LID_R = (246, 161, 160, 159, 158, 157, 173)
-LOWER_LID_R = (7, 163, 144, 145, 153, 154, 155)
-UPPER_LID_L = (466, 388, 387, 386, 385, 384, 398)
-LOWER_LID_L = (249, 390, 373, 374, 380, 381, 382)
+# Face mesh indices (vtuber.landmarks.face_mesh).
+EYE_OUTER_R, EYE_OUTER_L = fm.EYE_OUTER_R, fm.EYE_OUTER_L
+EYE_INNER_R, EYE_INNER_L = fm.EYE_INNER_R, fm.EYE_INNER_L
+IRIS_R, IRIS_L = fm.IRIS_R, fm.IRIS_L
+MOUTH_CORNER_R, MOUTH_CORNER_L = fm.MOUTH_CORNER_R, fm.MOUTH_CORNER_L
 
 EYE_DISTANCE_CM = 9.0  # outer eye corner to outer eye corner, sets the model's scale
 EYE_WIDTH_MM = 30.0  # one eye's corner-to-corner width, for the iris -> gaze conversion
@@ -207,15 +196,15 @@ class FaceRenderer:
 
         self.eyes = (
             _Eye(
-                np.array(UPPER_LID_R), np.array(LOWER_LID_R), loop_with(EYE_OUTER_R), IRIS_R,
+                np.array(fm.UPPER_LID_R), np.array(fm.LOWER_LID_R), loop_with(EYE_OUTER_R), IRIS_R,
                 float(np.linalg.norm(self.uv[EYE_OUTER_R] - self.uv[EYE_INNER_R])),
             ),
             _Eye(
-                np.array(UPPER_LID_L), np.array(LOWER_LID_L), loop_with(EYE_OUTER_L), IRIS_L,
+                np.array(fm.UPPER_LID_L), np.array(fm.LOWER_LID_L), loop_with(EYE_OUTER_L), IRIS_L,
                 float(np.linalg.norm(self.uv[EYE_OUTER_L] - self.uv[EYE_INNER_L])),
             ),
         )  # fmt: skip
-        self.mouth = loop_with(INNER_LIP_UP)
+        self.mouth = loop_with(fm.INNER_LIP_UP)
 
         # Texture: the photo plus a strip of mouth-interior colour at the right.
         h, w = photo.shape[:2]
@@ -345,7 +334,7 @@ class FaceRenderer:
         w = _smoothstep(below / 0.25) * g
         # The lower inner lip drops with the jaw even where it lies on the seam (closed mouth),
         # fully in the middle and not at all at the inner corners.
-        lip = np.array(LOWER_INNER_LIP)
+        lip = np.array(fm.LOWER_INNER_LIP)
         half = 0.5 * float(np.linalg.norm(m[lip[0], :2] - m[lip[-1], :2]))
         u_in = np.abs(m[lip, 0] - 0.5 * (m[lip[0], 0] + m[lip[-1], 0])) / half
         w[lip] = np.maximum(w[lip], np.sqrt(np.clip(1.0 - u_in**2, 0.0, 1.0)))
