@@ -90,9 +90,8 @@ class Tracker:
             if body is not None and body.torso:
                 # The face gives the head relative to the camera; make it relative to the chest
                 # the body drives, so the torso's lean and twist are not applied twice.
-                cx, cy, cz, cw = quat.from_matrix(body.chest).tolist()
-                hx, hy, hz, hw = head_q.tolist()
-                head_q = np.array(quat.multiply_tuple((-cx, -cy, -cz, cw), (hx, hy, hz, hw)))
+                chest = quat.from_matrix_tuple(body.chest.tolist())
+                head_q = np.array(quat.multiply_tuple(quat.conjugate_tuple(chest), head_q.tolist()))
             bones[Bone.Neck], bones[Bone.Head] = _split_head(head_q, self.config.neck_share)
             fr = self.face.update(pts, pose.rotation, yaw, pitch)
             if fr.new_profile is not None:  # a live calibration (preview key 'c') finished

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from vtuber import quat
 from vtuber.landmarks import face_mesh as fm
 
 F64 = NDArray[np.float64]
@@ -147,9 +148,10 @@ class EyeResult:
 def gaze_rotation(yaw: float, pitch: float) -> tuple[float, float, float, float]:
     """Local eye rotation (x, y, z, w) looking ``yaw`` rad toward the person's right and ``pitch``
     rad up: yaw about +Y applied after pitch about -X (Unity basis, identity looks along +Z)."""
-    sy, cy = math.sin(0.5 * yaw), math.cos(0.5 * yaw)
-    sx, cx = math.sin(-0.5 * pitch), math.cos(-0.5 * pitch)
-    return (cy * sx, sy * cx, -sy * sx, cy * cx)
+    return quat.multiply_tuple(
+        quat.from_unit_axis_angle_tuple((0.0, 1.0, 0.0), yaw),
+        quat.from_unit_axis_angle_tuple((1.0, 0.0, 0.0), -pitch),
+    )
 
 
 def closure(rel: float, kappa: float) -> float:
