@@ -24,3 +24,54 @@ def read_frames(path: Path, n: int) -> list[np.ndarray]:
         frames.append(img)
     cap.release()
     return frames
+
+
+CORPUS_CACHE_VERSION = 1
+
+
+def cached_landmarks(seq, backend: str, cache: Path | None, seconds: float):  # type: ignore[no-untyped-def]
+    """The landmarks of a face-corpus performance (vtuber.synth.corpus.Sequence) from a real
+    MediaPipe ``backend`` ("facemesh" or "landmarker"), rendered and run once and kept in
+    ``cache`` (keyed by face, seed, length and backend) so reruns take seconds."""
+    from vtuber.landmarks import FaceLandmarks, Landmarks
+    from vtuber.synth import scoring
+
+    path = None
+    if cache is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        path = cache / f"v{CORPUS_CACHE_VERSION}_{seq.name}_{seq.seed}_{seconds:g}_{backend}.npz"
+        if path.is_file():
+            d = np.load(path)
+            w, h = (int(x) for x in d["size"])
+            return [
+                Landmarks(
+                    t=i / seq.fps,
+                    width=w,
+                    height=h,
+                    face=FaceLandmarks(
+                        found=bool(d["found"][i]),
+                        points=d["points"][i],
+                        blendshapes=d["blend"][i],
+                        has_blendshapes=bool(d["has_blend"][i]),
+                    ),
+                )
+                for i in range(len(d["found"]))
+            ]
+    if backend == "facemesh":
+        from vtuber.landmarks.facemesh import FaceMeshBackend
+
+        lms = scoring.landmark_run(seq, FaceMeshBackend)
+    else:
+        from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
+
+        lms = scoring.landmark_run(seq, FaceLandmarkerBackend)
+    if path is not None:
+        np.savez_compressed(
+            path,
+            size=np.array([lms[0].width, lms[0].height]),
+            found=np.array([lm.face.found for lm in lms]),
+            points=np.array([lm.face.points for lm in lms]),
+            blend=np.array([lm.face.blendshapes for lm in lms]),
+            has_blend=np.array([lm.face.has_blendshapes for lm in lms]),
+        )
+    return lms

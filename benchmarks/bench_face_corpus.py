@@ -20,58 +20,13 @@ import numpy as np
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-from vtuber.landmarks import FaceLandmarks, Landmarks  # noqa: E402
-from vtuber.synth import corpus, scoring  # noqa: E402
+from _common import cached_landmarks  # noqa: E402
 
-CACHE_VERSION = 1
+from vtuber.synth import corpus, scoring  # noqa: E402
 
 
 def seed_for(name: str, k: int) -> int:
     return 1000 * k + corpus.IDENTITIES.index(name)
-
-
-def cached_landmarks(
-    seq: corpus.Sequence, backend: str, cache: Path | None, seconds: float
-) -> list[Landmarks]:
-    path = None
-    if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        path = cache / f"v{CACHE_VERSION}_{seq.name}_{seq.seed}_{seconds:g}_{backend}.npz"
-        if path.is_file():
-            d = np.load(path)
-            w, h = (int(x) for x in d["size"])
-            return [
-                Landmarks(
-                    t=i / seq.fps,
-                    width=w,
-                    height=h,
-                    face=FaceLandmarks(
-                        found=bool(d["found"][i]),
-                        points=d["points"][i],
-                        blendshapes=d["blend"][i],
-                        has_blendshapes=bool(d["has_blend"][i]),
-                    ),
-                )
-                for i in range(len(d["found"]))
-            ]
-    if backend == "facemesh":
-        from vtuber.landmarks.facemesh import FaceMeshBackend
-
-        lms = scoring.landmark_run(seq, FaceMeshBackend)
-    else:
-        from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
-
-        lms = scoring.landmark_run(seq, FaceLandmarkerBackend)
-    if path is not None:
-        np.savez_compressed(
-            path,
-            size=np.array([lms[0].width, lms[0].height]),
-            found=np.array([lm.face.found for lm in lms]),
-            points=np.array([lm.face.points for lm in lms]),
-            blend=np.array([lm.face.blendshapes for lm in lms]),
-            has_blend=np.array([lm.face.has_blendshapes for lm in lms]),
-        )
-    return lms
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -346,51 +346,16 @@ def rendered_still_step(res: dict[str, dict[str, float]], cache: Path | None) ->
 
 
 def corpus_frames(name: str, cache: Path | None) -> tuple[object, list[AvatarFrame]]:
-    """A corpus identity's 10 s sequence (seed = its corpus index), tracked (cached landmarks
-    in bench_face_corpus.py's format)."""
-    from vtuber.landmarks import FaceLandmarks, Landmarks
+    """A corpus identity's 10 s sequence (seed = its corpus index), tracked (landmarks cached
+    by benchmarks/_common.py, shared with bench_face_corpus.py)."""
+    from _common import cached_landmarks
+
     from vtuber.synth import corpus
     from vtuber.tracker import Tracker
 
     seed = corpus.IDENTITIES.index(name)
     seq = corpus.make_sequence(name, seed, seconds=10.0)
-    path = None if cache is None else cache / f"v1_{name}_{seed}_10_facemesh.npz"
-    if path is None or not path.is_file():
-        from vtuber.landmarks.facemesh import FaceMeshBackend
-
-        rend = corpus.SequenceRenderer(seq)
-        backend = FaceMeshBackend()
-        try:
-            lms = [backend.process(rend.frame(i), i / seq.fps) for i in range(len(seq))]
-        finally:
-            backend.close()
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez_compressed(
-                path,
-                size=np.array([lms[0].width, lms[0].height]),
-                found=np.array([lm.face.found for lm in lms]),
-                points=np.array([lm.face.points for lm in lms]),
-                blend=np.array([lm.face.blendshapes for lm in lms]),
-                has_blend=np.array([lm.face.has_blendshapes for lm in lms]),
-            )
-    d = np.load(path) if path is not None and path.is_file() else None
-    if d is not None:
-        w, h = (int(x) for x in d["size"])
-        lms = [
-            Landmarks(
-                t=i / seq.fps,
-                width=w,
-                height=h,
-                face=FaceLandmarks(
-                    found=bool(d["found"][i]),
-                    points=d["points"][i],
-                    blendshapes=d["blend"][i],
-                    has_blendshapes=bool(d["has_blend"][i]),
-                ),
-            )
-            for i in range(len(d["found"]))
-        ]
+    lms = cached_landmarks(seq, "facemesh", cache, 10.0)
     tr = Tracker()
     return seq, [tr.solve(lm, index=i) for i, lm in enumerate(lms)]
 

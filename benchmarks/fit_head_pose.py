@@ -31,7 +31,7 @@ from vtuber.synth import corpus, scoring  # noqa: E402
 
 
 def record(name: str, seed: int, cache: Path) -> dict[str, np.ndarray]:
-    from bench_face_corpus import cached_landmarks  # benchmarks/ is on sys.path
+    from _common import cached_landmarks  # benchmarks/ is on sys.path
 
     seq = corpus.make_sequence(name, seed, seconds=10.0)
     lms = cached_landmarks(seq, "facemesh", cache, 10.0)

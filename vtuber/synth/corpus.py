@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.errors import VtuberError
-from vtuber.synth.face import FaceRenderer
+from vtuber.synth.face import FaceRenderer, still_landmarks
 from vtuber.synth.face import load_photo as load_package_photo
 
 F64 = NDArray[np.float64]
@@ -102,16 +102,7 @@ def load_photo(name: str) -> NDArray[np.uint8]:
 @lru_cache(maxsize=12)
 def photo_landmarks(name: str) -> NDArray[np.float64]:
     """FaceMesh landmarks of an identity's photo, pixels (z scaled like x), read-only."""
-    from vtuber.landmarks.facemesh import FaceMeshBackend
-
-    img = load_photo(name)
-    with FaceMeshBackend(static_images=True) as fm:
-        lm = fm.process(img, 0.0)
-    if not lm.face.found:
-        raise CorpusError(f"no face found in the photo of {name!r}")
-    pts = lm.face_pixels()
-    pts.setflags(write=False)
-    return pts
+    return still_landmarks(load_photo(name), f"the photo of {name!r}")
 
 
 def renderer(name: str, **kwargs: float) -> FaceRenderer:

@@ -523,16 +523,21 @@ class FaceRenderer:
         )
 
 
-@lru_cache(maxsize=4)
-def _photo_landmarks(name: str) -> F64:
-    """FaceMesh landmarks of a sample photo, pixels (z scaled like x)."""
+def still_landmarks(img: NDArray[np.uint8], what: str) -> F64:
+    """FaceMesh landmarks of a still photo, pixels (z scaled like x), read-only; ``what`` names
+    the photo in the error when no face is found."""
     from vtuber.landmarks.facemesh import FaceMeshBackend
 
-    img = load_photo(name)
     with FaceMeshBackend(static_images=True) as fm:
         lm = fm.process(img, 0.0)
     if not lm.face.found:
-        raise VtuberError(f"no face found in the sample photo {name!r}")
+        raise VtuberError(f"no face found in {what}")
     pts = lm.face_pixels()
     pts.setflags(write=False)
     return pts
+
+
+@lru_cache(maxsize=4)
+def _photo_landmarks(name: str) -> F64:
+    """FaceMesh landmarks of a sample photo."""
+    return still_landmarks(load_photo(name), f"the sample photo {name!r}")
