@@ -13,7 +13,7 @@ import pytest
 from vtuber import quat
 from vtuber.cli import main
 from vtuber.errors import ConfigError
-from vtuber.solvers.adaptation import BlinkDepth, PoseBaseline, pose_features
+from vtuber.solvers.adaptation import BlinkDepth, PoseBaseline, RestingHead, pose_features
 from vtuber.solvers.calibration import (
     DEFAULT_PROFILE,
     Calibrator,
@@ -127,6 +127,32 @@ def test_blink_depth_ignores_noise_and_slow_squints() -> None:
         bd.add(rel)
     assert bd.kappa == pytest.approx(0.3, abs=0.02)
     assert 0.3 in bd.dips and 0.7 not in bd.dips
+
+
+def test_resting_head_learns_a_camera_above_the_screen_slowly() -> None:
+    """A user facing a screen below the camera rests 15 deg pitched down, glancing around a
+    fifth of the time: after 20 s of evidence the rest is removed, at <= 2 deg/s; a head that
+    only wanders around straight ahead is left alone."""
+    rng = np.random.default_rng(6)
+    rest = np.radians([15.0, 0.0, 0.0])
+    rh = RestingHead()
+    offsets, prev = [], (0.0, 0.0, 0.0)
+    target = rest
+    for i in range(30 * 60):
+        if i % 45 == 0:  # a new look every 1.5 s: mostly the screen, sometimes elsewhere
+            target = rest if rng.random() < 0.8 else rest + np.radians(rng.uniform(-25, 25, 3))
+        v = target + rng.normal(0, np.radians(0.3), 3)
+        off = rh.update(i / 30.0, (float(v[0]), float(v[1]), float(v[2])))
+        assert np.degrees(np.linalg.norm(np.subtract(off, prev))) <= 2.0 / 30.0 + 1e-9
+        prev = off
+        offsets.append(off)
+    assert np.allclose(offsets[30 * 15], 0.0)  # not enough evidence yet
+    assert np.degrees(np.linalg.norm(np.subtract(offsets[-1], rest))) < 1.5
+    wander = RestingHead()
+    for i in range(30 * 60):
+        yaw = np.radians(15.0 if (i // 60) % 2 else -15.0)  # looks left and right in turn
+        off = wander.update(i / 30.0, (0.0, float(yaw), 0.0))
+    assert off == (0.0, 0.0, 0.0)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from vtuber import quat
 from vtuber.config import TrackConfig
 from vtuber.landmarks import Landmarks
 from vtuber.rig import AvatarFrame, Bone, Tracking
+from vtuber.solvers.adaptation import RestingHead
 from vtuber.solvers.arkit import ArkitSolver
 from vtuber.solvers.body import BodyConfig, BodySolution, solve_landmarks
 from vtuber.solvers.calibration import FaceProfile
@@ -67,6 +68,9 @@ class Tracker:
         # Blink, gaze, mouth, brows, emotions; a calibration profile or on-the-fly adaptation.
         self.face = FaceSolver(self.config.face, profile)
         self._seen = -math.inf  # time of the last frame with a face
+        # Without a recorded neutral head, where the head rests is learned (a camera above or
+        # below the screen); a profile's neutral is taken as given.
+        self.resting: RestingHead | None = RestingHead() if profile is None else None
         if profile is not None:
             self.head.neutral = profile.neutral_rotation()
         # Perfect sync (Face Landmarker backend): calibrated ARKit weights + derived VRM presets.
@@ -86,7 +90,12 @@ class Tracker:
             pts = lm.face_pixels()
             pose = self.head.update(pts, lm.width, lm.height)
             head_q = self.head.avatar_rotation(pose)
-            yaw, pitch = _yaw_pitch(head_q)
+            yaw, pitch = _yaw_pitch(head_q)  # relative to the camera: what the measures see
+            if self.resting is not None:  # the user's resting head faces forward
+                off = self.resting.update(lm.t, quat.to_rotvec_tuple(head_q.tolist()))
+                if off != (0.0, 0.0, 0.0):
+                    rest = quat.conjugate_tuple(quat.from_rotvec_tuple(off))
+                    head_q = np.array(quat.multiply_tuple(head_q.tolist(), rest))
             if body is not None and body.torso:
                 # The face gives the head relative to the camera; make it relative to the chest
                 # the body drives, so the torso's lean and twist are not applied twice.
@@ -96,6 +105,7 @@ class Tracker:
             fr = self.face.update(pts, pose.rotation, yaw, pitch)
             if fr.new_profile is not None:  # a live calibration (preview key 'c') finished
                 self.head.neutral = fr.new_profile.neutral_rotation()
+                self.resting = None  # the user just showed where their head rests
             bones[Bone.LeftEye] = bones[Bone.RightEye] = fr.eye_rotation
             blend.update(fr.blendshapes)
             self._seen = lm.t
@@ -107,6 +117,8 @@ class Tracker:
                 # (no inherited 3D reference, rest face or ARKit rest).
                 self.head.forget()
                 self.face.reset()
+                if self.resting is not None:
+                    self.resting.reset()
                 self.arkit.recalibrate()
         if face and lm.face.has_blendshapes:
             # The model's 52 shapes and presets replace the geometric ones of the same name,

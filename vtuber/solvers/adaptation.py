@@ -22,6 +22,7 @@ who sits still gets a plain quantile.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -209,3 +210,88 @@ class BlinkDepth:
         low = float(np.percentile(self.dips, self.percentile))
         a = min(1.0, k / self.min_dips)
         self.kappa = (1.0 - a) * self.prior + a * low
+
+
+class RestingHead:
+    """Where the user's head rests, learned slowly (a webcam above or below the screen makes a
+    user who faces the screen look down or up at the camera; the avatar should face forward).
+
+    The rest is the interquartile mean rotation vector of the head over the frames where it was
+    still (turning slower than ``still_dps``) in the last ``window_s`` seconds. It is applied only
+    after ``min_evidence_s`` seconds of still frames, only when it lies more than
+    ``dead_zone_deg`` from straight ahead (people look around a screen; a head that merely
+    wanders is left alone), and then at no more than ``rate_dps``, so the avatar never jumps.
+    :attr:`offset` is the rotation vector (radians, the head's frame of
+    :meth:`vtuber.solvers.head.HeadTracker.avatar_rotation`) to remove from every frame.
+    """
+
+    def __init__(
+        self,
+        *,
+        window_s: float = 60.0,
+        min_evidence_s: float = 20.0,
+        dead_zone_deg: float = 6.0,
+        still_dps: float = 15.0,
+        rate_dps: float = 2.0,
+    ) -> None:
+        self.window_s, self.min_evidence_s = window_s, min_evidence_s
+        self.dead_zone = math.radians(dead_zone_deg)
+        self.still = math.radians(still_dps)
+        self.rate = math.radians(rate_dps)
+        self.reset()
+
+    def reset(self) -> None:
+        self._times: deque[float] = deque()
+        self._vecs: deque[tuple[float, float, float]] = deque()
+        self._prev: tuple[float, tuple[float, float, float]] | None = None
+        self.offset = (0.0, 0.0, 0.0)
+        self._target = (0.0, 0.0, 0.0)
+        self._last_t: float | None = None
+        self._n = 0
+
+    def update(self, t: float, rotvec: tuple[float, float, float]) -> tuple[float, float, float]:
+        """Feed the head rotation (rotation vector, radians) at time ``t``; the offset to remove."""
+        prev, self._prev = self._prev, (t, rotvec)
+        dt = 0.0 if self._last_t is None else max(t - self._last_t, 0.0)
+        self._last_t = t
+        if prev is not None and t > prev[0]:
+            d = math.dist(rotvec, prev[1]) / (t - prev[0])
+            if d < self.still:
+                self._times.append(t)
+                self._vecs.append(rotvec)
+        while self._times and self._times[0] < t - self.window_s:
+            self._times.popleft()
+            self._vecs.popleft()
+        self._n += 1
+        if self._n % 15 == 0:  # the median every half second is plenty for a slow drift
+            target = (0.0, 0.0, 0.0)
+            if len(self._times) >= 2 and self._evidence() >= self.min_evidence_s:
+                # The interquartile mean: robust to glances, and unlike the median it does not
+                # jump between two places the head alternates between.
+                v = np.sort(np.asarray(self._vecs), axis=0)
+                k = len(v) // 4
+                med = v[k : len(v) - k].mean(axis=0)
+                if float(np.linalg.norm(med)) > self.dead_zone:
+                    target = (float(med[0]), float(med[1]), float(med[2]))
+            self._target = target
+        target = self._target
+        step = self.rate * dt
+        diff = [a - b for a, b in zip(target, self.offset, strict=True)]
+        n = math.sqrt(sum(x * x for x in diff))
+        if n > step > 0.0:
+            diff = [x * step / n for x in diff]
+        elif step == 0.0:
+            diff = [0.0, 0.0, 0.0]
+        self.offset = (
+            self.offset[0] + diff[0],
+            self.offset[1] + diff[1],
+            self.offset[2] + diff[2],
+        )
+        return self.offset
+
+    def _evidence(self) -> float:
+        """Seconds of still frames in the window (frames counted at their median spacing)."""
+        if len(self._times) < 2:
+            return 0.0
+        gaps = np.diff(np.asarray(self._times))
+        return float(len(self._times) * np.median(gaps))
