@@ -125,12 +125,14 @@ class LipSync:
         self._w = 0.0  # audio's share of the mouth (hybrid)
         self._t_prev: float | None = None
         self.last = CLOSED
+        self._spoke = False  # a voiced hop since the status line was last drawn
 
     def apply(self, frame: AvatarFrame, t: float) -> AvatarFrame:
         if self.mode == "camera":
             return frame
         shape = self.audio.at(t)
         self.last = shape
+        self._spoke = self._spoke or shape.voiced
         bs = dict(frame.blendshapes)
         if self.mode == "audio":
             bs.update(shape.vowels)
@@ -157,7 +159,13 @@ class LipSync:
         return replace(frame, blendshapes=bs)
 
     def status(self) -> str:
-        return level_text(self.last) if self.mode != "camera" else ""
+        """The audio level now, and VOICE if the user spoke since the last status (the line is
+        redrawn every half second: one sampled hop would miss most syllables)."""
+        if self.mode == "camera":
+            return ""
+        text = level_text(replace(self.last, voiced=self.last.voiced or self._spoke))
+        self._spoke = False
+        return text
 
     def start(self) -> None:
         self.audio.start()
