@@ -305,9 +305,7 @@ class Pipeline:
                 stats.faces += int(lm.face.found)
                 if frame.t_capture:
                     stats.latencies.append(t4 - frame.t_capture)
-                if self.status is not None and self.status.due(time.perf_counter()):
-                    # (Only when the line is redrawn: the stages' status() may sum up the
-                    # time since the last one.)
+                if self.status is not None:
                     marks = [m for s in self.sinks if (m := getattr(s, "status_mark", ""))]
                     if self.mouth is not None:
                         marks.insert(0, self.mouth.status())

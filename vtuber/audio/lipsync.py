@@ -44,6 +44,9 @@ from vtuber.audio.decode import AudioTrack, load_audio
 from vtuber.errors import ConfigError
 from vtuber.rig import AvatarFrame
 
+# The status line shows VOICE when the user spoke within this long (seconds).
+STATUS_VOICE_S = 0.5
+
 LIPSYNC_MODES = ("camera", "audio", "hybrid")
 
 
@@ -125,14 +128,17 @@ class LipSync:
         self._w = 0.0  # audio's share of the mouth (hybrid)
         self._t_prev: float | None = None
         self.last = CLOSED
-        self._spoke = False  # a voiced hop since the status line was last drawn
+        self._voice_at = -1e9  # time of the last voiced hop, and of the last frame
+        self._now = 0.0
 
     def apply(self, frame: AvatarFrame, t: float) -> AvatarFrame:
         if self.mode == "camera":
             return frame
         shape = self.audio.at(t)
         self.last = shape
-        self._spoke = self._spoke or shape.voiced
+        self._now = t
+        if shape.voiced:
+            self._voice_at = t
         bs = dict(frame.blendshapes)
         if self.mode == "audio":
             bs.update(shape.vowels)
@@ -159,13 +165,12 @@ class LipSync:
         return replace(frame, blendshapes=bs)
 
     def status(self) -> str:
-        """The audio level now, and VOICE if the user spoke since the last status (the line is
-        redrawn every half second: one sampled hop would miss most syllables)."""
+        """The audio level now, and VOICE if the user spoke in the last half second (the status
+        line is redrawn every half second: one sampled 10 ms hop would miss most syllables)."""
         if self.mode == "camera":
             return ""
-        text = level_text(replace(self.last, voiced=self.last.voiced or self._spoke))
-        self._spoke = False
-        return text
+        spoke = self._now - self._voice_at <= STATUS_VOICE_S
+        return level_text(replace(self.last, voiced=self.last.voiced or spoke))
 
     def start(self) -> None:
         self.audio.start()
