@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from vtuber.errors import ConfigError
 
@@ -61,3 +64,23 @@ class TrackConfig:
             raise ConfigError(f"camera field of view {self.hfov_deg} deg is not plausible")
         if not 0.0 <= self.neck_share <= 1.0:
             raise ConfigError("neck_share must be in [0, 1]")
+
+
+def load_table(path: str | Path, name: str) -> Mapping[str, Any]:
+    """The ``[name]`` table of a TOML config file ({} when absent); one-line ConfigError when
+    the file cannot be read or parsed, or ``name`` is not a table."""
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {path}: {e}") from e
+    table = data.get(name, {})
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"config file {path}: [{name}] must be a table")
+    return table

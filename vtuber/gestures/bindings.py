@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from vtuber.config import load_table
 from vtuber.errors import ConfigError
 from vtuber.gestures.model import GestureModel, load_builtin
 from vtuber.gestures.poses import BODY_POSES
@@ -171,21 +172,7 @@ def load_settings(path: str | Path | None) -> GestureSettings:
     """The ``[gestures]`` table of a TOML config file (defaults without a file or table)."""
     if path is None:
         return GestureSettings()
-    try:
-        import tomllib  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as e:
-        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"config file {path}: {e}") from e
-    table = data.get("gestures", {})
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"config file {path}: [gestures] must be a table")
-    return parse_settings(table, Path(path).resolve().parent)
+    return parse_settings(load_table(path, "gestures"), Path(path).resolve().parent)
 
 
 def known_gestures(model: GestureModel) -> set[str]:

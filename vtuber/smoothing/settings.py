@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from vtuber.config import load_table
 from vtuber.errors import ConfigError
 from vtuber.rig import Bone
 
@@ -216,18 +217,4 @@ def preset_signals(preset: str) -> dict[str, SignalSettings]:
 
 def load_config(path: str | Path, preset: str | None = None) -> SmoothingConfig:
     """Read the ``[smoothing]`` table of a TOML config file (absent table: the preset)."""
-    try:
-        import tomllib  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef,import-not-found,unused-ignore]
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except OSError as e:
-        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"config file {path}: {e}") from e
-    table = data.get("smoothing", {})
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"config file {path}: [smoothing] must be a table")
-    return SmoothingConfig.from_table(table, preset=preset)
+    return SmoothingConfig.from_table(load_table(path, "smoothing"), preset=preset)
