@@ -50,6 +50,19 @@ def test_profile_round_trip(tmp_path: Path) -> None:
     assert json.loads(path.read_text())["version"] == 2
 
 
+def test_version_1_profile_reads_with_its_mouth_rest_left_to_adaptation(tmp_path: Path) -> None:
+    # Version 1 measured the inner lip gap only: its mouth rest is not this version's.
+    d = DEFAULT_PROFILE.to_json() | {"version": 1, "mouth_gap": 0.01}
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(d))
+    p = FaceProfile.load(path)
+    assert p.mouth_gap < 0 and p.eye_open == DEFAULT_PROFILE.eye_open
+    ad = FaceAdapter(p)
+    ad.start(_m(gap=0.27))  # the first frame's gap stands in for the unknown rest
+    assert ad.rest(pose_features(0.0, 0.0))[2] == pytest.approx(0.27)
+    assert ad.rest(pose_features(0.0, 0.0))[0] == pytest.approx(DEFAULT_PROFILE.eye_open[0])
+
+
 def test_calibrator_is_robust_to_a_blink_and_a_word() -> None:
     rng = np.random.default_rng(2)
     cal = Calibrator()
