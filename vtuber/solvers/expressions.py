@@ -147,7 +147,6 @@ class FaceSolver:
 
     def set_profile(self, profile: FaceProfile | None) -> None:
         """Start from a recorded profile (None: from the next face's first frame)."""
-        self.profile = profile
         self.adapter = FaceAdapter(profile)
 
     def reset(self) -> None:
