@@ -219,7 +219,7 @@ class _State:
 
 class Analyzer:
     """Streaming analysis at 16 kHz: ``push(samples)`` returns the MouthShape of every hop
-    completed by those samples. ``latest`` is the newest one."""
+    completed by those samples."""
 
     def __init__(
         self,
@@ -239,7 +239,6 @@ class Analyzer:
         self._n = 0  # samples consumed into hops
         self.state = _State(ref=self.cfg.ref_init)
         self._levels: deque[float] = deque(maxlen=round(self.cfg.floor_window * RATE / HOP))
-        self.latest = CLOSED
 
     def push(self, samples: NDArray[np.floating]) -> list[MouthShape]:
         x = np.concatenate([self._pending, np.asarray(samples, dtype=np.float64).ravel()])
@@ -256,7 +255,6 @@ class Analyzer:
         for i in range(n_hops):
             self._n += HOP
             out.append(self._step(self._n / RATE, float(level[i]), float(per[i]), ceps[i]))
-        self.latest = out[-1]
         return out
 
     def _step(self, t: float, level: float, per: float, ceps: F64) -> MouthShape:
