@@ -43,18 +43,6 @@ _UP = np.array([0.0, -1.0, 0.0])
 N_HAND_FEATURES = 20 * 3 + 3 + 15 + 4 + 4  # palm-frame points, up, bends, thumb gaps, spreads
 
 
-def palm_frame(p: F64) -> F64:
-    """Rows x (toward the index side), y (wrist -> middle MCP), z (out of the palm) of a RIGHT
-    hand's palm, in the input's axes."""
-    y = p[9] - p[0]
-    y = y / max(float(np.linalg.norm(y)), 1e-9)
-    x = p[5] - p[17]
-    x = x - float(np.dot(x, y)) * y
-    x = x / max(float(np.linalg.norm(x)), 1e-9)
-    z = np.cross(x, y)
-    return np.stack([x, y, z])
-
-
 _SEG_A = np.concatenate([_BEND_A, _BEND_B, [5, 9, 13, 17, 2]])
 _SEG_B = np.concatenate([_BEND_B, _BEND_C, [6, 10, 14, 18, 3]])
 
