@@ -113,14 +113,6 @@ class Debouncer:
         """Active gesture -> the time it was first seen."""
         return {n: st.held_since for n, st in self.states.items() if st.active}
 
-    def end_all(self, t: float) -> list[Edge]:
-        out = []
-        for name, st in self.states.items():
-            if st.active:
-                st.active, st.ended_at, st.seen_since = False, t, None
-                out.append(Edge(name, False, t, st.held_since))
-        return out
-
 
 class GestureRecognizer:
     """Landmarks -> gesture start/end edges (hand classifier + body pose rules + hysteresis)."""
