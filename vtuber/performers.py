@@ -83,7 +83,6 @@ class Track:
     cy: float
     size: float
     hist: F32 | None
-    first_seen: float
     last_seen: float
 
 
@@ -223,7 +222,7 @@ class PerformerTracker:
             if d.index not in used:
                 k = self._next_id
                 self._next_id += 1
-                self.tracks[k] = Track(k, d.cx, d.cy, d.size, d.hist, t, t)
+                self.tracks[k] = Track(k, d.cx, d.cy, d.size, d.hist, t)
                 matched[k] = d
         held = {s.track for s in self.slots}
         idle = sorted(
