@@ -140,7 +140,7 @@ class SmoothingConfig:
     """The smoothing stage's settings: a preset plus per-signal overrides.
 
     preset: off, low, medium or high. ``signals`` maps every name of :data:`SIGNALS` to its
-    settings (built from the preset by :meth:`from_preset`). filter: kalman or one_euro.
+    settings (missing ones filled in from the preset). filter: kalman or one_euro.
     """
 
     preset: str = "medium"
@@ -167,10 +167,6 @@ class SmoothingConfig:
     @property
     def enabled(self) -> bool:
         return self.preset != "off"
-
-    @classmethod
-    def from_preset(cls, preset: str) -> SmoothingConfig:
-        return cls(preset=preset)
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], preset: str | None = None) -> SmoothingConfig:
