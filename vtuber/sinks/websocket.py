@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers, MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -161,15 +161,12 @@ class WebSocketSink(SinkBase):
         self.policy = AccessPolicy(host, port)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._server: Server | None = None
         self._stop: asyncio.Event | None = None
         self._clients: set[_Client] = set()
         self._latest: str | None = None
-        self._latest_seq = 0
         self._active: dict[str, list[str]] = {}  # gestures / viewer events now active, by kind
         self.frames = 0
         self.refused = 0
-        self.malformed = 0  # requests answered 4xx because they were malformed
         self.ignored_messages = 0
 
     # -- lifecycle (tracker thread)
@@ -276,7 +273,6 @@ class WebSocketSink(SinkBase):
             server_header="vtuber",
             logger=logging.getLogger("vtuber.websocket.server"),
         ) as server:
-            self._server = server
             if self.port == 0:
                 self.port = server.sockets[0].getsockname()[1]
             self.policy = AccessPolicy(self.host, self.port)
@@ -303,7 +299,6 @@ class WebSocketSink(SinkBase):
             return self._malformed(404, f"{type(e).__name__} for path {request.path[:64]!r}")
 
     def _malformed(self, status: int, what: str) -> Response:
-        self.malformed += 1
         log.debug("viewer: %d for a malformed request (%s)", status, what)
         return _response(status, f"vtuber: {_REASONS[status].lower()}\n".encode(), "text/plain")
 
