@@ -26,7 +26,6 @@ from vtuber.rig import BONE_ORDER, VRM0_TO_VRM1, VRM1_TO_VRM0, AvatarFrame, Bone
 
 MAX_DATAGRAM = 1500  # bytes: one Ethernet MTU, as the VMC spec asks
 DEFAULT_PORT = 39539  # marionette (receiver) port
-PERFORMER_PORT = 39540
 
 ADDR_ROOT = "/VMC/Ext/Root/Pos"
 ADDR_BONE = "/VMC/Ext/Bone/Pos"
