@@ -56,9 +56,6 @@ CONTENT_TYPES = {
     ".png": "image/png",
 }
 
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
-
-
 def _search_dirs() -> Iterator[Path]:
     """This file's folder and every folder above it, then the working directory (asked last)."""
     here = Path(__file__).resolve()
