@@ -68,10 +68,6 @@ def fourcc_code(text: str) -> int:
     return b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
 
 
-def _cstr(b: bytes) -> str:
-    return b.split(b"\0", 1)[0].decode("utf-8", "replace").strip()
-
-
 # --------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class Mode:
