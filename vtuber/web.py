@@ -56,6 +56,7 @@ CONTENT_TYPES = {
     ".png": "image/png",
 }
 
+
 def _search_dirs() -> Iterator[Path]:
     """This file's folder and every folder above it, then the working directory (asked last)."""
     here = Path(__file__).resolve()
