@@ -4,6 +4,7 @@ chunk, and the real clip (thumbs up with her right hand; nothing while her hand 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import subprocess
@@ -112,6 +113,12 @@ def test_model_file_round_trip_and_errors(tmp_path: Path, model: GestureModel) -
         GestureModel.load(tmp_path / "bad.npz")
     with pytest.raises(FormatError):
         GestureModel.load(tmp_path / "missing.npz")
+    # A model for another feature vector (e.g. an older vtuber's) is refused when read, not
+    # failing on the first hand it sees.
+    short = dataclasses.replace(model, mean=model.mean[:-4], std=model.std[:-4], w1=model.w1[:-4])
+    short.save(tmp_path / "short.npz")
+    with pytest.raises(FormatError, match="hand features"):
+        GestureModel.load(tmp_path / "short.npz")
 
 
 # ------------------------------------------------------------------------------ hysteresis

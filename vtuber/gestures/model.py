@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.errors import FormatError
+from vtuber.gestures.features import N_HAND_FEATURES
 
 F64 = NDArray[np.float64]
 FORMAT = "vtuber-gestures-1"
@@ -87,6 +88,11 @@ class GestureModel:
             raise FormatError(f"{path}: not a readable gesture model ({e})") from e
         if not classes or classes[-1] != NONE or arrays["w2"].shape[1] != len(classes):
             raise FormatError(f"{path}: inconsistent gesture model")
+        if arrays["mean"].shape != (N_HAND_FEATURES,) or arrays["w1"].shape[0] != N_HAND_FEATURES:
+            raise FormatError(
+                f"{path}: a gesture model for {arrays['w1'].shape[0]} features, not the "
+                f"{N_HAND_FEATURES} hand features of this vtuber"
+            )
         return cls(classes=classes, **arrays)
 
 
