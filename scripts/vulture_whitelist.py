@@ -7,15 +7,14 @@ functions, classes, methods, attributes and module constants (vulture gives them
 of issue 16 was. It reads vtuber/, tests/, scripts/, benchmarks/ and avatars/ together, so a name
 used only by a test, a benchmark or a script counts as used.
 
-Two sections. 1: false positives (a name used by a library, by name lookup or as a documented
-table). 2: dead code in files that other work owns and is changing now, listed in issue 16's
-report for its owners to remove; delete an entry when its name goes.
+Every entry is a false positive (a name used by a library, by name lookup, through
+dataclasses.asdict or as a documented table), with its reason; dead code is deleted, never listed
+here.
 """
 
 # ruff: noqa
 # fmt: off
 
-# --- 1. false positives -----------------------------------------------------------------------
 # Landmark/bone index tables: whole tables as the models and Unity define them, members looked up
 # by name (Bone["Left" + part]) or kept so the table stays complete.
 (
@@ -59,24 +58,6 @@ _.Q
 _.log_message
 # Callback signatures a library fixes (websockets' process_request(connection, request)).
 conn
-
-# --- 2. dead code in files under other work now (issue 16's report lists it) ------------------
-# Audio, gestures, performers, smoothing, sinks, recording, misc.
-_.latest  # vtuber/audio/analysis.py
-_.open_weight  # vtuber/audio/analysis.py
-N_HAND_FEATURES  # vtuber/gestures/features.py
-_.palm_frame  # vtuber/gestures/features.py
-_.end_all  # vtuber/gestures/recognizer.py
-_.first_seen  # vtuber/performers.py
-_.choose  # vtuber/performers.py
-_.crowded  # vtuber/performers.py
-_.from_preset  # vtuber/smoothing/settings.py
-_._server  # vtuber/sinks/websocket.py
-_._latest_seq  # vtuber/sinks/websocket.py
-_.malformed  # vtuber/sinks/websocket.py
-SUFFIX  # vtuber/recording.py
-PERFORMER_PORT  # vtuber/vmc.py
-LOOPBACK_NAMES  # vtuber/web.py
-_._cstr  # vtuber/devices.py
-_.description  # vtuber/models.py (ModelInfo field, never read)
-_.thumb_elevation  # vtuber/synth/hands.py
+# Dataclass fields read only through dataclasses.asdict (models.py's ModelSpec.description goes
+# into models/manifest.json).
+_.description

@@ -286,12 +286,6 @@ def random_orientation(rng: np.random.Generator, points: F64, cls: str) -> F64:
     return tilt @ PALM_TO_CAMERA @ roll
 
 
-def thumb_elevation(points: F64) -> float:
-    """Angle (degrees) of the thumb (CMC -> tip) above the horizontal, camera frame (y down)."""
-    d = points[4] - points[1]
-    return math.degrees(math.asin(float(np.clip(-d[1] / np.linalg.norm(d), -1.0, 1.0))))
-
-
 def make_hands(
     rng: np.random.Generator,
     cls: str,
