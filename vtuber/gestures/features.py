@@ -23,6 +23,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from vtuber.solvers.geometry import basis3
+
 F64 = NDArray[np.float64]
 Arr = NDArray[np.floating]  # float32 (MediaPipe records) or float64
 
@@ -57,14 +59,9 @@ def hand_features(world: Arr, is_left: bool) -> F64:
         p[:, 0] *= -1.0
     (x5, y5, z5), (x9, y9, z9), (x17, y17, z17) = p[5].tolist(), p[9].tolist(), p[17].tolist()
     scale = max(math.sqrt(x9 * x9 + y9 * y9 + z9 * z9), 1e-6)
-    yx, yy, yz = x9 / scale, y9 / scale, z9 / scale
-    ax, ay, az = x5 - x17, y5 - y17, z5 - z17
-    d = ax * yx + ay * yy + az * yz
-    ax, ay, az = ax - d * yx, ay - d * yy, az - d * yz
-    n = max(math.sqrt(ax * ax + ay * ay + az * az), 1e-9)
-    ax, ay, az = ax / n, ay / n, az / n
-    zx, zy, zz = ay * yz - az * yy, az * yx - ax * yz, ax * yy - ay * yx
-    basis = np.array([[ax, ay, az], [yx, yy, yz], [zx, zy, zz]])
+    # The palm frame's rows: y along wrist -> middle MCP, x toward the index side, z = x cross y.
+    y, x, (nx, ny, nz) = basis3((x9, y9, z9), (x5 - x17, y5 - y17, z5 - z17))  # nz = y cross x
+    basis = np.array([x, y, (-nx, -ny, -nz)])
     local = (p[1:] @ basis.T) / scale
     up = -basis[:, 1]  # the camera's up (0, -1, 0) in the palm frame; x -> -x leaves it
     seg = p[_SEG_B] - p[_SEG_A]

@@ -2,7 +2,8 @@
 :mod:`vtuber.quat`).
 
 - :func:`to_avatar` maps MediaPipe world axes onto the avatar's Unity axes (docs/body.md).
-- :func:`basis` builds a bone's world rotation from its axis and a second direction.
+- :func:`basis` (and :func:`basis3` on plain floats) builds a frame, e.g. a bone's world
+  rotation, from its axis and a second direction.
 - The ``*3`` helpers work on plain-float 3-vectors and on 3x3 matrices given as rows: the
   per-frame solver paths use them because numpy's per-call overhead dominates on 3-vectors.
 """
@@ -53,17 +54,19 @@ def basis(x: F64, y_hint: F64) -> F64:
     """Rotation matrix with columns (x, y, z): x along ``x``, y = ``y_hint`` made orthogonal to x,
     z = x cross y (so that the identity basis maps to the identity)."""
     # Plain floats: numpy's per-call overhead dominates on 3-vectors (hot path).
-    hx, hy, hz = np.asarray(y_hint, dtype=np.float64).tolist()
-    ax, ay, az = unit3(*np.asarray(x, dtype=np.float64).tolist())
+    (ax, ay, az), (bx, by, bz), (cx, cy, cz) = basis3(
+        np.asarray(x, dtype=np.float64).tolist(), np.asarray(y_hint, dtype=np.float64).tolist()
+    )
+    return np.array([[ax, bx, cx], [ay, by, cy], [az, bz, cz]])
+
+
+def basis3(x: Sequence[float], y_hint: Sequence[float]) -> tuple[V3, V3, V3]:
+    """:func:`basis` on plain floats: its three columns x, y, z as 3-tuples."""
+    ax, ay, az = unit3(x[0], x[1], x[2])
+    hx, hy, hz = y_hint
     t = hx * ax + hy * ay + hz * az
     bx, by, bz = unit3(hx - t * ax, hy - t * ay, hz - t * az)
-    return np.array(
-        [
-            [ax, bx, ay * bz - az * by],
-            [ay, by, az * bx - ax * bz],
-            [az, bz, ax * by - ay * bx],
-        ]
-    )
+    return (ax, ay, az), (bx, by, bz), (ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx)
 
 
 def sub3(a: Sequence[float], b: Sequence[float]) -> V3:
