@@ -6,8 +6,15 @@ How the mesh is made: MediaPipe FaceMesh (through :mod:`vtuber.landmarks.facemes
 relative depth, on the scale of x) are the 3D vertices, scaled to centimetres (outer eye corners
 9 cm apart). The triangles are the face mesh's own (vtuber/data/face_triangles.npy); the eye and
 mouth openings are holes in that mesh and are filled here with their own triangle fans (eyes:
-the photo's eye texture; mouth, when open: a dark interior). Every triangle is textured from the
-photo by an affine map, drawn in painter's order (far to near) with back faces culled.
+an eyeball made from the photo's eye; mouth, when open: a dark interior). Every triangle is
+textured from the photo by an affine map, drawn in painter's order (far to near) with back faces
+culled.
+
+The eyes turn like eyeballs of 12 mm radius (``render``'s ``iris``): the photo's iris, its
+lid-covered part filled in its mean colour, slides over a sclera made from the photo's (its centre
+moves the radius times the sine of the gaze angle) and foreshortens to an ellipse (the cosine);
+the upper lid follows a vertical gaze by half the iris's shift and the lower lid by a quarter,
+uncovering or hiding the eyeball (the eye fans are windows on it), and the lid skin follows.
 
 Angle convention (degrees, in the PERSON's anatomical terms, as the avatar should move with
 ``--no-mirror``):
@@ -52,6 +59,11 @@ MOUTH_CORNER_R, MOUTH_CORNER_L = fm.MOUTH_CORNER_R, fm.MOUTH_CORNER_L
 EYE_DISTANCE_CM = 9.0  # outer eye corner to outer eye corner, sets the model's scale
 EYE_WIDTH_MM = 30.0  # one eye's corner-to-corner width, for the iris -> gaze conversion
 EYEBALL_RADIUS_MM = 12.0
+# How far the lids follow a vertical gaze, as a fraction of the iris centre's vertical shift in
+# the image (the upper lid rides on the eyeball, turning about half the gaze pitch; the lower
+# lid less). Chosen from anatomy, not fitted.
+UPPER_LID_FOLLOW = 0.5
+LOWER_LID_FOLLOW = 0.25
 MOUTH_INTERIOR_BGR = (40, 28, 72)
 BACKGROUND_BGR = (118, 112, 104)
 PHOTOS = ("grace_hopper", "astronaut")
@@ -176,6 +188,7 @@ class FaceRenderer:
         pts = np.asarray(points_px, dtype=np.float64)
         self.uv = pts[:, :2].copy()  # texture coordinates (photo pixels)
         scale = EYE_DISTANCE_CM / float(np.linalg.norm(pts[EYE_OUTER_L, :2] - pts[EYE_OUTER_R, :2]))
+        self._cm_per_px = scale
         self.centre = pts[:468].mean(axis=0)
         self.model = (pts - self.centre) * scale  # cm, x right, y down, z away from the camera
         # The head turns about a point inside the skull, behind the face's centroid.
@@ -206,14 +219,22 @@ class FaceRenderer:
         )  # fmt: skip
         self.mouth = loop_with(fm.INNER_LIP_UP)
 
-        # Texture: the photo plus a strip of mouth-interior colour at the right.
+        # Texture: the photo, a strip of mouth-interior colour, then the eyeball atlas the eye
+        # fans sample: a copy of the photo whose eyes :meth:`_iris_texture` redraws (an eyeball
+        # reaching past the lids, so a lid that rises with the gaze uncovers more of it, while
+        # the lid skin around keeps sampling the photo).
         h, w = photo.shape[:2]
         self.photo = photo
-        self.texture = np.empty((h, w + 8, 3), np.uint8)
+        self._atlas_x = w + 8
+        self.texture = np.empty((h, 2 * w + 8, 3), np.uint8)
         self.texture[:, :w] = photo
-        self.texture[:, w:] = MOUTH_INTERIOR_BGR
+        self.texture[:, w : w + 8] = MOUTH_INTERIOR_BGR
+        self.texture[:, w + 8 :] = photo
         self._dark_uv = np.array([w + 4.0, h / 2.0])
         self._prepare_irises()
+        # Looking straight ahead: the same eyeball as any other gaze (not the photo's own eye,
+        # which FaceMesh reads slightly differently).
+        self._rest_texture = self._iris_texture((0.0, 0.0))
         self._prepare_mouth()
 
     # -- construction --------------------------------------------------------------------------
@@ -258,58 +279,93 @@ class FaceRenderer:
         return np.array(tris, dtype=np.int32)
 
     def _prepare_irises(self) -> None:
-        """An iris-free copy of each eye (inpainted) and the iris disk, to move the iris."""
+        """Each eye as an eyeball to turn: an iris-free sclera reaching past the lids (the
+        photo's opening with the iris and the rim around it filled in sclera colour, and plain
+        sclera colour beyond the opening) and the iris disk with a soft edge (the photo's
+        iris where the lids leave it visible, the covered part in its mean colour)."""
         h, w = self.photo.shape[:2]
-        self._eye_masks = []
-        self._iris_disks = []
-        sclera = self.photo.copy()
+        self._eyeballs = []
         for eye in self.eyes:
             mask = np.zeros((h, w), np.uint8)
             cv2.fillPoly(mask, [np.round(self.uv[eye.contour]).astype(np.int32)], (255,))
             c = self.uv[eye.iris]
             r = float(np.mean(np.linalg.norm(self.uv[eye.iris + 1 : eye.iris + 5] - c, axis=1)))
-            disk = np.zeros((h, w), np.uint8)
-            centre = (int(round(c[0])), int(round(c[1])))
-            cv2.circle(disk, centre, int(np.ceil(r * 1.15)), (255,), -1)
-            sclera = np.asarray(
-                cv2.inpaint(sclera, cv2.bitwise_and(disk, mask), 3, cv2.INPAINT_TELEA), np.uint8
+            # The eyeball's region: the opening grown by a third of the eye width (more than a
+            # lid ever uncovers here), and its bounding box.
+            grow = max(int(np.ceil(eye.width_px / 3.0)), 2)
+            ball = cv2.dilate(mask, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+            x0, y0, bw, bh = cv2.boundingRect(ball)
+            x1, y1 = x0 + bw, y0 + bh
+            photo = self.photo[y0:y1, x0:x1].astype(np.float32)
+            inside = mask[y0:y1, x0:x1] > 0
+            cx, cy = float(c[0] - x0), float(c[1] - y0)
+            yy, xx = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float32)
+            dist = np.hypot(xx - cx, yy - cy) / max(r, 0.5)  # in iris radii
+            # The iris: visible where the opening is, one pixel in from the lids (lash shadow).
+            clear = cv2.erode(mask[y0:y1, x0:x1], np.ones((3, 3), np.uint8)) > 0
+            visible = clear & (dist <= 1.0)
+            mean_iris = photo[visible].mean(axis=0) if visible.any() else np.array([60.0, 60, 60])
+            iris_src = photo.copy()
+            iris_src[~visible] = mean_iris
+            # Soft edge: full inside 0.9 radii, none past 1.1.
+            alpha = np.clip((1.1 - dist) / 0.2, 0.0, 1.0).astype(np.float32)
+            # Sclera colour: the brightest quarter of the opening's pixels away from the iris.
+            white = photo[inside & (dist > 1.4)].astype(np.float64)
+            if len(white) >= 4:
+                lum = white.sum(axis=1)
+                sclera_bgr = np.median(white[lum >= np.percentile(lum, 75)], axis=0)
+            else:
+                sclera_bgr = np.array([200.0, 205, 215])
+            # The sclera: the photo's opening with the iris and its rim (to 1.4 radii) faded to
+            # sclera colour, plain sclera colour outside the opening.
+            keep = (np.clip((dist - 1.15) / 0.25, 0.0, 1.0) * inside).astype(np.float32)
+            sclera = photo * keep[..., None] + sclera_bgr.astype(np.float32) * (
+                1.0 - keep[..., None]
             )
-            visible = cv2.bitwise_and(disk, mask) > 0
-            mean_iris = (
-                self.photo[visible].mean(axis=0) if visible.any() else np.array([60.0, 60, 60])
+            self._eyeballs.append(
+                ((x0, y0, x1, y1), ball[y0:y1, x0:x1] > 0, (cx, cy), iris_src, alpha, sclera)
             )
-            self._eye_masks.append(mask)
-            self._iris_disks.append((c, r * 1.15, visible, mean_iris))
-        self._sclera = sclera
 
     def _iris_texture(self, iris: tuple[float, float]) -> NDArray[np.uint8]:
-        """The texture with both irises moved by (dx, dy) eye widths (dx > 0: person's left)."""
+        """The texture with both eyeballs turned for ``iris`` = (dx, dy) eye widths (dx > 0:
+        person's left, dy > 0: up): each iris disk moves by (dx, dy) (the eyeball's radius times
+        the sine of the gaze angle, :func:`gaze_angles`) and foreshortens to an ellipse (cosine
+        of the gaze yaw across, of the pitch up and down), over the sclera. Only the eyeball
+        atlas changes; the lids cover what they cover (:meth:`deformed_model`)."""
         tex = self.texture.copy()
-        h, w = self.photo.shape[:2]
-        for eye, mask, (c, r, visible, mean_iris) in zip(
-            self.eyes, self._eye_masks, self._iris_disks, strict=True
+        yaw, pitch = np.radians(gaze_angles(iris))
+        sx, sy = float(np.cos(yaw)), float(np.cos(pitch))
+        for eye, ((x0, y0, x1, y1), ball, (cx, cy), src, disk, sclera) in zip(
+            self.eyes, self._eyeballs, strict=True
         ):
-            x0, y0, bw, bh = cv2.boundingRect(mask)
-            pad = int(np.ceil(r)) + 2
-            x0, y0 = max(x0 - pad, 0), max(y0 - pad, 0)
-            x1, y1 = min(x0 + bw + 2 * pad, w), min(y0 + bh + 2 * pad, h)
-            # The whole iris disk: visible photo pixels, the lid-covered part in the mean colour.
-            src = self.photo[y0:y1, x0:x1].astype(np.float32)
-            src[~visible[y0:y1, x0:x1]] = mean_iris
-            disk = np.zeros((y1 - y0, x1 - x0), np.float32)
-            centre = (int(round(c[0] - x0)), int(round(c[1] - y0)))
-            cv2.circle(disk, centre, int(round(r)), (1.0,), -1)
             dx, dy = iris[0] * eye.width_px, -iris[1] * eye.width_px
-            shift = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
+            warp = np.array(
+                [[sx, 0.0, (1.0 - sx) * cx + dx], [0.0, sy, (1.0 - sy) * cy + dy]], np.float32
+            )
             size = (x1 - x0, y1 - y0)
-            moved = cv2.warpAffine(src, shift, size, flags=cv2.INTER_LINEAR)
-            alpha = cv2.warpAffine(disk, shift, size, flags=cv2.INTER_LINEAR)[..., None]
-            base = self._sclera[y0:y1, x0:x1].astype(np.float32)
-            out = base * (1.0 - alpha) + moved * alpha
-            inside = mask[y0:y1, x0:x1] > 0
-            roi = tex[y0:y1, x0:x1]
-            roi[inside] = np.clip(out[inside], 0, 255).astype(np.uint8)
+            moved = cv2.warpAffine(src, warp, size, flags=cv2.INTER_LINEAR)
+            alpha = cv2.warpAffine(disk, warp, size, flags=cv2.INTER_LINEAR)[..., None]
+            out = sclera * (1.0 - alpha) + moved * alpha
+            ax = self._atlas_x
+            roi = tex[y0:y1, ax + x0 : ax + x1]
+            roi[ball] = np.clip(out[ball], 0, 255).astype(np.uint8)
         return tex
+
+    def _gaze_lid_shift(self, iris: tuple[float, float]) -> list[tuple[F64, F64]]:
+        """Per eye (``self.eyes`` order), the upper and lower lid points' downward shift (cm)
+        for a vertical gaze ``iris[1]`` (eye widths, up > 0): the lids follow the iris
+        (UPPER_LID_FOLLOW, LOWER_LID_FOLLOW), fully in the middle and not at the corners."""
+        out = []
+        for eye in self.eyes:
+            lift = iris[1] * eye.width_px * self._cm_per_px  # cm up
+            shifts = []
+            for pts, follow in ((eye.upper, UPPER_LID_FOLLOW), (eye.lower, LOWER_LID_FOLLOW)):
+                x = self.model[pts, 0]
+                corners = self.model[eye.contour, 0]
+                u = (x - corners.min()) / max(float(np.ptp(corners)), 1e-9)
+                shifts.append(-follow * lift * np.sin(np.pi * np.clip(u, 0.0, 1.0)))
+            out.append((shifts[0], shifts[1]))
+        return out
 
     def _prepare_mouth(self) -> None:
         m = self.model
@@ -344,11 +400,33 @@ class FaceRenderer:
     # -- rendering -----------------------------------------------------------------------------
 
     def deformed_model(
-        self, eye_close: tuple[float, float] = (0.0, 0.0), mouth_open: float = 0.0
+        self,
+        eye_close: tuple[float, float] = (0.0, 0.0),
+        mouth_open: float = 0.0,
+        iris: tuple[float, float] = (0.0, 0.0),
     ) -> F64:
         """The model in cm (478 landmarks, then the head rings) with the lids and jaw moved,
-        before the head rotation."""
+        before the head rotation; ``iris`` (render's) moves the lids with a vertical gaze."""
         m = self.model.copy()
+        if iris[1] != 0.0:
+            others = np.setdiff1d(
+                np.arange(468),
+                np.concatenate([np.concatenate([e.upper, e.lower, e.contour]) for e in self.eyes]),
+            )
+            p = self.model[others]
+            for eye, shifts in zip(self.eyes, self._gaze_lid_shift(iris), strict=True):
+                for pts, d, side in ((eye.upper, shifts[0], -1.0), (eye.lower, shifts[1], 1.0)):
+                    m[pts, 1] += d
+                    # The lid skin follows, fading away from the lid (above the upper lid,
+                    # below the lower one).
+                    xs = self.model[pts, 0]
+                    order = np.argsort(xs)
+                    width = float(np.ptp(xs))
+                    lid_y = np.interp(p[:, 0], xs[order], self.model[pts[order], 1])
+                    away = side * (p[:, 1] - lid_y)
+                    near = (p[:, 0] > xs.min() - 0.1 * width) & (p[:, 0] < xs.max() + 0.1 * width)
+                    fade = np.exp(-((away / (0.3 * width)) ** 2)) * (away > 0) * near
+                    m[others, 1] += fade * np.interp(p[:, 0], xs[order], d[order]) * 0.8
         for eye, close in zip(self.eyes, (eye_close[1], eye_close[0]), strict=True):
             # eyes[0] is the person's right eye; eye_close is (left, right).
             if close <= 0.0:
@@ -385,10 +463,11 @@ class FaceRenderer:
         *,
         eye_close: tuple[float, float] = (0.0, 0.0),
         mouth_open: float = 0.0,
+        iris: tuple[float, float] = (0.0, 0.0),
         size: tuple[int, int] = (640, 480),
     ) -> tuple[F64, F64]:
         """The mesh's 478 points in the render: (pixels (478, 2), camera-frame cm (478, 3))."""
-        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, size)
+        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, iris, size)
         return px[:478], cam[:478]
 
     def _project_all(
@@ -398,9 +477,10 @@ class FaceRenderer:
         roll: float,
         eye_close: tuple[float, float],
         mouth_open: float,
+        iris: tuple[float, float],
         size: tuple[int, int],
     ) -> tuple[F64, F64]:
-        m = self.deformed_model(eye_close, mouth_open)
+        m = self.deformed_model(eye_close, mouth_open, iris)
         R = true_rotation(yaw, pitch, roll)
         cam = (m - self.pivot) @ R.T + self.pivot + np.array([0.0, 0.0, self.distance_cm])
         w, h = size
@@ -426,15 +506,22 @@ class FaceRenderer:
         0..1, ``mouth_open`` 0..1 (jaw drop, 1.6 cm at 1), ``iris`` = (dx, dy) iris shift in eye
         widths (dx > 0 toward the person's left, dy > 0 up; :func:`gaze_angles` gives the gaze),
         plus Gaussian pixel noise of std ``noise`` (grey levels, seeded by ``seed``)."""
-        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, size)
-        tex = self.texture if iris == (0.0, 0.0) else self._iris_texture(iris)
+        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, iris, size)
+        tex = self._rest_texture if iris == (0.0, 0.0) else self._iris_texture(iris)
         w, h = size
 
         # Triangles: eye and mouth fans first (they sit in holes, behind the skin), then the
-        # skin, far to near. Each carries destination and texture coordinates.
+        # skin, far to near. Each carries destination and texture coordinates. The eye fans
+        # sample the eyeball atlas; a lid moved by the gaze moves its window on the eyeball.
         dst_list, src_list = [], []
+        eye_uv = self.uv.copy()
+        eye_uv[:, 0] += self._atlas_x
+        if iris[1] != 0.0:
+            for eye, (d_up, d_lo) in zip(self.eyes, self._gaze_lid_shift(iris), strict=True):
+                eye_uv[eye.upper, 1] += d_up / self._cm_per_px
+                eye_uv[eye.lower, 1] += d_lo / self._cm_per_px
         for eye in self.eyes:
-            d, s = self._fan(px[eye.contour], self.uv[eye.contour])
+            d, s = self._fan(px[eye.contour], eye_uv[eye.contour])
             dst_list.append(d)
             src_list.append(s)
         mouth_uv = self.uv[self.mouth]
