@@ -274,22 +274,24 @@ def test_two_performers_each_match_their_single_person_run(panes):
         )
     # Identity by content: wherever the two people's heads differ (> 8 deg), each stream is
     # nearer its own person's single-person run than the other's.
+    # (Frames where B's face is partly behind A are left out, as above: B's own single-person
+    # run sees that face cut by a black edge, the two-person run by A's pane.)
     telling = 0
-    for stream, own, other in ((s1, a_alone, b_alone), (s2, b_alone, a_alone)):
+    for stream, own, other, shown in ((s1, a_alone, b_alone, in_a), (s2, b_alone, a_alone, in_b)):
         for i in range(n):
             h, ho, hx = head(stream[i]), head(own[i]), head(other[i])
-            if not stream[i].tracking.face or h is None or ho is None or hx is None:
+            if not shown[i] or h is None or ho is None or hx is None:
                 continue
             if math.degrees(float(quat.angle_between(ho, hx))) > 8.0:
                 telling += 1
                 assert quat.angle_between(h, ho) < quat.angle_between(h, hx), i
     assert telling > n // 2
-    # Measured (docs/performers.md): medians 0.2-0.3 deg; runs of frames up to ~3-4 deg where
-    # MediaPipe restarted its face tracking in one run and not the other (graph switches, B
-    # lost behind A) and the head solver re-learnt its 3D reference.
+    # Measured (docs/performers.md): max 1.2-1.6 deg, medians 0.2-0.4 deg. (Before each
+    # performer's tracker kept its person through an exit and a switched FaceMesh graph was
+    # primed on the current frame: max 3.3 and 4.2 deg.)
     for dev in (dev_a, dev_b):
         assert np.median(dev) <= 0.5
-        assert max(dev) <= 6.0
+        assert max(dev) <= 2.0
 
 
 # -- both streams over real UDP, decoded by liblo's oscdump ----------------------------------
@@ -523,3 +525,51 @@ def test_full_mode_two_performers_each_get_their_own_body_and_hands(panes):
 def test_full_mode_without_lock_on_the_face_jumps_to_the_other_person(panes):
     (both,) = run_scene(full_scene(panes[0]), "ab", "--mode", "full", "--no-lock-on")
     assert sum(_in_b_half(f.landmarks)["face"] for f in both if f.landmarks) > 20
+
+
+def test_the_tracker_keeps_a_locked_performer_through_an_exit(grace_bgr):
+    """A face gone for 1 s is forgotten (the next may be someone else's), unless lock-on says
+    the slot still waits for the same person (Landmarks.person): then the 3D head reference and
+    the learned rest face are kept for their return, and forgotten when the slot lets go."""
+    from dataclasses import replace
+
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+    from vtuber.tracker import Tracker
+
+    with FaceMeshBackend(static_images=True) as fm:
+        seen = fm.process(grace_bgr, 0.0)
+    assert seen.face.found
+
+    def at(t: float, found: bool, person: int | None) -> Landmarks:
+        if found:
+            return replace(seen, t=t, person=person)
+        return Landmarks(t=t, width=seen.width, height=seen.height, person=person)
+
+    def tracker() -> tuple[Tracker, list[float]]:
+        tr, forgot = Tracker(), []
+        real = tr.head.forget
+        tr.head.forget = lambda: (forgot.append(1.0), real())[1]  # type: ignore[method-assign]
+        return tr, forgot
+
+    exit_ = [0.04 * k for k in range(1, 40)]  # 1.56 s out of view
+    tr, forgot = tracker()  # no lock-on (no id): forgotten after 1 s
+    tr.solve(at(0.0, True, None))
+    for t in exit_:
+        tr.solve(at(t, False, None))
+    assert forgot and tr.person is None
+    tr, forgot = tracker()  # lock-on: the slot waits for person 7
+    tr.solve(at(0.0, True, 7))
+    for t in exit_:
+        tr.solve(at(t, False, 7))
+    assert not forgot and tr.person == 7  # kept through the exit
+    tr.solve(at(1.6, True, 7))
+    assert not forgot
+    for t in exit_:
+        tr.solve(at(1.6 + t, False, 7))
+    tr.solve(at(3.2, False, None))  # the slot let go (--relock-after): forgotten
+    assert forgot and tr.person is None
+    forgot.clear()
+    tr.solve(at(3.3, True, 8))
+    assert not forgot and tr.person == 8
+    tr.solve(at(3.34, True, 9))  # another person on the slot at once (a click): forgotten first
+    assert forgot and tr.person == 9

@@ -53,6 +53,7 @@ FORGET_S = 30.0  # unused tracks are forgotten after this long out of view
 MAX_TRACKS = 8  # ... or sooner, oldest first, beyond this many
 REACH = 4.5  # full mode: body and hands within this many face sizes either side of the face
 BODY_MEMORY_S = 10.0  # full mode: someone seen this recently bounds the performer's region
+PRIME_PASSES = 2  # a FaceMesh graph switched to runs this many times on the current frame
 
 
 class MultiFaceBackend(Protocol):
@@ -356,10 +357,18 @@ class PerformerBackend:
     def __post_init__(self) -> None:
         self._set_faces(self.tracker.count + 1)
 
-    def _set_faces(self, n: int) -> None:
+    def _set_faces(self, n: int, bgr: U8 | None = None, t: float = 0.0) -> None:
         setter = getattr(self.backend, "set_max_faces", None)
         if setter is not None:
             setter(n)
+            face = getattr(self.backend, "face", self.backend)  # full mode: its face backend
+            if bgr is not None and hasattr(face, "process"):
+                # The other graph starts from face detection, whose region differs from the one
+                # tracking derives from the last landmarks (a few pixels, 2-3 deg of head on a
+                # moving face, for several frames). Run it once on this frame, so the next
+                # frame is tracked from this frame's landmarks, as without a switch.
+                for _ in range(PRIME_PASSES):
+                    face.process(bgr, t)
         self._wide = n > self.tracker.count
 
     @property
@@ -371,11 +380,14 @@ class PerformerBackend:
         lm = self.backend.process(bgr, t)
         people = lm.people if lm.people else ([lm] if lm.face.found else [])
         idx = self.tracker.update(people, t, bgr)
+        # Each slot's record carries its person's id, also while they are out of view: the
+        # tracker keeps what it learned of them (3D head reference, rest face) for their return.
+        ids = [s.track for s in self.tracker.slots]
         slots = [
-            replace(people[i], people=[], performers=[])
+            replace(people[i], people=[], performers=[], person=k)
             if i is not None
-            else Landmarks(t=lm.t, width=lm.width, height=lm.height)
-            for i in idx
+            else Landmarks(t=lm.t, width=lm.width, height=lm.height, person=k)
+            for i, k in zip(idx, ids, strict=True)
         ]
         focus_slots = getattr(self.backend, "focus_slots", None)
         if focus_slots is not None:  # full mode, several performers: a region per slot
@@ -389,7 +401,8 @@ class PerformerBackend:
             # Full mode keeps watching others longer: their place bounds the body's region.
             quiet = self.tracker.quiet(t, BODY_MEMORY_S if focus is not None else QUIET_S)
             if quiet == self._wide:
-                self._set_faces(self.tracker.count if quiet else self.tracker.count + 1)
+                n = self.tracker.count if quiet else self.tracker.count + 1
+                self._set_faces(n, bgr, t)
         return replace(slots[0], people=list(lm.people), performers=slots)
 
     def close(self) -> None:

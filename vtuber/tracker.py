@@ -14,7 +14,7 @@ from vtuber import quat
 from vtuber.config import TrackConfig
 from vtuber.landmarks import Landmarks
 from vtuber.rig import AvatarFrame, Bone, Tracking
-from vtuber.solvers.adaptation import RestingHead
+from vtuber.solvers.adaptation import RestingHead, StartingHead
 from vtuber.solvers.arkit import ArkitSolver
 from vtuber.solvers.body import BodyConfig, BodySolution, solve_landmarks
 from vtuber.solvers.calibration import FaceProfile
@@ -68,14 +68,34 @@ class Tracker:
         # Blink, gaze, mouth, brows, emotions; a calibration profile or on-the-fly adaptation.
         self.face = FaceSolver(self.config.face, profile)
         self._seen = -math.inf  # time of the last frame with a face
+        self._person: int | None = None  # Landmarks.person of the last face (lock-on's id)
         # Without a recorded neutral head, where the head rests is learned (a camera above or
         # below the screen); a profile's neutral is taken as given.
         self.resting: RestingHead | None = RestingHead() if profile is None else None
+        # ... and until it is, the user's first second in front of the camera is the neutral.
+        self.starting: StartingHead | None = StartingHead() if profile is None else None
         if profile is not None:
             self.head.neutral = profile.neutral_rotation()
         # Perfect sync (Face Landmarker backend): calibrated ARKit weights + derived VRM presets.
         self.arkit = ArkitSolver(expressions=self.config.face.expressions)
         self._body_config = BodyConfig(legs=bool(self.config.extra.get("legs")))
+
+    @property
+    def person(self) -> int | None:
+        """Lock-on's id of the person whose face this tracker has learned (None: unknown, or
+        forgotten)."""
+        return self._person
+
+    def _forget(self) -> None:
+        """Learn the next face afresh (no inherited 3D reference, rest face or ARKit rest)."""
+        self.head.forget()
+        self.face.reset()
+        if self.resting is not None:
+            self.resting.reset()
+        if self.starting is not None:
+            self.starting.reset()
+        self.arkit.recalibrate()
+        self._person = None
 
     def solve(self, lm: Landmarks, t_capture: float = 0.0, index: int = 0) -> AvatarFrame:
         """The anatomical avatar frame for one image's landmarks."""
@@ -86,9 +106,18 @@ class Tracker:
         if self.config.mode == "full":  # hands, arms, spine (vtuber.solvers.body)
             body = solve_landmarks(lm, self._body_config)
             bones.update(body.bones)
+        if face and lm.person != self._person:
+            if self._person is not None and lm.person is not None:
+                self._forget()  # lock-on gave this avatar another person
+            self._person = lm.person
         if face:
             pts = lm.face_pixels()
             pose = self.head.update(pts, lm.width, lm.height)
+            if self.starting is not None and not self.starting.done:
+                rv = self.starting.update(
+                    lm.t, quat.to_rotvec_tuple(quat.from_matrix_tuple(pose.rotation.tolist()))
+                )
+                self.head.neutral = np.array(quat.to_matrix_tuple(quat.from_rotvec_tuple(rv)))
             head_q = self.head.avatar_rotation(pose)
             yaw, pitch = _yaw_pitch(head_q)  # relative to the camera: what the measures see
             if self.resting is not None:  # the user's resting head faces forward
@@ -106,20 +135,19 @@ class Tracker:
             if fr.new_profile is not None:  # a live calibration (preview key 'c') finished
                 self.head.neutral = fr.new_profile.neutral_rotation()
                 self.resting = None  # the user just showed where their head rests
+                self.starting = None
             bones[Bone.LeftEye] = bones[Bone.RightEye] = fr.eye_rotation
             blend.update(fr.blendshapes)
             self._seen = lm.t
         else:
             self.head.reset()
             self.face.eyes.reset()
-            if lm.t - self._seen >= self.forget_after_s:
-                # Gone for a while: whoever comes next may be someone else. Learn them afresh
-                # (no inherited 3D reference, rest face or ARKit rest).
-                self.head.forget()
-                self.face.reset()
-                if self.resting is not None:
-                    self.resting.reset()
-                self.arkit.recalibrate()
+            # Gone for a while: whoever comes next may be someone else. Unless lock-on says
+            # this is still the same person's place (vtuber.performers: they are expected
+            # back, docs/performers.md), learn them afresh.
+            held = lm.person is not None and lm.person == self._person
+            if lm.t - self._seen >= self.forget_after_s and not held:
+                self._forget()
         if face and lm.face.has_blendshapes:
             # The model's 52 shapes and presets replace the geometric ones of the same name,
             # except the jaw: on every training face of the corpus the geometric lip gap

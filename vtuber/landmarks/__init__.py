@@ -82,6 +82,10 @@ class Landmarks:
     people: list[Landmarks] = field(default_factory=list)
     # Set by vtuber.performers: one record per performer slot, in slot order (docs/performers.md).
     performers: list[Landmarks] = field(default_factory=list)
+    # Set by vtuber.performers (lock-on): a stable id of the person these landmarks are (or of
+    # the slot's person while they are out of view); None: unknown (the tracker then takes a
+    # face gone for a while as possibly someone else's).
+    person: int | None = None
 
     def face_pixels(self) -> NDArray[np.float64]:
         """Face points in pixels (x, y) with z scaled like x: shape (478, 3), float64."""
