@@ -26,6 +26,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from vtuber import quat
+
 F64 = NDArray[np.float64]
 
 FINGERS = ("index", "middle", "ring", "little")
@@ -51,16 +53,18 @@ THUMB_ANY = ((-70.0, 15.0), (-10.0, 60.0), (-10.0, 50.0), (-10.0, 35.0), (-15.0,
 FINGER_ANY = ((-12.0, 12.0), (-10.0, 95.0), (0.0, 110.0), (0.0, 75.0))
 
 
+_X_AXIS = np.array([1.0, 0.0, 0.0])
+_Z_AXIS = np.array([0.0, 0.0, 1.0])
+
+
 def _rx(a: F64) -> F64:
-    c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([o, z, z, z, c, -s, z, s, c], -1).reshape(*a.shape, 3, 3)
+    """Rotation matrices (..., 3, 3) of angles ``a`` (radians) about x."""
+    return quat.to_matrix(quat.from_axis_angle(_X_AXIS, a))
 
 
 def _rz(a: F64) -> F64:
-    c, s = np.cos(a), np.sin(a)
-    o, z = np.ones_like(a), np.zeros_like(a)
-    return np.stack([c, -s, z, s, c, z, z, z, o], -1).reshape(*a.shape, 3, 3)
+    """Rotation matrices (..., 3, 3) of angles ``a`` (radians) about z."""
+    return quat.to_matrix(quat.from_axis_angle(_Z_AXIS, a))
 
 
 def forward_kinematics(params: F64, bone_scale: F64 | None = None) -> F64:
@@ -72,30 +76,32 @@ def forward_kinematics(params: F64, bone_scale: F64 | None = None) -> F64:
     bs = np.ones((n, 5)) if bone_scale is None else np.asarray(bone_scale, dtype=np.float64)
     out = np.zeros((n, 21, 3))
     y = np.array([0.0, 1.0, 0.0])
+    # Every joint's rotation matrix in two batched calls: each parameter as a turn about x (the
+    # flexions and the thumb's abduction use theirs), and the turns about the palm normal z:
+    # the four spreads (positive toward the thumb, +x: y turns toward +x), the thumb's yaw from
+    # its rest direction 40 degrees out toward the thumb side, and the thumb's "across".
+    rx = _rx(p.T)  # (N_PARAMS, n, 3, 3)
+    rz = _rz(np.concatenate([-p.T[0:16:4], p.T[[THUMB]] - math.radians(40.0), p.T[[THUMB + 3]]]))
     for f in range(4):
-        spread, mcp, pip, dip = (p[:, 4 * f + k] for k in range(4))
         base = _MCP[f] * bs[:, 1 + f, None]
         idx = 5 + 4 * f
         out[:, idx] = base
-        # Spread about the palm normal (+z), positive toward the thumb (+x): rotate y toward +x.
-        rot = _rz(-spread) @ _rx(mcp)
+        rot = rz[f] @ rx[4 * f + 1]  # spread, then MCP flexion
         pos = base
-        for k, bend in enumerate((None, pip, dip)):
-            if bend is not None:
-                rot = rot @ _rx(bend)
+        for k in range(3):
+            if k:
+                rot = rot @ rx[4 * f + 1 + k]  # PIP, DIP
             pos = pos + (rot @ y) * (_PHALANX[f, k] * bs[:, 1 + f])[:, None]
             out[:, idx + 1 + k] = pos
-    yaw, abd, tmcp, across, tip = (p[:, THUMB + k] for k in range(5))
     cmc = _THUMB_CMC * bs[:, 0, None]
     out[:, 1] = cmc
-    # The thumb's rest direction: 40 degrees out from the fingers toward the thumb side.
-    rot = _rz(np.full(n, -math.radians(40.0)) + yaw) @ _rx(abd)
+    rot = rz[4] @ rx[THUMB + 1]  # yaw, abduction
     pos = cmc
-    for k, (flex, side) in enumerate(((None, None), (tmcp, across), (tip, None))):
-        if flex is not None:
-            rot = rot @ _rx(flex)
-        if side is not None:
-            rot = rot @ _rz(side)
+    for k in range(3):
+        if k == 1:
+            rot = rot @ rx[THUMB + 2] @ rz[5]  # MCP flexion, across
+        elif k == 2:
+            rot = rot @ rx[THUMB + 4]  # IP flexion
         pos = pos + (rot @ y) * (_THUMB_BONES[k] * bs[:, 0])[:, None]
         out[:, 2 + k] = pos
     return out
@@ -239,23 +245,15 @@ def sample_params(rng: np.random.Generator, cls: str, n: int) -> F64:
     return _hand(rng, n, fingers, thumb)
 
 
+# One rotation at a time: the plain-float forms (numpy's call overhead dominates on one).
 def _rotation(axis: F64, angle: float) -> F64:
-    a = axis / np.linalg.norm(axis)
-    k = np.array([[0.0, -a[2], a[1]], [a[2], 0.0, -a[0]], [-a[1], a[0], 0.0]])
-    return np.eye(3) + math.sin(angle) * k + (1.0 - math.cos(angle)) * (k @ k)
+    """The rotation matrix of ``angle`` radians about ``axis``."""
+    return np.array(quat.to_matrix_tuple(quat.from_axis_angle_tuple(axis.tolist(), angle)))
 
 
 def _align(src: F64, dst: F64) -> F64:
     """The smallest rotation taking direction ``src`` to ``dst``."""
-    s, d = src / np.linalg.norm(src), dst / np.linalg.norm(dst)
-    axis = np.cross(s, d)
-    sn, c = float(np.linalg.norm(axis)), float(np.dot(s, d))
-    if sn < 1e-9:
-        if c > 0:
-            return np.eye(3)
-        perp = np.cross(s, [1.0, 0.0, 0.0] if abs(s[0]) < 0.9 else [0.0, 1.0, 0.0])
-        return _rotation(perp, math.pi)
-    return _rotation(axis, math.atan2(sn, c))
+    return np.array(quat.to_matrix_tuple(quat.from_two_vectors_tuple(src.tolist(), dst.tolist())))
 
 
 # Local frame -> camera frame for a right hand held up, palm to the camera: fingers up (-y),
