@@ -177,6 +177,37 @@ def test_tuple_twins_match_numpy_and_scipy_on_random_inputs() -> None:
         assert abs(float(np.dot(quat.to_rotvec_tuple(sw), ax))) < 1e-9
 
 
+def test_matrix_rotvec_pair_matches_scipy_and_opencv_on_random_inputs() -> None:
+    """matrix <-> rotation vector (what head.py used cv2.Rodrigues for): the numpy pair and its
+    plain-float twins against scipy's Rotation and OpenCV's Rodrigues, angles 0 to pi."""
+    import cv2
+
+    rng = np.random.default_rng(161)
+    n = 200
+    v = rng.normal(size=(n, 3))
+    v *= (rng.uniform(0.0, np.pi, n) / np.linalg.norm(v, axis=1))[:, None]
+    v[:4] = [[0.0, 0.0, 0.0], [1e-12, 0.0, 0.0], [0.0, -3e-9, 1e-9], [0.0, 0.0, np.pi - 1e-9]]
+    m_ref = Rotation.from_rotvec(v).as_matrix()
+    m = quat.rotvec_to_matrix(v)  # stacks too
+    np.testing.assert_allclose(m, m_ref, atol=1e-14)
+    for i in range(n):
+        mi = quat.rotvec_to_matrix(v[i])
+        np.testing.assert_allclose(mi, m[i], atol=0)
+        np.testing.assert_allclose(
+            np.array(quat.rotvec_to_matrix_tuple(tuple(v[i]))), mi, atol=1e-15
+        )
+        np.testing.assert_allclose(mi, cv2.Rodrigues(v[i])[0], atol=1e-14)
+        back = quat.matrix_to_rotvec(m_ref[i])
+        np.testing.assert_allclose(quat.matrix_to_rotvec_tuple(m_ref[i].tolist()), back, atol=0)
+        if np.linalg.norm(v[i]) < np.pi - 1e-6:  # at pi, v and -v are one rotation
+            np.testing.assert_allclose(back, v[i], atol=1e-12)
+            np.testing.assert_allclose(back, Rotation.from_matrix(m_ref[i]).as_rotvec(), atol=1e-12)
+            if i >= 3:  # OpenCV returns a zero vector below its own small-angle threshold
+                np.testing.assert_allclose(back, cv2.Rodrigues(m_ref[i])[0].ravel(), atol=1e-12)
+        else:
+            np.testing.assert_allclose(quat.rotvec_to_matrix(back), m_ref[i], atol=1e-12)
+
+
 def test_tuple_twins_edge_cases() -> None:
     # Opposite directions: a half turn about some perpendicular axis.
     for d in ((1.0, 0.0, 0.0), (0.0, 0.0, -2.0), (0.3, -0.4, 0.5)):

@@ -111,6 +111,16 @@ def to_matrix(q: ArrayLike) -> F:
     return m
 
 
+def matrix_to_rotvec(m: ArrayLike) -> F:
+    """3x3 rotation matrix -> rotation vector (radians, the short way: angle <= pi)."""
+    return to_rotvec(from_matrix(m))
+
+
+def rotvec_to_matrix(v: ArrayLike) -> F:
+    """Rotation vector(s) (radians) -> rotation matrix/matrices of shape (..., 3, 3)."""
+    return to_matrix(from_rotvec(v))
+
+
 def rotate(q: ArrayLike, v: ArrayLike) -> F:
     """Rotate vector(s) v by quaternion q."""
     return np.einsum("...ij,...j->...i", to_matrix(q), np.asarray(v, dtype=np.float64))
@@ -342,6 +352,17 @@ def from_matrix_tuple(m: Sequence[Sequence[float]]) -> Quat:
     if q[3] < 0:
         n = -n
     return (q[0] / n, q[1] / n, q[2] / n, q[3] / n)
+
+
+def matrix_to_rotvec_tuple(m: Sequence[Sequence[float]]) -> Vec3:
+    """:func:`matrix_to_rotvec` on plain floats: a rotation matrix given as rows -> rotation
+    vector (the short way)."""
+    return to_rotvec_tuple(from_matrix_tuple(m))
+
+
+def rotvec_to_matrix_tuple(v: Sequence[float]) -> Mat3:
+    """:func:`rotvec_to_matrix` on plain floats: rotation vector -> matrix rows."""
+    return to_matrix_tuple(from_rotvec_tuple(v))
 
 
 def from_two_vectors_tuple(a: Sequence[float], b: Sequence[float]) -> Quat:
