@@ -359,3 +359,109 @@ def test_lost_hand_search_backs_off_until_the_arm_moves() -> None:
         for _ in range(3):
             hand.process(rgb, pose)
         assert hand.searches == n + 1
+
+
+def _clip_rgb(clip_path: Path, n: int, step: int = 4) -> list[np.ndarray]:
+    """n RGB frames of the shared clip, every step-th one (the hand is raised from ~frame 40)."""
+    cap = cv2.VideoCapture(str(clip_path))
+    out = []
+    i = 0
+    while len(out) < n:
+        ok, bgr = cap.read()
+        assert ok, "the clip ended early"
+        if i % step == 0:
+            out.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        i += 1
+    cap.release()
+    return out
+
+
+def test_graph_runner_gives_the_same_landmarks_as_process(clip_path: Path) -> None:
+    """The lean path (vtuber.landmarks.graph) reads the same floats as mediapipe's own
+    process() + landmark_array, frame by frame through tracking, for face, pose and hands;
+    the fallback path (lean=False) too."""
+    from vtuber.landmarks.graph import GraphRunner
+    from vtuber.landmarks.mp_import import mp
+    from vtuber.landmarks.proto import landmark_array
+
+    sol = mp.solutions
+    frames = _clip_rgb(clip_path, 10, step=8)
+    makers = {
+        "face": lambda: sol.face_mesh.FaceMesh(max_num_faces=1, refine_landmarks=True),
+        "pose": lambda: sol.pose.Pose(model_complexity=1),
+        "hands": lambda: sol.hands.Hands(model_complexity=1, max_num_hands=2),
+    }
+    hands_seen = 0
+    for name, make in makers.items():
+        stock, lean, slow = make(), GraphRunner(make()), GraphRunner(make(), lean=False)
+        assert lean.lean and not slow.lean
+        try:
+            for rgb in frames:
+                ref = stock.process(rgb)
+                a, b = lean.run(rgb), slow.run(rgb)
+                if name == "face":
+                    want = [landmark_array(m) for m in ref.multi_face_landmarks or []]
+                    got = [a.landmark_lists("multi_face_landmarks")]
+                    got.append(b.landmark_lists("multi_face_landmarks"))
+                elif name == "pose":
+                    want = [landmark_array(ref.pose_landmarks, 4)]
+                    want.append(landmark_array(ref.pose_world_landmarks))
+                    got = [
+                        [r.landmarks("pose_landmarks", 4), r.landmarks("pose_world_landmarks")]
+                        for r in (a, b)
+                    ]
+                else:
+                    want = [landmark_array(m) for m in ref.multi_hand_landmarks or []]
+                    got = [a.landmark_lists("multi_hand_landmarks")]
+                    got.append(b.landmark_lists("multi_hand_landmarks"))
+                    labels = [h.classification[0].label for h in ref.multi_handedness or []]
+                    for r in (a, b):
+                        assert [
+                            h.classification[0].label for h in r.messages("multi_handedness")
+                        ] == labels
+                    hands_seen += len(want)
+                assert want or name == "hands"  # a face and a pose on every frame
+                assert all(w.shape[0] in (21, 33, 478) for w in want), name
+                for g in got:
+                    assert len(g) == len(want)
+                    for x, y in zip(g, want, strict=True):
+                        assert x is not None and np.array_equal(x, y), name
+        finally:
+            for s in (stock, lean.solution, slow.solution):
+                s.close()
+    assert hands_seen >= 5  # the raised hand was found on several frames
+
+
+def test_graph_runner_reports_nothing_found_and_bad_input() -> None:
+    from vtuber.landmarks.graph import GraphRunner
+    from vtuber.landmarks.mp_import import mp
+
+    runner = GraphRunner(mp.solutions.face_mesh.FaceMesh(max_num_faces=1))
+    try:
+        res = runner.run(np.zeros((120, 160, 3), np.uint8))  # no face
+        assert not res.has("multi_face_landmarks")
+        assert res.landmark_lists("multi_face_landmarks") == []
+        with pytest.raises(ValueError, match="three channel"):
+            runner.run(np.zeros((120, 160, 4), np.uint8))
+    finally:
+        runner.solution.close()
+
+
+def test_landmarks_from_bytes_refuses_irregular_records() -> None:
+    from mediapipe.framework.formats import landmark_pb2
+
+    from vtuber.landmarks.proto import landmarks_from_bytes
+
+    lst = landmark_pb2.NormalizedLandmarkList()
+    for i in range(6):
+        p = lst.landmark.add()
+        p.x, p.y = 0.1 * i, 0.2
+        if i % 2:
+            p.z = 1.0  # records of two sizes
+    assert landmarks_from_bytes(lst.SerializeToString()) is None
+    for p in lst.landmark:
+        p.z = 0.5
+    pts = landmarks_from_bytes(lst.SerializeToString())
+    assert pts is not None and pts.shape == (6, 3) and np.allclose(pts[:, 2], 0.5)
+    assert landmarks_from_bytes(lst.SerializeToString(), fields=4) is None  # no visibility
+    assert landmarks_from_bytes(b"").shape == (0, 3)  # type: ignore[union-attr]

@@ -33,9 +33,9 @@ from vtuber.landmarks import (
     PoseLandmarks,
 )
 from vtuber.landmarks.facemesh import FaceMeshBackend
+from vtuber.landmarks.graph import GraphOutputs, GraphRunner
 from vtuber.landmarks.mp_import import mp
 from vtuber.landmarks.native_log import quiet_native_stderr
-from vtuber.landmarks.proto import landmark_array
 
 U8 = NDArray[np.uint8]
 
@@ -62,28 +62,26 @@ def _rgb(bgr: U8) -> U8:
     return rgb
 
 
-def _pose_record(res: object) -> PoseLandmarks:
-    lm = getattr(res, "pose_landmarks", None)
-    wl = getattr(res, "pose_world_landmarks", None)
-    if lm is None or wl is None:
-        return PoseLandmarks()
-    pts = landmark_array(lm, fields=4)
-    world = landmark_array(wl)
-    if pts.shape[0] != POSE_POINTS:
+def _pose_record(res: GraphOutputs) -> PoseLandmarks:
+    pts = res.landmarks("pose_landmarks", fields=4)
+    world = res.landmarks("pose_world_landmarks")
+    if pts is None or world is None or pts.shape[0] != POSE_POINTS:
         return PoseLandmarks()
     return PoseLandmarks(found=True, points=pts, world=world)
 
 
-def _hand_records(res: object, mirrored_image: bool = False) -> list[tuple[str, HandLandmarks]]:
-    """(person's side, hand) for every hand in a Hands result."""
+def _hand_records(
+    res: GraphOutputs, mirrored_image: bool = False
+) -> list[tuple[str, HandLandmarks]]:
+    """(person's side, hand) for every hand in a Hands graph's outputs."""
     out: list[tuple[str, HandLandmarks]] = []
-    lms = getattr(res, "multi_hand_landmarks", None) or []
-    wls = getattr(res, "multi_hand_world_landmarks", None) or []
-    hds = getattr(res, "multi_handedness", None) or []
-    for lm, wl, hd in zip(lms, wls, hds, strict=False):
+    lms = res.landmark_lists("multi_hand_landmarks")
+    if not lms:
+        return out
+    wls = res.landmark_lists("multi_hand_world_landmarks")
+    hds = res.messages("multi_handedness")
+    for pts, world, hd in zip(lms, wls, hds, strict=False):
         c = hd.classification[0]
-        pts = landmark_array(lm)
-        world = landmark_array(wl)
         if pts.shape[0] != HAND_POINTS:
             continue
         hand = HandLandmarks(found=True, points=pts, world=world, score=float(c.score))
@@ -98,22 +96,23 @@ class PoseBackend:
 
     def __init__(self, static_images: bool = False, min_detection_confidence: float = 0.5) -> None:
         with quiet_native_stderr():
-            self._pose = mp.solutions.pose.Pose(
+            pose = mp.solutions.pose.Pose(
                 static_image_mode=static_images,
                 model_complexity=1,
                 min_detection_confidence=min_detection_confidence,
             )
-            self._pose.process(np.zeros((64, 64, 3), np.uint8))
+            pose.process(np.zeros((64, 64, 3), np.uint8))
+        self._pose = GraphRunner(pose)  # less Python per frame (vtuber.landmarks.graph)
 
     def process_rgb(self, rgb: U8) -> PoseLandmarks:
-        return _pose_record(self._pose.process(rgb))
+        return _pose_record(self._pose.run(rgb))
 
     def process(self, bgr: U8, t: float) -> Landmarks:
         h, w = bgr.shape[:2]
         return Landmarks(t=t, width=w, height=h, pose=self.process_rgb(_rgb(bgr)))
 
     def close(self) -> None:
-        self._pose.close()
+        self._pose.solution.close()
 
 
 class HandsBackend:
@@ -130,18 +129,19 @@ class HandsBackend:
     ) -> None:
         self.mirrored_images = mirrored_images
         with quiet_native_stderr():
-            self._hands = mp.solutions.hands.Hands(
+            hands = mp.solutions.hands.Hands(
                 static_image_mode=static_images,
                 model_complexity=1,
                 max_num_hands=2,
                 min_detection_confidence=min_detection_confidence,
             )
-            self._hands.process(np.zeros((64, 64, 3), np.uint8))
+            hands.process(np.zeros((64, 64, 3), np.uint8))
+        self._hands = GraphRunner(hands)
 
     def process(self, bgr: U8, t: float) -> Landmarks:
         h, w = bgr.shape[:2]
         out = Landmarks(t=t, width=w, height=h)
-        for side, hand in _hand_records(self._hands.process(_rgb(bgr)), self.mirrored_images):
+        for side, hand in _hand_records(self._hands.run(_rgb(bgr)), self.mirrored_images):
             cur = out.left_hand if side == "left" else out.right_hand
             if hand.score > cur.score:
                 if side == "left":
@@ -151,7 +151,7 @@ class HandsBackend:
         return out
 
     def close(self) -> None:
-        self._hands.close()
+        self._hands.solution.close()
 
 
 class _SideHand:
@@ -169,14 +169,15 @@ class _SideHand:
         self._missed_at: tuple[float, float] | None = None
         self.searches = 0  # palm searches run (for benchmarks)
         with quiet_native_stderr():
-            self._hands = mp.solutions.hands.Hands(
+            hands = mp.solutions.hands.Hands(
                 static_image_mode=static_images,
                 model_complexity=1,
                 max_num_hands=1,
                 min_detection_confidence=0.5,
                 min_tracking_confidence=0.5,
             )
-            self._hands.process(np.zeros((64, 64, 3), np.uint8))
+            hands.process(np.zeros((64, 64, 3), np.uint8))
+        self._hands = GraphRunner(hands)
 
     def region(self, pose: PoseLandmarks, width: int, height: int) -> tuple[int, int, int, int]:
         """Pixel box (x0, y0, x1, y1) where this hand should be, from the previous pose; the
@@ -231,7 +232,7 @@ class _SideHand:
     def process(self, rgb: U8, pose: PoseLandmarks) -> HandLandmarks:
         h, w = rgb.shape[:2]
         if self.tracked and not self.static:
-            recs = _hand_records(self._hands.process(rgb))
+            recs = _hand_records(self._hands.run(rgb))
         elif self.wanted(pose):
             self.since_try = 0
             x0, y0, x1, y1 = self.region(pose, w, h)
@@ -239,7 +240,7 @@ class _SideHand:
                 return HandLandmarks()
             masked = np.zeros_like(rgb)
             masked[y0:y1, x0:x1] = rgb[y0:y1, x0:x1]
-            recs = _hand_records(self._hands.process(masked))
+            recs = _hand_records(self._hands.run(masked))
             ours = bool(recs) and not (recs[0][0] != self.side and recs[0][1].score > 0.8)
             self._searched(ours, pose)
         else:
@@ -256,7 +257,7 @@ class _SideHand:
         return hand
 
     def close(self) -> None:
-        self._hands.close()
+        self._hands.solution.close()
 
 
 def _face_distance(person: Landmarks, point: NDArray[np.float32]) -> float:

@@ -10,9 +10,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.landmarks import FACE_POINTS, FaceLandmarks, Landmarks
+from vtuber.landmarks.graph import GraphRunner
 from vtuber.landmarks.mp_import import mp
 from vtuber.landmarks.native_log import quiet_native_stderr
-from vtuber.landmarks.proto import landmark_array
 
 
 class FaceMeshBackend:
@@ -42,15 +42,16 @@ class FaceMeshBackend:
         if max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {max_faces}")
         self._options = (static_images, min_detection_confidence, min_tracking_confidence)
-        self._meshes: dict[int, object] = {}
+        self._meshes: dict[int, GraphRunner] = {}
         self._warm = False
         self.max_faces = max_faces
         self._mesh = self._graph(max_faces)
 
-    def _graph(self, n: int):  # type: ignore[no-untyped-def]
-        """The FaceMesh graph looking for ``n`` faces (built on first use, then kept)."""
-        mesh = self._meshes.get(n)
-        if mesh is None:
+    def _graph(self, n: int) -> GraphRunner:
+        """The FaceMesh graph looking for ``n`` faces (built on first use, then kept), run
+        through :class:`vtuber.landmarks.graph.GraphRunner` (less Python per frame)."""
+        runner = self._meshes.get(n)
+        if runner is None:
             static, det, trk = self._options
             with quiet_native_stderr():
                 mesh = mp.solutions.face_mesh.FaceMesh(
@@ -62,8 +63,8 @@ class FaceMeshBackend:
                 )
                 # The graph starts its models asynchronously; one blank frame waits for that.
                 mesh.process(np.zeros((64, 64, 3), np.uint8))
-            self._meshes[n] = mesh
-        return mesh
+            runner = self._meshes[n] = GraphRunner(mesh)
+        return runner
 
     def set_max_faces(self, n: int) -> None:
         """Look for up to ``n`` faces from the next frame on. A graph that was idle restarts
@@ -73,7 +74,7 @@ class FaceMeshBackend:
         if n != self.max_faces:
             self.max_faces = n
             self._mesh = self._graph(n)
-            self._mesh.reset()  # type: ignore[attr-defined]
+            self._mesh.solution.reset()
 
     def process(self, bgr: NDArray[np.uint8], t: float) -> Landmarks:
         """Landmarks of the faces in a BGR image (``face``: the first; ``face.found`` False if
@@ -83,21 +84,18 @@ class FaceMeshBackend:
         rgb.flags.writeable = False
         mesh = self._mesh
         if self._warm:
-            res = mesh.process(rgb)  # type: ignore[attr-defined]
+            res = mesh.run(rgb)
         else:  # the landmark model's first run (first face found) prints TFLite notices
             with quiet_native_stderr():
-                res = mesh.process(rgb)  # type: ignore[attr-defined]
-            self._warm = bool(res.multi_face_landmarks)
+                res = mesh.run(rgb)
+            self._warm = res.has("multi_face_landmarks")
         out = Landmarks(t=t, width=w, height=h)
-        found = res.multi_face_landmarks or []
+        found = res.landmark_lists("multi_face_landmarks")
         if self.max_faces == 1:
-            if found:
-                pts = landmark_array(found[0])
-                if pts.shape[0] == FACE_POINTS:
-                    out.face = FaceLandmarks(found=True, points=pts)
+            if found and found[0].shape[0] == FACE_POINTS:
+                out.face = FaceLandmarks(found=True, points=found[0])
             return out
-        for face_lm in found:
-            pts = landmark_array(face_lm)
+        for pts in found:
             if pts.shape[0] == FACE_POINTS:
                 face = FaceLandmarks(found=True, points=pts)
                 out.people.append(Landmarks(t=t, width=w, height=h, face=face))
@@ -106,8 +104,8 @@ class FaceMeshBackend:
         return out
 
     def close(self) -> None:
-        for mesh in self._meshes.values():
-            mesh.close()  # type: ignore[attr-defined]
+        for runner in self._meshes.values():
+            runner.solution.close()
         self._meshes.clear()
 
     def __enter__(self) -> FaceMeshBackend:

@@ -27,24 +27,37 @@ def landmark_array(landmark_list: Any, fields: int = 3) -> NDArray[np.float32]:
         landmark_list: a mediapipe ``NormalizedLandmarkList`` or ``LandmarkList`` message.
         fields: how many of x, y, z, visibility, presence to return (3 to 5).
     """
-    n = len(landmark_list.landmark)
-    if n == 0:
+    if len(landmark_list.landmark) == 0:
         return np.zeros((0, fields), np.float32)
-    data = landmark_list.SerializeToString()
-    present = len(data) // n - 2  # bytes per record minus its own tag and length
-    k = present // 5
-    if k >= fields and k * 5 == present and k <= 5 and len(data) == n * (2 + 5 * k) and k < 26:
-        rec = np.frombuffer(data, dtype=np.uint8).reshape(n, 2 + 5 * k)
-        tags_ok = (rec[:, 0] == 0x0A).all() and (rec[:, 1] == 5 * k).all()
-        for j in range(k):
-            tags_ok = tags_ok and bool((rec[:, 2 + 5 * j] == _TAGS[j]).all())
-        if tags_ok:
-            cols = [
-                np.ascontiguousarray(rec[:, 3 + 5 * j : 7 + 5 * j]).view("<f4")[:, 0]
-                for j in range(fields)
-            ]
-            return np.stack(cols, axis=1).astype(np.float32)
+    pts = landmarks_from_bytes(landmark_list.SerializeToString(), fields)
+    if pts is not None:
+        return pts
     names = _FIELDS[:fields]
     return np.array(
         [tuple(getattr(p, a) for a in names) for p in landmark_list.landmark], dtype=np.float32
     )
+
+
+def landmarks_from_bytes(data: bytes, fields: int = 3) -> NDArray[np.float32] | None:
+    """The ``(n, fields)`` array of a SERIALIZED landmark list (e.g. the bytes a MediaPipe output
+    packet holds, :mod:`vtuber.landmarks.graph`), or None when its records are not the regular
+    fixed-size ones this reads (then parse the message and use :func:`landmark_array`)."""
+    if not data:
+        return np.zeros((0, fields), np.float32)
+    if len(data) < 2 or data[0] != 0x0A:
+        return None
+    size = 2 + data[1]  # bytes per record: its tag, its length, its fields
+    k = (size - 2) // 5
+    if not (fields <= k <= 5 and k * 5 == size - 2 and len(data) % size == 0):
+        return None
+    n = len(data) // size
+    rec = np.frombuffer(data, dtype=np.uint8).reshape(n, size)
+    tags_ok = bool((rec[:, 0] == 0x0A).all() and (rec[:, 1] == 5 * k).all())
+    for j in range(k):
+        tags_ok = tags_ok and bool((rec[:, 2 + 5 * j] == _TAGS[j]).all())
+    if not tags_ok:
+        return None
+    cols = [
+        np.ascontiguousarray(rec[:, 3 + 5 * j : 7 + 5 * j]).view("<f4")[:, 0] for j in range(fields)
+    ]
+    return np.stack(cols, axis=1).astype(np.float32)
