@@ -75,10 +75,13 @@ def second_record_path(path: str) -> str:
     return str(p.with_name(f"{p.stem}.p2{p.suffix}"))
 
 
-def performer_streams(args: argparse.Namespace, make_tracker, make_smoother, build_sinks):  # type: ignore[no-untyped-def]
+def performer_streams(
+    args: argparse.Namespace, make_tracker, make_smoother, build_sinks, main_sinks=()
+):  # type: ignore[no-untyped-def]
     """The further performers' :class:`Stream` s (sinks not yet opened): their own tracker,
     smoothing, VMC receivers (--vmc2), recording (--record's .p2 twin) and viewer page
-    (--viewer: on --viewer-port + 1)."""
+    (--viewer: on --viewer-port + 1). ``main_sinks``: performer 1's; a viewer among them also
+    carries performer 2's frames (its page shows both avatars side by side, docs/viewer.md)."""
     if getattr(args, "performers", 1) < 2:
         return []
     a2 = copy.copy(args)
@@ -86,4 +89,6 @@ def performer_streams(args: argparse.Namespace, make_tracker, make_smoother, bui
     a2.record = second_record_path(args.record) if getattr(args, "record", None) else None
     if getattr(args, "viewer", False):  # performer 2's viewer page: the next port
         a2.viewer_port = args.viewer_port + 1
-    return [Stream(1, make_tracker(args), build_sinks(a2), make_smoother())]
+    sinks = build_sinks(a2)
+    sinks += [s.performer(2) for s in main_sinks if hasattr(s, "performer")]
+    return [Stream(1, make_tracker(args), sinks, make_smoother())]

@@ -218,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         tracker = make_tracker(args)
         sinks = build_sinks(args)
         streams = performer_streams(
-            args, make_tracker, lambda: make_smoother(smoothing_config(args)), build_sinks
+            args, make_tracker, lambda: make_smoother(smoothing_config(args)), build_sinks, sinks
         )
         for s in sinks + [s for st in streams for s in st.sinks]:
             s.open()

@@ -42,27 +42,35 @@ from vtuber.web import (
 log = logging.getLogger(__name__)
 
 FORMAT_NAME = "vtuber-avatar"
-FORMAT_VERSION = "1.1"  # 1.1: optional "events" / "active" (gestures)
+FORMAT_VERSION = "1.2"  # 1.1: optional "events" / "active" (gestures); 1.2: performers
+EVERY_PERFORMER = "performers=all"  # /ws?performers=all: every performer's frames, tagged
 DEFAULT_PORT = 8765
 MAX_CLIENT_MESSAGE = 4096  # bytes; clients only send small control messages
 _BONE_NAMES = [b.name for b in BONE_ORDER]
 
 
 # ------------------------------------------------------------------------------------ encoding
-def encode_hello(avatar_url: str = AVATAR_PATH) -> str:
-    """The first message every client gets: format, version, bone and expression names."""
-    return json.dumps(
-        {
-            "type": "hello",
-            "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
-            "basis": "unity",
-            "bones": _BONE_NAMES,
-            "expressions": list(BLENDSHAPE_KEYS),
-            "avatar": avatar_url,
-        },
-        separators=(",", ":"),
-    )
+def encode_hello(avatar_url: str = AVATAR_PATH, performers: int | None = None) -> str:
+    """The first message every client gets: format, version, bone and expression names;
+    ``performers``: how many performers the stream carries (only for a client that asked for
+    every performer's frames, docs/websocket.md)."""
+    msg: dict[str, object] = {
+        "type": "hello",
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "basis": "unity",
+        "bones": _BONE_NAMES,
+        "expressions": list(BLENDSHAPE_KEYS),
+        "avatar": avatar_url,
+    }
+    if performers is not None:
+        msg["performers"] = performers
+    return json.dumps(msg, separators=(",", ":"))
+
+
+def tag_performer(text: str, performer: int) -> str:
+    """An encoded ``frame`` message with ``"performer": performer`` added (1-based)."""
+    return f'{text[:-1]},"performer":{performer}}}'
 
 
 def _r(v: float) -> float:
@@ -130,6 +138,18 @@ class _Client:
         self.skipped = 0
 
 
+class _PerformerView(SinkBase):
+    """A further performer's frames on a :class:`WebSocketSink`'s stream
+    (:meth:`WebSocketSink.performer`)."""
+
+    def __init__(self, sink: WebSocketSink, number: int) -> None:
+        self.sink = sink
+        self.number = number
+
+    def send(self, frame: AvatarFrame) -> None:
+        self.sink.publish_performer(self.number, encode_frame(frame))
+
+
 class WebSocketSink(SinkBase):
     """Serves the viewer page and streams frames to every connected client.
 
@@ -166,6 +186,9 @@ class WebSocketSink(SinkBase):
         self._latest: str | None = None
         self._active: dict[str, list[str]] = {}  # gestures / viewer events now active, by kind
         self.frames = 0
+        # Further performers (--performers 2): number -> (frames published, latest tagged frame)
+        self._others: dict[int, tuple[int, str]] = {}
+        self.performers = 1
         self.refused = 0
         self.ignored_messages = 0
 
@@ -216,6 +239,29 @@ class WebSocketSink(SinkBase):
             elif not e.active and e.name in names:
                 names.remove(e.name)
         self.publish(encode_frame(frame, active=self._active))
+
+    def performer(self, number: int) -> SinkBase:
+        """A sink for performer ``number``'s frames (2 with ``--performers 2``) on this stream:
+        sent, tagged ``"performer": number``, only to clients that asked for every performer
+        (``/ws?performers=all``, the viewer page showing both avatars); other clients see
+        nothing of them. Open and close it with this sink (it is a view of it)."""
+        if number < 2:
+            raise ConfigError(f"performer {number}: this sink itself is performer 1")
+        self.performers = max(self.performers, number)
+        return _PerformerView(self, number)
+
+    def publish_performer(self, number: int, text: str) -> None:
+        """Publish performer ``number``'s encoded frame to the clients of every performer."""
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("WebSocketSink.publish_performer before open")
+        count = self._others.get(number, (0, ""))[0] + 1
+        self._others[number] = (count, tag_performer(text, number))
+        if self._clients:
+            try:
+                loop.call_soon_threadsafe(self._wake_all)
+            except RuntimeError:  # loop closed while shutting down
+                pass
 
     def publish(self, text: str) -> None:
         """Publish an already encoded message (tests, replay of stored JSON)."""
@@ -327,12 +373,23 @@ class WebSocketSink(SinkBase):
 
     async def _handler(self, ws: ServerConnection) -> None:
         client = _Client(ws)
-        await ws.send(encode_hello())
+        # A client of every performer (the page showing them all) gets them tagged; any other
+        # gets exactly the single-performer stream.
+        query = ws.request.path.partition("?")[2].split("&") if ws.request is not None else []
+        every = EVERY_PERFORMER in query
+        await ws.send(encode_hello(performers=self.performers) if every else encode_hello())
         self._clients.add(client)
         reader = asyncio.create_task(self._read(ws))
+        seen_others: dict[int, int] = {}
         try:
             seen = -1
             while True:
+                if every:
+                    for number, (count, text) in list(self._others.items()):
+                        if seen_others.get(number) != count:
+                            seen_others[number] = count
+                            await ws.send(text)
+                            client.sent += 1
                 if self._latest is None or self.frames == seen:
                     client.wake.clear()
                     waiter = asyncio.create_task(client.wake.wait())
@@ -347,7 +404,7 @@ class WebSocketSink(SinkBase):
                     client.skipped += self.frames - seen - 1
                 seen = self.frames
                 text = self._latest
-                await ws.send(text)
+                await ws.send(tag_performer(text, 1) if every else text)
                 client.sent += 1
         except ConnectionClosed:
             pass

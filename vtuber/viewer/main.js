@@ -1,6 +1,8 @@
 // vtuber web viewer: shows a VRM avatar driven by the tracker's WebSocket stream.
 // Message format: docs/websocket.md (version 1.x). Page options (query string): transparent=1
-// (no background, no overlay: for OBS), ws=URL (another stream; same-origin by default).
+// (no background, no overlay: for OBS), ws=URL (another stream; same-origin by default),
+// performers=1 (performer 1's avatar only; by default every performer the stream carries is
+// shown side by side, performer 1 on the left: `vtuber track --performers 2`, docs/viewer.md).
 //
 // Conversion (docs/websocket.md, "Coordinates"): frames carry LOCAL rotations of the normalized
 // humanoid in Unity's left-handed basis (avatar faces +Z, its right hand toward +X). three-vrm's
@@ -16,7 +18,10 @@ const FORMAT = 'vtuber-avatar';
 const SUPPORTED_MAJOR = 1;
 const params = new URLSearchParams(location.search);
 const transparent = params.get('transparent') === '1';
-const wsUrl = params.get('ws') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+// Every performer's frames (tagged "performer": n) unless the page is for performer 1 only.
+const everyPerformer = params.get('performers') !== '1' && !params.get('ws');
+const wsUrl = params.get('ws')
+  || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${everyPerformer ? '?performers=all' : ''}`;
 
 // VRM 1.0 preset -> VRM 0.x preset (custom 0.x clips are matched by these names too).
 const VRM0_NAMES = {
@@ -49,8 +54,20 @@ camera.position.set(0, 1.2, 1.6);
 const keyLight = new THREE.DirectionalLight(0xffffff, Math.PI * 0.8);
 keyLight.position.set(0.6, 1.5, 2.0);
 scene.add(keyLight, new THREE.AmbientLight(0xffffff, Math.PI * 0.3));
-const avatarRoot = new THREE.Group(); // the frame's root pose (three's basis)
-scene.add(avatarRoot);
+// One avatar per performer: `place` puts it side by side with the others, `root` carries the
+// frame's root pose (three's basis). Performer 1's is also state.vrm (one avatar: the only one).
+function makeSlot(number) {
+  const place = new THREE.Group();
+  const root = new THREE.Group();
+  place.add(root);
+  scene.add(place);
+  return {
+    number, place, root, vrm: null, restHeadWorld: null, exprCache: new Map(),
+    lastExprKeys: new Set(), lastFrame: null, pending: null, loading: false, framesApplied: 0,
+    lastIndex: -1,
+  };
+}
+const slots = [makeSlot(1)];
 
 if (transparent) document.documentElement.classList.add('transparent');
 const overlay = document.getElementById('overlay');
@@ -88,18 +105,29 @@ const state = {
   error: null,
   restHeadWorld: null,
   loads: 0,
+  performers: 1, // how many performers the stream carries (hello.performers)
 };
 window.vtuberViewer = {
   state,
   loadAvatar: (url) => loadAvatar(url),
-  /** The head bone's world rotation relative to its rest (xyzw, three's world basis). */
-  headWorldDelta() {
-    const vrm = state.vrm;
-    if (!vrm || !state.restHeadWorld) return null;
+  /** The head bone's world rotation relative to its rest (xyzw, three's world basis), of
+   * performer `performer`'s avatar (1-based; default 1). */
+  headWorldDelta(performer = 1) {
+    const slot = slots[performer - 1];
+    const vrm = slot && slot.vrm;
+    if (!vrm || !slot.restHeadWorld) return null;
     const q = new THREE.Quaternion();
     vrm.humanoid.getRawBoneNode('head').getWorldQuaternion(q);
-    q.multiply(state.restHeadWorld.clone().invert());
+    q.multiply(slot.restHeadWorld.clone().invert());
     return [q.x, q.y, q.z, q.w];
+  },
+  /** Every performer's avatar: loaded, frames applied, last frame index, world x of its head. */
+  avatars() {
+    return slots.map((s) => {
+      const p = new THREE.Vector3();
+      if (s.vrm) s.vrm.humanoid.getRawBoneNode('head').getWorldPosition(p);
+      return { performer: s.number, loaded: !!s.vrm, framesApplied: s.framesApplied, lastIndex: s.lastIndex, headX: p.x };
+    });
   },
   /** World position of a raw humanoid bone (or any named node). */
   nodeWorldPosition(name) {
@@ -141,54 +169,65 @@ function showError(msg) {
 const loader = new GLTFLoader();
 loader.register((parser) => new VRMLoaderPlugin(parser));
 
-async function loadAvatar(source) {
-  // source: a URL or an ArrayBuffer (drag and drop)
+async function loadAvatar(source, slot = slots[0]) {
+  // source: a URL or an ArrayBuffer (drag and drop); slot: the performer's avatar to replace
   const gltf = typeof source === 'string' ? await loader.loadAsync(source) : await loader.parseAsync(source, '');
   const vrm = gltf.userData.vrm;
   if (!vrm) throw new Error('not a VRM file (no VRM extension found)');
   VRMUtils.removeUnnecessaryVertices(gltf.scene);
   if (vrm.meta.metaVersion === '0') VRMUtils.rotateVRM0(vrm);
   vrm.scene.traverse((o) => { o.frustumCulled = false; });
-  if (state.vrm) {
-    avatarRoot.remove(state.vrm.scene);
-    VRMUtils.deepDispose(state.vrm.scene);
+  if (slot.vrm) {
+    slot.root.remove(slot.vrm.scene);
+    VRMUtils.deepDispose(slot.vrm.scene);
   }
-  avatarRoot.add(vrm.scene);
-  state.vrm = vrm;
-  state.metaVersion = vrm.meta.metaVersion;
-  state.avatarName = vrm.meta.name || vrm.meta.title || 'avatar';
-  exprCache.clear();
+  slot.root.add(vrm.scene);
+  slot.vrm = vrm;
+  slot.exprCache.clear();
   vrm.update(0);
   vrm.scene.updateMatrixWorld(true);
-  state.restHeadWorld = new THREE.Quaternion();
-  vrm.humanoid.getRawBoneNode('head').getWorldQuaternion(state.restHeadWorld);
-  frameCamera(vrm);
-  if (state.lastFrame) applyFrame(state.lastFrame);
-  state.loads += 1;
-  document.getElementById('avatar-name').textContent = state.avatarName;
+  slot.restHeadWorld = new THREE.Quaternion();
+  vrm.humanoid.getRawBoneNode('head').getWorldQuaternion(slot.restHeadWorld);
+  if (slot.number === 1) {
+    state.vrm = vrm;
+    state.metaVersion = vrm.meta.metaVersion;
+    state.avatarName = vrm.meta.name || vrm.meta.title || 'avatar';
+    state.restHeadWorld = slot.restHeadWorld;
+    state.loads += 1;
+    document.getElementById('avatar-name').textContent = state.avatarName;
+  }
+  layout();
+  if (slot.lastFrame) applyFrame(slot.lastFrame, slot);
   return vrm;
 }
 
-function frameCamera(vrm) {
-  // A bust shot: the head near the top third, chest at the bottom.
+function layout() {
+  // Performers side by side (performer 1 on the left), framed together.
+  const gap = slots.length > 1 ? 0.3 : 0;
+  slots.forEach((s, k) => { s.place.position.x = (k - (slots.length - 1) / 2) * 2 * gap; });
+  const first = slots.find((s) => s.vrm);
+  if (first) frameCamera(first.vrm, slots.length);
+}
+
+function frameCamera(vrm, count = 1) {
+  // A bust shot: the head near the top third, chest at the bottom (wider for several avatars).
   const head = new THREE.Vector3();
   vrm.humanoid.getRawBoneNode('head').getWorldPosition(head);
   const hips = new THREE.Vector3();
   vrm.humanoid.getRawBoneNode('hips').getWorldPosition(hips);
   const scale = Math.max(head.y - hips.y, 0.1) / 0.4; // 1 for the default avatar
-  const target = new THREE.Vector3(head.x, head.y + 0.02 * scale, head.z);
-  camera.position.set(target.x, target.y + 0.03 * scale, target.z + 1.55 * scale);
+  const target = new THREE.Vector3(count > 1 ? 0 : head.x, head.y + 0.02 * scale, head.z);
+  const far = count > 1 ? 1.8 : 1;
+  camera.position.set(target.x, target.y + 0.03 * scale, target.z + 1.55 * scale * far);
   camera.lookAt(target);
 }
 
 // ------------------------------------------------------------------------------ applying frames
-const _q = new THREE.Quaternion();
-const exprCache = new Map(); // frame key -> expression name in the loaded model (or null)
-let lastExprKeys = new Set();
-
-function modelExpression(key) {
+function modelExpression(key, slot) {
+  // frame key -> expression name in the slot's loaded model (or null), cached per avatar
+  const exprCache = slot.exprCache;
   if (exprCache.has(key)) return exprCache.get(key);
-  const em = state.vrm.expressionManager;
+  const em = slot.vrm.expressionManager;
   let found = null;
   if (em) {
     const names = em.expressions.map((e) => e.expressionName);
@@ -208,8 +247,8 @@ export function toThree(q, metaVersion, out) {
   return metaVersion === '0' ? out.set(-q[0], -q[1], q[2], q[3]) : out.set(q[0], -q[1], -q[2], q[3]);
 }
 
-function applyFrame(msg) {
-  const vrm = state.vrm;
+function applyFrame(msg, slot = slots[0]) {
+  const vrm = slot.vrm;
   if (!vrm) return;
   const meta = vrm.meta.metaVersion;
   const ex = msg.expressions || {};
@@ -223,8 +262,8 @@ function applyFrame(msg) {
   if (msg.root) {
     const { p, q } = msg.root;
     // The root is in the world, where both 0.x (after rotateVRM0) and 1.0 avatars face +Z.
-    if (Array.isArray(q) && q.length === 4) avatarRoot.quaternion.set(q[0], -q[1], -q[2], q[3]);
-    if (Array.isArray(p) && p.length === 3) avatarRoot.position.set(-p[0], p[1], p[2]);
+    if (Array.isArray(q) && q.length === 4) slot.root.quaternion.set(q[0], -q[1], -q[2], q[3]);
+    if (Array.isArray(p) && p.length === 3) slot.root.position.set(-p[0], p[1], p[2]);
   }
   const em = vrm.expressionManager;
   if (em) {
@@ -232,11 +271,11 @@ function applyFrame(msg) {
     for (const [key, v] of Object.entries(ex)) {
       if (typeof v !== 'number') continue;
       if (hasLook && LOOK_KEYS.includes(key)) continue;
-      const name = modelExpression(key);
+      const name = modelExpression(key, slot);
       if (name) { em.setValue(name, Math.min(Math.max(v, 0), 1)); keys.add(name); }
     }
-    for (const name of lastExprKeys) if (!keys.has(name)) em.setValue(name, 0);
-    lastExprKeys = keys;
+    for (const name of slot.lastExprKeys) if (!keys.has(name)) em.setValue(name, 0);
+    slot.lastExprKeys = keys;
   }
   if (hasLook) {
     // lookLeft/Right/Up/Down weights -> yaw/pitch in degrees; three-vrm: yaw > 0 looks to the
@@ -247,7 +286,8 @@ function applyFrame(msg) {
     vrm.lookAt.yaw = ((ex.lookLeft || 0) - (ex.lookRight || 0)) * hMax;
     vrm.lookAt.pitch = ((ex.lookDown || 0) - (ex.lookUp || 0)) * vMax;
   }
-  state.framesApplied += 1;
+  slot.framesApplied += 1;
+  if (slot.number === 1) state.framesApplied += 1;
 }
 
 // ------------------------------------------------------------------------------ the stream
@@ -277,8 +317,17 @@ function connect() {
         return;
       }
       state.hello = msg;
+      state.performers = Math.max(1, Math.min(Number(msg.performers) || 1, 8));
+      while (slots.length < state.performers) slots.push(makeSlot(slots.length + 1));
       setConnection('connected');
-      if (!state.vrm && !avatarLoading && msg.avatar) startLoad(msg.avatar);
+      for (const slot of slots) if (!slot.vrm && !slot.loading && msg.avatar) startLoad(msg.avatar, slot);
+    } else if (msg.type === 'frame' && (msg.performer || 1) > 1) {
+      // A further performer's frame (only on a stream of every performer): their own avatar.
+      const slot = slots[msg.performer - 1];
+      if (!slot) return;
+      state.framesReceived += 1;
+      slot.lastFrame = msg;
+      slot.pending = msg;
     } else if (msg.type === 'frame') {
       // The first frame after (re)connecting may be an old one (the tracker's last pose): it
       // is shown but not counted in the latency.
@@ -290,6 +339,7 @@ function connect() {
         if (sentMs.length > 100) sentMs.shift();
       }
       state.lastFrame = msg;
+      slots[0].lastFrame = msg;
       pendingFrame = msg;
       onGestures(msg);
     }
@@ -314,13 +364,12 @@ function onGestures(msg) {
   }
 }
 
-let avatarLoading = false;
-function startLoad(url) {
-  avatarLoading = true;
-  loadAvatar(url)
+function startLoad(url, slot = slots[0]) {
+  slot.loading = true;
+  loadAvatar(url, slot)
     .then(() => showError(''))
     .catch((e) => showError(`cannot load the avatar: ${e.message || e}`))
-    .finally(() => { avatarLoading = false; });
+    .finally(() => { slot.loading = false; });
 }
 
 // ------------------------------------------------------------------------------ drag and drop
@@ -332,7 +381,8 @@ window.addEventListener('drop', async (e) => {
   const file = e.dataTransfer.files[0];
   if (!file) return;
   try {
-    await loadAvatar(await file.arrayBuffer());
+    const data = await file.arrayBuffer();
+    for (const slot of slots) await loadAvatar(data.slice(0), slot); // every performer's avatar
     showError('');
   } catch (err) {
     showError(`cannot load ${file.name}: ${err.message || err}`);
@@ -359,11 +409,19 @@ function tick() {
     applied = pendingFrame;
     pendingFrame = null;
   }
-  if (state.vrm) state.vrm.update(dt); // expressions, lookAt, spring bones
+  for (const slot of slots.slice(1)) {
+    if (slot.pending) {
+      applyFrame(slot.pending, slot);
+      slot.lastIndex = slot.pending.index;
+      slot.pending = null;
+    }
+  }
+  for (const slot of slots) if (slot.vrm) slot.vrm.update(dt); // expressions, lookAt, springs
   renderer.render(scene, camera);
   state.rendered += 1;
   if (applied) {
     state.lastIndex = applied.index;
+    slots[0].lastIndex = applied.index;
     if (typeof applied.captured === 'number' && applied._fresh) {
       const lat = (performance.timeOrigin + performance.now()) - applied.captured * 1000;
       latSmooth = latSmooth === null ? lat : latSmooth * 0.8 + lat * 0.2;
