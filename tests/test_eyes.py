@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 
 from vtuber import quat
-from vtuber.solvers.expressions import measure
-from vtuber.solvers.eyes import EyeConfig, EyeSolver, gaze_rotation
+from vtuber.solvers.expressions import face_frame, measure
+from vtuber.solvers.eyes import (
+    EyeConfig,
+    EyeSolver,
+    eye_widths,
+    gaze_rotation,
+    iris_offsets,
+    lid_heights,
+)
 
 REST = np.zeros((2, 2))
 
@@ -106,3 +113,64 @@ def test_measures_do_not_change_when_the_landmarks_turn(grace_bgr) -> None:  # t
         assert np.allclose(m.openness, base.openness, atol=1e-9)
         assert m.mouth_gap == pytest.approx(base.mouth_gap, abs=1e-9)
         assert np.allclose(m.brows, base.brows, atol=1e-9)
+
+
+def _turn(pts: np.ndarray, yaw: float, pitch: float) -> tuple[np.ndarray, np.ndarray]:
+    """Landmarks (pixels) rotated rigidly in 3D about their centre, and the rotation."""
+    rot = quat.to_matrix(
+        quat.multiply(
+            quat.from_axis_angle([0, 1, 0], math.radians(yaw)),
+            quat.from_axis_angle([1, 0, 0], math.radians(pitch)),
+        )
+    )
+    c = pts.mean(axis=0)
+    return (pts - c) @ rot.T + c, rot
+
+
+def test_iris_in_front_of_the_corners_reads_the_same_when_the_head_turns(grace_bgr) -> None:  # type: ignore[no-untyped-def]
+    """Put each iris centre ``depth`` eye widths in front of its corner midpoint (toward the
+    camera, -z in pixels), turn the head: the offsets with that depth do not change (to rounding),
+    while assuming the iris at the corners' depth reads a turned head as a gaze."""
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    with FaceMeshBackend(static_images=True) as b:
+        pts = b.process(grace_bgr, 0.0).face_pixels().copy()
+    depth = 0.2
+    for iris, a, c in ((473, 263, 362), (468, 33, 133)):
+        width = float(np.linalg.norm(pts[a] - pts[c]))
+        pts[iris, 2] = 0.5 * (pts[a, 2] + pts[c, 2]) - depth * width
+    base = iris_offsets(pts, np.eye(3), face_frame(pts, np.eye(3)), depth=depth)
+    for yaw, pitch in ((30, 0), (-25, 10), (0, -20)):
+        turned, rot = _turn(pts, yaw, pitch)
+        face = face_frame(turned, rot)
+        got = iris_offsets(turned, rot, face, depth=depth, lid_weight=(0.0, 0.0))
+        assert np.allclose(got, base, atol=1e-9)
+        flat = iris_offsets(turned, rot, face, depth=0.0, lid_weight=(0.0, 0.0))
+        assert np.abs(flat - base).max() > 0.05
+
+
+def test_lid_heights_and_their_weight_in_the_vertical_offset(grace_bgr) -> None:  # type: ignore[no-untyped-def]
+    """Raising an upper lid raises its height (eye widths above the corner line) and, with a lid
+    weight, the vertical gaze offset by weight x rise; the lower lid likewise; x is untouched."""
+    from vtuber.landmarks import face_mesh as fm
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    with FaceMeshBackend(static_images=True) as b:
+        pts = b.process(grace_bgr, 0.0).face_pixels()
+    face = face_frame(pts, np.eye(3))
+    widths = eye_widths(face)
+    lids = lid_heights(face, widths)
+    assert np.all(lids[:, 0] > 0.0) and np.all(lids[:, 1] < 0.0)  # above / below the corners
+    raised = pts.copy()
+    raised[list(fm.UPPER_LID_L[2:5]), 1] -= (
+        0.05 * widths[0] * np.linalg.norm(pts[fm.EYE_OUTER_L] - pts[fm.EYE_OUTER_R])
+    )  # image y is down: 0.05 eye widths up
+    f2 = face_frame(raised, np.eye(3))
+    assert lid_heights(f2)[0, 0] - lids[0, 0] == pytest.approx(0.05, rel=0.05)
+    assert lid_heights(f2)[1] == pytest.approx(lids[1])
+    w = (0.5, -0.3)
+    d = iris_offsets(raised, np.eye(3), f2, lid_weight=w) - iris_offsets(
+        pts, np.eye(3), face, lid_weight=w
+    )
+    assert d[0, 1] == pytest.approx(0.5 * 0.05, rel=0.1) and d[0, 0] == pytest.approx(0.0)
+    assert np.allclose(d[1], 0.0)

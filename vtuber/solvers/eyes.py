@@ -61,32 +61,70 @@ def eye_openness(face: F64, widths: F64 | None = None) -> F64:
     return np.maximum(mean_gap, 0.0) / width
 
 
-def iris_offsets(points_px: F64, rotation: F64, face: F64, widths: F64 | None = None) -> F64:
-    """Iris centre relative to the corner midpoint, over the eye width: (2, 2) rows [left, right],
-    columns (x toward the person's right, y up), in the head's frame.
+# Gaze constants, fitted on the face corpus's training identities (benchmarks/fit_gaze.py).
+# IRIS_DEPTH: how far the iris centre lies in front of the eye-corner midpoint, in eye widths
+# (a turned head carries it across the image; anatomically the iris plane sits a few mm in front
+# of the corners). LID_WEIGHT: (upper, lower) lid heights added to the iris's vertical offset
+# (the lids follow a vertical gaze, and FaceMesh finds them more surely than the iris's height).
+IRIS_DEPTH = 0.0
+LID_WEIGHT = (0.0, 0.0)
+
+
+def lid_heights(face: F64, widths: F64 | None = None) -> F64:
+    """Height of the upper and lower lids' middles above the eye-corner midpoint, over the eye
+    width: (2, 2) rows [left, right], columns (upper, lower), in the face frame (y up)."""
+    width = eye_widths(face) if widths is None else widths
+    mid_y = 0.5 * (face[EYE_OUTER, 1] + face[EYE_INNER, 1])
+    up = face[LID_UPPER, 1].mean(axis=1) - mid_y
+    lo = face[LID_LOWER, 1].mean(axis=1) - mid_y
+    return np.stack([up, lo], axis=1) / width[:, None]
+
+
+def iris_offsets(
+    points_px: F64,
+    rotation: F64,
+    face: F64,
+    widths: F64 | None = None,
+    *,
+    depth: float = IRIS_DEPTH,
+    lid_weight: tuple[float, float] = LID_WEIGHT,
+) -> F64:
+    """Where each eye looks, as the iris centre relative to the corner midpoint over the eye
+    width: (2, 2) rows [left, right], columns (x toward the person's right, y up), in the head's
+    frame; the vertical offset plus ``lid_weight`` times the lids' heights (:func:`lid_heights`).
+    Offsets relative to the face's own eye corners and width, so a ratio the same on any face.
 
     MediaPipe's iris depth is unreliable on a turned head, so only the image-plane (x, y) offset
     is used: it is taken back into the head frame with the head rotation, assuming the iris
-    centre lies at the depth of the corner midpoint (this assumption removed most of the
-    head-yaw leak into gaze on rendered faces; docs/blendshapes.md).
+    centre lies ``depth`` eye widths in front of the corner midpoint (a depth of 0 removed most
+    of the head-yaw leak into gaze on rendered faces; the fitted depth, the rest of it).
 
     Args:
         points_px: (478, 3) landmarks in pixels; rotation: head model -> camera (3x3);
-        face: the same landmarks as :func:`vtuber.solvers.expressions.face_frame` (for widths);
-        widths: :func:`eye_widths` of ``face`` if already computed.
+        face: the same landmarks as :func:`vtuber.solvers.expressions.face_frame` (for widths
+        and lids); widths: :func:`eye_widths` of ``face`` if already computed.
     """
     mid = 0.5 * (points_px[EYE_OUTER, :2] + points_px[EYE_INNER, :2])
     dx, dy, dz = (points_px[EYE_OUTER[0]] - points_px[EYE_OUTER[1]]).tolist()
     iod = math.sqrt(dx * dx + dy * dy + dz * dz)
     v = (points_px[IRIS_CENTER, :2] - mid) / -max(iod, 1e-9)  # (2, 2), camera x/y over IOD
+    width = eye_widths(face) if widths is None else widths
+    if depth != 0.0:
+        # The iris sits depth * width forward (anatomical +z) of the corners: remove what the
+        # rotation makes of that from the image-plane offset (v = R2 f_xy + R[:2, 2] f_z; the
+        # anatomical and camera axes differ by -I, which commutes with R).
+        v = v - (depth * width)[:, None] * rotation[:2, 2][None, :]
     # v = R[:2, :2] f_xy (row form: v = f_xy R2^T)  ->  f_xy = v R2^-T. The 2x2 inverse is
     # written out: np.linalg.inv costs ~100x more for so small a matrix.
     a, b, c, d = rotation[0, 0], rotation[0, 1], rotation[1, 0], rotation[1, 1]
     det = a * d - b * c
     inv_t = np.array([[d, -c], [-b, a]]) / (det if abs(det) > 1e-9 else 1e-9)
     f = v @ inv_t
-    width = eye_widths(face) if widths is None else widths
-    return f / width[:, None]
+    out = f / width[:, None]
+    if lid_weight != (0.0, 0.0):
+        lids = lid_heights(face, width)
+        out[:, 1] += lid_weight[0] * lids[:, 0] + lid_weight[1] * lids[:, 1]
+    return out
 
 
 @dataclass
