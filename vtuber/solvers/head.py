@@ -108,35 +108,31 @@ YAW_PITCH_COUPLING_3D_DEG = 16.5
 FUSION_WEIGHT = 0.78
 
 
+_X = (1.0, 0.0, 0.0)
+
+
 def correct_rotation(
     rotation: F64, gain: F64 = ROTATION_GAIN, coupling_deg: float = YAW_PITCH_COUPLING_DEG
 ) -> F64:
     """FaceMesh's bias removed from a 3x3 head rotation relative to the neutral pose (camera
     frame = avatar Unity basis): the rotation vector scaled per axis by ``gain``, then the head
     pitched down (about its own x axis) by ``coupling_deg * (1 - cos(yaw))``."""
-    rvec, _ = cv2.Rodrigues(np.ascontiguousarray(rotation, dtype=np.float64))
-    r, _ = cv2.Rodrigues(rvec * gain.reshape(3, 1))
+    # Plain floats (vtuber.quat's twins): numpy's call overhead dominates on one 3x3 matrix.
+    vx, vy, vz = quat.matrix_to_rotvec_tuple(np.asarray(rotation, dtype=np.float64).tolist())
+    gx, gy, gz = np.asarray(gain, dtype=np.float64).tolist()
+    q = quat.from_rotvec_tuple((vx * gx, vy * gy, vz * gz))
+    r = quat.to_matrix_tuple(q)
     if coupling_deg:
-        (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = r.tolist()
-        yaw = math.atan2(a2, c2)  # of the forward (+z) axis
+        yaw = math.atan2(r[0][2], r[2][2])  # of the forward (+z) axis
         a = math.radians(coupling_deg * (1.0 - math.cos(yaw)))
-        ca, sa = math.cos(a), math.sin(a)
-        # r @ [[1, 0, 0], [0, ca, -sa], [0, sa, ca]] on plain floats
-        return np.array(
-            (
-                (a0, ca * a1 + sa * a2, ca * a2 - sa * a1),
-                (b0, ca * b1 + sa * b2, ca * b2 - sa * b1),
-                (c0, ca * c1 + sa * c2, ca * c2 - sa * c1),
-            )
-        )
-    return np.asarray(r, dtype=np.float64)
+        r = quat.to_matrix_tuple(quat.multiply_tuple(q, quat.from_unit_axis_angle_tuple(_X, a)))
+    return np.array(r)
 
 
 def fuse_rotations(a: F64, b: F64, weight: float) -> F64:
     """The rotation ``weight`` of the way from ``a`` to ``b`` (3x3; geodesic interpolation)."""
-    rvec, _ = cv2.Rodrigues(np.ascontiguousarray(b @ a.T, dtype=np.float64))
-    r, _ = cv2.Rodrigues(rvec * weight)
-    return np.asarray(r @ a, dtype=np.float64)
+    step = quat.power_tuple(quat.from_matrix_tuple((b @ a.T).tolist()), weight)
+    return np.array(quat.to_matrix_tuple(step)) @ a
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +186,7 @@ def solve_head_pose(
         ok, rvec, tvec = cv2.solvePnP(obj, img, K, dist, flags=cv2.SOLVEPNP_SQPNP)
     rvec = np.asarray(rvec, dtype=np.float64).reshape(3)
     tvec = np.asarray(tvec, dtype=np.float64).reshape(3)
-    R = np.asarray(cv2.Rodrigues(rvec)[0], dtype=np.float64)
+    R = np.array(quat.rotvec_to_matrix_tuple(rvec.tolist()))
     # RMS reprojection error over the points used (pinhole, no distortion).
     # (Column form, one contiguous row per axis: ~2x cheaper than row form on 400 points.)
     cam = R @ obj.T + tvec[:, None]  # (3, n)
