@@ -40,7 +40,7 @@ class Ours:
         from vtuber.landmarks.body import FullBodyBackend
         from vtuber.tracker import Tracker
 
-        self.tracker = Tracker(TrackConfig(mode="full", mirror=False))
+        self.tracker = Tracker(TrackConfig(mode="full"))
         self.backend = FullBodyBackend(threads=threads)
         self.found = {"face": 0, "pose": 0, "hands": 0}
 

@@ -180,7 +180,7 @@ def test_tracker_full_mode_flags_and_omitted_parts() -> None:
         pose=PoseLandmarks(True, vis, (-pose()).astype(np.float32)),
         left_hand=HandLandmarks(True, np.zeros((21, 3), np.float32), (-left).astype(np.float32)),
     )
-    fr = Tracker(TrackConfig(mode="full", mirror=False)).solve(lm)
+    fr = Tracker(TrackConfig(mode="full")).solve(lm)
     assert fr.tracking.body and fr.tracking.left_hand and not fr.tracking.right_hand
     assert Bone.LeftHand in fr.bones and Bone.LeftLittleDistal in fr.bones
     assert Bone.RightUpperArm not in fr.bones and Bone.RightIndexProximal not in fr.bones

@@ -71,7 +71,7 @@ def blink_run(astronaut: FaceRenderer) -> dict[str, np.ndarray]:
     """The blink sequence through FaceMesh (tracking mode) and a Tracker with NO profile (the
     defaults adapt over the first seconds)."""
     yaw, pitch, left, right = blink_sequence()
-    tracker = Tracker(TrackConfig(mirror=False))
+    tracker = Tracker(TrackConfig())
     out = []
     with FaceMeshBackend() as backend:
         for i in range(N_BLINK):
@@ -218,7 +218,7 @@ def test_left_eye_wink_drives_the_right_side_for_each_mirror(
         pipe = Pipeline(
             frames,
             backend,
-            Tracker(TrackConfig(mirror=mirror)),
+            Tracker(TrackConfig()),
             [],
             mirror=mirror,
             on_frame=lambda av, lm, fr: got.append(av),

@@ -33,7 +33,7 @@ def _run(flip: bool) -> tuple[list[AvatarFrame], list[object]]:
     from vtuber.landmarks.body import FullBodyBackend
     from vtuber.tracker import Tracker
 
-    tracker = Tracker(TrackConfig(mode="full", mirror=False))
+    tracker = Tracker(TrackConfig(mode="full"))
     frames, lms = [], []
     cap = cv2.VideoCapture(str(CLIP))
     with FullBodyBackend() as be:
@@ -188,7 +188,7 @@ def test_head_world_rotation_is_not_rotated_twice(clip) -> None:  # noqa: ANN001
     from vtuber.tracker import Tracker
 
     frames, lms = clip
-    face_only = Tracker(TrackConfig(mode="face", mirror=False))
+    face_only = Tracker(TrackConfig(mode="face"))
     errs, chest_turn = [], []
     for f, lm in list(zip(frames, lms, strict=True))[::10]:
         ref = face_only.solve(lm)  # type: ignore[arg-type]

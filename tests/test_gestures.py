@@ -452,7 +452,7 @@ def test_real_clip_thumbs_up_right_hand(clip_landmarks: list[Landmarks], mirror:
     from vtuber.tracker import Tracker
 
     stage = GestureStage()
-    pipe = Pipeline([], None, Tracker(TrackConfig(mode="full", mirror=mirror)), [],  # type: ignore[arg-type]
+    pipe = Pipeline([], None, Tracker(TrackConfig(mode="full")), [],  # type: ignore[arg-type]
                     mirror=mirror, gestures=stage)  # fmt: skip
     img = np.zeros((1, 1, 3), np.uint8)
     per_frame: list[tuple[str, ...]] = []

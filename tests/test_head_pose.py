@@ -133,7 +133,7 @@ def pipeline_frames(renderer: FaceRenderer, poses: list[tuple[float, float, floa
         pipe = Pipeline(
             frames,
             fm,
-            Tracker(TrackConfig(mirror=mirror)),
+            Tracker(TrackConfig()),
             [],
             mirror=mirror,
             on_frame=lambda av, lm, fr: out.append(av),

@@ -43,14 +43,14 @@ class FaceConfig:
 class TrackConfig:
     """What the tracker measures and how the frame is built.
 
-    mirror: True = the avatar moves like the user's mirror image (the default, like VSeeFace);
-        False = anatomically (the user's right hand drives the avatar's right hand).
+    The tracker's frame is anatomical; the mirror choice is the pipeline's (``Pipeline(mirror=)``,
+    applied once by :func:`vtuber.rig.mirror_frame`), not part of this config.
+
     mode: "face" (head and face) or "full" (plus hands, arms and upper body).
     hfov_deg: the camera's horizontal field of view, for head pose.
     neck_share: the part of the head rotation given to the Neck bone (the rest to Head).
     """
 
-    mirror: bool = True
     mode: str = "face"
     hfov_deg: float = 60.0
     neck_share: float = 0.35

@@ -170,7 +170,7 @@ def make_tracker(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     if legs and args.mode != "full":
         raise ConfigError("--legs needs --mode full (legs come from the body model)")
     cfg = TrackConfig(
-        mirror=args.mirror, mode=args.mode, hfov_deg=args.fov, face=face_config(args),
+        mode=args.mode, hfov_deg=args.fov, face=face_config(args),
         extra={"legs": True} if legs else {},
     )  # fmt: skip
     return Tracker(cfg, profile)

@@ -86,7 +86,7 @@ def track(
     tracker: Tracker | None = None,
 ) -> Sent:
     """vtuber's Tracker (no smoothing) over the landmarks, frames mirrored if asked."""
-    tr = tracker or Tracker(TrackConfig(mirror=mirror))
+    tr = tracker or Tracker(TrackConfig())
     n = len(lms)
     head = np.zeros((n, 4))
     head[:, 3] = 1.0
