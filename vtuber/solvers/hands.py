@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from vtuber import quat
 from vtuber.rig import FINGERS, PHALANGES, TPOSE_OFFSETS, Bone, Quat
-from vtuber.solvers.geometry import FORWARD, UP, basis, side_sign, to_avatar, unit
+from vtuber.solvers.geometry import FORWARD, UP, basis, cross3, side_sign, to_avatar, unit
 
 F64 = NDArray[np.float64]
 
@@ -99,9 +99,9 @@ def palm_matrix(pts: F64, side: str) -> F64:
     faces up (+Y), the thumb side is forward (+Z)."""
     s = side_sign(side)
     (wx, wy, wz), (ix, iy, iz), (mx, my, mz), (px, py, pz) = pts[_PALM_IDX].tolist()
-    ix, iy, iz, px, py, pz = ix - wx, iy - wy, iz - wz, px - wx, py - wy, pz - wz
     along = np.array([s * (mx - wx), s * (my - wy), s * (mz - wz)])
-    back = np.array([s * (iy * pz - iz * py), s * (iz * px - ix * pz), s * (ix * py - iy * px)])
+    bx, by, bz = cross3((ix - wx, iy - wy, iz - wz), (px - wx, py - wy, pz - wz))
+    back = np.array([s * bx, s * by, s * bz])
     return basis(along, back)
 
 
