@@ -259,15 +259,15 @@ def test_bench_runs_whole_processes_on_the_same_video(
     wr.release()
     p = subprocess.run(
         [sys.executable, "-m", "vtuber", "bench", "--source", str(video), "--repeats", "1",
-         "--json"],
+         "--lean-bare", "--json"],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert p.returncode == 0, p.stderr[-2000:]
     res = json.loads(p.stdout.strip().splitlines()[-1])["whole"]
     assert res["frames"] == 20 and res["bare_found"] == 20
     assert res["vmc_datagrams_received"][0] >= 20  # ours really sent every frame over UDP
-    assert res["fps"]["bare"] > 0 and res["fps"]["ours"] > 0
-    assert "overhead_vs_bare_pct" in res
+    assert res["fps"]["bare"] > 0 and res["fps"]["ours"] > 0 and res["fps"]["lean"] > 0
+    assert "overhead_vs_bare_pct" in res and "overhead_vs_lean_bare_pct" in res
 
 
 def test_bench_rejects_a_bad_size(tmp_path: Path) -> None:

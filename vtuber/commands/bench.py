@@ -55,6 +55,12 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument(
         "--frames", type=int, default=600, help="--stages: frames to measure (default 600)"
     )
+    p.add_argument(
+        "--lean-bare",
+        action="store_true",
+        help="also time the bare loop driving the graphs as vtuber does (the models' own cost "
+        "with the least Python around them; python -m vtuber.landmarks.bare --lean)",
+    )
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(fast=True)
     return p
@@ -141,28 +147,36 @@ def _timed(cmd: list[str]) -> tuple[float, float, str, str]:
 
 
 def whole_process(
-    video: Path, mode: str, face_model: str, repeats: int, extra: list[str] | None = None
+    video: Path,
+    mode: str,
+    face_model: str,
+    repeats: int,
+    extra: list[str] | None = None,
+    lean_bare: bool = False,
 ) -> dict[str, Any]:
-    """Median wall seconds (start-up included) of the bare loop, ``vtuber track`` and the peer,
-    taking turns, and the derived fps and ratios."""
+    """Median wall seconds (start-up included) of the bare loop (and, with ``lean_bare``, the
+    bare loop driving the graphs as vtuber does), ``vtuber track`` and the peer, taking turns,
+    and the derived fps and ratios."""
     py = sys.executable
     bare_model = "holistic" if mode == "full" else face_model
     bare = [py, "-m", "vtuber.landmarks.bare", bare_model, str(video)]
     rx = _Receiver()
     ours = [py, "-m", "vtuber", "track", "--source", str(video), "--fast", "--mode", mode]
     ours += ["--face-model", face_model, "--vmc", f"127.0.0.1:{rx.port}", *(extra or [])]
-    walls: dict[str, list[float]] = {"bare": [], "ours": []}
-    cpus: dict[str, list[float]] = {"bare": [], "ours": []}
+    refs = {"bare": bare, **({"lean": [*bare, "--lean"]} if lean_bare else {})}
+    walls: dict[str, list[float]] = {k: [] for k in (*refs, "ours")}
+    cpus: dict[str, list[float]] = {k: [] for k in (*refs, "ours")}
     steady: list[float] = []
     frames = found = 0
     datagrams: list[int] = []
     try:
         for _ in range(max(1, repeats)):
-            w, c, out, _ = _timed(bare)
-            walls["bare"].append(w)
-            cpus["bare"].append(c)
-            rec = json.loads(out.strip().splitlines()[-1])
-            frames, found = int(rec["frames"]), int(rec["found"])
+            for name, cmd in refs.items():
+                w, c, out, _ = _timed(cmd)
+                walls[name].append(w)
+                cpus[name].append(c)
+                rec = json.loads(out.strip().splitlines()[-1])
+                frames, found = int(rec["frames"]), int(rec["found"])
             before = rx.count
             w, c, _, err = _timed(ours)
             walls["ours"].append(w)
@@ -192,8 +206,12 @@ def whole_process(
     }
     if mode == "full":
         res["speedup_vs_holistic"] = round(med["bare"] / med["ours"], 3)
+        if "lean" in med:
+            res["speedup_vs_lean_holistic"] = round(med["lean"] / med["ours"], 3)
     else:
         res["overhead_vs_bare_pct"] = round(100.0 * (med["ours"] / med["bare"] - 1.0), 1)
+        if "lean" in med:
+            res["overhead_vs_lean_bare_pct"] = round(100.0 * (med["ours"] / med["lean"] - 1.0), 1)
     res["openseeface"] = (
         "not measured: OpenSeeFace is not on PyPI and its files are not at hand here"
         if mode == "face"
@@ -276,16 +294,26 @@ def report(res: dict[str, Any], out: Any = sys.stdout) -> None:
         f"{w['video']}: {w['frames']} frames, mode {w['mode']}, face model {w['face_model']}, "
         f"{w['repeats']} runs each (median, whole process incl. start-up)\n"
     )
+    out.write(f"  {peer:<22}{w['median_s']['bare']:8.2f} s {w['fps']['bare']:7.1f} fps\n")
+    if "lean" in w["median_s"]:
+        out.write(
+            f"  {'(lean) ' + peer:<22}{w['median_s']['lean']:8.2f} s {w['fps']['lean']:7.1f} fps\n"
+        )
     out.write(
-        f"  {peer:<22}{w['median_s']['bare']:8.2f} s {w['fps']['bare']:7.1f} fps\n"
         f"  {'vtuber track':<22}{w['median_s']['ours']:8.2f} s {w['fps']['ours']:7.1f} fps"
         f"   (steady state after start-up: {w['ours_steady_fps']} fps)\n"
-        f"  CPU time (all threads): {w['cpu_s']['bare']:.2f} s vs {w['cpu_s']['ours']:.2f} s\n"
+        f"  CPU time (all threads): {w['cpu_s']['bare']:.2f} s vs {w['cpu_s']['ours']:.2f} s"
+        + (f" (lean: {w['cpu_s']['lean']:.2f} s)" if "lean" in w["cpu_s"] else "")
+        + "\n"
     )
     if "speedup_vs_holistic" in w:
         out.write(f"  speed-up vs Holistic  {w['speedup_vs_holistic']:.2f}x\n")
     else:
         out.write(f"  overhead vs bare loop {w['overhead_vs_bare_pct']:+.1f} %\n")
+    if "overhead_vs_lean_bare_pct" in w:
+        out.write(f"  overhead vs lean loop {w['overhead_vs_lean_bare_pct']:+.1f} %\n")
+    if "speedup_vs_lean_holistic" in w:
+        out.write(f"  speed-up vs lean Holistic {w['speedup_vs_lean_holistic']:.2f}x\n")
     if w.get("openseeface"):
         out.write(f"  OpenSeeFace: {w['openseeface']}\n")
     s = res.get("stages")
@@ -311,7 +339,9 @@ def run(args: argparse.Namespace) -> int:
     res: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="vtuber-bench-") as tmp:
         video = prepare_video(args.source, size, args.loops, Path(tmp))
-        res["whole"] = whole_process(video, args.mode, args.face_model, args.repeats)
+        res["whole"] = whole_process(
+            video, args.mode, args.face_model, args.repeats, lean_bare=args.lean_bare
+        )
         if args.stages:  # on the same (resized, looped) video
             res["stages"] = stages(argparse.Namespace(**{**vars(args), "source": str(video)}))
         res["whole"]["video"] = f"{args.source} ({args.size or 'source size'}, x{args.loops})"

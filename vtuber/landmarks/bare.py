@@ -5,13 +5,19 @@ the models alone cost, start-up included, with no solvers, smoothing or sending.
 process so that its start-up (Python, cv2, mediapipe, graph creation) is timed like
 ``vtuber track``'s (mediapipe imported the same lean way, :mod:`vtuber.landmarks.mp_import`)::
 
-    python -m vtuber.landmarks.bare MODEL VIDEO [--frames N]
+    python -m vtuber.landmarks.bare MODEL VIDEO [--frames N] [--lean]
 
 MODEL is ``facemesh`` (FaceMesh with iris, the default face model), ``landmarker`` (the Face
 Landmarker task with blendshapes and matrix, perfect sync) or ``holistic`` (MediaPipe Holistic,
 model_complexity=1 with the refined face: the peer of ``--mode full``). One JSON line is printed:
 frames, frames with a face, and the seconds spent in the loop. Frames are decoded in the loop's
-own thread, at the video's size, as the simplest program using these models would.
+own thread, at the video's size, as the simplest program using these models would, through
+MediaPipe's own API (``FaceMesh.process``, ``detect_for_video``, ``Holistic.process``).
+
+``--lean`` runs the same graphs with the same options the way vtuber's backends drive them
+(:class:`vtuber.landmarks.graph.GraphRunner`, the Face Landmarker's packet path), reading the
+landmarks into numpy: the models' own cost with the least Python around them, the strictest
+reference (docs/performance.md reports the whole process against both).
 """
 
 from __future__ import annotations
@@ -25,20 +31,42 @@ import time
 MODELS = ("facemesh", "landmarker", "holistic")
 
 
+def _lean_runner(model: str, model_path: str | None):  # type: ignore[no-untyped-def]
+    from vtuber.landmarks.graph import GraphRunner
+    from vtuber.landmarks.mp_import import mp
+
+    if model == "landmarker":
+        from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
+
+        backend = FaceLandmarkerBackend(model_path)
+        return lambda rgb, t: backend.process(rgb, t).face.found, False  # takes BGR itself
+    if model == "facemesh":
+        mesh = GraphRunner(mp.solutions.face_mesh.FaceMesh(max_num_faces=1, refine_landmarks=True))
+        return lambda rgb, t: bool(mesh.run(rgb).landmark_lists("multi_face_landmarks")), True
+    hol = GraphRunner(
+        mp.solutions.holistic.Holistic(model_complexity=1, refine_face_landmarks=True)
+    )
+
+    def holistic(rgb, t):  # type: ignore[no-untyped-def]
+        out = hol.run(rgb)
+        for name in ("pose_landmarks", "left_hand_landmarks", "right_hand_landmarks"):
+            out.landmarks(name)
+        return out.landmarks("face_landmarks") is not None
+
+    return holistic, True
+
+
 def _runner(model: str, model_path: str | None):  # type: ignore[no-untyped-def]
+    """``(run(image, t) -> face found, whether run takes RGB)`` through MediaPipe's API."""
     from vtuber.landmarks.mp_import import mp
 
     if model == "facemesh":
         mesh = mp.solutions.face_mesh.FaceMesh(max_num_faces=1, refine_landmarks=True)
-        return lambda rgb, t: bool(mesh.process(rgb).multi_face_landmarks)
+        return lambda rgb, t: bool(mesh.process(rgb).multi_face_landmarks), True
     if model == "holistic":
         hol = mp.solutions.holistic.Holistic(model_complexity=1, refine_face_landmarks=True)
-        return lambda rgb, t: hol.process(rgb).face_landmarks is not None
+        return lambda rgb, t: hol.process(rgb).face_landmarks is not None, True
     BaseOptions, vision = mp.tasks.BaseOptions, mp.tasks.vision
-    if model_path is None:
-        from vtuber.models import resolve
-
-        model_path = str(resolve("face_landmarker"))
     task = vision.FaceLandmarker.create_from_options(
         vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=model_path),
@@ -56,7 +84,7 @@ def _runner(model: str, model_path: str | None):  # type: ignore[no-untyped-def]
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         return bool(task.detect_for_video(image, ms).face_landmarks)
 
-    return detect
+    return detect, True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,11 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("video")
     ap.add_argument("--frames", type=int, default=None, help="stop after N frames")
     ap.add_argument("--model-path", default=None, help="face_landmarker.task (landmarker only)")
+    ap.add_argument("--lean", action="store_true", help="drive the graphs as vtuber's backends do")
     args = ap.parse_args(argv)
     os.environ.setdefault("GLOG_minloglevel", "2")
     import cv2
 
-    run = _runner(args.model, args.model_path)
+    if args.model == "landmarker" and args.model_path is None:
+        from vtuber.models import resolve
+
+        args.model_path = str(resolve("face_landmarker"))
+    run, takes_rgb = (_lean_runner if args.lean else _runner)(args.model, args.model_path)
     cap = cv2.VideoCapture(args.video)
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
     n = found = 0
@@ -78,12 +111,12 @@ def main(argv: list[str] | None = None) -> int:
         ok, bgr = cap.read()
         if not ok:
             break
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        found += run(rgb, n / fps)
+        found += run(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if takes_rgb else bgr, n / fps)
         n += 1
     loop_s = time.perf_counter() - t0
     cap.release()
-    print(json.dumps({"model": args.model, "frames": n, "found": found, "loop_s": loop_s}))
+    rec = {"model": args.model, "lean": args.lean, "frames": n, "found": found, "loop_s": loop_s}
+    print(json.dumps(rec))
     sys.stdout.flush()
     return 0 if n else 1
 
