@@ -26,7 +26,7 @@ def read_frames(path: Path, n: int) -> list[np.ndarray]:
     return frames
 
 
-CORPUS_CACHE_VERSION = 2
+CORPUS_CACHE_VERSION = 3
 
 
 def cached_landmarks(seq, backend: str, cache: Path | None, seconds: float):  # type: ignore[no-untyped-def]

@@ -316,12 +316,12 @@ class FaceRenderer:
                 sclera_bgr = np.median(white[lum >= np.percentile(lum, 75)], axis=0)
             else:
                 sclera_bgr = np.array([200.0, 205, 215])
-            # The sclera: the photo's opening with the iris and its rim (to 1.4 radii) faded to
-            # sclera colour, plain sclera colour outside the opening.
-            keep = (np.clip((dist - 1.15) / 0.25, 0.0, 1.0) * inside).astype(np.float32)
-            sclera = photo * keep[..., None] + sclera_bgr.astype(np.float32) * (
-                1.0 - keep[..., None]
-            )
+            # The sclera: the photo's opening with the iris and its rim (to 1.3 radii) inpainted
+            # from the sclera around it, plain sclera colour outside the opening.
+            src8 = self.photo[y0:y1, x0:x1].copy()
+            src8[~inside] = np.round(sclera_bgr).astype(np.uint8)
+            hole = (inside & (dist <= 1.3)).astype(np.uint8) * 255
+            sclera = np.asarray(cv2.inpaint(src8, hole, 3, cv2.INPAINT_TELEA), np.float32)
             self._eyeballs.append(
                 ((x0, y0, x1, y1), ball[y0:y1, x0:x1] > 0, (cx, cy), iris_src, alpha, sclera)
             )
