@@ -45,6 +45,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from vtuber import quat
 from vtuber.errors import VtuberError
 from vtuber.landmarks import face_mesh as fm
 
@@ -69,15 +70,15 @@ BACKGROUND_BGR = (118, 112, 104)
 PHOTOS = ("grace_hopper", "astronaut")
 
 
+_X, _Y, _Z = np.eye(3)
+
+
 def true_rotation(yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0) -> F64:
     """The head rotation a render shows, 3x3, relative to the unturned render; avatar's Unity
     basis (= OpenCV camera frame numerically). Angles in degrees, module docstring convention."""
     y, p, r = np.radians([-yaw, -pitch, roll])
-    cy, sy, cp, sp, cr, sr = np.cos(y), np.sin(y), np.cos(p), np.sin(p), np.cos(r), np.sin(r)
-    ry = np.array([[cy, 0.0, sy], [0.0, 1.0, 0.0], [-sy, 0.0, cy]])
-    rx = np.array([[1.0, 0.0, 0.0], [0.0, cp, -sp], [0.0, sp, cp]])
-    rz = np.array([[cr, -sr, 0.0], [sr, cr, 0.0], [0.0, 0.0, 1.0]])
-    return ry @ rx @ rz
+    ry, rx, rz = (quat.from_axis_angle(axis, a) for axis, a in ((_Y, y), (_X, p), (_Z, r)))
+    return quat.to_matrix(quat.multiply(quat.multiply(ry, rx), rz))
 
 
 def gaze_angles(iris: tuple[float, float]) -> tuple[float, float]:
