@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 F = NDArray[np.float64]
 
 BIAS_TAU_S = 0.3  # time constant of the innovation mean that detects lag
-BIAS_K = 0.6  # its threshold, relative to the adaptivity threshold
+BIAS_K = 0.6  # its default threshold, relative to the adaptivity threshold (per group: lag_k)
 
 
 def q_white_noise(dt: float) -> tuple[float, float, float]:
@@ -41,6 +41,14 @@ class KalmanBank:
             which the position variance is doubled before the update: ``1 + (speed /
             speed_ref)^2`` (inf = none). A moving signal is then followed closely, a still
             one smoothed with the full steady-state strength.
+        still_tau_s, still_speed: per group, a slow velocity decays toward 0 in the prediction
+            with time constant ``still_tau_s * (1 + (speed / still_speed)^4)`` (speed: the
+            group's velocity norm, state units/s; ``still_tau_s`` inf = never): a still signal
+            does not keep a stale speed, which the speed-scaled trust would turn into noise
+            passed through, while a real move (speed well above ``still_speed``) keeps its
+            velocity. The covariance is propagated with the same decay.
+        lag_k: per-group threshold of the lag detector relative to ``adapt_tau`` (default
+            :data:`BIAS_K`; larger = a steady move must persist longer to raise the gain).
     """
 
     def __init__(
@@ -53,6 +61,9 @@ class KalmanBank:
         gate: F | None = None,
         max_gated: NDArray[np.intp] | None = None,
         speed_ref: F | None = None,
+        still_tau_s: F | None = None,
+        still_speed: F | None = None,
+        lag_k: F | None = None,
     ) -> None:
         n = len(r)
         self.r = np.asarray(r, np.float64)
@@ -66,13 +77,20 @@ class KalmanBank:
             np.zeros(g) if adapt_memory_s is None else np.asarray(adapt_memory_s, np.float64)
         )
         self.gate = inf.copy() if gate is None else np.asarray(gate, np.float64)
+        self._gating = np.isfinite(self.gate)
+        self._no_groups = np.zeros(g, bool)
         self.speed_ref = inf.copy() if speed_ref is None else np.asarray(speed_ref, np.float64)
         self._inv_speed2 = np.where(np.isfinite(self.speed_ref), self.speed_ref, np.inf) ** -2.0
         self._any_speed = bool(np.isfinite(self.speed_ref).any())
-        # The channels of groups with a speed_ref, their groups renumbered 0.., 1/speed_ref^2.
-        self._spd_ch = np.flatnonzero(np.isfinite(self.speed_ref)[self.group])
-        _, self._spd_group = np.unique(self.group[self._spd_ch], return_inverse=True)
-        self._spd_inv2 = self._inv_speed2[self.group[self._spd_ch]]
+        self._spd_inv2 = self._inv_speed2[self.group]  # per channel; 0 = no speed_ref
+        self.lag_k = np.full(g, BIAS_K) if lag_k is None else np.asarray(lag_k, np.float64)
+        self._lag_tau = self.adapt_tau * self.lag_k
+        tau = inf.copy() if still_tau_s is None else np.asarray(still_tau_s, np.float64)
+        ref = np.ones(g) if still_speed is None else np.asarray(still_speed, np.float64)
+        # Per channel: the velocity's decay rate 1/tau (0 = none) and 1/still_speed^2.
+        self._dec_rate = (1.0 / tau)[self.group]
+        self._dec_inv2 = (ref**-2.0)[self.group]
+        self._any_decay = bool(np.isfinite(tau).any())
         self.max_gated = (
             np.ones(g, np.intp) if max_gated is None else np.asarray(max_gated, np.intp)
         )
@@ -94,6 +112,8 @@ class KalmanBank:
         self.n_gated = np.zeros(g, np.intp)
         self.gated = np.zeros(g, bool)  # groups gated at the last update
         self.nis: F = np.zeros(g)  # last NIS per group (sum over its channels)
+        self._decay_dt = -1.0  # the step the boost's relaxation factors were computed for
+        self._decay: F = np.ones(g)
 
     def reset(self, mask: NDArray[np.bool_], x: F, p_vel: float | F) -> None:
         """Restart the channels in ``mask`` at position ``x`` (full array), velocity 0,
@@ -112,8 +132,19 @@ class KalmanBank:
         p01, p11 = self.p01, self.p11
         self.x = self.x + self.v * dt
         self.p00 = self.p00 + dt * (2.0 * p01 + dt * p11) + q00 * self.qa
-        self.p01 = p01 + dt * p11 + q01 * self.qa
-        self.p11 = p11 + q11 * self.qa
+        if self._any_decay:
+            # F = [[1, dt], [0, a]]: v' = a v, P01' = a (P01 + dt P11) + Q01,
+            # P11' = a^2 P11 + Q11 (a = 1 on the channels without a decay: rate 0).
+            v = self.v
+            s2 = np.bincount(self.group, v * v, minlength=self.n_groups)[self.group]
+            s2 = s2 * self._dec_inv2
+            a = np.exp((-dt) * self._dec_rate / (1.0 + s2 * s2))
+            self.v = a * v
+            self.p01 = a * (p01 + dt * p11) + q01 * self.qa
+            self.p11 = a * a * p11 + q11 * self.qa
+        else:
+            self.p01 = p01 + dt * p11 + q01 * self.qa
+            self.p11 = p11 + q11 * self.qa
 
     def update(self, z: F, measured: NDArray[np.bool_], dt: float = 0.0) -> NDArray[np.bool_]:
         """Correct the measured channels with ``z`` (full array; others ignored).
@@ -125,24 +156,31 @@ class KalmanBank:
         y = z - self.x
         s0 = self.p00 + self.r
         mf = measured.astype(np.float64)
-        cnt = np.bincount(g, mf, minlength=self.n_groups)
-        nis = np.asarray(np.bincount(g, mf * y * y / s0, minlength=self.n_groups), np.float64)
+        has = np.bincount(g, mf, minlength=self.n_groups) > 0
+        nis: F = np.bincount(g, mf * y * y / s0, minlength=self.n_groups).astype(np.float64)
         self.nis = nis
-        has = cnt > 0
-        outlier = has & (nis > self.gate)
-        gated = outlier & (self.n_gated < self.max_gated)
-        self.gated = gated
-        # An outlier that persists past max_gated frames is a real move: trust it fully.
-        forced = outlier & ~gated
-        self.n_gated = np.where(gated, self.n_gated + 1, self.n_gated * ~has)
         # Covariance matching: inflate the position variance so that S = NIS/tau * S0 when
         # the innovation is larger than tau allows (S = NIS/dof * S0 for a forced outlier, i.e.
         # the innovation made consistent); relax a previous boost with its memory.
         rho = np.maximum(nis / self.adapt_tau, 1.0)
-        rho = np.where(forced, nis / self.dof, rho)
-        decay = np.exp(-max(dt, 1e-9) * self._inv_memory)
-        accept = has & ~gated
-        self.boost = np.where(accept, np.maximum(rho, 1.0 + (self.boost - 1.0) * decay), self.boost)
+        if (has & self._gating).any():
+            outlier = has & (nis > self.gate)
+            gated = outlier & (self.n_gated < self.max_gated)
+            # An outlier that persists past max_gated frames is a real move: trust it fully.
+            forced = outlier & ~gated
+            rho = np.where(forced, nis / self.dof, rho)
+            accept = has & ~gated
+            self.n_gated = np.where(gated, self.n_gated + 1, self.n_gated * ~has)
+        else:  # no group with a gate is measured: nothing to gate (the common face frame)
+            gated = self._no_groups
+            accept = has
+            self.n_gated = self.n_gated * ~has
+        self.gated = gated
+        if dt != self._decay_dt:  # exp() once per frame rate, not once per frame
+            self._decay_dt = dt
+            self._decay = np.exp(-max(dt, 1e-9) * self._inv_memory)
+        b = self.boost
+        self.boost = b + accept * (np.maximum(rho, 1.0 + (b - 1.0) * self._decay) - b)
         updf = mf * accept[g]
         # Lag detector: an exponential mean of the innovations (time constant BIAS_TAU_S) that
         # stays away from 0 means the motion model is too stiff (a steady turn the velocity
@@ -151,9 +189,9 @@ class KalmanBank:
         if dt > 0.0:
             beta = 1.0 - math.exp(-dt / BIAS_TAU_S)
             calm = (rho[g] <= 1.0) & (updf > 0.0)
-            self.bias = np.where(calm, self.bias + beta * (y - self.bias), 0.0)
+            self.bias = (self.bias + beta * (y - self.bias)) * calm
             e_b = mf * self.bias * self.bias / (s0 * (beta / (2.0 - beta)))
-            rho_b = np.bincount(g, e_b, minlength=self.n_groups) / (self.adapt_tau * BIAS_K)
+            rho_b = np.bincount(g, e_b, minlength=self.n_groups) / self._lag_tau
             excess = (np.maximum(rho_b, 1.0)[g] - 1.0) * updf
             if excess.any():
                 # Extra white-acceleration noise whose position part is excess * S0.
@@ -172,15 +210,12 @@ class KalmanBank:
             # A moving group: the position trusts the measurement more, 1 + (speed/speed_ref)^2
             # times the variance (not remembered). Velocity and covariances are updated with
             # the plain gains, so the velocity estimate keeps learning (a high gain on the
-            # position alone would freeze a wrong speed that keeps itself high). Only the
-            # channels of groups with a speed_ref are computed.
-            i, gl = self._spd_ch, self._spd_group
-            vi = self.v[i]
-            speed2 = np.bincount(gl, vi * vi)[gl]
-            ui = updf[i]
-            ps = p00[i] + speed2 * self._spd_inv2 * s0[i] * ui
-            kx = k0.copy()
-            kx[i] = ps * ui / (ps + self.r[i])
+            # position alone would freeze a wrong speed that keeps itself high). Groups without
+            # a speed_ref have 1/speed_ref^2 = 0: kx = k0 there.
+            v = self.v
+            speed2 = np.bincount(g, v * v, minlength=self.n_groups)[g]
+            ps = p00 + speed2 * self._spd_inv2 * s0 * updf
+            kx = ps * updf / (ps + self.r)
         self.x = self.x + kx * y
         self.v = self.v + k1 * y
         p01 = self.p01

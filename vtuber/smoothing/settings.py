@@ -77,6 +77,12 @@ class SignalSettings:
     speed_ref: speed (deg/s, m/s or weight/s, as estimated by the filter) at which the
         measurement is trusted twice as much as when still: the position variance is scaled by
         ``1 + (speed / speed_ref)^2`` (0 = off). Still = smoothed hard, moving = followed.
+    lag_k: the lag detector's threshold relative to the adaptivity threshold (larger = a
+        steady move must persist longer before the filter speeds up; see docs/smoothing.md).
+    still_tau_s, still_speed: a velocity estimate well under ``still_speed`` (deg/s, m/s or
+        weight/s) decays toward 0 with time constant ``still_tau_s`` (s; 0 = off): the time
+        constant grows as ``1 + (speed / still_speed)^4``, so a real move keeps its speed and a
+        still signal loses a stale one.
     min_cutoff, beta, d_cutoff: the One Euro filter's settings (``filter = "one_euro"``): the
         cut-off (Hz) at rest, its rise per unit/s of speed (Hz per deg/s, m/s or weight/s) and
         the speed estimate's cut-off (Hz).
@@ -93,12 +99,15 @@ class SignalSettings:
     reacquire_s: float = 0.0
     snap: float = 0.03
     speed_ref: float = 0.0
+    lag_k: float = 0.6
+    still_tau_s: float = 0.0
+    still_speed: float = 5.0
     min_cutoff: float = 0.5
     beta: float = 0.05
     d_cutoff: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("noise", "accel", "min_cutoff", "d_cutoff"):
+        for name in ("noise", "accel", "min_cutoff", "d_cutoff", "still_speed", "lag_k"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"smoothing: {name} must be > 0, not {getattr(self, name)}")
         for name in (
@@ -109,6 +118,7 @@ class SignalSettings:
             "ease_s",
             "beta",
             "speed_ref",
+            "still_tau_s",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"smoothing: {name} must be >= 0")
@@ -119,7 +129,15 @@ class SignalSettings:
 # The "medium" preset, tuned on MediaPipe FaceMesh head pose (see docs/smoothing.md).
 _MEDIUM: dict[str, SignalSettings] = {
     "head": SignalSettings(
-        noise=0.6, accel=1.5, adapt_memory_s=0.1, speed_ref=2.0, min_cutoff=0.5, beta=0.05
+        noise=0.6,
+        accel=1.5,
+        adapt_memory_s=0.15,
+        speed_ref=12.0,
+        lag_k=1.0,
+        still_tau_s=0.2,
+        still_speed=5.0,
+        min_cutoff=0.5,
+        beta=0.05,
     ),
     "gaze": SignalSettings(noise=1.5, accel=30.0, adapt_sigma=2.5, adapt_memory_s=0.05),
     "body": SignalSettings(noise=1.5, accel=10.0, adapt_memory_s=0.1, gate_sigma=12.0),
