@@ -380,6 +380,13 @@ class FullBodyBackend:
         w = hand.points[0, :2]
         return bool(np.linalg.norm(w - own) <= np.linalg.norm(w - other))
 
+    def _face(self, bgr: U8, rgb: U8, t: float) -> Landmarks:
+        """The face backend on this frame, given the RGB image when it takes one."""
+        process_rgb = getattr(self.face, "process_rgb", None)
+        if process_rgb is not None:
+            return process_rgb(rgb, t)  # type: ignore[no-any-return]
+        return self.face.process(bgr, t)  # type: ignore[attr-defined,no-any-return]
+
     def process(self, bgr: U8, t: float) -> Landmarks:
         """Face, pose and the person's hands in one BGR frame."""
         h, w = bgr.shape[:2]
@@ -389,21 +396,22 @@ class FullBodyBackend:
             small = np.asarray(
                 cv2.resize(bgr, (self.max_width, sh), interpolation=cv2.INTER_LINEAR), np.uint8
             )
-        rgb = self._masked(_rgb(small))  # the whole image unless focused (lock-on)
+        face_rgb = _rgb(small)  # converted once for every model
+        rgb = self._masked(face_rgb)  # the whole image unless focused (lock-on)
         prev = self._prev_pose
         if self.static_images:
             # Unrelated images: the hands search where THIS image's pose puts the wrists.
-            flm = self.face.process(small, t)  # type: ignore[attr-defined]
+            flm = self._face(small, face_rgb, t)
             pose = self.pose.process_rgb(rgb)
             left, right = self._hands(rgb, pose)
         elif self._pool is not None:
             fp = self._pool.submit(self.pose.process_rgb, rgb)
             fh = self._pool.submit(self._hands, rgb, prev)
-            flm = self.face.process(small, t)  # type: ignore[attr-defined]
+            flm = self._face(small, face_rgb, t)
             pose = fp.result()
             left, right = fh.result()
         else:
-            flm = self.face.process(small, t)  # type: ignore[attr-defined]
+            flm = self._face(small, face_rgb, t)
             self._frames += 1
             due = (self._frames + self.pose_phase) % self.pose_every == 0
             pose = self.pose.process_rgb(rgb) if due else prev

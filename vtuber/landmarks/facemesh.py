@@ -79,9 +79,14 @@ class FaceMeshBackend:
     def process(self, bgr: NDArray[np.uint8], t: float) -> Landmarks:
         """Landmarks of the faces in a BGR image (``face``: the first; ``face.found`` False if
         none; with ``max_faces`` > 1 every face also in ``people``)."""
-        h, w = bgr.shape[:2]
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
+        return self.process_rgb(rgb, t)
+
+    def process_rgb(self, rgb: np.ndarray, t: float) -> Landmarks:
+        """:meth:`process` on an RGB image (full mode converts each frame once for all its
+        models)."""
+        h, w = rgb.shape[:2]
         mesh = self._mesh
         if self._warm:
             res = mesh.run(rgb)
