@@ -3,7 +3,7 @@
 
 For every training face and seed it runs real FaceMesh on the rendered performance (cached like
 benchmarks/bench_face_corpus.py) and vtuber's HeadTracker, and records per frame and eye the raw
-measures :func:`vtuber.solvers.eyes.gaze_offsets` combines: the iris centre's image-plane offset
+measures :func:`vtuber.solvers.eyes.iris_offsets` combines: the iris centre's image-plane offset
 from the eye-corner midpoint, the head rotation, the eye width and the lids' height. The user's
 rest is the median over the frames with both eyes open (what vtuber.solvers.calibration's
 FaceAdapter learns all session). Then it fits, minimising the gaze error in degrees on frames
@@ -16,11 +16,16 @@ with the eyes open and the gaze steady (the figure bench_face_corpus.py reports)
   least-squares direction of the true vertical shift on the three measures;
 - ``EyeConfig.iris_gain``: how far the horizontal and the combined vertical measure move per eye
   width of true iris movement (each regressed on the truth, so glances are not shrunk toward the
-  straight-ahead frames that outnumber them).
+  straight-ahead frames that outnumber them);
+- ``EyeConfig.gaze_dead_zone_deg``: gaze within it of straight ahead reads 0, beyond it is
+  reduced by it; the smallest within 0.1 degree of the least error (a grid).
+
+The lids join only if, held out, they lower the error by more than 0.1 degree.
 
 It prints, per held-out training identity, the error of the committed constants, of the plain
-model (no depth, no lids, gains 0.5 / 0.3) and of the constants fitted on the other four, then
-the constants fitted on all five. It refuses validation faces (vtuber.synth.corpus.begin_fitting).
+model (no depth, no lids, gains 0.5 / 0.3, no dead zone) and of the constants fitted on the other
+four (without and with the lids), then the constants fitted on all five. It refuses validation
+faces (vtuber.synth.corpus.begin_fitting).
 
     .venv/bin/python benchmarks/fit_gaze.py [--seeds 2]
 """
@@ -106,58 +111,100 @@ def features(d: dict[str, np.ndarray], depth: float) -> tuple[np.ndarray, np.nda
     return off - np.median(off[sel], axis=0), lids - np.median(lids[sel], axis=0)
 
 
-Params = tuple[float, tuple[float, float], tuple[float, float]]
+# (depth, (gain x, gain y), (upper, lower) lid weights, (yaw, pitch) dead zones in degrees)
+Params = tuple[float, tuple[float, float], tuple[float, float], tuple[float, float]]
+DEPTHS = np.round(np.arange(-0.1, 0.31, 0.05), 2)
+DEAD_YAW = np.arange(0.0, 12.1, 1.0)
+DEAD_PITCH = np.arange(0.0, 30.1, 2.0)
+NEAR_BEST_DEG = 0.1  # the smallest dead zones within this of the least error are taken
 
 
-def gaze_error(data: list[dict[str, np.ndarray]], p: Params) -> float:
-    """Mean gaze error (degrees) over the steady open frames of ``data`` for ``p`` = (depth,
-    (gain x, gain y), (upper, lower) lid weights), as vtuber.solvers.eyes.EyeSolver computes it
-    (each eye's angles, averaged)."""
-    depth, gain, lid_w = p
-    errs = []
-    for d in data:
-        off, lids = features(d, depth)
-        y = off[:, :, 1] + lid_w[0] * lids[:, :, 0] + lid_w[1] * lids[:, :, 1]
-        yaw = np.degrees(np.arcsin(np.clip(off[:, :, 0] / gain[0] / RATIO, -1, 1))).mean(axis=1)
-        pitch = np.degrees(np.arcsin(np.clip(y / gain[1] / RATIO, -1, 1))).mean(axis=1)
-        t = np.degrees(np.arcsin(np.clip(d["truth"] / RATIO, -1, 1)))
+class Data:
+    """The recorded performances with their features at every grid depth (computed once)."""
+
+    def __init__(self, recs: list[dict[str, np.ndarray]]) -> None:
+        self.recs = recs
+        self.feats = {float(z): [features(d, float(z)) for d in recs] for z in DEPTHS}
+
+    def subset(self, keep: list[int]) -> Data:
+        out = Data.__new__(Data)
+        out.recs = [self.recs[i] for i in keep]
+        out.feats = {z: [f[i] for i in keep] for z, f in self.feats.items()}
+        return out
+
+
+def angles(data: Data, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimated (yaw, pitch) and true (n, 2) gaze in degrees over the steady open frames, as
+    vtuber.solvers.eyes.EyeSolver computes it (each eye's angles averaged, then the dead
+    zones)."""
+    depth, gain, lid_w, dead = p
+    ys, ps, ts = [], [], []
+    for d, (off, lids) in zip(data.recs, data.feats[depth], strict=True):
         s = d["steady"]
-        errs.append(np.hypot(yaw - t[:, 0], pitch - t[:, 1])[s])
-    return float(np.concatenate(errs).mean())
+        y = off[s, :, 1] + lid_w[0] * lids[s, :, 0] + lid_w[1] * lids[s, :, 1]
+        yaw = np.degrees(np.arcsin(np.clip(off[s, :, 0] / gain[0] / RATIO, -1, 1))).mean(axis=1)
+        pitch = np.degrees(np.arcsin(np.clip(y / gain[1] / RATIO, -1, 1))).mean(axis=1)
+        ys.append(yaw)
+        ps.append(pitch)
+        ts.append(np.degrees(np.arcsin(np.clip(d["truth"][s] / RATIO, -1, 1))))
+    return np.concatenate(ys), np.concatenate(ps), np.concatenate(ts)
 
 
-def fit(data: list[dict[str, np.ndarray]], lids: bool = True) -> Params:
-    """(depth, gains, lid weights) for ``data``: for each depth on a grid, the lid weights and
-    gains by least squares (module doc); the depth with the least gaze error wins."""
+def soft(x: np.ndarray, width: float) -> np.ndarray:
+    """vtuber.solvers.eyes.dead_zone on an array."""
+    return np.sign(x) * np.maximum(np.abs(x) - width, 0.0)
+
+
+def gaze_error(data: Data, p: Params) -> float:
+    """Mean gaze error (degrees) over the steady open frames of ``data``."""
+    yaw, pitch, t = angles(data, p)
+    dead = p[3]
+    return float(np.hypot(soft(yaw, dead[0]) - t[:, 0], soft(pitch, dead[1]) - t[:, 1]).mean())
+
+
+def fit(data: Data, lids: bool = True) -> Params:
+    """Fit on ``data``: for each grid depth, the lid weights (the least-squares direction of the
+    true vertical shift on the iris's and the lids' heights), the gains (each measure regressed
+    on the truth: how far it moves per eye width of true movement) and the dead zones (the
+    smallest within NEAR_BEST_DEG of the least error); the depth with the least error wins."""
     best: tuple[float, Params] | None = None
-    for depth in np.arange(-0.2, 0.61, 0.05):
+    for depth in data.feats:
         xs, ys, ts = [], [], []
-        for d in data:
-            off, lh = features(d, float(depth))
+        for d, (off, lh) in zip(data.recs, data.feats[depth], strict=True):
             s = d["steady"]
             xs.append(off[s, :, 0].ravel())
             ys.append(np.stack([off[s, :, 1].ravel(), *(lh[s, :, k].ravel() for k in (0, 1))], 1))
             ts.append(np.repeat(d["truth"][s], 2, axis=0))
         x, y, t = np.concatenate(xs), np.concatenate(ys), np.concatenate(ts)
-        # The vertical measure's direction: truth_y ~ a * iris_y + b * upper + c * lower, by
-        # least squares; the lid weights are b / a and c / a.
         coef, *_ = np.linalg.lstsq(y if lids else y[:, :1], t[:, 1], rcond=None)
         if coef[0] <= 1e-6:
             continue
         w = np.concatenate([coef[1:] / coef[0], np.zeros(3 - len(coef))])
         m = y[:, 0] + w[0] * y[:, 1] + w[1] * y[:, 2]
-        # Gains: how far each measure moves per unit of truth (regressed on the truth, so a
-        # glance is not shrunk toward the straight-ahead frames that outnumber it).
         gx = float(x @ t[:, 0] / max(t[:, 0] @ t[:, 0], 1e-12))
         gy = float(m @ t[:, 1] / max(t[:, 1] @ t[:, 1], 1e-12))
         if gx <= 1e-6 or gy <= 1e-6:
             continue
-        p: Params = (float(depth), (gx, gy), (float(w[0]), float(w[1])))
-        e = gaze_error(data, p)
+        base: Params = (depth, (gx, gy), (float(w[0]), float(w[1])), (0.0, 0.0))
+        yaw, pitch, tt = angles(data, base)
+        grid = [
+            (float(np.hypot(soft(yaw, a) - tt[:, 0], soft(pitch, b) - tt[:, 1]).mean()), a, b)
+            for a in DEAD_YAW
+            for b in DEAD_PITCH
+        ]
+        least = min(g[0] for g in grid)
+        e, a, b = min((g for g in grid if g[0] <= least + NEAR_BEST_DEG), key=lambda g: g[1] + g[2])
         if best is None or e < best[0]:
-            best = (e, p)
+            best = (e, (depth, base[1], base[2], (float(a), float(b))))
     assert best is not None
     return best[1]
+
+
+def show(p: Params) -> str:
+    return (
+        f"IRIS_DEPTH = {p[0]:.2f}, iris_gain = ({p[1][0]:.3f}, {p[1][1]:.3f}), LID_WEIGHT = "
+        f"({p[2][0]:.3f}, {p[2][1]:.3f}), gaze_dead_zone_deg = ({p[3][0]:.0f}, {p[3][1]:.0f})"
+    )
 
 
 def main() -> None:
@@ -167,31 +214,40 @@ def main() -> None:
     args = ap.parse_args()
     corpus.begin_fitting()
     cache = Path(args.cache)
-    names = corpus.available(corpus.TRAINING)
-    data = {
-        n: [record(n, 1000 * k + corpus.IDENTITIES.index(n), cache)
-            for k in range(args.seeds)]
-        for n in names
-    }  # fmt: skip
-    cfg = eyes.EyeConfig()
-    committed: Params = (eyes.IRIS_DEPTH, cfg.iris_gain, eyes.LID_WEIGHT)
-    plain: Params = (0.0, (0.5, 0.3), (0.0, 0.0))
-    print(f"{'held out':15s} {'committed':>9s} {'plain':>6s} {'iris only':>9s} {'with lids':>9s}")
+    names = list(corpus.available(corpus.TRAINING))
+    recs, owner = [], []
     for n in names:
-        rest = [d for m in names if m != n for d in data[m]]
-        p = fit(rest)
-        q = fit(rest, lids=False)
+        for k in range(args.seeds):
+            recs.append(record(n, 1000 * k + corpus.IDENTITIES.index(n), cache))
+            owner.append(n)
+    data = Data(recs)
+
+    def of(sel: list[str]) -> Data:
+        return data.subset([i for i, o in enumerate(owner) if o in sel])
+
+    cfg = eyes.EyeConfig()
+    committed: Params = (eyes.IRIS_DEPTH, cfg.iris_gain, eyes.LID_WEIGHT, cfg.gaze_dead_zone_deg)
+    plain: Params = (0.0, (0.5, 0.3), (0.0, 0.0), (0.0, 0.0))
+    print("gaze error (degrees), each training face held out of the fit in turn:")
+    print(f"{'held out':15s} {'committed':>9s} {'plain':>6s} {'no lids':>7s} {'lids':>6s}")
+    loo: dict[bool, list[float]] = {False: [], True: []}
+    for n in names:
+        rest = of([m for m in names if m != n])
+        fits = {lids: fit(rest, lids=lids) for lids in (False, True)}
+        held = of([n])
+        for lids in (False, True):
+            loo[lids].append(gaze_error(held, fits[lids]))
         print(
-            f"{n:15s} {gaze_error(data[n], committed):9.2f} {gaze_error(data[n], plain):6.2f} "
-            f"{gaze_error(data[n], q):9.2f} {gaze_error(data[n], p):9.2f}   fit on the rest: "
-            f"depth {p[0]:.2f} gain ({p[1][0]:.2f}, {p[1][1]:.2f}) lids ({p[2][0]:.2f}, "
-            f"{p[2][1]:.2f})"
+            f"{n:15s} {gaze_error(held, committed):9.2f} {gaze_error(held, plain):6.2f} "
+            f"{loo[False][-1]:7.2f} {loo[True][-1]:6.2f}   (no lids, fit on the rest: "
+            f"{show(fits[False])})"
         )
-    for lids in (False, True):
-        depth, gain, lid_w = fit([d for n in names for d in data[n]], lids=lids)
-        print(f"fitted on all training faces ({'with' if lids else 'without'} lids):")
-        print(f"IRIS_DEPTH = {depth:.2f}, iris_gain = ({gain[0]:.3f}, {gain[1]:.3f}), "
-              f"LID_WEIGHT = ({lid_w[0]:.3f}, {lid_w[1]:.3f})")  # fmt: skip
+    means = {k: float(np.mean(v)) for k, v in loo.items()}
+    print(f"{'mean':15s} {'':9s} {'':6s} {means[False]:7.2f} {means[True]:6.2f}")
+    # The lids join only if they help held-out faces by more than NEAR_BEST_DEG.
+    lids = means[True] < means[False] - NEAR_BEST_DEG
+    print(f"fitted on all training faces ({'with' if lids else 'without'} the lids):")
+    print(show(fit(data, lids=lids)))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from vtuber.solvers.expressions import face_frame, measure
 from vtuber.solvers.eyes import (
     EyeConfig,
     EyeSolver,
+    dead_zone,
     eye_widths,
     gaze_rotation,
     iris_offsets,
@@ -174,3 +175,25 @@ def test_lid_heights_and_their_weight_in_the_vertical_offset(grace_bgr) -> None:
     )
     assert d[0, 1] == pytest.approx(0.5 * 0.05, rel=0.1) and d[0, 0] == pytest.approx(0.0)
     assert np.allclose(d[1], 0.0)
+
+
+def test_gaze_dead_zone_is_a_soft_threshold() -> None:
+    """Within the dead zone the gaze reads straight ahead; beyond it, it is reduced by the zone's
+    width (continuous, no jump at the edge), on each axis separately."""
+    assert dead_zone(0.05, 0.07) == 0.0 and dead_zone(-0.05, 0.07) == 0.0
+    assert dead_zone(0.2, 0.07) == pytest.approx(0.13)
+    assert dead_zone(-0.2, 0.07) == pytest.approx(-0.13)
+    assert dead_zone(0.0700001, 0.07) == pytest.approx(0.0, abs=1e-6)
+    cfg = EyeConfig(gaze_dead_zone_deg=(4.0, 8.0), iris_gain=(1.0, 1.0))
+    es = EyeSolver(cfg)
+    r = cfg.eyeball_ratio
+
+    def offsets(yaw_deg: float, pitch_deg: float) -> np.ndarray:
+        o = [r * math.sin(math.radians(yaw_deg)), r * math.sin(math.radians(pitch_deg))]
+        return np.array([o, o])
+
+    small = es.update(_open(0, 0), offsets(3.0, -7.0), REST)
+    assert small.yaw == 0.0 and small.pitch == 0.0
+    big = es.update(_open(0, 0), offsets(15.0, -12.0), REST)
+    assert math.degrees(big.yaw) == pytest.approx(11.0)
+    assert math.degrees(big.pitch) == pytest.approx(-4.0)

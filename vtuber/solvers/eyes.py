@@ -138,7 +138,11 @@ class EyeConfig:
         wins); a wink (one eye closed, the other below ``link_at``) stays a wink.
     eyeball_ratio: eyeball radius in eye widths, anatomically about 0.4 (12 mm over 30 mm).
     iris_gain: how far MediaPipe's iris landmark moves per eye width of true iris movement
-        (x, y); measured on rendered faces (docs/blendshapes.md): about 0.5 across, 0.3 up/down.
+        (x, y); fitted on the face corpus's training faces (benchmarks/fit_gaze.py).
+    gaze_dead_zone_deg: (yaw, pitch) gaze within these of straight ahead reads 0, and beyond
+        them the gaze is reduced by them (soft threshold): FaceMesh's iris reading of an eye
+        looking at the screen wanders by a few degrees with the head pose and from frame to
+        frame, vertically about as much as a glance moves it (fitted, benchmarks/fit_gaze.py).
     yaw_range_deg / pitch_range_deg: gaze is clamped to these and the look shapes reach 1 there.
     hold_at: closure above which an eye's gaze is held (iris hidden by the lid).
     """
@@ -149,6 +153,7 @@ class EyeConfig:
     link_at: float = 0.35
     eyeball_ratio: float = 0.4
     iris_gain: tuple[float, float] = (0.5, 0.3)
+    gaze_dead_zone_deg: tuple[float, float] = (0.0, 0.0)
     yaw_range_deg: float = 30.0
     pitch_range_deg: float = 20.0
     hold_at: float = 0.3
@@ -190,6 +195,11 @@ def gaze_rotation(yaw: float, pitch: float) -> tuple[float, float, float, float]
         quat.from_unit_axis_angle_tuple((0.0, 1.0, 0.0), yaw),
         quat.from_unit_axis_angle_tuple((1.0, 0.0, 0.0), -pitch),
     )
+
+
+def dead_zone(x: float, width: float) -> float:
+    """Soft threshold: 0 within ``width`` of 0, and ``x`` moved ``width`` toward 0 beyond."""
+    return x - width if x > width else x + width if x < -width else 0.0
 
 
 def closure(rel: float, kappa: float) -> float:
@@ -265,8 +275,8 @@ class EyeSolver:
         else:
             g = (0.5 * (y0 + y1), 0.5 * (p0 + p1))
         yr, pr = math.radians(cfg.yaw_range_deg), math.radians(cfg.pitch_range_deg)
-        yaw = min(max(g[0], -yr), yr)
-        pitch = min(max(g[1], -pr), pr)
+        yaw = min(max(dead_zone(g[0], math.radians(cfg.gaze_dead_zone_deg[0])), -yr), yr)
+        pitch = min(max(dead_zone(g[1], math.radians(cfg.gaze_dead_zone_deg[1])), -pr), pr)
         return EyeResult(
             blink=(blink[0], blink[1]),
             closed=(self._closed[0], self._closed[1]),
