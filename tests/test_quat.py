@@ -226,20 +226,52 @@ def test_tuple_twins_edge_cases() -> None:
     assert tw == (0.0, 0.0, 0.0, 1.0) and sw == q
 
 
+# Fingerprints of rotation and frame formulas written out by hand: (what, pattern, the only files
+# of the package that may hold it, a line of an old copy the pattern must catch).
+COPY_PRINTS = (
+    ("quaternion -> matrix", r"1 - 2 \* \(", {"quat.py"}, "1 - 2 * (y * y + z * z)"),
+    ("rotation vector's small-angle series", r"/ 48", {"quat.py"}, "0.5 - a * a / 48.0"),
+    ("quaternion log", r"atan2\(s, ", {"quat.py"}, "angle = 2.0 * math.atan2(s, w)"),
+    ("mirror", r"-q\[1\], -q\[2\]", {"quat.py"}, "(q[0], -q[1], -q[2], q[3])"),
+    # matrix <-> rotation vector: quat.matrix_to_rotvec / rotvec_to_matrix (and *_tuple)
+    ("OpenCV's Rodrigues", r"cv2\.Rodrigues", set(), "rvec, _ = cv2.Rodrigues(rotation)"),
+    ("Rodrigues' formula", r"np\.eye\(3\) \+|\bk @ k\b", set(),
+     "return np.eye(3) + math.sin(angle) * k + (1.0 - math.cos(angle)) * (k @ k)"),
+    # elementary rotation matrices: quat.from_axis_angle + to_matrix
+    ("elementary rotation matrix", r"\bc\w*, -s\w*\b", set(),
+     "rx = np.array([[1.0, 0.0, 0.0], [0.0, cp, -sp], [0.0, sp, cp]])"),
+    ("matrix times an elementary rotation", r"\bc\w* \* \w+ [+-] s\w* \* \w+", set(),
+     "(a0, ca * a1 + sa * a2, ca * a2 - sa * a1),"),
+    # a frame from two directions, cross products: vtuber/solvers/geometry.py (basis, basis3,
+    # cross3) beside quat.py's own
+    ("cross product on plain floats",
+     r"\b(\w)y \* (\w)z - \1z \* \2y\b" r"|\[1\] \* \w+\[2\] - \w+\[2\] \* \w+\[1\]",
+     {"quat.py", "solvers/geometry.py"},
+     "back = np.array([s * (iy * pz - iz * py), s * (iz * px - ix * pz), s * (ix * py - iy * px)"),
+)  # fmt: skip
+
+
 def test_rotation_formulas_are_written_only_in_quat() -> None:
-    """Fingerprints of the formulas (quaternion -> matrix, the rotation vector's small-angle
-    series and log, the mirror) appear in vtuber/quat.py and nowhere else in the package."""
+    """Fingerprints of the rotation formulas (quaternion -> matrix, the rotation vector's
+    small-angle series and log, the mirror, matrix <-> rotation vector, elementary rotation
+    matrices) appear in vtuber/quat.py and nowhere else in the package; those of frames built
+    from two directions (cross products) only in vtuber/solvers/geometry.py beside it."""
     import re
     from pathlib import Path
 
     pkg = Path(quat.__file__).resolve().parent
-    prints = re.compile(r"1 - 2 \* \(|/ 48|atan2\(s, |-q\[1\], -q\[2\]")
-    found = [
-        f"{p.relative_to(pkg)}:{n}"
-        for p in sorted(pkg.rglob("*.py"))
-        if p.name != "quat.py" or p.parent != pkg
-        for n, line in enumerate(p.read_text().splitlines(), 1)
-        if prints.search(line)
-    ]
+    files = {p.relative_to(pkg).as_posix(): p.read_text() for p in sorted(pkg.rglob("*.py"))}
+    found = []
+    for what, pattern, allowed, old_copy in COPY_PRINTS:
+        rx = re.compile(pattern)
+        assert rx.search(old_copy), f"the {what} fingerprint misses the copy it is for"
+        for name, text in files.items():
+            if name not in allowed:
+                found += [
+                    f"{name}:{n}: {what}"
+                    for n, line in enumerate(text.splitlines(), 1)
+                    if rx.search(line)
+                ]
+        for name in allowed:  # the home holds it (the check can match real code)
+            assert rx.search(files[name]), f"{what} not found in its home {name}"
     assert found == []
-    assert len(prints.findall(Path(quat.__file__).read_text())) >= 5  # the check can match
