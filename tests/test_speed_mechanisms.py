@@ -70,6 +70,7 @@ def test_track_imports_only_what_it_uses(tmp_path: Path, grace_bgr: np.ndarray) 
     mods = _modules_after(code)
     assert "mediapipe" in mods  # it did track
     assert not mods & set(HEAVY), sorted(mods & set(HEAVY))
+    assert "attr" not in mods  # mediapipe's Objectron stays unloaded (vtuber/landmarks/mp_import)
 
 
 def test_lean_mediapipe_import_still_gives_the_real_modules() -> None:
@@ -80,9 +81,14 @@ def test_lean_mediapipe_import_still_gives_the_real_modules() -> None:
         "spec = mp.solutions.drawing_utils.DrawingSpec(color=(1, 2, 3))\n"
         "assert spec.color == (1, 2, 3)\n"
         "assert mp.tasks.vision.FaceLandmarker is not None\n"
+        "assert 'attr' not in sys.modules and 'ssl' not in sys.modules\n"
+        "assert callable(mp.solutions.objectron.Objectron)\n"
+        "from mediapipe.python.solutions import download_utils\n"
+        "assert callable(download_utils.download_oss_model)\n"
     )
     mods = _modules_after(code)
     assert "matplotlib" in mods  # loaded on first use, as a real program would need it
+    assert {"attr", "ssl"} <= mods
 
 
 class FakeCamera:

@@ -1,7 +1,9 @@
 """``import mediapipe`` without the parts vtuber never uses, for a faster start-up.
 
 ``import mediapipe`` runs ``mediapipe.python.solutions.drawing_utils`` (which imports
-matplotlib.pyplot: ~0.35 s here) and the whole Tasks API (~0.1 s), whatever the program needs.
+matplotlib.pyplot: ~0.35 s here), the whole Tasks API (~0.1 s), Objectron (the attrs package)
+and the model downloader (urllib, http, ssl, email: ~0.05-0.1 s together), whatever the program
+needs.
 vtuber draws its preview with OpenCV and uses the Tasks API only for ``--face-model
 landmarker``, so those modules are imported lazily (:class:`importlib.util.LazyLoader`): they
 exist in ``sys.modules`` and run in full on their first attribute access, so a program that does
@@ -24,6 +26,11 @@ DEFERRED = (
     "mediapipe.python.solutions.drawing_utils",
     "mediapipe.python.solutions.drawing_styles",
     "mediapipe.tasks.python",
+    # Objectron (never used: imports the attrs package) and the model downloader (used only
+    # for the Pose/Holistic model_complexity 0 and 2 models, which vtuber never runs: imports
+    # urllib, http, ssl and email).
+    "mediapipe.python.solutions.objectron",
+    "mediapipe.python.solutions.download_utils",
 )
 
 _lock = threading.Lock()
