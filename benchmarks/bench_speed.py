@@ -94,6 +94,7 @@ def summary(name: str, r: dict) -> str:
         f"  {'vtuber track':<18} {r['median_s']['ours']:7.2f} s  {r['fps']['ours']:6.1f} fps  "
         f"CPU {r['cpu_s']['ours']:6.2f} s  (steady state {r['ours_steady_fps']} fps)"
     )
+    lines.append(f"  models: {r['model_config']}")
     if r["mode"] == "full":
         lines.append(
             f"  speed-up vs Holistic: {r['speedup_vs_holistic']:.2f}x wall, "

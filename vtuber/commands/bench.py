@@ -34,6 +34,19 @@ from vtuber.errors import ConfigError, SourceError
 
 _SUMMARY = re.compile(r"vtuber: (\d+) frames in ([\d.]+) s")
 
+# The model configuration each comparison runs (the reference's and vtuber's), so the ratio is
+# read as what it is (docs/performance.md).
+MODEL_CONFIG = {
+    "facemesh": "both: FaceMesh refine_landmarks=True (iris), max_num_faces=1, tracking "
+    "(static_image_mode=False), detection/tracking thresholds 0.5, full frame; vtuber's lock-on "
+    "(on by default) looks for 2 faces during its first 2 s",
+    "landmarker": "both: Face Landmarker task, VIDEO mode, num_faces=1, blendshapes and "
+    "transformation matrix on, thresholds 0.5",
+    "holistic": "Holistic model_complexity=1, refine_face_landmarks=True, at the video's size; "
+    "vtuber: FaceMesh (iris) + Pose model_complexity=1 + one Hands (model_complexity=1) per "
+    "hand, on the frame scaled to 640 px wide; lock-on looks for 2 faces during its first 10 s",
+}
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
@@ -194,6 +207,7 @@ def whole_process(
         "mode": mode,
         "face_model": face_model,
         "bare_model": bare_model,
+        "model_config": MODEL_CONFIG[bare_model],
         "frames": frames,
         "bare_found": found,
         "repeats": repeats,
@@ -306,6 +320,7 @@ def report(res: dict[str, Any], out: Any = sys.stdout) -> None:
         + (f" (lean: {w['cpu_s']['lean']:.2f} s)" if "lean" in w["cpu_s"] else "")
         + "\n"
     )
+    out.write(f"  models: {w['model_config']}\n")
     if "speedup_vs_holistic" in w:
         out.write(f"  speed-up vs Holistic  {w['speedup_vs_holistic']:.2f}x\n")
     else:
