@@ -40,10 +40,12 @@ def test_yardstick_held_out_voices(cache: Path) -> None:
         for sc, noise in ((clean, None), (noisy, -20.0)):
             take = make_take(v, sentences, cache, noise_db=noise)
             shapes = analyze(take.samples)
-            sc.add(shapes, take.truth(len(shapes)))
+            sc.add(shapes, take.truth(len(shapes)), take.settled(len(shapes)))
     assert clean.vowel_frames > 300 and noisy.silent_frames > 200
     assert clean.f1 >= 0.9, clean
-    assert clean.vowel_accuracy >= 0.45, clean  # chance: 0.2
+    # Chance: 0.2; the network measures 0.63 / 0.68 here (the previous linear model: 0.55).
+    assert clean.vowel_accuracy >= 0.58, clean
+    assert clean.settled_accuracy >= 0.63, clean
     assert noisy.silent_open_rate <= 0.07, noisy
     assert noisy.f1 >= 0.8, noisy
 

@@ -12,9 +12,11 @@ Method (docs/lipsync.md):
    reference - ``ref_margin`` dB (a slow-falling peak of voiced frames), so fans, keyboards and
    music well below the voice keep the mouth shut.
 4. Openness: where the level sits between the gate and the speech reference, 0 when unvoiced.
-5. Vowel: a linear discriminant over the cepstra (pooled precision matrix + one mean per vowel,
-   fitted on training voices; ``vtuber calibrate --audio`` replaces the means by the user's own);
-   its softmax, lightly smoothed, splits the openness over aa/ih/ou/ee/oh.
+5. Vowel: the cepstra, normalized to the talker (the talker's running mean over voiced hops is
+   replaced by the fitting voices' mean), of this hop and the hops 20 and 40 ms earlier go into
+   a small neural network (one hidden layer, fitted on the fitting voices only); its softmax,
+   lightly smoothed, splits the openness over aa/ih/ou/ee/oh. ``vtuber calibrate --audio``
+   learns the talker's vocal-tract length as a frequency warp of the mel bands (``warp``).
 
 :class:`Analyzer` is streaming (``push`` blocks of any size); :func:`analyze` runs the same code
 over a whole signal. Both give identical results for identical samples.
@@ -49,12 +51,27 @@ _LAG_MIN, _LAG_MAX = 32, 320  # 500 Hz .. 50 Hz
 _NFFT_AC = 1024
 
 
-def _mel_filters() -> F64:
+def warp_frequency(f: F64, warp: float) -> F64:
+    """Vocal-tract length normalization: the frequency of the talker's spectrum that stands for
+    the reference frequency ``f``. ``warp`` > 1 for a shorter vocal tract (higher formants: a
+    child's), < 1 for a longer one; ``f * warp`` up to a knee, then linear to the Nyquist
+    frequency so nothing is pushed past it."""
+    f = np.asarray(f, dtype=np.float64)
+    nyq = RATE / 2.0
+    knee = 0.8 * nyq / max(warp, 1.0)
+    hi = warp * knee + (f - knee) * (nyq - warp * knee) / (nyq - knee)
+    return np.where(f <= knee, warp * f, hi)
+
+
+def mel_filters(warp: float = 1.0) -> F64:
+    """(N_MELS, WIN//2+1) triangular mel filters over 100-7000 Hz, their edges warped by
+    :func:`warp_frequency`."""
+
     def mel(f: F64 | float) -> F64:
         return 2595.0 * np.log10(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
 
     edges_mel = np.linspace(mel(100.0), mel(7000.0), N_MELS + 2)
-    edges = 700.0 * (10.0 ** (edges_mel / 2595.0) - 1.0)
+    edges = warp_frequency(700.0 * (10.0 ** (edges_mel / 2595.0) - 1.0), warp)
     freqs = np.fft.rfftfreq(WIN, 1.0 / RATE)
     fb = np.zeros((N_MELS, freqs.size))
     for i in range(N_MELS):
@@ -67,7 +84,7 @@ def _mel_filters() -> F64:
 
 _WINDOW = np.hanning(WIN)
 _WIN_POWER = float(np.mean(_WINDOW**2))
-_MEL = _mel_filters()
+_MEL = mel_filters()
 _DCT = np.cos(
     np.pi / N_MELS * (np.arange(N_MELS)[None, :] + 0.5) * np.arange(1, N_CEPS + 1)[:, None]
 )
@@ -75,15 +92,16 @@ _wac = np.correlate(_WINDOW, _WINDOW, "full")[WIN - 1 :]
 _WIN_AC = _wac / _wac[0]
 
 
-def frame_features(frames: F64) -> tuple[F64, F64, F64]:
-    """For windows (n, WIN): level dBFS (n,), periodicity 0..1 (n,), cepstra (n, N_CEPS)."""
+def frame_features(frames: F64, mel: F64 | None = None) -> tuple[F64, F64, F64]:
+    """For windows (n, WIN): level dBFS (n,), periodicity 0..1 (n,), cepstra (n, N_CEPS)
+    (from the filters ``mel``, default: unwarped)."""
     x = frames - frames.mean(axis=1, keepdims=True)
     xw = x * _WINDOW
     power = np.mean(xw**2, axis=1) / _WIN_POWER
     level = 10.0 * np.log10(power + 1e-12)
     spec = np.abs(np.fft.rfft(xw, axis=1)) ** 2
-    mel = np.log(spec @ _MEL.T + 1e-10)
-    ceps = mel @ _DCT.T
+    logmel = np.log(spec @ (_MEL if mel is None else mel).T + 1e-10)
+    ceps = logmel @ _DCT.T
     ac = np.fft.irfft(np.abs(np.fft.rfft(xw, n=_NFFT_AC, axis=1)) ** 2, axis=1)[:, : _LAG_MAX + 1]
     r0 = ac[:, :1] + 1e-12
     r = ac[:, _LAG_MIN:] / r0 / _WIN_AC[_LAG_MIN : _LAG_MAX + 1]
@@ -91,61 +109,76 @@ def frame_features(frames: F64) -> tuple[F64, F64, F64]:
     return level, per, ceps
 
 
+LAGS = (0, 2, 4)  # the hops whose normalized cepstra the vowel network sees (0 = this one)
+HIDDEN = 64
+
+
 @dataclass
 class VowelModel:
-    """Linear discriminant: scores = x P m_k - m_k P m_k / 2 + log prior_k for the vowel means
-    m_k. ``ceps_mean``: the mean cepstrum of the fitting voices' voiced frames; the analyzer
-    replaces each talker's running mean by it (cepstral mean normalization) before scoring."""
+    """The vowel network: the normalized cepstra of the hops ``lags`` back (stacked, this hop
+    first) are standardized (``in_mean``, ``in_scale``), then ``relu(x W1 + b1) W2 + b2`` gives
+    one score per vowel (A I U E O). ``ceps_mean``: the mean cepstrum of the fitting voices'
+    voiced hops; the analyzer replaces each talker's running mean by it (cepstral mean
+    normalization). ``warp``: the talker's vocal-tract warp (1 = none; a voice profile's)."""
 
-    precision: F64  # (N_CEPS, N_CEPS)
-    means: F64  # (5, N_CEPS), order A I U E O
-    sharpness: float = 1.0
-    log_prior: F64 = field(default_factory=lambda: np.zeros(5))
-    ceps_mean: F64 | None = None
+    ceps_mean: F64  # (N_CEPS,)
+    in_mean: F64  # (len(lags) * N_CEPS,)
+    in_scale: F64
+    w1: F64  # (len(lags) * N_CEPS, hidden)
+    b1: F64
+    w2: F64  # (hidden, 5)
+    b2: F64
+    lags: tuple[int, ...] = LAGS
+    warp: float = 1.0
 
-    def probabilities(self, ceps: F64) -> F64:
+    @classmethod
+    def untrained(cls, ceps_mean: F64, lags: tuple[int, ...] = LAGS) -> VowelModel:
+        """Uniform output: for collecting the normalized features a network is fitted on."""
+        n = len(lags) * N_CEPS
+        return cls(ceps_mean, np.zeros(n), np.ones(n), np.zeros((n, 1)), np.zeros(1),
+                   np.zeros((1, 5)), np.zeros(5), lags)  # fmt: skip
+
+    def scores(self, x: F64) -> F64:
+        """(n, 5) vowel scores (logits) for stacked features (n, len(lags) * N_CEPS)."""
+        z = (x - self.in_mean) / self.in_scale
+        h = np.maximum(z @ self.w1 + self.b1, 0.0)
+        return np.asarray(h @ self.w2 + self.b2)
+
+    def probabilities(self, x: F64) -> F64:
         """(n, 5) softmax over the five vowels."""
-        pm = self.means @ self.precision  # (5, d)
-        s = ceps @ pm.T - 0.5 * np.sum(pm * self.means, axis=1) + self.log_prior
-        s = self.sharpness * (s - s.max(axis=1, keepdims=True))
-        e = np.exp(s)
-        return e / e.sum(axis=1, keepdims=True)
+        s = self.scores(x)
+        e = np.exp(s - s.max(axis=1, keepdims=True))
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
 
     def to_json(self) -> dict[str, object]:
+        def r(a: F64, n: int = 6) -> object:
+            return np.round(a, n).tolist()
+
         return {
-            "precision": np.round(self.precision, 6).tolist(),
-            "means": np.round(self.means, 5).tolist(),
-            "sharpness": self.sharpness,
-            "log_prior": np.round(self.log_prior, 5).tolist(),
-            "ceps_mean": None if self.ceps_mean is None else np.round(self.ceps_mean, 5).tolist(),
-        }
+            "kind": "mlp", "lags": list(self.lags), "warp": self.warp,
+            "ceps_mean": r(self.ceps_mean, 5), "in_mean": r(self.in_mean),
+            "in_scale": r(self.in_scale),
+            "w1": r(self.w1), "b1": r(self.b1), "w2": r(self.w2), "b2": r(self.b2),
+        }  # fmt: skip
 
     @classmethod
     def from_json(cls, d: dict[str, object]) -> VowelModel:
         try:
-            p = np.asarray(d["precision"], dtype=np.float64)
-            m = np.asarray(d["means"], dtype=np.float64)
-            sharp = float(d.get("sharpness", 1.0))  # type: ignore[arg-type]
-            prior = np.asarray(d.get("log_prior", np.zeros(5)), dtype=np.float64)
-            cm = d.get("ceps_mean")
-            ceps_mean = None if cm is None else np.asarray(cm, dtype=np.float64)
+            lags = tuple(int(v) for v in d["lags"])  # type: ignore[attr-defined]
+            a = {k: np.asarray(d[k], dtype=np.float64)
+                 for k in ("ceps_mean", "in_mean", "in_scale", "w1", "b1", "w2", "b2")}  # fmt: skip
+            warp = float(d.get("warp", 1.0))  # type: ignore[arg-type]
         except (KeyError, TypeError, ValueError) as e:
             raise ConfigError(f"vowel model: bad or missing field ({e})") from e
-        if p.shape != (N_CEPS, N_CEPS) or m.shape != (5, N_CEPS) or prior.shape != (5,):
-            raise ConfigError(f"vowel model: wrong shapes {p.shape}, {m.shape}, {prior.shape}")
-        if ceps_mean is not None and ceps_mean.shape != (N_CEPS,):
-            raise ConfigError(f"vowel model: wrong ceps_mean shape {ceps_mean.shape}")
-        return cls(p, m, sharp, prior, ceps_mean)
-
-    @classmethod
-    def fit(cls, ceps: F64, labels: NDArray[np.int64], ridge: float = 1e-3) -> VowelModel:
-        """Fit from cepstra (n, N_CEPS) with labels 0..4 (A I U E O)."""
-        means = np.stack([ceps[labels == k].mean(axis=0) for k in range(5)])
-        resid = ceps - means[labels]
-        cov = resid.T @ resid / max(len(ceps) - 5, 1)
-        cov += ridge * np.trace(cov) / N_CEPS * np.eye(N_CEPS)
-        counts = np.bincount(labels, minlength=5).astype(np.float64)
-        return cls(np.linalg.inv(cov), means, log_prior=np.log(counts / counts.sum()))
+        n, h = len(lags) * N_CEPS, a["b1"].shape[0] if a["b1"].ndim == 1 else -1
+        want = {"ceps_mean": (N_CEPS,), "in_mean": (n,), "in_scale": (n,), "w1": (n, h),
+                "b1": (h,), "w2": (h, 5), "b2": (5,)}  # fmt: skip
+        for k, shape in want.items():
+            if a[k].shape != shape:
+                raise ConfigError(f"vowel model: {k} has shape {a[k].shape}, not {shape}")
+        if not lags or min(lags) < 0 or not 0.5 <= warp <= 2.0 or np.any(a["in_scale"] <= 0):
+            raise ConfigError("vowel model: bad lags, warp or input scale")
+        return cls(lags=lags, warp=warp, **a)
 
 
 def load_model(path: str | Path | None = None) -> VowelModel:
@@ -230,9 +263,11 @@ class Analyzer:
     ) -> None:
         self.model = model or load_model()
         self.cfg = cfg or AnalyzerConfig()
-        cm = self.model.ceps_mean
-        self._mu = None if cm is None else cm.copy()  # the talker's running mean cepstrum
-        # (normalized cepstrum, voiced) of every hop, for fitting and calibration
+        self._mel = _MEL if self.model.warp == 1.0 else mel_filters(self.model.warp)
+        self._mu = self.model.ceps_mean.copy()  # the talker's running mean cepstrum
+        # the normalized cepstra of the last hops (newest first), for the network's lags
+        self._hist: deque[F64] = deque(maxlen=max(self.model.lags) + 1)
+        # (network input, voiced) of every hop, for fitting and calibration
         self.features: list[tuple[F64, bool]] | None = [] if keep_features else None
         self._buf = np.zeros(WIN, dtype=np.float64)
         self._pending = np.zeros(0, dtype=np.float64)
@@ -250,7 +285,7 @@ class Analyzer:
         idx = np.arange(n_hops)[:, None] * HOP + HOP + np.arange(WIN)[None, :]
         frames = full[idx]
         self._buf = full[-WIN:]
-        level, per, ceps = frame_features(frames)
+        level, per, ceps = frame_features(frames, self._mel)
         out = []
         for i in range(n_hops):
             self._n += HOP
@@ -269,11 +304,11 @@ class Analyzer:
             s.ref = max(level, s.ref - c.ref_fall * dt)
         else:
             s.ref = max(s.ref - c.ref_fall * dt, c.abs_floor + c.ref_margin)
-        x = ceps
-        if self._mu is not None and self.model.ceps_mean is not None:
-            if voiced:
-                self._mu += c.cmn_rate * (ceps - self._mu)
-            x = ceps - self._mu + self.model.ceps_mean
+        if voiced:
+            self._mu += c.cmn_rate * (ceps - self._mu)
+        self._hist.appendleft(ceps - self._mu + self.model.ceps_mean)
+        h = self._hist
+        x = np.concatenate([h[min(lag, len(h) - 1)] for lag in self.model.lags])
         if self.features is not None:
             self.features.append((x, voiced))
         if voiced:

@@ -1,9 +1,12 @@
-"""Learn the user's vowels: ``vtuber calibrate --audio [DEVICE|FILE] --out voice.json``.
+"""Learn the user's voice: ``vtuber calibrate --audio [DEVICE|FILE] --out voice.json``.
 
 The user says the five vowels in order, two seconds each (a as in "father", i as in "see", u as in
-"blue", e as in "bed", o as in "go"); the voiced frames of each slot give that vowel's mean
-cepstrum. The profile is the stock vowel model with these five means (the pooled precision
-matrix is kept), so a low, high or child's voice is classified against its own vowels.
+"blue", e as in "bed", o as in "go"). Vowels differ between talkers mostly by the length of the
+vocal tract: a child's formants sit 20-50 % higher than a man's. The profile is the stock vowel
+network with the talker's vocal-tract warp: of the candidate warps of the mel bands (0.75-1.48,
+docs/lipsync.md), the one under which the network gives the five known vowels the highest mean
+log probability. Isolated vowels differ from running speech, but a frequency scale does not, so
+this is learned from isolated vowels and used on running speech.
 """
 
 from __future__ import annotations
@@ -22,20 +25,17 @@ from vtuber.errors import ConfigError, SourceError
 SLOT_SECONDS = 2.0
 PROMPTS = ('"ah" (father)', '"ee" (see)', '"oo" (blue)', '"eh" (pet)', '"aw" (saw)')
 MIN_FRAMES = 15  # voiced frames per vowel (0.15 s)
+SLOT_SKIP = 0.3  # seconds at the start of each slot not used (the talker is still starting)
+# Candidate warps: 1.05 ** k for k = -6 .. 8 (0.75 .. 1.48), 5 % steps, 1 (no warp) among them.
+WARPS = tuple(round(1.05**k, 4) for k in range(-6, 9))
 
 
-def learn_vowels(
-    samples: NDArray[np.floating], model: VowelModel | None = None, blend: float = 0.5
-) -> tuple[VowelModel, list[int]]:
-    """A vowel model whose means are the user's, from 10 s of A I U E O (2 s each).
-
-    The cepstra are the analyzer's own (normalized as at run time, voiced frames only).
-    ``blend`` = weight of the user's means (1 = theirs only; 0.5, halfway, is a hedge, not
-    fitted: on the yardstick's connected speech isolated vowels did not help, docs/lipsync.md).
-    Returns the model and the voiced frame count per vowel; SourceError when a vowel was not
-    heard."""
-    base = model or load_model()
-    analyzer = Analyzer(base, keep_features=True)
+def vowel_log_likelihood(
+    samples: NDArray[np.floating], model: VowelModel
+) -> tuple[float, list[int]]:
+    """Mean log probability the model gives each 2 s slot's vowel on that slot's voiced hops,
+    and the voiced hop count per vowel."""
+    analyzer = Analyzer(model, keep_features=True)
     analyzer.push(np.asarray(samples, dtype=np.float64).ravel())
     assert analyzer.features is not None
     if not analyzer.features:
@@ -43,18 +43,33 @@ def learn_vowels(
     feats = np.stack([f for f, _ in analyzer.features])
     voiced = np.array([v for _, v in analyzer.features])
     t = (np.arange(len(feats)) + 1) * HOP / RATE
-    means = base.means.copy()
-    counts = []
+    logp = np.log(model.probabilities(feats) + 1e-12)
+    total, n, counts = 0.0, 0, []
     for k in range(5):
-        sel = voiced & (t >= k * SLOT_SECONDS + 0.2) & (t < (k + 1) * SLOT_SECONDS)
+        sel = voiced & (t >= k * SLOT_SECONDS + SLOT_SKIP) & (t < (k + 1) * SLOT_SECONDS)
         counts.append(int(sel.sum()))
-        if counts[-1] < MIN_FRAMES:
+        total += float(logp[sel, k].sum())
+        n += counts[-1]
+    return total / max(n, 1), counts
+
+
+def learn_vowels(
+    samples: NDArray[np.floating], model: VowelModel | None = None
+) -> tuple[VowelModel, list[int]]:
+    """The stock model with this talker's vocal-tract warp, from 10 s of A I U E O (2 s each).
+    Returns the model and the voiced hop count per vowel; SourceError when a vowel was not
+    heard."""
+    base = model or load_model()
+    scored = {w: vowel_log_likelihood(samples, replace(base, warp=w)) for w in WARPS}
+    counts = scored[1.0][1]
+    for k, c in enumerate(counts):
+        if c < MIN_FRAMES:
             raise SourceError(
                 f"heard too little voice for {VOWEL_NAMES[k]} {PROMPTS[k]} "
-                f"({counts[-1] * 10} ms); speak up and hold each vowel for the whole 2 s"
+                f"({c * 10} ms); speak up and hold each vowel for the whole 2 s"
             )
-        means[k] = blend * feats[sel].mean(axis=0) + (1.0 - blend) * base.means[k]
-    return replace(base, means=means), counts
+    best = max(WARPS, key=lambda w: scored[w][0])
+    return replace(base, warp=best), counts
 
 
 def save_voice_profile(model: VowelModel, path: str | Path) -> None:

@@ -3,6 +3,10 @@ with pink noise and a music-like signal by sox, scored frame by frame (docs/lips
 
 Used by benchmarks/bench_lipsync.py (figures, and ``--fit`` for the vowel model) and the tests.
 Files are cached in a folder the caller chooses (tests: pytest's tmp; never committed).
+
+A fitting script calls :func:`begin_fitting` first: from then on a held-out voice (one whose
+espeak-ng variant is a held-out one) or a held-out sentence raises :class:`HeldOutError`, so the
+vowel model can not be fitted on speech it is judged on.
 """
 
 from __future__ import annotations
@@ -18,13 +22,43 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from vtuber.audio.analysis import HOP, RATE, VOWEL_KEYS, VOWEL_NAMES, MouthShape
+from vtuber.audio.analysis import HOP, RATE, VOWEL_KEYS, VOWEL_NAMES, WIN, MouthShape
 from vtuber.audio.decode import load_audio
-from vtuber.errors import SourceError
-from vtuber.synth.speech import Phone, Utterance, Voice, concatenate, speak_voice
+from vtuber.errors import SourceError, VtuberError
+from vtuber.synth.speech import (
+    HELD_OUT_SENTENCES,
+    HELD_OUT_VARIANTS,
+    Phone,
+    Utterance,
+    Voice,
+    concatenate,
+    speak_voice,
+)
 
 OPEN_EPS = 0.05  # a sent openness above this counts as an open mouth
 LEAD_SILENCE = 1.0  # seconds of room sound before the first sentence
+
+_fitting = False
+
+
+class HeldOutError(VtuberError):
+    """Held-out speech asked for while fitting."""
+
+
+def begin_fitting() -> None:
+    """Mark this process as fitting: held-out voices and sentences are refused from now on."""
+    global _fitting
+    _fitting = True
+
+
+def _check(voice: Voice, sentences: Sequence[str] = ()) -> None:
+    if not _fitting:
+        return
+    if voice.name.split("+")[-1] in HELD_OUT_VARIANTS:
+        raise HeldOutError(f"{voice.label} is a held-out voice: fitting may not read it")
+    for s in sentences:
+        if s in HELD_OUT_SENTENCES:
+            raise HeldOutError(f"{s!r} is a held-out sentence: fitting may not read it")
 
 
 @dataclass
@@ -40,6 +74,21 @@ class Take:
     def truth(self, n: int, split_diphthongs: bool = False) -> NDArray[np.str_]:
         t = (np.arange(n) + 1) * HOP / RATE
         return self.utterance.kind_at(t, split_diphthongs)
+
+    def settled(self, n: int) -> NDArray[np.bool_]:
+        """Hops whose whole 32 ms window lies inside one phone (the phone began at least a
+        window's length before the hop's end): the sound analysed is that phone's alone."""
+        t = (np.arange(n) + 1) * HOP / RATE
+        began = np.full(n, np.inf)
+        ph = self.utterance.phones
+        for k, p in enumerate(ph):
+            start = p.start
+            j = k  # the parts of a diphthong are one phone
+            while j > 0 and ph[j - 1].name == p.name and abs(ph[j - 1].end - ph[j].start) < 1e-9:
+                j -= 1
+                start = ph[j].start
+            began[(t >= p.start) & (t < p.end)] = start
+        return np.asarray(t - began >= WIN / RATE)
 
 
 def sox_available() -> bool:
@@ -58,6 +107,7 @@ def make_take(
     """Speak ``sentences`` (0.6 s apart, after LEAD_SILENCE s) with ``voice``; with ``noise_db``
     (e.g. -20) mix pink noise and a music-like chord, together ``noise_db`` dB below the speech's
     active level (RMS over its voiced phones), with sox. The WAV is decoded with PyAV."""
+    _check(voice, sentences)
     cache.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha1(f"{voice}|{'|'.join(sentences)}|{noise_db}".encode()).hexdigest()[:12]
     clean = cache / f"{key}_clean.wav"
@@ -134,8 +184,15 @@ class Scores:
     vowel_right: int = 0
     silent_frames: int = 0
     silent_open: int = 0
+    settled_frames: int = 0  # vowel frames whose window lies inside the vowel (Take.settled)
+    settled_right: int = 0
 
-    def add(self, shapes: Sequence[MouthShape], truth: NDArray[np.str_]) -> None:
+    def add(
+        self,
+        shapes: Sequence[MouthShape],
+        truth: NDArray[np.str_],
+        settled: NDArray[np.bool_] | None = None,
+    ) -> None:
         n = min(len(shapes), len(truth))
         pred = np.array([s.open > OPEN_EPS for s in shapes[:n]])
         tr = truth[:n]
@@ -148,6 +205,10 @@ class Scores:
         vow = np.isin(tr, VOWEL_NAMES)
         self.vowel_frames += int(np.sum(vow))
         self.vowel_right += int(np.sum(vow & pred & (best == tr)))
+        if settled is not None:
+            st = vow & settled[:n]
+            self.settled_frames += int(np.sum(st))
+            self.settled_right += int(np.sum(st & pred & (best == tr)))
         sil = tr == "silence"
         self.silent_frames += int(np.sum(sil))
         self.silent_open += int(np.sum(sil & pred))
@@ -162,6 +223,10 @@ class Scores:
         return self.vowel_right / self.vowel_frames if self.vowel_frames else 0.0
 
     @property
+    def settled_accuracy(self) -> float:
+        return self.settled_right / self.settled_frames if self.settled_frames else 0.0
+
+    @property
     def silent_open_rate(self) -> float:
         return self.silent_open / self.silent_frames if self.silent_frames else 0.0
 
@@ -174,6 +239,7 @@ def calibration_take(voice: Voice, cache: Path) -> NDArray[np.float32]:
     repeated through its 2 s slot (10 s in all), 16 kHz through the file decoder."""
     from vtuber.audio.calibrate import SLOT_SECONDS
 
+    _check(voice)
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"calib_{hashlib.sha1(str(voice).encode()).hexdigest()[:12]}.wav"
     if not path.exists():

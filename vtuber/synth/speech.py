@@ -279,9 +279,26 @@ SENTENCES = (
     "Her little brother reads comic books every evening.",
     "All the boats came back to the harbour before noon.",
     "You can see the moon rise slowly above the mountains.",
+    # More fitting sentences (each leans on one vowel), so every vowel shape is well covered.
+    "Who put the blue shoes in the room next to the pool?",
+    "Good cooks would look for sugar in the wooden box.",
+    "Ten men slept on the red bed in the west wing.",
+    "The black cat sat on a flat mat and had a nap.",
+    "She sees three green trees by the deep sea.",
+    "His sister fixed the big window in the kitchen.",
+    "Paul bought a tall horse for his daughter in August.",
+    "Go home slowly and show the old photos to Joe.",
+    "The father called his calm dog from the far farm.",
+    "Lots of hot coffee spilled on the long cloth.",
+    "A bird heard the early nurse turn the first word.",
+    "They came late to play the same game on a grey day.",
+    "I like to ride my white bike at night.",
+    "The young pup must run up the muddy hill for fun.",
+    "How now, brown cow, shout out loud about the town.",
+    "The boys enjoy the noisy toys they own.",
 )
-FIT_SENTENCES = SENTENCES[:6]
-HELD_OUT_SENTENCES = SENTENCES[6:]
+FIT_SENTENCES = SENTENCES[:6] + SENTENCES[12:]
+HELD_OUT_SENTENCES = SENTENCES[6:12]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,22 +314,41 @@ class Voice:
         return f"{self.name}@{self.rate}wpm/p{self.pitch}"
 
 
-FIT_VOICES = (
-    Voice("en-us+m3", 165, 40),
-    Voice("en+f2", 175, 60),
-    Voice("en-us+m1", 200, 30),
-    Voice("en+f3", 140, 70),
-    Voice("en-gb-x-gbclan+m4", 180, 50),
-    Voice("en-us+f5", 170, 80),
-    Voice("en+m6", 150, 25),
-    Voice("en-gb-x-gbcwmd+m7", 190, 65),
-)
 HELD_OUT_VOICES = (
     Voice("en-gb-x-rp+m5", 185, 45),
-    Voice("en-us+f4", 160, 90),  # high, child-like
+    Voice("en-us+f4", 160, 90),  # high
     Voice("en-029+m2", 220, 35),  # fast
     Voice("en-gb-scotland+f1", 150, 55),
+    Voice("en-us-nyc+m8", 165, 5),  # low
+    Voice("en+Alicia", 170, 95),  # child-like: formants x1.3-1.5, high pitch
 )
+# No fitting voice shares an espeak-ng variant (the timbre: formant scales, pitch range) with a
+# held-out one; accents are shared (an accent is not a voice).
+HELD_OUT_VARIANTS = tuple(v.name.split("+")[1] for v in HELD_OUT_VOICES)
+_ACCENTS = ("en-us", "en", "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-gb-x-rp", "en-029",
+            "en-gb-scotland", "en-us-nyc")  # fmt: skip
+_FIT_VARIANTS = (
+    "m1", "m3", "m4", "m6", "m7", "f2", "f3", "f5", "Annie", "Andrea", "anika", "belinda",
+    "linda", "steph", "steph2", "aunty", "adam", "Alex", "Andy", "david", "edward", "john", "max",
+    "paul", "quincy", "rob", "shelby", "grandma", "norbert", "victor", "travis", "caleb",
+    "benjamin", "zac", "Denis", "Hugo", "Lee", "Mike", "iven", "michel", "klatt", "klatt2",
+    "grandpa", "Jacky", "Marco", "robert", "pablo", "antonio",
+)  # fmt: skip
+
+
+def _fit_voices() -> tuple[Voice, ...]:
+    """Each fitting variant twice, with seeded accents, speeds (130-230 wpm) and pitches (0-99)."""
+    rng = np.random.default_rng(0)
+    out = []
+    for i, var in enumerate(_FIT_VARIANTS):
+        for j in range(2):
+            acc = _ACCENTS[(2 * i + j) % len(_ACCENTS)]
+            rate, pitch = int(rng.integers(130, 231)), int(rng.integers(0, 100))
+            out.append(Voice(f"{acc}+{var}", rate, pitch))
+    return tuple(out)
+
+
+FIT_VOICES = _fit_voices()
 
 
 def speak_voice(text: str, voice: Voice) -> Utterance:

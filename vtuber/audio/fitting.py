@@ -1,0 +1,99 @@
+"""Fitting the vowel network (vtuber/data/lipsync_vowels.json) from labelled speech.
+
+Used by ``benchmarks/bench_lipsync.py --fit`` on the yardstick's FIT voices and sentences only
+(docs/lipsync.md). Plain numpy: a one-hidden-layer network (ReLU), softmax cross-entropy, Adam,
+weight decay, a fixed seed, so a refit gives the same model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber.audio.analysis import HIDDEN, HOP, LAGS, RATE, WIN, Analyzer, VowelModel
+
+F64 = NDArray[np.float64]
+
+
+def network_inputs(
+    takes: Sequence[tuple[NDArray[np.floating], NDArray[np.str_]]],
+    ceps_mean: F64,
+    labels: Sequence[str],
+    lags: tuple[int, ...] = LAGS,
+) -> tuple[F64, NDArray[np.int64]]:
+    """The analyzer's own network inputs on voiced hops whose label (at the centre of the hop's
+    window) is one of ``labels``, and the label indices. ``takes``: (16 kHz samples, the label at
+    each hop's window centre, see :func:`centre_times`)."""
+    xs, ys = [], []
+    for samples, centre_labels in takes:
+        a = Analyzer(VowelModel.untrained(ceps_mean, lags), keep_features=True)
+        a.push(samples)
+        assert a.features is not None
+        feats = np.stack([f for f, _ in a.features])
+        voiced = np.array([v for _, v in a.features])
+        lab = centre_labels[: len(feats)]
+        ok = voiced[: len(lab)] & np.isin(lab, list(labels))
+        xs.append(feats[: len(lab)][ok])
+        ys.append(np.array([labels.index(str(k)) for k in lab[ok]], dtype=np.int64))
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def centre_times(n: int) -> F64:
+    """The time of the centre of each of ``n`` hops' windows (hop i ends at (i + 1) * HOP)."""
+    return np.asarray((np.arange(n) + 1) * HOP / RATE - 0.5 * WIN / RATE)
+
+
+def fit_network(
+    x: F64,
+    y: NDArray[np.int64],
+    ceps_mean: F64,
+    *,
+    lags: tuple[int, ...] = LAGS,
+    hidden: int = HIDDEN,
+    epochs: int = 20,
+    lr: float = 3e-3,
+    weight_decay: float = 1e-4,
+    batch: int = 256,
+    seed: int = 0,
+) -> VowelModel:
+    """Fit the vowel network on inputs ``x`` (n, len(lags) * N_CEPS) and labels 0..4."""
+    rng = np.random.default_rng(seed)
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = (x - mu) / sd
+    d = z.shape[1]
+    params = [
+        rng.normal(0.0, 1.0 / np.sqrt(d), (d, hidden)),
+        np.zeros(hidden),
+        rng.normal(0.0, 1.0 / np.sqrt(hidden), (hidden, 5)),
+        np.zeros(5),
+    ]
+    m1 = [np.zeros_like(p) for p in params]
+    m2 = [np.zeros_like(p) for p in params]
+    onehot = np.eye(5)[y]
+    step = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(z))
+        for b in range(0, len(z), batch):
+            i = order[b : b + batch]
+            xb = z[i]
+            h = np.maximum(xb @ params[0] + params[1], 0.0)
+            s = h @ params[2] + params[3]
+            p = np.exp(s - s.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            g = (p - onehot[i]) / len(i)
+            gh = (g @ params[2].T) * (h > 0)
+            grads = [
+                xb.T @ gh + weight_decay * params[0],
+                gh.sum(axis=0),
+                h.T @ g + weight_decay * params[2],
+                g.sum(axis=0),
+            ]
+            step += 1
+            for k, gr in enumerate(grads):
+                m1[k] = 0.9 * m1[k] + 0.1 * gr
+                m2[k] = 0.999 * m2[k] + 0.001 * gr**2
+                mh, vh = m1[k] / (1 - 0.9**step), m2[k] / (1 - 0.999**step)
+                params[k] -= lr * mh / (np.sqrt(vh) + 1e-8)
+    return VowelModel(ceps_mean, mu, sd, params[0], params[1], params[2], params[3], lags)
