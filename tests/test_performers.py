@@ -574,3 +574,46 @@ def test_the_tracker_keeps_a_locked_performer_through_an_exit(grace_bgr):
     assert not forgot and tr.person == 8
     tr.solve(at(3.34, True, 9))  # another person on the slot at once (a click): forgotten first
     assert forgot and tr.person == 9
+
+
+def _backend_run(scene: Scene, count: int) -> tuple[list[bool], list[Landmarks]]:
+    """Whether the FaceMesh graph looked for an extra face, and slot 0's record, per frame."""
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+    from vtuber.performers import PerformerBackend
+
+    backend = PerformerBackend(FaceMeshBackend(), PerformerTracker(count))
+    wide, first = [], []
+    try:
+        for i, img in enumerate(scene.images()):
+            lm = backend.process(img, i / FPS)
+            wide.append(backend.wide)
+            first.append(lm.performers[0])
+    finally:
+        backend.close()
+    return wide, first
+
+
+def test_the_one_face_graph_switches_only_when_someone_else_takes_a_face(panes):
+    """The fast path (docs/performers.md, Speed): the graph looks for the performers' faces only
+    once they have been in view 2 s with no one else; a performer out of view leaves a face free
+    (MediaPipe detects on every frame then), so it switches back only when someone else is
+    found, so that the performer coming back can still be detected."""
+    a, b = panes
+    # Two performers swapping sides, B behind A ~1 s, A out 1 s, B out 1 s: nobody else.
+    wide, _ = _backend_run(swap_scene(a, b), 2)
+    first_narrow = wide.index(False)
+    assert 2 * FPS <= first_narrow <= 2 * FPS + 5
+    assert not any(wide[first_narrow:])  # no switch back: nobody else was ever in view
+
+    # One performer: A alone for 3 s, then out for 1 s (frames 75-99) while B walks in.
+    def pos_b(i: int) -> int | None:
+        return None if i < 80 else ramp(i, 80, 95, W, 320)
+
+    scene = Scene(a, b, gap(lambda i: 0, 75, 100), pos_b, W, H, 150)
+    wide, first = _backend_run(scene, 1)
+    assert not wide[70] and wide[99]  # B took the free face: back to looking for one more
+    assert not any(first[i].face.found for i in range(76, 100))  # B is not taken
+    back = [i for i in range(100, 150) if first[i].face.found]
+    assert back and back[0] <= 103  # A found again at once, although B is in view
+    assert back == list(range(back[0], 150))
+    assert all(float(first[i].face.points[:, 0].mean()) < 0.5 for i in back)  # A's half
