@@ -549,7 +549,12 @@ def test_the_tracker_keeps_a_locked_performer_through_an_exit(grace_bgr):
     def tracker() -> tuple[Tracker, list[float]]:
         tr, forgot = Tracker(), []
         real = tr.head.forget
-        tr.head.forget = lambda: (forgot.append(1.0), real())[1]  # type: ignore[method-assign]
+
+        def forget() -> None:  # the real forget, counted
+            forgot.append(1.0)
+            real()
+
+        tr.head.forget = forget  # type: ignore[method-assign]
         return tr, forgot
 
     exit_ = [0.04 * k for k in range(1, 40)]  # 1.56 s out of view
