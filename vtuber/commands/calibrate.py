@@ -5,8 +5,9 @@ stores the neutral head orientation, eye openness (open, and closed if you blink
 position, mouth and brow rest (format: docs/blendshapes.md). Use it with
 ``vtuber track --profile FILE``.
 
-``--audio [DEVICE|FILE]`` instead learns the user's vowels for audio lip sync (10 s: a, i, u, e, o)
-into a voice profile for ``vtuber track --voice-profile FILE`` (vtuber/audio/calibrate.py).
+``--audio [DEVICE|FILE]`` instead learns the user's vocal-tract length for audio lip sync from
+five vowels (10 s: a, i, u, e, o) into a voice profile for ``vtuber track --voice-profile FILE``
+(vtuber/audio/calibrate.py).
 """
 
 from __future__ import annotations
