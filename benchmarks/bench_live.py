@@ -10,7 +10,10 @@ the camera's thread as a camera driver would. Everything after ``read()`` is vtu
 the newest-frame slot, the landmark model one frame ahead (vtuber/lookahead.py; ``--serial``:
 on the pipeline's thread instead), tracker, smoothing, mirror, VMC over UDP to a loopback
 receiver. Per minute it prints the frames, fps, capture -> sent latency (p50/p95), the model's
-own time (p50/p95) and the process's RSS. At the end: RSS at the last minute vs the first, and
+own time (p50/p95) and the process's RSS, and (look-ahead) where each frame's latency went:
+``wait`` (captured -> the model took it), ``model``, ``after`` (the model finished -> its last
+datagram sent: the hand-over to the pipeline's thread, solve, smooth, mirror, encode, send),
+each as p50/p95. At the end: RSS at the last minute vs the first, and
 the latency p95 of the last minute vs the first (docs/performance.md).
 """
 
@@ -122,9 +125,16 @@ def main() -> int:
     t_start = time.perf_counter()
     mark = {"t": t_start, "frames": 0}
     model_times: list[float] = []
+    split: dict[str, list[float]] = {"wait": [], "model": [], "after": []}
 
     def on_frame(av, lm, frame) -> bool:  # type: ignore[no-untyped-def]
         now = time.perf_counter()
+        if ahead is not None and pipe.stats.latencies:
+            t0, t1 = ahead.times
+            sent = frame.t_capture + pipe.stats.latencies[-1]
+            split["wait"].append(t0 - frame.t_capture)
+            split["model"].append(t1 - t0)
+            split["after"].append(sent - t1)
         if now - mark["t"] < args.window:
             return True
         st = pipe.stats
@@ -145,6 +155,11 @@ def main() -> int:
             "rss_mb": round(rss_mb(), 1),
             "load_avg_1min": round(os.getloadavg()[0], 2),
         }
+        for k, v in split.items():
+            if v:
+                a = np.array(v) * 1000.0
+                rec[f"{k}_p50_p95_ms"] = [round(float(np.percentile(a, q)), 2) for q in (50, 95)]
+            v.clear()
         minutes.append(rec)
         model_times.append(rec["model_p50_ms"])
         if not args.json:

@@ -40,7 +40,9 @@ class LookAhead:
     """Runs ``backend`` on ``frames`` one frame ahead on a worker thread (see the module doc).
 
     ``model_s`` holds the model's own time (seconds) for the most recent frames: what the
-    status line and ``vtuber bench`` compare the capture -> sent latency with.
+    status line and ``vtuber bench`` compare the capture -> sent latency with. ``times``: the
+    ``time.perf_counter()`` at which the model started and finished the frame just yielded
+    (benchmarks/bench_live.py splits the latency with them).
     """
 
     def __init__(self, frames: Iterable[Frame], backend: _Backend, history: int = 300) -> None:
@@ -51,6 +53,7 @@ class LookAhead:
         self._ready: Any = None  # (frame, landmarks | exception), or _END
         self._stop = threading.Event()
         self._current: tuple[Frame, Landmarks | BaseException] | None = None
+        self.times: tuple[float, float] = (0.0, 0.0)
         self._thread: threading.Thread | None = None
 
     def _work(self) -> None:
@@ -66,14 +69,15 @@ class LookAhead:
                     res: Landmarks | BaseException = self.backend.process(frame.image, frame.t)
                 except Exception as e:  # raised again in the pipeline's thread
                     res = e
-                self.model_s.append(time.perf_counter() - t0)
+                t1 = time.perf_counter()
+                self.model_s.append(t1 - t0)
                 with self._cond:
                     while self._ready is not None and not self._stop.is_set():
                         self._cond.wait(0.1)
-                    self._ready = (frame, res)
+                    self._ready = (frame, res, (t0, t1))
                     self._cond.notify_all()
         except BaseException as e:  # the source failed: hand its error over, then end
-            item = (None, e)
+            item = (None, e, (0.0, 0.0))
         with self._cond:
             while self._ready is not None and not self._stop.is_set():
                 self._cond.wait(0.1)
@@ -92,10 +96,11 @@ class LookAhead:
                 self._cond.notify_all()
             if item is _END:
                 return
-            frame, res = item
+            frame, res, times = item
             if frame is None:  # the source raised: raise it here
                 raise res
             self._current = (frame, res)
+            self.times = times
             yield frame
 
     def process(self, bgr: np.ndarray, t: float) -> Landmarks:
