@@ -200,15 +200,22 @@ def test_lookahead_keeps_order_and_bad_frames_cost_one_frame(
     frames = [Frame(grace_bgr, i / 30.0, 0.0, i) for i in range(12)]
     frames[5] = Frame(np.zeros((0, 0, 3), np.uint8), 5 / 30.0, 0.0, 5)  # OpenCV rejects it
     seen: list[int] = []
+    spans: list[tuple[float, float, float]] = []  # model start, model end, frame handled
     ahead = LookAhead(frames, facemesh)
-    pipe = Pipeline(
-        ahead, ahead, Tracker(), [sink], on_frame=lambda av, lm, f: seen.append(f.index)
-    )
+
+    def on_frame(av, lm, f):  # type: ignore[no-untyped-def]
+        seen.append(f.index)
+        spans.append((*ahead.times, time.perf_counter()))
+
+    pipe = Pipeline(ahead, ahead, Tracker(), [sink], on_frame=on_frame)
     stats = pipe.run()
     ahead.close()
     assert seen == [i for i in range(12) if i != 5]  # every good frame, in order
     assert stats.frames == 11 and pipe.errors == 1
     assert len(ahead.model_s) == 12 and ahead.model_ms(50) > 0
+    # LookAhead.times: the model's own start and end for the frame being handled, in order
+    assert all(t0 < t1 < done for t0, t1, done in spans)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
 
 
 def test_lookahead_stops_with_the_pipeline(grace_bgr: np.ndarray, facemesh) -> None:  # type: ignore[no-untyped-def]
