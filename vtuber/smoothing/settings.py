@@ -140,12 +140,26 @@ _MEDIUM: dict[str, SignalSettings] = {
         beta=0.05,
     ),
     "gaze": SignalSettings(noise=1.5, accel=30.0, adapt_sigma=2.5, adapt_memory_s=0.05),
-    "body": SignalSettings(noise=1.5, accel=10.0, adapt_memory_s=0.1, gate_sigma=12.0),
-    "hands": SignalSettings(noise=3.0, accel=30.0, adapt_memory_s=0.1, gate_sigma=12.0),
+    "body": SignalSettings(
+        noise=2.5,
+        accel=10.0,
+        adapt_memory_s=0.1,
+        gate_sigma=12.0,
+        still_tau_s=0.2,
+        still_speed=10.0,
+    ),
+    "hands": SignalSettings(
+        noise=8.0,
+        accel=300.0,
+        adapt_memory_s=0.1,
+        gate_sigma=12.0,
+        still_tau_s=0.2,
+        still_speed=30.0,
+    ),
     "root": SignalSettings(noise=0.004, accel=0.05, adapt_memory_s=0.1, gate_sigma=12.0, beta=2.5),
     "blink": SignalSettings(noise=0.05, accel=0.5, adapt_sigma=2.0, adapt_memory_s=0.05, beta=2.5),
     "mouth": SignalSettings(
-        noise=0.02, accel=5.0, adapt_sigma=2.5, adapt_memory_s=0.05, speed_ref=1.0, beta=2.5
+        noise=0.01, accel=5.0, adapt_sigma=2.5, adapt_memory_s=0.05, speed_ref=1.0, beta=2.5
     ),
     "expression": SignalSettings(noise=0.04, accel=0.3, adapt_memory_s=0.1, beta=2.5),
 }
