@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from vtuber.recording import RecordingWriter, read_recording
-from vtuber.replay import ReplayOptions, replay, shift_vmc_time
+from vtuber.replay import ReplayOptions, replay
 from vtuber.rig import AvatarFrame, Bone, Tracking
 from vtuber.sinks.vmc import VMCSink
-from vtuber.vmc import encode_frame
+from vtuber.vmc import encode_frame, shift_vmc_time
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures"

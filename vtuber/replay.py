@@ -9,7 +9,6 @@ reproduces the live run's VMC bytes exactly.
 
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -19,10 +18,7 @@ from vtuber.recording import Recording
 from vtuber.rig import AvatarFrame
 from vtuber.sinks.base import Sink
 from vtuber.stopping import StopSignals
-from vtuber.vmc import VMCDecoder, frame_boundary, osc_string
-
-_T_MSG = b"/VMC/Ext/T\x00\x00,f\x00\x00"  # the OSC address + type tag of /VMC/Ext/T
-_BE_F32 = struct.Struct(">f")
+from vtuber.vmc import VMCDecoder, frame_boundary, osc_string, shift_vmc_time
 
 
 @dataclass(frozen=True)
@@ -119,22 +115,6 @@ class ReplaySource:
         for i, _k, shift in timed([f.t for f in frames], self.opts, self.fps):
             f = frames[i]
             yield f if shift == 0 else replace(f, t=f.t + shift)
-
-
-def shift_vmc_time(datagram: bytes, shift: float) -> bytes:
-    """The datagram with every ``/VMC/Ext/T`` value increased by ``shift`` seconds (other bytes
-    unchanged). Works on single messages and bundles: the message is found by its address."""
-    if shift == 0 or _T_MSG not in datagram:
-        return datagram
-    out = bytearray(datagram)
-    at = out.find(_T_MSG)
-    while at >= 0:
-        v = at + len(_T_MSG)
-        if v + 4 <= len(out):
-            (t,) = _BE_F32.unpack_from(out, v)
-            _BE_F32.pack_into(out, v, t + shift)
-        at = out.find(_T_MSG, v)
-    return bytes(out)
 
 
 def replay(

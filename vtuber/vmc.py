@@ -14,7 +14,8 @@ the precomputed path ~0.1 ms). tests/test_vmc.py checks byte equality against py
 
 Decoding (:class:`VMCDecoder`, fed datagrams in arrival order) turns a VMC stream from any sender
 back into AvatarFrames: used by ``vtuber replay`` of ``record-vmc`` recordings into the viewer and
-by the exporters.
+by the exporters. :func:`shift_vmc_time` moves a recorded stream's ``/VMC/Ext/T`` values in place
+(``vtuber replay`` of a looped or trimmed ``record-vmc`` recording).
 """
 
 from __future__ import annotations
@@ -209,6 +210,22 @@ class VMCDecoder:
                 )
                 self.count += 1
         return out
+
+
+def shift_vmc_time(datagram: bytes, shift: float) -> bytes:
+    """The datagram with every ``/VMC/Ext/T`` value increased by ``shift`` seconds (other bytes
+    unchanged). Works on single messages and bundles: the message is found by its address."""
+    if shift == 0 or _T_PREFIX not in datagram:
+        return datagram
+    out = bytearray(datagram)
+    at = out.find(_T_PREFIX)
+    while at >= 0:
+        v = at + len(_T_PREFIX)
+        if v + 4 <= len(out):
+            (t,) = _F1.unpack_from(out, v)
+            _F1.pack_into(out, v, t + shift)
+        at = out.find(_T_PREFIX, v)
+    return bytes(out)
 
 
 def frame_boundary(datagrams: Iterable[bytes]) -> str:
