@@ -113,6 +113,8 @@ class KalmanBank:
         self.gated = np.zeros(g, bool)  # groups gated at the last update
         self.nis: F = np.zeros(g)  # last NIS per group (sum over its channels)
         self._decay_dt = -1.0  # the step the boost's relaxation factors were computed for
+        self._q_dt = -1.0  # the step the process-noise terms in _q were computed for
+        self._q: tuple[F, F, F, F] = (self.qa, self.qa, self.qa, self.qa)
         self._decay: F = np.ones(g)
 
     def reset(self, mask: NDArray[np.bool_], x: F, p_vel: float | F) -> None:
@@ -128,23 +130,27 @@ class KalmanBank:
         """Advance every channel by ``dt`` seconds (x += v dt; P = F P F' + Q)."""
         if dt <= 0.0:
             return
-        q00, q01, q11 = q_white_noise(dt)
+        if dt != self._q_dt:  # the per-step constants, once per frame rate
+            q00, q01, q11 = q_white_noise(dt)
+            self._q_dt = dt
+            self._q = (q00 * self.qa, q01 * self.qa, q11 * self.qa, -dt * self._dec_rate)
+        q00qa, q01qa, q11qa, dec = self._q
         p01, p11 = self.p01, self.p11
         self.x = self.x + self.v * dt
-        self.p00 = self.p00 + dt * (2.0 * p01 + dt * p11) + q00 * self.qa
+        self.p00 = self.p00 + dt * (2.0 * p01 + dt * p11) + q00qa
         if self._any_decay:
             # F = [[1, dt], [0, a]]: v' = a v, P01' = a (P01 + dt P11) + Q01,
             # P11' = a^2 P11 + Q11 (a = 1 on the channels without a decay: rate 0).
             v = self.v
             s2 = np.bincount(self.group, v * v, minlength=self.n_groups)[self.group]
             s2 = s2 * self._dec_inv2
-            a = np.exp((-dt) * self._dec_rate / (1.0 + s2 * s2))
+            a = np.exp(dec / (1.0 + s2 * s2))
             self.v = a * v
-            self.p01 = a * (p01 + dt * p11) + q01 * self.qa
-            self.p11 = a * a * p11 + q11 * self.qa
+            self.p01 = a * (p01 + dt * p11) + q01qa
+            self.p11 = a * a * p11 + q11qa
         else:
-            self.p01 = p01 + dt * p11 + q01 * self.qa
-            self.p11 = p11 + q11 * self.qa
+            self.p01 = p01 + dt * p11 + q01qa
+            self.p11 = p11 + q11qa
 
     def update(self, z: F, measured: NDArray[np.bool_], dt: float = 0.0) -> NDArray[np.bool_]:
         """Correct the measured channels with ``z`` (full array; others ignored).
@@ -189,8 +195,8 @@ class KalmanBank:
         if dt > 0.0:
             beta = 1.0 - math.exp(-dt / BIAS_TAU_S)
             calm = (rho[g] <= 1.0) & (updf > 0.0)
-            self.bias = (self.bias + beta * (y - self.bias)) * calm
-            e_b = mf * self.bias * self.bias / (s0 * (beta / (2.0 - beta)))
+            self.bias = (self.bias + beta * (y - self.bias)) * calm  # 0 where not calm
+            e_b = self.bias * self.bias / (s0 * (beta / (2.0 - beta)))
             rho_b = np.bincount(g, e_b, minlength=self.n_groups) / self._lag_tau
             excess = (np.maximum(rho_b, 1.0)[g] - 1.0) * updf
             if excess.any():
