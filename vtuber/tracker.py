@@ -14,8 +14,8 @@ from vtuber import quat
 from vtuber.config import TrackConfig
 from vtuber.landmarks import Landmarks
 from vtuber.rig import AvatarFrame, Bone, Tracking
-from vtuber.solvers.adaptation import RestingHead, StartingHead
-from vtuber.solvers.arkit import ArkitSolver
+from vtuber.solvers.adaptation import RestingHead, StartingHead, pose_features
+from vtuber.solvers.arkit import ArkitSolver, Geometry
 from vtuber.solvers.body import BodyConfig, BodySolution, solve_landmarks
 from vtuber.solvers.calibration import FaceProfile
 from vtuber.solvers.expressions import FaceSolver
@@ -37,10 +37,6 @@ def split_head(q: np.ndarray, neck_share: float) -> tuple[np.ndarray, np.ndarray
     neck = q^s, head = q^(1-s) (same axis, so neck * head == q)."""
     neck, head = _split_head(np.asarray(q, dtype=np.float64), neck_share)
     return np.array(neck), np.array(head)
-
-
-# Sent from the geometric solvers even with the Face Landmarker's blendshapes (see solve()).
-GEOMETRIC_IN_PERFECT_SYNC = ("jawOpen",)
 
 
 def _yaw_pitch(q: np.ndarray) -> tuple[float, float]:
@@ -149,14 +145,12 @@ class Tracker:
             if lm.t - self._seen >= self.forget_after_s and not held:
                 self._forget()
         if face and lm.face.has_blendshapes:
-            # The model's 52 shapes and presets replace the geometric ones of the same name,
-            # except the jaw: on every training face of the corpus the geometric lip gap
-            # follows the true jaw better than the model's jawOpen (docs/perfect_sync.md,
-            # "Which signal comes from where"). The model's eyelids stay: the geometric blink
-            # on its landmarks was not better there.
-            geo = {k: blend[k] for k in GEOMETRIC_IN_PERFECT_SYNC if k in blend}
-            blend.update(self.arkit.update(lm.face.blendshapes))
-            blend.update(geo)
+            # The model's 52 shapes and presets replace the geometric ones of the same name; its
+            # eyelids and jaw are fused with the geometric solvers' readings of the same
+            # landmarks, each normalised per user (vtuber.solvers.arkit.Fusion,
+            # docs/perfect_sync.md "Which signal comes from where").
+            geo = Geometry(fr.eyes.closure, fr.mouth_open, pose_features(yaw, pitch))
+            blend.update(self.arkit.update(lm.face.blendshapes, geo))
         return AvatarFrame(
             t=lm.t,
             t_capture=t_capture,

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.rig import ARKIT_NAMES
+from vtuber.solvers.adaptation import PoseBaseline
 
 F32 = NDArray[np.float32]
 
@@ -240,6 +241,146 @@ class OpenEyeLevel:
         return np.clip(level, self.low, self.high).astype(np.float32)
 
 
+# ---- Perfect sync with the geometry of the same landmarks (ArkitSolver.update(raw, geometry)).
+# The model's eyelid and jaw scores and the geometric solvers' readings of the landmarker's own
+# 478 points are each normalised by this user's own levels and then averaged (docs/perfect_sync.md
+# section 3b). The weights and levels below were chosen on the face corpus's TRAINING identities
+# only (benchmarks/fit_perfect_sync.py).
+# Eyelids: sent = FUSE_EYE_GEOMETRY * geometric closure + (1 - it) * the model's closure, where
+# the model's closure is (eyeBlink - open level at this head pose) / span.
+FUSE_EYE_GEOMETRY = 0.6
+# The model's open level: this quantile of its recent eyeBlink scores as a linear function of the
+# head pose (vtuber.solvers.adaptation.PoseBaseline; the model reads a face tilted down as more
+# closed), bounded to [EYELID_OPEN_MIN, FUSED_OPEN_MAX] (a training face's open eyes read up to
+# 0.33 raw).
+FUSED_OPEN_QUANTILE = 0.25
+FUSED_OPEN_MAX = 0.35
+# The model's closure is its excess over the open level over EYELID_MARGIN (half closed at
+# +0.10: the model's response to a closing lid is convex, a half-closed eye scores ~0.3 of a
+# closed eye's excess, so a span learned from full closures would put "half" too high; tried).
+# Jaw: the model splits a jaw drop between jawOpen and mouthLowerDown (on the training faces their
+# sum jawOpen + (lowerDownL + lowerDownR) / 2 follows the true opening better than jawOpen alone:
+# Spearman 0.86 vs 0.76 mean); its rest is the JAW_REST_QUANTILE of that sum at the head pose,
+# and JAW_MODEL_FULL above the rest is a full opening (the training faces' median at a 1.6 cm drop).
+JAW_REST_QUANTILE = 0.1
+JAW_MODEL_FULL = 0.5
+# sent = w * geometric jaw + (1 - w) * the model's, w = FUSE_JAW_GEOMETRY while the two agree: it
+# falls to 0 as their Pearson correlation over the last AGREE_WINDOW frames falls from AGREE_FULL
+# to AGREE_NONE. A resting smile with teeth can make the lip gap shrink when the jaw opens (the
+# landmarker's lips jump from the teeth to the open mouth's edge); the model, trained on real
+# faces, is then the one to follow.
+FUSE_JAW_GEOMETRY = 0.7
+AGREE_WINDOW = 300
+AGREE_FULL, AGREE_NONE = 0.5, 0.2
+AGREE_MIN_FRAMES = 30
+_JAW_IDX = IDX["jawOpen"]
+_LOWER_IDX = np.array([IDX["mouthLowerDownLeft"], IDX["mouthLowerDownRight"]])
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """What the geometric face solvers read on the same landmarks this frame.
+
+    closure: each eye's raw closure (the person's left, right), 0 open .. 1 as closed as the
+        user's own blinks (:func:`vtuber.solvers.eyes.closure`, adapted per user).
+    jaw: the mouth openness 0..1 over the user's rest (vtuber.solvers.mouth).
+    pose: :func:`vtuber.solvers.adaptation.pose_features` of the head's yaw / pitch.
+    """
+
+    closure: tuple[float, float]
+    jaw: float
+    pose: tuple[float, float, float, float]
+
+
+class _Agreement:
+    """Pearson correlation of two signals over their last ``window`` samples (running sums)."""
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self._buf = np.zeros((window, 2))
+        self.reset()
+
+    def reset(self) -> None:
+        self._n = 0
+        self._s = [0.0] * 5  # sum x, y, xx, yy, xy
+
+    def add(self, x: float, y: float) -> float | None:
+        """Add one pair; the correlation (None while too few samples or no variation)."""
+        k = self._n % self.window
+        if self._n >= self.window:
+            ox, oy = self._buf[k]
+            self._update(-ox, -oy, -1.0)
+        self._buf[k] = (x, y)
+        self._update(x, y, 1.0)
+        self._n += 1
+        n = min(self._n, self.window)
+        if n < AGREE_MIN_FRAMES:
+            return None
+        sx, sy, sxx, syy, sxy = self._s
+        vx, vy = sxx - sx * sx / n, syy - sy * sy / n
+        if vx <= 1e-4 * n or vy <= 2.5e-5 * n:  # one of them does not move (std 0.01 / 0.005)
+            return None
+        return (sxy - sx * sy / n) / (vx * vy) ** 0.5
+
+    def _update(self, x: float, y: float, sign: float) -> None:
+        s = self._s
+        s[0] += x
+        s[1] += y
+        s[2] += sign * x * x
+        s[3] += sign * y * y
+        s[4] += sign * x * y
+
+
+class Fusion:
+    """Per-user normalisation of the model's eyelid and jaw evidence, fused with the geometry
+    (module constants above). ``pinned_open``: a profile's eyelid open level (no learning)."""
+
+    def __init__(self) -> None:
+        self._levels = PoseBaseline(
+            [FUSED_OPEN_QUANTILE, FUSED_OPEN_QUANTILE, JAW_REST_QUANTILE], [EYELID_OPEN] * 2 + [0.0]
+        )
+        self._agree = _Agreement(AGREE_WINDOW)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget this user (a new face)."""
+        self._started = False
+        self._agree.reset()
+        self.jaw_weight = FUSE_JAW_GEOMETRY
+
+    def update(
+        self, raw: F32, geo: Geometry, dead_zone: float, pinned_open: float | None
+    ) -> tuple[float, float, float]:
+        """The fused (left eyelid, right eyelid, jaw) weights in [0, 1] for one frame."""
+        bl, br = float(raw[IDX["eyeBlinkLeft"]]), float(raw[IDX["eyeBlinkRight"]])
+        jaw = float(raw[_JAW_IDX]) + 0.5 * float(raw[_LOWER_IDX[0]] + raw[_LOWER_IDX[1]])
+        if not self._started:  # the first frame is the first guess of every level
+            self._started = True
+            first = min(max(bl, EYELID_OPEN_MIN), FUSED_OPEN_MAX)
+            self._levels.reset([first, min(max(br, EYELID_OPEN_MIN), FUSED_OPEN_MAX), jaw])
+        lo_l, lo_r, jaw_rest = self._levels.predict(geo.pose)
+        self._levels.add(geo.pose, (bl, br, jaw))
+        if pinned_open is not None:
+            lo_l = lo_r = pinned_open
+        out = []
+        for e, (b, lo) in enumerate(((bl, lo_l), (br, lo_r))):
+            lo = min(max(lo, EYELID_OPEN_MIN), FUSED_OPEN_MAX)
+            m = (b - lo) / EYELID_MARGIN
+            out.append(FUSE_EYE_GEOMETRY * geo.closure[e] + (1.0 - FUSE_EYE_GEOMETRY) * m)
+        m_jaw = min(max((jaw - jaw_rest) / JAW_MODEL_FULL, 0.0), 1.5)
+        r = self._agree.add(geo.jaw, jaw)
+        if r is not None:
+            self.jaw_weight = FUSE_JAW_GEOMETRY * min(
+                max((r - AGREE_NONE) / (AGREE_FULL - AGREE_NONE), 0.0), 1.0
+            )
+        w = self.jaw_weight
+        out.append(w * geo.jaw + (1.0 - w) * m_jaw)
+        # A dead zone at both ends, symmetric, so that 0.5 stays where it was.
+        k = 1.0 / (1.0 - 2.0 * dead_zone)
+        l_, r_, j_ = (min(max((x - dead_zone) * k, 0.0), 1.0) for x in out)
+        return l_, r_, j_
+
+
 # The emotion presets derive_presets produces (each can be switched off, like FaceConfig's).
 EMOTIONS = ("happy", "angry", "sad", "relaxed")
 
@@ -314,24 +455,36 @@ class ArkitSolver:
         self.warmup = warmup
         self._samples: list[F32] = []
         self.open_eyes = OpenEyeLevel()
+        self.fusion = Fusion()
 
     @property
     def calibrated(self) -> bool:
         return not self.auto or len(self._samples) >= self.warmup
 
     def recalibrate(self) -> None:
+        """Learn the rest anew (and, with geometry, the fused levels: maybe a new person)."""
         self.auto = True
         self._samples = []
+        self.fusion.reset()
 
-    def update(self, raw: F32) -> dict[str, float]:
-        """Weights by key (52 ARKit names + VRM presets) for one frame's raw coefficients."""
+    def update(self, raw: F32, geometry: Geometry | None = None) -> dict[str, float]:
+        """Weights by key (52 ARKit names + VRM presets) for one frame's raw coefficients.
+
+        With ``geometry`` (the geometric solvers' readings of the same landmarks), the eyelids
+        and the jaw are the :class:`Fusion` of the model's scores and the geometry; without it
+        they are the model's alone, calibrated like the other 50 shapes."""
         if self.auto and len(self._samples) < self.warmup:
             self._samples.append(np.asarray(raw, np.float32).copy())
             self.calibration.set_rest(np.median(np.stack(self._samples), axis=0))
-        level = self.open_eyes.update(eyelid_scores(raw))
-        if level is not None:
-            self.calibration.set_open_eyes(float(level[0]), float(level[1]))
+        if geometry is None:
+            level = self.open_eyes.update(eyelid_scores(raw))
+            if level is not None:
+                self.calibration.set_open_eyes(float(level[0]), float(level[1]))
         v = self.calibration.remap(raw)
+        if geometry is not None:
+            cal = self.calibration
+            fused = self.fusion.update(raw, geometry, cal.dead_zone, cal.eyelid_open)
+            v[_EYELID_IDX[0]], v[_EYELID_IDX[1]], v[_JAW_IDX] = fused
         out = arkit_weights(v)
         out.update(derive_presets(v))
         for k in self._drop:
