@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from vtuber.rig import ARKIT_NAMES, AvatarFrame, mirror_frame
+from vtuber.solvers.adaptation import pose_features
 from vtuber.solvers.arkit import (
+    AGREE_WINDOW,
     EYELID_CLOSED,
     EYELID_OPEN,
     EYELID_OPEN_MAX,
+    FUSE_JAW_GEOMETRY,
     ArkitCalibration,
     ArkitSolver,
+    Geometry,
     derive_presets,
 )
 
@@ -165,3 +171,84 @@ def test_eyes_closed_for_long_cannot_be_learned_as_open() -> None:
         out = s.update(f)
     assert np.all(s.calibration.open_eyes < 0.1) and out["eyeBlinkLeft"] < 0.2
     assert s.update(raw(eyeBlinkLeft=0.6, eyeBlinkRight=0.6))["blink"] == 1.0
+
+
+# ---- Perfect sync fused with the geometry of the same landmarks (arkit.Fusion).
+
+
+def _geo(
+    closure: tuple[float, float] = (0.0, 0.0), jaw: float = 0.0, pitch: float = 0.0
+) -> Geometry:
+    return Geometry(closure, jaw, pose_features(0.0, pitch))
+
+
+def test_fused_eyelids_need_either_source_to_close() -> None:
+    """Open eyes the model scores high (0.19, the shared clip's left eye) send ~0; a closure seen
+    by both sources sends 1; a full closure seen by either alone still crosses 0.5; a partial
+    reading of both (geometry 0.3, model +0.06) stays open."""
+    s = ArkitSolver()
+    rng = np.random.default_rng(8)
+    for _ in range(60):
+        b = 0.19 + rng.uniform(-0.02, 0.02)
+        out = s.update(raw(eyeBlinkLeft=b, eyeBlinkRight=b), _geo())
+    assert out["eyeBlinkLeft"] < 0.1 and out["blinkRight"] < 0.1
+    both = s.update(raw(eyeBlinkLeft=0.5, eyeBlinkRight=0.5), _geo((1.0, 1.0)))
+    assert both["eyeBlinkLeft"] == both["eyeBlinkRight"] == both["blink"] == 1.0
+    geo_only = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), _geo((1.0, 0.0)))
+    assert geo_only["eyeBlinkLeft"] > 0.5 > geo_only["eyeBlinkRight"]
+    model_only = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.5), _geo())
+    assert model_only["eyeBlinkRight"] > 0.5 > model_only["eyeBlinkLeft"]
+    partial = s.update(raw(eyeBlinkLeft=0.25, eyeBlinkRight=0.25), _geo((0.3, 0.3)))
+    assert partial["eyeBlinkLeft"] < 0.5
+
+
+def test_fused_open_level_follows_the_head_pose() -> None:
+    """The model reads an open eye higher when the head is tilted down; the open level is learned
+    as a function of the pose, so an open eye looking down is sent open while a blink at the
+    frontal pose (where the open level is low) still closes."""
+    rng = np.random.default_rng(9)
+    s = ArkitSolver()
+    for i in range(450):
+        pitch = -0.35 * (0.5 + 0.5 * math.sin(i / 20.0))  # 0 .. -20 deg, back and forth
+        b = 0.05 - 0.5 * pitch + rng.uniform(-0.01, 0.01)  # 0.05 frontal .. 0.225 down
+        s.update(raw(eyeBlinkLeft=b, eyeBlinkRight=b), _geo(pitch=pitch))
+    down = s.update(raw(eyeBlinkLeft=0.225, eyeBlinkRight=0.225), _geo(pitch=-0.35))
+    assert down["eyeBlinkLeft"] < 0.25, down["eyeBlinkLeft"]
+    # The same score at the frontal pose is a closing eye for this user.
+    front = s.update(raw(eyeBlinkLeft=0.225, eyeBlinkRight=0.225), _geo((0.5, 0.5)))
+    assert front["eyeBlinkLeft"] > 0.5
+    # A pinned open level (a profile's 0.05) is used as given: 0.2 reads 0.75 of the model's
+    # span, 0.4 * 0.75 = 0.3 after the fusion, 0.28 after the dead zone; learned, it is open.
+    for cal, expected in ((ArkitCalibration(eyelid_open=0.05), 0.25 / 0.9), (None, 0.0)):
+        solver = ArkitSolver(calibration=cal)
+        for _ in range(30):
+            out = solver.update(raw(eyeBlinkLeft=0.2, eyeBlinkRight=0.2), _geo(pitch=-0.35))
+        assert out["eyeBlinkLeft"] == pytest.approx(expected, abs=1e-3)
+
+
+def _talk(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A jaw opening 0..1 per frame: syllables with pauses."""
+    t = np.arange(n)
+    return np.clip(np.sin(t / 3.0) * (rng.uniform(0, 1, n) > 0.3), 0.0, 1.0)
+
+
+def test_fused_jaw_follows_the_model_when_the_geometry_disagrees() -> None:
+    """A resting smile with teeth: the geometric lip gap reads wide at rest and shrinks as the
+    jaw opens (what the landmarker's points did on such a face). Once the two sources have
+    disagreed for a while the sent jawOpen follows the model; with agreeing sources both count."""
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(10)
+    opening = _talk(rng, 400)
+    for geo_jaw, weight in ((0.45 - 0.4 * opening, 0.0), (0.9 * opening, FUSE_JAW_GEOMETRY)):
+        s = ArkitSolver()
+        sent = []
+        for o, g in zip(opening, geo_jaw, strict=True):
+            model = raw(jawOpen=0.02 + 0.3 * o + rng.uniform(0, 0.02), mouthLowerDownLeft=0.2 * o)
+            sent.append(s.update(model, _geo(jaw=float(g)))["jawOpen"])
+        assert s.fusion.jaw_weight == pytest.approx(weight)
+        late = slice(AGREE_WINDOW, None)
+        assert spearmanr(opening[late], np.array(sent)[late]).statistic > 0.9
+        assert max(np.array(sent)[late][opening[late] == 0.0]) < 0.15  # rest is rest
+        s.recalibrate()  # a new face: nothing of this one is kept
+        assert s.fusion.jaw_weight == FUSE_JAW_GEOMETRY and not s.fusion._started
