@@ -155,7 +155,20 @@ class HandsBackend:
 
 
 class _SideHand:
-    """One hand's tracker (max_num_hands=1) with pose-guided, rate-limited re-detection."""
+    """One hand's tracker (max_num_hands=1) with pose-guided, rate-limited re-detection.
+
+    MediaPipe's tracker crops the next frame from its own last fit, so a wrong fit can hold
+    itself in place: a thumbs up picked up after a fast move (frames skipped under load, motion
+    blur) tracks as a pointing hand, the thumb taken for the index finger, for as long as it is
+    held, while fresh detections fit it right. So a tracked fit is checked against a fresh one
+    (a static-image graph: palm detection and landmarks on this frame alone, masked to the
+    hand) on the first tracked frame after a detection and every ``VERIFY_EVERY`` tracked
+    frames; where they disagree, the fresh fit is used, and fresh fits only for the next
+    ``FRESH_FRAMES`` frames, after which the tracker is checked again (docs/body.md)."""
+
+    VERIFY_EVERY = 30
+    FRESH_FRAMES = 10
+    DISAGREE = 0.5  # farthest point apart, in hand sizes, beyond which two fits disagree
 
     def __init__(self, side: str, static_images: bool, retry_every: int) -> None:
         self.side = side
@@ -168,6 +181,11 @@ class _SideHand:
         self.misses = 0
         self._missed_at: tuple[float, float] | None = None
         self.searches = 0  # palm searches run (for benchmarks)
+        self.refits = 0  # tracked fits replaced by a fresh one (for tests and benchmarks)
+        self._last = HandLandmarks()  # this hand's previous output
+        self._since_verify = 0
+        self._fresh_left = 0
+        self._fresh_graph: GraphRunner | None = None  # static-image graph, made when needed
         with quiet_native_stderr():
             hands = mp.solutions.hands.Hands(
                 static_image_mode=static_images,
@@ -229,10 +247,55 @@ class _SideHand:
             wr = _POSE_HAND[self.side][0]
             self._missed_at = (float(pose.points[wr, 0]), float(pose.points[wr, 1]))
 
+    def _fresh(self, rgb: U8) -> list[tuple[str, HandLandmarks]]:
+        """A fresh fit of this hand (static-image graph), the image masked to twice the size
+        of its previous fit; [] when none or when it is confidently the other hand."""
+        if self._fresh_graph is None:
+            with quiet_native_stderr():
+                graph = mp.solutions.hands.Hands(
+                    static_image_mode=True, model_complexity=1, max_num_hands=1
+                )
+            self._fresh_graph = GraphRunner(graph)
+        h, w = rgb.shape[:2]
+        px = self._last.points[:, :2] * (w, h)
+        c, r = 0.5 * (px.min(axis=0) + px.max(axis=0)), float(np.ptp(px, axis=0).max())
+        x0, y0 = max(int(c[0] - r), 0), max(int(c[1] - r), 0)
+        x1, y1 = min(int(c[0] + r), w), min(int(c[1] + r), h)
+        masked = np.zeros_like(rgb)
+        masked[y0:y1, x0:x1] = rgb[y0:y1, x0:x1]
+        recs = _hand_records(self._fresh_graph.run(masked))
+        return [] if recs and recs[0][0] != self.side and recs[0][1].score > 0.8 else recs
+
+    def _tracked(self, rgb: U8) -> list[tuple[str, HandLandmarks]]:
+        """The tracker's fit, checked against a fresh one now and then (see the class doc)."""
+        if self._fresh_left > 0:
+            self._fresh_left -= 1
+            self._since_verify = self.VERIFY_EVERY  # check the tracker again when it resumes
+            return self._fresh(rgb)
+        recs = _hand_records(self._hands.run(rgb))
+        self._since_verify += 1
+        if not recs or self._since_verify < self.VERIFY_EVERY or not self._last.found:
+            return recs
+        self._since_verify = 0
+        fresh = self._fresh(rgb)
+        if not fresh:
+            return recs
+        h, w = rgb.shape[:2]
+        if _fit_gap(recs[0][1], fresh[0][1], w, h) > self.DISAGREE:
+            self.refits += 1
+            self._fresh_left = self.FRESH_FRAMES
+            return fresh
+        return recs
+
     def process(self, rgb: U8, pose: PoseLandmarks) -> HandLandmarks:
+        hand = self._process(rgb, pose)
+        self._last = hand
+        return hand
+
+    def _process(self, rgb: U8, pose: PoseLandmarks) -> HandLandmarks:
         h, w = rgb.shape[:2]
         if self.tracked and not self.static:
-            recs = _hand_records(self._hands.run(rgb))
+            recs = self._tracked(rgb)
         elif self.wanted(pose):
             self.since_try = 0
             x0, y0, x1, y1 = self.region(pose, w, h)
@@ -243,6 +306,7 @@ class _SideHand:
             recs = _hand_records(self._hands.run(masked))
             ours = bool(recs) and not (recs[0][0] != self.side and recs[0][1].score > 0.8)
             self._searched(ours, pose)
+            self._since_verify, self._fresh_left = self.VERIFY_EVERY, 0  # check the next fit
         else:
             return HandLandmarks()
         if not recs:
@@ -258,6 +322,17 @@ class _SideHand:
 
     def close(self) -> None:
         self._hands.solution.close()
+        if self._fresh_graph is not None:
+            self._fresh_graph.solution.close()
+
+
+def _fit_gap(a: HandLandmarks, b: HandLandmarks, width: int, height: int) -> float:
+    """How far apart two fits' farthest image points are, in hand sizes (b's image box's longer
+    side). On the thumbs-up clip: <= 0.24 for two fits of the held hand (<= 0.45 while it
+    settles), 0.6-0.8 for its thumb taken for the index finger."""
+    pa, pb = a.points[:, :2] * (width, height), b.points[:, :2] * (width, height)
+    size = max(float(np.ptp(pb, axis=0).max()), 1.0)
+    return float(np.linalg.norm(pa - pb, axis=1).max()) / size
 
 
 def _face_distance(person: Landmarks, point: NDArray[np.float32]) -> float:
