@@ -4,6 +4,7 @@ fixed handful of array operations whatever the number of channels."""
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -114,6 +115,8 @@ class KalmanBank:
         self.nis: F = np.zeros(g)  # last NIS per group (sum over its channels)
         self._decay_dt = -1.0  # the step the boost's relaxation factors were computed for
         self._q_dt = -1.0  # the step the process-noise terms in _q were computed for
+        self._m_key = b""  # the measured mask the cached (mf, has, may_gate) belong to
+        self._m: tuple[F, NDArray[np.bool_], bool] = (self.r, self._no_groups, False)
         self._q: tuple[F, F, F, F] = (self.qa, self.qa, self.qa, self.qa)
         self._decay: F = np.ones(g)
 
@@ -161,15 +164,20 @@ class KalmanBank:
         g = self.group
         y = z - self.x
         s0 = self.p00 + self.r
-        mf = measured.astype(np.float64)
-        has = np.bincount(g, mf, minlength=self.n_groups) > 0
-        nis: F = np.bincount(g, mf * y * y / s0, minlength=self.n_groups).astype(np.float64)
+        key = measured.tobytes()
+        if key != self._m_key:  # which channels are measured changed (rare): recompute
+            mf = measured.astype(np.float64)
+            has = np.bincount(g, mf, minlength=self.n_groups) > 0
+            self._m_key = key
+            self._m = (mf, has, bool((has & self._gating).any()))
+        mf, has, may_gate = self._m
+        nis = cast(F, np.bincount(g, mf * y * y / s0, minlength=self.n_groups))
         self.nis = nis
         # Covariance matching: inflate the position variance so that S = NIS/tau * S0 when
         # the innovation is larger than tau allows (S = NIS/dof * S0 for a forced outlier, i.e.
         # the innovation made consistent); relax a previous boost with its memory.
         rho = np.maximum(nis / self.adapt_tau, 1.0)
-        if (has & self._gating).any():
+        if may_gate:
             outlier = has & (nis > self.gate)
             gated = outlier & (self.n_gated < self.max_gated)
             # An outlier that persists past max_gated frames is a real move: trust it fully.
@@ -177,17 +185,18 @@ class KalmanBank:
             rho = np.where(forced, nis / self.dof, rho)
             accept = has & ~gated
             self.n_gated = np.where(gated, self.n_gated + 1, self.n_gated * ~has)
+            updf = mf * accept[g]
         else:  # no group with a gate is measured: nothing to gate (the common face frame)
             gated = self._no_groups
             accept = has
             self.n_gated = self.n_gated * ~has
+            updf = mf  # every measured channel is updated
         self.gated = gated
         if dt != self._decay_dt:  # exp() once per frame rate, not once per frame
             self._decay_dt = dt
             self._decay = np.exp(-max(dt, 1e-9) * self._inv_memory)
         b = self.boost
         self.boost = b + accept * (np.maximum(rho, 1.0 + (b - 1.0) * self._decay) - b)
-        updf = mf * accept[g]
         # Lag detector: an exponential mean of the innovations (time constant BIAS_TAU_S) that
         # stays away from 0 means the motion model is too stiff (a steady turn the velocity
         # has not caught up with): scale Q by the bias test's ratio so the velocity learns.
@@ -198,9 +207,9 @@ class KalmanBank:
             self.bias = (self.bias + beta * (y - self.bias)) * calm  # 0 where not calm
             e_b = self.bias * self.bias / (s0 * (beta / (2.0 - beta)))
             rho_b = np.bincount(g, e_b, minlength=self.n_groups) / self._lag_tau
-            excess = (np.maximum(rho_b, 1.0)[g] - 1.0) * updf
-            if excess.any():
+            if (rho_b > 1.0).any():
                 # Extra white-acceleration noise whose position part is excess * S0.
+                excess = (np.maximum(rho_b, 1.0)[g] - 1.0) * updf
                 q00, q01, q11 = q_white_noise(dt)
                 qs = excess * s0 / q00
                 self.p00 = self.p00 + q00 * qs
