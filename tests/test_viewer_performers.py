@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import socket
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from vtuber.rig import PARENT, AvatarFrame, Bone
 from vtuber.sinks.websocket import WebSocketSink
 
 W, H, PANE = 640, 360, 320
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "img" / "viewer_two.png"
 FPS = 25.0
 
 
@@ -116,8 +118,10 @@ class Collect:
 
 
 def test_one_page_shows_both_performers_each_following_their_own_stream(
-    browser: Browser, clip_path: Path
+    browser: Browser, clip_path: Path, tmp_path: Path
 ):
+    from matplotlib.image import imread
+
     from vtuber.commands.common import add_sink_args, build_sinks
     from vtuber.commands.performer_args import performer_backend, performer_streams
     from vtuber.commands.smoothing_args import smoothing_config
@@ -180,12 +184,23 @@ def test_one_page_shows_both_performers_each_following_their_own_stream(
             np.array(browser("eval", js=f"return window.vtuberViewer.headWorldDelta({k});"))
             for k in (1, 2)
         ]
+        # docs/img/viewer_two.png only on request (VTUBER_UPDATE_DOCS=1): a run leaves the
+        # checkout clean
+        update = os.environ.get("VTUBER_UPDATE_DOCS") == "1"
+        shot = DOCS_SCREENSHOT if update else tmp_path / "viewer_two.png"
+        browser("screenshot", path=str(shot))
         errors = browser("drain")["errors"]  # type: ignore[index]
     finally:
         for s in opened:
             s.close()
     assert errors == []
     assert avatars[0]["headX"] < avatars[1]["headX"]  # type: ignore[index]  # side by side
+    img = imread(shot)[..., :3]
+    skin = (img[..., 0] > 0.9) & (img[..., 1] > 0.75) & (img[..., 2] > 0.6) & (img[..., 2] < 0.95)
+    half = img.shape[1] // 2
+    print(f"skin-coloured pixels: left half {skin[:, :half].mean():.3f}, right "
+          f"{skin[:, half:].mean():.3f}")  # fmt: skip
+    assert skin[:, :half].mean() > 0.01 and skin[:, half:].mean() > 0.01  # both drawn
     sent = [world_head(g.frames[-1]) for g in got]
     assert all(g.frames[-1].tracking.face for g in got)
     between = _angle(sent[0], sent[1])
