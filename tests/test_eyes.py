@@ -59,7 +59,7 @@ def test_both_nearly_closed_close_together_but_a_wink_stays() -> None:
 
 
 def test_gaze_held_while_eyes_close() -> None:
-    es = EyeSolver()
+    es = EyeSolver(EyeConfig(gaze_dead_zone_deg=(0.0, 0.0)))
     look_up = np.array([[0.0, 0.03], [0.0, 0.03]])
     r0 = es.update(_open(0, 0), look_up, REST)
     # Closing: MediaPipe's iris slides down with the lid; the gaze must not follow.
@@ -69,7 +69,7 @@ def test_gaze_held_while_eyes_close() -> None:
 
 
 def test_winking_eye_gaze_comes_from_the_open_eye() -> None:
-    es = EyeSolver()
+    es = EyeSolver(EyeConfig(gaze_dead_zone_deg=(0.0, 0.0)))
     offs = np.array([[0.5, -0.5], [0.02, 0.0]])  # left eye closed: its iris reading is junk
     r = es.update(_open(1.0, 0.0), offs, REST)
     cfg = es.config

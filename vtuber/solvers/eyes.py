@@ -66,7 +66,7 @@ def eye_openness(face: F64, widths: F64 | None = None) -> F64:
 # (a turned head carries it across the image; anatomically the iris plane sits a few mm in front
 # of the corners). LID_WEIGHT: (upper, lower) lid heights added to the iris's vertical offset
 # (the lids follow a vertical gaze, and FaceMesh finds them more surely than the iris's height).
-IRIS_DEPTH = 0.0
+IRIS_DEPTH = 0.05
 LID_WEIGHT = (0.0, 0.0)
 
 
@@ -152,8 +152,8 @@ class EyeConfig:
     dead_zone: float = 0.12
     link_at: float = 0.35
     eyeball_ratio: float = 0.4
-    iris_gain: tuple[float, float] = (0.5, 0.3)
-    gaze_dead_zone_deg: tuple[float, float] = (0.0, 0.0)
+    iris_gain: tuple[float, float] = (0.70, 0.22)
+    gaze_dead_zone_deg: tuple[float, float] = (5.0, 24.0)
     yaw_range_deg: float = 30.0
     pitch_range_deg: float = 20.0
     hold_at: float = 0.3
