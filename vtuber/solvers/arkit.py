@@ -336,8 +336,11 @@ class Fusion:
     (module constants above). ``pinned_open``: a profile's eyelid open level (no learning)."""
 
     def __init__(self) -> None:
+        # Refit once a second (30 frames): a fit costs ~1.7 ms, the levels move slowly.
         self._levels = PoseBaseline(
-            [FUSED_OPEN_QUANTILE, FUSED_OPEN_QUANTILE, JAW_REST_QUANTILE], [EYELID_OPEN] * 2 + [0.0]
+            [FUSED_OPEN_QUANTILE, FUSED_OPEN_QUANTILE, JAW_REST_QUANTILE],
+            [EYELID_OPEN] * 2 + [0.0],
+            every=30,
         )
         self._agree = _Agreement(AGREE_WINDOW)
         self.reset()
