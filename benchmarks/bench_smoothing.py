@@ -38,6 +38,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,15 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 from vtuber import quat  # noqa: E402
 from vtuber.pipeline import Smoother  # noqa: E402
-from vtuber.rig import ARKIT_NAMES, VRM1_PRESETS, AvatarFrame, Bone, Tracking  # noqa: E402
+from vtuber.rig import (  # noqa: E402
+    ARKIT_NAMES,
+    IDENTITY,
+    REST_POSE,
+    VRM1_PRESETS,
+    AvatarFrame,
+    Bone,
+    Tracking,
+)
 from vtuber.smoothing import (  # noqa: E402
     KalmanSmoother,
     LerpSmoother,
@@ -60,6 +69,8 @@ CLIP = ROOT.parent / "shared" / "data" / "media" / "person_thumbsup_720p.mp4"
 NECK_SHARE = 0.35
 STEP_DEG = 20.0
 CACHE_VERSION = 1
+IDENTITY_Q = np.array(IDENTITY, np.float64)
+REST = {b: np.array(q, np.float64) for b, q in REST_POSE.items()}
 RAMP_RUNS = 10  # noise draws per ramp speed (the mean lag of one draw varies by ~0.2 frame)
 
 Method = tuple[str, Callable[[], Smoother | None]]
@@ -271,6 +282,73 @@ def synthetic_blendshapes(res: dict[str, dict[str, float]], seed: int = 1) -> No
     )
 
 
+def acquisition_dropout(res: dict[str, dict[str, float]], seed: int = 3) -> None:
+    """Acquisition: a head (25 deg yaw), an upper arm and an index finger first seen away from
+    rest (0.5 / 2 / 4 deg noise): the angle of the first smoothed frame to the raw one, and the
+    frames (the first counted as 1) until the output has covered 90 % of the way from the rest
+    pose to the user's true pose (no drift from neutral: 1).
+    Dropout: a head held at 20 deg is lost for 1.5 s: the largest move of the output over the
+    first 0.2 s (held: near 0), and the time until the output is back at rest (absent)."""
+    rng = np.random.default_rng(seed)
+    fps = 30.0
+    arm0 = quat.from_rotvec([0.0, 0.0, np.radians(-20.0)])  # 50 deg from the rest pose
+    fin0 = quat.from_rotvec([0.0, 0.0, np.radians(-50.0)])
+    frames = []
+    for i in range(15):
+        bones: dict[Bone, Any] = {
+            Bone.RightUpperArm: tuple(map(float, noisy_rot(arm0, rng, 2.0))),
+            Bone.RightIndexProximal: tuple(map(float, noisy_rot(fin0, rng, 4.0))),
+        }
+        f = head_frame(noisy_rot(yaw(25.0), rng), i / fps, i)
+        bones.update(f.bones)
+        frames.append(
+            AvatarFrame(
+                t=i / fps,
+                index=i,
+                tracking=Tracking(face=True, body=True, right_hand=True),
+                bones=bones,
+            )
+        )
+    held = [head_frame(yaw(20.0), i / fps, i) for i in range(30)]
+    lost = [AvatarFrame(t=(30 + i) / fps, index=30 + i) for i in range(45)]
+    rows = []
+    for label, make in METHODS:
+        rr = res.setdefault(label, {})
+        out = smooth(make, frames)
+        vals = []
+        for key, get, rest, truth in (
+            ("head", composed, IDENTITY_Q, yaw(25.0)),
+            ("arm", lambda fr: bone_q(fr, Bone.RightUpperArm), REST[Bone.RightUpperArm], arm0),
+            ("finger", lambda fr: bone_q(fr, Bone.RightIndexProximal), IDENTITY_Q, fin0),
+        ):
+            q = get(out)
+            e = np.degrees(quat.angle_between(q, get(frames)))
+            rr[f"acquisition {key} first frame error"] = float(e[0])
+            rr[f"acquisition {key} frames"] = float(frames_to_90(q, 0, rest, truth))
+            vals += [f"{e[0]:.2f}", f"{rr[f'acquisition {key} frames']:.0f}"]
+        sm = make()
+        if sm is None:
+            rr["dropout held move"] = float("nan")
+            rr["dropout at rest s"] = 0.0
+        else:
+            last = composed([sm.update(f) for f in held])[-1]
+            outs = [sm.update(f) for f in lost]
+            q = composed(outs)
+            rr["dropout held move"] = float(
+                np.degrees(quat.angle_between(q[: int(0.2 * fps)], last)).max()
+            )
+            gone = [i for i, f in enumerate(outs) if Bone.Head not in f.bones]
+            rr["dropout at rest s"] = (gone[0] + 1) / fps if gone else float("inf")
+        vals += [f"{rr['dropout held move']:.2f}", f"{rr['dropout at rest s']:.2f}"]
+        rows.append((label, vals))
+    table(
+        "acquisition (first frame's angle to raw, deg / frames to 90 % of the way from rest to "
+        "the pose) and a 1.5 s dropout (move while held, deg / back at rest after, s)",
+        ["head err", "head fr", "arm err", "arm fr", "finger err", "finger fr", "held", "rest s"],
+        rows,
+    )
+
+
 # ------------------------------------------------------------------------ rendered and real
 def _tracked(
     images: Callable[[int], np.ndarray], n: int, fps: float, full: bool = False
@@ -381,6 +459,7 @@ def rendered_moving(
             out = composed(sm)
             e = np.degrees(quat.angle_between(quat.multiply(out, inv0), truth))[found]
             errs[label].append(float(e.mean()))
+            res.setdefault(label, {})[f"moving render error {name}"] = float(e.mean())
             vals.append(f"{e.mean():12.3f}")
             for key, level in (("blinkLeft", 0.5), ("blinkRight", 0.5), ("jawOpen", 0.3)):
                 onsets[label] += crossing_delays(
@@ -678,6 +757,20 @@ def checks(res: dict[str, dict[str, float]], face: float, full: float) -> bool:
         out.append((f"{key} {d[key]:+.2f}: |lag| <= 0.5", abs(d[key]) <= 0.5))
     for key in ("blink onset delay", "mouth onset delay"):
         out.append((f"{key} {d[key]:.0f} <= 1 frame", d[key] <= 1))
+    e0 = d["acquisition head first frame error"]
+    out.append((f"acquisition: first head frame {e0:.2f} deg from raw <= 1", e0 <= 1.0))
+    for key in ("head", "arm", "finger"):
+        n = d[f"acquisition {key} frames"]
+        out.append((f"acquisition: {key} at the user's pose in {n:.0f} <= 2 frames", n <= 2))
+    held, rest = d["dropout held move"], d["dropout at rest s"]
+    out.append((f"dropout: held (moved {held:.2f} deg in 0.2 s <= 1)", held <= 1.0))
+    out.append((f"dropout: eased to rest after {rest:.2f} s <= 1.5", rest <= 1.5))
+    for key in sorted(k for k in d if k.startswith("moving render error ")):
+        name = key.rsplit(" ", 1)[1]
+        x = d[key] - res["off"][key]
+        out.append((f"moving render {name}: {x:+.3f} deg vs raw <= +0.3", x <= 0.3))
+        text = f"default vs one euro, render {name}: {d[key]:.3f} vs {oe[key]:.3f}"
+        out.append((text, d[key] <= oe[key]))
     for key in ("render blink onset delay max", "render jawOpen onset delay max"):
         if key in d:
             out.append((f"{key} {d[key]:.0f} <= 1 frame", d[key] <= 1))
@@ -685,6 +778,7 @@ def checks(res: dict[str, dict[str, float]], face: float, full: float) -> bool:
         ("synthetic jitter reduction %", True),
         ("rendered jitter reduction %", True),
         ("clip jitter reduction %", True),
+        ("clip moving lag frames", False),
         ("synthetic step frames", False),
         ("rendered step frames", False),
         ("moving render error", False),
@@ -723,6 +817,7 @@ def main(argv: list[str] | None = None) -> int:
     synthetic_head(res)
     synthetic_blendshapes(res)
     synthetic_body(res)
+    acquisition_dropout(res)
     if not args.quick:
         from vtuber.synth import corpus
 
