@@ -73,6 +73,33 @@ def test_track_imports_only_what_it_uses(tmp_path: Path, grace_bgr: np.ndarray) 
     assert "attr" not in mods  # mediapipe's Objectron stays unloaded (vtuber/landmarks/mp_import)
 
 
+def test_a_command_imports_only_its_own_module(grace_bgr: np.ndarray, tmp_path: Path) -> None:
+    """`vtuber track` builds the parser of track alone (not of replay, export, models ...);
+    `vtuber --help` and a misspelt command still see every command."""
+    cv2.imwrite(str(tmp_path / "000.png"), grace_bgr)
+    probe = (
+        "import sys, json\n"
+        "from vtuber.cli import main\n"
+        f"code = main(['track', '--source', {str(tmp_path)!r}, '--fast', '--quiet', '--no-vmc'])\n"
+        "mods = sorted(m for m in sys.modules if m.startswith('vtuber.commands.'))\n"
+        "print(json.dumps([code, mods]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    code, mods = json.loads(out.strip().splitlines()[-1])
+    assert code == 0
+    others = {"replay", "record_vmc", "export", "models", "bench", "calibrate", "cameras"}
+    assert not {m.split(".")[2] for m in mods} & others, mods
+    from vtuber.cli import build_parser
+
+    assert "record-vmc" in build_parser().format_help()  # the full parser lists every command
+    p = subprocess.run(
+        [sys.executable, "-m", "vtuber", "trak"], capture_output=True, text=True, timeout=120
+    )
+    assert p.returncode == 2 and "record-vmc" in p.stderr  # the choices shown are all of them
+
+
 def test_lean_mediapipe_import_still_gives_the_real_modules() -> None:
     code = (
         "from vtuber.landmarks.mp_import import mp\n"

@@ -36,7 +36,16 @@ def _quiet_native_logs() -> None:
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _named_command(argv: list[str]) -> str | None:
+    """The subcommand module ``argv`` names (its first word that is not an option), or None."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    name = word.replace("-", "_") if word else None
+    return name if name in COMMANDS else None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line parser; with ``only`` (a :data:`COMMANDS` module), that subcommand's
+    alone: a command imports only its own module (start-up, docs/performance.md)."""
     parser = argparse.ArgumentParser(
         prog="vtuber",
         description="Drive a VRM avatar from a webcam: MediaPipe tracking to VMC, a web viewer "
@@ -46,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
+        if only is not None and name != only:
+            continue
         try:
             mod = importlib.import_module(f"vtuber.commands.{name}")
         except ModuleNotFoundError as e:
@@ -64,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
     term_as_interrupt()  # SIGTERM ends a command like Ctrl-C: files closed, summaries printed
 
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_named_command(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
