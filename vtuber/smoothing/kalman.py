@@ -17,6 +17,10 @@ frame costs a fixed handful of array operations whatever the number of channels.
   turn or a blink comes through; noise on a still head stays below the threshold and is smoothed.
 - **Lag detection**: a steady slow move gives small innovations of one sign; their running mean,
   tested like the NIS, raises the process noise so the velocity estimate catches up.
+- **Speed-scaled trust and stale speed**: a moving group (its velocity estimate over
+  ``speed_ref``) trusts the measurement more; a slow velocity decays toward 0 in the prediction
+  (``still_tau_s``, fading out above ``still_speed``), so a still signal does not keep the speed
+  of a move that ended.
 - **Gating**: a group whose NIS exceeds ``gate_sigma**2`` is not updated that frame (a one-frame
   landmark glitch); after ``max_gated`` consecutive gated frames the measurement is accepted (the
   user really moved).
