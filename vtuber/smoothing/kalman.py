@@ -190,6 +190,11 @@ class KalmanSmoother:
         self._layouts: dict[tuple[Any, ...], Any] = {}
         self._out_key = b""
         self._out_layout: Any = None
+        self._steady_key = b""  # the present mask of a steady frame (see update)
+        self._steady: tuple[NDArray[np.intp], NDArray[np.bool_]] = (
+            np.zeros(0, np.intp),
+            np.zeros(0, bool),
+        )
 
     def _layout(
         self, keys: tuple[Any, ...], index: Mapping[Any, int]
@@ -243,57 +248,71 @@ class KalmanSmoother:
         # Normalize measured quaternions (absent rows hold stale values; masked below).
         mq /= np.sqrt(np.einsum("ij,ij->i", mq, mq))[:, None]
         # ---- dropouts and returns
-        returning = present & (self.missing | ~self.seen)
-        absent = self.seen & ~present
-        self.missing = absent
-        lost_for = t - self.t_last
         bank = self.bank
         uc = self.unit_of_ch
-        any_absent = bool(absent.any())
-        if any_absent:
-            start_ease = absent & ~self.frozen & (lost_for > self.hold_s)
-            if start_ease.any():
-                self.frozen |= start_ease
-                bank.v = np.where(start_ease[uc], 0.0, bank.v)
-            # Velocity of a predicted (absent) signal decays over its hold time.
-            if dt > 0:
-                damp = np.exp(-dt / np.maximum(self.hold_s, 1e-3))[uc]
-                bank.v = np.where(absent[uc], bank.v * damp, bank.v)
-        # ---- filter
-        if self.frozen.any():
-            frozen_ch = self.frozen[uc]
-            v_saved = bank.v
-            bank.v = np.where(frozen_ch, 0.0, bank.v)
-            bank.predict(dt)
-            bank.v = v_saved
-        else:
-            bank.predict(dt)
-        # Rotation measurements as deviations from the estimate (tangent space at q_ref).
-        # Only the rotations that are measured or still shown move (the rest hold at rest with
-        # a zero deviation): the quaternion maths runs on those rows alone.
         z = self._z
-        rows = np.flatnonzero(self.seen[:n_rot] | present[:n_rot])
-        q_rows = self.q_ref[rows]
-        zr = z[self.c_rot].reshape(-1, 3)  # a view of z
-        zr[rows] = to_rotvec_rows(multiply_rows(conjugate_rows(q_rows), mq[rows]))
-        if returning.any():
-            ret_ch = returning[uc]
-            # Restart returning signals at their measurement (rotations: at q_ref = measured).
-            self.q_ref = np.where(returning[:n_rot, None], mq, self.q_ref)
-            z[self.c_rot] = np.where(ret_ch[self.c_rot], 0.0, z[self.c_rot])
-            bank.reset(ret_ch, z, self.p_vel0)
-            self.from_q = np.where(returning[:n_rot, None], self.out_q, self.from_q)
-            self.from_x = np.where(ret_ch[n_rot * 3 :], self.out_x, self.from_x)
-            lost = np.where(self.seen, np.minimum(lost_for, 2.0 * self.reacquire_s), 1e9)
-            self.blend_len = np.where(
-                returning, np.minimum(self.reacquire_s, np.maximum(lost, 1e-6)), self.blend_len
-            )
-            self.blend_t0 = np.where(returning, t, self.blend_t0)
-            self.frozen &= ~returning
-        measured_ch = (present & ~returning)[uc]
-        bank.update(z, measured_ch, dt)
-        self.t_last = np.where(present, t, self.t_last)
-        self.seen |= present
+        key = present.tobytes()
+        fast = key == self._steady_key
+        if fast:
+            # The same signals as the last frame, which had none lost, returning, easing or
+            # blending in: nothing to decide here (the common frame), only filter.
+            rows, measured_ch = self._steady
+            any_absent = False
+            bank.predict(dt)
+            q_rows = self.q_ref[rows]
+            zr = z[self.c_rot].reshape(-1, 3)  # a view of z
+            zr[rows] = to_rotvec_rows(multiply_rows(conjugate_rows(q_rows), mq[rows]))
+            bank.update(z, measured_ch, dt)
+            self.t_last = np.where(present, t, self.t_last)
+        else:
+            returning = present & (self.missing | ~self.seen)
+            absent = self.seen & ~present
+            self.missing = absent
+            lost_for = t - self.t_last
+            any_absent = bool(absent.any())
+            if any_absent:
+                start_ease = absent & ~self.frozen & (lost_for > self.hold_s)
+                if start_ease.any():
+                    self.frozen |= start_ease
+                    bank.v = np.where(start_ease[uc], 0.0, bank.v)
+                # Velocity of a predicted (absent) signal decays over its hold time.
+                if dt > 0:
+                    damp = np.exp(-dt / np.maximum(self.hold_s, 1e-3))[uc]
+                    bank.v = np.where(absent[uc], bank.v * damp, bank.v)
+            # ---- filter
+            if self.frozen.any():
+                frozen_ch = self.frozen[uc]
+                v_saved = bank.v
+                bank.v = np.where(frozen_ch, 0.0, bank.v)
+                bank.predict(dt)
+                bank.v = v_saved
+            else:
+                bank.predict(dt)
+            # Rotation measurements as deviations from the estimate (tangent space at q_ref).
+            # Only the rotations that are measured or still shown move (the rest hold at rest with
+            # a zero deviation): the quaternion maths runs on those rows alone.
+            rows = np.flatnonzero(self.seen[:n_rot] | present[:n_rot])
+            q_rows = self.q_ref[rows]
+            zr = z[self.c_rot].reshape(-1, 3)  # a view of z
+            zr[rows] = to_rotvec_rows(multiply_rows(conjugate_rows(q_rows), mq[rows]))
+            if returning.any():
+                ret_ch = returning[uc]
+                # Restart returning signals at their measurement (rotations: at q_ref = measured).
+                self.q_ref = np.where(returning[:n_rot, None], mq, self.q_ref)
+                z[self.c_rot] = np.where(ret_ch[self.c_rot], 0.0, z[self.c_rot])
+                bank.reset(ret_ch, z, self.p_vel0)
+                self.from_q = np.where(returning[:n_rot, None], self.out_q, self.from_q)
+                self.from_x = np.where(ret_ch[n_rot * 3 :], self.out_x, self.from_x)
+                lost = np.where(self.seen, np.minimum(lost_for, 2.0 * self.reacquire_s), 1e9)
+                self.blend_len = np.where(
+                    returning, np.minimum(self.reacquire_s, np.maximum(lost, 1e-6)), self.blend_len
+                )
+                self.blend_t0 = np.where(returning, t, self.blend_t0)
+                self.frozen &= ~returning
+            measured_ch = (present & ~returning)[uc]
+            bank.update(z, measured_ch, dt)
+            self.t_last = np.where(present, t, self.t_last)
+            self.seen |= present
         # Fold the rotation deviations into the estimate.
         xr = bank.x[self.c_rot].reshape(-1, 3)
         q_ref = self.q_ref.copy()
@@ -303,29 +322,36 @@ class KalmanSmoother:
         # ---- outputs: filter, re-acquire blend, ease to rest
         out_q = self.q_ref
         out_x = bank.x[n_rot * 3 :].copy()
-        blending = self.blend_len > 0
-        if blending.any():
-            w = _smoothstep((t - self.blend_t0) / np.maximum(self.blend_len, 1e-9))
-            w = np.where(blending, w, 1.0)
-            self.blend_len = np.where(w >= 1.0, 0.0, self.blend_len)
-            out_q = slerp_rows(self.from_q, out_q, w[:n_rot])
-            wx = w[uc[n_rot * 3 :]]
-            out_x = self.from_x + (out_x - self.from_x) * wx
-        easing = absent & self.frozen
-        if any_absent and easing.any():
-            u = _smoothstep((lost_for - self.hold_s) / self.ease_s)
-            u = np.where(easing, u, 0.0)
-            out_q = slerp_rows(out_q, self.rest_q, u[:n_rot])
-            ux = u[uc[n_rot * 3 :]]
-            out_x = out_x + (self.rest_x - out_x) * ux
-            done = easing & (u >= 1.0)
-            if done.any():  # fully at rest: forget the signal until it returns
-                self.seen &= ~done
-                self.frozen &= ~done
-                self.missing &= ~done
-                self.q_ref = np.where(done[:n_rot, None], self.rest_q, self.q_ref)
-                done_x = done[uc[n_rot * 3 :]]
-                bank.x[n_rot * 3 :] = np.where(done_x, self.rest_x, bank.x[n_rot * 3 :])
+        if not fast:
+            blending = self.blend_len > 0
+            if blending.any():
+                w = _smoothstep((t - self.blend_t0) / np.maximum(self.blend_len, 1e-9))
+                w = np.where(blending, w, 1.0)
+                self.blend_len = np.where(w >= 1.0, 0.0, self.blend_len)
+                out_q = slerp_rows(self.from_q, out_q, w[:n_rot])
+                wx = w[uc[n_rot * 3 :]]
+                out_x = self.from_x + (out_x - self.from_x) * wx
+            easing = absent & self.frozen
+            if any_absent and easing.any():
+                u = _smoothstep((lost_for - self.hold_s) / self.ease_s)
+                u = np.where(easing, u, 0.0)
+                out_q = slerp_rows(out_q, self.rest_q, u[:n_rot])
+                ux = u[uc[n_rot * 3 :]]
+                out_x = out_x + (self.rest_x - out_x) * ux
+                done = easing & (u >= 1.0)
+                if done.any():  # fully at rest: forget the signal until it returns
+                    self.seen &= ~done
+                    self.frozen &= ~done
+                    self.missing &= ~done
+                    self.q_ref = np.where(done[:n_rot, None], self.rest_q, self.q_ref)
+                    done_x = done[uc[n_rot * 3 :]]
+                    bank.x[n_rot * 3 :] = np.where(done_x, self.rest_x, bank.x[n_rot * 3 :])
+            # The next frame may take the fast path if it measures the same signals and this
+            # one left nothing lost, easing or blending in.
+            steady = not any_absent and not self.frozen.any() and not (self.blend_len > 0).any()
+            self._steady_key = key if steady else b""
+            if steady:
+                self._steady = (np.flatnonzero(present[:n_rot]), present[uc])
         # Blendshapes: clamp, snap to a bound within ``snap`` of it.
         bs = np.minimum(np.maximum(out_x[3:], 0.0), 1.0)  # (np.clip costs 5x more here)
         snap = self.snap
