@@ -22,6 +22,10 @@ to plausible open-eye values, and a profile may pin it. A wink's cross-talk into
 removed first (:data:`EYELID_CROSSTALK`). ``reach`` is a per-coefficient default of what a face can
 reach (for the eyelids at least :data:`EYELID_MARGIN` above the open level). Constants and
 measurements: docs/perfect_sync.md.
+
+In the tracker the eyelids and the jaw are then replaced by their :class:`Fusion` with the
+geometric solvers' readings of the same landmarks (:class:`Geometry`): each source normalised by
+this user's own learned levels, then averaged (docs/perfect_sync.md section 3b).
 """
 
 from __future__ import annotations
