@@ -101,6 +101,23 @@ def test_fewer_than_one_false_trigger_per_minute_on_random_hand_motion(model: Ge
     assert false / minutes < 1.0, false
 
 
+def test_recall_at_precision(model: GestureModel) -> None:
+    from vtuber.gestures.model import recall_at_precision
+
+    x, y = synthetic_set(seed=31, per_class=60)
+    pred = model.predict(x)
+    p, r, _ = per_class_report(y, pred, model.classes)["peace"]
+    # Any precision goal the plain winner meets gives at least its recall.
+    rap, thr = recall_at_precision(model, x, y, "peace", min(p, 0.95))
+    assert rap >= r and 0.0 < thr <= 1.0
+    # 20 fists labelled 'peace': the model never calls them peace, whatever the threshold.
+    fist = [i for i, c in enumerate(y) if c == "fist"]
+    y_bad = [("peace" if i in fist[:20] else c) for i, c in enumerate(y)]  # mislabelled fists
+    full, _ = recall_at_precision(model, x, y_bad, "peace", 0.0)
+    assert full < 1.0
+    assert recall_at_precision(model, x, y, "peace", 1.01) == (0.0, 1.0)
+
+
 def test_model_file_round_trip_and_errors(tmp_path: Path, model: GestureModel) -> None:
     path = tmp_path / "m.npz"
     model.save(path)
@@ -336,6 +353,81 @@ def test_custom_training_of_three_new_gestures(tmp_path: Path) -> None:
     assert "call_me" not in load_builtin().classes
 
 
+# Custom gestures recorded with the real `record` path (MediaPipe Hands) from rendered videos:
+# 3 new shapes, 3 training takes each (one a left hand) and 2 held-out takes from other seeds.
+RENDERED = ("call_me", "gun", "four")
+RENDER_SECONDS = 1.6
+
+
+def _rendered_videos(root: Path) -> dict[str, list[Path]]:
+    """Videos of every take, rendered once into a cache folder keyed by the renderer's source
+    (a changed renderer renders again)."""
+    import hashlib
+    import os
+    import tempfile
+
+    from vtuber.synth import hand_video, hands
+
+    key = hashlib.sha256(
+        Path(hand_video.__file__).read_bytes() + Path(hands.__file__).read_bytes()
+    ).hexdigest()[:12]
+    cache = Path(os.environ.get("VTUBER_TEST_CACHE", tempfile.gettempdir()))
+    folder = cache / f"vtuber-gesture-videos-{key}"
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, list[Path]] = {"train": [], "held": []}
+    for gi, g in enumerate(RENDERED):
+        for split, seeds in (("train", (0, 1, 2)), ("held", (50, 51))):
+            for k, seed in enumerate(seeds):
+                path = folder / f"{g}-{seed}.avi"
+                if not path.is_file():
+                    tmp = path.with_suffix(".part.avi")
+                    hand_video.render_take(tmp, g, 1000 * gi + seed, RENDER_SECONDS, left=(k == 1))
+                    tmp.replace(path)
+                out[split].append(path)
+    return out
+
+
+def test_custom_gestures_recorded_from_rendered_videos(tmp_path: Path) -> None:
+    from vtuber.cli import main
+    from vtuber.gestures.training import heldout_report, split_takes
+
+    videos = _rendered_videos(tmp_path)
+    failed = []
+    for split in ("train", "held"):
+        for path in videos[split]:
+            name = path.name.split("-")[0]
+            rc = main(["gestures", "record", name, "--source", str(path), "--seconds",
+                       str(RENDER_SECONDS), "--dir", str(tmp_path / split)])  # fmt: skip
+            if rc != 0:  # no hand found in the whole take: one error line, exit status 2
+                assert rc == 2
+                failed.append(path.name)
+    train_takes, held = load_takes(tmp_path / "train"), load_takes(tmp_path / "held")
+    n_videos = len(videos["train"]) + len(videos["held"])
+    found = sum(len(t.world) for t in train_takes + held) / (n_videos * RENDER_SECONDS * 25)
+    # MediaPipe finds the rendered hand in most frames, and in all but one take.
+    assert found >= 0.5 and len(failed) <= 1, (found, failed)
+    out = tmp_path / "mine.npz"
+    assert main(["gestures", "train", "--dir", str(tmp_path / "train"), "--out", str(out)]) == 0
+    model = GestureModel.load(out)  # reload
+    res = train_custom(train_takes)  # the command's training, timed here
+    assert res.cpu_seconds <= 5.0, res.cpu_seconds
+    # Held out: every frame of the takes from other seeds (other videos), with a fresh
+    # synthetic set of the built-in classes as negatives. The issue's goal (recall >= 0.9 at
+    # precision >= 0.95) is NOT met on these renders (docs/gestures.md: recall 0.80 / 0.84 /
+    # 0.85, precision 1.00 / 0.80 / 0.82): MediaPipe misfits some rendered hands (gun <-> four).
+    # These bounds guard what is measured.
+    _, (x, y) = split_takes(held, holdout=1.0)
+    report, _ = heldout_report(model, x, y, seed=99)
+    for g in RENDERED:
+        p, rc, n = report[g]
+        assert n >= 20 and rc >= 0.75 and p >= 0.75, (g, p, rc, n)
+    # The reloaded model names a recorded gesture per hand in the recognizer.
+    rec = GestureRecognizer(model, RecognizerSettings(body=False))
+    gun = next(t for t in held if t.label == "gun" and not t.is_left.any())
+    names = {e.name for i, w in enumerate(gun.world) for e in rec.update(_lm(i / 25, right=w))}
+    assert "gun_right" in names
+
+
 def test_take_file_errors(tmp_path: Path) -> None:
     with pytest.raises(FormatError):
         load_takes(tmp_path)
@@ -482,6 +574,37 @@ def test_real_clip_thumbs_up_right_hand(clip_landmarks: list[Landmarks], mirror:
     keys = [(e.name, e.active) for i, ev in events.items() if i in THUMB_UP for e in ev
             if e.kind == "key"]  # fmt: skip
     assert ("thumbs_up_right", False) not in keys
+
+
+def test_real_clip_with_skipped_frames_stays_thumbs_up() -> None:
+    """Every 2nd frame (as a loaded machine delivers them in real time): MediaPipe's
+    tracker, picking the hand up again after its fast move, latched onto a fit with the thumb
+    taken for the index finger ('pointing' in 64 of 68 thumb-up frames at every 2nd frame).
+    A fresh detection now checks a newly tracked fit (vtuber/landmarks/body.py)."""
+    if not CLIP.is_file():
+        pytest.skip(f"shared clip not present: {CLIP}")
+    from vtuber.landmarks.body import FullBodyBackend
+
+    cap = cv2.VideoCapture(str(CLIP))
+    images = []
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            break
+        images.append(np.asarray(img, np.uint8))
+    rec = GestureRecognizer(settings=RecognizerSettings(body=False))
+    labels: dict[int, str] = {}
+    with FullBodyBackend() as be:
+        for i in range(0, len(images), 2):
+            rec.classify(be.process(images[i], i / 25.0))
+            labels[i] = rec.last.get("right", ("-", 0.0))[0]
+        refits = be.hands["right"].refits
+    # From the first frame the thumb is up and the hand has come to rest (frame 64).
+    held = [lab for i, lab in labels.items() if i >= 64]
+    share = held.count("thumbs_up") / len(held)
+    assert share >= 0.9 and "pointing" not in held, (share, held)
+    assert refits >= 1  # the check did replace a tracked fit
+    assert not any(labels[i] != "-" for i in labels if i in HAND_DOWN)
 
 
 def test_record_from_the_real_clip_and_test_the_samples(tmp_path: Path) -> None:

@@ -185,3 +185,26 @@ def per_class_report(
         nt = int(np.sum(t == c))
         out[c] = (tp / npred if npred else float("nan"), tp / nt if nt else float("nan"), nt)
     return out
+
+
+def recall_at_precision(
+    model: GestureModel, x: F64, truth: list[str], cls: str, min_precision: float = 0.95
+) -> tuple[float, float]:
+    """The best recall of class ``cls`` over confidence thresholds (a frame counts as ``cls``
+    when ``cls`` wins with probability >= the threshold) whose precision is >= ``min_precision``
+    on features ``x`` labelled ``truth``; returns (recall, threshold), (0.0, 1.0) when none."""
+    pr = model.proba(np.atleast_2d(x))
+    k = model.classes.index(cls)
+    score = np.where(pr.argmax(axis=1) == k, pr[:, k], -1.0)
+    order = np.argsort(-score, kind="stable")
+    hit = np.asarray(truth)[order] == cls
+    n_true = max(int(hit.sum()), 1)
+    tp = np.cumsum(hit)
+    precision = tp / np.arange(1, len(hit) + 1)
+    ok = (precision >= min_precision) & (score[order] >= 0.0)
+    # A threshold takes all frames scoring >= it: only the last of equal scores is a cut.
+    ok[:-1] &= score[order][:-1] != score[order][1:]
+    if not ok.any():
+        return 0.0, 1.0
+    best = int(np.argmax(np.where(ok, tp, -1)))
+    return float(tp[best] / n_true), float(score[order][best])

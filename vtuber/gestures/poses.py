@@ -80,6 +80,7 @@ class PoseRecognizer:
 
     def __init__(self) -> None:
         self._wrist: dict[str, deque[tuple[float, float]]] = {s: deque() for s in POSE_SIDE}
+        self._t = -math.inf  # the last frame's time
 
     def reset(self) -> None:
         for d in self._wrist.values():
@@ -91,8 +92,10 @@ class PoseRecognizer:
         """The poses in this frame (``points`` are MediaPipe's (33, 4) pose points, ``world``
         its (33, 3) world points in metres)."""
         norm = pose_features(points, aspect) if found else None
-        if norm is None:
+        if norm is None or t < self._t:  # no body, or time went back (a source restarted)
             self.reset()
+        self._t = t
+        if norm is None:
             return set()
         xy, vis = norm[0].tolist(), norm[1].tolist()
         out = still_poses(xy, vis)

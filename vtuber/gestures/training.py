@@ -130,10 +130,19 @@ def train_custom(takes: list[Take], holdout: float = 0.25, seed: int = 0) -> Cus
     classes = custom + tuple(c for c in BUILTIN_HAND_CLASSES if c not in custom)
     model = train(np.concatenate([xtr, xs]), ytr + ys, classes, seed=seed)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    # Held out: the recorded frames plus a fresh synthetic set (negatives for the precision).
-    xv, yv = synthetic_set(seed + 2, 100)
-    xall = np.concatenate([xte, xv]) if len(xte) else xv
-    yall = yte + yv
-    pred = model.predict(xall) if len(xall) else []
-    report = per_class_report(yall, pred, model.classes)
-    return CustomResult(model, report, seconds, len(ytr) + len(ys), len(yall), cpu)
+    report, n_test = heldout_report(model, xte, yte, seed + 2)
+    return CustomResult(model, report, seconds, len(ytr) + len(ys), n_test, cpu)
+
+
+def heldout_report(
+    model: GestureModel, x: F64, labels: list[str], seed: int, per_class: int = 100
+) -> tuple[dict[str, tuple[float, float, int]], int]:
+    """Per-class (precision, recall, n) of ``model`` on held-out recorded features ``x`` with
+    their ``labels`` plus a fresh synthetic set of the built-in classes and ``none`` (seed
+    ``seed``, ``per_class`` each: the negatives a custom class's precision is measured
+    against). Also returns the number of samples."""
+    xv, yv = synthetic_set(seed, per_class)
+    xall = np.concatenate([x, xv]) if len(x) else xv
+    yall = list(labels) + yv
+    report = per_class_report(yall, model.predict(xall), model.classes)
+    return report, len(yall)

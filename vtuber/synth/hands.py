@@ -137,11 +137,12 @@ SHAPES: dict[str, tuple[tuple[Box, ...], Box]] = {
     "rock": ((E, C, C, E), THUMB_ANY),
 }  # fmt: skip
 # Shapes that are NOT built-in classes, for testing custom training (they are "none" to the
-# built-in model): thumb and little finger out; all four fingers half bent; four fingers up with
-# the thumb folded in.
+# built-in model): thumb and little finger out; thumb and index out (an "L"); all four fingers
+# half bent; four fingers up with the thumb folded in.
 HALF = ((-6.0, 6.0), (25.0, 45.0), (55.0, 80.0), (30.0, 50.0))
 CUSTOM_SHAPES: dict[str, tuple[tuple[Box, ...], Box]] = {
     "call_me": ((C, C, C, E), THUMB_OUT),
+    "gun": ((E, C, C, C), THUMB_OUT),
     "claw": ((HALF, HALF, HALF, HALF), THUMB_OUT),
     "four": ((E, E, E, E), THUMB_IN),
 }
