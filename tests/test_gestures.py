@@ -313,6 +313,8 @@ def test_body_poses() -> None:
         x = 0.72 + 0.06 * np.sin(2 * np.pi * 2.0 * t)
         seen.append("waving_left" in wr.update(_pose(lw=(x, 0.3), le=(0.68, 0.5)), True, 1.0, t))
     assert not seen[0] and seen[-1]
+    # Time going back (a source started again) forgets the swings: not waving at once.
+    assert "waving_left" not in wr.update(_pose(lw=(0.72, 0.3), le=(0.68, 0.5)), True, 1.0, 0.0)
     # The same raised hand held still is not waving.
     still = PoseRecognizer()
     assert not any(
