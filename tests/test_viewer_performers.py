@@ -190,6 +190,20 @@ def test_one_page_shows_both_performers_each_following_their_own_stream(
         shot = DOCS_SCREENSHOT if update else tmp_path / "viewer_two.png"
         browser("screenshot", path=str(shot))
         errors = browser("drain")["errors"]  # type: ignore[index]
+        # ?performers=1: performer 1 alone, on the plain stream (no tag, no second avatar)
+        browser("goto", url=f"http://127.0.0.1:{port}/?performers=1")
+        browser(
+            "wait",
+            js="const v = window.vtuberViewer; return !!(v && v.state.vrm && "
+            "v.state.lastIndex >= 0);",
+            timeout=60000,
+        )
+        alone = browser(
+            "eval",
+            js="const v = window.vtuberViewer; return [v.avatars().length, "
+            "'performers' in v.state.hello, v.state.lastIndex, v.headWorldDelta(1)];",
+        )
+        errors += browser("drain")["errors"]  # type: ignore[index]
     finally:
         for s in opened:
             s.close()
@@ -210,3 +224,6 @@ def test_one_page_shows_both_performers_each_following_their_own_stream(
     for k in (0, 1):
         assert _angle(heads[k], sent[k]) < 0.1, k  # each avatar follows its own stream
         assert _angle(heads[k], sent[1 - k]) > 2.0, k
+    assert isinstance(alone, list)
+    assert alone[:3] == [1, False, frames - 1]
+    assert _angle(np.array(alone[3]), sent[0]) < 0.1
