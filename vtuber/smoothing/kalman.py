@@ -188,6 +188,7 @@ class KalmanSmoother:
         self._z = np.zeros(n_ch)
         self._meas_q = self.rest_q.copy()
         self._layouts: dict[tuple[Any, ...], Any] = {}
+        self._blend_layouts: dict[tuple[Any, ...], Any] = {}
         self._out_key = b""
         self._out_layout: Any = None
         self._steady_key = b""  # the present mask of a steady frame (see update)
@@ -240,11 +241,20 @@ class KalmanSmoother:
         base = n_rot + 1
         bl_in = frame.blendshapes
         if bl_in:
-            cols, known, extra = self._layout(tuple(bl_in), self.blend_index)
+            keys = tuple(bl_in)
+            lay = self._blend_layouts.get(keys)
+            if lay is None:  # z and present indices of these keys, once per key layout
+                cols, known, extra = self._layout(keys, self.blend_index)
+                lay = (self.c_bs.start + cols, base + cols, known, extra)
+                if len(self._blend_layouts) > 256:
+                    self._blend_layouts.clear()
+                self._blend_layouts[keys] = lay
+            z_idx, p_idx, known, extra = lay
             w = np.fromiter(bl_in.values(), np.float64, len(bl_in))
-            self._z[self.c_bs.start + cols] = w if known is None else w[known]
-            present[base + cols] = True
-            extra_bs = {k: bl_in[k] for k in extra}
+            self._z[z_idx] = w if known is None else w[known]
+            present[p_idx] = True
+            if extra:
+                extra_bs = {k: bl_in[k] for k in extra}
         # Normalize measured quaternions (absent rows hold stale values; masked below).
         mq /= np.sqrt(np.einsum("ij,ij->i", mq, mq))[:, None]
         # ---- dropouts and returns
