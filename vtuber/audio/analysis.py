@@ -46,6 +46,9 @@ N_CEPS = 12
 VOWEL_KEYS = ("aa", "ih", "ou", "ee", "oh")  # VRM 1.0 names of A I U E O
 VOWEL_NAMES = ("A", "I", "U", "E", "O")
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "lipsync_vowels.json"
+# The network for voice profiles: fitted on the fitting voices each warped by its own calibration
+# (speaker-adaptive training), so it expects a talker whose vocal-tract warp is applied.
+CANONICAL_PATH = MODEL_PATH.with_name("lipsync_vowels_canonical.json")
 
 _LAG_MIN, _LAG_MAX = 32, 320  # 500 Hz .. 50 Hz
 _NFFT_AC = 1024

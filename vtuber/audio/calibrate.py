@@ -2,11 +2,12 @@
 
 The user says the five vowels in order, two seconds each (a as in "father", i as in "see", u as in
 "blue", e as in "bed", o as in "go"). Vowels differ between talkers mostly by the length of the
-vocal tract: a child's formants sit 20-50 % higher than a man's. The profile is the stock vowel
-network with the talker's vocal-tract warp: of the candidate warps of the mel bands (0.75-1.48,
-docs/lipsync.md), the one under which the network gives the five known vowels the highest mean
-log probability. Isolated vowels differ from running speech, but a frequency scale does not, so
-this is learned from isolated vowels and used on running speech.
+vocal tract: a child's formants sit 20-50 % higher than a man's. The profile is the vowel
+network for profiles (fitted on warped voices, ``CANONICAL_PATH``) with the talker's
+vocal-tract warp: of the candidate warps of the mel bands (0.75-1.48, docs/lipsync.md), the one
+under which that network gives the five known vowels the highest mean log probability. Isolated
+vowels differ from running speech, but a frequency scale does not, so this is learned from
+isolated vowels and used on running speech.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from vtuber.audio.analysis import HOP, RATE, VOWEL_NAMES, Analyzer, VowelModel, load_model
+from vtuber.audio.analysis import (
+    CANONICAL_PATH,
+    HOP,
+    RATE,
+    VOWEL_NAMES,
+    Analyzer,
+    VowelModel,
+    load_model,
+)
 from vtuber.errors import ConfigError, SourceError
 
 SLOT_SECONDS = 2.0
@@ -56,10 +65,10 @@ def vowel_log_likelihood(
 def learn_vowels(
     samples: NDArray[np.floating], model: VowelModel | None = None
 ) -> tuple[VowelModel, list[int]]:
-    """The stock model with this talker's vocal-tract warp, from 10 s of A I U E O (2 s each).
-    Returns the model and the voiced hop count per vowel; SourceError when a vowel was not
-    heard."""
-    base = model or load_model()
+    """The profile network (default: ``CANONICAL_PATH``) with this talker's vocal-tract warp,
+    from 10 s of A I U E O (2 s each). Returns the model and the voiced hop count per vowel;
+    SourceError when a vowel was not heard."""
+    base = model or load_model(CANONICAL_PATH)
     scored = {w: vowel_log_likelihood(samples, replace(base, warp=w)) for w in WARPS}
     counts = scored[1.0][1]
     for k, c in enumerate(counts):

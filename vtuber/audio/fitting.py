@@ -22,13 +22,17 @@ def network_inputs(
     ceps_mean: F64,
     labels: Sequence[str],
     lags: tuple[int, ...] = LAGS,
+    warps: Sequence[float] | None = None,
 ) -> tuple[F64, NDArray[np.int64]]:
     """The analyzer's own network inputs on voiced hops whose label (at the centre of the hop's
     window) is one of ``labels``, and the label indices. ``takes``: (16 kHz samples, the label at
-    each hop's window centre, see :func:`centre_times`)."""
+    each hop's window centre, see :func:`centre_times`); ``warps``: each take's vocal-tract warp
+    (default: none)."""
     xs, ys = [], []
-    for samples, centre_labels in takes:
-        a = Analyzer(VowelModel.untrained(ceps_mean, lags), keep_features=True)
+    for k, (samples, centre_labels) in enumerate(takes):
+        model = VowelModel.untrained(ceps_mean, lags)
+        model.warp = 1.0 if warps is None else float(warps[k])
+        a = Analyzer(model, keep_features=True)
         a.push(samples)
         assert a.features is not None
         feats = np.stack([f for f, _ in a.features])
