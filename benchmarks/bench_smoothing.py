@@ -17,9 +17,13 @@ Data (30 fps unless said):
 - the real clip (/work/shared/data/media/person_thumbsup_720p.mp4, 25 fps; skipped with a note
   when absent): jitter over its still parts; over its moving parts the lag behind the raw pose
   (the time shift, in frames, that best aligns output with raw) and the RMS difference;
-- body and hands: synthetic arm swings and finger curls with noise (error against the truth,
-  jitter when still), and the real clip in ``--mode full`` (arm / finger jitter on still parts,
-  lag on moving parts);
+- acquisition (a head, an upper arm and a finger first seen away from rest: the first frame
+  against the raw one, frames to 90 % of the way from rest to the pose) and a 1.5 s dropout
+  (held, then back at rest);
+- body and hands: a synthetic arm swing with noise and a forward-kinematics hand
+  (vtuber.synth.hands, 3 mm landmark noise, fingers solved by vtuber.solvers.hands; truth = the
+  same solver on the noise-free points): error against the truth, jitter when still; and the
+  real clip in ``--mode full`` (arm / hand / finger jitter on still parts, lag on moving parts);
 - cost: CPU ms per ``update`` for the face channel set and the full body.
 
 Landmarks of renders and of the clip are cached (``--cache``, default /tmp/vtuber-corpus-cache,
