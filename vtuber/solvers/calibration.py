@@ -318,6 +318,8 @@ class FaceAdapter:
                 p = profile_vector(self.profile)
                 v = [pv if pv >= 0.0 else mv for pv, mv in zip(p, v, strict=True)]
             self.baseline.reset(v)
+            if self.profile is None:  # the iris too: a face sitting down looks at the screen
+                self.gaze.reset(m.iris.ravel().tolist())
 
     @property
     def kappa(self) -> tuple[float, float]:

@@ -152,8 +152,8 @@ class EyeConfig:
     dead_zone: float = 0.12
     link_at: float = 0.35
     eyeball_ratio: float = 0.4
-    iris_gain: tuple[float, float] = (0.70, 0.22)
-    gaze_dead_zone_deg: tuple[float, float] = (5.0, 24.0)
+    iris_gain: tuple[float, float] = (0.75, 0.40)
+    gaze_dead_zone_deg: tuple[float, float] = (1.0, 2.0)
     yaw_range_deg: float = 30.0
     pitch_range_deg: float = 20.0
     hold_at: float = 0.3
