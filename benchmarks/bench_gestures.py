@@ -22,9 +22,10 @@
   (frames 0-24); the same on the horizontally flipped clip, where the hand must come out as
   ``thumbs_up_left``. Skipped with a note when the clip is absent.
 
-Run: ``.venv/bin/python benchmarks/bench_gestures.py [--minutes 30] [--no-clip] [--no-render]``. Exits 1 when
-a target is missed (0.3 ms per frame; 0.95 precision/recall; < 1 false trigger per minute;
-custom >= 0.9 recall at >= 0.95 precision and <= 5 s; <= 150 ms latency; >= 90 % on the clip).
+Run: ``.venv/bin/python benchmarks/bench_gestures.py [--minutes 30] [--no-clip] [--no-render]``.
+Exits 1 when a target is missed (0.3 ms per frame; 0.95 precision/recall; < 1 false trigger per
+minute; custom >= 0.9 recall at >= 0.95 precision and <= 5 s; <= 150 ms latency; >= 90 % on the
+clip).
 """
 
 from __future__ import annotations
@@ -122,10 +123,11 @@ def rendered_custom(n_train: int) -> list[str]:
             for split, seeds in (("train", range(n_train)), ("held", range(50, 52))):
                 for k, seed in enumerate(seeds):
                     video = root / f"{g}-{seed}.avi"
-                    render_take(video, g, 1000 * gi + seed, seconds, left=(k % 3 == 1))
+                    hand = "left" if k % 3 == 1 else "right"
+                    render_take(video, g, 1000 * gi + seed, seconds, left=hand == "left")
                     n_videos[split] += 1
-                    rc = cli(["gestures", "record", g, "--source", str(video), "--seconds",
-                              str(seconds), "--dir", str(root / split)])  # fmt: skip
+                    rc = cli(["gestures", "record", g, "--source", str(video), "--hand", hand,
+                              "--seconds", str(seconds), "--dir", str(root / split)])  # fmt: skip
                     counts[split][0] += rc == 0
         for split in ("train", "held"):
             counts[split][1] = sum(len(t.world) for t in load_takes(root / split))

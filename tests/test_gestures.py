@@ -397,17 +397,33 @@ def test_custom_gestures_recorded_from_rendered_videos(tmp_path: Path) -> None:
     failed = []
     for split in ("train", "held"):
         for path in videos[split]:
-            name = path.name.split("-")[0]
-            rc = main(["gestures", "record", name, "--source", str(path), "--seconds",
-                       str(RENDER_SECONDS), "--dir", str(tmp_path / split)])  # fmt: skip
+            name, seed = path.stem.split("-")
+            # The hand as the user names it: MediaPipe often calls a rendered hand the other one.
+            hand = "left" if int(seed) % 50 == 1 else "right"
+            rc = main(
+                [
+                    "gestures",
+                    "record",
+                    name,
+                    "--source",
+                    str(path),
+                    "--hand",
+                    hand,
+                    "--seconds",
+                    str(RENDER_SECONDS),
+                    "--dir",
+                    str(tmp_path / split),
+                ]
+            )
             if rc != 0:  # no hand found in the whole take: one error line, exit status 2
                 assert rc == 2
                 failed.append(path.name)
     train_takes, held = load_takes(tmp_path / "train"), load_takes(tmp_path / "held")
     n_videos = len(videos["train"]) + len(videos["held"])
     found = sum(len(t.world) for t in train_takes + held) / (n_videos * RENDER_SECONDS * 25)
-    # MediaPipe finds the rendered hand in most frames, and in all but one take.
-    assert found >= 0.5 and len(failed) <= 1, (found, failed)
+    # MediaPipe finds the rendered hand, labelled as the recorded hand, in 49 % of the frames
+    # (in 12 of the 15 takes): a guard against the renders getting worse.
+    assert found >= 0.4 and len(failed) <= 3, (found, failed)
     out = tmp_path / "mine.npz"
     assert main(["gestures", "train", "--dir", str(tmp_path / "train"), "--out", str(out)]) == 0
     model = GestureModel.load(out)  # reload
@@ -415,14 +431,14 @@ def test_custom_gestures_recorded_from_rendered_videos(tmp_path: Path) -> None:
     assert res.cpu_seconds <= 5.0, res.cpu_seconds
     # Held out: every frame of the takes from other seeds (other videos), with a fresh
     # synthetic set of the built-in classes as negatives. The goal (recall >= 0.9 at
-    # precision >= 0.95) is NOT met on these renders (docs/gestures.md: recall 0.80 / 0.84 /
-    # 0.85, precision 1.00 / 0.80 / 0.82): MediaPipe misfits some rendered hands (gun <-> four).
-    # These bounds guard what is measured.
+    # precision >= 0.95) is not met for every gesture on these renders (docs/gestures.md):
+    # MediaPipe misfits some rendered hands (a held-out gun read as four). These bounds guard
+    # what is measured (precision / recall 1.00 / 0.95, 1.00 / 0.89, 0.86 / 1.00).
     _, (x, y) = split_takes(held, holdout=1.0)
     report, _ = heldout_report(model, x, y, seed=99)
     for g in RENDERED:
         p, rc, n = report[g]
-        assert n >= 20 and rc >= 0.75 and p >= 0.75, (g, p, rc, n)
+        assert n >= 20 and rc >= 0.8 and p >= 0.8, (g, p, rc, n)
     # The reloaded model names a recorded gesture per hand in the recognizer.
     rec = GestureRecognizer(model, RecognizerSettings(body=False))
     gun = next(t for t in held if t.label == "gun" and not t.is_left.any())
