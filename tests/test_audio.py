@@ -220,6 +220,12 @@ def test_lipsync_without_sound_is_one_error_line(tmp_path: Path) -> None:
                 str(bad), "--no-vmc", "--quiet")  # fmt: skip
     assert r.returncode == 2 and "not a voice profile" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+    old = tmp_path / "old.json"  # a profile of the previous (linear) vowel model
+    old.write_text(json.dumps({"format": "vtuber-voice-profile", "version": 1, "means": []}))
+    r = _vtuber("track", "--source", str(silent), "--lipsync", "audio", "--voice-profile",
+                str(old), "--no-vmc", "--quiet")  # fmt: skip
+    assert r.returncode == 2 and "calibrate --audio" in r.stderr and "version 1" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
 
 
 @needs_speech

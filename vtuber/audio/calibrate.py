@@ -34,6 +34,7 @@ from vtuber.errors import ConfigError, SourceError
 SLOT_SECONDS = 2.0
 PROMPTS = ('"ah" (father)', '"ee" (see)', '"oo" (blue)', '"eh" (pet)', '"aw" (saw)')
 MIN_FRAMES = 15  # voiced frames per vowel (0.15 s)
+PROFILE_VERSION = 2  # 1: vowel means for a linear discriminant (no longer read)
 SLOT_SKIP = 0.3  # seconds at the start of each slot not used (the talker is still starting)
 # Candidate warps: 1.05 ** k for k = -6 .. 8 (0.75 .. 1.48), 5 % steps, 1 (no warp) among them.
 WARPS = tuple(round(1.05**k, 4) for k in range(-6, 9))
@@ -82,7 +83,7 @@ def learn_vowels(
 
 
 def save_voice_profile(model: VowelModel, path: str | Path) -> None:
-    d = {"format": "vtuber-voice-profile", "version": 1, **model.to_json()}
+    d = {"format": "vtuber-voice-profile", "version": PROFILE_VERSION, **model.to_json()}
     Path(path).write_text(json.dumps(d, indent=1) + "\n")
 
 
@@ -94,6 +95,11 @@ def load_voice_profile(path: str | Path) -> VowelModel:
         raise ConfigError(f"cannot read voice profile {p}: {e}") from e
     if not isinstance(d, dict) or d.get("format") != "vtuber-voice-profile":
         raise ConfigError(f"{p} is not a voice profile (make one with `vtuber calibrate --audio`)")
+    if d.get("version") != PROFILE_VERSION:
+        raise ConfigError(
+            f"{p} is a voice profile of version {d.get('version')}, this vtuber reads version "
+            f"{PROFILE_VERSION}: make it again with `vtuber calibrate --audio`"
+        )
     return VowelModel.from_json(d)
 
 
