@@ -10,7 +10,7 @@
 - custom training: 3 new gestures (call_me, claw, four; 3 takes x 60 frames each, from the
   synthetic hand generator) -> seconds to train, held-out precision / recall;
 - custom training through the real recording path: rendered videos (vtuber.synth.hand_video)
-  of 3 new gestures (call_me, gun, four; ``--takes`` training takes each, 2 held-out takes from
+  of 3 new gestures (call_me, gun, four; ``--takes`` training takes each, 4 held-out takes from
   other seeds), each recorded with ``vtuber gestures record`` (MediaPipe Hands), trained with
   ``vtuber gestures train``, reloaded: frames with a hand found, training time, held-out
   precision / recall and recall at >= 0.95 precision;
@@ -101,7 +101,7 @@ def clip_pose() -> PoseLandmarks:
 RENDERED = ("call_me", "gun", "four")
 
 
-def rendered_custom(n_train: int) -> list[str]:
+def rendered_custom(n_train: int, n_held: int = 4) -> list[str]:
     """Custom gestures through the real recording path: rendered videos of 3 new gestures
     (vtuber.synth.hand_video), each recorded with ``vtuber gestures record`` (MediaPipe Hands),
     trained with ``vtuber gestures train``; held out: whole takes from other seeds."""
@@ -120,7 +120,7 @@ def rendered_custom(n_train: int) -> list[str]:
         counts = {"train": [0, 0], "held": [0, 0]}  # takes with a hand, frames with a hand
         n_videos = {"train": 0, "held": 0}
         for gi, g in enumerate(RENDERED):
-            for split, seeds in (("train", range(n_train)), ("held", range(50, 52))):
+            for split, seeds in (("train", range(n_train)), ("held", range(50, 50 + n_held))):
                 for k, seed in enumerate(seeds):
                     video = root / f"{g}-{seed}.avi"
                     hand = "left" if k % 3 == 1 else "right"
