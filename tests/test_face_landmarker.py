@@ -383,3 +383,55 @@ def test_real_open_eyes_are_sent_open(model_path: Path, clip_path: Path) -> None
         # All frames, the hidden eye included: the median stays open.
         for key in ("eyeBlinkLeft", "eyeBlinkRight", "Blink_L", "Blink_R"):
             assert np.median([f[key] for f in values]) < 0.25
+
+
+# ---- The face corpus's VALIDATION identities (never fitted on; docs/face_corpus.md): rendered
+# 6 s performances (head moving, blinking with partial closures and winks, talking, glancing),
+# real Face Landmarker (VIDEO mode, frame by frame), the Tracker with no smoothing, both mirror
+# settings, seeds no bench or fit uses. A 6 s performance holds 0-18 closed frames per eye, too
+# few for a per-face F1, so the eyelids are judged over the five faces together; the jaw per
+# face. Regression guards below the measured figures (docs/perfect_sync.md section 10 gives the
+# 10 s per-face figures and the issue's goals).
+PS_SECONDS = 6.0
+# Measured (corpus cache version 3 renders): pooled F1 0.71 left / 0.84 right (the first blinks
+# of a 6 s performance come before the user's blink depth is learned); jaw 0.90-0.98, alex 0.02.
+PS_BLINK_F1 = 0.65  # per eye, the five faces' frames together
+PS_JAW = 0.8  # every face but the one with a resting smile with teeth (below)
+PS_JAW_SMILE = -0.2  # alex_lacamoire: the geometry inverts on his smile (not met: docs)
+
+
+@pytest.fixture(scope="module")
+def corpus_runs(model_path: Path) -> dict[str, tuple[object, object, object]]:
+    from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
+    from vtuber.synth import corpus, scoring
+
+    names = corpus.available(corpus.VALIDATION)
+    if not names:
+        pytest.skip(f"the shared face photos are not present in {corpus.shared_faces_dir()}")
+    out: dict[str, tuple[object, object, object]] = {}
+    for name in names:
+        seq = corpus.make_sequence(name, 60_000 + corpus.IDENTITIES.index(name), seconds=PS_SECONDS)
+        lms = scoring.landmark_run(seq, lambda: FaceLandmarkerBackend(model_path))
+        out[name] = (seq, scoring.track(lms), scoring.track(lms, mirror=True))
+    return out
+
+
+def test_corpus_validation_faces_blink_and_jaw(corpus_runs) -> None:  # type: ignore[no-untyped-def]
+    from vtuber.synth import scoring
+
+    truth, sent = [], []
+    for name, (seq, plain, mirrored) in corpus_runs.items():
+        assert plain.found.all(), name
+        # The mirror swaps the eyes and changes nothing else.
+        np.testing.assert_array_equal(mirrored.arkit_blink, plain.arkit_blink[:, ::-1])
+        np.testing.assert_array_equal(mirrored.arkit_jaw, plain.arkit_jaw)
+        s = scoring.score(seq, plain, perfect_sync=True)
+        print(name, s.arkit_blink_f1, round(s.arkit_jaw_spearman, 3))
+        jaw_min = PS_JAW_SMILE if name == "alex_lacamoire" else PS_JAW
+        assert s.arkit_jaw_spearman >= jaw_min, (name, s.arkit_jaw_spearman)
+        truth.append(seq.eye_close[: len(plain.found)] >= 0.5)
+        sent.append(plain.arkit_blink >= 0.5)
+    t, p = np.concatenate(truth), np.concatenate(sent)
+    f1s = [scoring.f1(t[:, e], p[:, e]) for e in (0, 1)]
+    print("pooled eyelid F1 (left, right):", f1s)
+    assert min(f1s) >= PS_BLINK_F1, f1s
