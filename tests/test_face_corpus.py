@@ -117,3 +117,11 @@ def test_head_pose_relative_to_the_first_frontal_frame(runs, scores) -> None:  #
         assert s.head_mean <= base + 1.0, (name, s.head_mean, base)
         means.append(s.head_mean)
     assert float(np.mean(means)) <= 3.3, means
+
+
+def test_gaze_follows_the_eyes(scores) -> None:  # type: ignore[no-untyped-def]
+    """Eye-bone gaze vs the true gaze (eyes open, gaze steady), the same under the mirror."""
+    gaze = [s.gaze_mean for (_, m), s in scores.items() if not m]
+    for (name, mirror), s in scores.items():
+        assert s.gaze_mean == pytest.approx(scores[name, not mirror].gaze_mean, abs=1e-6)
+    assert max(gaze) <= 7.0 and float(np.mean(gaze)) <= 6.0, gaze
