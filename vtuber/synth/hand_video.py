@@ -286,9 +286,3 @@ def render_take(
     finally:
         out.release()
     return pts
-
-
-def hand_height_px(points: F64, focal: float = FOCAL) -> float:
-    """The image height (pixels) of a camera-frame hand's points, for reports."""
-    uv = _project(points, focal, 0.0, 0.0)
-    return float(np.ptp(uv[:, 1]))
