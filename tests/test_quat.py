@@ -229,7 +229,8 @@ def test_tuple_twins_edge_cases() -> None:
 # Fingerprints of rotation and frame formulas written out by hand: (what, pattern, the only files
 # of the package that may hold it, a line of an old copy the pattern must catch).
 COPY_PRINTS = (
-    ("quaternion -> matrix", r"1 - 2 \* \(", {"quat.py"}, "1 - 2 * (y * y + z * z)"),
+    ("quaternion -> matrix", r"1(\.0)? - 2(\.0)? \* \(", {"quat.py"},
+     "fz = 1.0 - 2.0 * (x * x + y * y)"),
     ("rotation vector's small-angle series", r"/ 48", {"quat.py"}, "0.5 - a * a / 48.0"),
     ("quaternion log", r"atan2\(s, ", {"quat.py"}, "angle = 2.0 * math.atan2(s, w)"),
     ("mirror", r"-q\[1\], -q\[2\]", {"quat.py"}, "(q[0], -q[1], -q[2], q[3])"),
@@ -242,6 +243,12 @@ COPY_PRINTS = (
      "rx = np.array([[1.0, 0.0, 0.0], [0.0, cp, -sp], [0.0, sp, cp]])"),
     ("matrix times an elementary rotation", r"\bc\w* \* \w+ [+-] s\w* \* \w+", set(),
      "(a0, ca * a1 + sa * a2, ca * a2 - sa * a1),"),
+    # the nearest rotation (Kabsch, chordal mean, re-orthogonalising) and the angle between
+    # two rotation matrices: quat.nearest_rotation, quat.matrix_angle
+    ("SVD projection onto rotations", r"linalg\.svd", {"quat.py"},
+     "u, _, vt = np.linalg.svd(cloud.T @ self._ref)"),
+    ("rotation angle from a trace", r"- 1(\.0)?\) / 2", {"quat.py"},
+     'c = (float(np.einsum("ij,ij->", a, b)) - 1.0) / 2.0  # trace(a @ b.T)'),
     # a frame from two directions, cross products: vtuber/solvers/geometry.py (basis, basis3,
     # cross3) beside quat.py's own
     ("cross product on plain floats",
@@ -275,3 +282,27 @@ def test_rotation_formulas_are_written_only_in_quat() -> None:
         for name in allowed:  # the home holds it (the check can match real code)
             assert rx.search(files[name]), f"{what} not found in its home {name}"
     assert found == []
+
+
+def test_nearest_rotation_and_matrix_angle() -> None:
+    """nearest_rotation recovers a rotation from a noisy or scaled copy, never returns a
+    reflection, works on stacks; matrix_angle agrees with the quaternion angle."""
+    rng = np.random.default_rng(7)
+    qs = quat.normalize(rng.normal(size=(20, 4)))
+    rots = quat.to_matrix(qs)
+    noisy = 2.5 * rots + rng.normal(0.0, 0.01, rots.shape)
+    got = quat.nearest_rotation(noisy)
+    assert got.shape == (20, 3, 3)
+    assert np.allclose(np.linalg.det(got), 1.0)
+    assert max(quat.matrix_angle(g, r) for g, r in zip(got, rots, strict=True)) < 0.02
+    # A reflection's nearest proper rotation, not the reflection itself.
+    refl = rots[0] @ np.diag([1.0, 1.0, -1.0])
+    assert np.linalg.det(quat.nearest_rotation(refl)) > 0.0
+    # Kabsch: a rotated point cloud gives back its rotation.
+    pts = rng.normal(size=(30, 3))
+    pts -= pts.mean(axis=0)
+    moved = pts @ rots[1].T
+    assert quat.matrix_angle(quat.nearest_rotation(moved.T @ pts), rots[1]) < 1e-9
+    for a, b in zip(qs[:-1], qs[1:], strict=True):
+        ang = quat.matrix_angle(quat.to_matrix(a), quat.to_matrix(b))
+        assert abs(ang - float(quat.angle_between(a, b))) < 1e-6

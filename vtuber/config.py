@@ -49,13 +49,15 @@ class TrackConfig:
     mode: "face" (head and face) or "full" (plus hands, arms and upper body).
     hfov_deg: the camera's horizontal field of view, for head pose.
     neck_share: the part of the head rotation given to the Neck bone (the rest to Head).
+    legs: in full mode, solve the legs too (``--legs``; off by default, a seated streamer's legs
+        are out of frame).
     """
 
     mode: str = "face"
     hfov_deg: float = 60.0
     neck_share: float = 0.35
     face: FaceConfig = field(default_factory=FaceConfig)
-    extra: dict[str, object] = field(default_factory=dict)
+    legs: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

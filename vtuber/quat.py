@@ -121,6 +121,26 @@ def rotvec_to_matrix(v: ArrayLike) -> F:
     return to_matrix(from_rotvec(v))
 
 
+def nearest_rotation(m: ArrayLike) -> F:
+    """The proper rotation nearest each 3x3 matrix (least squares), shape (..., 3, 3): the
+    orthogonal factor of its SVD with the sign fixed so that det = +1.
+
+    Kabsch's (and Umeyama's) rotation of centred point clouds ``src`` onto ``dst`` is
+    ``nearest_rotation(dst.T @ src)``; the chordal mean of rotations is the nearest rotation to
+    their average matrix; a blend of two rotation matrices is re-orthogonalised by it.
+    """
+    u, _, vt = np.linalg.svd(np.asarray(m, dtype=np.float64))
+    sign = np.where(np.linalg.det(u @ vt) < 0.0, -1.0, 1.0)
+    u[..., :, 2] *= sign[..., None]
+    return u @ vt
+
+
+def matrix_angle(a: F, b: F) -> float:
+    """Angle in radians (0..pi) of the rotation between two 3x3 rotation matrices."""
+    c = (float(np.einsum("ij,ij->", a, b)) - 1.0) / 2.0  # trace(a @ b.T) = 1 + 2 cos(angle)
+    return math.acos(min(1.0, max(-1.0, c)))
+
+
 def rotate(q: ArrayLike, v: ArrayLike) -> F:
     """Rotate vector(s) v by quaternion q."""
     return np.einsum("...ij,...j->...i", to_matrix(q), np.asarray(v, dtype=np.float64))

@@ -42,8 +42,8 @@ def split_head(q: np.ndarray, neck_share: float) -> tuple[np.ndarray, np.ndarray
 def _yaw_pitch(q: np.ndarray) -> tuple[float, float]:
     """Yaw and pitch (radians) of the head's forward axis for an avatar head rotation (x, y, z,
     w), Unity basis: yaw > 0 toward the avatar's right, pitch > 0 up."""
-    x, y, z, w = (float(v) for v in q)
-    fx, fy, fz = 2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y)
+    m = quat.to_matrix_tuple(quat.normalize_tuple([float(v) for v in q]))
+    fx, fy, fz = m[0][2], m[1][2], m[2][2]  # the rotated forward (+z) axis
     return math.atan2(fx, fz), math.atan2(fy, math.hypot(fx, fz))
 
 
@@ -74,7 +74,7 @@ class Tracker:
             self.head.neutral = profile.neutral_rotation()
         # Perfect sync (Face Landmarker backend): calibrated ARKit weights + derived VRM presets.
         self.arkit = ArkitSolver(expressions=self.config.face.expressions)
-        self._body_config = BodyConfig(legs=bool(self.config.extra.get("legs")))
+        self._body_config = BodyConfig(legs=self.config.legs)
 
     @property
     def person(self) -> int | None:

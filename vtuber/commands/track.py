@@ -171,7 +171,7 @@ def make_tracker(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         raise ConfigError("--legs needs --mode full (legs come from the body model)")
     cfg = TrackConfig(
         mode=args.mode, hfov_deg=args.fov, face=face_config(args),
-        extra={"legs": True} if legs else {},
+        legs=legs,
     )  # fmt: skip
     return Tracker(cfg, profile)
 

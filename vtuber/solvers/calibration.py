@@ -172,14 +172,6 @@ def _floats(v: Any, n: int) -> Any:
 DEFAULT_PROFILE = FaceProfile()
 
 
-def mean_rotation(rotations: F64) -> F64:
-    """Chordal mean of 3x3 rotations (N, 3, 3): the rotation nearest their average matrix."""
-    m = rotations.mean(axis=0)
-    u, _, vt = np.linalg.svd(m)
-    d = np.sign(np.linalg.det(u @ vt))
-    return u @ np.diag([1.0, 1.0, d]) @ vt
-
-
 @dataclass
 class Calibrator:
     """Accumulates frames of a neutral face and summarises them into a :class:`FaceProfile`."""
@@ -218,7 +210,8 @@ class Calibrator:
         corner = float(np.median([m.mouth_corner for m in ms]))
         neutral = base.neutral_head
         if self.rotations:
-            q = quat.from_matrix(mean_rotation(np.array(self.rotations)))
+            mean = quat.nearest_rotation(np.mean(self.rotations, axis=0))  # the chordal mean
+            q = quat.from_matrix(mean)
             neutral = (float(q[0]), float(q[1]), float(q[2]), float(q[3]))
         return FaceProfile(
             neutral_head=neutral,

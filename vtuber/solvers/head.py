@@ -48,11 +48,9 @@ def similarity_align(src: F64, dst: F64, scale: bool = True) -> F64:
     (Umeyama / Kabsch)."""
     ms, md = src.mean(axis=0), dst.mean(axis=0)
     a, b = src - ms, dst - md
-    u, s, vt = np.linalg.svd(b.T @ a)
-    d = np.sign(np.linalg.det(u @ vt))
-    D = np.diag([1.0, 1.0, d])
-    r = u @ D @ vt
-    k = (s * np.diag(D)).sum() / (a**2).sum() if scale else 1.0
+    cov = b.T @ a
+    r = quat.nearest_rotation(cov)
+    k = float(np.einsum("ij,ij->", r, cov)) / float((a**2).sum()) if scale else 1.0
     return (k * (r @ a.T)).T + md
 
 
@@ -197,12 +195,6 @@ def solve_head_pose(
     return HeadPose(R, quat.from_matrix(R), rvec, tvec, err)
 
 
-def rotation_angle_deg(a: F64, b: F64) -> float:
-    """Angle of the rotation between two 3x3 rotations, degrees."""
-    c = (float(np.einsum("ij,ij->", a, b)) - 1.0) / 2.0  # trace(a @ b.T)
-    return math.degrees(math.acos(min(1.0, max(-1.0, c))))
-
-
 # A head does not turn this far between two frames; a bigger jump is checked against the
 # previous pose (degrees).
 MAX_JUMP_DEG = 25.0
@@ -241,14 +233,14 @@ class HeadTracker:
     def neutral(self, rotation: F64) -> None:
         self._neutral = np.asarray(rotation, dtype=np.float64)
         if self._ref is not None:
-            self._ref_angle = rotation_angle_deg(self._ref_rotation, self._neutral)
+            self._ref_angle = math.degrees(quat.matrix_angle(self._ref_rotation, self._neutral))
         if self._last is not None:
             self._offer_reference(*self._last)
 
     def _offer_reference(self, cloud: F64, rotation: F64) -> None:
         """Keep ``cloud`` (centred, camera frame) as the reference if its pose is the closest
         to neutral so far."""
-        ang = rotation_angle_deg(rotation, self._neutral)
+        ang = math.degrees(quat.matrix_angle(rotation, self._neutral))
         if ang < self._ref_angle:
             self._ref = cloud @ rotation  # rotated back to the model's orientation (R.T per row)
             self._ref_rotation = rotation
@@ -270,7 +262,8 @@ class HeadTracker:
     def update(self, points_px: F64, width: int, height: int) -> HeadPose:
         pose = solve_head_pose(points_px, width, height, model=self.model, hfov_deg=self.hfov_deg)
         prev = self._prev
-        if prev is not None and rotation_angle_deg(pose.rotation, prev.rotation) > MAX_JUMP_DEG:
+        jump = math.radians(MAX_JUMP_DEG)
+        if prev is not None and quat.matrix_angle(pose.rotation, prev.rotation) > jump:
             alt = solve_head_pose(
                 points_px, width, height, model=self.model, hfov_deg=self.hfov_deg, guess=prev
             )
@@ -290,17 +283,14 @@ class HeadTracker:
         if self._ref is None:
             return pose
         # Kabsch of the two centred clouds: R maximizing trace(R.T @ cloud.T @ ref).
-        u, _, vt = np.linalg.svd(cloud.T @ self._ref)
-        (a, b, c), (d, e, f), (g, h, i) = (u @ vt).tolist()
-        if a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g) < 0.0:  # det
-            u[:, 2] = -u[:, 2]
+        kabsch = quat.nearest_rotation(cloud.T @ self._ref)
         return HeadPose(
             pose.rotation,
             pose.quaternion,
             pose.rvec,
             pose.translation,
             pose.reprojection_error,
-            rotation_3d=u @ vt,
+            rotation_3d=kabsch,
         )
 
     def avatar_rotation(self, pose: HeadPose) -> F64:

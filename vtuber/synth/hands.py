@@ -361,10 +361,7 @@ def random_motion(
     par = (1.0 - a) * kp[seg] + a * kp[seg + 1]
     local = forward_kinematics(par) * rng.uniform(0.85, 1.15)
     # Blend the two orientations and re-orthogonalise (fine for a random walk).
-    u, _, vt = np.linalg.svd((1.0 - a[:, :, None]) * kr[seg] + a[:, :, None] * kr[seg + 1])
-    flip = np.linalg.det(u @ vt) < 0
-    u[flip, :, 2] *= -1.0
-    r = u @ vt
+    r = quat.nearest_rotation((1.0 - a[:, :, None]) * kr[seg] + a[:, :, None] * kr[seg + 1])
     pts = np.einsum("nij,nkj->nki", r, local)
     like = np.array([_matches_class(pp, lp) for pp, lp in zip(par, local, strict=True)])
     pts += rng.normal(0.0, noise_m, pts.shape)
