@@ -286,11 +286,13 @@ def test_two_performers_each_match_their_single_person_run(panes):
                 telling += 1
                 assert quat.angle_between(h, ho) < quat.angle_between(h, hx), i
     assert telling > n // 2
-    # Measured (docs/performers.md): max 1.2-1.6 deg, medians 0.2-0.4 deg. (Before each
+    # Measured (docs/performers.md): max 1.1-1.6 deg, medians 0.2-0.55 deg. (Before each
     # performer's tracker kept its person through an exit and a switched FaceMesh graph was
-    # primed on the current frame: max 3.3 and 4.2 deg.)
+    # primed on the current frame: max 3.3 and 4.2 deg.) Each run takes its neutral head from
+    # its own first reading (vtuber.solvers.adaptation.StartingHead), so the two runs' first-frame
+    # noise stays in as a constant offset: medians went from 0.2-0.4 to 0.2-0.55 deg with it.
     for dev in (dev_a, dev_b):
-        assert np.median(dev) <= 0.5
+        assert np.median(dev) <= 0.75
         assert max(dev) <= 2.0
 
 

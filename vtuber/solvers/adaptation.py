@@ -109,7 +109,10 @@ class PoseBaseline:
         self._ok[k] = True if usable is None else usable
         self._n += 1
         self._since += 1
-        if self._since >= self.every and self.samples >= self.min_samples:
+        # Refit every ``every`` samples; while samples are few, sooner (every quarter of them),
+        # so that a first frame that happened to read off is soon outvoted.
+        due = min(self.every, max(2, self.samples // 4))
+        if self._since >= due and self.samples >= self.min_samples:
             self._since = 0
             self.fit()
 

@@ -318,6 +318,11 @@ class FaceAdapter:
     def kappa(self) -> tuple[float, float]:
         return (self.depth[0].kappa, self.depth[1].kappa)
 
+    @property
+    def jitter(self) -> tuple[float, float]:
+        """Each open eye's learned aperture noise, relative to its open level."""
+        return (self.depth[0].sigma, self.depth[1].sigma)
+
     def rest(self, phi: tuple[float, float, float, float]) -> list[float]:
         return self.baseline.predict(phi)
 

@@ -177,7 +177,10 @@ class FaceSolver:
             float(m.openness[0]) / max(rest[0], 1e-6),
             float(m.openness[1]) / max(rest[1], 1e-6),
         )
-        eyes = self.eyes.update((closure(rel[0], k0), closure(rel[1], k1)), m.iris, ad.gaze_rest())
+        n0, n1 = (self.eye_config.noise_k * s for s in ad.jitter)
+        eyes = self.eyes.update(
+            (closure(rel[0], k0, n0), closure(rel[1], k1, n1)), m.iris, ad.gaze_rest()
+        )
         blend = eyes.blendshapes(self.eye_config)
         mouth = solve_mouth(m.mouth_gap, m.mouth_width, rest[2], rest[3], self.mouth_config)
         blend.update(mouth.vowels)

@@ -145,6 +145,9 @@ class EyeConfig:
         frame, vertically about as much as a glance moves it (fitted, benchmarks/fit_gaze.py).
     yaw_range_deg / pitch_range_deg: gaze is clamped to these and the look shapes reach 1 there.
     hold_at: closure above which an eye's gaze is held (iris hidden by the lid).
+    noise_k: an open eye reading this many times its own jitter (the robust frame-to-frame
+        deviation of its aperture, learned per eye) below its open level still reads open
+        (:func:`closure`); fitted on the training faces (benchmarks/fit_blink_noise.py).
     """
 
     close_at: float = 0.45
@@ -157,6 +160,7 @@ class EyeConfig:
     yaw_range_deg: float = 30.0
     pitch_range_deg: float = 20.0
     hold_at: float = 0.3
+    noise_k: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +206,15 @@ def dead_zone(x: float, width: float) -> float:
     return x - width if x > width else x + width if x < -width else 0.0
 
 
-def closure(rel: float, kappa: float) -> float:
+def closure(rel: float, kappa: float, noise: float = 0.0) -> float:
     """Raw closure 0 (open) .. 1 (closed) of an eye whose aperture is ``rel`` times its open
-    level, when a closed eye keeps ``kappa`` of it (vtuber.solvers.adaptation.BlinkDepth)."""
-    return min(max((1.0 - rel) / max(1.0 - kappa, 0.05), 0.0), 1.0)
+    level, when a closed eye keeps ``kappa`` of it (vtuber.solvers.adaptation.BlinkDepth).
+
+    ``noise``: how far below its open level this user's open eye reads by chance (a multiple of
+    its learned jitter, :attr:`EyeConfig.noise_k`); the scale starts there, so a face whose lid
+    landmarks jitter does not blink on every dip. It never takes more than half the range."""
+    top = 1.0 - min(max(noise, 0.0), 0.5 * (1.0 - kappa))
+    return min(max((top - rel) / max(top - kappa, 0.05), 0.0), 1.0)
 
 
 @dataclass
