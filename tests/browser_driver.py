@@ -53,6 +53,13 @@ class Browser:
             raise AssertionError(f"browser {cmd}: {reply['error']}")
         return reply["result"]
 
+    def next_frames(self, frames: int = 2) -> None:
+        """Wait until the viewer has rendered ``frames`` more frames (so that vrm.update() has
+        run after what was just applied)."""
+        self("eval", js="const v = window.vtuberViewer, n = v.state.rendered; "
+             f"await new Promise(r => {{ const f = () => v.state.rendered >= n + {frames} "
+             "? r() : requestAnimationFrame(f); f(); }); return null;")  # fmt: skip
+
     def close(self) -> None:
         self.proc.stdin.close()  # type: ignore[union-attr]
         try:

