@@ -804,6 +804,13 @@ def costs_ms(
     for _ in range(repeats):
         for label, make in methods:
             runs[label].append((cost_ms(make, False), cost_ms(make, True)))
+    for label, v in runs.items():
+        face, full = np.array(v).T
+        print(
+            f"{label:<12} face {np.median(face):.3f} ms"
+            f" (min {face.min():.3f}, max {face.max():.3f})   full body {np.median(full):.3f} ms"
+            f" (min {full.min():.3f}, max {full.max():.3f})"
+        )
     return {
         label: (float(np.median([r[0] for r in v])), float(np.median([r[1] for r in v])))
         for label, v in runs.items()
@@ -913,14 +920,12 @@ def main(argv: list[str] | None = None) -> int:
         rendered_moving(res, avail, cache)
         real_clip(res, cache)
     load0 = os.getloadavg()
-    costs = costs_ms(METHODS[1:])
-    load1 = os.getloadavg()
     print(
-        f"\n## cost (CPU ms per frame, median of {COST_REPEATS} x 600 frames; load average"
-        f" {load0[0]:.1f} before, {load1[0]:.1f} after, on {os.cpu_count()} cores)"
+        f"\n## cost (CPU ms per frame, median of {COST_REPEATS} rounds of 600 frames; load"
+        f" average {load0[0]:.1f} before, on {os.cpu_count()} cores)"
     )
-    for label, (face_ms, full_ms) in costs.items():
-        print(f"{label:<12} face {face_ms:.3f} ms   full body {full_ms:.3f} ms")
+    costs = costs_ms(METHODS[1:])
+    print(f"(load average {os.getloadavg()[0]:.1f} after)")
     face, full = costs[DEFAULT]
     return 0 if checks(res, face, full) else 1
 
