@@ -164,3 +164,37 @@ def test_head_turn_and_tilt_signs(renderers: dict[str, FaceRenderer], mirror: bo
     up0 = quat.rotate(q0, [0.0, 1.0, 0.0])
     up = quat.rotate(q_tilt, [0.0, 1.0, 0.0])
     assert side * (up[0] - up0[0]) > np.sin(np.radians(12.0))
+
+
+def test_the_first_reading_is_the_neutral_head(renderers: dict[str, FaceRenderer]) -> None:
+    """Without a profile, a user who sits down turned from the camera (a camera beside and above
+    the screen: yaw 20, pitch -12) gets an avatar that faces forward, and their turns read
+    relative to that (vtuber.solvers.adaptation.StartingHead); a new person after the face was
+    gone is measured from their own first reading; a profile's neutral is taken as given."""
+    r = renderers["grace_hopper"]
+    poses = [(20.0, -12.0, 0.0)] * 3 + [(45.0, -12.0, 0.0)] * 3
+    tracker = Tracker(TrackConfig())
+    heads = []
+    with FaceMeshBackend(static_images=False) as fm:
+        for i, p in enumerate(poses):
+            frame = tracker.solve(fm.process(r.render(*p), i / 30.0), index=i)
+            heads.append(head_rotation(frame))
+        start = np.degrees(quat.angle_between(heads[0], [0.0, 0.0, 0.0, 1.0]))
+        assert start < 0.5, start  # the avatar faces forward from the first frame
+        # The 25-degree turn reads as a turn of about 25 degrees toward the avatar's left (about
+        # -Y). (At 45 degrees of yaw with the head pitched, FaceMesh adds some pitch, with or
+        # without this neutral: the accuracy tests above measure that.)
+        turn = np.degrees(quat.to_rotvec(quat.multiply(heads[-1], quat.conjugate(heads[2]))))
+        assert -31.0 < turn[1] < -19.0, turn
+        # Gone longer than forget_after_s, then someone sits down facing the camera squarely.
+        t = len(poses) / 30.0 + 2.0 * tracker.forget_after_s
+        blank = np.zeros((H, W, 3), np.uint8)
+        assert not tracker.solve(fm.process(blank, t - 0.5), index=10).tracking.face
+        back = tracker.solve(fm.process(r.render(), t), index=11)
+        again = np.degrees(quat.angle_between(head_rotation(back), [0.0, 0.0, 0.0, 1.0]))
+        assert again < 0.5, again
+    assert tracker.starting is not None and tracker.starting.done
+    # With a profile its neutral rules and nothing is learned from the first reading.
+    from vtuber.solvers.calibration import FaceProfile
+
+    assert Tracker(TrackConfig(), FaceProfile()).starting is None
