@@ -34,9 +34,18 @@ from pathlib import Path
 
 import numpy as np
 
-from vtuber.audio.analysis import HOP, RATE, VOWEL_KEYS, Analyzer, MouthShape, VowelModel, analyze
+from vtuber.audio.analysis import (
+    HOP,
+    RATE,
+    VOWEL_KEYS,
+    VOWEL_NAMES,
+    Analyzer,
+    MouthShape,
+    VowelModel,
+    analyze,
+)
 from vtuber.audio.calibrate import learn_vowels
-from vtuber.audio.yardstick import Scores, Take, calibration_take, make_take
+from vtuber.audio.yardstick import OPEN_EPS, Scores, Take, calibration_take, make_take
 from vtuber.synth.speech import (
     FIT_SENTENCES,
     FIT_VOICES,
@@ -51,6 +60,39 @@ def score(takes: list[Take], model: VowelModel | None = None) -> Scores:
         shapes = analyze(tk.samples, model)
         sc.add(shapes, tk.truth(len(shapes)), tk.settled(len(shapes)))
     return sc
+
+
+def where_errors(takes: list[Take], model: VowelModel | None = None) -> None:
+    """Where the vowel errors are: the confusion matrix over all vowel frames (rows: the truth,
+    columns: the largest shape, or closed), and the share right by time since the vowel began."""
+    cm = np.zeros((5, 6), dtype=np.int64)
+    since_all, right_all = [], []
+    for tk in takes:
+        shapes = analyze(tk.samples, model)
+        n = len(shapes)
+        truth = tk.truth(n)
+        t = (np.arange(n) + 1) * HOP / RATE
+        since = np.full(n, np.nan)
+        for p in tk.utterance.phones:
+            inside = (t >= p.start) & (t < p.end)
+            since[inside] = t[inside] - p.start
+        for i, s in enumerate(shapes):
+            if truth[i] not in VOWEL_NAMES:
+                continue
+            col = int(np.argmax([s.vowels[k] for k in VOWEL_KEYS])) if s.open > OPEN_EPS else 5
+            cm[VOWEL_NAMES.index(truth[i]), col] += 1
+            since_all.append(since[i])
+            right_all.append(col == VOWEL_NAMES.index(truth[i]))
+    print("  confusion (rows: truth; columns: A I U E O closed), all held-out vowel frames:")
+    for k, row in enumerate(cm):
+        print(f"    {VOWEL_NAMES[k]}: " + " ".join(f"{v:5d}" for v in row) +
+              f"   recall {row[k] / max(row.sum(), 1):.3f}")  # fmt: skip
+    sa, ra = np.array(since_all), np.array(right_all)
+    parts = []
+    for lo, hi in ((0, 10), (10, 20), (20, 30), (30, 60), (60, 120), (120, 1000)):
+        m = (sa >= lo / 1000) & (sa < hi / 1000)
+        parts.append(f"{lo}-{hi} ms {ra[m].mean():.3f} ({m.sum()})")
+    print("  right by time since the vowel began: " + ", ".join(parts))
 
 
 def latency(take: Take, seconds: float = 10.0) -> dict[str, float]:
@@ -166,6 +208,7 @@ def main() -> None:
         )
         if args.quick:
             break
+    where_errors([make_take(v, HELD_OUT_SENTENCES, cache) for v in voices])
     split = Scores()
     before, after = Scores(), Scores()
     for v in voices:

@@ -40,7 +40,13 @@ from vtuber.audio.analysis import (
     load_model,
 )
 from vtuber.audio.calibrate import learn_vowels
-from vtuber.audio.fitting import centre_times, fit_network, network_inputs
+from vtuber.audio.fitting import (
+    AUGMENT_WARPS,
+    STOCK_EPOCHS,
+    centre_times,
+    fit_network,
+    network_inputs,
+)
 from vtuber.synth.speech import FIT_SENTENCES, FIT_VOICES
 
 
@@ -94,9 +100,15 @@ def fit_stock(takes: list[yardstick.Take]) -> VowelModel:
         level, per, ceps = frame_features(x[idx])
         raw.append(ceps[(per > 0.5) & (level > -40)])
     ceps_mean = np.concatenate(raw).mean(axis=0)
-    x, y = network_inputs(_labelled(takes), ceps_mean, VOWEL_NAMES)
-    print(f"{len(y)} voiced vowel hops ({np.bincount(y, minlength=5).tolist()} A I U E O)")
-    model = fit_network(x, y, ceps_mean)
+    # Each fitting voice as it is and warped by AUGMENT_WARPS (vocal-tract length perturbation).
+    labelled = _labelled(takes)
+    warps = [w for w in AUGMENT_WARPS for _ in labelled]
+    x, y = network_inputs(labelled * len(AUGMENT_WARPS), ceps_mean, VOWEL_NAMES, warps=warps)
+    print(
+        f"{len(y)} voiced vowel hops ({np.bincount(y, minlength=5).tolist()} A I U E O), "
+        f"warps {AUGMENT_WARPS}"
+    )
+    model = fit_network(x, y, ceps_mean, epochs=STOCK_EPOCHS)
     _write(model, x, y, MODEL_PATH, t0)
     return model
 

@@ -2,8 +2,10 @@
 
 Method (docs/lipsync.md):
 
-1. Mono audio at 16 kHz is cut into 32 ms Hann windows every 10 ms; each window ENDS at the newest
-   sample (no look-ahead), so a result is ready as soon as its last 10 ms block arrives.
+1. Mono audio at 16 kHz is cut into 32 ms windows every 10 ms; each window ENDS at the newest
+   sample (no look-ahead), so a result is ready as soon as its last 10 ms block arrives. The
+   taper is a Hann window's rise over 29 ms and its fall over the last 3 ms, so the newest sound
+   weighs more than under a symmetric window.
 2. Per window: the level (dBFS), the periodicity (peak of the normalized autocorrelation at
    pitch lags 2-20 ms, i.e. 50-500 Hz, corrected for the window's own taper) and 12 mel-cepstral
    coefficients (26 mel bands, 100-7000 Hz).
@@ -14,7 +16,8 @@ Method (docs/lipsync.md):
 4. Openness: where the level sits between the gate and the speech reference, 0 when unvoiced.
 5. Vowel: the cepstra, normalized to the talker (the talker's running mean over voiced hops is
    replaced by the fitting voices' mean), of this hop and the hops 20 and 40 ms earlier go into
-   a small neural network (one hidden layer, fitted on the fitting voices only); its softmax,
+   a small neural network (one hidden layer, fitted on the fitting voices only, each also with
+   its vocal-tract length perturbed by +-7 %, ``fitting.AUGMENT_WARPS``); its softmax,
    lightly smoothed, splits the openness over aa/ih/ou/ee/oh. ``vtuber calibrate --audio``
    learns the talker's vocal-tract length as a frequency warp of the mel bands (``warp``).
 
@@ -85,7 +88,14 @@ def mel_filters(warp: float = 1.0) -> F64:
     return fb
 
 
-_WINDOW = np.hanning(WIN)
+# The analysis window: the first half of a Hann window rising over the first WIN - TAPER_FALL
+# samples, the second half falling over the last TAPER_FALL (3 ms). A Hann window weighs the
+# newest ~10 ms, where the phone being sounded *now* begins, next to nothing (its centre lags
+# 16 ms behind the newest sample); this one, as long, weighs recent sound more, so voicing and
+# vowel follow the voice sooner.
+TAPER_FALL = 48
+_RISE = WIN - TAPER_FALL
+_WINDOW = np.concatenate([np.hanning(2 * _RISE)[:_RISE], np.hanning(2 * TAPER_FALL)[TAPER_FALL:]])
 _WIN_POWER = float(np.mean(_WINDOW**2))
 _MEL = mel_filters()
 _DCT = np.cos(
@@ -96,8 +106,9 @@ _WIN_AC = _wac / _wac[0]
 
 
 def frame_features(frames: F64, mel: F64 | None = None) -> tuple[F64, F64, F64]:
-    """For windows (n, WIN): level dBFS (n,), periodicity 0..1 (n,), cepstra (n, N_CEPS)
-    (from the filters ``mel``, default: unwarped)."""
+    """For windows (n, WIN) (ending at the newest sample, tapered by ``_WINDOW``): level dBFS
+    (n,), periodicity 0..1 (n,), cepstra (n, N_CEPS) (from the filters ``mel``, default:
+    unwarped)."""
     x = frames - frames.mean(axis=1, keepdims=True)
     xw = x * _WINDOW
     power = np.mean(xw**2, axis=1) / _WIN_POWER
@@ -209,7 +220,7 @@ class AnalyzerConfig:
     """
 
     periodicity: float = 0.5
-    floor_margin: float = 12.0
+    floor_margin: float = 10.0
     ref_margin: float = 24.0
     abs_floor: float = -65.0
     ref_init: float = -20.0
@@ -218,7 +229,7 @@ class AnalyzerConfig:
     hold: int = 1
     vowel_smooth: float = 0.2
     min_open: float = 0.25
-    cmn_rate: float = 0.01
+    cmn_rate: float = 0.003
 
     def __post_init__(self) -> None:
         if not 0.0 < self.periodicity < 1.0:

@@ -16,6 +16,13 @@ from vtuber.audio.analysis import HIDDEN, HOP, LAGS, RATE, WIN, Analyzer, VowelM
 
 F64 = NDArray[np.float64]
 
+# Vocal-tract length perturbation: the stock network is fitted on every fitting voice as it is and
+# warped by these factors too (the mel bands moved as ``calibrate --audio`` moves them), so it
+# meets more vocal-tract lengths than the fitting voices have. +-7 % was chosen on a split of the
+# fitting voices (docs/lipsync.md); +-15 % did worse there.
+AUGMENT_WARPS = (1.0, 0.93, 1.07)
+STOCK_EPOCHS = 12  # over three times the data (the augmented copies)
+
 
 def network_inputs(
     takes: Sequence[tuple[NDArray[np.floating], NDArray[np.str_]]],
