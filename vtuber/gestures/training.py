@@ -87,7 +87,10 @@ def split_takes(
         n = len(tk.world)
         if n == 0:
             continue
-        cut = n - max(1, int(round(holdout * n))) if holdout > 0 and n > 1 else n
+        if holdout >= 1.0:  # all held out (takes of other videos), a 1-frame take too
+            cut = 0
+        else:
+            cut = n - max(1, int(round(holdout * n))) if holdout > 0 and n > 1 else n
         x = hand_features_batch(tk.world, tk.is_left)
         xs_tr.append(x[:cut])
         ys_tr += [tk.label] * cut

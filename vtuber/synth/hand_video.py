@@ -259,6 +259,19 @@ def gesture_take(
     return pts, elbow
 
 
+def _frames(seconds: float, fps: float) -> int:
+    return max(1, int(round(seconds * fps)))
+
+
+def take_points(
+    cls: str, seed: int, seconds: float = 2.0, fps: float = 25.0, left: bool = False
+) -> F64:
+    """The ground-truth hand points (frames, 21, 3) of the take :func:`render_take` films with
+    the same arguments, without rendering it."""
+    pts, _ = gesture_take(np.random.default_rng(seed), cls, _frames(seconds, fps), fps, left)
+    return pts
+
+
 def render_take(
     path: str | Path,
     cls: str,
@@ -270,8 +283,7 @@ def render_take(
     """Write a video (``path``, .mp4 or .avi) of one take of gesture ``cls``; return its
     ground-truth hand points (frames, 21, 3) in camera coordinates."""
     rng = np.random.default_rng(seed)
-    frames = max(1, int(round(seconds * fps)))
-    pts, elbow = gesture_take(rng, cls, frames, fps, left)
+    pts, elbow = gesture_take(rng, cls, _frames(seconds, fps), fps, left)
     bg = background(rng)
     skin = SKIN_BGR[int(rng.integers(len(SKIN_BGR)))]
     light = np.array([rng.uniform(-0.6, 0.6), rng.uniform(0.2, 0.8), 1.0])  # from above
@@ -281,8 +293,37 @@ def render_take(
     if not out.isOpened():
         raise OSError(f"cannot write video {path}")
     try:
-        for i in range(frames):
+        for i in range(len(pts)):
             out.write(render(pts[i], elbow[i], bg, skin, light, rng))
     finally:
         out.release()
     return pts
+
+
+# Per-finger flexion totals (MCP + PIP + DIP angles between segments, degrees) read from points:
+# below EXTENDED_BELOW a finger is extended, above CURLED_ABOVE curled (the class boxes of
+# vtuber.synth.hands keep extended fingers <= 48 degrees and curled ones >= 187 degrees).
+EXTENDED_BELOW = 100.0
+CURLED_ABOVE = 140.0
+
+
+def finger_states_of(points: F64) -> str:
+    """'E' (extended), 'C' (curled) or 'M' (between) for the index..little fingers of one
+    hand's 21 points (any frame, any scale: MediaPipe world points or a render's truth)."""
+    p = np.asarray(points, np.float64).reshape(21, 3)
+    out = ""
+    for base in (5, 9, 13, 17):
+        chain = p[[0, base, base + 1, base + 2, base + 3]]
+        seg = np.diff(chain, axis=0)
+        seg /= np.maximum(np.linalg.norm(seg, axis=1, keepdims=True), 1e-12)
+        total = float(np.degrees(np.arccos(np.clip(np.sum(seg[:-1] * seg[1:], 1), -1, 1))).sum())
+        out += "E" if total < EXTENDED_BELOW else "C" if total > CURLED_ABOVE else "M"
+    return out
+
+
+def fit_contradicts(fit: F64, truth: F64) -> bool:
+    """Whether a landmark fit (MediaPipe's 21 points of a rendered frame) calls a finger
+    extended that the rendered hand has curled, or the other way round: a misfit that shows
+    another hand shape than the one filmed (docs/gestures.md, "Recorded from rendered videos")."""
+    pairs = zip(finger_states_of(fit), finger_states_of(truth), strict=True)
+    return any({a, b} == {"E", "C"} for a, b in pairs)
