@@ -3,8 +3,9 @@ identities only (docs/face_corpus.md), with a leave-one-identity-out check.
 
 For every training face and seed it runs real FaceMesh on the rendered performance (cached by
 benchmarks/bench_face_corpus.py) and vtuber's HeadTracker, and records each frame's two raw
-estimates: solvePnP against the generic model and the Kabsch rotation of the user's own 3D
-landmarks. Then it fits, by least squares on the per-frame angle
+estimates relative to the neutral head (the first frame's reading, as vtuber.tracker's
+StartingHead sets it without a profile): solvePnP against the generic model and the Kabsch
+rotation of the user's own 3D landmarks. Then it fits, by least squares on the per-frame angle
 error relative to the first frontal frame (the figure bench_face_corpus.py reports):
 ``ROTATION_GAIN`` + ``YAW_PITCH_COUPLING_DEG`` (solvePnP), ``ROTATION_GAIN_3D`` +
 ``YAW_PITCH_COUPLING_3D_DEG`` (Kabsch) and ``FUSION_WEIGHT``. It prints, per held-out training
@@ -37,10 +38,16 @@ def record(name: str, seed: int, cache: Path) -> dict[str, np.ndarray]:
     lms = cached_landmarks(seq, "facemesh", cache, 10.0)
     tracker = head.HeadTracker()
     pnp, k3d = [], []
+    neutral = None
     for lm in lms:
         pose = tracker.update(lm.face_pixels(), lm.width, lm.height)
-        pnp.append(pose.rotation)
-        k3d.append(pose.rotation if pose.rotation_3d is None else pose.rotation_3d)
+        if neutral is None:  # as vtuber.tracker does (StartingHead): the first reading
+            neutral = pose.rotation
+            tracker.neutral = neutral
+        # Relative to the neutral, as HeadTracker.avatar_rotation corrects them.
+        pnp.append(pose.rotation @ neutral.T)
+        r3 = pose.rotation if pose.rotation_3d is None else pose.rotation_3d
+        k3d.append(r3 @ neutral.T)
     truth = np.array([head.quat.to_matrix(q) for q in scoring.truth_head(seq, False)])
     return {"pnp": np.array(pnp), "k3d": np.array(k3d), "truth": truth}
 
