@@ -518,10 +518,10 @@ def rendered_moving(
                 )
         print(f"{name:<16} " + " ".join(vals))
         print(f"{'  vs its map':<16} " + " ".join(mvals))
-        d, se = paired_difference(per_frame[DEFAULT], per_frame["one euro"])
-        res[DEFAULT][f"moving render default - one euro {name}"] = d
+        diff, se = paired_difference(per_frame[DEFAULT], per_frame["one euro"])
+        res[DEFAULT][f"moving render default - one euro {name}"] = diff
         res[DEFAULT][f"moving render default - one euro SE {name}"] = se
-        print(f"{'  default - OE':<16} {d:+.3f} deg (block-bootstrap standard error {se:.3f})")
+        print(f"{'  default - OE':<16} {diff:+.3f} deg (block-bootstrap standard error {se:.3f})")
     for label, _ in METHODS:
         rr = res.setdefault(label, {})
         excess = np.array(errs[label]) - np.array(errs["off"])

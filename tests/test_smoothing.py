@@ -3,6 +3,8 @@ and q/-q, gating, dropouts, uneven time steps, blendshape bounds, presets and co
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 import pytest
 from filterpy.common import Q_discrete_white_noise
@@ -543,3 +545,51 @@ def test_hand_preset_cuts_finger_error_on_a_forward_kinematics_hand() -> None:
             e_raw.append(deg_between(np.array(meas[bone]), np.array(q)))
             e_out.append(deg_between(np.array(o.bones[bone]), np.array(q)))
     assert np.mean(e_out) < 0.8 * np.mean(e_raw)
+
+
+# ------------------------------------------------ benchmarks/bench_smoothing.py's measurements
+def _bench() -> ModuleType:
+    """benchmarks/bench_smoothing.py as a module (the folder is not a package)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    bench_dir = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(bench_dir))
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "bench_smoothing", bench_dir / "bench_smoothing.py"
+        )
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(bench_dir))
+    return mod
+
+
+def test_bench_tracker_map_holds_the_trackers_linear_error() -> None:
+    """A raw pose that is the truth with yaw read 10 % too large plus an offset: against the
+    truth it is degrees off, against the tracker map fitted from it it is exact."""
+    b = _bench()
+    rng = np.random.default_rng(5)
+    t = np.radians(rng.uniform(-30.0, 30.0, (200, 3)))
+    gain = np.diag([1.0, 1.1, 0.95])
+    raw_rv = t @ gain.T + np.radians([0.5, -1.0, 0.2])
+    truth, raw = quat.from_rotvec(t), quat.from_rotvec(raw_rv)
+    found = np.ones(200, bool)
+    found[::7] = False  # frames without a face are left out of the fit
+    mapped = b.tracker_map(raw, truth, found)
+    assert np.degrees(quat.angle_between(raw, truth)).mean() > 1.0
+    assert np.degrees(quat.angle_between(raw, mapped)).max() < 1e-4
+
+
+def test_bench_paired_difference_and_its_standard_error() -> None:
+    b = _bench()
+    rng = np.random.default_rng(6)
+    a = rng.normal(0.0, 1.0, 3000)
+    d, se = b.paired_difference(a + 0.25, a)  # a constant difference: no spread
+    assert d == pytest.approx(0.25) and se == pytest.approx(0.0, abs=1e-12)
+    d, se = b.paired_difference(a, np.zeros(3000))  # white noise: se = 1 / sqrt(3000)
+    assert abs(d) < 4.0 / np.sqrt(3000)
+    assert se == pytest.approx(1.0 / np.sqrt(3000), rel=0.25)
