@@ -10,11 +10,12 @@
 - custom training: 3 new gestures (call_me, claw, four; 3 takes x 60 frames each, from the
   synthetic hand generator) -> seconds to train, held-out precision / recall;
 - custom training through the real recording path: rendered videos (vtuber.synth.hand_video)
-  of 3 new gestures (call_me, gun, four; ``--takes`` training takes each, ``--held`` held-out
-  takes from other seeds), each recorded with ``vtuber gestures record`` (MediaPipe Hands),
-  trained with ``vtuber gestures train``, reloaded: frames with a hand found, training time,
-  held-out precision / recall and recall at >= 0.95 precision, on all held-out frames and on
-  those where MediaPipe's fit does not contradict the rendered hand;
+  of 3 new gestures (call_me, gun, four; ``--takes`` training takes each (default 10),
+  ``--held`` held-out takes from other seeds (default 8)), each recorded with
+  ``vtuber gestures record`` (MediaPipe Hands), trained with ``vtuber gestures train``,
+  reloaded: frames with a hand found, training time, held-out precision / recall and recall at
+  >= 0.95 precision, on all held-out frames and on those where MediaPipe's fit does not
+  contradict the rendered hand;
 - latency: source time from the first frame a thumbs up is held to the binding firing, at 25,
   30 and 60 fps with the default min_hold (0.1 s), plus the stage's own processing time;
 - the real clip (/work/shared/data/media/person_thumbsup_720p.mp4, full-mode landmarks; a
@@ -192,7 +193,7 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=30.0, help="random motion to play")
     ap.add_argument("--no-clip", action="store_true")
     ap.add_argument("--no-render", action="store_true", help="skip the rendered custom videos")
-    ap.add_argument("--takes", type=int, default=4, help="rendered training takes per gesture")
+    ap.add_argument("--takes", type=int, default=10, help="rendered training takes per gesture")
     ap.add_argument("--held", type=int, default=8, help="rendered held-out takes per gesture")
     args = ap.parse_args()
     missed: list[str] = []
