@@ -221,7 +221,7 @@ class AnalyzerConfig:
 
     periodicity: float = 0.5
     floor_margin: float = 10.0
-    ref_margin: float = 24.0
+    ref_margin: float = 28.0
     abs_floor: float = -65.0
     ref_init: float = -20.0
     ref_fall: float = 1.0
