@@ -43,10 +43,10 @@ def test_yardstick_held_out_voices(cache: Path) -> None:
             sc.add(shapes, take.truth(len(shapes)), take.settled(len(shapes)))
     assert clean.vowel_frames > 300 and noisy.silent_frames > 200
     assert clean.f1 >= 0.9, clean
-    # Chance: 0.2; the network measures 0.60 / 0.65 here, F1 0.91 clean and 0.92 in noise,
+    # Chance: 0.2; the network measures 0.62 / 0.68 here, F1 0.91 clean and 0.92 in noise,
     # 2.3 % of the silent frames open in noise (docs/lipsync.md has the whole held-out set).
-    assert clean.vowel_accuracy >= 0.58, clean
-    assert clean.settled_accuracy >= 0.63, clean
+    assert clean.vowel_accuracy >= 0.60, clean
+    assert clean.settled_accuracy >= 0.65, clean
     assert noisy.silent_open_rate <= 0.05, noisy
     assert noisy.f1 >= 0.88, noisy
 
