@@ -14,7 +14,7 @@ Two networks are written:
    own; a profile is this network with the user's warp.
 
 Run: ``.venv/bin/python benchmarks/fit_lipsync_vowels.py [--cache DIR] [--canonical-only]``
-(about 15 min on 2 busy cores), then ``benchmarks/bench_lipsync.py`` for the figures on held-out
+(7-12 min on 2 busy cores), then ``benchmarks/bench_lipsync.py`` for the figures on held-out
 voices and sentences.
 """
 

@@ -1,6 +1,6 @@
 """Fitting the vowel network (vtuber/data/lipsync_vowels.json) from labelled speech.
 
-Used by ``benchmarks/bench_lipsync.py --fit`` on the yardstick's FIT voices and sentences only
+Used by ``benchmarks/fit_lipsync_vowels.py`` on the yardstick's FIT voices and sentences only
 (docs/lipsync.md). Plain numpy: a one-hidden-layer network (ReLU), softmax cross-entropy, Adam,
 weight decay, a fixed seed, so a refit gives the same model.
 """
