@@ -113,10 +113,11 @@ def test_head_pose_relative_to_the_first_frontal_frame(runs, scores) -> None:  #
         print(f"{name}: head {s.head_mean:.2f} deg, plain solvePnP baseline {base:.2f} deg")
         # Same accuracy under the mirror (the reflection is exact).
         assert scores[name, True].head_mean == pytest.approx(s.head_mean, abs=1e-6)
-        assert s.head_mean <= 5.5, (name, s.head_mean)
-        assert s.head_mean <= base + 1.0, (name, s.head_mean, base)
+        # The goals (met on these performances: 1.7-2.2 deg each, baselines 2.2-4.6).
+        assert s.head_mean <= 3.0, (name, s.head_mean)
+        assert s.head_mean <= base, (name, s.head_mean, base)
         means.append(s.head_mean)
-    assert float(np.mean(means)) <= 3.3, means
+    assert float(np.mean(means)) <= 2.5, means
 
 
 def test_gaze_follows_the_eyes(scores) -> None:  # type: ignore[no-untyped-def]
