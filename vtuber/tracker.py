@@ -68,7 +68,7 @@ class Tracker:
         # Without a recorded neutral head, where the head rests is learned (a camera above or
         # below the screen); a profile's neutral is taken as given.
         self.resting: RestingHead | None = RestingHead() if profile is None else None
-        # ... and until it is, the user's first second in front of the camera is the neutral.
+        # ... and until it is, the user's first head reading is the neutral.
         self.starting: StartingHead | None = StartingHead() if profile is None else None
         if profile is not None:
             self.head.neutral = profile.neutral_rotation()
@@ -110,10 +110,7 @@ class Tracker:
             pts = lm.face_pixels()
             pose = self.head.update(pts, lm.width, lm.height)
             if self.starting is not None and not self.starting.done:
-                rv = self.starting.update(
-                    lm.t, quat.to_rotvec_tuple(quat.from_matrix_tuple(pose.rotation.tolist()))
-                )
-                self.head.neutral = np.array(quat.to_matrix_tuple(quat.from_rotvec_tuple(rv)))
+                self.head.neutral = self.starting.update(pose.rotation)
             head_q = self.head.avatar_rotation(pose)
             yaw, pitch = _yaw_pitch(head_q)  # relative to the camera: what the measures see
             if self.resting is not None:  # the user's resting head faces forward

@@ -43,6 +43,9 @@ _TIPS = np.array([4, 8, 12, 16, 20])
 _UP = np.array([0.0, -1.0, 0.0])
 
 N_HAND_FEATURES = 20 * 3 + 3 + 15 + 4 + 4  # palm-frame points, up, bends, thumb gaps, spreads
+# Where the 15 bend cosines lie in the feature vector (three per finger, thumb first, along
+# _CHAINS: the cosine of the angle between consecutive bone segments, 1 = straight).
+BEND_SLICE = slice(20 * 3 + 3, 20 * 3 + 3 + 15)
 
 
 _SEG_A = np.concatenate([_BEND_A, _BEND_B, [5, 9, 13, 17, 2]])

@@ -301,38 +301,29 @@ class RestingHead:
 
 
 class StartingHead:
-    """The user's neutral head, taken from their first moments in front of the camera.
+    """The user's neutral head: their first head reading in front of the camera.
 
     A user starts tracking facing their screen, wherever the camera is (above, below or beside
     it). :class:`vtuber.solvers.head.HeadTracker` measures the head relative to its ``neutral``
     and corrects FaceMesh's biases around it; on the face corpus's training faces, whose resting
     head is up to 32° from the camera axis, correcting around the user's own resting reading
     instead of the camera axis cut the mean head error from 3.0° to 2.3° (docs/face_corpus.md).
-    So until a profile or a live calibration says otherwise, the neutral is the median rotation
-    vector of the head readings (model -> camera, radians) over the first ``seconds`` with a face,
-    updated frame by frame while they last (from the first frame on, the avatar faces forward).
-    The default, 0 (the first reading alone), was chosen on the training faces only: mean error
-    2.29° there against 2.40° for 0.3 s and 2.67° for 1 s (the longer windows take in the start
-    of the performer's first movement). :class:`RestingHead` then follows a rest that moves later
-    in the session.
+    So until a profile or a live calibration says otherwise, the first reading of a face is the
+    neutral (from the first frame on, the avatar faces forward). The first reading alone was
+    chosen on the training faces only: mean error 2.29° there, against 2.40° for the median of
+    the first 0.3 s and 2.67° for the first 1 s (the longer windows take in the start of the
+    performer's first movement). :class:`RestingHead` then follows a rest that moves later in
+    the session.
     """
 
-    def __init__(self, seconds: float = 0.0) -> None:
-        self.seconds = float(seconds)
-        self.reset()
+    def __init__(self) -> None:
+        self.done = False
 
     def reset(self) -> None:
         """Learn afresh (a new person may sit down)."""
-        self._t0: float | None = None
-        self._vecs: list[tuple[float, float, float]] = []
         self.done = False
 
-    def update(self, t: float, rotvec: tuple[float, float, float]) -> tuple[float, float, float]:
-        """Feed one head reading at time ``t``; the neutral rotation vector learned so far."""
-        if self._t0 is None:
-            self._t0 = t
-        self._vecs.append(rotvec)
-        if t - self._t0 >= self.seconds:
-            self.done = True
-        v = np.median(np.asarray(self._vecs), axis=0)
-        return (float(v[0]), float(v[1]), float(v[2]))
+    def update(self, rotation: F64) -> F64:
+        """Feed the head reading (3x3, model -> camera) of a frame with a face; the neutral."""
+        self.done = True
+        return rotation

@@ -203,6 +203,7 @@ def solve_head_pose(
 # A head does not turn this far between two frames; a bigger jump is checked against the
 # previous pose (degrees).
 MAX_JUMP_DEG = 25.0
+_MAX_JUMP_RAD = math.radians(MAX_JUMP_DEG)
 
 
 class HeadTracker:
@@ -267,8 +268,7 @@ class HeadTracker:
     def update(self, points_px: F64, width: int, height: int) -> HeadPose:
         pose = solve_head_pose(points_px, width, height, model=self.model, hfov_deg=self.hfov_deg)
         prev = self._prev
-        jump = math.radians(MAX_JUMP_DEG)
-        if prev is not None and quat.matrix_angle(pose.rotation, prev.rotation) > jump:
+        if prev is not None and quat.matrix_angle(pose.rotation, prev.rotation) > _MAX_JUMP_RAD:
             alt = solve_head_pose(
                 points_px, width, height, model=self.model, hfov_deg=self.hfov_deg, guess=prev
             )

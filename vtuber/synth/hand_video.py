@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber import quat
+from vtuber.gestures.features import BEND_SLICE, hand_features
 from vtuber.synth.hands import (
     PALM_TO_CAMERA,
     forward_kinematics,
@@ -310,15 +311,11 @@ CURLED_ABOVE = 140.0
 def finger_states_of(points: F64) -> str:
     """'E' (extended), 'C' (curled) or 'M' (between) for the index..little fingers of one
     hand's 21 points (any frame, any scale: MediaPipe world points or a render's truth)."""
-    p = np.asarray(points, np.float64).reshape(21, 3)
-    out = ""
-    for base in (5, 9, 13, 17):
-        chain = p[[0, base, base + 1, base + 2, base + 3]]
-        seg = np.diff(chain, axis=0)
-        seg /= np.maximum(np.linalg.norm(seg, axis=1, keepdims=True), 1e-12)
-        total = float(np.degrees(np.arccos(np.clip(np.sum(seg[:-1] * seg[1:], 1), -1, 1))).sum())
-        out += "E" if total < EXTENDED_BELOW else "C" if total > CURLED_ABOVE else "M"
-    return out
+    cos = hand_features(np.asarray(points, np.float64), False)[BEND_SLICE].reshape(5, 3)[1:]
+    totals = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))).sum(axis=1)
+    return "".join(
+        "E" if t < EXTENDED_BELOW else "C" if t > CURLED_ABOVE else "M" for t in totals.tolist()
+    )
 
 
 def fit_contradicts(fit: F64, truth: F64) -> bool:
