@@ -593,3 +593,16 @@ def test_bench_paired_difference_and_its_standard_error() -> None:
     d, se = b.paired_difference(a, np.zeros(3000))  # white noise: se = 1 / sqrt(3000)
     assert abs(d) < 4.0 / np.sqrt(3000)
     assert se == pytest.approx(1.0 / np.sqrt(3000), rel=0.25)
+
+
+def test_bench_face_difference_pools_independent_performances() -> None:
+    """A face's difference over its performances: the mean of theirs, the standard error of
+    independent estimates (sqrt(sum se^2) / n: four performances halve one's error), and the
+    spread between them (none when they agree; nan for one performance)."""
+    b = _bench()
+    d, se, spread = b.face_difference([0.1, 0.1, 0.1, 0.1], [0.2, 0.2, 0.2, 0.2])
+    assert d == pytest.approx(0.1) and se == pytest.approx(0.1) and spread == pytest.approx(0.0)
+    d, se, spread = b.face_difference([-0.3, 0.1], [0.3, 0.4])
+    assert d == pytest.approx(-0.1) and se == pytest.approx(0.25)
+    assert spread == pytest.approx(0.2)  # std (ddof 1) 0.2828 / sqrt(2)
+    assert np.isnan(b.face_difference([0.5], [0.1])[2])
