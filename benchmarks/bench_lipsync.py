@@ -64,8 +64,10 @@ def score(takes: list[Take], model: VowelModel | None = None) -> Scores:
 
 def where_errors(takes: list[Take], model: VowelModel | None = None) -> None:
     """Where the vowel errors are: the confusion matrix over all vowel frames (rows: the truth,
-    columns: the largest shape, or closed), and the share right by time since the vowel began."""
+    columns: the largest shape, or closed), per voice, per espeak-ng phoneme, and the share right
+    by time since the vowel began."""
     cm = np.zeros((5, 6), dtype=np.int64)
+    by_phone: dict[str, np.ndarray] = {}
     since_all, right_all = [], []
     for tk in takes:
         shapes = analyze(tk.samples, model)
@@ -73,16 +75,32 @@ def where_errors(takes: list[Take], model: VowelModel | None = None) -> None:
         truth = tk.truth(n)
         t = (np.arange(n) + 1) * HOP / RATE
         since = np.full(n, np.nan)
+        names = np.full(n, "", dtype="<U8")
         for p in tk.utterance.phones:
             inside = (t >= p.start) & (t < p.end)
             since[inside] = t[inside] - p.start
+            names[inside] = p.name.strip().lstrip("',%=").rstrip(";")
+        voice_cm = np.zeros((5, 6), dtype=np.int64)
         for i, s in enumerate(shapes):
             if truth[i] not in VOWEL_NAMES:
                 continue
             col = int(np.argmax([s.vowels[k] for k in VOWEL_KEYS])) if s.open > OPEN_EPS else 5
-            cm[VOWEL_NAMES.index(truth[i]), col] += 1
+            row = VOWEL_NAMES.index(truth[i])
+            voice_cm[row, col] += 1
+            key = f"{truth[i]} {names[i]}"
+            by_phone.setdefault(key, np.zeros(6, dtype=np.int64))[col] += 1
             since_all.append(since[i])
-            right_all.append(col == VOWEL_NAMES.index(truth[i]))
+            right_all.append(col == row)
+        cm += voice_cm
+        print(f"  {tk.voice.label:34s} right {np.trace(voice_cm) / voice_cm.sum():.3f}; per "
+              "vowel (A I U E O closed): " +
+              "; ".join(f"{VOWEL_NAMES[k]} " + " ".join(str(v) for v in voice_cm[k])
+                        for k in range(5)))  # fmt: skip
+    print("  per espeak-ng phoneme (shape phoneme: frames, right, A I U E O closed):")
+    for key, counts in sorted(by_phone.items()):
+        k = VOWEL_NAMES.index(key[0])
+        right = counts[k] / counts.sum()
+        print(f"    {key:8s} {counts.sum():4d} {right:.2f}  " + " ".join(str(v) for v in counts))
     print("  confusion (rows: truth; columns: A I U E O closed), all held-out vowel frames:")
     for k, row in enumerate(cm):
         print(f"    {VOWEL_NAMES[k]}: " + " ".join(f"{v:5d}" for v in row) +

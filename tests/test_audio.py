@@ -267,6 +267,35 @@ def test_calibrate_audio_learns_the_voice(tmp_path: Path) -> None:
     assert not (tmp_path / "x.json").exists()
 
 
+def test_phone_table_maps_every_vowel_espeak_speaks() -> None:
+    """The phone-to-shape table (docs/lipsync.md): the mid-central vowels ə ɜ ɚ are one shape
+    (A, as Japanese renders them); every vowel espeak-ng speaks in the yardstick's accents is a
+    vowel shape, none falls through to "unvoiced" (Scottish aI2, VR, IR did); phones stored
+    under an earlier table are labelled by this one."""
+    kinds = speech.phone_kinds
+    assert kinds("@") == kinds("3") == kinds("3:") == kinds("'3:") == ("A",)
+    assert kinds("E") == kinds("e") == ("E",) and kinds("aI2") == ("A", "I")
+    assert kinds("t") == ("unvoiced",) and kinds("n") == ("voiced",) and kinds("_:") == ("silence",)
+    if speech.available():
+        for accent in ("en-gb-scotland", "en-us", "en-gb-x-rp"):
+            u = speech.speak("The bird heard my word; nice white boats, a cup of tea.", accent)
+            letters = set("aeiouAEIOUV03@")
+            unmapped = {p.name for p in u.phones if p.kind == "unvoiced" and set(p.name) & letters}
+            assert not unmapped, (accent, unmapped)
+    stored = [  # "bird" as the previous table stored it: 3: as E; aI2 unmapped (one part)
+        speech.Phone("b", 0.0, 0.1, "voiced"), speech.Phone("3:", 0.1, 0.3, "E"),
+        speech.Phone("aI2", 0.3, 0.5, "unvoiced"), speech.Phone("aI", 0.5, 0.6, "A"),
+        speech.Phone("aI", 0.6, 0.7, "I"), speech.Phone("t", 0.7, 0.8, "unvoiced"),
+        speech.Phone("t", 0.8, 0.85, "unvoiced"),
+    ]  # fmt: skip
+    got = [(p.name, p.kind, round(p.start, 6), round(p.end, 6)) for p in speech.relabel(stored)]
+    assert got == [
+        ("b", "voiced", 0.0, 0.1), ("3:", "A", 0.1, 0.3), ("aI2", "A", 0.3, 0.4),
+        ("aI2", "I", 0.4, 0.5), ("aI", "A", 0.5, 0.6), ("aI", "I", 0.6, 0.7),
+        ("t", "unvoiced", 0.7, 0.8), ("t", "unvoiced", 0.8, 0.85),
+    ]  # fmt: skip
+
+
 def test_fitting_cannot_read_held_out_speech() -> None:
     """The vowel network is fitted on FIT voices and sentences only: once a script has called
     yardstick.begin_fitting(), held-out speech is refused; the fitting script calls it and

@@ -7,11 +7,14 @@ weight decay, a fixed seed, so a refit gives the same model.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from vtuber.audio import analysis
 from vtuber.audio.analysis import HIDDEN, HOP, LAGS, RATE, WIN, Analyzer, VowelModel
 
 F64 = NDArray[np.float64]
@@ -24,26 +27,56 @@ AUGMENT_WARPS = (1.0, 0.93, 1.07)
 STOCK_EPOCHS = 12  # over three times the data (the augmented copies)
 
 
+def take_features(
+    samples: NDArray[np.floating],
+    ceps_mean: F64,
+    lags: tuple[int, ...] = LAGS,
+    warp: float = 1.0,
+    cache: Path | None = None,
+) -> tuple[F64, NDArray[np.bool_]]:
+    """The analyzer's network input and voicing at every hop of ``samples`` (with the talker
+    normalization to ``ceps_mean`` and the vocal-tract ``warp``). With ``cache`` (a folder),
+    kept there under a key of the samples, these settings and the analysis code, so a refit
+    with other labels or network settings does not analyse the speech again."""
+    path = None
+    if cache is not None:
+        h = hashlib.sha1(np.ascontiguousarray(samples).tobytes())
+        h.update(np.asarray(ceps_mean, np.float64).tobytes())
+        h.update(f"{lags}|{warp:.6f}".encode())
+        h.update(Path(analysis.__file__).read_bytes())
+        path = cache / f"feat_{h.hexdigest()[:16]}.npz"
+        if path.exists():
+            with np.load(path) as z:
+                return z["x"], z["voiced"]
+    model = VowelModel.untrained(ceps_mean, lags)
+    model.warp = float(warp)
+    a = Analyzer(model, keep_features=True)
+    a.push(samples)
+    assert a.features is not None
+    feats = np.stack([f for f, _ in a.features])
+    voiced = np.array([v for _, v in a.features])
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, x=feats, voiced=voiced)
+    return feats, voiced
+
+
 def network_inputs(
     takes: Sequence[tuple[NDArray[np.floating], NDArray[np.str_]]],
     ceps_mean: F64,
     labels: Sequence[str],
     lags: tuple[int, ...] = LAGS,
     warps: Sequence[float] | None = None,
+    cache: Path | None = None,
 ) -> tuple[F64, NDArray[np.int64]]:
     """The analyzer's own network inputs on voiced hops whose label (at the centre of the hop's
     window) is one of ``labels``, and the label indices. ``takes``: (16 kHz samples, the label at
     each hop's window centre, see :func:`centre_times`); ``warps``: each take's vocal-tract warp
-    (default: none)."""
+    (default: none); ``cache``: see :func:`take_features`."""
     xs, ys = [], []
     for k, (samples, centre_labels) in enumerate(takes):
-        model = VowelModel.untrained(ceps_mean, lags)
-        model.warp = 1.0 if warps is None else float(warps[k])
-        a = Analyzer(model, keep_features=True)
-        a.push(samples)
-        assert a.features is not None
-        feats = np.stack([f for f, _ in a.features])
-        voiced = np.array([v for _, v in a.features])
+        warp = 1.0 if warps is None else float(warps[k])
+        feats, voiced = take_features(samples, ceps_mean, lags, warp, cache)
         lab = centre_labels[: len(feats)]
         ok = voiced[: len(lab)] & np.isin(lab, list(labels))
         xs.append(feats[: len(lab)][ok])

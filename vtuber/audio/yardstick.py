@@ -32,6 +32,7 @@ from vtuber.synth.speech import (
     Utterance,
     Voice,
     concatenate,
+    relabel,
     speak_voice,
 )
 
@@ -114,7 +115,8 @@ def make_take(
     timings = clean.with_suffix(".phones.json")
     if clean.exists() and timings.exists():  # espeak-ng's noise differs run to run: keep both
         track = load_audio(clean, 0)
-        phones = [Phone(*p) for p in json.loads(timings.read_text())]
+        # (stored as spoken; labelled by the current phone-to-shape table)
+        phones = relabel([Phone(*p) for p in json.loads(timings.read_text())])
         utt = Utterance((track.samples * 32768.0).astype(np.int16), track.rate, phones)
     else:
         utt = concatenate([speak_voice(s, voice) for s in sentences], gap=0.6)

@@ -27,17 +27,25 @@ from numpy.typing import NDArray
 from vtuber.errors import VtuberError
 
 VOWEL_SHAPES = ("A", "I", "U", "E", "O")
-# Vowel shapes by espeak-ng English phoneme mnemonic, grouped as the usual viseme tables group the
-# IPA vowels (æ ə ʌ ɑ -> A; i ɪ -> I; u ʊ -> U; ɛ e ɜ -> E; ɔ ɒ o -> O). A diphthong lists its
-# parts; each takes an equal share of the phone's time.
+# Vowel shapes by espeak-ng English phoneme mnemonic. VRM's five shapes are the Japanese vowels
+# a i u e o, so each English vowel goes where Japanese renders it, as loanwords do (cat キャット,
+# cup カップ, about アバウト, bird バード, teacher ティーチャー, bed ベッド, hot ホット,
+# book ブック):
+# æ ʌ ɑ and the mid-central ə ɜ ɚ -> A; i ɪ -> I; u ʊ -> U; ɛ e -> E; ɔ ɒ o -> O. (ɜ and ɚ are
+# the same mid-central vowel as ə, long or r-coloured; labelling them E while ə is A asked the
+# network to split one sound two ways.) A diphthong lists its parts; each takes an equal share of
+# the phone's time. Scottish English (en-gb-scotland) adds aI2 (the short PRICE diphthong), VR
+# (ʌr, "word") and IR (ɪr, "bird").
 _VOWELS: dict[str, tuple[str, ...]] = {
     "a": ("A",), "a#": ("A",), "aa": ("A",), "A:": ("A",), "A": ("A",), "V": ("A",),
     "@": ("A",), "@-": ("A",), "@2": ("A",), "@5": ("A",), "A@": ("A",), "A#": ("A",),
+    "3": ("A",), "3:": ("A",), "VR": ("A",),
     "i": ("I",), "i:": ("I",), "I": ("I",), "I#": ("I",), "I2": ("I",), "y": ("I",),
+    "IR": ("I",),
     "u:": ("U",), "U": ("U",), "u": ("U",), "U:": ("U",),
-    "E": ("E",), "e": ("E",), "3": ("E",), "3:": ("E",), "E2": ("E",), "E#": ("E",),
+    "E": ("E",), "e": ("E",), "E2": ("E",), "E#": ("E",),
     "0": ("O",), "O:": ("O",), "O": ("O",), "o": ("O",), "O2": ("O",), "0#": ("O",),
-    "aI": ("A", "I"), "aU": ("A", "U"), "eI": ("E", "I"), "OI": ("O", "I"),
+    "aI": ("A", "I"), "aI2": ("A", "I"), "aU": ("A", "U"), "eI": ("E", "I"), "OI": ("O", "I"),
     "oU": ("O", "U"), "@U": ("O", "U"), "i@": ("I", "A"), "i@3": ("I", "A"),
     "e@": ("E", "A"), "U@": ("U", "A"), "O@": ("O",), "o@": ("O",), "aI@": ("A", "I", "A"),
     "aU@": ("A", "U", "A"), "aI3": ("A", "I", "E"), "aU3": ("A", "U", "E"),
@@ -218,17 +226,42 @@ def speak(
         lib.espeak_Synchronize()
         samples = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
     end = len(samples) / sr
-    phones: list[Phone] = []
+    spans: list[tuple[str, float, float]] = []
     for k, (s, name) in enumerate(events):
         t0 = s / sr
         t1 = events[k + 1][0] / sr if k + 1 < len(events) else end
-        if t1 <= t0:
-            continue
+        if t1 > t0:
+            spans.append((name, t0, t1))
+    return Utterance(samples.astype(np.int16), sr, _split(spans), text)
+
+
+def _split(spans: list[tuple[str, float, float]]) -> list[Phone]:
+    """Phones from (name, start, end) spans: each span's kinds by :func:`phone_kinds`, a
+    diphthong's parts each an equal share of its time."""
+    phones: list[Phone] = []
+    for name, t0, t1 in spans:
         kinds = phone_kinds(name)
         step = (t1 - t0) / len(kinds)
         for j, kind in enumerate(kinds):
             phones.append(Phone(name, t0 + j * step, t0 + (j + 1) * step, kind))
-    return Utterance(samples.astype(np.int16), sr, phones, text)
+    return phones
+
+
+def relabel(phones: list[Phone]) -> list[Phone]:
+    """Phones stored under an earlier phone-to-shape table, labelled by the current one: the parts
+    of each split phone (consecutive, touching, same name, equal durations) joined, then split
+    again."""
+    spans: list[tuple[str, float, float]] = []
+    part = 0.0  # the duration of the first part of the span being joined
+    for p in phones:
+        d = p.end - p.start
+        if (spans and spans[-1][0] == p.name and abs(spans[-1][2] - p.start) < 1e-9
+                and abs(d - part) < 1e-9):  # fmt: skip
+            spans[-1] = (p.name, spans[-1][1], p.end)
+        else:
+            spans.append((p.name, p.start, p.end))
+            part = d
+    return _split(spans)
 
 
 def concatenate(parts: list[Utterance], gap: float = 0.5) -> Utterance:
