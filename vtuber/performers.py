@@ -53,6 +53,10 @@ FORGET_S = 30.0  # unused tracks are forgotten after this long out of view
 MAX_TRACKS = 8  # ... or sooner, oldest first, beyond this many
 REACH = 4.5  # full mode: body and hands within this many face sizes either side of the face
 BODY_MEMORY_S = 10.0  # full mode: someone seen this recently bounds the performer's region
+BODY_MARGIN = 1.0  # full mode: ... and within this many face sizes of where their body last was
+BODY_STALE_S = 2.0  # ... if that was at most this long ago (else the REACH column)
+BODY_PAD = 0.25  # others bound the region, but never within this many face sizes of the body
+VISIBLE = 0.5  # a pose point counts for the body's extent when its visibility is above this
 
 
 class MultiFaceBackend(Protocol):
@@ -91,6 +95,23 @@ class Slot:
     track: int | None = None
     lost_since: float | None = None
     seen_since: float | None = None  # in view without a break since
+    # Full mode: the track whose body was last seen, its x extent relative to their face (left
+    # and right edge minus the face's centre, in face sizes) and when.
+    body: tuple[int, float, float, float] | None = None
+
+
+def body_extent(lm: Landmarks) -> tuple[float, float] | None:
+    """Horizontal extent (pixels) of a person's body in one frame: their visible pose points and
+    their hands' points; None without a pose."""
+    if not lm.pose.found:
+        return None
+    pts = lm.pose.points
+    xs = [pts[pts[:, 3] > VISIBLE, 0]]
+    xs += [h.points[:, 0] for h in (lm.left_hand, lm.right_hand) if h.found]
+    x = np.concatenate(xs)
+    if not x.size:
+        return None
+    return float(x.min()) * lm.width, float(x.max()) * lm.width
 
 
 def face_box(points: F32, width: int, height: int) -> tuple[float, float, float, float, float]:
@@ -307,26 +328,53 @@ class PerformerTracker:
             self._others_seen = t
         return [self.assignment.get(s.track) if s.track is not None else None for s in self.slots]
 
+    def see_body(self, slot: int, person: Landmarks, t: float) -> None:
+        """Full mode: ``slot``'s record this frame, with the pose and hands given to that
+        person; where their body is bounds :meth:`region` for the next frames."""
+        k = self.slots[slot].track
+        ext = body_extent(person) if person.face.found else None
+        if ext is None or k is None or k not in self.tracks:
+            return
+        tr = self.tracks[k]
+        x0 = min(ext[0], tr.cx - 0.5 * tr.size)  # the face is part of the body
+        x1 = max(ext[1], tr.cx + 0.5 * tr.size)
+        self.slots[slot].body = (k, (x0 - tr.cx) / tr.size, (x1 - tr.cx) / tr.size, t)
+
     def region(
         self, slot: int, width: int, height: int
     ) -> tuple[float, float, float, float] | None:
-        """The normalized image region where ``slot``'s person's body can be: their face's
-        column widened to arm's reach (:data:`REACH` face sizes each side) but never past the
-        midpoint to anyone else seen within :data:`BODY_MEMORY_S`, from a face above their head
-        to the bottom of the image; None if the slot holds no one."""
+        """The normalized image region where ``slot``'s person's body can be, from a face above
+        their head to the bottom of the image; None if the slot holds no one.
+
+        Across: where their body (visible pose points, hands, face) last was relative to their
+        face, widened by :data:`BODY_MARGIN` face sizes each side (the next frame's motion,
+        finger tips); without a body seen in the last :data:`BODY_STALE_S`, their face's column
+        widened to arm's reach (:data:`REACH` face sizes each side). Someone walking in shows
+        their body before their face is found: the performer cannot reach it from where their
+        body is, so the region need not hold it. Anyone else seen within
+        :data:`BODY_MEMORY_S` bounds it at the midpoint between the two faces, but not within
+        :data:`BODY_PAD` face sizes of the performer's own body: a smaller person farther back,
+        or one half behind the performer, has their midpoint inside the performer's body."""
         k = self.slots[slot].track
         if k is None or k not in self.tracks:
             return None
         tr = self.tracks[k]
         x0, x1 = tr.cx - REACH * tr.size, tr.cx + REACH * tr.size
+        own0, own1 = math.inf, -math.inf  # the body's own extent (nothing known: empty)
+        body = self.slots[slot].body
+        if body is not None and body[0] == k and self._t - body[3] <= BODY_STALE_S:
+            own0, own1 = tr.cx + body[1] * tr.size, tr.cx + body[2] * tr.size
+            x0 = max(x0, own0 - BODY_MARGIN * tr.size)
+            x1 = min(x1, own1 + BODY_MARGIN * tr.size)
+        pad = BODY_PAD * tr.size
         for o in self.tracks.values():
             if o.id == k or self._t - o.last_seen > BODY_MEMORY_S:
                 continue
             mid = 0.5 * (tr.cx + o.cx)
             if o.cx > tr.cx:
-                x1 = min(x1, mid)
+                x1 = min(x1, max(mid, own1 + pad))
             else:
-                x0 = max(x0, mid)
+                x0 = max(x0, min(mid, own0 - pad))
         return (x0 / width, (tr.cy - 1.5 * tr.size) / height, x1 / width, 1.0)
 
     def quiet(self, t: float, quiet_s: float = QUIET_S) -> bool:
@@ -396,9 +444,12 @@ class PerformerBackend:
             for i, k in zip(idx, ids, strict=True)
         ]
         focus_slots = getattr(self.backend, "focus_slots", None)
+        focus = getattr(self.backend, "focus", None)
+        if focus_slots is not None or focus is not None:  # full mode: where each body is
+            for k, rec in enumerate(slots):
+                self.tracker.see_body(k, rec, t)
         if focus_slots is not None:  # full mode, several performers: a region per slot
             focus_slots([self.tracker.region(k, lm.width, lm.height) for k in range(len(idx))])
-        focus = getattr(self.backend, "focus", None)
         if focus is not None and self.tracker.count == 1:
             # Full mode: pose and hands see only the performer's region (someone else may be
             # in view unseen: the one-face graph does not look for them).
