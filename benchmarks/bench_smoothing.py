@@ -180,15 +180,15 @@ def onset_delay(out: Sequence[float], raw: Sequence[float], onset: int, level: f
 
 def crossing_delays(
     out: Sequence[float], raw: Sequence[float], level: float, key: str
-) -> list[tuple[str, int]]:
+) -> list[tuple[str, int, int]]:
     """For each frame where ``raw`` rises through ``level``: the frames until ``out`` is at or
-    above it (capped at 10). Returned as (kind, delay) with kind blink or the key."""
+    above it (capped at 10). Returned as (kind, delay, frame) with kind blink or the key."""
     r, o = np.asarray(raw), np.asarray(out)
     kind = "blink" if key.startswith("blink") else key
     out_d = []
     for k in np.flatnonzero((r[1:] >= level) & (r[:-1] < level)) + 1:
         hit = np.flatnonzero(o[k : k + 10] >= level)
-        out_d.append((kind, int(hit[0]) if len(hit) else 10))
+        out_d.append((kind, int(hit[0]) if len(hit) else 10, int(k)))
     return out_d
 
 
@@ -517,7 +517,8 @@ def rendered_moving(
     for label, _ in METHODS:
         res.setdefault(label, {})
     errs: dict[str, list[float]] = {label: [] for label, _ in METHODS}
-    onsets: dict[str, list[tuple[str, int]]] = {label: [] for label, _ in METHODS}
+    # (kind, delay, where): where = "face seed frame", for the late onsets' list
+    onsets: dict[str, list[tuple[str, int, str]]] = {label: [] for label, _ in METHODS}
     print(
         f"\n## rendered heads moving naturally (10 s, 30 fps, {performances} performances per"
         " face): mean head error, deg (against the truth; 'vs its map': against the tracker's"
@@ -548,12 +549,15 @@ def rendered_moving(
                 em = float(np.degrees(quat.angle_between(out, mapped))[found].mean())
                 face_map[label].append(em)
                 for key, level in (("blinkLeft", 0.5), ("blinkRight", 0.5), ("jawOpen", 0.3)):
-                    onsets[label] += crossing_delays(
-                        [f.blendshapes.get(key, 0.0) for f in sm],
-                        [f.blendshapes.get(key, 0.0) for f in frames],
-                        level,
-                        key,
-                    )
+                    onsets[label] += [
+                        (kind, delay, f"{name} {seed} frame {i}")
+                        for kind, delay, i in crossing_delays(
+                            [f.blendshapes.get(key, 0.0) for f in sm],
+                            [f.blendshapes.get(key, 0.0) for f in frames],
+                            level,
+                            key,
+                        )
+                    ]
             res[DEFAULT][f"moving render excess {name} {seed}"] = (
                 face_errs[DEFAULT][-1] - face_errs["off"][-1]
             )
@@ -591,7 +595,8 @@ def rendered_moving(
         rr["moving render error"] = float(np.mean(errs[label]))
         rr["moving render worst excess"] = float(excess.max())
         for kind in ("blink", "jawOpen"):
-            d_on = np.array([x for k, x in onsets[label] if k == kind])
+            d_on = np.array([x for k, x, _ in onsets[label] if k == kind])
+            rr[f"render {kind} onsets late"] = float((d_on > 1).sum())
             rr[f"render {kind} onset delay max"] = float(d_on.max()) if len(d_on) else float("nan")
             rr[f"render {kind} onset delay mean"] = (
                 float(d_on.mean()) if len(d_on) else float("nan")
@@ -608,15 +613,23 @@ def rendered_moving(
     n_b = int(res["off"]["render blink onsets"])
     n_m = int(res["off"]["render jawOpen onsets"])
     print(f"\n## same renders: blink ({n_b}) and jawOpen ({n_m}) onsets, frames behind raw")
-    print(f"{'method':<12} {'blink mean':>11} {'blink max':>10} {'jaw mean':>9} {'jaw max':>8}")
+    print(
+        f"{'method':<12} {'blink mean':>11} {'blink max':>10} {'blink > 1':>10} {'jaw mean':>9}"
+        f" {'jaw max':>8} {'jaw > 1':>8}"
+    )
     for label, _ in METHODS:
         rr = res[label]
         print(
             f"{label:<12} {rr['render blink onset delay mean']:11.2f}"
             f" {rr['render blink onset delay max']:10.0f}"
+            f" {rr['render blink onsets late']:10.0f}"
             f" {rr['render jawOpen onset delay mean']:9.2f}"
             f" {rr['render jawOpen onset delay max']:8.0f}"
+            f" {rr['render jawOpen onsets late']:8.0f}"
         )
+    late = [(k, x, where) for k, x, where in onsets[DEFAULT] if x > 1]
+    for kind, delay, where in late:
+        print(f"  default: {kind} onset {delay} frames late ({where}; 10 = not within 10)")
 
 
 def clip_images() -> list[np.ndarray]:
