@@ -377,6 +377,10 @@ class PerformerTracker:
                 x0 = max(x0, min(mid, own0 - pad))
         return (x0 / width, (tr.cy - 1.5 * tr.size) / height, x1 / width, 1.0)
 
+    def others_recent(self, t: float, within: float = BODY_MEMORY_S) -> bool:
+        """Whether a face not held by a slot was in view within ``within`` seconds."""
+        return t - self._others_seen <= within
+
     def quiet(self, t: float, quiet_s: float = QUIET_S) -> bool:
         """Every slot's person in view and no one else for :data:`QUIET_S`: the landmark
         backend may look for just ``count`` faces. (Switching graphs restarts MediaPipe's face
@@ -452,8 +456,10 @@ class PerformerBackend:
             focus_slots([self.tracker.region(k, lm.width, lm.height) for k in range(len(idx))])
         if focus is not None and self.tracker.count == 1:
             # Full mode: pose and hands see only the performer's region (someone else may be
-            # in view unseen: the one-face graph does not look for them).
-            focus(self.tracker.region(0, lm.width, lm.height))
+            # in view unseen: the one-face graph does not look for them); a hand must be at its
+            # own pose wrist only while someone else is around (alone, the check only loses the
+            # performer's own hands where the pose's wrist is off: docs/performers.md).
+            focus(self.tracker.region(0, lm.width, lm.height), self.tracker.others_recent(t))
         if self.adaptive:
             # Full mode keeps watching others longer: their place bounds the body's region.
             full = focus is not None or focus_slots is not None

@@ -387,6 +387,7 @@ class FullBodyBackend:
         )
         self._prev_pose = PoseLandmarks()
         self._focus: tuple[float, float, float, float] | None = None
+        self._strict = True
         # Without threads (vtuber.landmarks.multibody): Pose may run on every pose_every-th frame
         # only (offset by pose_phase), the frames between reusing the last pose.
         self.pose_every, self.pose_phase, self._frames = 1, 0, 0
@@ -397,12 +398,15 @@ class FullBodyBackend:
         if setter is not None:
             setter(n)
 
-    def focus(self, box: tuple[float, float, float, float] | None) -> None:
+    def focus(self, box: tuple[float, float, float, float] | None, strict: bool = True) -> None:
         """From the next frame on, pose and hands see only this normalized image region
         (x0, y0, x1, y1; the rest is masked, coordinates unchanged), where the performer is,
         so that someone else in view cannot lend them a body or a hand; None: the whole image.
-        Pose is single-person in MediaPipe; this is how lock-on keeps it on the performer."""
+        Pose is single-person in MediaPipe; this is how lock-on keeps it on the performer.
+        ``strict``: also refuse a hand that is not at its own pose wrist (someone else is near;
+        False: nobody else is, and a hand the pose's wrist estimate misses is kept)."""
         self._focus = box
+        self._strict = strict
 
     def _masked(self, rgb: U8) -> U8:
         if self._focus is None:
@@ -420,7 +424,7 @@ class FullBodyBackend:
     def _hands(self, rgb: U8, pose: PoseLandmarks) -> tuple[HandLandmarks, HandLandmarks]:
         left = self.hands["left"].process(rgb, pose)
         right = self.hands["right"].process(rgb, pose)
-        if self._focus is not None and pose.found:
+        if self._focus is not None and self._strict and pose.found:
             # With other people in view a hand must be at its own arm's end: a hand belongs to
             # the arm whose pose wrist is nearest (another person's hand is refused).
             if left.found and not self._at_wrist("left", left, pose):
