@@ -20,6 +20,15 @@ landmarks (+ performer selection) + solving + smoothing for every performer, on 
 * ``two performers, full``: A beside A mirrored and 2.4 s later (two bodies with hands),
   ``--mode full --performers 2`` (vtuber.landmarks.multibody: one pose and two hand trackers per
   performer on its region, concurrently with the faces).
+* ``alone, full, no lock-on`` / ``alone, full, lock-on``: A alone, ``--mode full`` (face, pose
+  and hands on three threads), ``--full-frames`` frames (the clip looped): what lock-on costs in
+  full mode when nobody else is in view (pose and hands on the performer's region; FaceMesh looks
+  for one more face until the performer has been alone for 10 s, then for one: the figure
+  ``(after the switch)`` is over the frames after that).
+
+The summary at the end gives the two-performer frame rates against the targets (face >= 60 fps,
+full >= 15 fps at 640x480), wall and by CPU, with the load average: on a shared machine only the
+CPU figure says what the work costs.
 
 Runners take turns on chunks of 10 frames so that load from other processes falls on all alike.
 Wall time counts the moments other processes hold the cores; the process CPU time per frame
@@ -47,6 +56,7 @@ class Runner:
         self, name: str, count: int, lock_on: bool, faces: int = 1, full: bool = False
     ) -> None:
         from vtuber.config import TrackConfig
+        from vtuber.landmarks.body import FullBodyBackend
         from vtuber.landmarks.facemesh import FaceMeshBackend
         from vtuber.landmarks.multibody import MultiBodyBackend
         from vtuber.performers import PerformerBackend, PerformerTracker
@@ -54,8 +64,14 @@ class Runner:
         from vtuber.tracker import Tracker
 
         self.name = name
-        inner = MultiBodyBackend(count) if full else FaceMeshBackend(max_faces=faces)
-        self.backend = PerformerBackend(inner, PerformerTracker(count)) if lock_on else inner
+        if full and count == 1:
+            inner: object = FullBodyBackend(face=FaceMeshBackend(max_faces=faces))
+        elif full:
+            inner = MultiBodyBackend(count)
+        else:
+            inner = FaceMeshBackend(max_faces=faces)
+        tracker = PerformerTracker(count)
+        self.backend = PerformerBackend(inner, tracker) if lock_on else inner  # type: ignore[arg-type]
         self.lock_on = lock_on
         cfg = TrackConfig(mode="full" if full else "face")
         self.trackers = [Tracker(cfg) for _ in range(count)]
@@ -116,6 +132,13 @@ def selection_cost(images: list[np.ndarray]) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--frames", type=int, default=195)
+    ap.add_argument(
+        "--full-frames",
+        type=int,
+        default=375,
+        help="frames of the full-mode runs with A alone (the clip looped; > 250 for a figure "
+        "after the one-face switch at 10 s)",
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if not CLIP.is_file():
@@ -131,16 +154,19 @@ def main() -> int:
     mirrored = [np.ascontiguousarray(f[:, ::-1]) for f in a[60:] + a[:60]]
     bodies = list(Scene(a, mirrored, lambda i: 0, lambda i: PANE, W, H, len(a)).images("ab"))
 
+    alone_long = [alone[i % len(alone)] for i in range(args.full_frames)]
     runners = [
         (Runner("alone, no lock-on", 1, False), alone),
         (Runner("alone, lock-on", 1, True), alone),
         (Runner("alone, two-face graph", 1, False, faces=2), alone),
         (Runner("two performers", 2, True), both),
         (Runner("two performers, full", 2, True, full=True), bodies),
+        (Runner("alone, full, no lock-on", 1, False, full=True), alone_long),
+        (Runner("alone, full, lock-on", 1, True, full=True), alone_long),
     ]
     n = len(alone)
     load0 = os.getloadavg()[0]
-    for start in range(0, n, 10):
+    for start in range(0, max(len(imgs) for _, imgs in runners), 10):
         for r, imgs in runners:
             for img in imgs[start : start + 10]:
                 r.step(img)
@@ -148,8 +174,8 @@ def main() -> int:
         "start": load0, "end": os.getloadavg()[0]}}  # fmt: skip
     for r, _ in runners:
         out[r.name] = r.figures(steady_only=r.name == "alone, lock-on")
-        if r.name == "two performers":
-            out["two performers (after the switch)"] = r.figures(steady_only=True)
+        if r.name in ("two performers", "alone, full, lock-on"):
+            out[f"{r.name} (after the switch)"] = r.figures(steady_only=True)
         r.close()
     out["selection only (PerformerTracker.update, A alone)"] = selection_cost(alone)
     base = out["alone, no lock-on"]["ms_per_frame"]
@@ -175,6 +201,26 @@ def main() -> int:
         sel = out["selection only (PerformerTracker.update, A alone)"]["ms_per_frame"]
         print(f"  lock-on bookkeeping alone (identity + appearance): {sel:.3f} ms per frame")
         print(f"  lock-on extra when alone: {out['alone, lock-on']['ms_per_frame'] - base:+.2f} ms")
+        full0 = out["alone, full, no lock-on"]
+        full1 = out["alone, full, lock-on (after the switch)"]
+        print(
+            "  full mode, lock-on extra when alone (after the switch): "
+            f"wall {full1['ms_per_frame'] - full0['ms_per_frame']:+.2f} ms, "
+            f"CPU {full1['cpu_ms_per_frame'] - full0['cpu_ms_per_frame']:+.2f} ms"
+        )
+        face, face_q, full = (
+            out["two performers"], out["two performers (after the switch)"],
+            out["two performers, full"],
+        )  # fmt: skip
+        print(
+            f"two performers at {W}x{H} (targets: face >= 60 fps, full >= 15 fps), load average "
+            f"{la['start']:.1f} -> {la['end']:.1f} on {os.cpu_count()} cores:"
+        )
+        print(
+            f"  face: {face['fps']:.1f} fps wall ({face_q['fps']:.1f} after the two-face switch), "
+            f"{face['fps_by_cpu']:.1f} fps by CPU ({face_q['fps_by_cpu']:.1f})"
+        )
+        print(f"  full: {full['fps']:.1f} fps wall, {full['fps_by_cpu']:.1f} fps by CPU")
     return 0
 
 
