@@ -65,8 +65,9 @@ class MultiFaceBackend(Protocol):
     def close(self) -> None: ...
 
 
-# A backend may also have set_max_faces(n) (how many faces to look for) and focus(region) (full
-# mode: pose and hands see only that normalized region); PerformerBackend uses them if present.
+# A backend may also have set_max_faces(n) (how many faces to look for), focus(region, strict)
+# (full mode: pose and hands see only that normalized region; strict: a hand must be at its own
+# pose wrist) and focus_slots(regions) (one region per slot); PerformerBackend uses them if present.
 
 
 @dataclass(slots=True)
