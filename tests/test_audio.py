@@ -296,6 +296,30 @@ def test_phone_table_maps_every_vowel_espeak_speaks() -> None:
     ]  # fmt: skip
 
 
+def test_averaged_networks_score_as_the_mean_of_their_members() -> None:
+    """The shipped vowel networks are averages of networks fitted with other seeds, stored in the
+    ordinary model format (wider): its scores are the members' mean, and it survives JSON."""
+    from vtuber.audio.analysis import N_CEPS, VowelModel
+    from vtuber.audio.fitting import average_networks, fit_network
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(600, 3 * N_CEPS))
+    y = np.argmax(x[:, :5] + 0.5 * rng.normal(size=(600, 5)), axis=1).astype(np.int64)
+    members = [fit_network(x, y, np.zeros(N_CEPS), hidden=8, epochs=60, seed=s) for s in (0, 1)]
+    assert not np.allclose(members[0].scores(x), members[1].scores(x))
+    avg = average_networks(members)
+    assert avg.w1.shape == (3 * N_CEPS, 16)
+    want = (members[0].scores(x) + members[1].scores(x)) / 2
+    assert np.allclose(avg.scores(x), want, atol=1e-9)
+    back = VowelModel.from_json(json.loads(json.dumps(avg.to_json())))
+    assert np.allclose(back.scores(x), want, atol=1e-3)
+    assert np.mean(np.argmax(want, axis=1) == y) > 0.5  # it learned something (chance 0.2)
+    with pytest.raises(ValueError):
+        average_networks(
+            [members[0], fit_network(x + 1.0, y, np.zeros(N_CEPS), hidden=8, epochs=1)]
+        )
+
+
 def test_fitting_cannot_read_held_out_speech() -> None:
     """The vowel network is fitted on FIT voices and sentences only: once a script has called
     yardstick.begin_fitting(), held-out speech is refused; the fitting script calls it and

@@ -33,7 +33,7 @@ def test_yardstick_held_out_voices(cache: Path) -> None:
     open on voiced frames, picks the right vowel far above chance, and stays shut in noise."""
     if not sox_available():
         pytest.skip("sox is not installed (scripts/setup.sh installs it)")
-    voices = [speech.HELD_OUT_VOICES[1], speech.HELD_OUT_VOICES[2]]  # child-like, fast
+    voices = [speech.HELD_OUT_VOICES[1], speech.HELD_OUT_VOICES[2]]  # high, fast
     sentences = speech.HELD_OUT_SENTENCES[:3]
     clean, noisy = Scores(), Scores()
     for v in voices:
@@ -43,10 +43,11 @@ def test_yardstick_held_out_voices(cache: Path) -> None:
             sc.add(shapes, take.truth(len(shapes)), take.settled(len(shapes)))
     assert clean.vowel_frames > 300 and noisy.silent_frames > 200
     assert clean.f1 >= 0.9, clean
-    # Chance: 0.2; the network measures 0.62 / 0.68 here, F1 0.91 clean and 0.92 in noise,
-    # 2.3 % of the silent frames open in noise (docs/lipsync.md has the whole held-out set).
-    assert clean.vowel_accuracy >= 0.60, clean
-    assert clean.settled_accuracy >= 0.65, clean
+    # Chance: 0.2; the networks measure 0.66 / 0.71 here (0.62 / 0.68 before the phone table's
+    # fix and the averaged networks), F1 0.91 clean and 0.92 in noise, 2.3 % of the silent frames
+    # open in noise (docs/lipsync.md has the whole held-out set).
+    assert clean.vowel_accuracy >= 0.62, clean
+    assert clean.settled_accuracy >= 0.67, clean
     assert noisy.silent_open_rate <= 0.05, noisy
     assert noisy.f1 >= 0.88, noisy
 

@@ -25,6 +25,10 @@ F64 = NDArray[np.float64]
 # fitting voices (docs/lipsync.md); +-15 % did worse there.
 AUGMENT_WARPS = (1.0, 0.93, 1.07)
 STOCK_EPOCHS = 12  # over three times the data (the augmented copies)
+# Each shipped network is the average of this many fitted with other seeds (their scores
+# averaged; :func:`average_networks`). Chosen on a split of the fitting voices (docs/lipsync.md):
+# 1, 3, 5 networks 0.600, 0.610, 0.612 of the judged vowel hops; one network of 128 units 0.591.
+NETWORK_SEEDS = 5
 
 
 def take_features(
@@ -141,3 +145,28 @@ def fit_network(
                 mh, vh = m1[k] / (1 - 0.9**step), m2[k] / (1 - 0.999**step)
                 params[k] -= lr * mh / (np.sqrt(vh) + 1e-8)
     return VowelModel(ceps_mean, mu, sd, params[0], params[1], params[2], params[3], lags)
+
+
+def average_networks(models: Sequence[VowelModel]) -> VowelModel:
+    """One network whose scores are the mean of ``models``' scores (networks fitted on the same
+    inputs with other seeds): their hidden units side by side, each output layer divided by
+    their number. The same model format, only wider."""
+    m0 = models[0]
+    if any(m.lags != m0.lags or not np.array_equal(m.in_mean, m0.in_mean) for m in models):
+        raise ValueError("networks fitted on other inputs cannot be averaged")
+    k = len(models)
+    return VowelModel(
+        m0.ceps_mean, m0.in_mean, m0.in_scale,
+        np.concatenate([m.w1 for m in models], axis=1), np.concatenate([m.b1 for m in models]),
+        np.concatenate([m.w2 for m in models], axis=0) / k, np.mean([m.b2 for m in models], 0),
+        m0.lags, m0.warp,
+    )  # fmt: skip
+
+
+def fit_averaged(
+    x: F64, y: NDArray[np.int64], ceps_mean: F64, *, seeds: int = NETWORK_SEEDS, epochs: int = 20
+) -> VowelModel:
+    """:func:`fit_network` with seeds 0 .. ``seeds`` - 1, averaged (:func:`average_networks`)."""
+    return average_networks(
+        [fit_network(x, y, ceps_mean, epochs=epochs, seed=s) for s in range(seeds)]
+    )
