@@ -13,9 +13,16 @@ Two networks are written:
    vowels, under network 1), and the network is fitted on the fitting voices, each warped by its
    own; a profile is this network with the user's warp.
 
+Each network is the average of ``NETWORK_SEEDS`` fitted with other seeds. The analyser's features
+of each take are cached under ``CACHE/features`` (keyed by the samples, settings and analysis
+code), so a refit with other labels or network settings skips the analysis.
+
 Run: ``.venv/bin/python benchmarks/fit_lipsync_vowels.py [--cache DIR] [--canonical-only]``
-(7-12 min on 2 busy cores), then ``benchmarks/bench_lipsync.py`` for the figures on held-out
-voices and sentences.
+(about 15 min on 2 busy cores, more with no features cached), then
+``benchmarks/bench_lipsync.py`` for the figures on held-out voices and sentences.
+``--validate [--seeds N] [--hidden N] [--epochs N] [--smooth X]`` writes nothing: it fits the
+stock network on half the fitting voices (every second variant, the first 45 % of each take)
+and judges it on the other half (the last 45 %), the split settings are chosen on.
 """
 
 from __future__ import annotations
