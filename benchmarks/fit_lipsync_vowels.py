@@ -77,6 +77,13 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=HIDDEN, help="(--validate) hidden units")
     ap.add_argument("--epochs", type=int, default=STOCK_EPOCHS, help="(--validate) epochs")
     ap.add_argument(
+        "--warps",
+        type=float,
+        nargs="+",
+        default=AUGMENT_WARPS,
+        help="(--validate) vocal-tract perturbation warps (1 = the voice as it is)",
+    )
+    ap.add_argument(
         "--seeds", type=int, default=NETWORK_SEEDS, help="(--validate) networks averaged"
     )
     ap.add_argument(
@@ -89,7 +96,15 @@ def main() -> None:
     takes = [yardstick.make_take(v, FIT_SENTENCES, cache) for v in FIT_VOICES]
     print(f"{len(takes)} takes, {sum(len(t.samples) for t in takes) / 16000 / 60:.0f} min")
     if args.validate:
-        validate(takes, cache / "features", args.hidden, args.epochs, args.seeds, args.smooth)
+        validate(
+            takes,
+            cache / "features",
+            args.hidden,
+            args.epochs,
+            args.seeds,
+            args.smooth,
+            tuple(args.warps),
+        )
         return
     if args.canonical_only:
         stock = load_model()
@@ -140,6 +155,7 @@ def validate(
     epochs: int,
     seeds: int,
     smooth: float,
+    augment_warps: tuple[float, ...] = AUGMENT_WARPS,
 ) -> None:
     """Judge the stock network's settings on fitting voices only: fit (with the perturbation)
     on the voices of every second fitting variant reading the first 45 % of their take, judge on
@@ -151,7 +167,7 @@ def validate(
     fit_i = [i for i in range(len(takes)) if (i // 2) % 2 == 0]
     judge_i = [i for i in range(len(takes)) if (i // 2) % 2 == 1]
     xs, ys = [], []
-    for w in AUGMENT_WARPS:
+    for w in augment_warps:
         for i in fit_i:
             tk = takes[i]
             feats, voiced = take_features(tk.samples, ceps_mean, warp=w, cache=feature_cache)
@@ -166,8 +182,8 @@ def validate(
     models = [
         fit_network(x, y, ceps_mean, hidden=hidden, epochs=epochs, seed=s) for s in range(seeds)
     ]
-    print(f"fitted {seeds} x {hidden} units, {epochs} epochs on {len(y)} hops "
-          f"({time.time() - t0:.0f} s)")  # fmt: skip
+    print(f"fitted {seeds} x {hidden} units, {epochs} epochs on {len(y)} hops, warps "
+          f"{augment_warps} ({time.time() - t0:.0f} s)")  # fmt: skip
     right = total = s_right = s_total = 0
     for i in judge_i:
         tk = takes[i]
