@@ -192,6 +192,18 @@ def crossing_delays(
     return out_d
 
 
+def onset_where(run: str, i: int, raw: np.ndarray, out: np.ndarray, level: float) -> str:
+    """Where an onset is and what it looks like: the frame, how long the raw weight stays at
+    or above ``level``, its peak over that stretch above the level and the output's peak
+    there (the output's shortfall is what a late onset of a short peak is made of)."""
+    above = np.flatnonzero(raw[i:] < level)
+    n = int(above[0]) if len(above) else len(raw) - i
+    return (
+        f"{run} frame {i}: raw at or above {level:g} for {n} frame(s), its peak"
+        f" {raw[i : i + n].max():.3f}, the output's {out[i : i + n].max():.3f}"
+    )
+
+
 def table(title: str, cols: list[str], rows: list[tuple[str, list[str]]]) -> None:
     print(f"\n## {title}")
     print(f"{'method':<12} " + " ".join(f"{c:>14}" for c in cols))
@@ -549,14 +561,11 @@ def rendered_moving(
                 em = float(np.degrees(quat.angle_between(out, mapped))[found].mean())
                 face_map[label].append(em)
                 for key, level in (("blinkLeft", 0.5), ("blinkRight", 0.5), ("jawOpen", 0.3)):
+                    w_out = np.array([f.blendshapes.get(key, 0.0) for f in sm])
+                    w_raw = np.array([f.blendshapes.get(key, 0.0) for f in frames])
                     onsets[label] += [
-                        (kind, delay, f"{name} {seed} frame {i}")
-                        for kind, delay, i in crossing_delays(
-                            [f.blendshapes.get(key, 0.0) for f in sm],
-                            [f.blendshapes.get(key, 0.0) for f in frames],
-                            level,
-                            key,
-                        )
+                        (kind, delay, onset_where(f"{name} {seed}", i, w_raw, w_out, level))
+                        for kind, delay, i in crossing_delays(w_out, w_raw, level, key)
                     ]
             res[DEFAULT][f"moving render excess {name} {seed}"] = (
                 face_errs[DEFAULT][-1] - face_errs["off"][-1]
