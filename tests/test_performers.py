@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -94,6 +95,51 @@ def test_a_click_in_the_preview_chooses_the_performer():
     preview.mouse(cv2.EVENT_LBUTTONDOWN, 530, 200, 0, None)
     assert pt.update([me, other], 0.08) == [1]
     assert pt.update([other, me], 0.12) == [0]  # and follows that person from then on
+
+
+def test_full_mode_region_follows_the_body_and_others_never_cut_it():
+    """The region pose and hands see (full mode): arm's reach around the face until a body is
+    seen, then the body's extent + one face size; someone else bounds it at the midpoint, but
+    not inside the performer's body (+ a quarter face size)."""
+    from vtuber.landmarks import PoseLandmarks
+    from vtuber.performers import BODY_MARGIN, BODY_PAD, REACH
+
+    pt = PerformerTracker(1)
+    me = _person(160, 180, 100)
+    assert pt.update([me], 0.0) == [0]
+    assert not pt.others_recent(0.0)
+
+    def x_px(region: tuple[float, float, float, float] | None) -> tuple[float, float]:
+        assert region is not None
+        return region[0] * W, region[2] * W
+
+    assert x_px(pt.region(0, W, H)) == pytest.approx(
+        (160 - REACH * 100, 160 + REACH * 100), abs=0.01
+    )
+    pose = np.zeros((33, 4), np.float32)
+    pose[:, 0], pose[:, 1], pose[:, 3] = 0.2, 0.5, 0.9  # visible points at x = 128 px ...
+    pose[11, 0], pose[12, 0] = 60 / W, 300 / W  # ... shoulders at 60 and 300 px
+    pose[25:, 0], pose[25:, 3] = 0.99, 0.1  # invisible legs far right: not counted
+    body = replace(me, pose=PoseLandmarks(found=True, points=pose))
+    pt.see_body(0, body, 0.0)
+    assert x_px(pt.region(0, W, H)) == pytest.approx((60 - BODY_MARGIN * 100, 300 + 100), abs=0.01)
+    # Someone of the same size beside: the midpoint (330 px) bounds the region.
+    other = _person(500, 180, 100)
+    pt.update([me, other], 0.04)
+    assert x_px(pt.region(0, W, H))[1] == pytest.approx(330, abs=0.01)
+    assert pt.others_recent(0.04)
+    # A smaller person farther back, half behind the performer: their midpoint (215 px) lies
+    # inside the performer's body; the region stops a quarter face size past the body instead.
+    pt = PerformerTracker(1)
+    pt.update([me], 0.0)
+    pt.see_body(0, body, 0.0)
+    pt.update([me, _person(270, 150, 50)], 0.04)
+    assert x_px(pt.region(0, W, H))[1] == pytest.approx(300 + BODY_PAD * 100, abs=0.01)
+    # The body is kept relative to the face: the performer moved 40 px, so did their region
+    # (the other person, seen 0.04 s ago, still bounds it only past the body + pad).
+    assert pt.update([_person(200, 180, 100)], 0.08) == [0]
+    assert x_px(pt.region(0, W, H)) == pytest.approx((100 - 100, 340 + BODY_PAD * 100), abs=0.01)
+    assert pt.others_recent(10.04) and not pt.others_recent(10.1)
 
 
 def test_bad_settings_are_config_errors():
