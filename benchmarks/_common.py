@@ -26,23 +26,29 @@ def read_frames(path: Path, n: int) -> list[np.ndarray]:
     return frames
 
 
-CORPUS_CACHE_VERSION = 3
+# 4: the renders' teeth (vtuber/synth/face.py) and the mouth darkness (landmarks/cavity.py).
+CORPUS_CACHE_VERSION = 4
 
 
-def cached_landmarks(seq, backend: str, cache: Path | None, seconds: float):  # type: ignore[no-untyped-def]
+def cached_landmarks(  # type: ignore[no-untyped-def]
+    seq, backend: str, cache: Path | None, seconds: float, version: int = CORPUS_CACHE_VERSION
+):
     """The landmarks of a face-corpus performance (vtuber.synth.corpus.Sequence) from a real
     MediaPipe ``backend`` ("facemesh" or "landmarker"), rendered and run once and kept in
-    ``cache`` (keyed by face, seed, length and backend) so reruns take seconds."""
+    ``cache`` (keyed by face, seed, length and backend) so reruns take seconds. ``version``: an
+    older cache version a caller knows to be as good for what it reads (files of versions
+    before 4 have no mouth darkness: NaN)."""
     from vtuber.landmarks import FaceLandmarks, Landmarks
     from vtuber.synth import scoring
 
     path = None
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-        path = cache / f"v{CORPUS_CACHE_VERSION}_{seq.name}_{seq.seed}_{seconds:g}_{backend}.npz"
+        path = cache / f"v{version}_{seq.name}_{seq.seed}_{seconds:g}_{backend}.npz"
         if path.is_file():
             d = np.load(path)
             w, h = (int(x) for x in d["size"])
+            dark = d["dark"] if "dark" in d else np.full(len(d["found"]), np.nan)
             return [
                 Landmarks(
                     t=i / seq.fps,
@@ -53,6 +59,7 @@ def cached_landmarks(seq, backend: str, cache: Path | None, seconds: float):  # 
                         points=d["points"][i],
                         blendshapes=d["blend"][i],
                         has_blendshapes=bool(d["has_blend"][i]),
+                        mouth_dark=float(dark[i]),
                     ),
                 )
                 for i in range(len(d["found"]))
@@ -73,5 +80,6 @@ def cached_landmarks(seq, backend: str, cache: Path | None, seconds: float):  # 
             points=np.array([lm.face.points for lm in lms]),
             blend=np.array([lm.face.blendshapes for lm in lms]),
             has_blend=np.array([lm.face.has_blendshapes for lm in lms]),
+            dark=np.array([lm.face.mouth_dark for lm in lms]),
         )
     return lms

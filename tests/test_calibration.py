@@ -47,7 +47,29 @@ def test_profile_round_trip(tmp_path: Path) -> None:
     q = FaceProfile.load(path)
     assert q == p
     assert np.allclose(q.neutral_rotation(), rot, atol=1e-9)
-    assert json.loads(path.read_text())["version"] == 2
+    assert json.loads(path.read_text())["version"] == 3
+    assert p.mouth_dark == -1.0  # no darkness measured in these frames: left to adaptation
+
+
+def test_profile_keeps_the_mouth_darkness_rest_and_reads_version_2_without_it(
+    tmp_path: Path,
+) -> None:
+    cal = Calibrator()
+    for i in range(40):
+        m = _m(gap=0.2 if i % 10 < 3 else 0.01)
+        cal.add(FaceMeasures(**{**{f: getattr(m, f) for f in m.__slots__}, "mouth_dark": 0.002}))
+    p = cal.profile()
+    assert p.mouth_dark == pytest.approx(0.002)
+    ad = FaceAdapter(p)
+    ad.start(_m())
+    assert ad.rest(pose_features(0.0, 0.0))[9] == pytest.approx(0.002)
+    # Version 2 had no darkness rest: read, with it left to the first frame and adaptation.
+    d = p.to_json() | {"version": 2}
+    del d["mouth_dark"]
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps(d))
+    q = FaceProfile.load(path)
+    assert q.mouth_dark < 0 and q.mouth_gap == pytest.approx(p.mouth_gap)
 
 
 def test_version_1_profile_reads_with_its_mouth_rest_left_to_adaptation(tmp_path: Path) -> None:

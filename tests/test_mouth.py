@@ -1,10 +1,14 @@
-"""Mouth solver: openness monotonic with a soft dead zone, vowel shapes from openness and lip
-spread, smile/frown from the corners."""
+"""Mouth solver: openness monotonic with a soft dead zone, from the lip gap and the dark inside of
+the mouth, vowel shapes from openness and lip spread, smile/frown from the corners."""
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
+import numpy as np
+import pytest
+
+from vtuber.solvers.adaptation import Agreement, trust
 from vtuber.solvers.mouth import VOWELS, MouthConfig, smile, solve_mouth
 
 CFG = MouthConfig()
@@ -45,3 +49,42 @@ def test_smile_and_frown() -> None:
     assert smile(-0.07 + 0.04, -0.07, 0.6, 0.6) == 1.0
     assert smile(-0.07 - 0.02, -0.07, 0.6, 0.6) < -0.4
     assert smile(-0.07, -0.07, 0.6, 0.6) == 0.0
+
+
+def test_openness_from_the_dark_inside_of_the_mouth() -> None:
+    """With the image's dark area inside the lips, openness is the lips' and the darkness's
+    average while they agree, the darkness alone when the lip gap gets no say, and the lip gap
+    alone where the darkness was not measured."""
+    half_gap = REST_GAP + 0.5 * CFG.full_gap
+    dark_rest, full_dark = 0.004, CFG.full_dark
+    lips = solve_mouth(half_gap, REST_W, REST_GAP, REST_W, CFG).open
+    both_open = solve_mouth(half_gap, REST_W, REST_GAP, REST_W, CFG, dark_rest + 0.5 * full_dark,
+                            dark_rest)  # fmt: skip
+    assert both_open.open == pytest.approx(lips)  # the two agree: the same openness
+    # The lips read closed while the inside of the mouth shows dark (a resting smile's teeth
+    # misread as lips): the darkness still opens the mouth, fully once the lips get no say.
+    lips_closed = [
+        solve_mouth(REST_GAP, REST_W, REST_GAP, REST_W, CFG, dark_rest + 0.5 * full_dark,
+                    dark_rest, share).open
+        for share in (None, 0.0)
+    ]  # fmt: skip
+    assert lips_closed[0] == pytest.approx(0.5 * lips) and lips_closed[1] == pytest.approx(lips)
+    # Not measured (NaN): the lip gap alone.
+    assert solve_mouth(half_gap, REST_W, REST_GAP, REST_W, CFG, math.nan).open == lips
+    # A closed mouth with its usual darkness is silent.
+    r = solve_mouth(REST_GAP, REST_W, REST_GAP, REST_W, CFG, dark_rest + 0.001, dark_rest)
+    assert r.open < 0.01 and max(r.vowels.values()) < 0.02
+
+
+def test_agreement_tells_when_one_reading_stops_following_the_other() -> None:
+    rng = np.random.default_rng(5)
+    opening = np.clip(np.sin(np.linspace(0, 20, 300)), 0, None)
+    same, against = Agreement(300), Agreement(300)
+    r_same = r_against = None
+    for o in opening:
+        r_same = same.add(o + rng.normal(0, 0.05), o + rng.normal(0, 0.05))
+        r_against = against.add(-0.5 * o + rng.normal(0, 0.05), o + rng.normal(0, 0.05))
+    assert r_same is not None and r_against is not None
+    assert r_same > 0.9 and trust(r_same, 0.2, 0.5) == 1.0
+    assert r_against < 0.0 and trust(r_against, 0.2, 0.5) == 0.0
+    assert Agreement(300).add(1.0, 2.0) is None  # too few samples to say

@@ -17,6 +17,7 @@ describes each damaged byte range in :attr:`Recording.damage` / :attr:`Recording
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import threading
@@ -70,6 +71,7 @@ BONE_TABLE: tuple[str, ...] = tuple(b.name for b in Bone)  # HumanBodyBones numb
 
 # LMRK part bits
 LM_FACE, LM_FACE_EXTRA, LM_POSE, LM_LEFT_HAND, LM_RIGHT_HAND = 1, 2, 4, 8, 16
+LM_FACE_MOUTH = 32  # the face's mouth_dark (vtuber.landmarks.cavity), when it was measured
 
 
 EVENT_KINDS = ("gesture", "key", "viewer")  # EVNT kind codes 0, 1, 2
@@ -128,6 +130,9 @@ def encode_landmarks(lm: Landmarks) -> bytes:
         if lm.face.has_blendshapes:
             parts |= LM_FACE_EXTRA
             arrays += [lm.face.blendshapes, lm.face.matrix]
+        if math.isfinite(lm.face.mouth_dark):
+            parts |= LM_FACE_MOUTH
+            arrays.append(np.array([lm.face.mouth_dark]))
     if lm.pose.found:
         parts |= LM_POSE
         arrays += [lm.pose.points, lm.pose.world]
@@ -147,6 +152,8 @@ def decode_landmarks(p: bytes) -> Landmarks:
         sizes.append(FACE_POINTS * 3)
         if parts & LM_FACE_EXTRA:
             sizes += [ARKIT_COUNT, 16]
+        if parts & LM_FACE_MOUTH:
+            sizes.append(1)
     if parts & LM_POSE:
         sizes += [POSE_POINTS * 4, POSE_POINTS * 3]
     for bit in (LM_LEFT_HAND, LM_RIGHT_HAND):
@@ -170,6 +177,8 @@ def decode_landmarks(p: bytes) -> Landmarks:
             lm.face.blendshapes = take(ARKIT_COUNT, (ARKIT_COUNT,))
             lm.face.matrix = take(16, (4, 4))
             lm.face.has_blendshapes = True
+        if parts & LM_FACE_MOUTH:
+            lm.face.mouth_dark = float(take(1, (1,))[0])
     if parts & LM_POSE:
         pts = take(POSE_POINTS * 4, (POSE_POINTS, 4))
         lm.pose = PoseLandmarks(True, pts, take(POSE_POINTS * 3, (POSE_POINTS, 3)))

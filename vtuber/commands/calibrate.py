@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                 continue
             pts = lm.face_pixels()
             pose = head.update(pts, lm.width, lm.height)
-            cal.add(measure(pts, pose.rotation), pose.rotation)
+            cal.add(measure(pts, pose.rotation, lm.face.mouth_dark), pose.rotation)
     if len(cal) < MIN_FRAMES:
         raise SourceError(
             f"saw a face in only {len(cal)} of {seen} frames from {args.source!r}; "

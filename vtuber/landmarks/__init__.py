@@ -12,6 +12,7 @@ A part that was not found has ``found=False`` and zero arrays of the same shape 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +32,9 @@ class FaceLandmarks:
 
     ``blendshapes`` (52 ARKit coefficients, in :data:`vtuber.rig.ARKIT_NAMES` order) and
     ``matrix`` (4x4 facial transformation, model -> camera, centimetres) are filled only by the
-    Face Landmarker backend; zeros otherwise, with ``has_blendshapes`` False.
+    Face Landmarker backend; zeros otherwise, with ``has_blendshapes`` False. ``mouth_dark``: the
+    dark area inside the lips, an image measure of the opening (:mod:`vtuber.landmarks.cavity`),
+    NaN where it was not measured.
     """
 
     found: bool = False
@@ -39,6 +42,7 @@ class FaceLandmarks:
     blendshapes: F32 = field(default_factory=lambda: np.zeros(ARKIT_COUNT, np.float32))
     matrix: F32 = field(default_factory=lambda: np.zeros((4, 4), np.float32))
     has_blendshapes: bool = False
+    mouth_dark: float = math.nan
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.landmarks import ARKIT_COUNT, FACE_POINTS, FaceLandmarks, Landmarks
+from vtuber.landmarks.cavity import mouth_darkness
 from vtuber.landmarks.graph import serialized_list
 from vtuber.landmarks.mp_import import mp
 from vtuber.landmarks.native_log import quiet_native_stderr
@@ -156,7 +157,7 @@ class FaceLandmarkerBackend:
     def process(self, bgr: NDArray[np.uint8], t: float) -> Landmarks:
         """Landmarks, raw ARKit blendshapes and transform of the face in a BGR image."""
         h, w = bgr.shape[:2]
-        rgb = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        rgb: NDArray[np.uint8] = np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
         if self.lean:
             with quiet_native_stderr(not self._warm):
@@ -164,6 +165,8 @@ class FaceLandmarkerBackend:
                 lean = self._detect_packets(image, ms, Landmarks(t=t, width=w, height=h))
             if lean is not None:
                 self._warm = self._warm or lean.face.found
+                if lean.face.found:
+                    lean.face.mouth_dark = mouth_darkness(rgb, lean.face.points)
                 return lean
             self.lean = False  # not the packets this reads: the Tasks API from now on
         with quiet_native_stderr(not self._warm):  # first inferences print TFLite notices
@@ -189,6 +192,7 @@ class FaceLandmarkerBackend:
             face.has_blendshapes = True
         if res.facial_transformation_matrixes:
             face.matrix = np.asarray(res.facial_transformation_matrixes[0], dtype=np.float32)
+        face.mouth_dark = mouth_darkness(rgb, pts)
         out.face = face
         return out
 

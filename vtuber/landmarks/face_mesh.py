@@ -23,7 +23,8 @@ BROW_L = (336, 300)
 BROW_R = (107, 70)
 
 # Mouth: corners; the inner and outer lip contours at the centre and either side (upper, then
-# the lower points below them); the lower inner lip from corner to corner.
+# the lower points below them); the upper and lower inner lips from corner to corner (paired:
+# the i-th upper point lies above the i-th lower one).
 MOUTH_CORNER_L, MOUTH_CORNER_R = 291, 61
 LIP_INNER_UPPER = (82, 13, 312)
 LIP_INNER_LOWER = (87, 14, 317)
@@ -31,6 +32,7 @@ LIP_OUTER_UPPER = (37, 0, 267)
 LIP_OUTER_LOWER = (84, 17, 314)
 UPPER_LIP_TOP = 0
 INNER_LIP_UP = 13
+UPPER_INNER_LIP = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
 LOWER_INNER_LIP = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 
 # The face's outline (it slides along the cheek as the head turns) and all lip points (they move

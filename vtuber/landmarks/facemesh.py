@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.landmarks import FACE_POINTS, FaceLandmarks, Landmarks
+from vtuber.landmarks.cavity import mouth_darkness
 from vtuber.landmarks.graph import GraphRunner
 from vtuber.landmarks.mp_import import mp
 from vtuber.landmarks.native_log import quiet_native_stderr
@@ -98,11 +99,13 @@ class FaceMeshBackend:
         found = res.landmark_lists("multi_face_landmarks")
         if self.max_faces == 1:
             if found and found[0].shape[0] == FACE_POINTS:
-                out.face = FaceLandmarks(found=True, points=found[0])
+                out.face = FaceLandmarks(
+                    found=True, points=found[0], mouth_dark=mouth_darkness(rgb, found[0])
+                )
             return out
         for pts in found:
             if pts.shape[0] == FACE_POINTS:
-                face = FaceLandmarks(found=True, points=pts)
+                face = FaceLandmarks(found=True, points=pts, mouth_dark=mouth_darkness(rgb, pts))
                 out.people.append(Landmarks(t=t, width=w, height=h, face=face))
         if out.people:
             out.face = out.people[0].face

@@ -144,10 +144,60 @@ class PoseBaseline:
             a[:, 0, 0] += self.prior_weight * typ
             rhs[:, 0] += self.prior_weight * typ * self.initial
             a += pen[None, :, None] * np.eye(N_FEATURES)[None] * typ[:, None, None]
+            a[~fit], rhs[~fit] = np.eye(N_FEATURES), w[~fit]  # too few readings: keep as is
             w = np.linalg.solve(a, rhs[:, :, None])[:, :, 0]
         good = fit & np.all(np.isfinite(w), axis=1)
         self.w[good] = w[good]
         self._wl = self.w.tolist()
+
+
+class Agreement:
+    """Pearson correlation of two readings of the same thing over their last ``window`` samples
+    (running sums), so a fusion can tell, per user, when one reading has stopped following the
+    other (a landmark model misreading this face's mouth, say) and listen to the other alone.
+    ``add`` returns None while fewer than ``min_samples`` pairs are in or either reading barely
+    moves (std under 0.01 / 0.005)."""
+
+    def __init__(self, window: int, min_samples: int = 30) -> None:
+        self.window, self.min_samples = window, min_samples
+        self._buf = np.zeros((window, 2))
+        self.reset()
+
+    def reset(self) -> None:
+        self._n = 0
+        self._s = [0.0] * 5  # sum x, y, xx, yy, xy
+
+    def add(self, x: float, y: float) -> float | None:
+        """Add one pair; the correlation (None while too few samples or no variation)."""
+        k = self._n % self.window
+        if self._n >= self.window:
+            ox, oy = self._buf[k]
+            self._update(-ox, -oy, -1.0)
+        self._buf[k] = (x, y)
+        self._update(x, y, 1.0)
+        self._n += 1
+        n = min(self._n, self.window)
+        if n < self.min_samples:
+            return None
+        sx, sy, sxx, syy, sxy = self._s
+        vx, vy = sxx - sx * sx / n, syy - sy * sy / n
+        if vx <= 1e-4 * n or vy <= 2.5e-5 * n:
+            return None
+        return (sxy - sx * sy / n) / (vx * vy) ** 0.5
+
+    def _update(self, x: float, y: float, sign: float) -> None:
+        s = self._s
+        s[0] += x
+        s[1] += y
+        s[2] += sign * x * x
+        s[3] += sign * y * y
+        s[4] += sign * x * y
+
+
+def trust(r: float, none: float, full: float) -> float:
+    """How much to listen to a reading whose correlation with another is ``r``: 0 at ``none``
+    or below, 1 at ``full`` or above, linear between."""
+    return min(max((r - none) / (full - none), 0.0), 1.0)
 
 
 class BlinkDepth:

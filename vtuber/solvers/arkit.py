@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.rig import ARKIT_NAMES
-from vtuber.solvers.adaptation import PoseBaseline
+from vtuber.solvers.adaptation import Agreement, PoseBaseline, trust
 
 F32 = NDArray[np.float32]
 
@@ -296,45 +296,6 @@ class Geometry:
     pose: tuple[float, float, float, float]
 
 
-class _Agreement:
-    """Pearson correlation of two signals over their last ``window`` samples (running sums)."""
-
-    def __init__(self, window: int) -> None:
-        self.window = window
-        self._buf = np.zeros((window, 2))
-        self.reset()
-
-    def reset(self) -> None:
-        self._n = 0
-        self._s = [0.0] * 5  # sum x, y, xx, yy, xy
-
-    def add(self, x: float, y: float) -> float | None:
-        """Add one pair; the correlation (None while too few samples or no variation)."""
-        k = self._n % self.window
-        if self._n >= self.window:
-            ox, oy = self._buf[k]
-            self._update(-ox, -oy, -1.0)
-        self._buf[k] = (x, y)
-        self._update(x, y, 1.0)
-        self._n += 1
-        n = min(self._n, self.window)
-        if n < AGREE_MIN_FRAMES:
-            return None
-        sx, sy, sxx, syy, sxy = self._s
-        vx, vy = sxx - sx * sx / n, syy - sy * sy / n
-        if vx <= 1e-4 * n or vy <= 2.5e-5 * n:  # one of them does not move (std 0.01 / 0.005)
-            return None
-        return (sxy - sx * sy / n) / (vx * vy) ** 0.5
-
-    def _update(self, x: float, y: float, sign: float) -> None:
-        s = self._s
-        s[0] += x
-        s[1] += y
-        s[2] += sign * x * x
-        s[3] += sign * y * y
-        s[4] += sign * x * y
-
-
 class Fusion:
     """Per-user normalisation of the model's eyelid and jaw evidence, fused with the geometry
     (module constants above). ``pinned_open``: a profile's eyelid open level (no learning)."""
@@ -346,7 +307,7 @@ class Fusion:
             [EYELID_OPEN] * 2 + [0.0],
             every=30,
         )
-        self._agree = _Agreement(AGREE_WINDOW)
+        self._agree = Agreement(AGREE_WINDOW, AGREE_MIN_FRAMES)
         self.reset()
 
     def reset(self) -> None:
@@ -377,9 +338,7 @@ class Fusion:
         m_jaw = min(max((jaw - jaw_rest) / JAW_MODEL_FULL, 0.0), 1.5)
         r = self._agree.add(geo.jaw, jaw)
         if r is not None:
-            self.jaw_weight = FUSE_JAW_GEOMETRY * min(
-                max((r - AGREE_NONE) / (AGREE_FULL - AGREE_NONE), 0.0), 1.0
-            )
+            self.jaw_weight = FUSE_JAW_GEOMETRY * trust(r, AGREE_NONE, AGREE_FULL)
         w = self.jaw_weight
         out.append(w * geo.jaw + (1.0 - w) * m_jaw)
         # A dead zone at both ends, symmetric, so that 0.5 stays where it was.

@@ -27,14 +27,15 @@ from numpy.typing import NDArray
 
 from vtuber import quat
 from vtuber.errors import ConfigError
-from vtuber.solvers.adaptation import BlinkDepth, PoseBaseline
+from vtuber.solvers.adaptation import Agreement, BlinkDepth, PoseBaseline
 
 F64 = NDArray[np.float64]
 
 PROFILE_FORMAT = "vtuber-face-profile"
 # Version 2: mouth_gap is the inner + outer lip gap (mouth.py); version 1 files (inner gap only)
-# are read with their mouth rest left to adaptation.
-PROFILE_VERSION = 2
+# are read with their mouth rest left to adaptation. Version 3 adds mouth_dark (the dark area
+# inside the lips at rest, vtuber.landmarks.cavity); versions 1 and 2 leave it to adaptation.
+PROFILE_VERSION = 3
 
 # Closed-eye aperture as a fraction of the open one before the user's own blinks are seen
 # (FaceMesh keeps 5-70 % of the aperture on a closed eye, depending on the face). Fitted on the
@@ -48,6 +49,7 @@ class FaceMeasures:
     """One frame's raw face measures (units: see eyes.py, mouth.py, brows.py).
 
     openness (2,), iris (2, 2) and brows (2, 2) rows are [left, right] (the person's sides).
+    mouth_dark: the dark area inside the lips (vtuber.landmarks.cavity), NaN if not measured.
     """
 
     openness: F64
@@ -56,6 +58,7 @@ class FaceMeasures:
     mouth_width: float
     mouth_corner: float
     brows: F64
+    mouth_dark: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class FaceProfile:
     gaze_rest: iris offset [left, right] x (x, y) when looking at the screen.
     mouth_gap / mouth_width / mouth_corner: mouth at rest (IOD units).
     brows: brow heights at rest, [left, right] x [inner, outer] (IOD units).
+    mouth_dark: the dark area inside the lips at rest (IOD^2; -1: not known, learn it).
     frames: how many frames it was measured over (0 for the defaults).
     """
 
@@ -80,6 +84,7 @@ class FaceProfile:
     mouth_corner: float = -0.08
     brows: tuple[tuple[float, float], tuple[float, float]] = ((0.24, 0.15), (0.24, 0.15))
     frames: int = 0
+    mouth_dark: float = 0.0
 
     # ---------------------------------------------------------------- arrays for the solvers
     def arrays(self) -> dict[str, F64]:
@@ -107,6 +112,7 @@ class FaceProfile:
             "mouth_width": self.mouth_width,
             "mouth_corner": self.mouth_corner,
             "brows": [list(r) for r in self.brows],
+            "mouth_dark": self.mouth_dark,
             "frames": self.frames,
         }
 
@@ -118,10 +124,10 @@ class FaceProfile:
         if not isinstance(d, dict) or d.get("format") != PROFILE_FORMAT:
             raise ConfigError(f'not a vtuber face profile (no "format": "{PROFILE_FORMAT}")')
         version = d.get("version")
-        if version not in (1, PROFILE_VERSION):
+        if version not in (1, 2, PROFILE_VERSION):
             raise ConfigError(
                 f"face profile version {version!r} is not supported "
-                f"(this vtuber reads versions 1 and {PROFILE_VERSION})"
+                f"(this vtuber reads versions 1 to {PROFILE_VERSION})"
             )
         try:
             p = cls(
@@ -130,11 +136,12 @@ class FaceProfile:
                 eye_closed=_floats(d["eye_closed"], 2),
                 gaze_rest=(_floats(d["gaze_rest"][0], 2), _floats(d["gaze_rest"][1], 2)),
                 # Version 1 measured the inner lip gap only: its rest is not this one.
-                mouth_gap=float(d["mouth_gap"]) if version == PROFILE_VERSION else -1.0,
+                mouth_gap=float(d["mouth_gap"]) if version != 1 else -1.0,
                 mouth_width=float(d["mouth_width"]),
                 mouth_corner=float(d["mouth_corner"]),
                 brows=(_floats(d["brows"][0], 2), _floats(d["brows"][1], 2)),
                 frames=int(d.get("frames", 0)),
+                mouth_dark=float(d["mouth_dark"]) if version == PROFILE_VERSION else -1.0,
             )
         except (KeyError, IndexError, TypeError, ValueError) as e:
             raise ConfigError(f"malformed face profile: {e!r}") from e
@@ -208,6 +215,8 @@ class Calibrator:
         gap = float(np.percentile([m.mouth_gap for m in ms], 20))
         width = float(np.median([m.mouth_width for m in ms]))
         corner = float(np.median([m.mouth_corner for m in ms]))
+        darks = [m.mouth_dark for m in ms if math.isfinite(m.mouth_dark)]
+        dark = float(np.percentile(darks, 20)) if darks else -1.0
         neutral = base.neutral_head
         if self.rotations:
             mean = quat.nearest_rotation(np.mean(self.rotations, axis=0))  # the chordal mean
@@ -229,6 +238,7 @@ class Calibrator:
                 (float(brows[1, 0]), float(brows[1, 1])),
             ),
             frames=len(ms),
+            mouth_dark=dark,
         )
 
 
@@ -238,7 +248,10 @@ class Calibrator:
 EYE_QUANTILE = 0.65
 MOUTH_QUANTILE = 0.15
 MEDIAN = 0.5
-# Rows of FaceAdapter.rest(): eye open (left, right), mouth gap, width, corner, brows (4).
+MOUTH_AGREE_WINDOW = 300  # 10 s at 30 fps
+_USABLE = ([True] * 9 + [False], [True] * 10)  # by whether the mouth's darkness was measured
+# Rows of FaceAdapter.rest(): eye open (left, right), mouth gap, width, corner, brows (4), the
+# dark area inside the lips (its rest: the lower envelope, like the gap).
 
 
 def measure_vector(m: FaceMeasures) -> list[float]:
@@ -254,6 +267,7 @@ def measure_vector(m: FaceMeasures) -> list[float]:
         blo,
         bri,
         bro,
+        m.mouth_dark if math.isfinite(m.mouth_dark) else 0.0,
     ]
 
 
@@ -264,6 +278,7 @@ def profile_vector(p: FaceProfile) -> list[float]:
         blo,
         bri,
         bro,
+        p.mouth_dark,
     ]
 
 
@@ -278,6 +293,7 @@ class FaceAdapter:
     def __init__(self, profile: FaceProfile | None = None, window: int = 450) -> None:
         self.profile = profile
         q = [EYE_QUANTILE, EYE_QUANTILE, MOUTH_QUANTILE, MEDIAN, MEDIAN] + [MEDIAN] * 4
+        q.append(MOUTH_QUANTILE)
         start = profile_vector(profile or DEFAULT_PROFILE)
         self.baseline = PoseBaseline(q, start, window=window)
         gaze = np.asarray((profile or DEFAULT_PROFILE).gaze_rest, dtype=np.float64).ravel().tolist()
@@ -290,6 +306,9 @@ class FaceAdapter:
             kappa = np.full(2, CLOSED_FRACTION)
         self._kappa0 = [float(k) for k in kappa]
         self.depth = (BlinkDepth(self._kappa0[0]), BlinkDepth(self._kappa0[1]))
+        # How well the lip gap and the dark inside of the mouth agree for this user (mouth.py).
+        self.mouth_agreement = Agreement(MOUTH_AGREE_WINDOW)
+        self.gap_share: float | None = None  # None: not known yet (MouthConfig.gap_weight)
         self._fresh = True
 
     def reset(self) -> None:
@@ -300,6 +319,8 @@ class FaceAdapter:
         self.gaze.reset(np.asarray((self.profile or DEFAULT_PROFILE).gaze_rest).ravel().tolist())
         for d, k in zip(self.depth, self._kappa0, strict=True):
             d.reset(k)
+        self.mouth_agreement.reset()
+        self.gap_share = None
         self._fresh = True
 
     def start(self, m: FaceMeasures) -> None:
@@ -333,7 +354,7 @@ class FaceAdapter:
         self, phi: tuple[float, float, float, float], m: FaceMeasures, rel: tuple[float, float]
     ) -> None:
         """Learn from one frame (``rel``: each eye's aperture over its open level)."""
-        self.baseline.add(phi, measure_vector(m))
+        self.baseline.add(phi, measure_vector(m), _USABLE[math.isfinite(m.mouth_dark)])
         self.depth[0].add(rel[0])
         self.depth[1].add(rel[1])
         if min(rel) > 0.8:  # both eyes open: the iris says where the user looks

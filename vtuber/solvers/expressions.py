@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.config import EXPRESSIONS, FaceConfig
-from vtuber.solvers.adaptation import pose_features
+from vtuber.solvers.adaptation import pose_features, trust
 from vtuber.solvers.brows import BrowConfig, brow_heights, solve_brows
 from vtuber.solvers.calibration import Calibrator, FaceAdapter, FaceMeasures, FaceProfile
 from vtuber.solvers.eyes import (
@@ -67,8 +67,9 @@ def face_frame(points_px: F64, rotation: F64) -> F64:
     return f
 
 
-def measure(points_px: F64, rotation: F64) -> FaceMeasures:
-    """All raw measures of one face (landmarks in pixels, head model -> camera rotation)."""
+def measure(points_px: F64, rotation: F64, mouth_dark: float = math.nan) -> FaceMeasures:
+    """All raw measures of one face (landmarks in pixels, head model -> camera rotation, and the
+    image's dark area inside the lips when it was measured: vtuber.landmarks.cavity)."""
     face = face_frame(points_px, rotation)
     gap, width, corner = mouth_measures(face)
     widths = eye_widths(face)
@@ -79,6 +80,7 @@ def measure(points_px: F64, rotation: F64) -> FaceMeasures:
         mouth_width=width,
         mouth_corner=corner,
         brows=brow_heights(face),
+        mouth_dark=mouth_dark,
     )
 
 
@@ -155,12 +157,17 @@ class FaceSolver:
         self.adapter.reset()
 
     def update(
-        self, points_px: F64, rotation: F64, yaw: float = 0.0, pitch: float = 0.0
+        self,
+        points_px: F64,
+        rotation: F64,
+        yaw: float = 0.0,
+        pitch: float = 0.0,
+        mouth_dark: float = math.nan,
     ) -> FaceResult:
-        """Solve one frame: landmarks in pixels (478, 3), the head model -> camera rotation, and
-        the head's yaw / pitch (radians) relative to the neutral head, which the rest values
-        depend on (vtuber.solvers.adaptation)."""
-        m = measure(points_px, rotation)
+        """Solve one frame: landmarks in pixels (478, 3), the head model -> camera rotation, the
+        head's yaw / pitch (radians) relative to the neutral head, which the rest values depend
+        on (vtuber.solvers.adaptation), and the dark area inside the lips (NaN: not measured)."""
+        m = measure(points_px, rotation, mouth_dark)
         new_profile = None
         if self._recording is not None:
             self._recording.add(m, rotation)
@@ -182,7 +189,16 @@ class FaceSolver:
             (closure(rel[0], k0, n0), closure(rel[1], k1, n1)), m.iris, ad.gaze_rest()
         )
         blend = eyes.blendshapes(self.eye_config)
-        mouth = solve_mouth(m.mouth_gap, m.mouth_width, rest[2], rest[3], self.mouth_config)
+        mc = self.mouth_config
+        if math.isfinite(mouth_dark):  # how far the lip gap and the dark inside agree (mouth.py)
+            r = ad.mouth_agreement.add(
+                (m.mouth_gap - rest[2]) / mc.full_gap, (mouth_dark - rest[9]) / mc.full_dark
+            )
+            if r is not None:
+                ad.gap_share = mc.gap_weight * trust(r, mc.agree_none, mc.agree_full)
+        mouth = solve_mouth(
+            m.mouth_gap, m.mouth_width, rest[2], rest[3], mc, mouth_dark, rest[9], ad.gap_share
+        )
         blend.update(mouth.vowels)
         blend["jawOpen"] = mouth.open
         brows = solve_brows(m.brows, np.array(rest[5:9]).reshape(2, 2), self.brow_config)

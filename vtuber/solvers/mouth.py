@@ -12,6 +12,13 @@ Measures, in eye-corner distances (IOD):
 - width: distance between the mouth corners.
 - corner: mean height of the two mouth corners above the upper-lip centre (smile > rest > frown).
 
+Openness has a second source where the image was at hand: the dark area inside the lips
+(:mod:`vtuber.landmarks.cavity`, ``dark``), over the user's rest. The two are averaged while they
+agree for this user, and the lip gap is dropped as their correlation over the last 10 s falls
+(:class:`vtuber.solvers.adaptation.Agreement`): on a face that smiles with its teeth showing,
+FaceMesh can read the dark gap opening between the teeth as the lips' gap, so the lip gap shrinks
+as the jaw drops, while the dark area grows whatever the lip points do.
+
 Vowels come from two numbers relative to the user's rest face: openness (gap above rest over a
 full-open gap) and spread (width over rest width; > 1 spread lips as in "i"/"e", < 1 rounded lips
 as in "u"/"o"). Each vowel is a prototype point in (openness, spread) space; the weights are a
@@ -69,12 +76,20 @@ class MouthConfig:
     drop gives 0.26-0.35 on the corpus's training faces, median 0.31); dead_zone: soft dead
     zone on openness (lip noise); spread_range: width change (fraction of rest width) that
     reads as fully spread/rounded; sharpness: how crisply vowels separate (higher = closer to
-    one-hot)."""
+    one-hot). full_dark: dark area inside the lips (IOD^2) above rest that reads as fully open
+    (the training faces' median at a 1.6 cm jaw drop, benchmarks/fit_mouth_dark.py); gap_weight:
+    the lip gap's share of openness while the two sources agree; agree_none / agree_full: the
+    correlation of the two at which the lip gap gets no say / its full share (the values
+    perfect sync uses for the same question, docs/perfect_sync.md)."""
 
     full_gap: float = 0.31
     dead_zone: float = 0.08
     spread_range: float = 0.15
     sharpness: float = 12.0
+    full_dark: float = 0.075
+    gap_weight: float = 0.5
+    agree_none: float = 0.2
+    agree_full: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +100,30 @@ class MouthResult:
     vowels: dict[str, float]
 
 
+def _soft(o: float, d: float) -> float:
+    """A soft dead zone: o^2 (1 + d) / (o + d) is ~0 for noise (o << d), about o - d for a
+    clearly open mouth, 1 at o = 1, and strictly increasing, so openness stays monotonic."""
+    return min(o * o * (1.0 + d) / (o + d), 1.0) if o > 0.0 else 0.0
+
+
 def solve_mouth(
-    gap: float, width: float, gap_rest: float, width_rest: float, cfg: MouthConfig
+    gap: float,
+    width: float,
+    gap_rest: float,
+    width_rest: float,
+    cfg: MouthConfig,
+    dark: float = math.nan,
+    dark_rest: float = 0.0,
+    gap_share: float | None = None,
 ) -> MouthResult:
-    """Openness and vowel weights from the lip measures and the user's rest values."""
-    # A soft dead zone: o^2 (1 + d) / (o + d) is ~0 for lip noise (o << d), about o - d for a
-    # clearly open mouth, 1 at o = 1, and strictly increasing, so openness stays monotonic.
-    o = max((gap - gap_rest) / cfg.full_gap, 0.0)
-    d = cfg.dead_zone
-    o = min(o * o * (1.0 + d) / (o + d), 1.0) if o > 0.0 else 0.0
+    """Openness and vowel weights from the lip measures and the user's rest values; with
+    ``dark`` (the dark area inside the lips, NaN when not measured) openness also comes from it,
+    the lip gap counting ``gap_share`` (default ``cfg.gap_weight``)."""
+    o = _soft(max((gap - gap_rest) / cfg.full_gap, 0.0), cfg.dead_zone)
+    if math.isfinite(dark):
+        share = cfg.gap_weight if gap_share is None else gap_share
+        o_dark = _soft(max((dark - dark_rest) / cfg.full_dark, 0.0), cfg.dead_zone)
+        o = share * o + (1.0 - share) * o_dark
     spread = (width / max(width_rest, 1e-6) - 1.0) / cfg.spread_range
     spread = min(max(spread, -1.0), 1.0)
     # How much the mouth is doing: open lips, or strongly shaped lips that are slightly apart.

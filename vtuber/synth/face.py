@@ -219,6 +219,7 @@ class FaceRenderer:
             ),
         )  # fmt: skip
         self.mouth = loop_with(fm.INNER_LIP_UP)
+        self._teeth_tris = self._add_teeth()
 
         # Texture: the photo, a strip of mouth-interior colour, then the eyeball atlas the eye
         # fans sample: a copy of the photo whose eyes :meth:`_iris_texture` redraws (an eyeball
@@ -278,6 +279,27 @@ class FaceRenderer:
                 tris.append((a[i], a[j], b[i]))
                 tris.append((a[j], b[j], b[i]))
         return np.array(tris, dtype=np.int32)
+
+    def _add_teeth(self) -> NDArray[np.intp]:
+        """Teeth, or whatever the photo shows between the lips: the mouth hole's texture split at
+        the seam midway between the inner lips. The upper half stays with the skull and the lower
+        half drops with the jaw, so a face photographed with its teeth showing keeps both rows of
+        teeth in an open mouth, with the dark interior between them (a dark fill over the whole
+        hole made the teeth vanish at the first hint of an opening). Appends the seam twice
+        (upper row, then lower row) to ``model`` and ``uv``; returns the strips' triangles."""
+        up, lo = np.array(fm.UPPER_INNER_LIP), np.array(fm.LOWER_INNER_LIP)
+        seam = 0.5 * (self.model[up] + self.model[lo])
+        seam_uv = 0.5 * (self.uv[up] + self.uv[lo])
+        n0, k = len(self.model), len(up)
+        self.model = np.concatenate([self.model, seam, seam])
+        self.uv = np.concatenate([self.uv, seam_uv, seam_uv])
+        self._seam_rows = (n0 + np.arange(k), n0 + k + np.arange(k))
+        tris = []
+        for lip, row in zip((up, lo), self._seam_rows, strict=True):
+            for i in range(k - 1):
+                tris.append((lip[i], lip[i + 1], row[i + 1]))
+                tris.append((lip[i], row[i + 1], row[i]))
+        return np.array(tris, dtype=np.intp)
 
     def _prepare_irises(self) -> None:
         """Each eye as an eyeball to turn: an iris-free sclera reaching past the lids (the
@@ -396,6 +418,9 @@ class FaceRenderer:
         u_in = np.abs(m[lip, 0] - 0.5 * (m[lip[0], 0] + m[lip[-1], 0])) / half
         w[lip] = np.maximum(w[lip], np.sqrt(np.clip(1.0 - u_in**2, 0.0, 1.0)))
         w[[MOUTH_CORNER_L, MOUTH_CORNER_R]] = 0.0
+        # The teeth: the upper row stays, the lower row drops with the lower lip it lies above.
+        w[self._seam_rows[0]] = 0.0
+        w[self._seam_rows[1]] = w[lip]
         self._jaw_weight = w
 
     # -- rendering -----------------------------------------------------------------------------
@@ -406,8 +431,9 @@ class FaceRenderer:
         mouth_open: float = 0.0,
         iris: tuple[float, float] = (0.0, 0.0),
     ) -> F64:
-        """The model in cm (478 landmarks, then the head rings) with the lids and jaw moved,
-        before the head rotation; ``iris`` (render's) moves the lids with a vertical gaze."""
+        """The model in cm (478 landmarks, the head rings, then the teeth's seam) with the lids
+        and jaw moved, before the head rotation; ``iris`` (render's) moves the lids with a
+        vertical gaze."""
         m = self.model.copy()
         if iris[1] != 0.0:
             others = np.setdiff1d(
@@ -531,6 +557,8 @@ class FaceRenderer:
         d, s = self._fan(px[self.mouth], mouth_uv)
         dst_list.append(d)
         src_list.append(s)
+        dst_list.append(px[self._teeth_tris])
+        src_list.append(self.uv[self._teeth_tris])
         n_fan = sum(len(d) for d in dst_list)
         tri = self.face_tris
         depth = cam[tri, 2].mean(axis=1)

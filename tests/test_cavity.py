@@ -1,0 +1,62 @@
+"""The mouth's dark inside (vtuber/landmarks/cavity.py): on rendered faces through real FaceMesh,
+the dark area inside the lips grows with the jaw opening at any head turn, and it travels in
+recorded landmarks."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from vtuber.landmarks import FaceLandmarks, Landmarks
+from vtuber.landmarks.cavity import mouth_darkness
+from vtuber.landmarks.facemesh import FaceMeshBackend
+from vtuber.recording import decode_landmarks, encode_landmarks
+from vtuber.synth.face import FaceRenderer
+
+
+@pytest.mark.parametrize("name", ["grace_hopper", "astronaut"])
+def test_darkness_grows_with_the_opening_at_any_turn(name: str) -> None:
+    r = FaceRenderer.from_photo(name)
+    with FaceMeshBackend(static_images=True) as fm:
+        for yaw, pitch in ((0.0, 0.0), (25.0, 0.0), (-25.0, 10.0), (0.0, -15.0)):
+            dark = []
+            for opening in (0.0, 0.3, 0.6, 1.0):
+                bgr = r.render(yaw, pitch, mouth_open=opening, noise=2.0, seed=1)
+                lm = fm.process(bgr, 0.0)
+                assert lm.face.found
+                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                # The backend measures it on every face it finds; the same as measured here.
+                assert lm.face.mouth_dark == pytest.approx(mouth_darkness(rgb, lm.face.points))
+                dark.append(lm.face.mouth_dark)
+            assert all(b > a for a, b in zip(dark, dark[1:], strict=False)), (yaw, pitch, dark)
+            assert dark[0] < 0.2 * dark[-1], (yaw, pitch, dark)
+
+
+def test_no_reading_when_the_mouth_leaves_the_image() -> None:
+    r = FaceRenderer.from_photo("grace_hopper")
+    bgr = r.render(mouth_open=0.5)
+    with FaceMeshBackend(static_images=True) as fm:
+        lm = fm.process(bgr, 0.0)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    assert math.isfinite(mouth_darkness(rgb, lm.face.points))
+    mouth_y = float(lm.face.points[13, 1]) * rgb.shape[0]
+    cut = np.ascontiguousarray(rgb[: int(mouth_y)])  # the image ends at the lips
+    pts = lm.face.points * np.array([1.0, rgb.shape[0] / cut.shape[0], 1.0], np.float32)
+    assert math.isnan(mouth_darkness(cut, pts))
+
+
+def test_recorded_landmarks_keep_the_darkness() -> None:
+    rng = np.random.default_rng(0)
+    pts = rng.random((478, 3)).astype(np.float32)
+    for dark in (0.0123, math.nan):
+        lm = Landmarks(t=1.5, width=640, height=480, face=FaceLandmarks(True, pts, mouth_dark=dark))
+        back = decode_landmarks(encode_landmarks(lm))
+        assert np.array_equal(back.face.points, pts)
+        if math.isnan(dark):
+            assert math.isnan(back.face.mouth_dark)
+            assert len(encode_landmarks(lm)) == 14 + 4 * 478 * 3  # no darkness part at all
+        else:
+            assert back.face.mouth_dark == pytest.approx(dark)

@@ -1,0 +1,77 @@
+"""The mouth's dark inside: an image measure of how open the mouth is, beside the lip points.
+
+An open mouth shows the dark inside of the mouth between the lips (or between the rows of teeth).
+FaceMesh's lip points can miss an opening: on a face that smiles with its teeth showing at rest,
+the model may read the dark gap that opens between the teeth as the gap between the lips, so the
+lips seem to close as the jaw drops (docs/face_corpus.md). The dark area inside the outer lip
+contour grows with the opening whatever the lip points do, so the mouth solver uses both
+(vtuber/solvers/mouth.py).
+
+:func:`mouth_darkness` is the area of the pixels inside the outer lip contour that are darker than
+:data:`DARK_FRACTION` of the face's median brightness between the eyes and the mouth (nose, under
+the eyes, upper cheeks: a reference that follows the lighting and the skin, above where a beard
+grows and below a fringe), in units of the squared distance between the outer eye corners in the
+image. It is computed where the image is, next to the landmark models, and travels in
+:attr:`vtuber.landmarks.FaceLandmarks.mouth_dark`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+# The outer lip contour, from the person's right mouth corner over the upper lip and back under
+# the lower lip (FaceMesh indices).
+OUTER_LIP = (
+    61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146,
+)  # fmt: skip
+EYE_OUTER = (33, 263)
+UPPER_LIP_TOP = 0
+# A pixel darker than this fraction of the reference brightness counts as the mouth's inside.
+# Chosen on the face corpus's training identities (benchmarks/fit_mouth_dark.py).
+DARK_FRACTION = 0.35
+SOFT = False
+_REF_SAMPLES = 24  # the reference band is read on a grid of about this many pixels across
+_POINTS = np.array([*OUTER_LIP, *EYE_OUTER, UPPER_LIP_TOP])
+
+
+def mouth_darkness(
+    rgb: NDArray[np.uint8],
+    points: NDArray[np.float32],
+    fraction: float = DARK_FRACTION,
+    soft: bool = SOFT,
+) -> float:
+    """Dark area inside the outer lips (module doc) of the face whose normalized landmarks are
+    ``points`` (478, 3) in the RGB image ``rgb``, counting pixels darker than ``fraction`` of the
+    reference (``soft``: each pixel counts 1 - its brightness / (fraction x reference), so a
+    black one counts fully and one near the threshold hardly); NaN when the mouth is not inside
+    the image."""
+    h, w = rgb.shape[:2]
+    px = points[_POINTS, :2] * np.array([w, h], np.float32)
+    lip = px[: len(OUTER_LIP)]
+    (ax, ay), (bx, by), (_, lip_top) = px[len(OUTER_LIP) :].tolist()
+    iod = math.hypot(ax - bx, ay - by)
+    (x0, y0), (x1, y1) = lip.min(axis=0).tolist(), lip.max(axis=0).tolist()
+    x0, y0, x1, y1 = int(x0), int(y0), int(x1) + 2, int(y1) + 2
+    if not iod > 1.0 or x0 < 0 or y0 < 0 or x1 > w or y1 > h:
+        return math.nan
+    # The reference band: between the outer eye corners, from their height down to the upper lip.
+    left, right = max(int(min(ax, bx)), 0), min(int(max(ax, bx)) + 1, w)
+    top, bottom = max(int(min(ay, by)), 0), min(int(lip_top), h)
+    if right - left < 2 or bottom - top < 2:
+        return math.nan
+    step = max((right - left) // _REF_SAMPLES, 1)
+    band = np.ascontiguousarray(rgb[top:bottom:step, left:right:step])
+    ref = float(np.median(cv2.cvtColor(band, cv2.COLOR_RGB2GRAY)))
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [(lip - np.array([x0, y0], np.float32)).round().astype(np.int32)], (1,))
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    if soft:
+        level = max(fraction * ref, 1.0)
+        weight = np.clip(1.0 - grey.astype(np.float32) / level, 0.0, 1.0)
+        return float(np.sum(weight[mask > 0])) / (iod * iod)
+    mask[grey >= fraction * ref] = 0
+    return float(np.count_nonzero(mask)) / (iod * iod)
