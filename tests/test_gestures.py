@@ -429,28 +429,25 @@ def test_custom_gestures_recorded_from_rendered_videos(tmp_path: Path) -> None:
     train_takes, held = load_takes(tmp_path / "train"), load_takes(tmp_path / "held")
     n_videos = len(videos["train"]) + len(videos["held"])
     found = sum(len(t.world) for t in train_takes + held) / (n_videos * RENDER_SECONDS * 25)
-    # MediaPipe finds the rendered hand, labelled as the recorded hand, in 49 % of the frames
+    # MediaPipe finds the rendered hand, labelled as the recorded hand, in 60 % of the frames
     # (in 12 of the 15 takes): a guard against the renders getting worse.
-    assert found >= 0.4 and len(failed) <= 3, (found, failed)
+    assert found >= 0.5 and len(failed) <= 3, (found, failed)
     out = tmp_path / "mine.npz"
     assert main(["gestures", "train", "--dir", str(tmp_path / "train"), "--out", str(out)]) == 0
     model = GestureModel.load(out)  # reload
     res = train_custom(train_takes)  # the command's training, timed here
     assert res.cpu_seconds <= 5.0, res.cpu_seconds
     # Held out: every frame of the takes from other seeds (other videos), with a fresh
-    # synthetic set of the built-in classes as negatives. The issue's goal (recall >= 0.9 at
-    # precision >= 0.95) is not met for every gesture on these renders (docs/gestures.md):
-    # MediaPipe misfits some rendered hands (a held-out gun read as four). These bounds guard
-    # what is measured (precision / recall 1.00 / 0.95, 1.00 / 0.89, 0.86 / 1.00).
+    # synthetic set of the built-in classes as negatives (measured precision / recall: call_me
+    # 0.96 / 1.00, gun 1.00 / 1.00, four 1.00 / 0.92).
     _, (x, y) = split_takes(held, holdout=1.0)
     report, _ = heldout_report(model, x, y, seed=99)
     for g in RENDERED:
         p, r, n = report[g]
-        assert n >= 20 and r >= 0.8 and p >= 0.8, (g, p, r, n)
-    # Where MediaPipe's fit shows the hand that was rendered (no finger extended in one and
-    # curled in the other), the classifier meets the goal: its misses are MediaPipe's misfits
-    # (measured: 19 of 114 held-out frames misfit, 7 of them misclassified, 0 of the others;
-    # recall at precision >= 0.95 on the fitted frames 1.00 for all three).
+        assert n >= 20 and r >= 0.9 and p >= 0.9, (g, p, r, n)
+    # MediaPipe's fit shows the hand that was rendered (no finger extended in one and curled in
+    # the other) in nearly every held-out frame (measured: no misfit in 154; before the renders'
+    # curled fingers rested on the palm and had nails, 19 of 114): a guard on the renders.
     misfit = np.array(
         [
             hand_video.fit_contradicts(w, truth[tk.source][int(round(t * 25))])
@@ -458,13 +455,13 @@ def test_custom_gestures_recorded_from_rendered_videos(tmp_path: Path) -> None:
             for w, t in zip(tk.world, tk.t, strict=True)
         ]
     )
+    assert misfit.mean() <= 0.1, (int(misfit.sum()), len(misfit))
+    # The issue's goal: recall >= 0.9 at precision >= 0.95 on all held-out frames (measured
+    # 1.000 / 1.000 / 0.919 with these 3 short training takes per gesture).
     xs, ys = synthetic_set(99, 100)
-    xo = np.concatenate([x[~misfit], xs])
-    yo = [c for c, m in zip(y, misfit, strict=True) if not m] + ys
-    wrong = np.array(model.predict(x)) != np.array(y)
-    assert wrong[misfit].sum() >= 2 * wrong[~misfit].sum(), (wrong[misfit].sum(), wrong.sum())
+    xa, ya = np.concatenate([x, xs]), y + ys
     for g in RENDERED:
-        assert recall_at_precision(model, xo, yo, g, 0.95)[0] >= 0.9, g
+        assert recall_at_precision(model, xa, ya, g, 0.95)[0] >= 0.9, g
     # The reloaded model names a recorded gesture per hand in the recognizer.
     rec = GestureRecognizer(model, RecognizerSettings(body=False))
     gun = next(t for t in held if t.label == "gun" and not t.is_left.any())

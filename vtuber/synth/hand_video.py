@@ -28,7 +28,10 @@ from numpy.typing import NDArray
 from vtuber import quat
 from vtuber.gestures.features import BEND_SLICE, hand_features
 from vtuber.synth.hands import (
+    CURLED,
+    CUSTOM_SHAPES,
     PALM_TO_CAMERA,
+    SHAPES,
     forward_kinematics,
     random_orientation,
     sample_params,
@@ -71,6 +74,11 @@ _CAPSULES += [
 ]
 
 
+# The capsule of each distal phalanx (thumb, index..little) in _CAPSULES, and a nail's colour.
+_DISTAL = tuple(3 * i + 2 for i in range(5))
+NAIL_BGR = (200, 205, 235)
+
+
 def _palm_points(points: F64) -> F64:
     """The 21 points and 6 more that fill the palm (the wrist's two sides, mid-palm points)."""
     across = points[5] - points[17]
@@ -110,6 +118,62 @@ def _project(p: F64, focal: float, cx: float, cy: float) -> F64:
     return np.stack([cx + focal * p[..., 0] / p[..., 2], cy + focal * p[..., 1] / p[..., 2]], -1)
 
 
+Capsule = tuple[F64, F64, float, float]  # ends a, b (metres), radius at a, radius at b
+
+
+def _body(points: F64, elbow: F64) -> list[Capsule]:
+    """The hand's capsules (palm, fingers, thumb) and its tapering forearm."""
+    pts = _palm_points(points)
+    out: list[Capsule] = [(pts[a], pts[b], ra, rb) for a, b, ra, rb in _CAPSULES]
+    out.append((points[0], elbow, 0.024, 0.034))
+    return out
+
+
+F32 = NDArray[np.float32]
+
+
+def _raster(
+    caps: list[tuple[float, ...]], h: int, w: int, focal: float
+) -> tuple[F32, F32, F32, F32, NDArray[np.int32], F32]:
+    """Depth-tested sphere-swept segments in an (h, w) raster of a camera of focal length
+    ``focal`` (pixels). Each ``caps`` row is (ax, ay, bx, by, ra, rb, za, zb): the projected
+    ends and radii in pixels, the ends' depths in metres. Returns the nearest surface's depth
+    (inf where empty), its normal's x, y, z (z toward the camera negative), which capsule it
+    is (-1: none) and where along it (0 at a, 1 at b)."""
+    depth = np.full((h, w), np.inf, np.float32)
+    nx, ny, nz, along = (np.zeros((h, w), np.float32) for _ in range(4))
+    ident = np.full((h, w), -1, np.int32)
+    for i, (ax, ay, bx, by, pra, prb, za, zb) in enumerate(caps):
+        rm = max(pra, prb)
+        x0, x1 = int(max(min(ax, bx) - rm - 1, 0)), int(min(max(ax, bx) + rm + 2, w))
+        y0, y1 = int(max(min(ay, by) - rm - 1, 0)), int(min(max(ay, by) + rm + 2, h))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        gx = (np.arange(x0, x1, dtype=np.float32) + 0.5)[None, :]
+        gy = (np.arange(y0, y1, dtype=np.float32) + 0.5)[:, None]
+        dx, dy = bx - ax, by - ay
+        t = np.clip(((gx - ax) * dx + (gy - ay) * dy) / max(dx * dx + dy * dy, 1e-9), 0, 1)
+        ox, oy = gx - (ax + t * dx), gy - (ay + t * dy)
+        rad = pra + t * (prb - pra)
+        d2 = ox * ox + oy * oy
+        inside = d2 < rad * rad
+        if not inside.any():
+            continue
+        hz = np.sqrt(np.maximum(rad * rad - d2, 0.0))
+        zc = za + t * (zb - za)
+        z = zc - hz * zc / focal  # the surface facing the camera
+        sub = depth[y0:y1, x0:x1]
+        win = inside & (z < sub)
+        sub[win] = z[win]
+        r = np.maximum(rad, 1e-6)
+        nx[y0:y1, x0:x1][win] = (ox / r)[win]
+        ny[y0:y1, x0:x1][win] = (oy / r)[win]
+        nz[y0:y1, x0:x1][win] = (-hz / r)[win]
+        ident[y0:y1, x0:x1][win] = i
+        along[y0:y1, x0:x1][win] = np.broadcast_to(t, win.shape)[win]
+    return depth, nx, ny, nz, ident, along
+
+
 def render(
     points: F64,
     elbow: F64,
@@ -117,19 +181,20 @@ def render(
     skin: tuple[int, int, int],
     light: F64,
     rng: np.random.Generator,
+    nails: F64 | None = None,
     focal: float = FOCAL,
     supersample: int = 2,
 ) -> U8:
     """One frame: the hand's 21 camera-frame points (metres; x right, y down, z away, the
-    camera at the origin) and its elbow, shaded over ``bg`` (BGR)."""
+    camera at the origin) and its elbow, shaded over ``bg`` (BGR). ``light``: the direction
+    the light travels (a distant lamp). ``nails`` (5, 3): the way the back of each distal
+    phalanx faces (thumb, index..little; :func:`nail_directions`), where its nail is drawn."""
     height, width = bg.shape[:2]
     s = supersample
     f, cx, cy = focal * s, 0.5 * width * s, 0.5 * height * s
+    body = _body(points, elbow)
     caps = []
-    pts = _palm_points(points)
-    for a3, b3, ra, rb in [(pts[a], pts[b], ra, rb) for a, b, ra, rb in _CAPSULES] + [
-        (points[0], elbow, 0.024, 0.034)
-    ]:
+    for a3, b3, ra, rb in body:
         (ax, ay), (bx, by) = _project(np.stack([a3, b3]), f, cx, cy)
         caps.append((ax, ay, bx, by, ra * f / a3[2], rb * f / b3[2], a3[2], b3[2]))
     # Draw only in the window (original pixels) the capsules cover.
@@ -142,42 +207,31 @@ def render(
     out = bg.astype(np.float32)
     if wx1 > wx0 and wy1 > wy0:
         w, h = (wx1 - wx0) * s, (wy1 - wy0) * s
-        depth = np.full((h, w), np.inf, np.float32)
-        lam = np.zeros((h, w), np.float32)
-        for ax, ay, bx, by, pra, prb, za, zb in caps:
-            ax, bx, ay, by = ax - wx0 * s, bx - wx0 * s, ay - wy0 * s, by - wy0 * s
-            rm = max(pra, prb)
-            x0, x1 = int(max(min(ax, bx) - rm - 1, 0)), int(min(max(ax, bx) + rm + 2, w))
-            y0, y1 = int(max(min(ay, by) - rm - 1, 0)), int(min(max(ay, by) + rm + 2, h))
-            if x1 <= x0 or y1 <= y0:
-                continue
-            gx = (np.arange(x0, x1, dtype=np.float32) + 0.5)[None, :]
-            gy = (np.arange(y0, y1, dtype=np.float32) + 0.5)[:, None]
-            dx, dy = bx - ax, by - ay
-            t = np.clip(((gx - ax) * dx + (gy - ay) * dy) / max(dx * dx + dy * dy, 1e-9), 0, 1)
-            ox, oy = gx - (ax + t * dx), gy - (ay + t * dy)
-            rad = pra + t * (prb - pra)
-            d2 = ox * ox + oy * oy
-            inside = d2 < rad * rad
-            if not inside.any():
-                continue
-            hz = np.sqrt(np.maximum(rad * rad - d2, 0.0))
-            zc = za + t * (zb - za)
-            z = zc - hz * zc / f  # the surface facing the camera
-            sub = depth[y0:y1, x0:x1]
-            win = inside & (z < sub)
-            sub[win] = z[win]
-            # Lambert: the normal (ox, oy, -hz) / rad against the light.
-            shade = -(ox * light[0] + oy * light[1] - hz * light[2]) / np.maximum(rad, 1e-6)
-            lam[y0:y1, x0:x1][win] = np.clip(shade[win], 0.0, 1.0)
+        ox, oy = wx0 * s, wy0 * s
+        win = [(ax - ox, ay - oy, bx - ox, by - oy, *rest) for ax, ay, bx, by, *rest in caps]
+        depth, nx, ny, nz, ident, along = _raster(win, h, w, f)
         hit = np.isfinite(depth)
-        lh = lam[hit]
+        nx, ny, nz = nx[hit], ny[hit], nz[hit]
+        # Lambert against the light, from the surface's normal.
+        lh = np.clip(-(nx * light[0] + ny * light[1] + nz * light[2]), 0.0, 1.0)
         # Ambient plus Lambert, a soft highlight, a little blotchy skin texture.
         tex = cv2.resize(rng.standard_normal((h // 8 + 1, w // 8 + 1), np.float32), (w, h))[hit]
         shade = (AMBIENT + (1.0 - AMBIENT) * lh) * (1.0 + 0.04 * tex)
         skin_c = np.array(skin, np.float32)
         big = cv2.resize(out[wy0:wy1, wx0:wx1], (w, h), interpolation=cv2.INTER_LINEAR)
-        big[hit] = skin_c[None, :] * shade[:, None] + 38.0 * lh[:, None] ** 12
+        colour = np.broadcast_to(skin_c, (int(hit.sum()), 3)).copy()
+        gloss = np.full(len(colour), 38.0, np.float32)
+        if nails is not None:
+            # A nail on the back of each distal phalanx's outer 65 %: paler and glossier skin.
+            which, outer = ident[hit], along[hit] > 0.35
+            nail = np.zeros(len(colour), bool)
+            for k, v in enumerate(nails):
+                sel = np.flatnonzero((which == _DISTAL[k]) & outer)
+                facing = nx[sel] * v[0] + ny[sel] * v[1] + nz[sel] * v[2]
+                nail[sel[facing > 0.45]] = True
+            colour[nail] = 0.55 * skin_c + 0.45 * np.array(NAIL_BGR, np.float32)
+            gloss[nail] = 70.0
+        big[hit] = colour * shade[:, None] + gloss[:, None] * lh[:, None] ** 12
         out[wy0:wy1, wx0:wx1] = cv2.resize(
             big, (wx1 - wx0, wy1 - wy0), interpolation=cv2.INTER_AREA
         )
@@ -209,23 +263,78 @@ def _facing(rng: np.random.Generator, local: F64, cls: str, back: bool) -> F64:
     return out
 
 
+# A curled finger of a held gesture rests its tip on the palm, as a person's does: the fingertip's
+# surface between REST_GAP[0] below and REST_GAP[1] above the palm's surface (PALM_TOP above the
+# plane of the hand's bones; the palm capsules' top), not hooked over the palm and not through it.
+PALM_TOP = 0.0165
+REST_GAP = (0.002, 0.006)
+_TIP_R = {5: _FINGER_R[5][3], 9: _FINGER_R[9][3], 13: _FINGER_R[13][3], 17: _FINGER_R[17][3]}
+
+
+def resting_params(rng: np.random.Generator, cls: str, n: int) -> F64:
+    """``n`` joint-angle rows of class ``cls`` (:func:`vtuber.synth.hands.sample_params`) in
+    which every finger the class curls (its box is ``CURLED``) rests its tip on the palm: each
+    such finger's angles are drawn from the same box until the fingertip touches (REST_GAP).
+    Fingers are independent in the class boxes, so this is the box conditioned on the rest."""
+    params = sample_params(rng, cls, n)
+    shape = SHAPES.get(cls) or CUSTOM_SHAPES.get(cls)
+    if shape is None:
+        return params
+    lo, hi = PALM_TOP - REST_GAP[0], PALM_TOP + REST_GAP[1]
+    for f, box in enumerate(shape[0]):
+        if box != CURLED:
+            continue
+        base = 5 + 4 * f
+        todo = np.arange(n)
+        while todo.size:
+            cand = sample_params(rng, cls, 64)
+            tip = forward_kinematics(cand)[:, base + 3, 2] - _TIP_R[base]
+            good = cand[(tip >= lo) & (tip <= hi)][: todo.size]
+            params[todo[: len(good)], 4 * f : 4 * f + 4] = good[:, 4 * f : 4 * f + 4]
+            todo = todo[len(good) :]
+    return params
+
+
+def _about(axis: F64, angles: F64) -> F64:
+    """Rotation matrices (n, 3, 3) of ``angles`` (radians) about one axis."""
+    return quat.to_matrix(quat.from_axis_angle(axis, angles))
+
+
+def nail_directions(params: F64) -> F64:
+    """The direction each distal phalanx's nail faces (n, 5, 3: thumb, index..little) in the
+    hand's local frame, from joint angles (:mod:`vtuber.synth.hands`' forward kinematics: a
+    segment's back is its rotation applied to -z, the back of the hand)."""
+    p = np.radians(np.atleast_2d(params))
+    x, z = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
+    out = np.zeros((len(p), 5, 3))
+    for f in range(4):
+        rot = _about(z, -p[:, 4 * f]) @ _about(x, p[:, 4 * f + 1 : 4 * f + 4].sum(axis=1))
+        out[:, 1 + f] = -rot[:, :, 2]
+    t = 16
+    rot = _about(z, p[:, t] - math.radians(40.0)) @ _about(x, p[:, t + 1] + p[:, t + 2])
+    rot = rot @ _about(z, p[:, t + 3]) @ _about(x, p[:, t + 4])
+    out[:, 0] = -rot[:, :, 2]
+    return out
+
+
 def gesture_take(
     rng: np.random.Generator,
     cls: str,
     frames: int,
     fps: float = 25.0,
     left: bool = False,
-) -> tuple[F64, F64]:
+) -> tuple[F64, F64, F64]:
     """A hand holding gesture ``cls`` (a built-in, custom-shape or ``"none"`` class of
     :mod:`vtuber.synth.hands`) for ``frames`` frames: its joint angles and orientation glide
     between random key poses of the class every 0.8-1.6 s, its wrist drifts a few centimetres.
-    Returns (points (frames, 21, 3), elbow (frames, 3)) in camera coordinates (metres)."""
+    Returns (points (frames, 21, 3), elbow (frames, 3), the way each fingernail faces
+    (frames, 5, 3): thumb, index..little) in camera coordinates (metres)."""
     seconds = frames / fps
     times = [0.0]
     while times[-1] < seconds + 1.0:
         times.append(times[-1] + float(rng.uniform(0.8, 1.6)))
     k = len(times)
-    params = sample_params(rng, cls, k)
+    params = resting_params(rng, cls, k)
     size = float(rng.uniform(0.9, 1.1))
     bone = rng.uniform(0.94, 1.06, (1, 5))
     local = forward_kinematics(params, np.repeat(bone, k, axis=0)) * size
@@ -247,8 +356,10 @@ def gesture_take(
     rot = quat.to_matrix(quat.slerp_rows(key_q[seg], key_q[seg + 1], u))
     where = (1.0 - u[:, None]) * key_centre[seg] + u[:, None] * key_centre[seg + 1]
     pts = np.einsum("nij,nkj->nki", rot, pts_local)
+    nails = np.einsum("nij,nkj->nki", rot, nail_directions(par))
     if left:
         pts[..., 0] *= -1.0
+        nails[..., 0] *= -1.0
     # The forearm leaves the wrist away from the fingers, bent toward the floor and the camera's
     # far side (an arm raised in front of the body).
     back = pts[:, 0] - pts[:, 9]
@@ -257,7 +368,7 @@ def gesture_take(
     arm /= np.linalg.norm(arm, axis=1, keepdims=True)
     pts = pts - pts[:, 9:10] + where[:, None, :]
     elbow = pts[:, 0] + 0.26 * arm
-    return pts, elbow
+    return pts, elbow, nails
 
 
 def _frames(seconds: float, fps: float) -> int:
@@ -269,8 +380,7 @@ def take_points(
 ) -> F64:
     """The ground-truth hand points (frames, 21, 3) of the take :func:`render_take` films with
     the same arguments, without rendering it."""
-    pts, _ = gesture_take(np.random.default_rng(seed), cls, _frames(seconds, fps), fps, left)
-    return pts
+    return gesture_take(np.random.default_rng(seed), cls, _frames(seconds, fps), fps, left)[0]
 
 
 def render_take(
@@ -284,7 +394,7 @@ def render_take(
     """Write a video (``path``, .mp4 or .avi) of one take of gesture ``cls``; return its
     ground-truth hand points (frames, 21, 3) in camera coordinates."""
     rng = np.random.default_rng(seed)
-    pts, elbow = gesture_take(rng, cls, _frames(seconds, fps), fps, left)
+    pts, elbow, nails = gesture_take(rng, cls, _frames(seconds, fps), fps, left)
     bg = background(rng)
     skin = SKIN_BGR[int(rng.integers(len(SKIN_BGR)))]
     light = np.array([rng.uniform(-0.6, 0.6), rng.uniform(0.2, 0.8), 1.0])  # from above
@@ -295,7 +405,7 @@ def render_take(
         raise OSError(f"cannot write video {path}")
     try:
         for i in range(len(pts)):
-            out.write(render(pts[i], elbow[i], bg, skin, light, rng))
+            out.write(render(pts[i], elbow[i], bg, skin, light, rng, nails[i]))
     finally:
         out.release()
     return pts
