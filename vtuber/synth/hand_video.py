@@ -10,8 +10,11 @@ webcam (about 200 px tall in 640 x 480).
 The hand is drawn as shaded, depth-tested capsules (sphere-swept segments): three per finger,
 radial capsules for the palm (about 3 cm thick), a tapering forearm. Each pixel keeps the
 nearest surface; shading is Lambert from one light plus ambient light, on one of a few skin
-tones, rendered at twice the size and downscaled (anti-aliasing). That is enough for MediaPipe's
-palm detector (tests/test_gestures.py measures the share of frames with a hand found).
+tones, with a nail on the back of each distal phalanx, rendered at twice the size and
+downscaled (anti-aliasing). That is enough for MediaPipe's palm detector (tests/test_gestures.py
+measures the share of frames with a hand found). A finger the gesture curls rests its tip on
+the palm (:func:`resting_params`): a hooked finger over the palm, with no nail showing at its
+lower end, is what MediaPipe read as a short extended finger (docs/gestures.md).
 
 Nothing here reads data: every take is a function of its seed.
 """
