@@ -26,8 +26,9 @@ def read_frames(path: Path, n: int) -> list[np.ndarray]:
     return frames
 
 
-# 4: the renders' teeth (vtuber/synth/face.py) and the mouth darkness (landmarks/cavity.py).
-CORPUS_CACHE_VERSION = 4
+# 4: the renders' teeth (vtuber/synth/face.py) and the mouth darkness (landmarks/cavity.py);
+# 5: the inside of the mouth shaded from the photo's skin (synth/face.py MOUTH_INTERIOR_SHADE).
+CORPUS_CACHE_VERSION = 5
 
 
 def cached_landmarks(  # type: ignore[no-untyped-def]

@@ -101,8 +101,9 @@ def test_blinks_per_eye_on_the_correct_side(scores) -> None:  # type: ignore[no-
 
 
 def test_mouth_follows_the_jaw(scores) -> None:  # type: ignore[no-untyped-def]
+    # The goals (met on these performances since the mouth's darkness: 0.92-0.97).
     rho = [s.mouth_spearman for (_, m), s in scores.items() if not m]
-    assert min(rho) >= 0.6 and float(np.mean(rho)) >= 0.85, rho
+    assert min(rho) >= 0.85 and float(np.mean(rho)) >= 0.9, rho
 
 
 def test_head_pose_relative_to_the_first_frontal_frame(runs, scores) -> None:  # type: ignore[no-untyped-def]
