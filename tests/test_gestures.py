@@ -446,8 +446,8 @@ def test_custom_gestures_recorded_from_rendered_videos(tmp_path: Path) -> None:
         p, r, n = report[g]
         assert n >= 20 and r >= 0.9 and p >= 0.9, (g, p, r, n)
     # MediaPipe's fit shows the hand that was rendered (no finger extended in one and curled in
-    # the other) in nearly every held-out frame (measured: no misfit in 154; before the renders'
-    # curled fingers rested on the palm and had nails, 19 of 114): a guard on the renders.
+    # the other) in nearly every held-out frame of these takes (measured: no misfit in 154; 19
+    # of 114 in the earlier renders' takes): a guard on the renders.
     misfit = np.array(
         [
             hand_video.fit_contradicts(w, truth[tk.source][int(round(t * 25))])
