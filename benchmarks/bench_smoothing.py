@@ -83,7 +83,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT.parent / "shared" / "data" / "media" / "person_thumbsup_720p.mp4"
 NECK_SHARE = 0.35
 STEP_DEG = 20.0
-CACHE_VERSION = 2  # 2: landmarks are cached (1: tracked frames, stale after a Tracker change)
+# 2: landmarks are cached (1: tracked frames, stale after a Tracker change); 3: the landmarks
+# carry the mouth's darkness (FaceLandmarks.mouth_dark)
+CACHE_VERSION = 3
 IDENTITY_Q = np.array(IDENTITY, np.float64)
 REST = {b: np.array(q, np.float64) for b, q in REST_POSE.items()}
 COST_REPEATS = 7  # cost rounds; the check uses the least (see costs_ms)
@@ -506,6 +508,11 @@ def paired_difference(
     return float(d.mean()), float(boot.std())
 
 
+def method_row(res: dict[str, dict[str, float]], title: str, key: str, fmt: str = "12.3f") -> None:
+    """One printed row: ``res[method][key]`` for every method, in METHODS order."""
+    print(f"{title:<20} " + " ".join(f"{res[label][key]:{fmt}}" for label, _ in METHODS))
+
+
 def face_difference(diffs: Sequence[float], ses: Sequence[float]) -> tuple[float, float, float]:
     """One face's default - One Euro difference over its performances (independent renders):
     the mean of the per-performance differences, its paired standard error from the
@@ -589,14 +596,8 @@ def rendered_moving(
         res[DEFAULT][f"moving render default - one euro {name}"] = d
         res[DEFAULT][f"moving render default - one euro SE {name}"] = se
         res[DEFAULT][f"moving render default - one euro spread {name}"] = spread
-        print(
-            f"{f'{name} mean':<20} "
-            + " ".join(f"{res[label][f'moving render error {name}']:12.3f}" for label, _ in METHODS)
-        )
-        print(
-            f"{'  vs its map':<20} "
-            + " ".join(f"{res[label][f'tracker-map error {name}']:12.3f}" for label, _ in METHODS)
-        )
+        method_row(res, f"{name} mean", f"moving render error {name}")
+        method_row(res, "  vs its map", f"tracker-map error {name}")
         print(
             f"{'  default - OE':<20} {d:+.3f} deg (paired standard error {se:.3f}; spread"
             f" between performances {spread:.3f})"
@@ -614,14 +615,8 @@ def rendered_moving(
                 float(d_on.mean()) if len(d_on) else float("nan")
             )
             rr[f"render {kind} onsets"] = float(len(d_on))
-    print(
-        f"{'all renders':<20} "
-        + " ".join(f"{res[label]['moving render error']:12.3f}" for label, _ in METHODS)
-    )
-    print(
-        f"{'worst vs raw':<20} "
-        + " ".join(f"{res[label]['moving render worst excess']:+12.3f}" for label, _ in METHODS)
-    )
+    method_row(res, "all renders", "moving render error")
+    method_row(res, "worst vs raw", "moving render worst excess", "+12.3f")
     n_b = int(res["off"]["render blink onsets"])
     n_m = int(res["off"]["render jawOpen onsets"])
     print(f"\n## same renders: blink ({n_b}) and jawOpen ({n_m}) onsets, frames behind raw")
