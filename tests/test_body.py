@@ -188,3 +188,101 @@ def test_tracker_full_mode_flags_and_omitted_parts() -> None:
     assert m.tracking.right_hand and Bone.RightLittleDistal in m.bones
     face_mode = Tracker(TrackConfig(mode="face")).solve(lm)
     assert not face_mode.bones and not face_mode.tracking.body
+
+
+# -- the torso in a close-up (hips out of view) ------------------------------------------------
+
+
+def _turned(yaw_deg: float, roll_deg: float = 0.0) -> np.ndarray:
+    """pose() with the shoulders turned by ``yaw_deg`` about the spine (+Y) and tilted by
+    ``roll_deg`` (right shoulder up), avatar space."""
+    pts = pose()
+    r = quat.to_matrix(
+        quat.multiply(y_rot(yaw_deg), quat.from_axis_angle((0.0, 0.0, 1.0), np.radians(roll_deg)))
+    )
+    centre = 0.5 * (pts[P.LEFT_SHOULDER] + pts[P.RIGHT_SHOULDER])
+    for i in (P.LEFT_SHOULDER, P.RIGHT_SHOULDER):
+        pts[i] = centre + r @ (pts[i] - centre)
+    return pts
+
+
+def _closeup(roll_deg: float, w: int = 640, h: int = 360) -> np.ndarray:
+    """Normalized image points of a close-up: hips below the image, the shoulder line tilted by
+    ``roll_deg`` in the image (the person's right shoulder, on the image's left, up), in pixels
+    of a ``w`` x ``h`` image."""
+    pts = seen()
+    pts[[P.LEFT_HIP, P.RIGHT_HIP], 1] = 1.4
+    half, r = 120.0, np.radians(roll_deg)
+    cx, cy = 320.0, 300.0
+    pts[P.RIGHT_SHOULDER, :2] = ((cx - half * np.cos(r)) / w, (cy - half * np.sin(r)) / h)
+    pts[P.LEFT_SHOULDER, :2] = ((cx + half * np.cos(r)) / w, (cy + half * np.sin(r)) / h)
+    return pts
+
+
+def _chest_yaw_roll(sol) -> tuple[float, float]:  # noqa: ANN001
+    x = sol.chest[:, 0]  # the shoulder line (left -> right shoulder) in avatar axes
+    return float(np.degrees(np.arctan2(-x[2], x[0]))), float(
+        np.degrees(np.arctan2(x[1], np.hypot(x[0], x[2])))
+    )
+
+
+def test_a_shoulder_turn_with_the_hips_in_view_is_shown_in_full() -> None:
+    sol = solve_body(-_turned(30.0, 10.0), seen(), {}, aspect=16 / 9)
+    yaw, roll = _chest_yaw_roll(sol)
+    assert abs(yaw - 30.0) < 0.5 and abs(roll - 10.0) < 0.5
+    assert Bone.Hips in sol.bones
+
+
+@pytest.mark.parametrize(
+    ("pose_yaw", "shown"), [(0.0, 0.0), (12.0, 0.0), (-19.0, 0.0), (45.0, 25.0), (-60.0, -40.0)]
+)
+def test_in_a_closeup_the_torso_twist_from_pose_depth_is_deadbanded(
+    pose_yaw: float, shown: float
+) -> None:
+    """Hips out of view: Pose's shoulder depth (a twist) counts only beyond 20 degrees, and the
+    lean comes from the shoulder line in the image, whatever Pose's 3D line says."""
+    sol = solve_body(-_turned(pose_yaw, -15.0), _closeup(8.0), {}, aspect=640 / 360)
+    yaw, roll = _chest_yaw_roll(sol)
+    assert abs(yaw - shown) < 0.5, yaw
+    assert abs(roll - 8.0) < 0.5, roll  # from the image, not the 3D line's -15
+    assert Bone.Hips not in sol.bones
+    off = solve_body(-_turned(pose_yaw), _closeup(8.0), {}, BodyConfig(closeup_yaw_deadband_deg=0))
+    assert abs(_chest_yaw_roll(off)[0] - pose_yaw) < 0.5  # no aspect: the 3D line's lean (0)
+    assert abs(_chest_yaw_roll(off)[1]) < 0.5
+
+
+def test_in_a_closeup_the_lean_uses_the_image_aspect() -> None:
+    # 8 deg in a 640 x 360 image's pixels is a different slope in normalized units: the aspect
+    # must turn it back into pixels (without it, 4.5 deg).
+    sol = solve_body(-_turned(0.0), _closeup(8.0), {}, aspect=640 / 360)
+    assert abs(_chest_yaw_roll(sol)[1] - 8.0) < 0.1
+    squeezed = solve_body(-_turned(0.0), _closeup(8.0), {}, aspect=1.0)
+    assert abs(_chest_yaw_roll(squeezed)[1] - 8.0) > 3.0
+
+
+def test_closeup_torso_is_mirror_invariant() -> None:
+    pts, img = _turned(35.0, 5.0), _closeup(6.0)
+    swap = np.arange(33)
+    for a, b in ((11, 12), (13, 14), (15, 16), (17, 18), (19, 20), (23, 24), (25, 26), (27, 28)):
+        swap[a], swap[b] = b, a
+    m_pts = (pts * np.array([-1.0, 1.0, 1.0]))[swap]
+    m_img = img[swap].copy()
+    m_img[:, 0] = 1.0 - m_img[:, 0]
+    a = solve_body(-pts, img, {}, aspect=16 / 9)
+    b = solve_body(-m_pts, m_img, {}, aspect=16 / 9)
+    assert a.bones.keys() == b.bones.keys()
+    for bone, q in a.bones.items():
+        assert deg(b.bones[bone.mirrored], quat.mirror_x(q)) < 1e-6, bone
+
+
+def test_solve_landmarks_passes_the_image_aspect() -> None:
+    from vtuber.landmarks import Landmarks, PoseLandmarks
+    from vtuber.solvers.body import solve_landmarks
+
+    img = _closeup(8.0).astype(np.float32)
+    lm = Landmarks(
+        t=0.0, width=640, height=360,
+        pose=PoseLandmarks(True, img, (-_turned(10.0, -15.0)).astype(np.float32)),
+    )  # fmt: skip
+    yaw, roll = _chest_yaw_roll(solve_landmarks(lm))
+    assert abs(roll - 8.0) < 0.1 and abs(yaw) < 1e-6

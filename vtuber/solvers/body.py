@@ -93,10 +93,14 @@ class BodyConfig:
     shoulder_share: part of the arm's elevation above the shoulder line given to the Shoulder
         (clavicle) bone, as the shoulder blade does (scapulohumeral rhythm, about 1/3).
     elbow_max_deg: elbow flexion limit; forearm_twist_max_deg: pronation/supination limit.
+    closeup_yaw_deadband_deg: with the hips out of view (a close-up), the torso's yaw from Pose's
+        shoulder depth is shrunk toward zero by this much (a soft deadband: a turn of 45 degrees
+        shows as 25); Pose's shoulder depth is not reliable there (docs/body.md, "Torso").
     """
 
     legs: bool = False
     min_visibility: float = 0.5
+    closeup_yaw_deadband_deg: float = 20.0
     shoulder_share: float = 0.33
     shoulder_max_deg: float = 25.0
     elbow_max_deg: float = 150.0
@@ -123,16 +127,44 @@ class BodySolution:
     hands: dict[str, bool] = field(default_factory=lambda: {"left": False, "right": False})
 
 
-def torso_matrix(p: F64, hips_seen: bool) -> F64:
+def soft_deadband(v: float, width: float) -> float:
+    """``v`` moved toward zero by ``width`` (zero inside +-width): continuous, and never more
+    than the input apart for two inputs (1-Lipschitz)."""
+    return math.copysign(max(abs(v) - width, 0.0), v)
+
+
+def torso_matrix(
+    p: F64,
+    hips_seen: bool,
+    image_line: tuple[float, float] | None = None,
+    yaw_deadband_deg: float = 20.0,
+) -> F64:
     """UpperChest world rotation from avatar-space pose points: x along the shoulder line (left ->
-    right shoulder), y up the spine (hip centre -> shoulder centre when the hips are seen, else the
-    camera's up), z = x cross y (forward)."""
+    right shoulder), y up the spine, z = x cross y (forward).
+
+    With the hips seen: the shoulder line in 3D and y from the hip centre to the shoulder centre
+    (lean, twist and bend all measured). With the hips out of view (a close-up, the usual stream)
+    y is the camera's up and the shoulder line is taken apart, because Pose's shoulder *depth* is
+    then unreliable (on the shared clip it reads up to 16 degrees of twist on a person facing the
+    camera, and moves by 3.4 degrees between two runs whose pixels differ by one grey level):
+    its lean (roll) comes from ``image_line``, the shoulder line in the image (left -> right
+    shoulder, pixels: x right, y down), when given and not degenerate, else from the 3D line
+    without its depth; its twist (yaw) from Pose's depth is shrunk by ``yaw_deadband_deg`` toward
+    zero (:func:`soft_deadband`), so only a deliberate turn of the shoulders shows."""
     ls, rs = p[PoseIndex.LEFT_SHOULDER], p[PoseIndex.RIGHT_SHOULDER]
     if hips_seen:
         up = 0.5 * (ls + rs) - 0.5 * (p[PoseIndex.LEFT_HIP] + p[PoseIndex.RIGHT_HIP])
-    else:
-        up = UP
-    return basis(rs - ls, up)
+        return basis(rs - ls, up)
+    wx, wy, wz = (rs - ls).tolist()
+    # Avatar axes: the image's x right is the avatar's -X (the person's right is on the image's
+    # left), the image's y down is -Y.
+    lx, ly = (-image_line[0], -image_line[1]) if image_line is not None else (0.0, 0.0)
+    if math.hypot(lx, ly) < 1e-6:
+        lx, ly = math.hypot(wx, wz), wy
+    roll = math.atan2(ly, lx)
+    yaw = math.radians(soft_deadband(math.degrees(math.atan2(-wz, wx)), yaw_deadband_deg))
+    c = math.cos(roll)
+    return basis(np.array([c * math.cos(yaw), math.sin(roll), -c * math.sin(yaw)]), UP)
 
 
 def hips_matrix(p: F64) -> F64:
@@ -242,6 +274,7 @@ def solve_body(
     points: NDArray[np.floating],
     hands: dict[str, NDArray[np.floating] | None],
     config: BodyConfig = BodyConfig(),
+    aspect: float | None = None,
 ) -> BodySolution:
     """Upper body (and optional legs) from one frame's pose and hands.
 
@@ -250,6 +283,9 @@ def solve_body(
         points: (33, 4) normalized image landmarks + visibility (decides what is seen).
         hands: per PERSON's side ("left", "right"), that hand's (21, 3) world landmarks or None.
         config: settings.
+        aspect: the image's width / height: the shoulder line in the image then gives the
+            torso's lean when the hips are out of view (:func:`torso_matrix`); None: the 3D
+            shoulder line without its depth does.
 
     An arm is driven when its shoulder is seen and either its hand was found by the hand model or
     its elbow and wrist are both seen inside the image (pose alone invents arms that are out of
@@ -265,7 +301,11 @@ def solve_body(
     hips_seen = visible(points, PoseIndex.LEFT_HIP, mv) and visible(points, PoseIndex.RIGHT_HIP, mv)
     chest = I3
     if sh_seen:
-        chest = torso_matrix(p, hips_seen)
+        line = None
+        if aspect is not None:
+            ls, rs = points[PoseIndex.LEFT_SHOULDER], points[PoseIndex.RIGHT_SHOULDER]
+            line = (float(rs[0] - ls[0]) * aspect, float(rs[1] - ls[1]))
+        chest = torso_matrix(p, hips_seen, line, config.closeup_yaw_deadband_deg)
         hips = hips_matrix(p) if hips_seen else I3
         if hips_seen:
             sol.bones[Bone.Hips] = from_matrix_tuple(hips.tolist())
@@ -326,6 +366,7 @@ __all__ = [
     "solve_body",
     "solve_landmarks",
     "solve_leg",
+    "soft_deadband",
     "torso_matrix",
 ]
 
@@ -338,7 +379,8 @@ def solve_landmarks(lm: Landmarks, config: BodyConfig = BodyConfig()) -> BodySol
         "right": lm.right_hand.world if lm.right_hand.found else None,
     }
     if lm.pose.found:
-        return solve_body(lm.pose.world, lm.pose.points, hands, config)
+        aspect = lm.width / lm.height if lm.width > 0 and lm.height > 0 else None
+        return solve_body(lm.pose.world, lm.pose.points, hands, config, aspect)
     sol = BodySolution()
     for side, hw in hands.items():
         if hw is not None:
