@@ -268,11 +268,11 @@ def test_closeup_torso_is_mirror_invariant() -> None:
     m_pts = (pts * np.array([-1.0, 1.0, 1.0]))[swap]
     m_img = img[swap].copy()
     m_img[:, 0] = 1.0 - m_img[:, 0]
-    a = solve_body(-pts, img, {}, aspect=16 / 9)
-    b = solve_body(-m_pts, m_img, {}, aspect=16 / 9)
-    assert a.bones.keys() == b.bones.keys()
-    for bone, q in a.bones.items():
-        assert deg(b.bones[bone.mirrored], quat.mirror_x(q)) < 1e-6, bone
+    sa = solve_body(-pts, img, {}, aspect=16 / 9)
+    sb = solve_body(-m_pts, m_img, {}, aspect=16 / 9)
+    assert sa.bones.keys() == sb.bones.keys()
+    for bone, q in sa.bones.items():
+        assert deg(sb.bones[bone.mirrored], quat.mirror_x(q)) < 1e-6, bone
 
 
 def test_solve_landmarks_passes_the_image_aspect() -> None:
