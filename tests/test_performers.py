@@ -590,6 +590,11 @@ def _world_head(f: AvatarFrame) -> np.ndarray | None:
     return None if Bone.Head not in f.bones else forward_kinematics(f.bones)[Bone.Head]
 
 
+# The sent head's largest deviation from the performer-only run allowed per composition (see the
+# test's end).
+SENT_MAX_DEG = {"walk-in": 2.0, "farther-back": 3.5, "head-walk-in": 2.0}
+
+
 @pytest.mark.parametrize("name", list(FULL_SCENES))
 def test_full_mode_lock_on_takes_no_face_body_or_hand_from_the_other_person(panes, name):
     from vtuber.performers import BODY_MARGIN, body_extent, face_box
@@ -669,11 +674,15 @@ def test_full_mode_lock_on_takes_no_face_body_or_hand_from_the_other_person(pane
         f"chest: max {max(chest):.2f}, p95 {np.percentile(chest, 95):.2f}"
     )
     assert max(world) <= 2.0
-    # The chest from Pose (shoulder depth, the hips out of view) moves by up to ~3.8 deg when
-    # every pixel of the performer-only run changes by one grey level (docs/performers.md);
-    # cutting the performer's body or showing Pose the other person moved it 16-18 deg.
-    assert np.percentile(sent, 95) <= 6.0
-    assert max(sent) <= 12.0
+    # With the hips out of view the chest's lean comes from the shoulder line in the image and
+    # Pose's shoulder depth (chaotic: 3.8 deg between runs one grey level apart) counts only
+    # beyond a 20 deg deadband (vtuber/solvers/body.py, torso_matrix), so the head as sent
+    # follows the face: <= 2 deg, the goal. Farther-back is the exception: B stands right
+    # behind A's shoulder and Pose's shoulder point moves toward B's body (up to 26 px, the lean
+    # 2.7 deg; docs/performers.md); cutting the performer's body or showing Pose the other
+    # person moved the chest 16-18 deg.
+    assert max(sent) <= SENT_MAX_DEG[name]
+    assert np.percentile(sent, 95) <= 3.0
 
 
 def test_full_mode_two_performers_each_get_their_own_body_and_hands(panes):
