@@ -12,7 +12,10 @@ Data (30 fps unless said):
   grace_hopper, a training face), through FaceMesh and the Tracker;
 - rendered heads moving naturally (vtuber.synth.corpus.make_sequence, 10 s, yaw/pitch/roll up
   to 35/20/15 deg at up to 60 deg/s, blinks and speech), FaceMesh + Tracker: mean head error
-  (deg) against the true pose, raw and smoothed, on every face of the group x ``PERFORMANCES``
+  (deg) against the true pose, raw and smoothed, and blink / mouth onsets taken from the truth
+  (the true closure or opening rising through 0.5 / 0.3; the delay read at half the raw's rise,
+  the tracker's misses apart; the old raw-crossing figure printed beside it; docs/smoothing.md,
+  "Onsets measured on the truth"), on every face of the group x ``PERFORMANCES``
   seeded performances (seed 1000 k + corpus index, k = 0 .. PERFORMANCES - 1). Each performance
   is checked against raw + 0.3 deg; the One Euro comparison is per face, on the mean over its
   performances, with the paired standard error of the difference (docs/smoothing.md, "Deciding
@@ -181,7 +184,7 @@ def onset_delay(out: Sequence[float], raw: Sequence[float], onset: int, level: f
 
 
 def crossing_delays(
-    out: Sequence[float], raw: Sequence[float], level: float, key: str
+    out: Sequence[float] | np.ndarray, raw: Sequence[float] | np.ndarray, level: float, key: str
 ) -> list[tuple[str, int, int]]:
     """For each frame where ``raw`` rises through ``level``: the frames until ``out`` is at or
     above it (capped at 10). Returned as (kind, delay, frame) with kind blink or the key."""
@@ -192,6 +195,56 @@ def crossing_delays(
         hit = np.flatnonzero(o[k : k + 10] >= level)
         out_d.append((kind, int(hit[0]) if len(hit) else 10, int(k)))
     return out_d
+
+
+def truth_onsets(truth: Sequence[float], level: float) -> list[tuple[int, int, int]]:
+    """The real events of a render: each frame ``t0`` where the TRUE eye closure or mouth
+    opening rises through ``level``, with the frame ``s`` where that rise starts (the truth's
+    last local minimum before ``t0``) and the frame ``e`` where it ends (its next local maximum,
+    a plateau included). Returned as (s, t0, e). A tracker blip with the truth closed is not an
+    event (docs/smoothing.md, "Onsets measured on the truth")."""
+    t = np.asarray(truth, np.float64)
+    events = []
+    for t0 in np.flatnonzero((t[1:] >= level) & (t[:-1] < level)) + 1:
+        s = int(t0)
+        while s > 0 and t[s - 1] < t[s]:
+            s -= 1
+        e = int(t0)
+        while e + 1 < len(t) and t[e + 1] >= t[e]:
+            e += 1
+        events.append((s, int(t0), e))
+    return events
+
+
+EVENT_AFTER = 1  # frames after the truth's peak still counted as the event's (the raw's peak)
+
+
+def event_onset(
+    out: Sequence[float] | np.ndarray,
+    raw: Sequence[float] | np.ndarray,
+    s: int,
+    e: int,
+    level: float,
+) -> tuple[int, float] | None:
+    """One true event (``truth_onsets``' s .. e): the smoother's delay and the peak it lost.
+
+    None when the raw weight does not rise through ``level`` within the event (frames s .. e +
+    EVENT_AFTER: it never reaches the level, or is already there at s): the tracker's miss, no
+    onset for the smoother to delay. Otherwise the event's onset is where the raw weight
+    first reaches half its rise, ``(raw[s] + peak) / 2`` (peak: the raw's largest value in the
+    event); the delay is the frames from there until the output reaches the same value (0 if
+    it already has; 10 = not within 10 frames: the event flattened). The peak lost is the raw's
+    peak minus the output's largest value in the event. Half the step is where the synthetic
+    blink and syllable onsets are measured too."""
+    r_, o_ = np.asarray(raw, np.float64), np.asarray(out, np.float64)
+    w = slice(s, min(e + EVENT_AFTER + 1, len(r_)))
+    peak = float(r_[w].max())
+    if r_[s] >= level or peak < level:
+        return None
+    half = 0.5 * (r_[s] + peak)
+    r = s + int(np.argmax(r_[w] >= half))
+    hit = np.flatnonzero(o_[r : r + 10] >= half)
+    return (int(hit[0]) if len(hit) else 10), peak - float(o_[w].max())
 
 
 def onset_where(run: str, i: int, raw: np.ndarray, out: np.ndarray, level: float) -> str:
@@ -539,8 +592,12 @@ def rendered_moving(
     for label, _ in METHODS:
         res.setdefault(label, {})
     errs: dict[str, list[float]] = {label: [] for label, _ in METHODS}
-    # (kind, delay, where): where = "face seed frame", for the late onsets' list
+    # Raw crossings (the old measure, printed beside): (kind, delay, where), where = "face seed
+    # frame ...", for the late onsets' list. True events (the check): (kind, delay, peak lost,
+    # where); the tracker's misses counted per kind.
     onsets: dict[str, list[tuple[str, int, str]]] = {label: [] for label, _ in METHODS}
+    events: dict[str, list[tuple[str, int, float, str]]] = {label: [] for label, _ in METHODS}
+    missed = {"blink": 0, "jawOpen": 0}
     print(
         f"\n## rendered heads moving naturally (10 s, 30 fps, {performances} performances per"
         " face): mean head error, deg (against the truth; 'vs its map': against the tracker's"
@@ -557,6 +614,8 @@ def rendered_moving(
             angles = zip(seq.yaw, seq.pitch, seq.roll, strict=True)  # type: ignore[attr-defined]
             truth = np.array([quat.from_matrix(true_rotation(y, p, r)) for y, p, r in angles])
             found = np.array([f.tracking.face for f in frames])
+            ec, mo = seq.eye_close, seq.mouth  # type: ignore[attr-defined]
+            truths = {"blinkLeft": ec[:, 0], "blinkRight": ec[:, 1], "jawOpen": mo}
             raw = composed(frames)
             inv0 = quat.conjugate(raw[0])  # the truth is relative to frame 0 (frontal)
             mapped = tracker_map(quat.multiply(raw, inv0), truth, found)
@@ -577,6 +636,14 @@ def rendered_moving(
                         (kind, delay, onset_where(f"{name} {seed}", i, w_raw, w_out, level))
                         for kind, delay, i in crossing_delays(w_out, w_raw, level, key)
                     ]
+                    kind = "blink" if key.startswith("blink") else key
+                    for start, t0, end in truth_onsets(truths[key], level):
+                        got = event_onset(w_out, w_raw, start, end, level)
+                        if got is None:
+                            missed[kind] += label == DEFAULT  # the same for every method
+                            continue
+                        where = f"{name} {seed} {key}, true onset at frame {t0}"
+                        events[label].append((kind, got[0], got[1], where))
             res[DEFAULT][f"moving render excess {name} {seed}"] = (
                 face_errs[DEFAULT][-1] - face_errs["off"][-1]
             )
@@ -609,20 +676,36 @@ def rendered_moving(
         rr["moving render worst excess"] = float(excess.max())
         for kind in ("blink", "jawOpen"):
             d_on = np.array([x for k, x, _ in onsets[label] if k == kind])
-            rr[f"render {kind} onsets late"] = float((d_on > 1).sum())
-            rr[f"render {kind} onset delay max"] = float(d_on.max()) if len(d_on) else float("nan")
-            rr[f"render {kind} onset delay mean"] = (
+            rr[f"render {kind} raw crossings late"] = float((d_on > 1).sum())
+            rr[f"render {kind} raw crossing delay max"] = (
+                float(d_on.max()) if len(d_on) else float("nan")
+            )
+            rr[f"render {kind} raw crossing delay mean"] = (
                 float(d_on.mean()) if len(d_on) else float("nan")
             )
-            rr[f"render {kind} onsets"] = float(len(d_on))
+            rr[f"render {kind} raw crossings"] = float(len(d_on))
+            d_ev = np.array([x for k, x, _, _ in events[label] if k == kind])
+            lost = np.array([x for k, _, x, _ in events[label] if k == kind])
+            nan = float("nan")
+            rr[f"render {kind} onsets"] = float(len(d_ev))
+            rr[f"render {kind} onsets late"] = float((d_ev > 1).sum())
+            rr[f"render {kind} onset delay max"] = float(d_ev.max()) if len(d_ev) else nan
+            rr[f"render {kind} onset delay mean"] = float(d_ev.mean()) if len(d_ev) else nan
+            rr[f"render {kind} peak lost mean"] = float(lost.mean()) if len(lost) else nan
+            rr[f"render {kind} peak lost max"] = float(lost.max()) if len(lost) else nan
     method_row(res, "all renders", "moving render error")
     method_row(res, "worst vs raw", "moving render worst excess", "+12.3f")
     n_b = int(res["off"]["render blink onsets"])
     n_m = int(res["off"]["render jawOpen onsets"])
-    print(f"\n## same renders: blink ({n_b}) and jawOpen ({n_m}) onsets, frames behind raw")
+    print(
+        f"\n## same renders: true onsets (the truth rising through the level: blinkL/R 0.5,"
+        f" jawOpen 0.3), blink ({n_b}) and jawOpen ({n_m}) onsets the raw rises through the level"
+        f" (the tracker missed {missed['blink']} blink and {missed['jawOpen']} jawOpen onsets);"
+        " frames behind raw at half the raw's rise, and the peak lost (raw peak - output peak)"
+    )
     print(
         f"{'method':<12} {'blink mean':>11} {'blink max':>10} {'blink > 1':>10} {'jaw mean':>9}"
-        f" {'jaw max':>8} {'jaw > 1':>8}"
+        f" {'jaw max':>8} {'jaw > 1':>8} {'blink lost':>11} {'jaw lost':>9} (mean / max)"
     )
     for label, _ in METHODS:
         rr = res[label]
@@ -633,10 +716,37 @@ def rendered_moving(
             f" {rr['render jawOpen onset delay mean']:9.2f}"
             f" {rr['render jawOpen onset delay max']:8.0f}"
             f" {rr['render jawOpen onsets late']:8.0f}"
+            + "".join(
+                f"  {rr[f'render {k} peak lost mean']:.3f} / {rr[f'render {k} peak lost max']:.3f}"
+                for k in ("blink", "jawOpen")
+            )
+        )
+    for kind, delay, gone, where in events[DEFAULT]:
+        if delay > 1:
+            print(f"  default: {kind} onset {delay} frames late ({where}; peak lost {gone:.3f})")
+    n_b = int(res["off"]["render blink raw crossings"])
+    n_m = int(res["off"]["render jawOpen raw crossings"])
+    print(
+        f"\n## same renders, the old measure (not a check): every raw crossing, blink ({n_b}) and"
+        f" jawOpen ({n_m}): frames until the output is at the level"
+    )
+    print(
+        f"{'method':<12} {'blink mean':>11} {'blink max':>10} {'blink > 1':>10} {'jaw mean':>9}"
+        f" {'jaw max':>8} {'jaw > 1':>8}"
+    )
+    for label, _ in METHODS:
+        rr = res[label]
+        print(
+            f"{label:<12} {rr['render blink raw crossing delay mean']:11.2f}"
+            f" {rr['render blink raw crossing delay max']:10.0f}"
+            f" {rr['render blink raw crossings late']:10.0f}"
+            f" {rr['render jawOpen raw crossing delay mean']:9.2f}"
+            f" {rr['render jawOpen raw crossing delay max']:8.0f}"
+            f" {rr['render jawOpen raw crossings late']:8.0f}"
         )
     late = [(k, x, where) for k, x, where in onsets[DEFAULT] if x > 1]
     for kind, delay, where in late:
-        print(f"  default: {kind} onset {delay} frames late ({where}; 10 = not within 10)")
+        print(f"  default: {kind} crossing {delay} frames late ({where}; 10 = not within 10)")
 
 
 def clip_images() -> list[np.ndarray]:
@@ -957,7 +1067,8 @@ def checks(res: dict[str, dict[str, float]], face: float, full: float) -> bool:
         out.append((text, diff <= 0.0))
     for key in ("render blink onset delay max", "render jawOpen onset delay max"):
         if key in d:
-            out.append((f"{key} {d[key]:.0f} <= 1 frame", d[key] <= 1))
+            text = f"{key} {d[key]:.0f} <= 1 frame (true onsets, at half the raw's rise)"
+            out.append((text, d[key] <= 1))
     for key, hb in (
         ("synthetic jitter reduction %", True),
         ("rendered jitter reduction %", True),
@@ -970,6 +1081,10 @@ def checks(res: dict[str, dict[str, float]], face: float, full: float) -> bool:
         ("mouth onset delay", False),
         ("render blink onset delay mean", False),
         ("render jawOpen onset delay mean", False),
+        ("render blink peak lost mean", False),
+        ("render jawOpen peak lost mean", False),
+        ("render blink raw crossing delay mean", False),
+        ("render jawOpen raw crossing delay mean", False),
     ):
         at_least_as_good(key, hb)
     for v in (10, 30, 60, 90):

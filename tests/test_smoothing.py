@@ -606,3 +606,27 @@ def test_bench_face_difference_pools_independent_performances() -> None:
     assert d == pytest.approx(-0.1) and se == pytest.approx(0.25)
     assert spread == pytest.approx(0.2)  # std (ddof 1) 0.2828 / sqrt(2)
     assert np.isnan(b.face_difference([0.5], [0.1])[2])
+
+
+def test_bench_true_onsets_come_from_the_truth_and_the_delay_is_read_at_half_the_rise() -> None:
+    """Onsets of the renders are the truth's: a syllable rising through the level is one event
+    (from its last minimum to its peak); a raw blip with the truth closed is none. The delay is
+    read where the raw is halfway up its rise, so an output a hair under a raw peak that just
+    touches the level is on time (the old raw-crossing measure called it 10 frames late), a
+    one-frame lag is 1, a flattened peak 10; a raw that never reaches the level is the
+    tracker's miss (None)."""
+    b = _bench()
+    truth = np.array([0.0, 0.0, 0.1, 0.25, 0.4, 0.5, 0.4, 0.2, 0.0, 0.0, 0.0, 0.0])
+    assert b.truth_onsets(truth, 0.3) == [(1, 4, 5)]  # rise from frame 1, peak at 5
+    assert b.truth_onsets(np.zeros(12), 0.3) == []  # nothing true: a raw blip is no event
+    raw = np.array([0.0, 0.0, 0.08, 0.22, 0.28, 0.301, 0.25, 0.1, 0.0, 0.0, 0.0, 0.0])
+    hair_under = raw - np.array([0, 0, 0.002, 0.004, 0.004, 0.004, 0.002, 0, 0, 0, 0, 0])
+    assert b.crossing_delays(hair_under, raw, 0.3, "jawOpen") == [("jawOpen", 10, 5)]
+    delay, lost = b.event_onset(hair_under, raw, 1, 5, 0.3)
+    assert delay == 0 and lost == pytest.approx(0.004)
+    one_late = np.r_[0.0, raw[:-1]]
+    assert b.event_onset(one_late, raw, 1, 5, 0.3)[0] == 1
+    assert b.event_onset(0.3 * raw, raw, 1, 5, 0.3)[0] == 10  # the peak flattened
+    assert b.event_onset(raw, 0.9 * raw, 1, 5, 0.3) is None  # raw peak 0.27: the tracker's miss
+    stuck = np.full(12, 0.6)  # already at the level when the truth starts to rise: a miss
+    assert b.event_onset(stuck, stuck, 1, 5, 0.3) is None
