@@ -10,7 +10,10 @@ tracked, else 0) and ``/VMC/Ext/T``. Messages are packed in order into OSC bundl
 
 python-osc's builders are the reference encoder; the per-frame path here writes the same bytes from
 precomputed message prefixes (python-osc takes ~1.3 ms to build the 55 bone messages of one frame,
-the precomputed path ~0.1 ms). tests/test_vmc.py checks byte equality against python-osc.
+the precomputed path ~0.1 ms), and a bone the frame leaves at its rest pose (51 of 55 in face
+mode) is one precomputed message; each message is kept with its OSC size prefix, ready for the
+bundle (0.050 -> 0.0xx ms a face-mode frame, docs/performance.md). tests/test_vmc.py checks byte
+equality against python-osc.
 
 Decoding (:class:`VMCDecoder`, fed datagrams in arrival order) turns a VMC stream from any sender
 back into AvatarFrames: used by ``vtuber replay`` of ``record-vmc`` recordings into the viewer and
@@ -23,7 +26,17 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable
 
-from vtuber.rig import BONE_ORDER, VRM0_TO_VRM1, VRM1_TO_VRM0, AvatarFrame, Bone, Tracking
+from vtuber.rig import (
+    BONE_ORDER,
+    IDENTITY,
+    REST_POSE,
+    TPOSE_OFFSETS,
+    VRM0_TO_VRM1,
+    VRM1_TO_VRM0,
+    AvatarFrame,
+    Bone,
+    Tracking,
+)
 
 MAX_DATAGRAM = 1500  # bytes: one Ethernet MTU, as the VMC spec asks
 DEFAULT_PORT = 39539  # marionette (receiver) port
@@ -86,6 +99,70 @@ def blendshape_names(key: str) -> tuple[str, ...]:
     return (v0, key) if v0 is not None else (key,)
 
 
+def _sized(message: bytes) -> bytes:
+    """A message with the OSC size prefix it carries inside a bundle."""
+    return _SIZE.pack(len(message)) + message
+
+
+# The per-frame path builds "sized" messages (size prefix + message, as a bundle holds them).
+# A blendshape value message is 4 + len(prefix) + 4 bytes: the size prefix is constant per name.
+_SIZED_BONE_PREFIX = {b: _SIZE.pack(len(p) + _F7.size) + p for b, p in _BONE_PREFIX.items()}
+# A bone at rest (not in the frame's bones nor positions) is sent as the same bytes every frame.
+_SIZED_REST_BONE = {
+    b: _SIZED_BONE_PREFIX[b] + _F7.pack(*TPOSE_OFFSETS[b], *REST_POSE.get(b, IDENTITY))
+    for b in BONE_ORDER
+}
+_SIZED_ROOT_PREFIX = _SIZE.pack(len(_ROOT_PREFIX) + _F7.size) + _ROOT_PREFIX
+_SIZED_APPLY = _sized(_APPLY)
+_SIZED_OK_PREFIX = _SIZE.pack(len(_OK_PREFIX) + _I4.size) + _OK_PREFIX
+_SIZED_T_PREFIX = _SIZE.pack(len(_T_PREFIX) + _F1.size) + _T_PREFIX
+_SIZED_BLEND: dict[str, tuple[bytes, ...]] = {}  # frame key -> its sized name prefixes
+
+
+def _sized_blend(key: str) -> tuple[bytes, ...]:
+    """The sized ``/VMC/Ext/Blend/Val`` prefixes (size, address, tags, name) a frame key is sent
+    under, in :func:`blendshape_names` order."""
+    out = _SIZED_BLEND.get(key)
+    if out is None:
+        out = _SIZED_BLEND[key] = tuple(
+            _SIZE.pack(len(p) + _F1.size) + p for p in map(_blend_prefix, blendshape_names(key))
+        )
+    return out
+
+
+def _sized_messages(frame: AvatarFrame, time_s: float | None) -> list[bytes]:
+    """The frame's messages in the documented order, each with its size prefix."""
+    rp, rq = frame.root_position, frame.root_rotation
+    out = [_SIZED_ROOT_PREFIX + _F7.pack(rp[0], rp[1], rp[2], rq[0], rq[1], rq[2], rq[3])]
+    bones, positions, pack = frame.bones, frame.positions, _F7.pack
+    if not bones and not positions:
+        out.extend(_SIZED_REST_BONE.values())
+    else:
+        for b in BONE_ORDER:
+            # The same choice as AvatarFrame.bone / .position (a missing or empty entry: rest).
+            q = bones.get(b)
+            p = positions.get(b)
+            if not q and not p:
+                out.append(_SIZED_REST_BONE[b])
+                continue
+            q = q or REST_POSE.get(b, IDENTITY)
+            p = p or TPOSE_OFFSETS[b]
+            out.append(_SIZED_BONE_PREFIX[b] + pack(p[0], p[1], p[2], q[0], q[1], q[2], q[3]))
+    pack1 = _F1.pack
+    for key, value in frame.blendshapes.items():
+        packed = pack1(value)
+        for prefix in _SIZED_BLEND.get(key) or _sized_blend(key):
+            out.append(prefix + packed)
+    out.append(_SIZED_APPLY)
+    for ev in frame.events:  # gesture key events (docs/gestures.md), before OK and T
+        if ev.kind == "key":
+            out.append(_sized(key_message(ev.active, ev.name, ev.keycode)))
+    tracking = 1 if frame.tracking.face or frame.tracking.body else 0
+    out.append(_SIZED_OK_PREFIX + _I4.pack(1, CALIB_STATE_CALIBRATED, CALIB_MODE_NORMAL, tracking))
+    out.append(_SIZED_T_PREFIX + pack1(frame.t if time_s is None else time_s))
+    return out
+
+
 def frame_messages(frame: AvatarFrame, time_s: float | None = None) -> list[bytes]:
     """Encode one frame as a list of OSC messages, in the documented order.
 
@@ -94,25 +171,7 @@ def frame_messages(frame: AvatarFrame, time_s: float | None = None) -> list[byte
         time_s: value of ``/VMC/Ext/T`` in seconds (default: ``frame.t``). Replay passes a
             monotonic time here when looping.
     """
-    out: list[bytes] = []
-    rp, rq = frame.root_position, frame.root_rotation
-    out.append(_ROOT_PREFIX + _F7.pack(rp[0], rp[1], rp[2], rq[0], rq[1], rq[2], rq[3]))
-    for b in BONE_ORDER:
-        q = frame.bone(b)
-        p = frame.position(b)
-        out.append(_BONE_PREFIX[b] + _F7.pack(p[0], p[1], p[2], q[0], q[1], q[2], q[3]))
-    for key, value in frame.blendshapes.items():
-        packed = _F1.pack(value)
-        for name in blendshape_names(key):
-            out.append(_blend_prefix(name) + packed)
-    out.append(_APPLY)
-    for ev in frame.events:  # gesture key events (docs/gestures.md), before OK and T
-        if ev.kind == "key":
-            out.append(key_message(ev.active, ev.name, ev.keycode))
-    tracking = 1 if frame.tracking.face or frame.tracking.body else 0
-    out.append(_OK_PREFIX + _I4.pack(1, CALIB_STATE_CALIBRATED, CALIB_MODE_NORMAL, tracking))
-    out.append(_T_PREFIX + _F1.pack(frame.t if time_s is None else time_s))
-    return out
+    return [m[4:] for m in _sized_messages(frame, time_s)]
 
 
 def bundle(messages: Iterable[bytes]) -> bytes:
@@ -124,29 +183,27 @@ def bundle(messages: Iterable[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def pack_bundles(messages: list[bytes], limit: int = MAX_DATAGRAM) -> list[bytes]:
-    """Pack messages, in order, into as few bundles of at most ``limit`` bytes as possible.
-
-    A single message longer than the limit (impossible for the messages vtuber sends) goes alone.
-    """
+def _pack_sized(sized: list[bytes], limit: int) -> list[bytes]:
+    """Pack sized messages (each already carrying its size prefix), in order, into as few
+    bundles of at most ``limit`` bytes as possible. A single message longer than the limit
+    (impossible for the messages vtuber sends) goes alone."""
     out: list[bytes] = []
-    cur: list[bytes] = []
-    size = len(_BUNDLE_HEAD)
-    for m in messages:
-        need = 4 + len(m)
-        if cur and size + need > limit:
-            out.append(bundle(cur))
-            cur, size = [], len(_BUNDLE_HEAD)
-        cur.append(m)
+    head = len(_BUNDLE_HEAD)
+    start, size = 0, head
+    for i, m in enumerate(sized):
+        need = len(m)
+        if i > start and size + need > limit:
+            out.append(_BUNDLE_HEAD + b"".join(sized[start:i]))
+            start, size = i, head
         size += need
-    if cur:
-        out.append(bundle(cur))
+    if start < len(sized):
+        out.append(_BUNDLE_HEAD + b"".join(sized[start:]))
     return out
 
 
 def encode_frame(frame: AvatarFrame, time_s: float | None = None) -> list[bytes]:
     """AvatarFrame -> the datagrams to send (each an OSC bundle of at most 1500 bytes)."""
-    return pack_bundles(frame_messages(frame, time_s))
+    return _pack_sized(_sized_messages(frame, time_s), MAX_DATAGRAM)
 
 
 class VMCDecoder:

@@ -271,6 +271,7 @@ def stages(args: argparse.Namespace) -> dict[str, Any]:
     rx.bind(("127.0.0.1", 0))
     rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     sink = VMCSink([rx.getsockname()[:2]])
+    track.single_threaded_opencv()  # as `vtuber track` runs
     # Loop short clips so that the figures are steady-state ones (start-up amortised).
     src = open_source(args.source, fast=True, loop=True)
     backend = track.make_backend(args, src)

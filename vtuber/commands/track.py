@@ -199,7 +199,18 @@ def calibration_key(tracker):  # type: ignore[no-untyped-def]
     return on_key
 
 
+def single_threaded_opencv() -> None:
+    """Turn off OpenCV's own thread pool for this process. The frames' conversions (BGR -> RGB,
+    resizing) are small and already run beside the model on threads of their own; the pool's
+    workers spin waiting for the next call, which on a 2-core machine cost ~0.5 ms of CPU per
+    640x480 conversion instead of ~0.1 (docs/performance.md "Where the time goes")."""
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 def run(args: argparse.Namespace) -> int:
+    single_threaded_opencv()
     smoother = make_smoother(smoothing_config(args))  # a bad config fails before the camera opens
     gestures = build_gestures(args)  # --gestures: recognition + bindings, or None
     check_performer_args(args)
