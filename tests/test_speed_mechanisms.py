@@ -534,3 +534,117 @@ def test_face_landmarker_lean_path_equals_the_tasks_api(clip_path: Path, model_p
     finally:
         lean.close()
         api.close()
+
+
+def _python_osc_datagrams(frame, limit: int = 1500) -> list[bytes]:  # type: ignore[no-untyped-def]
+    """The datagrams of one frame built with python-osc's builders from the frame's own accessors
+    (``AvatarFrame.bone`` / ``.position``), packed greedily: the reference the fast encoder of
+    vtuber/vmc.py must equal byte for byte (docs/vmc.md gives the order)."""
+    from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    from vtuber.rig import BONE_ORDER, VRM1_TO_VRM0
+
+    def msg(address: str, *args: tuple[object, str]):  # type: ignore[no-untyped-def]
+        b = OscMessageBuilder(address)
+        for value, tag in args:
+            b.add_arg(value, tag)
+        return b.build()
+
+    rp, rq = frame.root_position, frame.root_rotation
+    msgs = [msg("/VMC/Ext/Root/Pos", ("root", "s"), *[(float(v), "f") for v in (*rp, *rq)])]
+    for b in BONE_ORDER:
+        vals = (*frame.position(b), *frame.bone(b))
+        msgs.append(msg("/VMC/Ext/Bone/Pos", (b.name, "s"), *[(float(v), "f") for v in vals]))
+    for key, value in frame.blendshapes.items():
+        names = (VRM1_TO_VRM0[key], key) if key in VRM1_TO_VRM0 else (key,)
+        msgs += [msg("/VMC/Ext/Blend/Val", (n, "s"), (float(value), "f")) for n in names]
+    msgs.append(msg("/VMC/Ext/Blend/Apply"))
+    for ev in frame.events:
+        if ev.kind == "key":
+            args = ((int(ev.active), "i"), (ev.name, "s"), (ev.keycode, "i"))
+            msgs.append(msg("/VMC/Ext/Key", *args))
+    tracking = int(frame.tracking.face or frame.tracking.body)
+    msgs.append(msg("/VMC/Ext/OK", (1, "i"), (3, "i"), (0, "i"), (tracking, "i")))
+    msgs.append(msg("/VMC/Ext/T", (float(frame.t), "f")))
+    out, cur, size = [], [], 16
+    for m in msgs + [None]:
+        if m is None or (cur and size + 4 + m.size > limit):
+            bb = OscBundleBuilder(IMMEDIATELY)
+            for c in cur:
+                bb.add_content(c)
+            out.append(bb.build().dgram)
+            cur, size = [], 16
+        if m is not None:
+            cur.append(m)
+            size += 4 + m.size
+    return out
+
+
+def test_vmc_datagrams_sent_equal_python_osc_on_the_clip(clip_path: Path, facemesh) -> None:  # type: ignore[no-untyped-def]
+    """What ``vtuber track`` sends for real frames of the shared clip (Pipeline: Tracker,
+    smoothing, mirror, VMC over loopback UDP) equals, datagram for datagram, python-osc's
+    encoding of the same frames built the plain way: the fast VMC path changes no byte."""
+    from vtuber.pipeline import Pipeline
+    from vtuber.rig import AvatarFrame, Bone, FrameEvent, Tracking, mirror_frame
+    from vtuber.sinks.vmc import VMCSink
+    from vtuber.smoothing import SmoothingConfig, make_smoother
+    from vtuber.sources import Frame
+    from vtuber.tracker import Tracker
+    from vtuber.vmc import encode_frame
+
+    cap = cv2.VideoCapture(str(clip_path))
+    frames = []
+    while len(frames) < 30:
+        ok, bgr = cap.read()
+        assert ok, "the clip ended early"
+        img = cv2.resize(bgr, (640, 480), interpolation=cv2.INTER_AREA)
+        frames.append(Frame(img, len(frames) / 25.0, 0.0, len(frames)))
+    cap.release()
+    lms = {id(f.image): facemesh.process(f.image, f.t) for f in frames}
+    assert sum(lm.face.found for lm in lms.values()) >= 25
+
+    class Cached:  # the landmark backend's seam: this frame's landmarks, computed above
+        def process(self, bgr: np.ndarray, t: float):  # type: ignore[no-untyped-def]
+            return lms[id(bgr)]
+
+        def close(self) -> None:
+            pass
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    rx.settimeout(2.0)
+    sink = VMCSink([("127.0.0.1", rx.getsockname()[1])])
+    sink.open()
+    try:
+        smooth = make_smoother(SmoothingConfig(preset="medium"))
+        Pipeline(frames, Cached(), Tracker(), [sink], smoother=smooth).run()
+        got = [rx.recv(65536) for _ in range(sink.datagrams)]
+    finally:
+        sink.close()
+        rx.close()
+    tracker, smooth = Tracker(), make_smoother(SmoothingConfig(preset="medium"))
+    want = []
+    for f in frames:
+        av = mirror_frame(smooth.update(tracker.solve(lms[id(f.image)], f.t_capture, f.index)))
+        want += _python_osc_datagrams(av)
+    assert len(got) == len(want) == 5 * len(frames)
+    assert got == want
+    # The paths real frames do not take here: a bone given a position only, full-body bones,
+    # an empty bones dict, a key event, nothing tracked.
+    odd = [
+        AvatarFrame(
+            t=3.25,
+            tracking=Tracking(body=True),
+            bones={Bone.Hips: (0.1, 0.2, 0.3, 0.9), Bone.LeftLowerArm: (0.0, 0.6, 0.0, 0.8)},
+            positions={Bone.Hips: (0.01, 0.9, -0.2), Bone.RightHand: (0.2, 0.0, 0.0)},
+            root_position=(0.5, 0.0, 1.0),
+            root_rotation=(0.0, 0.7071, 0.0, 0.7071),
+            blendshapes={"aa": 0.25, "jawOpen": 0.5, "custom": 1.0},
+            events=(FrameEvent("key", "thumbs_up", True, 65), FrameEvent("viewer", "x", True)),
+        ),
+        AvatarFrame(t=0.0),
+    ]
+    for av in odd:
+        assert encode_frame(av) == _python_osc_datagrams(av)
