@@ -20,14 +20,15 @@ landmarks (+ performer selection) + solving + smoothing for every performer, on 
 * ``two performers, full``: A beside A mirrored and 2.4 s later (two bodies with hands),
   ``--mode full --performers 2`` (vtuber.landmarks.multibody: one pose and two hand trackers per
   performer on its region, concurrently with the faces), ``--full-frames`` frames (the clip
-  looped): FaceMesh looks for three faces until both performers have been alone in view for
-  10 s, then for two: ``(after the switch)`` is over the frames after that, what a stream runs
-  at after its first 10 s.
+  looped): FaceMesh looks for three faces until both performers have been in view for 2 s
+  with no one else seen in the last 10 s (here: from 2 s on), then for two: ``(after the
+  switch)`` is over the frames after that.
 * ``alone, full, no lock-on`` / ``alone, full, lock-on``: A alone, ``--mode full`` (face, pose
   and hands on three threads), ``--full-frames`` frames (the clip looped): what lock-on costs in
   full mode when nobody else is in view (pose and hands on the performer's region; FaceMesh looks
-  for one more face until the performer has been alone for 10 s, then for one: the figure
-  ``(after the switch)`` is over the frames after that).
+  for one more face until the performer has been in view for 2 s with no one else seen in the
+  last 10 s, here from 2 s on, then for one: the figure ``(after the switch)`` is over the
+  frames after that).
 
 The summary at the end gives the two-performer frame rates against the targets (face >= 60 fps,
 full >= 15 fps at 640x480), wall and by CPU, with the load average: on a shared machine only the
@@ -139,8 +140,7 @@ def main() -> int:
         "--full-frames",
         type=int,
         default=375,
-        help="frames of the full-mode runs (the clip looped; > 250 for a figure after the "
-        "graph switch at 10 s)",
+        help="frames of the full-mode runs (the clip looped)",
     )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
