@@ -648,3 +648,21 @@ def test_vmc_datagrams_sent_equal_python_osc_on_the_clip(clip_path: Path, faceme
     ]
     for av in odd:
         assert encode_frame(av) == _python_osc_datagrams(av)
+
+
+def test_bench_sides_run_with_the_bytecode_cache_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shell that turned Python's bytecode cache off (PYTHONDONTWRITEBYTECODE) would make
+    every timed start-up compile vtuber's modules again: the bench's sides run with it on, in a
+    folder of their own."""
+    from vtuber.commands.bench import side_env
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    code = "import sys, vtuber.vmc; print(sys.dont_write_bytecode, sys.pycache_prefix)"
+    env = side_env(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", str(tmp_path)]
+    assert list(tmp_path.rglob("vmc*.pyc"))  # written there, not beside the sources

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import socket
@@ -145,11 +146,11 @@ class _Receiver:
         self.sock.close()
 
 
-def _timed(cmd: list[str]) -> tuple[float, float, str, str]:
+def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str, str]:
     """Wall seconds, CPU seconds (user + system, all threads), stdout and stderr of ``cmd``."""
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    p = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     wall = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
@@ -157,6 +158,16 @@ def _timed(cmd: list[str]) -> tuple[float, float, str, str]:
         tail = (p.stderr or p.stdout).strip().splitlines()[-1:] or ["(no output)"]
         raise SourceError(f"bench: {' '.join(cmd[2:5])} failed (exit {p.returncode}): {tail[0]}")
     return wall, cpu, p.stdout, p.stderr
+
+
+def side_env(pycache: Path) -> dict[str, str]:
+    """The environment every side runs in: this one, with Python's bytecode cache on (in
+    ``pycache``) even where the calling shell turned it off (PYTHONDONTWRITEBYTECODE), as a
+    user's Python runs: otherwise every start-up compiles each of vtuber's modules again
+    (~0.06 s of CPU for ``vtuber track``, docs/performance.md)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
 
 
 def whole_process(
@@ -169,7 +180,23 @@ def whole_process(
 ) -> dict[str, Any]:
     """Median wall seconds (start-up included) of the bare loop (and, with ``lean_bare``, the
     bare loop driving the graphs as vtuber does), ``vtuber track`` and the peer, taking turns,
-    and the derived fps and ratios."""
+    and the derived fps and ratios. Each side first runs once on one frame, untimed (bytecode
+    and file caches warm for every side alike)."""
+    with tempfile.TemporaryDirectory(prefix="vtuber-bench-pyc-") as pyc:
+        return _whole_process(
+            video, mode, face_model, repeats, extra, lean_bare, side_env(Path(pyc))
+        )
+
+
+def _whole_process(
+    video: Path,
+    mode: str,
+    face_model: str,
+    repeats: int,
+    extra: list[str] | None,
+    lean_bare: bool,
+    env: dict[str, str],
+) -> dict[str, Any]:
     py = sys.executable
     bare_model = "holistic" if mode == "full" else face_model
     bare = [py, "-m", "vtuber.landmarks.bare", bare_model, str(video)]
@@ -183,15 +210,18 @@ def whole_process(
     frames = found = 0
     datagrams: list[int] = []
     try:
+        for cmd in refs.values():  # warm-up, untimed
+            _timed([*cmd, "--frames", "1"], env)
+        _timed([*ours, "--max-frames", "1"], env)
         for _ in range(max(1, repeats)):
             for name, cmd in refs.items():
-                w, c, out, _ = _timed(cmd)
+                w, c, out, _ = _timed(cmd, env)
                 walls[name].append(w)
                 cpus[name].append(c)
                 rec = json.loads(out.strip().splitlines()[-1])
                 frames, found = int(rec["frames"]), int(rec["found"])
             before = rx.count
-            w, c, _, err = _timed(ours)
+            w, c, _, err = _timed(ours, env)
             walls["ours"].append(w)
             cpus["ours"].append(c)
             time.sleep(0.3)  # the last datagrams in flight
