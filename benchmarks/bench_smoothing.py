@@ -41,7 +41,8 @@ the same files as benchmarks/bench_face_corpus.py), so a rerun takes a few minut
 performance costs about 15 s of MediaPipe once).
 
 Run: ``.venv/bin/python benchmarks/bench_smoothing.py [--quick] [--faces training|validation]
-[--performances N]`` (``--quick``: synthetic data and cost only). Exits 1 when a target of the
+[--performances N] [--first-performance K]`` (``--quick``: synthetic data and cost only;
+performances k = K .. K + N - 1). Exits 1 when a target of the
 default is missed.
 """
 
@@ -225,26 +226,38 @@ def event_onset(
     s: int,
     e: int,
     level: float,
-) -> tuple[int, float] | None:
-    """One true event (``truth_onsets``' s .. e): the smoother's delay and the peak it lost.
+) -> tuple[int, float, int] | None:
+    """One true event (``truth_onsets``' s .. e): the smoother's delay, the peak it lost, and
+    the delay as first read (the rule of 18:21 UTC; docs/smoothing.md, "Onsets measured on the
+    truth").
 
     None when the raw weight does not rise through ``level`` within the event (frames s .. e +
     EVENT_AFTER: it never reaches the level, or is already there at s): the tracker's miss, no
-    onset for the smoother to delay. Otherwise the event's onset is where the raw weight
-    first reaches half its rise, ``(raw[s] + peak) / 2`` (peak: the raw's largest value in the
-    event); the delay is the frames from there until the output reaches the same value (0 if
-    it already has; 10 = not within 10 frames: the event flattened). The peak lost is the raw's
-    peak minus the output's largest value in the event. Half the step is where the synthetic
-    blink and syllable onsets are measured too."""
+    onset for the smoother to delay. Otherwise the delay is read at half the raw's rise,
+    ``half = (raw[s] + peak) / 2`` (peak: the raw's largest value in the event; half the step
+    is where the synthetic blink and syllable onsets are read too): the event's onset is the
+    frame where the raw weight crosses ``half`` for good, i.e. the first frame from which it
+    stays at or above it up to its peak, and the delay is the frames from there until the
+    output is at or above ``half`` (0 if it already is; 10 = not within 10 frames: the event
+    flattened). The first reading took the raw's first frame at or above ``half`` instead,
+    which a raw wobble that touches ``half`` before the rise (and falls back) makes marginal.
+    The peak lost is the raw's peak minus the output's largest value in the event."""
     r_, o_ = np.asarray(raw, np.float64), np.asarray(out, np.float64)
     w = slice(s, min(e + EVENT_AFTER + 1, len(r_)))
     peak = float(r_[w].max())
     if r_[s] >= level or peak < level:
         return None
     half = 0.5 * (r_[s] + peak)
-    r = s + int(np.argmax(r_[w] >= half))
-    hit = np.flatnonzero(o_[r : r + 10] >= half)
-    return (int(hit[0]) if len(hit) else 10), peak - float(o_[w].max())
+    ip = int(np.argmax(r_[w]))  # the peak's frame, from s
+    below = np.flatnonzero(r_[w][: ip + 1] < half)  # never empty: raw[s] < half
+    r_held = s + int(below[-1]) + 1
+    r_first = s + int(np.argmax(r_[w] >= half))
+
+    def delay(r: int) -> int:
+        hit = np.flatnonzero(o_[r : r + 10] >= half)
+        return int(hit[0]) if len(hit) else 10
+
+    return delay(r_held), peak - float(o_[w].max()), delay(r_first)
 
 
 def onset_where(run: str, i: int, raw: np.ndarray, out: np.ndarray, level: float) -> str:
@@ -582,6 +595,7 @@ def rendered_moving(
     names: Sequence[str],
     cache: Path | None,
     performances: int = PERFORMANCES,
+    first: int = 0,
 ) -> None:
     """Every face in ``names`` x ``performances`` seeded performances (performance_seed):
     per performance the mean head error of each method (checked against raw + 0.3 deg), per
@@ -596,7 +610,7 @@ def rendered_moving(
     # frame ...", for the late onsets' list. True events (the check): (kind, delay, peak lost,
     # where); the tracker's misses counted per kind.
     onsets: dict[str, list[tuple[str, int, str]]] = {label: [] for label, _ in METHODS}
-    events: dict[str, list[tuple[str, int, float, str]]] = {label: [] for label, _ in METHODS}
+    events: dict[str, list[tuple[str, int, float, int, str]]] = {label: [] for label, _ in METHODS}
     missed = {"blink": 0, "jawOpen": 0}
     print(
         f"\n## rendered heads moving naturally (10 s, 30 fps, {performances} performances per"
@@ -608,7 +622,7 @@ def rendered_moving(
         face_errs: dict[str, list[float]] = {label: [] for label, _ in METHODS}
         face_map: dict[str, list[float]] = {label: [] for label, _ in METHODS}
         diffs, ses = [], []
-        for k in range(performances):
+        for k in range(first, first + performances):
             seed = performance_seed(name, k)
             seq, frames = corpus_frames(name, seed, cache)
             angles = zip(seq.yaw, seq.pitch, seq.roll, strict=True)  # type: ignore[attr-defined]
@@ -643,7 +657,7 @@ def rendered_moving(
                             missed[kind] += label == DEFAULT  # the same for every method
                             continue
                         where = f"{name} {seed} {key}, true onset at frame {t0}"
-                        events[label].append((kind, got[0], got[1], where))
+                        events[label].append((kind, got[0], got[1], got[2], where))
             res[DEFAULT][f"moving render excess {name} {seed}"] = (
                 face_errs[DEFAULT][-1] - face_errs["off"][-1]
             )
@@ -684,8 +698,9 @@ def rendered_moving(
                 float(d_on.mean()) if len(d_on) else float("nan")
             )
             rr[f"render {kind} raw crossings"] = float(len(d_on))
-            d_ev = np.array([x for k, x, _, _ in events[label] if k == kind])
-            lost = np.array([x for k, _, x, _ in events[label] if k == kind])
+            d_ev = np.array([x for k, x, _, _, _ in events[label] if k == kind])
+            lost = np.array([x for k, _, x, _, _ in events[label] if k == kind])
+            d_first = np.array([x for k, _, _, x, _ in events[label] if k == kind])
             nan = float("nan")
             rr[f"render {kind} onsets"] = float(len(d_ev))
             rr[f"render {kind} onsets late"] = float((d_ev > 1).sum())
@@ -693,6 +708,8 @@ def rendered_moving(
             rr[f"render {kind} onset delay mean"] = float(d_ev.mean()) if len(d_ev) else nan
             rr[f"render {kind} peak lost mean"] = float(lost.mean()) if len(lost) else nan
             rr[f"render {kind} peak lost max"] = float(lost.max()) if len(lost) else nan
+            rr[f"render {kind} first-reading late"] = float((d_first > 1).sum())
+            rr[f"render {kind} first-reading max"] = float(d_first.max()) if len(d_first) else nan
     method_row(res, "all renders", "moving render error")
     method_row(res, "worst vs raw", "moving render worst excess", "+12.3f")
     n_b = int(res["off"]["render blink onsets"])
@@ -721,9 +738,23 @@ def rendered_moving(
                 for k in ("blink", "jawOpen")
             )
         )
-    for kind, delay, gone, where in events[DEFAULT]:
-        if delay > 1:
-            print(f"  default: {kind} onset {delay} frames late ({where}; peak lost {gone:.3f})")
+    for kind, delay, gone, first, where in events[DEFAULT]:
+        if delay > 1 or first > 1:
+            print(
+                f"  default: {kind} onset {delay} frames late ({first} as first read; {where};"
+                f" peak lost {gone:.3f})"
+            )
+    print("the same onsets as first read (the 18:21 UTC rule: the raw's first frame at half):")
+    for label, _ in METHODS:
+        rr = res[label]
+        print(
+            f"{label:<12} "
+            + "   ".join(
+                f"{k} max {rr[f'render {k} first-reading max']:.0f},"
+                f" {rr[f'render {k} first-reading late']:.0f} over 1 frame"
+                for k in ("blink", "jawOpen")
+            )
+        )
     n_b = int(res["off"]["render blink raw crossings"])
     n_m = int(res["off"]["render jawOpen raw crossings"])
     print(
@@ -1114,6 +1145,12 @@ def main(argv: list[str] | None = None) -> int:
         default=PERFORMANCES,
         help=f"seeded performances per face (default {PERFORMANCES})",
     )
+    ap.add_argument(
+        "--first-performance",
+        type=int,
+        default=0,
+        help="k of the first performance (seed 1000 k + corpus index; default 0)",
+    )
     ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
     ap.add_argument("--no-cache", action="store_true")
     args = ap.parse_args(argv)
@@ -1134,7 +1171,7 @@ def main(argv: list[str] | None = None) -> int:
         avail = corpus.available(tuple(names))
         if len(avail) < len(names):
             print(f"\n(faces absent, skipped: {sorted(set(names) - set(avail))})")
-        rendered_moving(res, avail, cache, args.performances)
+        rendered_moving(res, avail, cache, args.performances, args.first_performance)
         real_clip(res, cache)
     load0 = os.getloadavg()
     print(

@@ -622,11 +622,18 @@ def test_bench_true_onsets_come_from_the_truth_and_the_delay_is_read_at_half_the
     raw = np.array([0.0, 0.0, 0.08, 0.22, 0.28, 0.301, 0.25, 0.1, 0.0, 0.0, 0.0, 0.0])
     hair_under = raw - np.array([0, 0, 0.002, 0.004, 0.004, 0.004, 0.002, 0, 0, 0, 0, 0])
     assert b.crossing_delays(hair_under, raw, 0.3, "jawOpen") == [("jawOpen", 10, 5)]
-    delay, lost = b.event_onset(hair_under, raw, 1, 5, 0.3)
-    assert delay == 0 and lost == pytest.approx(0.004)
+    delay, lost, first = b.event_onset(hair_under, raw, 1, 5, 0.3)
+    assert delay == first == 0 and lost == pytest.approx(0.004)
     one_late = np.r_[0.0, raw[:-1]]
     assert b.event_onset(one_late, raw, 1, 5, 0.3)[0] == 1
     assert b.event_onset(0.3 * raw, raw, 1, 5, 0.3)[0] == 10  # the peak flattened
+    # A raw wobble that touches half the rise (0.15) by 0.001 and falls back before the real
+    # rise: the onset is where the raw crosses it for good (frame 4), and an output a hair
+    # under the wobble is on time; the first reading (frame 2) called it 2 frames late.
+    wobble = np.array([0.0, 0.0, 0.151, 0.1, 0.3, 0.2, 0.1, 0.0, 0.0, 0.0, 0.0, 0.0])
+    under = wobble - np.array([0, 0, 0.002, 0.001, 0.003, 0, 0, 0, 0, 0, 0, 0])
+    delay, lost, first = b.event_onset(under, wobble, 1, 5, 0.3)
+    assert (delay, first) == (0, 2) and lost == pytest.approx(0.003)
     assert b.event_onset(raw, 0.9 * raw, 1, 5, 0.3) is None  # raw peak 0.27: the tracker's miss
     stuck = np.full(12, 0.6)  # already at the level when the truth starts to rise: a miss
     assert b.event_onset(stuck, stuck, 1, 5, 0.3) is None
