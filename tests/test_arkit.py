@@ -11,6 +11,8 @@ from vtuber.rig import ARKIT_NAMES, AvatarFrame, mirror_frame
 from vtuber.solvers.adaptation import pose_features
 from vtuber.solvers.arkit import (
     AGREE_WINDOW,
+    EYE_LEAD_FALL,
+    EYE_LEAD_RISE,
     EYELID_CLOSED,
     EYELID_OPEN,
     EYELID_OPEN_MAX,
@@ -182,6 +184,14 @@ def _geo(
     return Geometry(closure, jaw, pose_features(0.0, pitch))
 
 
+def _hold(s: ArkitSolver, r: np.ndarray, g: Geometry, n: int = 4) -> dict[str, float]:
+    """Send the same readings ``n`` frames (a blink lasts 3+ frames); the last frame's output
+    (by then the lag lead of arkit.Fusion adds nothing)."""
+    for _ in range(n):
+        out = s.update(r, g)
+    return out
+
+
 def test_fused_eyelids_need_either_source_to_close() -> None:
     """Open eyes the model scores high (0.19, the shared clip's left eye) send ~0; a closure seen
     by both sources sends 1; a full closure seen by either alone still crosses 0.5; a partial
@@ -192,14 +202,45 @@ def test_fused_eyelids_need_either_source_to_close() -> None:
         b = 0.19 + rng.uniform(-0.02, 0.02)
         out = s.update(raw(eyeBlinkLeft=b, eyeBlinkRight=b), _geo())
     assert out["eyeBlinkLeft"] < 0.1 and out["blinkRight"] < 0.1
-    both = s.update(raw(eyeBlinkLeft=0.5, eyeBlinkRight=0.5), _geo((1.0, 1.0)))
+    both = _hold(s, raw(eyeBlinkLeft=0.5, eyeBlinkRight=0.5), _geo((1.0, 1.0)))
     assert both["eyeBlinkLeft"] == both["eyeBlinkRight"] == both["blink"] == 1.0
-    geo_only = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), _geo((1.0, 0.0)))
+    geo_only = _hold(s, raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), _geo((1.0, 0.0)))
     assert geo_only["eyeBlinkLeft"] > 0.5 > geo_only["eyeBlinkRight"]
-    model_only = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.5), _geo())
+    model_only = _hold(s, raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.5), _geo())
     assert model_only["eyeBlinkRight"] > 0.5 > model_only["eyeBlinkLeft"]
-    partial = s.update(raw(eyeBlinkLeft=0.25, eyeBlinkRight=0.25), _geo((0.3, 0.3)))
+    partial = _hold(s, raw(eyeBlinkLeft=0.25, eyeBlinkRight=0.25), _geo((0.3, 0.3)))
     assert partial["eyeBlinkLeft"] < 0.5
+
+
+def test_fused_eyelids_lead_the_landmarkers_lag() -> None:
+    """The landmarker's readings trail a blink by about a frame (its in-graph smoothing): a blink
+    read 0 -> 0.3 -> 0.6 -> 0.6 -> 0.36 -> 0 (the fused value before the lead) is sent closed from
+    its first rising frame and open from its first falling one; a reading held at 0.3 (a partial
+    closure) is sent as it is once steady. A new face starts without a previous frame."""
+    s = ArkitSolver()
+    for _ in range(60):
+        s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), _geo())
+    # The model at its open level (0.19): the fused value is 0.6 * the geometric closure.
+    sent = [
+        s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), _geo((c, 0.0)))["eyeBlinkLeft"]
+        for c in (0.5, 1.0, 1.0, 0.6, 0.0, 0.5, 0.5, 0.5)
+    ]
+    lead = [
+        0.3 + EYE_LEAD_RISE * 0.3,  # rising: led by its change
+        0.6 + EYE_LEAD_RISE * 0.3,
+        0.6,  # steady
+        0.36 - EYE_LEAD_FALL * 0.24,  # falling
+        0.0,  # clipped
+        0.3 + EYE_LEAD_RISE * 0.3,
+        0.3,
+        0.3,
+    ]
+    expected = [min(max((x - 0.05) / 0.9, 0.0), 1.0) for x in lead]
+    assert sent == pytest.approx(expected, abs=1e-4)
+    assert sent[0] >= 0.5 and sent[3] < 0.5 and sent[-1] < 0.5
+    s.recalibrate()
+    first = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), _geo((0.5, 0.0)))
+    assert first["eyeBlinkLeft"] == pytest.approx((0.3 - 0.05) / 0.9, abs=1e-4)
 
 
 def test_fused_open_level_follows_the_head_pose() -> None:
@@ -212,10 +253,10 @@ def test_fused_open_level_follows_the_head_pose() -> None:
         pitch = -0.35 * (0.5 + 0.5 * math.sin(i / 20.0))  # 0 .. -20 deg, back and forth
         b = 0.05 - 0.5 * pitch + rng.uniform(-0.01, 0.01)  # 0.05 frontal .. 0.225 down
         s.update(raw(eyeBlinkLeft=b, eyeBlinkRight=b), _geo(pitch=pitch))
-    down = s.update(raw(eyeBlinkLeft=0.225, eyeBlinkRight=0.225), _geo(pitch=-0.35))
+    down = _hold(s, raw(eyeBlinkLeft=0.225, eyeBlinkRight=0.225), _geo(pitch=-0.35))
     assert down["eyeBlinkLeft"] < 0.25, down["eyeBlinkLeft"]
     # The same score at the frontal pose is a closing eye for this user.
-    front = s.update(raw(eyeBlinkLeft=0.225, eyeBlinkRight=0.225), _geo((0.5, 0.5)))
+    front = _hold(s, raw(eyeBlinkLeft=0.225, eyeBlinkRight=0.225), _geo((0.5, 0.5)))
     assert front["eyeBlinkLeft"] > 0.5
     # A pinned open level (a profile's 0.05) is used as given: 0.2 reads 0.75 of the model's
     # span, 0.4 * 0.75 = 0.3 after the fusion, 0.28 after the dead zone; learned, it is open.

@@ -262,6 +262,18 @@ FUSED_OPEN_MAX = 0.35
 # The model's closure is its excess over the open level over EYELID_MARGIN (half closed at
 # +0.10: the model's response to a closing lid is convex, a half-closed eye scores ~0.3 of a
 # closed eye's excess, so a span learned from full closures would put "half" too high; tried).
+# Lag: in VIDEO mode with one face MediaPipe's Face Landmarker smooths its landmarks inside its
+# graph (a One Euro filter), and its blendshapes are read from them, so both eyelid readings trail
+# a fast lid by about a frame (measured against FaceMesh on the same renders: the first closed
+# frame of a blink reads 0.2-0.5 where FaceMesh reads 0.5-1.0, and the frame after the lid reopens
+# still reads closed). The fused eyelid is therefore led by one step of its own change,
+# x + k * (x - x_prev), the inverse of a first-order smoother of gain 1 / (1 + k): k =
+# EYE_LEAD_RISE while it rises (a One Euro filter lags most when a motion starts, its speed
+# estimate still low) and EYE_LEAD_FALL while it falls. Chosen on the training faces
+# (benchmarks/fit_perfect_sync.py). Not for the jaw: talking is slower than a blink, and leading
+# it added more noise than it removed lag there (training Spearman fell).
+EYE_LEAD_RISE = 1.0
+EYE_LEAD_FALL = 0.5
 # Jaw: the model splits a jaw drop between jawOpen and mouthLowerDown (on the training faces their
 # sum jawOpen + (lowerDownL + lowerDownR) / 2 follows the true opening better than jawOpen alone:
 # Spearman 0.86 vs 0.76 mean); its rest is the JAW_REST_QUANTILE of that sum at the head pose,
@@ -313,6 +325,7 @@ class Fusion:
     def reset(self) -> None:
         """Forget this user (a new face)."""
         self._started = False
+        self._prev_eyes: list[float | None] = [None, None]  # last fused eyelids, before the lead
         self._agree.reset()
         self.jaw_weight = FUSE_JAW_GEOMETRY
 
@@ -334,7 +347,11 @@ class Fusion:
         for e, (b, lo) in enumerate(((bl, lo_l), (br, lo_r))):
             lo = min(max(lo, EYELID_OPEN_MIN), FUSED_OPEN_MAX)
             m = (b - lo) / EYELID_MARGIN
-            out.append(FUSE_EYE_GEOMETRY * geo.closure[e] + (1.0 - FUSE_EYE_GEOMETRY) * m)
+            x = FUSE_EYE_GEOMETRY * geo.closure[e] + (1.0 - FUSE_EYE_GEOMETRY) * m
+            prev, self._prev_eyes[e] = self._prev_eyes[e], x
+            if prev is not None:  # undo the landmarker's lag (module constants above)
+                x += (EYE_LEAD_RISE if x > prev else EYE_LEAD_FALL) * (x - prev)
+            out.append(x)
         m_jaw = min(max((jaw - jaw_rest) / JAW_MODEL_FULL, 0.0), 1.5)
         r = self._agree.add(geo.jaw, jaw)
         if r is not None:
