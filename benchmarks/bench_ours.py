@@ -4,14 +4,16 @@ The landmarks of the shared clip (resized to 640x480 like bench_speed's face cas
 once with the backend ``vtuber track`` builds (FaceMesh or the Face Landmarker, lock-on as on by
 default; full mode: the 720p clip through face + pose + hands) and cached in ``--cache``. Then
 the same parts the CLI builds from the same options (``Tracker``, the smoother, the mirror, the
-VMC sink sending real datagrams to a loopback receiver here) run through
+VMC sink sending real datagrams to a loopback receiver in a process of its own) run through
 :class:`vtuber.pipeline.Pipeline` on those landmarks, ``--rounds`` times, each round with fresh
 parts; the least CPU time per frame of this thread over the rounds is reported (other
 processes on the machine disturb the least of N least). Each part is also timed alone the same way
-(solve, smooth, mirror, VMC encode, send).
+(solve, smooth, mirror, VMC encode; send: the datagrams to a loopback port nobody listens on).
 
 ``--digest`` prints the SHA-256 of every datagram the receiver got, in order: the same digest
-before and after a change means the change sent the same bytes (docs/performance.md).
+before and after a change means the change sent the same bytes. To compare with an older
+commit: ``git archive REV vtuber | tar -x -C /tmp/old`` and run this script with
+``PYTHONPATH=/tmp/old`` (docs/performance.md).
 
     .venv/bin/python benchmarks/bench_ours.py [--mode face|full] [--face-model landmarker]
         [--rounds 7] [--loops 2] [--json] [--digest]
