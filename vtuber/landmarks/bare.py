@@ -16,8 +16,9 @@ MediaPipe's own API (``FaceMesh.process``, ``detect_for_video``, ``Holistic.proc
 
 ``--lean`` runs the same graphs with the same options the way vtuber's backends drive them
 (:class:`vtuber.landmarks.graph.GraphRunner`, the Face Landmarker's packet path), reading the
-landmarks into numpy: the models' own cost with the least Python around them, the strictest
-reference (docs/performance.md reports the whole process against both).
+landmarks into numpy, with OpenCV's thread pool off as in ``vtuber track``: the models' own cost
+with the least Python around them, the strictest reference (docs/performance.md reports the
+whole process against both).
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         from vtuber.models import resolve
 
         args.model_path = str(resolve("face_landmarker"))
+    if args.lean:  # OpenCV's thread pool off, as `vtuber track` runs (docs/performance.md)
+        cv2.setNumThreads(1)
     run, takes_rgb = (_lean_runner if args.lean else _runner)(args.model, args.model_path)
     cap = cv2.VideoCapture(args.video)
     fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
