@@ -145,8 +145,9 @@ def torso_matrix(
     With the hips seen: the shoulder line in 3D and y from the hip centre to the shoulder centre
     (lean, twist and bend all measured). With the hips out of view (a close-up, the usual stream)
     y is the camera's up and the shoulder line is taken apart, because Pose's shoulder *depth* is
-    then unreliable (on the shared clip it reads up to 16 degrees of twist on a person facing the
-    camera, and moves by 3.4 degrees between two runs whose pixels differ by one grey level):
+    then unreliable (on the shared clip, a woman facing the camera with one arm stretched toward
+    it, it reads up to 16 degrees of twist, and it moves by 3.4 degrees between two runs whose
+    pixels differ by one grey level):
     its lean (roll) comes from ``image_line``, the shoulder line in the image (left -> right
     shoulder, pixels: x right, y down), when given and not degenerate, else from the 3D line
     without its depth; its twist (yaw) from Pose's depth is shrunk by ``yaw_deadband_deg`` toward
