@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import tempfile
 import time
 from pathlib import Path
@@ -54,13 +55,17 @@ from vtuber.audio.fitting import (
     AUGMENT_WARPS,
     NETWORK_SEEDS,
     STOCK_EPOCHS,
+    STOCK_LABEL_SMOOTH,
+    STOCK_NOISE,
+    TRACT_WARPS,
+    average_networks,
     centre_times,
     fit_averaged,
     fit_network,
     network_inputs,
     take_features,
 )
-from vtuber.synth.speech import FIT_SENTENCES, FIT_VOICES
+from vtuber.synth.speech import FIT_SENTENCES, FIT_VOICES, TRACT_VOICES
 
 
 def main() -> None:
@@ -68,6 +73,9 @@ def main() -> None:
     ap.add_argument("--cache", default=None, help="folder for the generated WAV files")
     ap.add_argument(
         "--canonical-only", action="store_true", help="keep network 1, refit network 2 only"
+    )
+    ap.add_argument(
+        "--stock-only", action="store_true", help="refit network 1 only, keep network 2"
     )
     ap.add_argument(
         "--validate",
@@ -89,12 +97,39 @@ def main() -> None:
     ap.add_argument(
         "--smooth", type=float, default=AnalyzerConfig.vowel_smooth, help="(--validate)"
     )
+    ap.add_argument("--noise", type=float, default=STOCK_NOISE, help="(--validate) input noise")
+    ap.add_argument("--label-smooth", type=float, default=STOCK_LABEL_SMOOTH, help="(--validate)")
+    ap.add_argument(
+        "--no-tract", action="store_true", help="(--validate) without speech.TRACT_VOICES"
+    )
+    ap.add_argument(
+        "--write-inputs",
+        metavar="DIR",
+        help="write network 1's inputs (float16, in chunks) to DIR and stop",
+    )
+    ap.add_argument(
+        "--from-inputs",
+        metavar="DIR",
+        help="fit network 1 from the inputs --write-inputs wrote (reads no speech: numpy only)",
+    )
+    ap.add_argument("--jobs", type=int, default=1, help="networks fitted in parallel processes")
+    ap.add_argument("--out", default=None, help="(--from-inputs) network 1's file")
     args = ap.parse_args()
+    t0 = time.time()
+    if args.from_inputs:
+        x, y, ceps_mean = load_inputs(Path(args.from_inputs))
+        model = fit_stock_network(x, y, ceps_mean, args.jobs)
+        _write(model, x, y, Path(args.out) if args.out else MODEL_PATH, t0)
+        return
     cache = Path(args.cache or Path(tempfile.gettempdir()) / "vtuber_lipsync_yardstick")
     yardstick.begin_fitting()
-    t0 = time.time()
     takes = [yardstick.make_take(v, FIT_SENTENCES, cache) for v in FIT_VOICES]
-    print(f"{len(takes)} takes, {sum(len(t.samples) for t in takes) / 16000 / 60:.0f} min")
+    tract = [yardstick.make_take(v, FIT_SENTENCES, cache) for v in TRACT_VOICES]
+    print(f"{len(takes)} + {len(tract)} takes, "
+          f"{sum(len(t.samples) for t in takes + tract) / 16000 / 60:.0f} min")  # fmt: skip
+    if args.write_inputs:
+        save_inputs(Path(args.write_inputs), *stock_inputs(takes, cache / "features", tract))
+        return
     if args.validate:
         validate(
             takes,
@@ -104,12 +139,19 @@ def main() -> None:
             args.seeds,
             args.smooth,
             tuple(args.warps),
+            None if args.no_tract else tract,
+            args.noise,
+            args.label_smooth,
         )
         return
     if args.canonical_only:
         stock = load_model()
     else:
-        stock = fit_stock(takes, cache / "features")
+        x, y, ceps_mean = stock_inputs(takes, cache / "features", tract)
+        stock = fit_stock_network(x, y, ceps_mean, args.jobs)
+        _write(stock, x, y, MODEL_PATH, t0)
+    if args.stock_only:
+        return
     # Network 2: each fitting voice warped by its own calibration warp (found under network 1).
     warps = [learn_vowels(yardstick.calibration_take(v, cache), stock)[0].warp for v in FIT_VOICES]
     print(
@@ -156,7 +198,10 @@ def validate(
     seeds: int,
     smooth: float,
     augment_warps: tuple[float, ...] = AUGMENT_WARPS,
-) -> None:
+    extra: list[yardstick.Take] | None = None,
+    noise: float = STOCK_NOISE,
+    label_smooth: float = STOCK_LABEL_SMOOTH,
+) -> float:
     """Judge the stock network's settings on fitting voices only: fit (with the perturbation)
     on the voices of every second fitting variant reading the first 45 % of their take, judge on
     the voices of the other variants reading the last 45 % (other sentences). Scored like the
@@ -166,24 +211,28 @@ def validate(
     ceps_mean = fitting_ceps_mean(takes)
     fit_i = [i for i in range(len(takes)) if (i // 2) % 2 == 0]
     judge_i = [i for i in range(len(takes)) if (i // 2) % 2 == 1]
+    # (with ``extra``: every second of those voices fitted on too, warped by TRACT_WARPS)
+    plan = [(w, takes[i]) for w in augment_warps for i in fit_i]
+    plan += [(w, tk) for w in TRACT_WARPS for tk in (extra or [])[::2]]
     xs, ys = [], []
-    for w in augment_warps:
-        for i in fit_i:
-            tk = takes[i]
-            feats, voiced = take_features(tk.samples, ceps_mean, warp=w, cache=feature_cache)
-            n = len(feats)
-            lab = tk.utterance.kind_at(centre_times(n))
-            t = (np.arange(n) + 1) * HOP / RATE
-            ok = voiced & np.isin(lab, VOWEL_NAMES) & (t < 0.45 * len(tk.samples) / RATE)
-            xs.append(feats[ok])
-            ys.append(np.array([VOWEL_NAMES.index(str(k)) for k in lab[ok]], dtype=np.int64))
-    x, y = np.concatenate(xs), np.concatenate(ys)
+    for w, tk in plan:
+        feats, voiced = take_features(tk.samples, ceps_mean, warp=w, cache=feature_cache)
+        n = len(feats)
+        lab = tk.utterance.kind_at(centre_times(n))
+        t = (np.arange(n) + 1) * HOP / RATE
+        ok = voiced & np.isin(lab, VOWEL_NAMES) & (t < 0.45 * len(tk.samples) / RATE)
+        xs.append(feats[ok])
+        ys.append(np.array([VOWEL_NAMES.index(str(k)) for k in lab[ok]], dtype=np.int64))
+    x, y = np.concatenate(xs).astype(np.float16).astype(np.float64), np.concatenate(ys)
     t0 = time.time()
     models = [
-        fit_network(x, y, ceps_mean, hidden=hidden, epochs=epochs, seed=s) for s in range(seeds)
-    ]
+        fit_network(x, y, ceps_mean, hidden=hidden, epochs=epochs, seed=s, noise=noise,
+                    label_smooth=label_smooth)
+        for s in range(seeds)
+    ]  # fmt: skip
     print(f"fitted {seeds} x {hidden} units, {epochs} epochs on {len(y)} hops, warps "
-          f"{augment_warps} ({time.time() - t0:.0f} s)")  # fmt: skip
+          f"{augment_warps}, noise {noise}, label smoothing {label_smooth} "
+          f"({time.time() - t0:.0f} s)")  # fmt: skip
     right = total = s_right = s_total = 0
     for i in judge_i:
         tk = takes[i]
@@ -210,25 +259,72 @@ def validate(
                 s_total += int(settled[k])
     print(f"judged voices, later sentences: right vowel {right / total:.3f} of {total} vowel "
           f"hops, {s_right / s_total:.3f} of {s_total} settled ones")  # fmt: skip
+    return right / total
 
 
-def fit_stock(takes: list[yardstick.Take], feature_cache: Path | None = None) -> VowelModel:
-    """Network 1, on the fitting voices as they are; the normalization's target mean too."""
-    t0 = time.time()
+def stock_inputs(
+    takes: list[yardstick.Take],
+    feature_cache: Path | None = None,
+    extra: list[yardstick.Take] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Network 1's inputs (float16: the precision it is fitted at, so inputs written with
+    --write-inputs fit the same network), labels and the normalization's target mean: the
+    fitting voices (``takes``) and ``extra`` (TRACT_VOICES, other vocal-tract lengths), each as
+    it is and warped by AUGMENT_WARPS (vocal-tract length perturbation); the target mean from
+    ``takes`` alone."""
     ceps_mean = fitting_ceps_mean(takes)
-    # Each fitting voice as it is and warped by AUGMENT_WARPS (vocal-tract length perturbation).
-    labelled = _labelled(takes)
-    warps = [w for w in AUGMENT_WARPS for _ in labelled]
-    x, y = network_inputs(
-        labelled * len(AUGMENT_WARPS), ceps_mean, VOWEL_NAMES, warps=warps, cache=feature_cache
-    )
+    fit, more = _labelled(takes), _labelled(extra or [])
+    labelled = fit * len(AUGMENT_WARPS) + more * len(TRACT_WARPS)
+    warps = [w for w in AUGMENT_WARPS for _ in fit] + [w for w in TRACT_WARPS for _ in more]
+    x, y = network_inputs(labelled, ceps_mean, VOWEL_NAMES, warps=warps, cache=feature_cache)
     print(
         f"{len(y)} voiced vowel hops ({np.bincount(y, minlength=5).tolist()} A I U E O), "
-        f"warps {AUGMENT_WARPS}"
+        f"warps {AUGMENT_WARPS}, made voices' {TRACT_WARPS}"
     )
-    model = fit_averaged(x, y, ceps_mean, epochs=STOCK_EPOCHS)
-    _write(model, x, y, MODEL_PATH, t0)
-    return model
+    return x.astype(np.float16), y.astype(np.int8), ceps_mean
+
+
+_CHUNK_ROWS = 620_000  # (a chunk file stays under 46 MB)
+
+
+def save_inputs(folder: Path, x: np.ndarray, y: np.ndarray, ceps_mean: np.ndarray) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, i in enumerate(range(0, len(y), _CHUNK_ROWS)):
+        np.savez(folder / f"inputs_{k}.npz", x=x[i : i + _CHUNK_ROWS], y=y[i : i + _CHUNK_ROWS],
+                 ceps_mean=ceps_mean)  # fmt: skip
+    print(f"wrote {len(y)} inputs to {folder}")
+
+
+def load_inputs(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    files = sorted(folder.glob("inputs_*.npz"), key=lambda f: int(f.stem.split("_")[1]))
+    parts = [np.load(f) for f in files]
+    x = np.concatenate([p["x"] for p in parts])
+    return x, np.concatenate([p["y"] for p in parts]), parts[0]["ceps_mean"]
+
+
+_FIT: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # (for the worker processes)
+
+
+def _fit_seed(seed: int) -> VowelModel:
+    assert _FIT is not None
+    return fit_network(*_FIT, epochs=STOCK_EPOCHS, seed=seed, noise=STOCK_NOISE,
+                       label_smooth=STOCK_LABEL_SMOOTH)  # fmt: skip
+
+
+def fit_stock_network(
+    x16: np.ndarray, y: np.ndarray, ceps_mean: np.ndarray, jobs: int = 1
+) -> VowelModel:
+    """Network 1: NETWORK_SEEDS networks (seeds 0 ..) fitted on the inputs, averaged; with
+    ``jobs`` > 1 fitted in that many processes (the same networks)."""
+    global _FIT
+    _FIT = (x16.astype(np.float64), y.astype(np.int64), ceps_mean)
+    seeds = list(range(NETWORK_SEEDS))
+    if jobs > 1:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            models = pool.map(_fit_seed, seeds)
+    else:
+        models = [_fit_seed(s) for s in seeds]
+    return average_networks(models)
 
 
 if __name__ == "__main__":

@@ -327,6 +327,7 @@ def test_fitting_cannot_read_held_out_speech() -> None:
     import ast
 
     assert not {v.name.split("+")[1] for v in speech.FIT_VOICES} & set(speech.HELD_OUT_VARIANTS)
+    assert not {v.name.split("+")[1] for v in speech.TRACT_VOICES} & set(speech.HELD_OUT_VARIANTS)
     assert not set(speech.FIT_SENTENCES) & set(speech.HELD_OUT_SENTENCES)
     assert len(speech.HELD_OUT_VOICES) == 6 and len(speech.FIT_VOICES) >= 48
     pitches = sorted(v.pitch for v in speech.HELD_OUT_VOICES)
@@ -358,6 +359,33 @@ def test_fitting_cannot_read_held_out_speech() -> None:
     assert not {"HELD_OUT_VOICES", "HELD_OUT_SENTENCES", "SENTENCES"} & names
     strings = " ".join(str(n.value) for n in ast.walk(tree) if isinstance(n, ast.Constant))
     assert not any(f"+{v}" in strings for v in speech.HELD_OUT_VARIANTS)
+
+
+@needs_speech
+def test_tract_voices_move_the_formants() -> None:
+    """A voice made for fitting (speech.TRACT_VOICES: an accent with its formants scaled) says
+    the same phones as the accent's own voice, its vowels' spectrum moved up with the scale."""
+    text = "She sees three green trees by the deep sea."
+
+    def centroid(voice: str) -> tuple[list[str], float]:
+        u = speech.speak(text, voice, pitch=50)
+        x = u.samples.astype(np.float64)
+        t = np.arange(len(x)) / u.rate
+        cuts = [x[(t >= p.start) & (t < p.end)] for p in u.phones if p.kind == "I"]
+        spec = sum(np.abs(np.fft.rfft(c, 4096)) ** 2 for c in cuts if len(c) > 64)
+        f = np.fft.rfftfreq(4096, 1.0 / u.rate)
+        band = f < 4000  # F1-F3 of the vowel i
+        return [p.name for p in u.phones], float(np.sum(f[band] * spec[band]) / np.sum(spec[band]))
+
+    names, base = centroid("en-us")
+    low_names, low = centroid("en-us+vt85-85-85p80-116")
+    high_names, high = centroid("en-us+vt140-140-140p80-116")
+    assert names == low_names == high_names
+    assert low < base < high and high > 1.1 * base, (low, base, high)
+    assert len(speech.TRACT_VOICES) == 32
+    assert all("+vt" in v.name for v in speech.TRACT_VOICES)
+    with pytest.raises(speech.SpeechUnavailable):
+        speech.speak(text, "xx-nowhere+vt100-100-100p80-116")
 
 
 def test_bad_settings_raise_config_errors() -> None:

@@ -21,10 +21,14 @@ F64 = NDArray[np.float64]
 
 # Vocal-tract length perturbation: the stock network is fitted on every fitting voice as it is and
 # warped by these factors too (the mel bands moved as ``calibrate --audio`` moves them), so it
-# meets more vocal-tract lengths than the fitting voices have. +-7 % was chosen on a split of the
-# fitting voices (docs/lipsync.md); +-15 % did worse there.
-AUGMENT_WARPS = (1.0, 0.93, 1.07)
-STOCK_EPOCHS = 12  # over three times the data (the augmented copies)
+# meets more vocal-tract lengths than the fitting voices have; the voices made with other
+# vocal-tract lengths (speech.TRACT_VOICES) by TRACT_WARPS. Chosen on a split of the fitting
+# voices (docs/lipsync.md), with the input noise and label smoothing below.
+AUGMENT_WARPS = (1.0, 0.93, 1.07, 0.86, 1.15, 0.8, 1.25)
+TRACT_WARPS = (1.0, 0.93, 1.07)
+STOCK_EPOCHS = 12
+STOCK_NOISE = 0.3  # Gaussian noise (SD, standardized units) added to each batch's inputs
+STOCK_LABEL_SMOOTH = 0.1  # share of each target spread over the five vowels
 # Each shipped network is the average of this many fitted with other seeds (their scores
 # averaged; :func:`average_networks`). Chosen on a split of the fitting voices (docs/lipsync.md):
 # 1, 3, 5 networks 0.600, 0.610, 0.612 of the judged vowel hops; one network of 128 units 0.591.
@@ -105,8 +109,12 @@ def fit_network(
     weight_decay: float = 1e-4,
     batch: int = 256,
     seed: int = 0,
+    noise: float = 0.0,
+    label_smooth: float = 0.0,
 ) -> VowelModel:
-    """Fit the vowel network on inputs ``x`` (n, len(lags) * N_CEPS) and labels 0..4."""
+    """Fit the vowel network on inputs ``x`` (n, len(lags) * N_CEPS) and labels 0..4 (``noise``:
+    Gaussian noise of that SD added to the standardized inputs of each batch; ``label_smooth``:
+    that share of each target spread over the five vowels)."""
     rng = np.random.default_rng(seed)
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = (x - mu) / sd
@@ -119,13 +127,15 @@ def fit_network(
     ]
     m1 = [np.zeros_like(p) for p in params]
     m2 = [np.zeros_like(p) for p in params]
-    onehot = np.eye(5)[y]
+    onehot = (1.0 - label_smooth) * np.eye(5)[y] + label_smooth / 5.0
     step = 0
     for _ in range(epochs):
         order = rng.permutation(len(z))
         for b in range(0, len(z), batch):
             i = order[b : b + batch]
             xb = z[i]
+            if noise > 0.0:
+                xb = xb + rng.normal(0.0, noise, xb.shape)
             h = np.maximum(xb @ params[0] + params[1], 0.0)
             s = h @ params[2] + params[3]
             p = np.exp(s - s.max(axis=1, keepdims=True))

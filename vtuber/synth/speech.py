@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import hashlib
+import re
+import tempfile
 import threading
 import wave
 from collections.abc import Callable
@@ -169,6 +172,9 @@ def _library() -> tuple[ctypes.CDLL, int]:
         if rate <= 0:
             raise SpeechUnavailable("espeak-ng failed to initialise (espeak-ng-data missing?)")
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetVoiceByFile.argtypes = [ctypes.c_char_p]
+        lib.espeak_Info.restype = ctypes.c_char_p
+        lib.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_Synth.argtypes = [
             ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
@@ -185,6 +191,39 @@ def available() -> bool:
     except SpeechUnavailable:
         return False
     return True
+
+
+# A voice made for fitting only (``TRACT_VOICES``): an accent whose formant frequencies are scaled
+# like a longer or shorter vocal tract's, written as the variant ``vt<F1>-<F2>-<F3>p<lo>-<hi>``
+# (F1 F2 F3 in per cent of the accent's, F4 and F5 scaled like F3; the pitch range's base and top
+# in Hz). espeak-ng reads it from a voice file written here: the accent's own voice file with
+# these lines added, as a variant file adds them (``espeak_SetVoiceByFile``).
+_TRACT_VARIANT = re.compile(r"vt(\d+)-(\d+)-(\d+)p(\d+)-(\d+)$")
+
+
+def _tract_voice_file(voice: str) -> Path | None:
+    accent, _, variant = voice.partition("+")
+    m = _TRACT_VARIANT.match(variant)
+    if m is None:
+        return None
+    f1, f2, f3, lo, hi = (int(g) for g in m.groups())
+    lib, _ = _library()
+    data = ctypes.c_char_p()
+    lib.espeak_Info(ctypes.byref(data))
+    langs = Path((data.value or b"").decode()) / "lang"
+    found = [f for f in langs.glob("*/*") if f.name.lower() == accent.lower()]
+    if not found:
+        raise SpeechUnavailable(f"espeak-ng has no accent {accent!r}")
+    lines = [found[0].read_text(), f"pitch {lo} {hi}"]
+    lines += [f"formant {k} {f} 100 100" for k, f in ((1, f1), (2, f2), (3, f3), (4, f3), (5, f3))]
+    text = "\n".join(lines) + "\n"
+    folder = Path(tempfile.gettempdir()) / "vtuber_espeak_voices"
+    folder.mkdir(parents=True, exist_ok=True)
+    # (a plain file name: espeak-ng refuses some names, e.g. ones holding an accent's name)
+    path = folder / f"voice{hashlib.sha1(text.encode()).hexdigest()[:12]}"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
 
 
 def speak(
@@ -216,7 +255,12 @@ def speak(
 
         cb = _CALLBACK(on_audio)
         lib.espeak_SetSynthCallback(cb)
-        if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+        vfile = _tract_voice_file(voice)
+        if vfile is not None:
+            ok = lib.espeak_SetVoiceByFile(str(vfile).encode()) == 0
+        else:
+            ok = lib.espeak_SetVoiceByName(voice.encode()) == 0
+        if not ok:
             raise SpeechUnavailable(f"espeak-ng has no voice {voice!r}")
         lib.espeak_SetParameter(_RATE, int(rate), 0)
         lib.espeak_SetParameter(_PITCH, int(pitch), 0)
@@ -382,6 +426,28 @@ def _fit_voices() -> tuple[Voice, ...]:
 
 
 FIT_VOICES = _fit_voices()
+
+
+def _tract_voices(n: int = 32) -> tuple[Voice, ...]:
+    """Voices made for fitting only, to cover vocal tracts from a large man's to a child's: each
+    an accent (in turn) with its formants scaled by a common factor drawn log-uniformly from
+    0.85-1.5 (a man's formants to a child's, which lie 30-60 % higher), each of F1 F2 F3 by
+    another +-8 % on top, a pitch range rising with the factor (80-116 Hz at 1, 270-390 Hz at
+    1.5, +-15 %), seeded speeds (130-230 wpm) and pitches (0-99)."""
+    rng = np.random.default_rng(1)
+    out = []
+    for i in range(n):
+        s = float(np.exp(rng.uniform(np.log(0.85), np.log(1.5))))
+        f1, f2, f3 = (round(100 * s * rng.uniform(0.92, 1.08)) for _ in range(3))
+        lo = round(80 * s**3 * rng.uniform(0.85, 1.15))
+        rate, pitch = int(rng.integers(130, 231)), int(rng.integers(0, 100))
+        variant = f"vt{f1}-{f2}-{f3}p{lo}-{round(1.45 * lo)}"
+        out.append(Voice(f"{_ACCENTS[i % len(_ACCENTS)]}+{variant}", rate, pitch))
+    return tuple(out)
+
+
+# Fitting only, besides FIT_VOICES (docs/lipsync.md): none is a held-out voice's variant.
+TRACT_VOICES = _tract_voices()
 
 
 def speak_voice(text: str, voice: Voice) -> Utterance:
