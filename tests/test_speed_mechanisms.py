@@ -581,7 +581,7 @@ def _python_osc_datagrams(frame, limit: int = 1500) -> list[bytes]:  # type: ign
     return out
 
 
-def test_vmc_datagrams_sent_equal_python_osc_on_the_clip(clip_path: Path, facemesh) -> None:  # type: ignore[no-untyped-def]
+def test_vmc_datagrams_sent_equal_python_osc_on_the_clip(clip_path: Path) -> None:
     """What ``vtuber track`` sends for real frames of the shared clip (Pipeline: Tracker,
     smoothing, mirror, VMC over loopback UDP) equals, datagram for datagram, python-osc's
     encoding of the same frames built the plain way: the fast VMC path changes no byte."""
@@ -601,7 +601,13 @@ def test_vmc_datagrams_sent_equal_python_osc_on_the_clip(clip_path: Path, faceme
         img = cv2.resize(bgr, (640, 480), interpolation=cv2.INTER_AREA)
         frames.append(Frame(img, len(frames) / 25.0, 0.0, len(frames)))
     cap.release()
-    lms = {id(f.image): facemesh.process(f.image, f.t) for f in frames}
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    facemesh = FaceMeshBackend()  # a fresh one: the frames' landmarks do not depend on others'
+    try:
+        lms = {id(f.image): facemesh.process(f.image, f.t) for f in frames}
+    finally:
+        facemesh.close()
     assert sum(lm.face.found for lm in lms.values()) >= 25
 
     class Cached:  # the landmark backend's seam: this frame's landmarks, computed above
@@ -629,7 +635,7 @@ def test_vmc_datagrams_sent_equal_python_osc_on_the_clip(clip_path: Path, faceme
     for f in frames:
         av = mirror_frame(smooth.update(tracker.solve(lms[id(f.image)], f.t_capture, f.index)))
         want += _python_osc_datagrams(av)
-    assert len(got) == len(want) == 5 * len(frames)
+    assert len(got) == len(want) >= 4 * len(frames)  # 5 datagrams a frame with a face
     assert got == want
     # The paths real frames do not take here: a bone given a position only, full-body bones,
     # an empty bones dict, a key event, nothing tracked.
