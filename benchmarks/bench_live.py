@@ -33,7 +33,7 @@ import numpy as np
 from _common import CLIP
 
 from vtuber.commands.smoothing_args import smoothing_config
-from vtuber.commands.track import make_backend, make_tracker
+from vtuber.commands.track import make_backend, make_tracker, single_threaded_opencv
 from vtuber.lookahead import LookAhead
 from vtuber.pipeline import Pipeline
 from vtuber.sinks.vmc import VMCSink
@@ -115,6 +115,7 @@ def main() -> int:
                 continue
 
     threading.Thread(target=drain, daemon=True).start()
+    single_threaded_opencv()  # as `vtuber track` runs
     cam = ClipCamera(str(CLIP), args.fps)
     src = CameraSource(0, capture=lambda index: cam)
     backend = make_backend(targs, src)
