@@ -208,7 +208,8 @@ def _f1(pred: np.ndarray, truth: np.ndarray) -> float:
 # Sent F1 per eye on the held closures. The fused eyelids (model + geometry, docs/perfect_sync.md
 # section 3b) measured 0.88 on grace_hopper's right eye here (the model alone: 0.91) while on the
 # face corpus's performances they lifted the validation faces' worst eye from 0.68 to 0.85: these
-# held conditions keep each eye half closed half of the time, which no user does.
+# held conditions keep each eye half closed half of the time, which no user does. v4 (led against
+# the landmarker's lag): grace_hopper 1.00 / 0.88, astronaut 0.98 / 0.98, either mirror setting.
 BLINK_F1 = 0.85
 
 
@@ -223,6 +224,7 @@ def test_sent_blinks_cross_half_on_the_right_side(session: Session, mirror: bool
         truth = closure[:, side] > 0.5
         sent = np.array([v[keys[side]] for _, v in rows])
         f1 = _f1(sent > 0.5, truth)
+        print(f"mirror={mirror} person's {('left', 'right')[side]} eye: sent F1 {f1:.3f}")
         assert f1 >= BLINK_F1, f"person's {'left' if side == 0 else 'right'} eye: F1 {f1:.2f}"
         # The wrong-side key must not carry this eye: it follows the other eye instead.
         other = np.array([v[keys[1 - side]] for _, v in rows])
@@ -366,11 +368,15 @@ def test_real_open_eyes_are_sent_open(model_path: Path, clip_path: Path) -> None
             for key in keys[side]:
                 v = np.array([f[key] for f in frames_of_eye])
                 where = f"{key} (person's {('left', 'right')[side]} eye, mirror={mirror})"
+                n_closed = int(np.sum(v >= 0.5))
+                print(f"{where}: {n_closed}/{len(v)} >= 0.5, median {np.median(v):.2f}")
                 assert np.mean(v < 0.5) >= 0.95, f"{where}: {np.mean(v >= 0.5):.0%} frames >= 0.5"
                 assert np.median(v) < 0.25, f"{where}: median {np.median(v):.2f}"
         # All frames, the hidden eye included: the median stays open.
         for key in ("eyeBlinkLeft", "eyeBlinkRight", "Blink_L", "Blink_R"):
-            assert np.median([f[key] for f in values]) < 0.25
+            v = np.array([f[key] for f in values])
+            print(f"{key} all frames (mirror={mirror}): {int(np.sum(v >= 0.5))}/{len(v)} >= 0.5")
+            assert np.median(v) < 0.25
 
 
 # ---- The face corpus's VALIDATION identities (never fitted on; docs/face_corpus.md): rendered
@@ -381,11 +387,15 @@ def test_real_open_eyes_are_sent_open(model_path: Path, clip_path: Path) -> None
 # face. Regression guards below the measured figures (docs/perfect_sync.md section 10 gives the
 # 10 s per-face figures and the issue's goals).
 PS_SECONDS = 6.0
-# Measured (corpus cache version 3 renders): pooled F1 0.71 left / 0.84 right (the first blinks
-# of a 6 s performance come before the user's blink depth is learned); jaw 0.90-0.98, alex 0.02.
-PS_BLINK_F1 = 0.65  # per eye, the five faces' frames together
-PS_JAW = 0.8  # every face but the one with a resting smile with teeth (below)
-PS_JAW_SMILE = -0.2  # alex_lacamoire: the geometry inverts on his smile (not met: docs)
+# Measured with the fused eyelids led against the landmarker's lag (v4, the current renderer:
+# teeth, a shaded inside of the mouth): pooled F1 0.80 left / 0.89 right (v3 on the version 3
+# renders: 0.71 / 0.84); per face alex_lacamoire 0.53 / - (his open left eye read closed at
+# turned, tilted-down poses; his right eye is never half closed in these 6 s), biden 0.88 / 0.88,
+# paul_rudd 1.00 / 0.96, rose_leslie 0.91 / 1.00, shea_whigham 0.76 / 0.83; jaw 0.958-0.985,
+# alex 0.835.
+PS_BLINK_F1 = 0.75  # per eye, the five faces' frames together (the goal, 0.85, is per face)
+PS_JAW = 0.85  # the issue's goal, on every face but the one with a resting smile with teeth
+PS_JAW_SMILE = 0.8  # alex_lacamoire: 0.835, below the goal (docs/perfect_sync.md section 10d)
 
 
 @pytest.fixture(scope="module")
