@@ -1,7 +1,8 @@
 """Benchmark: the perfect-sync solver (vtuber.solvers.arkit.ArkitSolver.update) per frame, the
 model's scores alone and fused with the geometry (arkit.Fusion: the pose-dependent levels, refit
-every 15 frames, and the jaw agreement). Part of the face solvers' budget (<= 0.5 ms per frame
-for all of them, benchmarks/bench_face_solvers.py for the geometric ones).
+every 30 frames, the eyelids' lead against the landmarker's lag and the jaw agreement). Part of
+the face solvers' budget (<= 0.5 ms per frame for all of them, benchmarks/bench_face_solvers.py
+for the geometric ones).
 
 Inputs are a seeded random walk of the 52 scores, the eye closures, the jaw and the head pose
 (the cost does not depend on the values).
