@@ -268,12 +268,12 @@ FUSED_OPEN_MAX = 0.35
 # a fast lid by about a frame (the geometric closure on the training renders' 27 full blinks: the
 # first closed frame reads a median 0.44 on the landmarker's points against 0.80 on FaceMesh's,
 # the frame after the lid reopens 0.33 against 0.00; docs/perfect_sync.md section 3b). The fused
-# eyelid is therefore led by one step of its own change,
-# x + k * (x - x_prev), the inverse of a first-order smoother of gain 1 / (1 + k): k =
-# EYE_LEAD_RISE while it rises (a One Euro filter lags most when a motion starts, its speed
-# estimate still low) and EYE_LEAD_FALL while it falls. Chosen on the training faces
-# (benchmarks/fit_perfect_sync.py). Not for the jaw: talking is slower than a blink, and leading
-# it added more noise than it removed lag there (training Spearman fell).
+# eyelid is therefore led by one step of its own change, x + k * (x - x_prev), the inverse of a
+# first-order smoother of gain 1 / (1 + k): k = EYE_LEAD_RISE while it rises (a One Euro filter
+# lags most when a motion starts, its speed estimate still low) and EYE_LEAD_FALL while it falls.
+# Chosen on the training faces (benchmarks/fit_perfect_sync.py). Not for the jaw: talking is
+# slower than a blink, and leading it added more noise than it removed lag there (training
+# Spearman fell).
 EYE_LEAD_RISE = 1.0
 EYE_LEAD_FALL = 0.5
 # Jaw: the model splits a jaw drop between jawOpen and mouthLowerDown (on the training faces their
