@@ -2,8 +2,10 @@
 
 Data: espeak-ng reads the FIT sentences with the FIT voices only (vtuber.synth.speech: 96 voices,
 48 espeak-ng variants none of which is a held-out voice's, 22 sentences none of which is held
-out); ``yardstick.begin_fitting()`` makes any read of held-out speech an error. Labels: the phone
-at the centre of each hop's window (diphthongs by their nucleus), voiced hops only.
+out), and network 1 also with the 32 voices made with other vocal-tract lengths
+(``TRACT_VOICES``); ``yardstick.begin_fitting()`` makes any read of held-out speech an error.
+Labels: the phone at the centre of each hop's window (diphthongs by their nucleus), voiced hops
+only.
 
 Two networks are written:
 
@@ -17,12 +19,14 @@ Each network is the average of ``NETWORK_SEEDS`` fitted with other seeds. The an
 of each take are cached under ``CACHE/features`` (keyed by the samples, settings and analysis
 code), so a refit with other labels or network settings skips the analysis.
 
-Run: ``.venv/bin/python benchmarks/fit_lipsync_vowels.py [--cache DIR] [--canonical-only]``
-(about 15 min on 2 busy cores, more with no features cached), then
+Run: ``.venv/bin/python benchmarks/fit_lipsync_vowels.py [--cache DIR] [--canonical-only |
+--stock-only] [--jobs N]`` (network 1 alone took ~40 min on 2 busy cores, more with no features
+cached; ``--write-inputs DIR`` then ``--from-inputs DIR`` fits network 1 elsewhere), then
 ``benchmarks/bench_lipsync.py`` for the figures on held-out voices and sentences.
-``--validate [--seeds N] [--hidden N] [--epochs N] [--smooth X]`` writes nothing: it fits the
-stock network on half the fitting voices (every second variant, the first 45 % of each take)
-and judges it on the other half (the last 45 %), the split settings are chosen on.
+``--validate [--seeds N] [--hidden N] [--epochs N] [--smooth X] [--warps W ...] [--noise X]
+[--label-smooth X] [--no-tract]`` writes nothing: it fits the stock network on half the fitting
+voices (every second variant and every second made voice, the first 45 % of each take) and
+judges it on the other half (the last 45 %), the split settings are chosen on.
 """
 
 from __future__ import annotations

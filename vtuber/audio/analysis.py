@@ -17,7 +17,8 @@ Method (docs/lipsync.md):
 5. Vowel: the cepstra, normalized to the talker (the talker's running mean over voiced hops is
    replaced by the fitting voices' mean), of this hop and the hops 20 and 40 ms earlier go into
    a small neural network (one hidden layer, fitted on the fitting voices only, each also with
-   its vocal-tract length perturbed by +-7 %, ``fitting.AUGMENT_WARPS``); its softmax,
+   its vocal-tract length perturbed by 0.8-1.25, ``fitting.AUGMENT_WARPS``, and on voices made
+   with other vocal-tract lengths, ``speech.TRACT_VOICES``); its softmax,
    lightly smoothed, splits the openness over aa/ih/ou/ee/oh. ``vtuber calibrate --audio``
    learns the talker's vocal-tract length as a frequency warp of the mel bands (``warp``).
 
