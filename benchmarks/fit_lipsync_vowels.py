@@ -25,8 +25,9 @@ cached; ``--write-inputs DIR`` then ``--from-inputs DIR`` fits network 1 elsewhe
 ``benchmarks/bench_lipsync.py`` for the figures on held-out voices and sentences.
 ``--validate [--seeds N] [--hidden N] [--epochs N] [--smooth X] [--warps W ...] [--noise X]
 [--label-smooth X] [--no-tract]`` writes nothing: it fits the stock network on half the fitting
-voices (every second variant and every second made voice, the first 45 % of each take) and
-judges it on the other half (the last 45 %), the split settings are chosen on.
+voices (half the variants, every accent on both sides, and every second made voice, the first
+45 % of each take) and judges it on the other half (the last 45 %), the split settings are
+chosen on.
 """
 
 from __future__ import annotations
@@ -207,14 +208,17 @@ def validate(
     label_smooth: float = STOCK_LABEL_SMOOTH,
 ) -> float:
     """Judge the stock network's settings on fitting voices only: fit (with the perturbation)
-    on the voices of every second fitting variant reading the first 45 % of their take, judge on
-    the voices of the other variants reading the last 45 % (other sentences). Scored like the
+    on the voices of half the fitting variants reading the first 45 % of their take, judge on
+    the voices of the other variants reading the last 45 % (other sentences). The halves are
+    variants 0-3, 8-11 ... and 4-7, 12-15 ... of FIT_VOICES' order, so that every accent is on
+    both sides (FIT_VOICES gives accents in turn: taking every second variant, as the split did
+    until the fourth round, put four accents on each side only). Scored like the
     yardstick: every vowel hop (label at the hop's end), right when the mouth is open with the
     right largest shape (the analyzer's voicing, one-hop hold and posterior smoothing), also
     on settled hops (the whole window inside the vowel)."""
     ceps_mean = fitting_ceps_mean(takes)
-    fit_i = [i for i in range(len(takes)) if (i // 2) % 2 == 0]
-    judge_i = [i for i in range(len(takes)) if (i // 2) % 2 == 1]
+    fit_i = [i for i in range(len(takes)) if (i // 2) % 8 < 4]
+    judge_i = [i for i in range(len(takes)) if (i // 2) % 8 >= 4]
     # (with ``extra``: every second of those voices fitted on too, warped by TRACT_WARPS)
     plan = [(w, takes[i]) for w in augment_warps for i in fit_i]
     plan += [(w, tk) for w in TRACT_WARPS for tk in (extra or [])[::2]]
