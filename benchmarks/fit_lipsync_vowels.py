@@ -62,12 +62,14 @@ from vtuber.audio.fitting import (
     STOCK_EPOCHS,
     STOCK_LABEL_SMOOTH,
     STOCK_NOISE,
+    STOCK_SHARPEN,
     TRACT_WARPS,
     average_networks,
     centre_times,
     fit_averaged,
     fit_network,
     network_inputs,
+    sharpen,
     take_features,
 )
 from vtuber.synth.speech import FIT_SENTENCES, FIT_VOICES, TRACT_VOICES
@@ -246,7 +248,7 @@ def validate(
         tk = takes[i]
         feats, voiced = take_features(tk.samples, ceps_mean, cache=feature_cache)
         n = len(feats)
-        scores = np.mean([m.scores(feats) for m in models], axis=0)
+        scores = STOCK_SHARPEN * np.mean([m.scores(feats) for m in models], axis=0)
         e = np.exp(scores - scores.max(axis=1, keepdims=True))
         probs = e / e.sum(axis=1, keepdims=True)
         truth = tk.truth(n)
@@ -322,8 +324,9 @@ def _fit_seed(seed: int) -> VowelModel:
 def fit_stock_network(
     x16: np.ndarray, y: np.ndarray, ceps_mean: np.ndarray, jobs: int = 1
 ) -> VowelModel:
-    """Network 1: NETWORK_SEEDS networks (seeds 0 ..) fitted on the inputs, averaged; with
-    ``jobs`` > 1 fitted in that many processes (the same networks)."""
+    """Network 1: NETWORK_SEEDS networks (seeds 0 ..) fitted on the inputs, averaged and
+    sharpened by STOCK_SHARPEN; with ``jobs`` > 1 fitted in that many processes (the same
+    networks)."""
     global _FIT
     _FIT = (x16.astype(np.float64), y.astype(np.int64), ceps_mean)
     seeds = list(range(NETWORK_SEEDS))
@@ -332,7 +335,7 @@ def fit_stock_network(
             models = pool.map(_fit_seed, seeds)
     else:
         models = [_fit_seed(s) for s in seeds]
-    return average_networks(models)
+    return sharpen(average_networks(models), STOCK_SHARPEN)
 
 
 if __name__ == "__main__":
