@@ -164,6 +164,19 @@ def test_blink_depth_ignores_noise_and_slow_squints() -> None:
     assert 0.3 in bd.dips and 0.7 not in bd.dips
 
 
+def test_blink_depth_learns_a_noisy_eye_from_its_first_frames() -> None:
+    """An eye whose aperture jitters by 15 % of its open level: its noise is known within a few
+    frames (a running mean, not an average creeping up from a made-up start), so a 2-sigma dip
+    in the first second is not taken for a blink and does not move the blink depth."""
+    bd = BlinkDepth(0.5)
+    for i in range(8):
+        bd.add(1.15 if i % 2 else 0.85)  # 15 % either way: sigma ~1.25 * 0.15
+    assert 0.15 < bd.sigma < 0.2  # the exponential average alone would still be near 0.07
+    for rel in (1.0, 0.70, 0.72, 1.0, 1.0):  # a noise dip, 2 frames
+        bd.add(rel)
+    assert bd.dips == [] and bd.kappa == 0.5
+
+
 def test_resting_head_learns_a_camera_above_the_screen_slowly() -> None:
     """A user facing a screen below the camera rests 15 deg pitched down, glancing around a
     fifth of the time: after 20 s of evidence the rest is removed, at <= 2 deg/s; a head that

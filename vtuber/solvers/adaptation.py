@@ -234,6 +234,7 @@ class BlinkDepth:
         self._low = math.inf
         self._len = 0
         self.sigma = 0.05  # robust noise of the open aperture (relative), learned
+        self._n_open = 0  # open-eye frames seen
         self.dips: list[float] = []
         self.kappa = self.prior
 
@@ -241,7 +242,10 @@ class BlinkDepth:
         """Feed one frame's aperture over the open level."""
         dev = abs(rel - 1.0)
         if dev < 0.3:  # an open eye: track its noise (mean absolute deviation * 1.25 ~ sigma)
-            self.sigma += 0.02 * (1.25 * dev - self.sigma)
+            # A running mean while the samples are few (the starting sigma counts as one), then
+            # an exponential average: a made-up start must not pass for the user's noise.
+            self._n_open += 1
+            self.sigma += max(0.02, 1.0 / (self._n_open + 1)) * (1.25 * dev - self.sigma)
         drop = max(self.min_drop, self.k_sigma * self.sigma)
         if rel < 1.0 - drop:
             if self._armed:
