@@ -526,7 +526,12 @@ def test_blendshape_key_order_and_changing_key_sets_give_the_same_output() -> No
 def test_hand_preset_cuts_finger_error_on_a_forward_kinematics_hand() -> None:
     """A right hand posed by forward kinematics (vtuber.synth.hands), 3 mm landmark noise,
     fingers solved by the hand solver: the default preset is closer to the noise-free solution
-    than the raw solve, and the first frame is the measured pose (acquisition)."""
+    than the raw solve, and the first frame is the measured pose (acquisition).
+
+    The bound is 0.9 of the raw error: the hand preset is chosen for lag no worse than the One
+    Euro filter's at the real clip's finger noise (about 1 deg per axis, far below what 3 mm
+    gives), not for this hand's error (docs/smoothing.md); it measures 0.85 here (One Euro
+    0.70; the previous preset, tuned for 3 mm, 0.8 or less but 1.6 frames late on the clip)."""
     from vtuber.solvers.hands import solve_hand
     from vtuber.synth.hands import random_motion
 
@@ -544,7 +549,7 @@ def test_hand_preset_cuts_finger_error_on_a_forward_kinematics_hand() -> None:
         for bone, q in truth.items():
             e_raw.append(deg_between(np.array(meas[bone]), np.array(q)))
             e_out.append(deg_between(np.array(o.bones[bone]), np.array(q)))
-    assert np.mean(e_out) < 0.8 * np.mean(e_raw)
+    assert np.mean(e_out) < 0.9 * np.mean(e_raw)
 
 
 # ------------------------------------------------ benchmarks/bench_smoothing.py's measurements
