@@ -93,6 +93,16 @@ def bench() -> ModuleType:
     return mod
 
 
+def still_noise(rv: np.ndarray, still: np.ndarray) -> np.ndarray:
+    """Per-axis noise standard deviation of an (N, 3) signal over runs of ``still`` frames,
+    from second differences (a slow, steady change cancels; white noise of sigma gives
+    sigma * sqrt(6))."""
+    d2 = rv[2:] - 2.0 * rv[1:-1] + rv[:-2]
+    ok = still[2:] & still[1:-1] & still[:-2]
+    out: np.ndarray = d2[ok].std(axis=0) / np.sqrt(6.0)
+    return out
+
+
 def clip_noise(b: ModuleType, cache: Path) -> dict[str, float]:
     """Per signal (body, hands): the median over the clip's tracked bones of the per-axis
     still-frame noise (deg, RMS over the three axes)."""
@@ -106,11 +116,9 @@ def clip_noise(b: ModuleType, cache: Path) -> dict[str, float]:
         q = b.bone_q(fr, bone)
         still, moving = b.still_moving(q, 25.0)
         rv = np.degrees(quat.to_rotvec(quat.multiply(quat.conjugate(b.mean_rotation(q)), q)))
-        d2 = rv[2:] - 2.0 * rv[1:-1] + rv[:-2]
-        ok = still[2:] & still[1:-1] & still[:-2]
-        if ok.sum() < 10:
+        if (still[2:] & still[1:-1] & still[:-2]).sum() < 10:
             continue
-        per_axis = d2[ok].std(axis=0) / np.sqrt(6.0)
+        per_axis = still_noise(rv, still)
         rms = float(np.sqrt(np.mean(per_axis**2)))
         if not moving.any():  # never moves on the clip (Spine, Chest: the user sits)
             continue

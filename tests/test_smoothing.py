@@ -642,3 +642,51 @@ def test_bench_true_onsets_come_from_the_truth_and_the_delay_is_read_at_half_the
     assert b.event_onset(raw, 0.9 * raw, 1, 5, 0.3) is None  # raw peak 0.27: the tracker's miss
     stuck = np.full(12, 0.6)  # already at the level when the truth starts to rise: a miss
     assert b.event_onset(stuck, stuck, 1, 5, 0.3) is None
+
+
+# ------------------------------------ benchmarks/fit_body_hands_smoothing.py (preset choice)
+def _fit() -> ModuleType:
+    """benchmarks/fit_body_hands_smoothing.py as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "fit_body_hands_smoothing.py"
+    spec = importlib.util.spec_from_file_location("fit_body_hands_smoothing", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize(("signal", "level"), [("body", 0.35), ("hands", 1.05)])
+def test_body_and_hand_presets_meet_their_objective_on_the_fit_cases(
+    signal: str, level: float
+) -> None:
+    """The objective the presets were chosen by (docs/smoothing.md): on the seeded synthetic
+    cases at the real clip's noise level (body 0.35, hands 1.05 deg per axis, as measured),
+    every lag (ramps, step, turn from acquisition) no worse than the One Euro filter's, and
+    less still jitter than it."""
+    from vtuber.smoothing import OneEuroSmoother, preset_signals
+
+    fit = _fit()
+    cases = fit.Cases(signal, level)
+    s = preset_signals("medium")[signal]
+    ours = cases.measure(KalmanSmoother, s, signal)
+    ref = cases.measure(OneEuroSmoother, s, signal)
+    assert fit.excess(ours, ref) <= 0.0, (ours, ref)
+    assert ours["jitter"] < ref["jitter"], (ours, ref)
+
+
+def test_fit_noise_estimate_reads_white_noise_on_a_slow_pose() -> None:
+    """Second differences cancel a slow pose change: white noise of 0.8 deg per axis on a bone
+    turning 2 deg/s reads 0.8 (within 10 %)."""
+    rng = np.random.default_rng(3)
+    n = 400
+    deg = 2.0 * np.arange(n) / 25.0
+    noise = 0.8 * rng.standard_normal((n, 3))
+    rv = np.stack([deg, 0.5 * deg, np.zeros(n)], axis=1) + noise
+    still = np.ones(n, bool)
+    still[100:120] = False  # frames left out (a move) are skipped
+    rv[100:120] += 30.0
+    est = _fit().still_noise(rv, still)
+    assert np.allclose(est, 0.8, rtol=0.1), est
