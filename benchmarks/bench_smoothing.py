@@ -31,7 +31,8 @@ Data (30 fps unless said):
   lag), and a forward-kinematics hand (vtuber.synth.hands, 3 mm landmark noise, fingers solved
   by vtuber.solvers.hands; truth = the same solver on the noise-free points): error against the
   truth, jitter when still; and the
-  real clip in ``--mode full`` (arm / hand / finger jitter on still parts, lag on moving parts);
+  real clip in ``--mode full`` (arm / hand / finger jitter on still parts, lag on moving parts;
+  the body and hand presets are chosen by benchmarks/fit_body_hands_smoothing.py);
 - cost: CPU ms per ``update`` for the face channel set and the full body (the least of
   ``COST_REPEATS`` interleaved rounds, their median and largest beside it, and the machine's
   load average).
