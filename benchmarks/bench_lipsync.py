@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vtuber.audio.adapt import AdaptiveAnalyzer, adaptive_analyze
 from vtuber.audio.analysis import (
     HOP,
     RATE,
@@ -52,6 +53,8 @@ from vtuber.synth.speech import (
     HELD_OUT_SENTENCES,
     HELD_OUT_VOICES,
 )
+
+ONLINE_WARM_S = 10.0  # the online warp's figures are given after this much of each take too
 
 
 def score(takes: list[Take], model: VowelModel | None = None) -> Scores:
@@ -113,8 +116,9 @@ def where_errors(takes: list[Take], model: VowelModel | None = None) -> None:
     print("  right by time since the vowel began: " + ", ".join(parts))
 
 
-def latency(take: Take, seconds: float = 10.0) -> dict[str, float]:
-    """Real-time: FileInputStream -> Analyzer -> VMC blendshapes over UDP -> receiver."""
+def latency(take: Take, seconds: float = 10.0, adapt: bool = False) -> dict[str, float]:
+    """Real-time: FileInputStream -> Analyzer (``adapt``: AdaptiveAnalyzer, the warp learned
+    online) -> VMC blendshapes over UDP -> receiver."""
     from vtuber.audio.capture import FileInputStream
     from vtuber.rig import AvatarFrame
     from vtuber.sinks.vmc import VMCSink
@@ -125,7 +129,7 @@ def latency(take: Take, seconds: float = 10.0) -> dict[str, float]:
     port = rx.getsockname()[1]
     sink = VMCSink([("127.0.0.1", port)])
     sink.open()
-    analyzer = Analyzer()
+    analyzer = AdaptiveAnalyzer() if adapt else Analyzer()
     sent: dict[int, float] = {}  # frame index -> first-sample capture time
     arrivals: dict[int, float] = {}
     stop = threading.Event()
@@ -229,6 +233,8 @@ def main() -> None:
     where_errors([make_take(v, HELD_OUT_SENTENCES, cache) for v in voices])
     split = Scores()
     before, after = Scores(), Scores()
+    online, online_late, online_noisy, plain_late = Scores(), Scores(), Scores(), Scores()
+    warm = round(ONLINE_WARM_S * RATE / HOP)
     for v in voices:
         take = make_take(v, HELD_OUT_SENTENCES, cache)
         c = score([take])
@@ -243,6 +249,24 @@ def main() -> None:
         for sc, m in ((before, None), (after, model)):
             sh = analyze(take.samples, m)
             sc.add(sh, take.truth(len(sh)), take.settled(len(sh)))
+        # Without calibration, the warp learned online from the speech (vtuber/audio/adapt.py):
+        adaptive = AdaptiveAnalyzer()
+        ad = adaptive.push(take.samples)
+        truth, settled = take.truth(len(ad)), take.settled(len(ad))
+        one, one_late = Scores(), Scores()
+        for sc, h in ((one, 0), (online, 0), (one_late, warm), (online_late, warm)):
+            sc.add(ad[h:], truth[h:], settled[h:])
+        plain = analyze(take.samples)
+        plain_late.add(plain[warm:], truth[warm:], settled[warm:])
+        noisy_take = make_take(v, HELD_OUT_SENTENCES, cache, noise_db=-20.0)
+        adn = adaptive_analyze(noisy_take.samples)
+        online_noisy.add(adn, noisy_take.truth(len(adn)))
+        print(
+            f"  {v.label:34s} online warp (final {adaptive.warp:.3f}): vowels "
+            f"{one.vowel_accuracy:.3f} (settled {one.settled_accuracy:.3f}), after the first "
+            f"{ONLINE_WARM_S:.0f} s {one_late.vowel_accuracy:.3f} of {one_late.vowel_frames}; "
+            f"F1 {one.f1:.3f}"
+        )
         print(
             f"  {v.label:34s} F1 {c.f1:.3f}  vowels {c.vowel_accuracy:.3f} (settled "
             f"{c.settled_accuracy:.3f}); calibrated (warp {model.warp:.3f}, {took:.1f} s): "
@@ -254,27 +278,37 @@ def main() -> None:
         f"(settled {after.settled_accuracy:.3f}), uncalibrated {before.vowel_accuracy:.3f} "
         f"({before.settled_accuracy:.3f})"
     )
+    print(
+        f"  all held-out voices, warp learned online: vowels {online.vowel_accuracy:.3f} (settled "
+        f"{online.settled_accuracy:.3f}; noisy {online_noisy.vowel_accuracy:.3f}; F1 "
+        f"{online.f1:.3f}, noisy {online_noisy.f1:.3f}; silent open in noise "
+        f"{online_noisy.silent_open_rate:.3f}); after the first {ONLINE_WARM_S:.0f} s of each "
+        f"voice {online_late.vowel_accuracy:.3f} of {online_late.vowel_frames} (settled "
+        f"{online_late.settled_accuracy:.3f}; without adaptation there "
+        f"{plain_late.vowel_accuracy:.3f})"
+    )
     print(f"  diphthongs scored as two halves instead of their nucleus: {split.vowel_accuracy:.3f}")
     print(f"speech scored: {total:.0f} s (each of clean and noisy)")
     take = make_take(HELD_OUT_VOICES[0], HELD_OUT_SENTENCES, cache)
-    a = Analyzer()
-    t0 = time.thread_time()
-    for i in range(0, len(take.samples), HOP):  # as a microphone delivers it: 10 ms at a time
-        a.push(take.samples[i : i + HOP])
-    cpu = time.thread_time() - t0
-    n_hops = len(take.samples) // HOP
-    print(
-        f"analysis cost: {1000 * cpu / n_hops:.3f} ms CPU per 10 ms hop "
-        f"({100 * cpu / (len(take.samples) / RATE):.1f} % of one core in real time)"
-    )
+    for what, a in (("analysis", Analyzer()), ("with the warp learned online", AdaptiveAnalyzer())):
+        t0 = time.thread_time()
+        for i in range(0, len(take.samples), HOP):  # as a microphone delivers it: 10 ms at a time
+            a.push(take.samples[i : i + HOP])
+        cpu = time.thread_time() - t0
+        n_hops = len(take.samples) // HOP
+        print(
+            f"{what} cost: {1000 * cpu / n_hops:.3f} ms CPU per 10 ms hop "
+            f"({100 * cpu / (len(take.samples) / RATE):.1f} % of one core in real time)"
+        )
     if not args.quick:
         webrtc_baseline(cache)
-        lat = latency(make_take(HELD_OUT_VOICES[0], HELD_OUT_SENTENCES[:3], cache))
-        print(
-            f"latency sample -> VMC datagram received ({lat['received']:.0f} of "
-            f"{lat['frames']:.0f} mouths): p50 {lat['p50_ms']:.1f} ms, p95 {lat['p95_ms']:.1f} ms,"
-            f" max {lat['max_ms']:.1f} ms (10 ms blocks)"
-        )
+        for what, adapt in (("", False), (", warp learned online", True)):
+            lat = latency(make_take(HELD_OUT_VOICES[0], HELD_OUT_SENTENCES[:3], cache), adapt=adapt)
+            print(
+                f"latency sample -> VMC datagram received{what} ({lat['received']:.0f} of "
+                f"{lat['frames']:.0f} mouths): p50 {lat['p50_ms']:.1f} ms, p95 "
+                f"{lat['p95_ms']:.1f} ms, max {lat['max_ms']:.1f} ms (10 ms blocks)"
+            )
 
 
 if __name__ == "__main__":

@@ -469,3 +469,39 @@ def test_outputs_carry_the_audio_mouth_as_ordinary_blendshapes(speech_wav: Path)
     expressions = json.loads(encode_frame(frame))["expressions"]
     for k in added:
         assert abs(expressions[k] - frame.blendshapes[k]) < 1e-3, k
+
+
+@needs_speech
+def test_online_warp_follows_a_shorter_vocal_tract_and_stays_at_one(tmp_path: Path) -> None:
+    """vtuber/audio/adapt.py: with no calibration, the warp learned from running speech starts
+    at exactly 1 (the plain analyzer's mouth), moves toward a voice whose formants espeak-ng
+    scaled by 1.5 (a child's vocal tract) within 12 s of speech, never by more than its rate
+    per hop, and stays at 1 on the unscaled voice."""
+    from vtuber.audio.adapt import GRID, AdaptiveAnalyzer
+
+    sentences = speech.FIT_SENTENCES[:4]
+
+    def voice_samples(variant: str) -> np.ndarray:
+        parts = [speech.speak(s, variant, rate=170, pitch=50) for s in sentences]
+        wav = speech.concatenate(parts, gap=0.3).write_wav(tmp_path / f"{variant}.wav")
+        return np.asarray(load_audio(wav, RATE).samples, dtype=np.float64)
+
+    plain = voice_samples("en-us")
+    scaled = voice_samples("en-us+vt150-150-150p200-290")
+    warps: dict[str, list[float]] = {}
+    for name, x in (("plain", plain), ("scaled", scaled)):
+        a = AdaptiveAnalyzer()
+        track = []
+        first = a.push(x[: 2 * RATE])
+        for i in range(2 * RATE, len(x), HOP):
+            a.push(x[i : i + HOP])
+            track.append(a.warp)
+        warps[name] = track
+        if name == "plain":  # the first 2 s: exactly the plain analyzer's mouth
+            ref = analyze(x[: 2 * RATE])
+            assert [s.vowels for s in first] == [s.vowels for s in ref]
+        steps = np.abs(np.diff(np.log(track))) / np.log(GRID[1] / GRID[0])
+        assert steps.max() <= 1.01 * a.estimate.cfg.rate * HOP / RATE  # never a jump
+    assert len(plain) / RATE > 11.0
+    assert max(abs(w - 1.0) for w in warps["plain"]) < 0.02, max(warps["plain"])
+    assert warps["scaled"][-1] >= 1.07, warps["scaled"][-1]  # at least one grid step up

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vtuber.audio.adapt import AdaptiveAnalyzer
 from vtuber.audio.analysis import (
     CLOSED,
     HOP,
@@ -54,16 +55,26 @@ class TrackAudio:
     """A whole sound track, analysed once; ``at(t)`` = the mouth at media time ``t``."""
 
     def __init__(
-        self, track: AudioTrack, model: VowelModel | None = None, cfg: AnalyzerConfig | None = None
+        self,
+        track: AudioTrack,
+        model: VowelModel | None = None,
+        cfg: AnalyzerConfig | None = None,
+        *,
+        adapt: bool = False,
     ) -> None:
         if track.rate != RATE:
             raise ConfigError(f"sound track must be {RATE} Hz, not {track.rate}")
         self.track = track
-        self.shapes = analyze(track.samples, model, cfg)
+        if adapt:  # the talker's vocal-tract warp learned online (vtuber/audio/adapt.py)
+            self.shapes = AdaptiveAnalyzer(model, cfg).push(track.samples)
+        else:
+            self.shapes = analyze(track.samples, model, cfg)
 
     @classmethod
-    def from_file(cls, path: str | Path, model: VowelModel | None = None) -> TrackAudio:
-        return cls(load_audio(path, RATE), model)
+    def from_file(
+        cls, path: str | Path, model: VowelModel | None = None, *, adapt: bool = False
+    ) -> TrackAudio:
+        return cls(load_audio(path, RATE), model, adapt=adapt)
 
     def at(self, t: float) -> MouthShape:
         i = int(np.floor((t - self.track.start) * RATE / HOP + 1e-6)) - 1
@@ -83,9 +94,18 @@ class LiveAudio:
     newest mouth."""
 
     def __init__(
-        self, spec: str, model: VowelModel | None = None, cfg: AnalyzerConfig | None = None
+        self,
+        spec: str,
+        model: VowelModel | None = None,
+        cfg: AnalyzerConfig | None = None,
+        *,
+        adapt: bool = False,
     ) -> None:
-        self.analyzer = Analyzer(model, cfg)
+        # adapt: the talker's vocal-tract warp learned online (vtuber/audio/adapt.py); a new
+        # LiveAudio (a new session) starts afresh at warp 1
+        self.analyzer: Analyzer | AdaptiveAnalyzer = (
+            AdaptiveAnalyzer(model, cfg) if adapt else Analyzer(model, cfg)
+        )
         self._lock = threading.Lock()
         self._latest = CLOSED
         self.stream: InputStream = open_input(spec, self.callback)
