@@ -505,3 +505,16 @@ def test_online_warp_follows_a_shorter_vocal_tract_and_stays_at_one(tmp_path: Pa
     assert len(plain) / RATE > 11.0
     assert max(abs(w - 1.0) for w in warps["plain"]) < 0.02, max(warps["plain"])
     assert warps["scaled"][-1] >= 1.07, warps["scaled"][-1]  # at least one grid step up
+
+
+def test_track_audio_with_the_online_warp_keeps_the_plain_openness(speech_wav: Path) -> None:
+    """TrackAudio(adapt=True): voicing and openness are the plain analyzer's (the warp only moves
+    the vowels), hop for hop."""
+    from vtuber.audio.lipsync import TrackAudio
+
+    track = load_audio(speech_wav, RATE)
+    plain, adapted = TrackAudio(track).shapes, TrackAudio(track, adapt=True).shapes
+    assert len(plain) == len(adapted) > 100
+    assert [s.open for s in plain] == [s.open for s in adapted]
+    assert [s.voiced for s in plain] == [s.voiced for s in adapted]
+    assert all(abs(sum(s.vowels.values()) - s.open) < 1e-9 for s in adapted)
