@@ -71,6 +71,7 @@ from vtuber.audio.fitting import (
     network_inputs,
     sharpen,
     take_features,
+    vowel_hops,
 )
 from vtuber.synth.speech import FIT_SENTENCES, FIT_VOICES, TRACT_VOICES
 
@@ -226,13 +227,11 @@ def validate(
     plan += [(w, tk) for w in TRACT_WARPS for tk in (extra or [])[::2]]
     xs, ys = [], []
     for w, tk in plan:
-        feats, voiced = take_features(tk.samples, ceps_mean, warp=w, cache=feature_cache)
-        n = len(feats)
-        lab = tk.utterance.kind_at(centre_times(n))
-        t = (np.arange(n) + 1) * HOP / RATE
-        ok = voiced & np.isin(lab, VOWEL_NAMES) & (t < 0.45 * len(tk.samples) / RATE)
-        xs.append(feats[ok])
-        ys.append(np.array([VOWEL_NAMES.index(str(k)) for k in lab[ok]], dtype=np.int64))
+        xk, yk = vowel_hops(
+            tk.samples, tk.utterance.kind_at, ceps_mean, warp=w, cache=feature_cache, head=0.45
+        )
+        xs.append(xk)
+        ys.append(yk)
     x, y = np.concatenate(xs).astype(np.float16).astype(np.float64), np.concatenate(ys)
     t0 = time.time()
     models = [

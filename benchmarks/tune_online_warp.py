@@ -45,10 +45,9 @@ from vtuber.audio.fitting import (
     STOCK_NOISE,
     STOCK_SHARPEN,
     TRACT_WARPS,
-    centre_times,
     fit_network,
     sharpen,
-    take_features,
+    vowel_hops,
 )
 from vtuber.synth.speech import FIT_SENTENCES, FIT_VOICES, TRACT_VOICES
 
@@ -74,13 +73,11 @@ def split_network(takes, tract, fit_i, feature_cache: Path, out: Path) -> VowelM
     plan += [(w, tk) for w in TRACT_WARPS for tk in tract[::2]]
     xs, ys = [], []
     for w, tk in plan:
-        feats, voiced = take_features(tk.samples, ceps_mean, warp=w, cache=feature_cache)
-        n = len(feats)
-        lab = tk.utterance.kind_at(centre_times(n))
-        t = (np.arange(n) + 1) * HOP / RATE
-        ok = voiced & np.isin(lab, VOWEL_NAMES) & (t < 0.45 * len(tk.samples) / RATE)
-        xs.append(feats[ok])
-        ys.append(np.array([VOWEL_NAMES.index(str(k)) for k in lab[ok]], dtype=np.int64))
+        xk, yk = vowel_hops(
+            tk.samples, tk.utterance.kind_at, ceps_mean, warp=w, cache=feature_cache, head=0.45
+        )
+        xs.append(xk)
+        ys.append(yk)
     x, y = np.concatenate(xs).astype(np.float16).astype(np.float64), np.concatenate(ys)
     t0 = time.time()
     m = fit_network(
@@ -104,13 +101,12 @@ def split_profile_network(takes, fit_i, stock: VowelModel, cache: Path, out: Pat
         tk = takes[i]
         w = learn_vowels(yardstick.calibration_take(tk.voice, cache), stock)[0].warp
         warps.append(w)
-        feats, voiced = take_features(tk.samples, stock.ceps_mean, warp=w, cache=cache / "features")
-        n = len(feats)
-        lab = tk.utterance.kind_at(centre_times(n))
-        t = (np.arange(n) + 1) * HOP / RATE
-        ok = voiced & np.isin(lab, VOWEL_NAMES) & (t < 0.45 * len(tk.samples) / RATE)
-        xs.append(feats[ok])
-        ys.append(np.array([VOWEL_NAMES.index(str(k)) for k in lab[ok]], dtype=np.int64))
+        xk, yk = vowel_hops(
+            tk.samples, tk.utterance.kind_at, stock.ceps_mean, warp=w, cache=cache / "features",
+            head=0.45,
+        )  # fmt: skip
+        xs.append(xk)
+        ys.append(yk)
     x, y = np.concatenate(xs), np.concatenate(ys)
     m = fit_network(x, y, stock.ceps_mean, epochs=20, seed=0)
     print(f"split profile network on {len(y)} hops; warps {min(warps)} .. {max(warps)}")

@@ -8,7 +8,7 @@ weight decay, a fixed seed, so a refit gives the same model.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +16,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.audio import analysis
-from vtuber.audio.analysis import HIDDEN, HOP, LAGS, RATE, WIN, Analyzer, VowelModel
+from vtuber.audio.analysis import (
+    HIDDEN,
+    HOP,
+    LAGS,
+    RATE,
+    VOWEL_NAMES,
+    WIN,
+    Analyzer,
+    VowelModel,
+)
 
 F64 = NDArray[np.float64]
 
@@ -95,6 +104,26 @@ def network_inputs(
         xs.append(feats[: len(lab)][ok])
         ys.append(np.array([labels.index(str(k)) for k in lab[ok]], dtype=np.int64))
     return np.concatenate(xs), np.concatenate(ys)
+
+
+def vowel_hops(
+    samples: NDArray[np.floating],
+    kind_at: Callable[[F64], NDArray[np.str_]],
+    ceps_mean: F64,
+    *,
+    warp: float = 1.0,
+    cache: Path | None = None,
+    head: float = 1.0,
+) -> tuple[F64, NDArray[np.int64]]:
+    """The network inputs of a take's voiced hops whose window centre is a vowel
+    (``kind_at``: the label at given times, e.g. ``Utterance.kind_at``), among the hops that end
+    within the take's first ``head`` share, and the vowels' indices in ``VOWEL_NAMES``."""
+    feats, voiced = take_features(samples, ceps_mean, warp=warp, cache=cache)
+    n = len(feats)
+    lab = kind_at(centre_times(n))
+    t = (np.arange(n) + 1) * HOP / RATE
+    ok = voiced & np.isin(lab, VOWEL_NAMES) & (t < head * len(samples) / RATE)
+    return feats[ok], np.array([VOWEL_NAMES.index(str(k)) for k in lab[ok]], dtype=np.int64)
 
 
 def centre_times(n: int) -> F64:
