@@ -15,7 +15,10 @@ Data (30 fps unless said):
   (deg) against the true pose, raw and smoothed, and blink / mouth onsets taken from the truth
   (the true closure or opening rising through 0.5 / 0.3; the delay read at half the raw's rise,
   the tracker's misses apart; the old raw-crossing figure printed beside it; docs/smoothing.md,
-  "Onsets measured on the truth"), on every face of the group x ``PERFORMANCES``
+  "Onsets measured on the truth"), and the gaze (the sent LeftEye against the true gaze:
+  mean error over the frames with both eyes open, saccades included, and the still jitter on
+  steady fixations; checked against raw + ``GAZE_TOL`` and the One Euro filter; the gaze preset
+  is chosen by benchmarks/fit_gaze_smoothing.py), on every face of the group x ``PERFORMANCES``
   seeded performances (seed 1000 k + corpus index, k = 0 .. PERFORMANCES - 1). Each performance
   is checked against raw + 0.3 deg; the One Euro comparison is per face, on the mean over its
   performances, with the paired standard error of the difference (docs/smoothing.md, "Deciding
@@ -94,6 +97,10 @@ CACHE_VERSION = 3
 IDENTITY_Q = np.array(IDENTITY, np.float64)
 REST = {b: np.array(q, np.float64) for b, q in REST_POSE.items()}
 COST_REPEATS = 7  # cost rounds; the check uses the least (see costs_ms)
+# Gaze: the default's mean error on the renders may be at most this far above raw (deg), and no
+# more than the One Euro filter's (fixed before the validation faces were measured).
+GAZE_TOL = 0.1
+SACCADE_TOL = 0.3  # ... and on the frames within 2 of a saccade, this far (a glance arrives)
 RAMP_RUNS = 10  # noise draws per ramp speed (the mean lag of one draw varies by ~0.2 frame)
 PERFORMANCES = 8  # seeded performances per face (docs/smoothing.md, "Deciding the render ...")
 DECIDED_SE = 2.0  # a default - One Euro difference of this many standard errors is "decided"
@@ -561,6 +568,54 @@ def tracker_map(raw: np.ndarray, truth: np.ndarray, found: np.ndarray) -> np.nda
     return np.asarray(quat.from_rotvec(a @ coef))
 
 
+def dilate(mask: np.ndarray, k: int) -> np.ndarray:
+    """``mask`` widened by ``k`` frames either side."""
+    out = mask.copy()
+    for s in range(1, k + 1):
+        out[s:] |= mask[:-s]
+        out[:-s] |= mask[s:]
+    return out
+
+
+def eye_gaze(q: np.ndarray) -> np.ndarray:
+    """(N, 4) eye-bone rotations -> (N, 2) gaze yaw, pitch in degrees (the bone's +Z turned;
+    as vtuber.synth.scoring reads the sent LeftEye)."""
+    f = quat.rotate(q, np.array([0.0, 0.0, 1.0]))
+    yaw = np.degrees(np.arctan2(f[:, 0], f[:, 2]))
+    pitch = np.degrees(np.arctan2(f[:, 1], np.hypot(f[:, 0], f[:, 2])))
+    return np.c_[yaw, pitch]
+
+
+def gaze_truth(seq: Any, found: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A render's true gaze as the unmirrored LeftEye bone should send it, (N, 2) yaw, pitch
+    deg (the truth's yaw negated: the anatomical eye bone's yaw > 0 is the person's right), and
+    the frame masks the gaze is judged on: ``judged`` (a face found, both eyes open: no closure
+    within 2 frames), ``steady`` (judged, the iris unmoved for 2 frames either side: a
+    fixation) and ``saccade`` (judged, within 2 frames of an iris move)."""
+    from vtuber.synth.face import gaze_angles
+
+    n = len(found)
+    iris = np.asarray(seq.iris[:n], np.float64)
+    tg = np.array([gaze_angles((float(a), float(c))) for a, c in iris])
+    moved = np.zeros(n, bool)
+    moved[1:] = np.any(iris[1:] != iris[:-1], axis=1)
+    judged = found & ~dilate(np.any(np.asarray(seq.eye_close[:n]) > 0.0, axis=1), 2)
+    return np.c_[-tg[:, 0], tg[:, 1]], judged, judged & ~dilate(moved, 2), judged & dilate(moved, 2)
+
+
+def gaze_measures(
+    frames: Sequence[AvatarFrame], truth: np.ndarray, judged: np.ndarray, steady: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame gaze error (deg) of the sent LeftEye against ``truth`` (every frame; pick with
+    the masks), and the frame-to-frame gaze change (deg) between consecutive ``steady`` frames:
+    the truth is still there, so all of it is jitter."""
+    ident = (0.0, 0.0, 0.0, 1.0)
+    g = eye_gaze(np.array([f.bones.get(Bone.LeftEye, ident) for f in frames], np.float64))
+    err = np.hypot(*(g - truth).T)
+    both = steady[1:] & steady[:-1]
+    return err, np.hypot(*(g[1:] - g[:-1]).T)[both]
+
+
 def paired_difference(
     a: np.ndarray, b: np.ndarray, block: int = 20, draws: int = 2000, seed: int = 0
 ) -> tuple[float, float]:
@@ -613,6 +668,11 @@ def rendered_moving(
     onsets: dict[str, list[tuple[str, int, str]]] = {label: [] for label, _ in METHODS}
     events: dict[str, list[tuple[str, int, float, int, str]]] = {label: [] for label, _ in METHODS}
     missed = {"blink": 0, "jawOpen": 0}
+    # Gaze (the sent LeftEye against the true gaze): per method, per-frame errors on the judged
+    # and the saccade frames, and the frame-to-frame change on steady fixations (gaze_truth).
+    gaze: dict[str, dict[str, list[np.ndarray]]] = {
+        label: {"error": [], "saccade": [], "jitter": []} for label, _ in METHODS
+    }
     print(
         f"\n## rendered heads moving naturally (10 s, 30 fps, {performances} performances per"
         " face): mean head error, deg (against the truth; 'vs its map': against the tracker's"
@@ -631,6 +691,7 @@ def rendered_moving(
             found = np.array([f.tracking.face for f in frames])
             ec, mo = seq.eye_close, seq.mouth  # type: ignore[attr-defined]
             truths = {"blinkLeft": ec[:, 0], "blinkRight": ec[:, 1], "jawOpen": mo}
+            g_truth, g_judged, g_steady, g_sacc = gaze_truth(seq, found)
             raw = composed(frames)
             inv0 = quat.conjugate(raw[0])  # the truth is relative to frame 0 (frontal)
             mapped = tracker_map(quat.multiply(raw, inv0), truth, found)
@@ -640,6 +701,10 @@ def rendered_moving(
                 out = quat.multiply(composed(sm), inv0)
                 e = np.degrees(quat.angle_between(out, truth))[found]
                 per_frame[label] = e
+                g_err, g_jit = gaze_measures(sm, g_truth, g_judged, g_steady)
+                gaze[label]["error"].append(g_err[g_judged])
+                gaze[label]["saccade"].append(g_err[g_sacc])
+                gaze[label]["jitter"].append(g_jit)
                 errs[label].append(float(e.mean()))
                 face_errs[label].append(float(e.mean()))
                 em = float(np.degrees(quat.angle_between(out, mapped))[found].mean())
@@ -713,6 +778,29 @@ def rendered_moving(
             rr[f"render {kind} first-reading max"] = float(d_first.max()) if len(d_first) else nan
     method_row(res, "all renders", "moving render error")
     method_row(res, "worst vs raw", "moving render worst excess", "+12.3f")
+    raw_jitter = float(np.concatenate(gaze["off"]["jitter"]).mean())
+    for label, _ in METHODS:
+        rr = res[label]
+        rr["render gaze error"] = float(np.concatenate(gaze[label]["error"]).mean())
+        rr["render gaze saccade error"] = float(np.concatenate(gaze[label]["saccade"]).mean())
+        rr["render gaze jitter"] = float(np.concatenate(gaze[label]["jitter"]).mean())
+        rr["render gaze jitter reduction %"] = 100.0 * (1.0 - rr["render gaze jitter"] / raw_jitter)
+    n_j = sum(len(x) for x in gaze["off"]["error"])
+    n_s = sum(len(x) for x in gaze["off"]["saccade"])
+    n_f = sum(len(x) for x in gaze["off"]["jitter"])
+    print(
+        f"\n## same renders: gaze (the sent LeftEye against the true gaze, deg): mean error over"
+        f" the {n_j} frames with both eyes open (saccades included), over the {n_s} within 2"
+        f" frames of a saccade, and still jitter (mean frame-to-frame change over {n_f} steady"
+        " fixation frame pairs)"
+    )
+    print(f"{'method':<12} {'error':>8} {'saccades':>9} {'jitter':>8} {'jitter red.':>12}")
+    for label, _ in METHODS:
+        rr = res[label]
+        print(
+            f"{label:<12} {rr['render gaze error']:8.3f} {rr['render gaze saccade error']:9.3f}"
+            f" {rr['render gaze jitter']:8.3f} {rr['render gaze jitter reduction %']:11.1f}%"
+        )
     n_b = int(res["off"]["render blink onsets"])
     n_m = int(res["off"]["render jawOpen onsets"])
     print(
@@ -1097,6 +1185,14 @@ def checks(res: dict[str, dict[str, float]], face: float, full: float) -> bool:
             f" {DECIDED_SE:g} SE)"
         )
         out.append((text, diff <= 0.0))
+    if "render gaze error" in d:
+        # Defined before the validation faces were looked at (docs/smoothing.md, "Gaze").
+        x = d["render gaze error"] - res["off"]["render gaze error"]
+        text = f"gaze on the renders: mean error vs raw {x:+.3f} <= +{GAZE_TOL} deg"
+        out.append((text, x <= GAZE_TOL))
+        x = d["render gaze saccade error"] - res["off"]["render gaze saccade error"]
+        text = f"gaze on the renders' saccades: mean error vs raw {x:+.3f} <= +{SACCADE_TOL} deg"
+        out.append((text, x <= SACCADE_TOL))
     for key in ("render blink onset delay max", "render jawOpen onset delay max"):
         if key in d:
             text = f"{key} {d[key]:.0f} <= 1 frame (true onsets, at half the raw's rise)"
@@ -1109,6 +1205,7 @@ def checks(res: dict[str, dict[str, float]], face: float, full: float) -> bool:
         ("synthetic step frames", False),
         ("rendered step frames", False),
         ("moving render error", False),
+        ("render gaze error", False),
         ("blink onset delay", False),
         ("mouth onset delay", False),
         ("render blink onset delay mean", False),
