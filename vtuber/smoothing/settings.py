@@ -139,7 +139,17 @@ _MEDIUM: dict[str, SignalSettings] = {
         min_cutoff=0.5,
         beta=0.05,
     ),
-    "gaze": SignalSettings(noise=1.5, accel=30.0, adapt_sigma=2.5, adapt_memory_s=0.05),
+    # gaze: chosen by benchmarks/fit_gaze_smoothing.py on the training renders (docs/smoothing.md).
+    "gaze": SignalSettings(
+        noise=1.6,
+        accel=50.0,
+        adapt_sigma=3.1,
+        adapt_memory_s=0.013,
+        speed_ref=220.0,
+        lag_k=1.0,
+        still_tau_s=0.048,
+        still_speed=42.0,
+    ),
     # body, hands: chosen by benchmarks/fit_body_hands_smoothing.py (docs/smoothing.md).
     "body": SignalSettings(
         noise=2.6,
