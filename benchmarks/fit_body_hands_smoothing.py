@@ -281,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noise", action="store_true", help="print the clip's noise levels only")
     ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
     args = ap.parse_args(argv)
+    from vtuber.synth import corpus
+
+    corpus.begin_fitting()  # (synthetic motion and the real clip only: no corpus face is read)
     b = bench()
     if not b.CLIP.exists():
         print(f"(the clip is absent: {b.CLIP}; its noise levels cannot be measured)")

@@ -5,7 +5,8 @@ Data: the face corpus's rendered performances (vtuber.synth.corpus; 10 s, 30 fps
 frame from ``Sequence.iris`` -> ``vtuber.synth.face.gaze_angles``), tracked by the Tracker from
 benchmarks/bench_smoothing.py's cached landmarks (the same cache and cache version). The search
 sees only the TRAINING identities (grace_hopper, astronaut, obama, kit_harington, kate_siegel);
-the VALIDATION identities are printed once, for the chosen setting, with ``--report``.
+the VALIDATION identities are never read here (``corpus.begin_fitting``):
+benchmarks/bench_smoothing.py reports the chosen preset on them.
 
 Measures (the sent LeftEye bone's gaze, yaw / pitch as vtuber.synth.scoring reads it, against
 the truth, yaw negated: the anatomical eye bone's yaw > 0 is the person's right):
@@ -32,8 +33,7 @@ still_tau_s and still_speed (no gating: a saccade is a real one-frame event), th
 around the best (log-normal factor, sigma 0.3, seed 22). Rows: off (raw), the One Euro filter,
 the 0.3 lerp, v1 and the committed medium preset.
 
-Run: ``.venv/bin/python benchmarks/fit_gaze_smoothing.py [--performances N] [--candidates N]
-[--report]``.
+Run: ``.venv/bin/python benchmarks/fit_gaze_smoothing.py [--performances N] [--candidates N]``.
 """
 
 from __future__ import annotations
@@ -179,11 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--candidates", type=int, default=40)
     ap.add_argument("--refine", type=int, default=20)
     ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
-    ap.add_argument("--report", action="store_true", help="also the validation faces")
     ap.add_argument("--saccade-tol", type=float, default=SACCADE_TOL, help="deg above raw")
     args = ap.parse_args(argv)
     from vtuber.synth import corpus
 
+    corpus.begin_fitting()  # validation faces are refused from here on
     b = bench()
     cache = Path(args.cache)
     train = load(b, corpus.TRAINING, args.performances, cache)
@@ -225,15 +225,6 @@ def main(argv: list[str] | None = None) -> int:
     print("  training " + "  ".join(f"{k} {x:.3f}" for k, x in m.items()) + f"  red {red:.1%}")
     for k in base:
         print(f"  {k:10s} jitter reduction {1.0 - base[k]['jitter'] / raw_j:.1%}")
-    if args.report:
-        val = load(b, corpus.VALIDATION, args.performances, cache)
-        vb = {**baselines(b, val), "chosen": measure(b, kalman(s), val)}
-        print(f"validation: {len(val)} performances")
-        for k, v in vb.items():
-            r = 1.0 - v["jitter"] / vb["off"]["jitter"]
-            print(
-                f"  {k:10s} " + "  ".join(f"{n} {x:.3f}" for n, x in v.items()) + f"  red {r:.1%}"
-            )
     return 0
 
 
