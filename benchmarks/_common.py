@@ -3,13 +3,29 @@ this folder on ``sys.path``): the shared clip's path and decoding a clip into me
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT.parent / "shared" / "data" / "media" / "person_thumbsup_720p.mp4"
+
+
+def bench_module(name: str) -> ModuleType:
+    """Another benchmark script of this folder loaded as a module (``name`` without ``.py``),
+    for a fitting script that reuses its loaders and measures."""
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).resolve().parent / f"{name}.py"
+    )
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def read_frames(path: Path, n: int) -> list[np.ndarray]:

@@ -41,7 +41,6 @@ Run: ``.venv/bin/python benchmarks/fit_body_hands_smoothing.py [--signal body|ha
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -84,13 +83,9 @@ SEARCHED = (
 
 def bench() -> ModuleType:
     """benchmarks/bench_smoothing.py (the clip's cached landmarks and its metrics)."""
-    path = Path(__file__).resolve().parent / "bench_smoothing.py"
-    spec = importlib.util.spec_from_file_location("bench_smoothing", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_smoothing"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    from _common import bench_module  # benchmarks/ is on sys.path
+
+    return bench_module("bench_smoothing")
 
 
 def still_noise(rv: np.ndarray, still: np.ndarray) -> np.ndarray:

@@ -39,8 +39,6 @@ Run: ``.venv/bin/python benchmarks/fit_gaze_smoothing.py [--performances N] [--c
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -79,13 +77,9 @@ SEARCHED = (
 
 def bench() -> ModuleType:
     """benchmarks/bench_smoothing.py (its corpus loader and cache)."""
-    path = Path(__file__).resolve().parent / "bench_smoothing.py"
-    spec = importlib.util.spec_from_file_location("bench_smoothing", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_smoothing"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    from _common import bench_module  # benchmarks/ is on sys.path
+
+    return bench_module("bench_smoothing")
 
 
 @dataclass

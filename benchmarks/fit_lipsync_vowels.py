@@ -49,10 +49,8 @@ from vtuber.audio.analysis import (
     MODEL_PATH,
     RATE,
     VOWEL_NAMES,
-    WIN,
     AnalyzerConfig,
     VowelModel,
-    frame_features,
     load_model,
 )
 from vtuber.audio.calibrate import learn_vowels
@@ -69,9 +67,10 @@ from vtuber.audio.fitting import (
     fit_averaged,
     fit_network,
     network_inputs,
+    plan_inputs,
     sharpen,
     take_features,
-    vowel_hops,
+    voiced_ceps_mean,
 )
 from vtuber.synth.speech import FIT_SENTENCES, FIT_VOICES, TRACT_VOICES
 
@@ -188,14 +187,7 @@ def _write(model: VowelModel, x: np.ndarray, y: np.ndarray, path: Path, t0: floa
 def fitting_ceps_mean(takes: list[yardstick.Take]) -> np.ndarray:
     """The fitting voices' mean cepstrum over their clearly voiced hops (the talker
     normalization's target)."""
-    raw = []
-    for tk in takes:
-        x = np.concatenate([np.zeros(WIN), tk.samples.astype(np.float64)])
-        n = len(tk.samples) // HOP
-        idx = np.arange(n)[:, None] * HOP + HOP + np.arange(WIN)[None, :]
-        level, per, ceps = frame_features(x[idx])
-        raw.append(ceps[(per > 0.5) & (level > -40)])
-    return np.asarray(np.concatenate(raw).mean(axis=0))
+    return voiced_ceps_mean([tk.samples for tk in takes])
 
 
 def validate(
@@ -225,14 +217,7 @@ def validate(
     # (with ``extra``: every second of those voices fitted on too, warped by TRACT_WARPS)
     plan = [(w, takes[i]) for w in augment_warps for i in fit_i]
     plan += [(w, tk) for w in TRACT_WARPS for tk in (extra or [])[::2]]
-    xs, ys = [], []
-    for w, tk in plan:
-        xk, yk = vowel_hops(
-            tk.samples, tk.utterance.kind_at, ceps_mean, warp=w, cache=feature_cache, head=0.45
-        )
-        xs.append(xk)
-        ys.append(yk)
-    x, y = np.concatenate(xs).astype(np.float16).astype(np.float64), np.concatenate(ys)
+    x, y = plan_inputs(plan, ceps_mean, cache=feature_cache, head=0.45)
     t0 = time.time()
     models = [
         fit_network(x, y, ceps_mean, hidden=hidden, epochs=epochs, seed=s, noise=noise,

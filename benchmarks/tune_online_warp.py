@@ -32,10 +32,8 @@ from vtuber.audio.analysis import (
     RATE,
     VOWEL_KEYS,
     VOWEL_NAMES,
-    WIN,
     Analyzer,
     VowelModel,
-    frame_features,
 )
 from vtuber.audio.calibrate import learn_vowels
 from vtuber.audio.fitting import (
@@ -46,7 +44,9 @@ from vtuber.audio.fitting import (
     STOCK_SHARPEN,
     TRACT_WARPS,
     fit_network,
+    plan_inputs,
     sharpen,
+    voiced_ceps_mean,
     vowel_hops,
 )
 from vtuber.synth.speech import FIT_SENTENCES, FIT_VOICES, TRACT_VOICES
@@ -55,14 +55,7 @@ WARM = 10.0  # seconds
 
 
 def ceps_mean_of(takes: list[yardstick.Take]) -> np.ndarray:
-    raw = []
-    for tk in takes:
-        x = np.concatenate([np.zeros(WIN), tk.samples.astype(np.float64)])
-        n = len(tk.samples) // HOP
-        idx = np.arange(n)[:, None] * HOP + HOP + np.arange(WIN)[None, :]
-        level, per, ceps = frame_features(x[idx])
-        raw.append(ceps[(per > 0.5) & (level > -40)])
-    return np.asarray(np.concatenate(raw).mean(axis=0))
+    return voiced_ceps_mean([tk.samples for tk in takes])
 
 
 def split_network(takes, tract, fit_i, feature_cache: Path, out: Path) -> VowelModel:  # type: ignore[no-untyped-def]
@@ -71,14 +64,7 @@ def split_network(takes, tract, fit_i, feature_cache: Path, out: Path) -> VowelM
     ceps_mean = ceps_mean_of(takes)
     plan = [(w, takes[i]) for w in AUGMENT_WARPS for i in fit_i]
     plan += [(w, tk) for w in TRACT_WARPS for tk in tract[::2]]
-    xs, ys = [], []
-    for w, tk in plan:
-        xk, yk = vowel_hops(
-            tk.samples, tk.utterance.kind_at, ceps_mean, warp=w, cache=feature_cache, head=0.45
-        )
-        xs.append(xk)
-        ys.append(yk)
-    x, y = np.concatenate(xs).astype(np.float16).astype(np.float64), np.concatenate(ys)
+    x, y = plan_inputs(plan, ceps_mean, cache=feature_cache, head=0.45)
     t0 = time.time()
     m = fit_network(
         x, y, ceps_mean, epochs=STOCK_EPOCHS, seed=0, noise=STOCK_NOISE,

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -124,6 +125,39 @@ def vowel_hops(
     t = (np.arange(n) + 1) * HOP / RATE
     ok = voiced & np.isin(lab, VOWEL_NAMES) & (t < head * len(samples) / RATE)
     return feats[ok], np.array([VOWEL_NAMES.index(str(k)) for k in lab[ok]], dtype=np.int64)
+
+
+def plan_inputs(
+    plan: Sequence[tuple[float, Any]],
+    ceps_mean: F64,
+    *,
+    cache: Path | None = None,
+    head: float = 1.0,
+) -> tuple[F64, NDArray[np.int64]]:
+    """:func:`vowel_hops` of every (warp, take) of ``plan`` (a take: ``samples`` and an
+    ``utterance`` with ``kind_at``, vtuber.audio.yardstick), stacked; the inputs rounded to
+    float16 as the fitting scripts keep them."""
+    xs, ys = [], []
+    for w, tk in plan:
+        xk, yk = vowel_hops(
+            tk.samples, tk.utterance.kind_at, ceps_mean, warp=w, cache=cache, head=head
+        )
+        xs.append(xk)
+        ys.append(yk)
+    return np.concatenate(xs).astype(np.float16).astype(np.float64), np.concatenate(ys)
+
+
+def voiced_ceps_mean(takes: Sequence[NDArray[np.floating]]) -> F64:
+    """The mean cepstrum over the clearly voiced hops (periodicity > 0.5, level > -40 dB) of
+    these 16 kHz takes: the talker normalization's target when fitting on them."""
+    raw = []
+    for samples in takes:
+        x = np.concatenate([np.zeros(WIN), np.asarray(samples, dtype=np.float64)])
+        n = len(samples) // HOP
+        idx = np.arange(n)[:, None] * HOP + HOP + np.arange(WIN)[None, :]
+        level, per, ceps = analysis.frame_features(x[idx])
+        raw.append(ceps[(per > 0.5) & (level > -40)])
+    return np.asarray(np.concatenate(raw).mean(axis=0))
 
 
 def centre_times(n: int) -> F64:
