@@ -12,7 +12,7 @@ python-osc's builders are the reference encoder; the per-frame path here writes 
 precomputed message prefixes (python-osc takes ~1.3 ms to build the 55 bone messages of one frame,
 the precomputed path ~0.1 ms), and a bone the frame leaves at its rest pose (51 of 55 in face
 mode) is one precomputed message; each message is kept with its OSC size prefix, ready for the
-bundle (0.050 -> 0.0xx ms a face-mode frame, docs/performance.md). tests/test_vmc.py checks byte
+bundle (0.050 -> 0.026 ms a face-mode frame, docs/performance.md). tests/test_vmc.py checks byte
 equality against python-osc.
 
 Decoding (:class:`VMCDecoder`, fed datagrams in arrival order) turns a VMC stream from any sender

@@ -23,19 +23,15 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-# The outer lip contour, from the person's right mouth corner over the upper lip and back under
-# the lower lip (FaceMesh indices).
-OUTER_LIP = (
-    61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146,
-)  # fmt: skip
-EYE_OUTER = (33, 263)
-UPPER_LIP_TOP = 0
+from vtuber.landmarks import face_mesh as fm
+
+OUTER_LIP = fm.OUTER_LIP_CONTOUR
 # A pixel darker than this fraction of the reference brightness counts as the mouth's inside.
 # Chosen on the face corpus's training identities (benchmarks/fit_mouth_dark.py).
 DARK_FRACTION = 0.35
 SOFT = False
 _REF_SAMPLES = 24  # the reference band is read on a grid of about this many pixels across
-_POINTS = np.array([*OUTER_LIP, *EYE_OUTER, UPPER_LIP_TOP])
+_POINTS = np.array([*OUTER_LIP, fm.EYE_OUTER_R, fm.EYE_OUTER_L, fm.UPPER_LIP_TOP])
 
 
 def mouth_darkness(

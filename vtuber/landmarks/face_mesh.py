@@ -33,6 +33,11 @@ LIP_OUTER_LOWER = (84, 17, 314)
 UPPER_LIP_TOP = 0
 INNER_LIP_UP = 13
 UPPER_INNER_LIP = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
+# The outer lip contour as one closed polygon: from the person's right mouth corner over the upper
+# lip and back under the lower lip.
+OUTER_LIP_CONTOUR = (
+    61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146,
+)  # fmt: skip
 LOWER_INNER_LIP = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 
 # The face's outline (it slides along the cheek as the head turns) and all lip points (they move

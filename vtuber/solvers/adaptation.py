@@ -151,6 +151,16 @@ class PoseBaseline:
         self._wl = self.w.tolist()
 
 
+# The rule that fuses two readings of one thing (the perfect-sync jaw: geometry and model,
+# vtuber.solvers.arkit; the mouth's openness: lip gap and dark inside, vtuber.solvers.mouth): their
+# Pearson correlation over the last AGREE_WINDOW frames (10 s at 30 fps), from AGREE_MIN_FRAMES
+# on, and the weaker reading's share falling from full at AGREE_FULL to none at AGREE_NONE
+# (:func:`trust`).
+AGREE_WINDOW = 300
+AGREE_MIN_FRAMES = 30
+AGREE_FULL, AGREE_NONE = 0.5, 0.2
+
+
 class Agreement:
     """Pearson correlation of two readings of the same thing over their last ``window`` samples
     (running sums), so a fusion can tell, per user, when one reading has stopped following the
@@ -158,7 +168,7 @@ class Agreement:
     ``add`` returns None while fewer than ``min_samples`` pairs are in or either reading barely
     moves (std under 0.01 / 0.005)."""
 
-    def __init__(self, window: int, min_samples: int = 30) -> None:
+    def __init__(self, window: int = AGREE_WINDOW, min_samples: int = AGREE_MIN_FRAMES) -> None:
         self.window, self.min_samples = window, min_samples
         self._buf = np.zeros((window, 2))
         self.reset()

@@ -38,7 +38,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.rig import ARKIT_NAMES
-from vtuber.solvers.adaptation import Agreement, PoseBaseline, trust
+from vtuber.solvers.adaptation import (
+    AGREE_FULL,
+    AGREE_NONE,
+    AGREE_WINDOW,
+    Agreement,
+    PoseBaseline,
+    trust,
+)
 
 F32 = NDArray[np.float32]
 
@@ -284,13 +291,10 @@ JAW_REST_QUANTILE = 0.1
 JAW_MODEL_FULL = 0.5
 # sent = w * geometric jaw + (1 - w) * the model's, w = FUSE_JAW_GEOMETRY while the two agree: it
 # falls to 0 as their Pearson correlation over the last AGREE_WINDOW frames falls from AGREE_FULL
-# to AGREE_NONE. A resting smile with teeth can make the lip gap shrink when the jaw opens (the
-# landmarker's lips jump from the teeth to the open mouth's edge); the model, trained on real
-# faces, is then the one to follow.
+# to AGREE_NONE (vtuber.solvers.adaptation: the rule the mouth's openness uses too). A resting
+# smile with teeth can make the lip gap shrink when the jaw opens (the landmarker's lips jump from
+# the teeth to the open mouth's edge); the model, trained on real faces, is then the one to follow.
 FUSE_JAW_GEOMETRY = 0.7
-AGREE_WINDOW = 300
-AGREE_FULL, AGREE_NONE = 0.5, 0.2
-AGREE_MIN_FRAMES = 30
 _JAW_IDX = IDX["jawOpen"]
 _LOWER_IDX = np.array([IDX["mouthLowerDownLeft"], IDX["mouthLowerDownRight"]])
 
@@ -321,7 +325,7 @@ class Fusion:
             [EYELID_OPEN] * 2 + [0.0],
             every=30,
         )
-        self._agree = Agreement(AGREE_WINDOW, AGREE_MIN_FRAMES)
+        self._agree = Agreement(AGREE_WINDOW)
         self.reset()
 
     def reset(self) -> None:

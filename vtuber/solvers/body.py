@@ -36,6 +36,7 @@ from vtuber.quat import (
     to_rotvec_tuple,
 )
 from vtuber.rig import Bone, Quat
+from vtuber.solvers.eyes import dead_zone
 from vtuber.solvers.geometry import (
     UP,
     basis,
@@ -84,6 +85,10 @@ def arm_indices(side: str) -> tuple[int, int, int]:
     return PoseIndex.LEFT_SHOULDER, PoseIndex.LEFT_ELBOW, PoseIndex.LEFT_WRIST
 
 
+# BodyConfig.closeup_yaw_deadband_deg's default (docs/body.md, "Torso in a close-up").
+CLOSEUP_YAW_DEADBAND_DEG = 20.0
+
+
 @dataclass(frozen=True, slots=True)
 class BodyConfig:
     """Body solver settings.
@@ -100,7 +105,7 @@ class BodyConfig:
 
     legs: bool = False
     min_visibility: float = 0.5
-    closeup_yaw_deadband_deg: float = 20.0
+    closeup_yaw_deadband_deg: float = CLOSEUP_YAW_DEADBAND_DEG
     shoulder_share: float = 0.33
     shoulder_max_deg: float = 25.0
     elbow_max_deg: float = 150.0
@@ -127,17 +132,11 @@ class BodySolution:
     hands: dict[str, bool] = field(default_factory=lambda: {"left": False, "right": False})
 
 
-def soft_deadband(v: float, width: float) -> float:
-    """``v`` moved toward zero by ``width`` (zero inside +-width): continuous, and never more
-    than the input apart for two inputs (1-Lipschitz)."""
-    return math.copysign(max(abs(v) - width, 0.0), v)
-
-
 def torso_matrix(
     p: F64,
     hips_seen: bool,
     image_line: tuple[float, float] | None = None,
-    yaw_deadband_deg: float = 20.0,
+    yaw_deadband_deg: float = CLOSEUP_YAW_DEADBAND_DEG,
 ) -> F64:
     """UpperChest world rotation from avatar-space pose points: x along the shoulder line (left ->
     right shoulder), y up the spine, z = x cross y (forward).
@@ -151,7 +150,8 @@ def torso_matrix(
     its lean (roll) comes from ``image_line``, the shoulder line in the image (left -> right
     shoulder, pixels: x right, y down), when given and not degenerate, else from the 3D line
     without its depth; its twist (yaw) from Pose's depth is shrunk by ``yaw_deadband_deg`` toward
-    zero (:func:`soft_deadband`), so only a deliberate turn of the shoulders shows."""
+    zero (:func:`vtuber.solvers.eyes.dead_zone`, a soft threshold), so only a deliberate turn of
+    the shoulders shows."""
     ls, rs = p[PoseIndex.LEFT_SHOULDER], p[PoseIndex.RIGHT_SHOULDER]
     if hips_seen:
         up = 0.5 * (ls + rs) - 0.5 * (p[PoseIndex.LEFT_HIP] + p[PoseIndex.RIGHT_HIP])
@@ -163,7 +163,7 @@ def torso_matrix(
     if math.hypot(lx, ly) < 1e-6:
         lx, ly = math.hypot(wx, wz), wy
     roll = math.atan2(ly, lx)
-    yaw = math.radians(soft_deadband(math.degrees(math.atan2(-wz, wx)), yaw_deadband_deg))
+    yaw = math.radians(dead_zone(math.degrees(math.atan2(-wz, wx)), yaw_deadband_deg))
     c = math.cos(roll)
     return basis(np.array([c * math.cos(yaw), math.sin(roll), -c * math.sin(yaw)]), UP)
 
@@ -367,7 +367,6 @@ __all__ = [
     "solve_body",
     "solve_landmarks",
     "solve_leg",
-    "soft_deadband",
     "torso_matrix",
 ]
 

@@ -248,7 +248,6 @@ class Calibrator:
 EYE_QUANTILE = 0.65
 MOUTH_QUANTILE = 0.15
 MEDIAN = 0.5
-MOUTH_AGREE_WINDOW = 300  # 10 s at 30 fps
 _USABLE = ([True] * 9 + [False], [True] * 10)  # by whether the mouth's darkness was measured
 # Rows of FaceAdapter.rest(): eye open (left, right), mouth gap, width, corner, brows (4), the
 # dark area inside the lips (its rest: the lower envelope, like the gap).
@@ -307,7 +306,7 @@ class FaceAdapter:
         self._kappa0 = [float(k) for k in kappa]
         self.depth = (BlinkDepth(self._kappa0[0]), BlinkDepth(self._kappa0[1]))
         # How well the lip gap and the dark inside of the mouth agree for this user (mouth.py).
-        self.mouth_agreement = Agreement(MOUTH_AGREE_WINDOW)
+        self.mouth_agreement = Agreement()
         self.gap_share: float | None = None  # None: not known yet (MouthConfig.gap_weight)
         self._fresh = True
 

@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.landmarks import face_mesh as fm
+from vtuber.solvers.adaptation import AGREE_FULL, AGREE_NONE
 
 F64 = NDArray[np.float64]
 
@@ -79,8 +80,8 @@ class MouthConfig:
     one-hot). full_dark: dark area inside the lips (IOD^2) above rest that reads as fully open
     (the training faces' median at a 1.6 cm jaw drop, benchmarks/fit_mouth_dark.py); gap_weight:
     the lip gap's share of openness while the two sources agree; agree_none / agree_full: the
-    correlation of the two at which the lip gap gets no say / its full share (the values
-    perfect sync uses for the same question, docs/perfect_sync.md)."""
+    correlation of the two at which the lip gap gets no say / its full share (the rule perfect
+    sync uses for the same question: vtuber.solvers.adaptation.AGREE_NONE / AGREE_FULL)."""
 
     full_gap: float = 0.31
     dead_zone: float = 0.08
@@ -88,8 +89,8 @@ class MouthConfig:
     sharpness: float = 12.0
     full_dark: float = 0.075
     gap_weight: float = 0.5
-    agree_none: float = 0.2
-    agree_full: float = 0.5
+    agree_none: float = AGREE_NONE
+    agree_full: float = AGREE_FULL
 
 
 @dataclass(frozen=True, slots=True)
