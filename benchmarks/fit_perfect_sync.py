@@ -1,6 +1,6 @@
 """Choose the perfect-sync fusion constants (vtuber/solvers/arkit.py: ``FUSE_EYE_GEOMETRY``,
-``EYE_LEAD_RISE``, ``EYE_LEAD_FALL``, ``FUSE_JAW_GEOMETRY``) on the face corpus's TRAINING
-identities only (docs/face_corpus.md).
+``EYE_LEAD_RISE``, ``EYE_LEAD_FALL``, ``FUSE_JAW_GEOMETRY``, ``SUPPORT_RADIUS``,
+``SUPPORT_FULL``) on the face corpus's TRAINING identities only (docs/face_corpus.md).
 
 For every training face and seed it runs the real Face Landmarker on the rendered performance
 (cached under --cache like benchmarks/bench_face_corpus.py) and vtuber's Tracker with no
@@ -39,6 +39,8 @@ EYE_GRID = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)  # FUSE_EYE_GEOMETRY (0: the mode
 RISE_GRID = (0.0, 0.5, 1.0, 1.5)  # EYE_LEAD_RISE (0 and 0: no lead)
 FALL_GRID = (0.0, 0.5, 1.0)  # EYE_LEAD_FALL
 JAW_GRID = (0.0, 0.5, 0.7, 1.0)  # FUSE_JAW_GEOMETRY
+# SUPPORT_RADIUS x SUPPORT_FULL (the model's eyelid share at poses not seen; inf: always full)
+SUPPORT_GRID = tuple(itertools.product((0.1, 0.15, 0.2, 0.25, 0.3, float("inf")), (5, 10, 20)))
 EyeKey = tuple[float, float, float]
 
 
@@ -108,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         for k in itertools.product(EYE_GRID, RISE_GRID, FALL_GRID)
     }
     jaws = {w: [replay(r, eye_c, w)[2] for r in runs] for w in JAW_GRID}
+    support_c = (arkit.SUPPORT_RADIUS, arkit.SUPPORT_FULL)
+    support = {}
+    for arkit.SUPPORT_RADIUS, arkit.SUPPORT_FULL in SUPPORT_GRID:
+        support[(arkit.SUPPORT_RADIUS, arkit.SUPPORT_FULL)] = [
+            replay(r, eye_c, jaw_c)[:2] for r in runs
+        ]
+    arkit.SUPPORT_RADIUS, arkit.SUPPORT_FULL = support_c
     arkit.FUSE_EYE_GEOMETRY, arkit.EYE_LEAD_RISE, arkit.EYE_LEAD_FALL = eye_c
     arkit.FUSE_JAW_GEOMETRY = jaw_c
 
@@ -133,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         f"chosen on all training faces (eye w, rise, fall; jaw w): {best(list(range(len(runs))))}"
     )
     print(f"committed: {eye_c}; {jaw_c}")
+    print("support radius, frames: eyelid F1 mean, min (committed eyelid constants)")
+    for k, rows in support.items():
+        a = np.array(rows)
+        print(f"{k[0]:5.2f} {k[1]:3d}  {a.mean():.4f} {a.min():.2f}")
+    print(f"committed support: {support_c}")
     for held in names:
         keep = [i for i, r in enumerate(runs) if r.name != held]
         out = [i for i, r in enumerate(runs) if r.name == held]
@@ -145,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
             )
 
         print(f"held out {held:14s}: {e}; {j} -> {fmt(e, j)}; committed -> {fmt(eye_c, jaw_c)}")
+        sk = max(support, key=lambda k: float(np.mean([support[k][i] for i in keep])))
+        print(
+            f"  support chosen without it {sk}: F1 {np.mean([support[sk][i] for i in out]):.3f}, "
+            f"committed {np.mean([support[support_c][i] for i in out]):.3f}"
+        )
     return 0
 
 

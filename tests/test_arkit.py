@@ -267,6 +267,34 @@ def test_fused_open_level_follows_the_head_pose() -> None:
         assert out["eyeBlinkLeft"] == pytest.approx(expected, abs=1e-3)
 
 
+def test_fused_eyelids_trust_the_model_less_at_a_pose_not_seen() -> None:
+    """The model's open level at a head pose the session has not seen is extrapolated: there a
+    high eyeBlink with the geometry open is not sent closed, while a closure the geometry sees
+    is; once the pose has been seen for SUPPORT_FULL frames the model counts in full again."""
+    from vtuber.solvers.arkit import SUPPORT_FULL
+
+    s = ArkitSolver()
+    frontal = Geometry((0.0, 0.0), 0.0, pose_features(0.0, 0.0))
+    for _ in range(60):
+        s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), frontal)
+    turned = pose_features(0.55, 0.3)  # 31 deg of yaw, 17 of pitch: never seen
+    high = raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.6)
+    first = s.update(high, Geometry((0.0, 0.0), 0.0, turned))
+    assert first["eyeBlinkRight"] == 0.0
+    geo = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), Geometry((1.0, 0.0), 0.0, turned))
+    assert geo["eyeBlinkLeft"] > 0.5
+    sent = [s.update(high, Geometry((0.0, 0.0), 0.0, turned))["eyeBlinkRight"] for _ in range(12)]
+    # The share grows with the frames seen at this pose (2 after the first two above).
+    assert max(sent[:2]) < 0.5 < min(sent[4:]), sent
+    assert sent[: SUPPORT_FULL - 2] == sorted(sent[: SUPPORT_FULL - 2])
+    assert sent[-1] == sent[-2] == sent[-3]  # full support (and no lead left): steady
+    # With a profile's open level (no guess) the model counts in full at once.
+    pinned = ArkitSolver(calibration=ArkitCalibration(eyelid_open=0.19))
+    for _ in range(60):
+        pinned.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), frontal)
+    assert _hold(pinned, high, Geometry((0.0, 0.0), 0.0, turned))["eyeBlinkRight"] > 0.5
+
+
 def _talk(rng: np.random.Generator, n: int) -> np.ndarray:
     """A jaw opening 0..1 per frame: syllables with pauses."""
     t = np.arange(n)

@@ -283,6 +283,18 @@ FUSED_OPEN_MAX = 0.35
 # Spearman fell).
 EYE_LEAD_RISE = 1.0
 EYE_LEAD_FALL = 0.5
+# Where the open level is a guess: PoseBaseline fits it as a linear function of the pose, so at a
+# head pose the session has seen little of (turned and tilted further than before) the level is
+# extrapolated, and the model's eyeBlink there can exceed it on an open eye. The model's excess
+# is scaled by the support: the frames of the last SUPPORT_WINDOW whose yaw and pitch lie within
+# SUPPORT_RADIUS (radians) of this frame's, over SUPPORT_FULL (fewer: a proportional share; the
+# geometry still carries 0.6, so a full closure it sees is still sent). Until SUPPORT_AFTER frames
+# are seen every pose counts as supported (the first guess rules anyway). Radius and count chosen
+# on the training faces (docs/perfect_sync.md section 3b, v5).
+SUPPORT_RADIUS = 0.2
+SUPPORT_FULL = 10
+SUPPORT_WINDOW = 450
+SUPPORT_AFTER = 30
 # Jaw: the model splits a jaw drop between jawOpen and mouthLowerDown (on the training faces their
 # sum jawOpen + (lowerDownL + lowerDownR) / 2 follows the true opening better than jawOpen alone:
 # Spearman 0.86 vs 0.76 mean); its rest is the JAW_REST_QUANTILE of that sum at the head pose,
@@ -326,11 +338,22 @@ class Fusion:
             every=30,
         )
         self._agree = Agreement(AGREE_WINDOW)
+        self._poses = np.zeros((SUPPORT_WINDOW, 2))  # (yaw, pitch) of recent frames, a ring
         self.reset()
+
+    def support(self, yaw: float, pitch: float) -> float:
+        """The share of the model's eyelid excess trusted at this pose (SUPPORT_* above)."""
+        n = min(self._seen, SUPPORT_WINDOW)
+        if self._seen < SUPPORT_AFTER:
+            return 1.0
+        d = self._poses[:n] - (yaw, pitch)
+        near = int(np.count_nonzero(np.einsum("ij,ij->i", d, d) < SUPPORT_RADIUS**2))
+        return min(near / SUPPORT_FULL, 1.0)
 
     def reset(self) -> None:
         """Forget this user (a new face)."""
         self._started = False
+        self._seen = 0  # frames whose pose is in self._poses (all time; the ring keeps the last)
         self._prev_eyes: list[float | None] = [None, None]  # last fused eyelids, before the lead
         self._agree.reset()
         self.jaw_weight = FUSE_JAW_GEOMETRY
@@ -347,12 +370,19 @@ class Fusion:
             self._levels.reset([first, min(max(br, EYELID_OPEN_MIN), FUSED_OPEN_MAX), jaw])
         lo_l, lo_r, jaw_rest = self._levels.predict(geo.pose)
         self._levels.add(geo.pose, (bl, br, jaw))
+        yaw, pitch = geo.pose[1], geo.pose[2]
+        # A pinned open level (a profile) is no guess: the whole excess counts.
+        c = self.support(yaw, pitch) if pinned_open is None else 1.0
+        self._poses[self._seen % SUPPORT_WINDOW] = (yaw, pitch)
+        self._seen += 1
         if pinned_open is not None:
             lo_l = lo_r = pinned_open
         out = []
         for e, (b, lo) in enumerate(((bl, lo_l), (br, lo_r))):
             lo = min(max(lo, EYELID_OPEN_MIN), FUSED_OPEN_MAX)
             m = (b - lo) / EYELID_MARGIN
+            if m > 0.0:
+                m *= c
             x = FUSE_EYE_GEOMETRY * geo.closure[e] + (1.0 - FUSE_EYE_GEOMETRY) * m
             prev, self._prev_eyes[e] = self._prev_eyes[e], x
             if prev is not None:  # undo the landmarker's lag (module constants above)
