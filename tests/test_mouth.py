@@ -76,6 +76,33 @@ def test_openness_from_the_dark_inside_of_the_mouth() -> None:
     assert r.open < 0.01 and max(r.vowels.values()) < 0.02
 
 
+def test_vowels_need_the_darkness() -> None:
+    """Lips that read the mouth open while the image shows no dark inside (a landmark slip at an
+    extreme head pose, a resting smile's lips before their rest is learned) send no vowel,
+    whatever share the lips have, while jawOpen stays the two readings' average; lips reading
+    more than the darkness shape the vowels as the darkness alone would; lips reading less
+    still count by their share."""
+    dark_rest, full_dark = 0.004, CFG.full_dark
+    wide_gap, half_dark = REST_GAP + CFG.full_gap, dark_rest + 0.5 * full_dark
+    for share in (None, 0.25, CFG.gap_weight, 1.0):
+        for width in (REST_W, REST_W * (1.0 + CFG.spread_range)):  # relaxed and spread lips
+            r = solve_mouth(wide_gap, width, REST_GAP, REST_W, CFG, dark_rest, dark_rest, share)
+            assert max(r.vowels.values()) == 0.0, (share, width, r)
+            s = CFG.gap_weight if share is None else share
+            assert r.open == pytest.approx(s), (share, r)  # the lips' full opening, by share
+    dark_alone = solve_mouth(REST_GAP, REST_W, REST_GAP, REST_W, CFG, half_dark, dark_rest, 0.0)
+    lips_wider = solve_mouth(wide_gap, REST_W, REST_GAP, REST_W, CFG, half_dark, dark_rest)
+    assert lips_wider.vowels == pytest.approx(dark_alone.vowels)
+    assert max(lips_wider.vowels.values()) > 0.2
+    assert lips_wider.open == pytest.approx(0.5 * (1.0 + dark_alone.open))
+    quarter_gap = REST_GAP + 0.25 * CFG.full_gap
+    lips_less = solve_mouth(quarter_gap, REST_W, REST_GAP, REST_W, CFG, half_dark, dark_rest)
+    quarter = solve_mouth(quarter_gap, REST_W, REST_GAP, REST_W, CFG).open
+    assert quarter < lips_less.open < dark_alone.open
+    assert lips_less.open == pytest.approx(0.5 * (quarter + dark_alone.open))
+    assert sum(lips_less.vowels.values()) < sum(dark_alone.vowels.values())
+
+
 def test_agreement_tells_when_one_reading_stops_following_the_other() -> None:
     rng = np.random.default_rng(5)
     opening = np.clip(np.sin(np.linspace(0, 20, 300)), 0, None)

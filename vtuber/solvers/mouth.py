@@ -24,6 +24,14 @@ full-open gap) and spread (width over rest width; > 1 spread lips as in "i"/"e",
 as in "u"/"o"). Each vowel is a prototype point in (openness, spread) space; the weights are a
 soft nearest-prototype assignment scaled by how much the mouth is doing, so a closed neutral mouth
 gives zeros.
+
+The vowels need the image's word that the mouth is open: they are shaped from the openness
+bounded by the darkness's own reading (``min(open, dark)``, i.e. the lip gap counts for them only
+where it reads the mouth *less* open than the darkness does). An open mouth shows its dark
+inside; lip points that read a closed mouth open (a landmark slip with the head turned and
+tilted, a resting smile's lips over a rest not yet learned) then send no vowel, where their
+average with the darkness used to send one (docs/face_corpus.md: vowels at rest). ``open``
+(jawOpen) stays the average (bounding it too was tried: docs/face_corpus.md).
 """
 
 from __future__ import annotations
@@ -95,7 +103,8 @@ class MouthConfig:
 
 @dataclass(frozen=True, slots=True)
 class MouthResult:
-    """open: 0..1 openness; vowels: aa, ih, ou, ee, oh weights 0..1 (sum <= 1)."""
+    """open: 0..1 openness; vowels: aa, ih, ou, ee, oh weights 0..1 (sum <= 1), shaped from the
+    openness bounded by the darkness where it was measured (module doc)."""
 
     open: float
     vowels: dict[str, float]
@@ -119,24 +128,28 @@ def solve_mouth(
 ) -> MouthResult:
     """Openness and vowel weights from the lip measures and the user's rest values; with
     ``dark`` (the dark area inside the lips, NaN when not measured) openness also comes from it,
-    the lip gap counting ``gap_share`` (default ``cfg.gap_weight``)."""
-    o = _soft(max((gap - gap_rest) / cfg.full_gap, 0.0), cfg.dead_zone)
+    the lip gap counting ``gap_share`` (default ``cfg.gap_weight``); the vowels then come from
+    that openness bounded by the darkness's reading (module doc)."""
+    # o_sent: the openness sent (jawOpen); o: the one the vowels are shaped from.
+    o = o_sent = _soft(max((gap - gap_rest) / cfg.full_gap, 0.0), cfg.dead_zone)
     if math.isfinite(dark):
         share = cfg.gap_weight if gap_share is None else gap_share
         o_dark = _soft(max((dark - dark_rest) / cfg.full_dark, 0.0), cfg.dead_zone)
-        o = share * o + (1.0 - share) * o_dark
+        o_sent = share * o + (1.0 - share) * o_dark
+        # No vowel on a mouth whose dark inside the image does not show (module doc).
+        o = min(o_sent, o_dark)
     spread = (width / max(width_rest, 1e-6) - 1.0) / cfg.spread_range
     spread = min(max(spread, -1.0), 1.0)
     # How much the mouth is doing: open lips, or strongly shaped lips that are slightly apart.
     activity = min(1.0, max(o * 2.5, (abs(spread) - 0.3) * o * 6.0))
     if activity <= 0.0:
-        return MouthResult(o, dict.fromkeys(VOWELS, 0.0))
+        return MouthResult(o_sent, dict.fromkeys(VOWELS, 0.0))
     # Plain floats over the five prototypes (numpy's overhead dominates on five numbers).
     d2 = [(po - o) ** 2 + 0.5 * (ps - spread) ** 2 for po, ps in _PROTO_LIST]
     lo = min(d2)
     w = [math.exp(-cfg.sharpness * (x - lo)) for x in d2]
     k = activity / sum(w)
-    return MouthResult(o, {name: x * k for name, x in zip(VOWELS, w, strict=True)})
+    return MouthResult(o_sent, {name: x * k for name, x in zip(VOWELS, w, strict=True)})
 
 
 def smile(corner: float, corner_rest: float, width: float, width_rest: float) -> float:
