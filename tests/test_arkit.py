@@ -17,6 +17,7 @@ from vtuber.solvers.arkit import (
     EYELID_OPEN,
     EYELID_OPEN_MAX,
     FUSE_JAW_GEOMETRY,
+    VOWEL_OPEN,
     ArkitCalibration,
     ArkitSolver,
     Geometry,
@@ -90,9 +91,23 @@ def test_presets() -> None:
     assert (
         p["aa"] == 1.0 and p["ou"] == 0.0 and sum(p[k] for k in ("aa", "ih", "ou", "ee", "oh")) <= 1
     )
+    # A closed mouth sends no vowel, however the lips are shaped (a resting smile, a pucker):
+    # I and U need the jaw a little open (VOWEL_OPEN).
+    for shape in ("mouthPucker", "mouthSmileLeft", "mouthStretchLeft"):
+        v[:] = 0
+        v[I[shape]] = 1.0
+        if shape != "mouthPucker":
+            v[I[shape.replace("Left", "Right")]] = 1.0
+        p = derive_presets(v)
+        assert max(p[k] for k in ("aa", "ih", "ou", "ee", "oh")) == 0.0, shape
+        v[I["jawOpen"]] = VOWEL_OPEN
+        p = derive_presets(v)
+        top = max(("aa", "ih", "ou", "ee", "oh"), key=lambda k: p[k])
+        assert top == ("ou" if shape == "mouthPucker" else "ih"), (shape, p)
     v[:] = 0
     v[I["mouthPucker"]] = 1.0
-    assert derive_presets(v)["ou"] == 1.0
+    v[I["jawOpen"]] = 0.05  # half the ramp
+    assert derive_presets(v)["ou"] == pytest.approx(0.95 * 0.5)
     v[:] = 0
     v[I["eyeBlinkLeft"]] = 0.9
     p = derive_presets(v)

@@ -402,6 +402,12 @@ class Fusion:
 
 # The emotion presets derive_presets produces (each can be switched off, like FaceConfig's).
 EMOTIONS = ("happy", "angry", "sad", "relaxed")
+# The vowels are mouth openings: every one of them is scaled by min(1, jawOpen / VOWEL_OPEN), so
+# a closed mouth sends none (a smiling or puckered closed mouth is an expression, not I or U; the
+# issue-12 failure "a resting smile gets I/E shapes at rest"). The jaw sent here has already
+# passed the fusion's dead zone, so any opening counts; the ramp only keeps I and U (small
+# openings) from switching on in one step.
+VOWEL_OPEN = 0.1
 
 
 def _mean2(v: F32, a: str) -> float:
@@ -415,7 +421,8 @@ def derive_presets(v: F32) -> dict[str, float]:
     - blinkLeft/Right = eyeBlinkLeft/Right; blink = the smaller of the two (both closed).
     - vowels from jaw opening ``o``, lip rounding ``r`` = max(pucker, funnel) and lip spreading
       ``s`` = max(stretch, 0.5 smile): aa = o(1-r)(1-s/2), ee = o·s, oh = o·funnel,
-      ih = s(1-o)·(1-r), ou = pucker(1-o); scaled so they sum to at most 1.
+      ih = s(1-o)·(1-r)·g, ou = pucker(1-o)·g with g = min(1, o / VOWEL_OPEN) (a closed mouth
+      sends no vowel); scaled so they sum to at most 1.
     - happy = smile; relaxed = min(smile, squint) (a smile with narrowed eyes);
       angry = browDown·(1 - smile); sad = max(frown, browInnerUp/2)·(1 - smile).
     """
@@ -427,8 +434,8 @@ def derive_presets(v: F32) -> dict[str, float]:
     s = max(_mean2(v, "mouthStretch"), 0.5 * smile)
     vowels = {
         "aa": o * (1.0 - r) * (1.0 - 0.5 * s),
-        "ih": s * (1.0 - o) * (1.0 - r),
-        "ou": pucker * (1.0 - o),
+        "ih": s * (1.0 - o) * (1.0 - r) * min(1.0, o / VOWEL_OPEN),
+        "ou": pucker * (1.0 - o) * min(1.0, o / VOWEL_OPEN),
         "ee": o * s,
         "oh": o * funnel,
     }
