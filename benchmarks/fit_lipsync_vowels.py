@@ -44,8 +44,10 @@ import numpy as np
 from vtuber.audio import yardstick
 from vtuber.audio.analysis import (
     CANONICAL_PATH,
+    DELAY,
     HIDDEN,
     HOP,
+    LAGS,
     MODEL_PATH,
     RATE,
     VOWEL_NAMES,
@@ -63,9 +65,9 @@ from vtuber.audio.fitting import (
     STOCK_SHARPEN,
     TRACT_WARPS,
     average_networks,
-    centre_times,
     fit_averaged,
     fit_network,
+    label_times,
     network_inputs,
     plan_inputs,
     sharpen,
@@ -107,6 +109,27 @@ def main() -> None:
     ap.add_argument("--noise", type=float, default=STOCK_NOISE, help="(--validate) input noise")
     ap.add_argument("--label-smooth", type=float, default=STOCK_LABEL_SMOOTH, help="(--validate)")
     ap.add_argument(
+        "--delay",
+        type=float,
+        default=DELAY * 1000,
+        help="(--validate) audio delay, ms: labels and truth at the hop's end less it",
+    )
+    ap.add_argument(
+        "--lags", type=int, nargs="+", default=list(LAGS), help="(--validate) network lags"
+    )
+    ap.add_argument(
+        "--centre-labels",
+        action="store_true",
+        help="(--validate) labels at the window's centre (as before the delay)",
+    )
+    ap.add_argument(
+        "--voice-lags",
+        type=int,
+        nargs="+",
+        default=[AnalyzerConfig.voice_lag],
+        help="(--validate) hops the voicing sent lags the newest hop, each judged",
+    )
+    ap.add_argument(
         "--no-tract", action="store_true", help="(--validate) without speech.TRACT_VOICES"
     )
     ap.add_argument(
@@ -118,6 +141,11 @@ def main() -> None:
         "--from-inputs",
         metavar="DIR",
         help="fit network 1 from the inputs --write-inputs wrote (reads no speech: numpy only)",
+    )
+    ap.add_argument(
+        "--warps-by",
+        metavar="JSON",
+        help="(network 2) find the fitting voices' warps under this network, not network 1",
     )
     ap.add_argument("--jobs", type=int, default=1, help="networks fitted in parallel processes")
     ap.add_argument("--out", default=None, help="(--from-inputs) network 1's file")
@@ -149,6 +177,10 @@ def main() -> None:
             None if args.no_tract else tract,
             args.noise,
             args.label_smooth,
+            args.delay / 1000.0,
+            args.centre_labels,
+            tuple(args.lags),
+            tuple(args.voice_lags),
         )
         return
     if args.canonical_only:
@@ -159,8 +191,10 @@ def main() -> None:
         _write(stock, x, y, MODEL_PATH, t0)
     if args.stock_only:
         return
-    # Network 2: each fitting voice warped by its own calibration warp (found under network 1).
-    warps = [learn_vowels(yardstick.calibration_take(v, cache), stock)[0].warp for v in FIT_VOICES]
+    # Network 2: each fitting voice warped by its own calibration warp (found under network 1, or
+    # under the network --warps-by names).
+    judge = load_model(args.warps_by) if args.warps_by else stock
+    warps = [learn_vowels(yardstick.calibration_take(v, cache), judge)[0].warp for v in FIT_VOICES]
     print(
         f"fitting voices' warps: {min(warps):.3f} .. {max(warps):.3f} (median {np.median(warps)})"
     )
@@ -173,7 +207,8 @@ def main() -> None:
 
 def _labelled(takes: list[yardstick.Take]) -> list[tuple[np.ndarray, np.ndarray]]:
     return [
-        (tk.samples, tk.utterance.kind_at(centre_times(len(tk.samples) // HOP))) for tk in takes
+        (tk.samples, tk.utterance.kind_at(label_times(len(tk.samples) // HOP, DELAY)))
+        for tk in takes
     ]
 
 
@@ -201,6 +236,10 @@ def validate(
     extra: list[yardstick.Take] | None = None,
     noise: float = STOCK_NOISE,
     label_smooth: float = STOCK_LABEL_SMOOTH,
+    delay: float = DELAY,
+    centre_labels: bool = False,
+    lags: tuple[int, ...] = LAGS,
+    voice_lags: tuple[int, ...] = (AnalyzerConfig.voice_lag,),
 ) -> float:
     """Judge the stock network's settings on fitting voices only: fit (with the perturbation)
     on the voices of half the fitting variants reading the first 45 % of their take, judge on
@@ -217,43 +256,69 @@ def validate(
     # (with ``extra``: every second of those voices fitted on too, warped by TRACT_WARPS)
     plan = [(w, takes[i]) for w in augment_warps for i in fit_i]
     plan += [(w, tk) for w in TRACT_WARPS for tk in (extra or [])[::2]]
-    x, y = plan_inputs(plan, ceps_mean, cache=feature_cache, head=0.45)
+    x, y = plan_inputs(
+        plan,
+        ceps_mean,
+        cache=feature_cache,
+        head=0.45,
+        delay=None if centre_labels else delay,
+        lags=lags,
+    )
     t0 = time.time()
     models = [
-        fit_network(x, y, ceps_mean, hidden=hidden, epochs=epochs, seed=s, noise=noise,
-                    label_smooth=label_smooth)
+        fit_network(x, y, ceps_mean, lags=lags, hidden=hidden, epochs=epochs, seed=s,
+                    noise=noise, label_smooth=label_smooth)
         for s in range(seeds)
     ]  # fmt: skip
     print(f"fitted {seeds} x {hidden} units, {epochs} epochs on {len(y)} hops, warps "
-          f"{augment_warps}, noise {noise}, label smoothing {label_smooth} "
+          f"{augment_warps}, lags {lags}, noise {noise}, label smoothing {label_smooth} "
           f"({time.time() - t0:.0f} s)")  # fmt: skip
-    right = total = s_right = s_total = 0
+    judged_takes = []
     for i in judge_i:
         tk = takes[i]
-        feats, voiced = take_features(tk.samples, ceps_mean, cache=feature_cache)
-        n = len(feats)
+        feats, voiced = take_features(tk.samples, ceps_mean, lags, cache=feature_cache)
         scores = STOCK_SHARPEN * np.mean([m.scores(feats) for m in models], axis=0)
-        e = np.exp(scores - scores.max(axis=1, keepdims=True))
-        probs = e / e.sum(axis=1, keepdims=True)
-        truth = tk.truth(n)
-        settled = tk.settled(n)
-        t = (np.arange(n) + 1) * HOP / RATE
-        judged = np.isin(truth, VOWEL_NAMES) & (t > 0.55 * len(tk.samples) / RATE)
-        p, was_voiced = np.full(5, 0.2), False
-        for k in range(n):
-            if voiced[k]:
-                p = smooth * p + (1.0 - smooth) * probs[k]
-            is_open = bool(voiced[k]) or was_voiced  # (the one-hop hold)
-            was_voiced = bool(voiced[k])
-            if judged[k]:
-                hit = is_open and VOWEL_NAMES[int(np.argmax(p))] == str(truth[k])
-                right += int(hit)
-                total += 1
-                s_right += int(hit and settled[k])
-                s_total += int(settled[k])
-    print(f"judged voices, later sentences: right vowel {right / total:.3f} of {total} vowel "
-          f"hops, {s_right / s_total:.3f} of {s_total} settled ones")  # fmt: skip
-    return right / total
+        judged_takes.append((tk, voiced, scores))
+    d = delay
+    result = 0.0
+    for vlag in voice_lags:
+        right = total = s_right = s_total = 0
+        tp = fp = fn = sil = sil_open = 0
+        for tk, voiced, scores in judged_takes:
+            n = len(voiced)
+            e = np.exp(scores - scores.max(axis=1, keepdims=True))
+            probs = e / e.sum(axis=1, keepdims=True)
+            truth = tk.truth(n, delay=d)
+            settled = tk.settled(n, delay=d)
+            t = (np.arange(n) + 1) * HOP / RATE
+            judged = np.isin(truth, VOWEL_NAMES) & (t > 0.55 * len(tk.samples) / RATE)
+            later = t > 0.55 * len(tk.samples) / RATE
+            # the voicing sent with hop k is hop k - vlag's (and its one-hop hold)
+            v_sent = np.concatenate([np.zeros(vlag, bool), voiced[: n - vlag]])
+            opened = v_sent | np.concatenate([[False], v_sent[:-1]])
+            gt = np.isin(truth, [*VOWEL_NAMES, "voiced"])
+            tp += int(np.sum(later & opened & gt))
+            fp += int(np.sum(later & opened & ~gt))
+            fn += int(np.sum(later & ~opened & gt))
+            sil += int(np.sum(later & (truth == "silence")))
+            sil_open += int(np.sum(later & (truth == "silence") & opened))
+            p = np.full(5, 0.2)
+            for k in range(n):
+                if voiced[k]:
+                    p = smooth * p + (1.0 - smooth) * probs[k]
+                if judged[k]:
+                    hit = bool(opened[k]) and VOWEL_NAMES[int(np.argmax(p))] == str(truth[k])
+                    right += int(hit)
+                    total += 1
+                    s_right += int(hit and settled[k])
+                    s_total += int(settled[k])
+        print(f"judged voices, later sentences (delay {d * 1000:.0f} ms, voicing lag {vlag} "
+              f"hops): right vowel {right / total:.3f} of {total} vowel hops, "
+              f"{s_right / s_total:.3f} of {s_total} settled ones; open F1 "
+              f"{2 * tp / (2 * tp + fp + fn):.3f}, silent open {sil_open / sil:.3f} of "
+              f"{sil}")  # fmt: skip
+        result = right / total
+    return result
 
 
 def stock_inputs(

@@ -28,6 +28,7 @@ import numpy as np
 from vtuber.audio import yardstick
 from vtuber.audio.adapt import GRID, OnlineWarp, OnlineWarpConfig
 from vtuber.audio.analysis import (
+    DELAY,
     HOP,
     RATE,
     VOWEL_KEYS,
@@ -119,7 +120,8 @@ def judged_runs(takes, judge_i, model: VowelModel):  # type: ignore[no-untyped-d
             np.array([[[s[k].vowels[v] for v in VOWEL_KEYS] for s in per_warp] for k in range(n)])
             / np.maximum(opened, 1e-9)[:, None, None]
         )
-        truth = tk.truth(n_all)[h0 : h0 + n]
+        # (the hops' times count from h0; each judged at the instant it represents)
+        truth = tk.truth(n_all, delay=DELAY)[h0 : h0 + n]
         runs.append((voiced, opened, probs, truth))
     return runs
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vtuber.audio.analysis import HOP, RATE, Analyzer, analyze, load_model
+from vtuber.audio.analysis import DELAY, HOP, RATE, Analyzer, analyze, load_model
 from vtuber.audio.capture import FileInputStream
 from vtuber.audio.decode import load_audio
 from vtuber.errors import ConfigError, SourceError
@@ -253,14 +253,15 @@ def test_calibrate_audio_learns_the_voice(tmp_path: Path) -> None:
     before, after = Scores(), Scores()
     for sc, m in ((before, None), (after, model)):
         shapes = analyze(take.samples, m)
-        sc.add(shapes, take.truth(len(shapes)), take.settled(len(shapes)))
+        sc.add(shapes, take.truth(len(shapes), delay=DELAY), take.settled(len(shapes), DELAY))
     assert before.vowel_frames > 300
-    # Measured: 0.586 -> 0.614 of all vowel frames, 0.616 -> 0.660 of settled ones in one run,
-    # 0.584 -> 0.625 and 0.619 -> 0.671 on the benchmark's cached speech (espeak-ng's speech
-    # differs a little run to run). The stock network, fitted with made voices of child-like
-    # vocal tracts too, leaves less to gain than before (this asserted +4 points then).
-    assert after.vowel_accuracy >= before.vowel_accuracy + 0.02, (before, after)
-    assert after.settled_accuracy >= before.settled_accuracy + 0.03, (before, after)
+    # Measured with the 20 ms audio delay (networks fitted for it): 0.614 -> 0.629 of all vowel
+    # frames, 0.633 -> 0.657 of settled ones in one run, 0.616 -> 0.652 and 0.633 -> 0.677 on
+    # the benchmark's cached speech (espeak-ng's speech differs a little run to run); before the
+    # delay 0.586 -> 0.614 and 0.616 -> 0.660 (this asserted +2 / +3 points then, +4 before the
+    # made voices: the stock network has learned more of child-like vocal tracts since).
+    assert after.vowel_accuracy >= before.vowel_accuracy + 0.01, (before, after)
+    assert after.settled_accuracy >= before.settled_accuracy + 0.02, (before, after)
     silence = speech.Utterance(np.zeros(10 * RATE, np.int16), RATE, []).write_wav(
         tmp_path / "silence.wav"
     )
@@ -518,3 +519,70 @@ def test_track_audio_with_the_online_warp_keeps_the_plain_openness(speech_wav: P
     assert [s.open for s in plain] == [s.open for s in adapted]
     assert [s.voiced for s in plain] == [s.voiced for s in adapted]
     assert all(abs(sum(s.vowels.values()) - s.open) < 1e-9 for s in adapted)
+
+
+def test_the_mouth_represents_the_sound_the_declared_delay_back() -> None:
+    """Each hop's mouth is stamped with the instant it represents (its newest sample less
+    ``DELAY``); its voicing is that of the hop ``voice_lag`` back (the plain analysis' decisions,
+    shifted), and a voice starting and stopping at known instants is voiced from and to about
+    those represented instants."""
+    from vtuber.audio.analysis import DELAY_HOPS, AnalyzerConfig
+
+    rng = np.random.default_rng(3)
+    onset, stop = 0.5, 0.9
+    t = np.arange(int(1.2 * RATE)) / RATE
+    f0 = 140.0  # a buzz of harmonics: periodic, well above the gate
+    voice = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 12))
+    x = 0.1 * voice * ((t >= onset) & (t < stop)) + 1e-4 * rng.standard_normal(len(t))
+    lag = AnalyzerConfig().voice_lag
+    shapes = analyze(x)
+    plain = analyze(x, cfg=AnalyzerConfig(voice_lag=0))
+    assert DELAY == DELAY_HOPS * HOP / RATE and lag >= 0
+    assert [s.t for s in shapes] == pytest.approx([(i + 1) * HOP / RATE - DELAY
+                                                  for i in range(len(shapes))])  # fmt: skip
+    assert [s.voiced for s in shapes[lag:]] == [s.voiced for s in plain[: len(plain) - lag]]
+    assert [s.open for s in shapes[lag:]] == [s.open for s in plain[: len(plain) - lag]]
+    first = next(s.t for s in shapes if s.voiced)
+    last = max(s.t for s in shapes if s.voiced)
+    # (measured: voiced from 0.51 to 0.92 with the voicing one hop back; stamped with the hop's
+    # newest sample instead, as before the delay, the same decisions read 0.53 to 0.94)
+    assert -HOP / RATE <= first - onset <= 1.5 * HOP / RATE, first
+    assert -HOP / RATE <= last - stop <= 2.5 * HOP / RATE, last
+
+
+def test_track_audio_gives_a_frame_the_mouth_of_its_own_instant(speech_wav: Path) -> None:
+    """Files: the later sound is there, so the frame at media time t gets the hop representing t
+    (no delay at all), up to the track's last instant."""
+    from vtuber.audio.decode import AudioTrack
+    from vtuber.audio.lipsync import TrackAudio
+
+    x = load_audio(speech_wav).samples
+    track = TrackAudio(AudioTrack(x, RATE, start=0.25))
+    for t in (0.3, 0.8123, 1.0, 0.25 + len(x) / RATE - 0.001):
+        s = track.at(t)
+        assert s.t <= t - 0.25 + 1e-9 < s.t + HOP / RATE, (t, s.t)
+    assert track.at(0.2).t == 0.0 and not track.at(0.2).voiced  # before the track: closed
+
+
+def test_restacked_inputs_are_the_analyzers_own(speech_wav: Path, tmp_path: Path) -> None:
+    """The fitting's cached inputs (lags 0, 2, 4) restacked for other lags are exactly what the
+    analyzer gives a network with those lags; the cache returns what it stored."""
+    from vtuber.audio.analysis import VowelModel
+    from vtuber.audio.fitting import CACHED_LAGS, restack, take_features
+
+    x = load_audio(speech_wav).samples
+    mean = np.linspace(-1.0, 1.0, 12)
+    base, voiced = take_features(x, mean, CACHED_LAGS, 1.07, tmp_path)
+    again, voiced2 = take_features(x, mean, CACHED_LAGS, 1.07, tmp_path)
+    assert len(list(tmp_path.glob("feat_*.npz"))) == 1
+    assert np.array_equal(base, again) and np.array_equal(voiced, voiced2)
+    lags = (0, 1, 3, 5)
+    model = VowelModel.untrained(mean, lags)
+    model.warp = 1.07
+    a = Analyzer(model, keep_features=True)
+    a.push(x)
+    assert a.features is not None
+    own = np.stack([f for f, _ in a.features])
+    assert np.array_equal(restack(base, lags), own)
+    got, v = take_features(x, mean, lags, 1.07, tmp_path)
+    assert np.array_equal(got, own) and np.array_equal(v, voiced)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vtuber.audio.analysis import RATE, VOWEL_KEYS, analyze
+from vtuber.audio.analysis import DELAY, RATE, VOWEL_KEYS, analyze
 from vtuber.audio.decode import AudioTrack, load_audio
 from vtuber.audio.lipsync import LipSync, TrackAudio
 from vtuber.audio.yardstick import OPEN_EPS, Scores, make_take, room_noise, sox_available
@@ -40,15 +40,16 @@ def test_yardstick_held_out_voices(cache: Path) -> None:
         for sc, noise in ((clean, None), (noisy, -20.0)):
             take = make_take(v, sentences, cache, noise_db=noise)
             shapes = analyze(take.samples)
-            sc.add(shapes, take.truth(len(shapes)), take.settled(len(shapes)))
+            sc.add(shapes, take.truth(len(shapes), delay=DELAY), take.settled(len(shapes), DELAY))
     assert clean.vowel_frames > 300 and noisy.silent_frames > 200
     assert clean.f1 >= 0.9, clean
-    # Chance: 0.2; the networks measure 0.67 / 0.74 here (0.66 / 0.71 before the made voices,
-    # 0.62 / 0.68 before the phone table's fix and the averaged networks), F1 0.91 clean and
-    # 0.92 in noise, 2.3 % of the silent frames open in noise (docs/lipsync.md has the whole
-    # held-out set).
-    assert clean.vowel_accuracy >= 0.62, clean
-    assert clean.settled_accuracy >= 0.67, clean
+    # Chance: 0.2; the networks measure 0.70 / 0.75 here with the 20 ms audio delay, each hop
+    # judged at the instant it represents (0.67 / 0.74 before the delay, 0.66 / 0.71 before the
+    # made voices, 0.62 / 0.68 before the phone table's fix and the averaged networks), F1 0.92
+    # clean and 0.92 in noise, 2.3 % of the silent frames open in noise (docs/lipsync.md has the
+    # whole held-out set).
+    assert clean.vowel_accuracy >= 0.65, clean
+    assert clean.settled_accuracy >= 0.70, clean
     assert noisy.silent_open_rate <= 0.05, noisy
     assert noisy.f1 >= 0.88, noisy
 

@@ -2,10 +2,13 @@
 
 Method (docs/lipsync.md):
 
-1. Mono audio at 16 kHz is cut into 32 ms windows every 10 ms; each window ENDS at the newest
-   sample (no look-ahead), so a result is ready as soon as its last 10 ms block arrives. The
-   taper is a Hann window's rise over 29 ms and its fall over the last 3 ms, so the newest sound
-   weighs more than under a symmetric window.
+1. Mono audio at 16 kHz is cut into 32 ms windows every 10 ms; each window ends at the newest
+   sample, so a result is ready as soon as its last 10 ms block arrives. The taper is a Hann
+   window's rise over 29 ms and its fall over the last 3 ms. The mouth a hop sends represents
+   the sound ``DELAY`` (20 ms) before its newest sample: a declared, fixed audio delay, spent
+   from the one-video-frame latency budget, so the vowel network sees the sound on both sides
+   of the instant it names (it is fitted with labels at that instant) and the voicing sent is
+   that of the window centred there (``AnalyzerConfig.voice_lag``).
 2. Per window: the level (dBFS), the periodicity (peak of the normalized autocorrelation at
    pitch lags 2-20 ms, i.e. 50-500 Hz, corrected for the window's own taper) and 12 mel-cepstral
    coefficients (26 mel bands, 100-7000 Hz).
@@ -96,22 +99,22 @@ def mel_filters(warp: float = 1.0) -> F64:
 # vowel follow the voice sooner.
 TAPER_FALL = 48
 _RISE = WIN - TAPER_FALL
-_WINDOW = np.concatenate([np.hanning(2 * _RISE)[:_RISE], np.hanning(2 * TAPER_FALL)[TAPER_FALL:]])
-_WIN_POWER = float(np.mean(_WINDOW**2))
+WINDOW = np.concatenate([np.hanning(2 * _RISE)[:_RISE], np.hanning(2 * TAPER_FALL)[TAPER_FALL:]])
+_WIN_POWER = float(np.mean(WINDOW**2))
 _MEL = mel_filters()
 _DCT = np.cos(
     np.pi / N_MELS * (np.arange(N_MELS)[None, :] + 0.5) * np.arange(1, N_CEPS + 1)[:, None]
 )
-_wac = np.correlate(_WINDOW, _WINDOW, "full")[WIN - 1 :]
+_wac = np.correlate(WINDOW, WINDOW, "full")[WIN - 1 :]
 _WIN_AC = _wac / _wac[0]
 
 
 def frame_features(frames: F64, mel: F64 | None = None) -> tuple[F64, F64, F64]:
-    """For windows (n, WIN) (ending at the newest sample, tapered by ``_WINDOW``): level dBFS
+    """For windows (n, WIN) (ending at the newest sample, tapered by ``WINDOW``): level dBFS
     (n,), periodicity 0..1 (n,), cepstra (n, N_CEPS) (from the filters ``mel``, default:
     unwarped)."""
     x = frames - frames.mean(axis=1, keepdims=True)
-    xw = x * _WINDOW
+    xw = x * WINDOW
     power = np.mean(xw**2, axis=1) / _WIN_POWER
     level = 10.0 * np.log10(power + 1e-12)
     spec = np.abs(np.fft.rfft(xw, axis=1)) ** 2
@@ -125,6 +128,12 @@ def frame_features(frames: F64, mel: F64 | None = None) -> tuple[F64, F64, F64]:
 
 
 LAGS = (0, 2, 4)  # the hops whose normalized cepstra the vowel network sees (0 = this one)
+# The declared audio delay: the mouth sent with a hop represents the sound at the hop's end less
+# this (seconds; whole hops). The vowel networks are fitted with labels at that instant, the
+# voicing sent is ``AnalyzerConfig.voice_lag`` hops old, ``MouthShape.t`` is the represented
+# instant. Chosen on the fitting split (docs/lipsync.md) within the one-video-frame latency budget.
+DELAY_HOPS = 2
+DELAY = DELAY_HOPS * HOP / RATE
 HIDDEN = 64
 
 
@@ -218,6 +227,8 @@ class AnalyzerConfig:
     vowel_smooth: weight of the previous vowel probabilities (0 = none).
     min_open: openness of the softest voiced frame.
     cmn_rate: how fast the talker's mean cepstrum is learned (share per voiced hop).
+    voice_lag: hops the voicing and openness sent lag the newest hop (their window's centre of
+    weight then lies near the instant the mouth represents, ``DELAY`` before the newest sample).
     """
 
     periodicity: float = 0.5
@@ -231,6 +242,7 @@ class AnalyzerConfig:
     vowel_smooth: float = 0.2
     min_open: float = 0.25
     cmn_rate: float = 0.003
+    voice_lag: int = 1
 
     def __post_init__(self) -> None:
         if not 0.0 < self.periodicity < 1.0:
@@ -239,12 +251,15 @@ class AnalyzerConfig:
             raise ConfigError("lipsync margins must be positive (dB)")
         if not 0.0 <= self.vowel_smooth < 1.0:
             raise ConfigError("lipsync vowel_smooth must be in [0, 1)")
+        if not 0 <= self.voice_lag <= 5:
+            raise ConfigError("lipsync voice_lag must be 0..5 hops")
 
 
 @dataclass(frozen=True, slots=True)
 class MouthShape:
-    """The mouth at one hop: ``t`` = time of the newest sample (s, stream clock), ``level`` dBFS,
-    ``voiced``, ``open`` 0..1 and the five vowel weights (sum = open)."""
+    """The mouth at one hop: ``t`` = the instant it represents (s, stream clock: the hop's newest
+    sample less ``DELAY``), ``level`` dBFS, ``voiced``, ``open`` 0..1 and the five vowel weights
+    (sum = open)."""
 
     t: float
     level: float
@@ -289,6 +304,10 @@ class Analyzer:
         self._n = 0  # samples consumed into hops
         self.state = _State(ref=self.cfg.ref_init)
         self._levels: deque[float] = deque(maxlen=round(self.cfg.floor_window * RATE / HOP))
+        # (level, voiced, openness) of the last hops, newest last: the one sent is voice_lag old
+        self._voice: deque[tuple[float, bool, float]] = deque(
+            [(-120.0, False, 0.0)] * self.cfg.voice_lag, maxlen=self.cfg.voice_lag + 1
+        )
 
     def push(self, samples: NDArray[np.floating]) -> list[MouthShape]:
         x = np.concatenate([self._pending, np.asarray(samples, dtype=np.float64).ravel()])
@@ -307,7 +326,9 @@ class Analyzer:
             out.append(self._step(self._n / RATE, float(level[i]), float(per[i]), ceps[i]))
         return out
 
-    def _step(self, t: float, level: float, per: float, ceps: F64) -> MouthShape:
+    def hop_input(self, level: float, per: float, ceps: F64) -> tuple[F64, bool, float]:
+        """One hop's network input, voicing and gate (updates the floor, the speech reference
+        and the talker's mean; what ``keep_features`` keeps and the fitting caches)."""
         c, s = self.cfg, self.state
         dt = HOP / RATE
         if level > -110.0:  # (exact digital silence says nothing about the room)
@@ -326,6 +347,11 @@ class Analyzer:
         x = np.concatenate([h[min(lag, len(h) - 1)] for lag in self.model.lags])
         if self.features is not None:
             self.features.append((x, voiced))
+        return x, voiced, gate
+
+    def _step(self, t: float, level: float, per: float, ceps: F64) -> MouthShape:
+        c, s = self.cfg, self.state
+        x, voiced, gate = self.hop_input(level, per, ceps)
         if voiced:
             probs = self.model.probabilities(x[None, :])[0]
             span = max(s.ref - gate, 6.0)
@@ -338,9 +364,13 @@ class Analyzer:
             s.open *= 0.5
         else:
             s.open = 0.0
-        w = s.open * s.probs
+        # the vowel: this hop's network (fitted for the instant DELAY back); the voicing and
+        # openness: the hop voice_lag back, whose window is centred nearer that instant
+        self._voice.append((level, voiced, s.open))
+        lv, vo, op = self._voice[0]
+        w = op * s.probs
         return MouthShape(
-            t, level, voiced, s.open, {k: float(v) for k, v in zip(VOWEL_KEYS, w, strict=True)}
+            t - DELAY, lv, vo, op, {k: float(v) for k, v in zip(VOWEL_KEYS, w, strict=True)}
         )
 
 

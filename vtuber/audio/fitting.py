@@ -8,6 +8,7 @@ weight decay, a fixed seed, so a refit gives the same model.
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,9 +19,11 @@ from numpy.typing import NDArray
 
 from vtuber.audio import analysis
 from vtuber.audio.analysis import (
+    DELAY,
     HIDDEN,
     HOP,
     LAGS,
+    N_CEPS,
     RATE,
     VOWEL_NAMES,
     WIN,
@@ -50,6 +53,36 @@ STOCK_SHARPEN = 1.8
 NETWORK_SEEDS = 5
 
 
+def feature_code() -> bytes:
+    """What the cached features depend on: the source of the analysis code that makes them (the
+    window, the mel bands and cepstra, the voicing gate and talker mean, ``Analyzer.hop_input``)
+    and the settings they use; not the code after it (the delay, smoothing, openness), so a
+    change there does not analyse the speech again."""
+    a, cfg = analysis, analysis.AnalyzerConfig()
+    parts = [inspect.getsource(f) for f in (a.warp_frequency, a.mel_filters, a.frame_features,
+                                            a.Analyzer.__init__, a.Analyzer.push,
+                                            a.Analyzer.hop_input)]  # fmt: skip
+    keys = ("periodicity", "floor_margin", "ref_margin", "abs_floor", "ref_init", "ref_fall",
+            "floor_window", "cmn_rate")  # fmt: skip
+    parts.append(repr([(k, getattr(cfg, k)) for k in keys]))
+    parts.append(repr((a.RATE, a.HOP, a.WIN, a.N_MELS, a.N_CEPS, a.TAPER_FALL)))
+    return "\n".join(parts).encode() + a.WINDOW.tobytes()
+
+
+# The lags the cached features are kept for (lag 0 first: each hop's own normalized cepstrum, from
+# which inputs for any other lags are stacked, :func:`restack`).
+CACHED_LAGS = (0, 2, 4)
+
+
+def restack(x: F64, lags: Sequence[int]) -> F64:
+    """Network inputs for ``lags`` from inputs for ``CACHED_LAGS`` of consecutive hops (a whole
+    take): hop i's cepstrum is the first block of its own input, and lag k at hop i is hop
+    max(i - k, 0)'s, as the analyzer's history gives it."""
+    c = x[:, :N_CEPS]
+    i = np.arange(len(x))
+    return np.concatenate([c[np.maximum(i - k, 0)] for k in lags], axis=1)
+
+
 def take_features(
     samples: NDArray[np.floating],
     ceps_mean: F64,
@@ -60,13 +93,17 @@ def take_features(
     """The analyzer's network input and voicing at every hop of ``samples`` (with the talker
     normalization to ``ceps_mean`` and the vocal-tract ``warp``). With ``cache`` (a folder),
     kept there under a key of the samples, these settings and the analysis code, so a refit
-    with other labels or network settings does not analyse the speech again."""
+    with other labels or network settings does not analyse the speech again. Inputs for other
+    ``lags`` are stacked from those for ``CACHED_LAGS`` (:func:`restack`: the same numbers)."""
+    if tuple(lags) != CACHED_LAGS:
+        x, voiced = take_features(samples, ceps_mean, CACHED_LAGS, warp, cache)
+        return restack(x, lags), voiced
     path = None
     if cache is not None:
         h = hashlib.sha1(np.ascontiguousarray(samples).tobytes())
         h.update(np.asarray(ceps_mean, np.float64).tobytes())
         h.update(f"{lags}|{warp:.6f}".encode())
-        h.update(Path(analysis.__file__).read_bytes())
+        h.update(feature_code())
         path = cache / f"feat_{h.hexdigest()[:16]}.npz"
         if path.exists():
             with np.load(path) as z:
@@ -92,15 +129,15 @@ def network_inputs(
     warps: Sequence[float] | None = None,
     cache: Path | None = None,
 ) -> tuple[F64, NDArray[np.int64]]:
-    """The analyzer's own network inputs on voiced hops whose label (at the centre of the hop's
-    window) is one of ``labels``, and the label indices. ``takes``: (16 kHz samples, the label at
-    each hop's window centre, see :func:`centre_times`); ``warps``: each take's vocal-tract warp
-    (default: none); ``cache``: see :func:`take_features`."""
+    """The analyzer's own network inputs on voiced hops whose label (at the instant the hop
+    represents) is one of ``labels``, and the label indices. ``takes``: (16 kHz samples, the
+    label at each hop's represented instant, see :func:`label_times`); ``warps``: each take's
+    vocal-tract warp (default: none); ``cache``: see :func:`take_features`."""
     xs, ys = [], []
-    for k, (samples, centre_labels) in enumerate(takes):
+    for k, (samples, hop_labels) in enumerate(takes):
         warp = 1.0 if warps is None else float(warps[k])
         feats, voiced = take_features(samples, ceps_mean, lags, warp, cache)
-        lab = centre_labels[: len(feats)]
+        lab = hop_labels[: len(feats)]
         ok = voiced[: len(lab)] & np.isin(lab, list(labels))
         xs.append(feats[: len(lab)][ok])
         ys.append(np.array([labels.index(str(k)) for k in lab[ok]], dtype=np.int64))
@@ -115,13 +152,16 @@ def vowel_hops(
     warp: float = 1.0,
     cache: Path | None = None,
     head: float = 1.0,
+    delay: float | None = DELAY,
+    lags: tuple[int, ...] = LAGS,
 ) -> tuple[F64, NDArray[np.int64]]:
-    """The network inputs of a take's voiced hops whose window centre is a vowel
-    (``kind_at``: the label at given times, e.g. ``Utterance.kind_at``), among the hops that end
-    within the take's first ``head`` share, and the vowels' indices in ``VOWEL_NAMES``."""
-    feats, voiced = take_features(samples, ceps_mean, warp=warp, cache=cache)
+    """The network inputs (for ``lags``) of a take's voiced hops whose represented instant (the
+    hop's end less ``delay`` seconds; None: the window's centre) is a vowel (``kind_at``: the
+    label at given times, e.g. ``Utterance.kind_at``), among the hops that end within the take's
+    first ``head`` share, and the vowels' indices in ``VOWEL_NAMES``."""
+    feats, voiced = take_features(samples, ceps_mean, lags, warp=warp, cache=cache)
     n = len(feats)
-    lab = kind_at(centre_times(n))
+    lab = kind_at(centre_times(n) if delay is None else label_times(n, delay))
     t = (np.arange(n) + 1) * HOP / RATE
     ok = voiced & np.isin(lab, VOWEL_NAMES) & (t < head * len(samples) / RATE)
     return feats[ok], np.array([VOWEL_NAMES.index(str(k)) for k in lab[ok]], dtype=np.int64)
@@ -133,6 +173,8 @@ def plan_inputs(
     *,
     cache: Path | None = None,
     head: float = 1.0,
+    delay: float | None = DELAY,
+    lags: tuple[int, ...] = LAGS,
 ) -> tuple[F64, NDArray[np.int64]]:
     """:func:`vowel_hops` of every (warp, take) of ``plan`` (a take: ``samples`` and an
     ``utterance`` with ``kind_at``, vtuber.audio.yardstick), stacked; the inputs rounded to
@@ -140,7 +182,14 @@ def plan_inputs(
     xs, ys = [], []
     for w, tk in plan:
         xk, yk = vowel_hops(
-            tk.samples, tk.utterance.kind_at, ceps_mean, warp=w, cache=cache, head=head
+            tk.samples,
+            tk.utterance.kind_at,
+            ceps_mean,
+            warp=w,
+            cache=cache,
+            head=head,
+            delay=delay,
+            lags=lags,
         )
         xs.append(xk)
         ys.append(yk)
@@ -163,6 +212,11 @@ def voiced_ceps_mean(takes: Sequence[NDArray[np.floating]]) -> F64:
 def centre_times(n: int) -> F64:
     """The time of the centre of each of ``n`` hops' windows (hop i ends at (i + 1) * HOP)."""
     return np.asarray((np.arange(n) + 1) * HOP / RATE - 0.5 * WIN / RATE)
+
+
+def label_times(n: int, delay: float) -> F64:
+    """The instant each of ``n`` hops represents: its end less ``delay`` seconds."""
+    return np.asarray((np.arange(n) + 1) * HOP / RATE - delay)
 
 
 def fit_network(

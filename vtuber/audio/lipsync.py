@@ -4,10 +4,11 @@ A :class:`LipSync` is the pipeline's ``mouth`` stage (``apply(frame, t) -> frame
 and the mirror; mouth shapes are symmetric). The audio comes from either
 
 - :class:`TrackAudio`: a file's sound track analysed once up front; the mouth at frame time ``t``
-  is the hop whose window ends at ``t`` (the same in real time and in ``--fast`` runs, so the
-  mouth stays in sync with the file's frames);
+  is the hop that represents ``t`` (the later sound is in the file, so the analyser's declared
+  delay, ``analysis.DELAY``, costs nothing here; the same in real time and in ``--fast`` runs, so
+  the mouth stays in sync with the file's frames);
 - :class:`LiveAudio`: an input stream (a microphone, or :class:`FileInputStream`); the newest
-  analysed hop, whatever ``t`` is (fresher than the camera image it is sent with).
+  analysed hop, whatever ``t`` is: it represents the sound ``analysis.DELAY`` (20 ms) ago.
 
 Modes:
 - ``camera``: the frame is left as the tracker made it.
@@ -30,6 +31,7 @@ import numpy as np
 from vtuber.audio.adapt import AdaptiveAnalyzer
 from vtuber.audio.analysis import (
     CLOSED,
+    DELAY_HOPS,
     HOP,
     RATE,
     VOWEL_KEYS,
@@ -52,7 +54,9 @@ LIPSYNC_MODES = ("camera", "audio", "hybrid")
 
 
 class TrackAudio:
-    """A whole sound track, analysed once; ``at(t)`` = the mouth at media time ``t``."""
+    """A whole sound track, analysed once; ``at(t)`` = the mouth at media time ``t`` (the hop
+    that represents ``t``: the analyser's delay is taken back, the track's end padded with
+    silence so its last instants have a mouth)."""
 
     def __init__(
         self,
@@ -65,10 +69,11 @@ class TrackAudio:
         if track.rate != RATE:
             raise ConfigError(f"sound track must be {RATE} Hz, not {track.rate}")
         self.track = track
+        samples = np.concatenate([track.samples, np.zeros(DELAY_HOPS * HOP, track.samples.dtype)])
         if adapt:  # the talker's vocal-tract warp learned online (vtuber/audio/adapt.py)
-            self.shapes = AdaptiveAnalyzer(model, cfg).push(track.samples)
+            self.shapes = AdaptiveAnalyzer(model, cfg).push(samples)
         else:
-            self.shapes = analyze(track.samples, model, cfg)
+            self.shapes = analyze(samples, model, cfg)
 
     @classmethod
     def from_file(
@@ -77,7 +82,8 @@ class TrackAudio:
         return cls(load_audio(path, RATE), model, adapt=adapt)
 
     def at(self, t: float) -> MouthShape:
-        i = int(np.floor((t - self.track.start) * RATE / HOP + 1e-6)) - 1
+        # hop i represents (i + 1) * HOP / RATE - DELAY on the track's clock
+        i = int(np.floor((t - self.track.start) * RATE / HOP + 1e-6)) - 1 + DELAY_HOPS
         if i < 0 or i >= len(self.shapes):
             return CLOSED
         return self.shapes[i]

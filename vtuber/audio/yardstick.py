@@ -72,24 +72,33 @@ class Take:
     utterance: Utterance
     noisy: bool
 
-    def truth(self, n: int, split_diphthongs: bool = False) -> NDArray[np.str_]:
-        t = (np.arange(n) + 1) * HOP / RATE
+    def truth(self, n: int, split_diphthongs: bool = False, delay: float = 0.0) -> NDArray[np.str_]:
+        """The phone kind at the instant each of ``n`` hops represents: its end less ``delay``
+        seconds (the analyser's declared audio delay, ``analysis.DELAY``)."""
+        t = (np.arange(n) + 1) * HOP / RATE - delay
         return self.utterance.kind_at(t, split_diphthongs)
 
-    def settled(self, n: int) -> NDArray[np.bool_]:
-        """Hops whose whole 32 ms window lies inside one phone (the phone began at least a
-        window's length before the hop's end): the sound analysed is that phone's alone."""
-        t = (np.arange(n) + 1) * HOP / RATE
-        began = np.full(n, np.inf)
+    def settled(self, n: int, delay: float = 0.0) -> NDArray[np.bool_]:
+        """Hops whose whole 32 ms window lies inside the phone at the instant the hop represents
+        (its end less ``delay``): the phone began at least a window's length before the hop's
+        end and had not ended by then, so the sound analysed is that phone's alone."""
+        end = (np.arange(n) + 1) * HOP / RATE
+        t = end - delay
+        began, ended = np.full(n, np.inf), np.full(n, -np.inf)
         ph = self.utterance.phones
+
+        def joined(a: Phone, b: Phone) -> bool:  # the parts of a diphthong are one phone
+            return a.name == b.name and abs(a.end - b.start) < 1e-9
+
         for k, p in enumerate(ph):
-            start = p.start
-            j = k  # the parts of a diphthong are one phone
-            while j > 0 and ph[j - 1].name == p.name and abs(ph[j - 1].end - ph[j].start) < 1e-9:
-                j -= 1
-                start = ph[j].start
-            began[(t >= p.start) & (t < p.end)] = start
-        return np.asarray(t - began >= WIN / RATE)
+            i = j = k
+            while i > 0 and joined(ph[i - 1], ph[i]):
+                i -= 1
+            while j + 1 < len(ph) and joined(ph[j], ph[j + 1]):
+                j += 1
+            inside = (t >= p.start) & (t < p.end)
+            began[inside], ended[inside] = ph[i].start, ph[j].end
+        return np.asarray((end - began >= WIN / RATE) & (end <= ended + 1e-9))
 
 
 def sox_available() -> bool:
