@@ -24,10 +24,11 @@ Run: ``.venv/bin/python benchmarks/fit_lipsync_vowels.py [--cache DIR] [--canoni
 cached; ``--write-inputs DIR`` then ``--from-inputs DIR`` fits network 1 elsewhere), then
 ``benchmarks/bench_lipsync.py`` for the figures on held-out voices and sentences.
 ``--validate [--seeds N] [--hidden N] [--epochs N] [--smooth X] [--warps W ...] [--noise X]
-[--label-smooth X] [--no-tract]`` writes nothing: it fits the stock network on half the fitting
-voices (half the variants, every accent on both sides, and every second made voice, the first
-45 % of each take) and judges it on the other half (the last 45 %), the split settings are
-chosen on.
+[--label-smooth X] [--no-tract] [--dump NPZ]`` writes nothing: it fits the stock network on half
+the fitting voices (half the variants, every accent on both sides, and every second made voice,
+the first 45 % of each take) and judges it on the other half (the last 45 %), the split settings
+are chosen on (``--dump``: the judged voices' scores, voicing and truth hop by hop, to score
+other decision rules offline).
 """
 
 from __future__ import annotations
@@ -147,6 +148,9 @@ def main() -> None:
         metavar="JSON",
         help="(network 2) find the fitting voices' warps under this network, not network 1",
     )
+    ap.add_argument(
+        "--dump", metavar="NPZ", help="(--validate) save the judged voices' scores and truth"
+    )
     ap.add_argument("--jobs", type=int, default=1, help="networks fitted in parallel processes")
     ap.add_argument("--out", default=None, help="(--from-inputs) network 1's file")
     args = ap.parse_args()
@@ -181,6 +185,7 @@ def main() -> None:
             args.centre_labels,
             tuple(args.lags),
             tuple(args.voice_lags),
+            args.dump,
         )
         return
     if args.canonical_only:
@@ -240,6 +245,7 @@ def validate(
     centre_labels: bool = False,
     lags: tuple[int, ...] = LAGS,
     voice_lags: tuple[int, ...] = (AnalyzerConfig.voice_lag,),
+    dump: str | None = None,
 ) -> float:
     """Judge the stock network's settings on fitting voices only: fit (with the perturbation)
     on the voices of half the fitting variants reading the first 45 % of their take, judge on
@@ -280,6 +286,8 @@ def validate(
         scores = STOCK_SHARPEN * np.mean([m.scores(feats) for m in models], axis=0)
         judged_takes.append((tk, voiced, scores))
     d = delay
+    if dump:
+        _dump(Path(dump), judged_takes, d, judge_i)
     result = 0.0
     for vlag in voice_lags:
         right = total = s_right = s_total = 0
@@ -319,6 +327,28 @@ def validate(
               f"{sil}")  # fmt: skip
         result = right / total
     return result
+
+
+def _dump(
+    path: Path,
+    judged: list[tuple[yardstick.Take, np.ndarray, np.ndarray]],
+    delay: float,
+    voice_index: list[int],
+) -> None:
+    """The judged voices' scores, voicing, truth (at the represented instant), settled flags, the
+    share of its take each hop ends at and its voice (index in FIT_VOICES), hop by hop."""
+    keys = ("scores", "voiced", "truth", "settled", "pos", "voice")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in keys}
+    for (tk, voiced, scores), vi in zip(judged, voice_index, strict=True):
+        n = len(voiced)
+        parts["scores"].append(scores)
+        parts["voiced"].append(voiced)
+        parts["truth"].append(tk.truth(n, delay=delay).astype(str))
+        parts["settled"].append(tk.settled(n, delay=delay))
+        parts["pos"].append((np.arange(n) + 1) * HOP / len(tk.samples))
+        parts["voice"].append(np.full(n, vi))
+    np.savez(path, **{k: np.concatenate(v) for k, v in parts.items()})
+    print(f"wrote {path}")
 
 
 def stock_inputs(
