@@ -45,7 +45,7 @@ MODEL_CONFIG = {
     "transformation matrix on, thresholds 0.5",
     "holistic": "Holistic model_complexity=1, refine_face_landmarks=True, at the video's size; "
     "vtuber: FaceMesh (iris) + Pose model_complexity=1 + one Hands (model_complexity=1) per "
-    "hand, on the frame scaled to 640 px wide; lock-on looks for 2 faces during its first 10 s",
+    "hand, on the frame scaled to 640 px wide; lock-on looks for 2 faces during its first 2 s",
 }
 
 
