@@ -91,6 +91,12 @@ class PoseBaseline:
     def samples(self) -> int:
         return min(self._n, self.window)
 
+    def near(self, phi: tuple[float, float, float, float], radius: float) -> int:
+        """How many of the samples in the window lie within ``radius`` of ``phi`` in (yaw,
+        pitch): where few do, the fit's rest values there are an extrapolation."""
+        d = self._x[: self.samples, 1:3] - (phi[1], phi[2])
+        return int(np.count_nonzero(np.einsum("ij,ij->i", d, d) < radius * radius))
+
     def predict(self, phi: tuple[float, float, float, float]) -> list[float]:
         """Rest value of every measure at pose features ``phi`` (plain floats: per-frame path)."""
         a, b, c, d = phi

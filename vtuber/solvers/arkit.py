@@ -286,14 +286,14 @@ EYE_LEAD_FALL = 0.5
 # Where the open level is a guess: PoseBaseline fits it as a linear function of the pose, so at a
 # head pose the session has seen little of (turned and tilted further than before) the level is
 # extrapolated, and the model's eyeBlink there can exceed it on an open eye. The model's excess
-# is scaled by the support: the frames of the last SUPPORT_WINDOW whose yaw and pitch lie within
-# SUPPORT_RADIUS (radians) of this frame's, over SUPPORT_FULL (fewer: a proportional share; the
+# is scaled by the support: the frames in the baseline's window (PoseBaseline.near) whose yaw and
+# pitch lie within SUPPORT_RADIUS (radians) of this frame's, over SUPPORT_FULL (fewer: a
+# proportional share; the
 # geometry still carries 0.6, so a full closure it sees is still sent). Until SUPPORT_AFTER frames
 # are seen every pose counts as supported (the first guess rules anyway). Radius and count chosen
 # on the training faces (docs/perfect_sync.md section 3b, v5).
 SUPPORT_RADIUS = 0.2
 SUPPORT_FULL = 10
-SUPPORT_WINDOW = 450
 SUPPORT_AFTER = 30
 # Jaw: the model splits a jaw drop between jawOpen and mouthLowerDown (on the training faces their
 # sum jawOpen + (lowerDownL + lowerDownR) / 2 follows the true opening better than jawOpen alone:
@@ -338,22 +338,18 @@ class Fusion:
             every=30,
         )
         self._agree = Agreement(AGREE_WINDOW)
-        self._poses = np.zeros((SUPPORT_WINDOW, 2))  # (yaw, pitch) of recent frames, a ring
         self.reset()
 
-    def support(self, yaw: float, pitch: float) -> float:
-        """The share of the model's eyelid excess trusted at this pose (SUPPORT_* above)."""
-        n = min(self._seen, SUPPORT_WINDOW)
-        if self._seen < SUPPORT_AFTER:
+    def support(self, pose: tuple[float, float, float, float]) -> float:
+        """The share of the model's eyelid excess trusted at this pose (SUPPORT_* above), from
+        the frames before this one."""
+        if self._levels.samples < SUPPORT_AFTER:
             return 1.0
-        d = self._poses[:n] - (yaw, pitch)
-        near = int(np.count_nonzero(np.einsum("ij,ij->i", d, d) < SUPPORT_RADIUS**2))
-        return min(near / SUPPORT_FULL, 1.0)
+        return min(self._levels.near(pose, SUPPORT_RADIUS) / SUPPORT_FULL, 1.0)
 
     def reset(self) -> None:
         """Forget this user (a new face)."""
         self._started = False
-        self._seen = 0  # frames whose pose is in self._poses (all time; the ring keeps the last)
         self._prev_eyes: list[float | None] = [None, None]  # last fused eyelids, before the lead
         self._agree.reset()
         self.jaw_weight = FUSE_JAW_GEOMETRY
@@ -369,12 +365,9 @@ class Fusion:
             first = min(max(bl, EYELID_OPEN_MIN), FUSED_OPEN_MAX)
             self._levels.reset([first, min(max(br, EYELID_OPEN_MIN), FUSED_OPEN_MAX), jaw])
         lo_l, lo_r, jaw_rest = self._levels.predict(geo.pose)
-        self._levels.add(geo.pose, (bl, br, jaw))
-        yaw, pitch = geo.pose[1], geo.pose[2]
         # A pinned open level (a profile) is no guess: the whole excess counts.
-        c = self.support(yaw, pitch) if pinned_open is None else 1.0
-        self._poses[self._seen % SUPPORT_WINDOW] = (yaw, pitch)
-        self._seen += 1
+        c = self.support(geo.pose) if pinned_open is None else 1.0
+        self._levels.add(geo.pose, (bl, br, jaw))
         if pinned_open is not None:
             lo_l = lo_r = pinned_open
         out = []
@@ -428,14 +421,15 @@ def derive_presets(v: F32) -> dict[str, float]:
     """
     bl, br = float(v[IDX["eyeBlinkLeft"]]), float(v[IDX["eyeBlinkRight"]])
     o = float(v[IDX["jawOpen"]])
+    g = min(1.0, o / VOWEL_OPEN)  # a closed mouth sends no vowel
     pucker, funnel = float(v[IDX["mouthPucker"]]), float(v[IDX["mouthFunnel"]])
     smile = _mean2(v, "mouthSmile")
     r = max(pucker, funnel)
     s = max(_mean2(v, "mouthStretch"), 0.5 * smile)
     vowels = {
         "aa": o * (1.0 - r) * (1.0 - 0.5 * s),
-        "ih": s * (1.0 - o) * (1.0 - r) * min(1.0, o / VOWEL_OPEN),
-        "ou": pucker * (1.0 - o) * min(1.0, o / VOWEL_OPEN),
+        "ih": s * (1.0 - o) * (1.0 - r) * g,
+        "ou": pucker * (1.0 - o) * g,
         "ee": o * s,
         "oh": o * funnel,
     }
