@@ -49,6 +49,7 @@ from vtuber.audio.analysis import (
     MouthShape,
     VowelModel,
     analyze,
+    hop_ends,
 )
 from vtuber.audio.calibrate import learn_vowels
 from vtuber.audio.yardstick import OPEN_EPS, Scores, Take, calibration_take, make_take
@@ -81,7 +82,7 @@ def where_errors(takes: list[Take], model: VowelModel | None = None) -> None:
         shapes = analyze(tk.samples, model)
         n = len(shapes)
         truth = tk.truth(n, delay=DELAY)
-        t = (np.arange(n) + 1) * HOP / RATE - DELAY  # the instants the mouths represent
+        t = hop_ends(n) - DELAY  # the instants the mouths represent
         since = np.full(n, np.nan)
         names = np.full(n, "", dtype="<U8")
         for p in tk.utterance.phones:

@@ -54,6 +54,7 @@ from vtuber.audio.analysis import (
     VOWEL_NAMES,
     AnalyzerConfig,
     VowelModel,
+    hop_ends,
     load_model,
 )
 from vtuber.audio.calibrate import learn_vowels
@@ -298,7 +299,7 @@ def validate(
             probs = e / e.sum(axis=1, keepdims=True)
             truth = tk.truth(n, delay=d)
             settled = tk.settled(n, delay=d)
-            t = (np.arange(n) + 1) * HOP / RATE
+            t = hop_ends(n)
             judged = np.isin(truth, VOWEL_NAMES) & (t > 0.55 * len(tk.samples) / RATE)
             later = t > 0.55 * len(tk.samples) / RATE
             # the voicing sent with hop k is hop k - vlag's (and its one-hop hold)

@@ -134,6 +134,14 @@ LAGS = (0, 2, 4)  # the hops whose normalized cepstra the vowel network sees (0 
 # instant. Chosen on the fitting split (docs/lipsync.md) within the one-video-frame latency budget.
 DELAY_HOPS = 2
 DELAY = DELAY_HOPS * HOP / RATE
+
+
+def hop_ends(n: int) -> F64:
+    """The time of each of ``n`` hops' newest sample (s from the stream's start); a hop's mouth
+    represents its end less ``DELAY``."""
+    return np.asarray((np.arange(n) + 1) * HOP / RATE, dtype=np.float64)
+
+
 HIDDEN = 64
 
 

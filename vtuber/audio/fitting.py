@@ -29,6 +29,7 @@ from vtuber.audio.analysis import (
     WIN,
     Analyzer,
     VowelModel,
+    hop_ends,
 )
 
 F64 = NDArray[np.float64]
@@ -162,7 +163,7 @@ def vowel_hops(
     feats, voiced = take_features(samples, ceps_mean, lags, warp=warp, cache=cache)
     n = len(feats)
     lab = kind_at(centre_times(n) if delay is None else label_times(n, delay))
-    t = (np.arange(n) + 1) * HOP / RATE
+    t = hop_ends(n)
     ok = voiced & np.isin(lab, VOWEL_NAMES) & (t < head * len(samples) / RATE)
     return feats[ok], np.array([VOWEL_NAMES.index(str(k)) for k in lab[ok]], dtype=np.int64)
 
@@ -211,12 +212,12 @@ def voiced_ceps_mean(takes: Sequence[NDArray[np.floating]]) -> F64:
 
 def centre_times(n: int) -> F64:
     """The time of the centre of each of ``n`` hops' windows (hop i ends at (i + 1) * HOP)."""
-    return np.asarray((np.arange(n) + 1) * HOP / RATE - 0.5 * WIN / RATE)
+    return hop_ends(n) - 0.5 * WIN / RATE
 
 
 def label_times(n: int, delay: float) -> F64:
     """The instant each of ``n`` hops represents: its end less ``delay`` seconds."""
-    return np.asarray((np.arange(n) + 1) * HOP / RATE - delay)
+    return hop_ends(n) - delay
 
 
 def fit_network(

@@ -22,7 +22,14 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from vtuber.audio.analysis import HOP, RATE, VOWEL_KEYS, VOWEL_NAMES, WIN, MouthShape
+from vtuber.audio.analysis import (
+    RATE,
+    VOWEL_KEYS,
+    VOWEL_NAMES,
+    WIN,
+    MouthShape,
+    hop_ends,
+)
 from vtuber.audio.decode import load_audio
 from vtuber.errors import SourceError, VtuberError
 from vtuber.synth.speech import (
@@ -75,14 +82,14 @@ class Take:
     def truth(self, n: int, split_diphthongs: bool = False, delay: float = 0.0) -> NDArray[np.str_]:
         """The phone kind at the instant each of ``n`` hops represents: its end less ``delay``
         seconds (the analyser's declared audio delay, ``analysis.DELAY``)."""
-        t = (np.arange(n) + 1) * HOP / RATE - delay
+        t = hop_ends(n) - delay
         return self.utterance.kind_at(t, split_diphthongs)
 
     def settled(self, n: int, delay: float = 0.0) -> NDArray[np.bool_]:
         """Hops whose whole 32 ms window lies inside the phone at the instant the hop represents
         (its end less ``delay``): the phone began at least a window's length before the hop's
         end and had not ended by then, so the sound analysed is that phone's alone."""
-        end = (np.arange(n) + 1) * HOP / RATE
+        end = hop_ends(n)
         t = end - delay
         began, ended = np.full(n, np.inf), np.full(n, -np.inf)
         ph = self.utterance.phones
