@@ -48,12 +48,14 @@ from numpy.typing import NDArray
 from vtuber.chi2 import gaussian_equivalent_threshold
 from vtuber.quat import (
     conjugate_rows,
+    conjugate_tuple,
     from_rotvec_rows,
     multiply_rows,
+    multiply_tuple,
     slerp_rows,
     to_rotvec_rows,
 )
-from vtuber.rig import BLENDSHAPE_KEYS, IDENTITY, REST_POSE, AvatarFrame, Bone
+from vtuber.rig import BLENDSHAPE_KEYS, IDENTITY, REST_POSE, AvatarFrame, Bone, Quat
 from vtuber.smoothing.filters import F, KalmanBank
 from vtuber.smoothing.settings import (
     SignalSettings,
@@ -62,6 +64,20 @@ from vtuber.smoothing.settings import (
     bone_signal,
     preset_signals,
 )
+
+# The Neck's parents, from the root: Hips, Spine, Chest, UpperChest (each at rest, the identity,
+# when absent from a frame).
+_TORSO = (Bone.Hips, Bone.Spine, Bone.Chest, Bone.UpperChest)
+
+
+def _chain(bones: Mapping[Bone, Quat]) -> Quat:
+    """The torso's rotations composed, Hips to UpperChest: the Neck's parent in the Hips' parent."""
+    q = IDENTITY
+    for k in _TORSO:
+        r = bones.get(k)
+        if r is not None:
+            q = multiply_tuple(q, r)
+    return q
 
 
 def _smoothstep(u: F) -> F:
@@ -218,7 +234,26 @@ class KalmanSmoother:
         return lay
 
     def update(self, frame: AvatarFrame) -> AvatarFrame:
-        """The smoothed copy of one anatomical frame (``frame`` itself is not modified)."""
+        """The smoothed copy of one anatomical frame (``frame`` itself is not modified).
+
+        The Neck is filtered relative to the Hips' parent, not to its own parent: with a body,
+        the head's Neck is the face's head (relative to the camera) made relative to the chest
+        Pose gives, so filtering the Neck and the torso each on its own would let the torso's
+        filtering move the head the face measured. Filtered as the chain Hips..Neck composed,
+        then made local again under the filtered torso, the head as shown is the face's head
+        filtered, whatever the torso's own filtering does (docs/smoothing.md)."""
+        b = frame.bones
+        if Bone.Neck in b and any(k in b for k in _TORSO):
+            bones = dict(b)
+            bones[Bone.Neck] = multiply_tuple(_chain(b), b[Bone.Neck])
+            frame = replace(frame, bones=bones)
+        out = self._filter(frame)
+        ob = out.bones
+        if Bone.Neck in ob and any(k in ob for k in _TORSO):
+            ob[Bone.Neck] = multiply_tuple(conjugate_tuple(_chain(ob)), ob[Bone.Neck])
+        return out
+
+    def _filter(self, frame: AvatarFrame) -> AvatarFrame:
         t = float(frame.t)
         dt = 0.0 if self.t is None else min(max(t - self.t, 0.0), _MAX_DT)
         self.t = t
