@@ -1,6 +1,7 @@
 """Choose the perfect-sync fusion constants (vtuber/solvers/arkit.py: ``FUSE_EYE_GEOMETRY``,
 ``EYE_LEAD_RISE``, ``EYE_LEAD_FALL``, ``FUSE_JAW_GEOMETRY``, ``SUPPORT_RADIUS``,
-``SUPPORT_FULL``) on the face corpus's TRAINING identities only (docs/face_corpus.md).
+``SUPPORT_FULL``, ``EYE_MODEL_BEYOND``, ``JAW_PATH_DEG``) on the face corpus's TRAINING identities
+only (docs/face_corpus.md).
 
 For every training face and seed it runs the real Face Landmarker on the rendered performance
 (cached under --cache like benchmarks/bench_face_corpus.py) and vtuber's Tracker with no
@@ -10,7 +11,11 @@ It then replays those frames through a fresh Fusion for every set of constants o
 scores what would be sent: eyeBlinkLeft/Right F1 (>= 0.5 vs the true closure >= 0.5, partial
 closures included) and jawOpen Spearman. It prints the grid (mean and worst over the training
 sequences), the constants with the best mean, and, per held-out training identity, the figures
-it gets with the constants chosen on the other four. It refuses validation faces
+it gets with the constants chosen on the other four. ``JAW_PATH_DEG`` is fitted to a measurement,
+not to the score: per pitch band, the slope of the geometric openness over the true opening
+against a level head's (median over the sequences), and the jaw path angle whose foreshortening
+cos(a - pitch) / cos(a) fits those medians best (least squares); the score's grid over the angle
+is printed beside it for reference. It refuses validation faces
 (vtuber.synth.corpus.begin_fitting).
 
     .venv/bin/python benchmarks/fit_perfect_sync.py [--seeds 2]
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +47,13 @@ FALL_GRID = (0.0, 0.5, 1.0)  # EYE_LEAD_FALL
 JAW_GRID = (0.0, 0.5, 0.7, 1.0)  # FUSE_JAW_GEOMETRY
 # SUPPORT_RADIUS x SUPPORT_FULL (the model's eyelid share at poses not seen; inf: always full)
 SUPPORT_GRID = tuple(itertools.product((0.1, 0.15, 0.2, 0.25, 0.3, float("inf")), (5, 10, 20)))
+# EYE_MODEL_BEYOND (inf: the model's closure unbounded by the geometry's)
+BEYOND_GRID = (0.25, 0.5, 0.75, 1.0, 1.5, float("inf"))
+# JAW_PATH_DEG (None: no foreshortening correction); the committed angle is a measurement's fit
+PATH_GRID = (None, 20.0, 30.0, 36.0, 40.0, 50.0, 60.0)
+# Pitch bands (degrees, relative to the user's neutral) where the geometry's jaw slope is measured
+# against the level head's (|pitch| < 5)
+PITCH_BANDS = ((-25.0, -15.0), (-15.0, -10.0), (-10.0, -5.0), (5.0, 10.0), (10.0, 25.0))
 EyeKey = tuple[float, float, float]
 
 
@@ -78,14 +91,55 @@ def record(name: str, seed: int, cache: Path) -> Run:
     return Run(name, seed, (seq.eye_close[:n] >= 0.5)[ok], seq.mouth[:n][ok], inputs)
 
 
-def replay(run: Run, eye: EyeKey, jaw_w: float) -> tuple[float, float, float]:
-    """(F1 left, F1 right, jaw Spearman) of one sequence with these constants."""
+def replay(
+    run: Run, eye: EyeKey, jaw_w: float, path: float | None = arkit.JAW_PATH_DEG
+) -> tuple[float, float, float]:
+    """(F1 left, F1 right, jaw Spearman) of one sequence with these constants (``path`` None:
+    no foreshortening correction of the geometric jaw)."""
     arkit.FUSE_EYE_GEOMETRY, arkit.EYE_LEAD_RISE, arkit.EYE_LEAD_FALL = eye
     arkit.FUSE_JAW_GEOMETRY = jaw_w
-    f = arkit.Fusion()
-    out = np.array([f.update(*a) for a in run.inputs])  # type: ignore[arg-type]
+    gain = arkit.jaw_path_gain
+    if path is None:
+        arkit.jaw_path_gain = lambda pitch: 1.0  # type: ignore[assignment]
+    else:
+        arkit.JAW_PATH_DEG = path
+    try:
+        f = arkit.Fusion()
+        out = np.array([f.update(*a) for a in run.inputs])  # type: ignore[arg-type]
+    finally:
+        arkit.jaw_path_gain = gain
     f1s = [scoring.f1(run.closed[:, e], out[:, e] >= 0.5) for e in (0, 1)]
     return f1s[0], f1s[1], float(spearmanr(run.mouth, out[:, 2]).statistic)
+
+
+def jaw_path_fit(
+    runs: list[Run],
+) -> tuple[dict[tuple[float, float], tuple[float, float, int]], float]:
+    """The geometry's jaw under-read by pitch band and the path angle fitted to it: per band,
+    (median pitch in radians, median slope ratio, sequences measured), and the angle (degrees)."""
+    ratios: dict[tuple[float, float], list[float]] = {b: [] for b in PITCH_BANDS}
+    pitches: dict[tuple[float, float], list[float]] = {b: [] for b in PITCH_BANDS}
+    for r in runs:
+        g = np.array([a[1].jaw for a in r.inputs])  # type: ignore[attr-defined]
+        p = np.degrees([a[1].pose[2] for a in r.inputs])  # type: ignore[attr-defined]
+        level = np.abs(p) < 5.0
+        base = np.polyfit(r.mouth[level], g[level], 1)[0]
+        for b in PITCH_BANDS:
+            m = (p >= b[0]) & (p < b[1])
+            pitches[b] += p[m].tolist()
+            if m.sum() >= 10 and r.mouth[m].std() > 0.1:
+                ratios[b].append(float(np.polyfit(r.mouth[m], g[m], 1)[0] / base))
+    bands = {
+        b: (math.radians(float(np.median(pitches[b]))), float(np.median(ratios[b])), len(ratios[b]))
+        for b in PITCH_BANDS
+        if ratios[b]
+    }
+
+    def err(a: float) -> float:
+        ar = math.radians(a)
+        return sum((q - math.cos(ar - p) / math.cos(ar)) ** 2 for p, q, _ in bands.values())
+
+    return bands, float(min(range(0, 71), key=err))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,6 +171,14 @@ def main(argv: list[str] | None = None) -> int:
             replay(r, eye_c, jaw_c)[:2] for r in runs
         ]
     arkit.SUPPORT_RADIUS, arkit.SUPPORT_FULL = support_c
+    beyond_c = arkit.EYE_MODEL_BEYOND
+    beyond = {}
+    for arkit.EYE_MODEL_BEYOND in BEYOND_GRID:
+        beyond[arkit.EYE_MODEL_BEYOND] = [replay(r, eye_c, jaw_c)[:2] for r in runs]
+    arkit.EYE_MODEL_BEYOND = beyond_c
+    path_c = arkit.JAW_PATH_DEG
+    paths = {a: [replay(r, eye_c, jaw_c, a)[2] for r in runs] for a in PATH_GRID}
+    arkit.JAW_PATH_DEG = path_c
     arkit.FUSE_EYE_GEOMETRY, arkit.EYE_LEAD_RISE, arkit.EYE_LEAD_FALL = eye_c
     arkit.FUSE_JAW_GEOMETRY = jaw_c
 
@@ -147,6 +209,21 @@ def main(argv: list[str] | None = None) -> int:
         a = np.array(rows)
         print(f"{k[0]:5.2f} {k[1]:3d}  {a.mean():.4f} {a.min():.2f}")
     print(f"committed support: {support_c}")
+    print("model closure's bound above the geometry's: eyelid F1 mean, min")
+    for k, rows in beyond.items():
+        a = np.array(rows)
+        print(f"{k:5.2f}  {a.mean():.4f} {a.min():.2f}")
+    print(f"committed bound: {beyond_c}")
+    bands, fitted = jaw_path_fit(runs)
+    print("geometric jaw slope by head pitch over a level head's (median over sequences):")
+    for b, (p, q, n) in bands.items():
+        print(
+            f"  pitch {b[0]:+.0f}..{b[1]:+.0f} deg (median {math.degrees(p):+.1f}): {q:.3f} ({n})"
+        )
+    print(f"jaw path angle fitted to them: {fitted:.0f} deg; committed {path_c}")
+    print("jaw path angle: jaw Spearman mean, min (for reference; the angle is not chosen by it)")
+    for a, rows in paths.items():
+        print(f"{'none' if a is None else f'{a:.0f}':>5s}  {np.mean(rows):.4f} {np.min(rows):.3f}")
     for held in names:
         keep = [i for i, r in enumerate(runs) if r.name != held]
         out = [i for i, r in enumerate(runs) if r.name == held]

@@ -13,15 +13,18 @@ from vtuber.solvers.arkit import (
     AGREE_WINDOW,
     EYE_LEAD_FALL,
     EYE_LEAD_RISE,
+    EYE_MODEL_BEYOND,
     EYELID_CLOSED,
     EYELID_OPEN,
     EYELID_OPEN_MAX,
     FUSE_JAW_GEOMETRY,
+    JAW_PATH_DEG,
     VOWEL_OPEN,
     ArkitCalibration,
     ArkitSolver,
     Geometry,
     derive_presets,
+    jaw_path_gain,
 )
 
 I = {n: i for i, n in enumerate(ARKIT_NAMES)}
@@ -209,8 +212,10 @@ def _hold(s: ArkitSolver, r: np.ndarray, g: Geometry, n: int = 4) -> dict[str, f
 
 def test_fused_eyelids_need_either_source_to_close() -> None:
     """Open eyes the model scores high (0.19, the shared clip's left eye) send ~0; a closure seen
-    by both sources sends 1; a full closure seen by either alone still crosses 0.5; a partial
-    reading of both (geometry 0.3, model +0.06) stays open."""
+    by both sources sends 1; a full closure the geometry sees alone still crosses 0.5; a partial
+    reading of both (geometry 0.3, model +0.06) stays open. The model alone does not close an eye
+    whose lid points read open (its closure counts at most EYE_MODEL_BEYOND above the
+    geometry's), but with the lids seen partly closing its excess counts."""
     s = ArkitSolver()
     rng = np.random.default_rng(8)
     for _ in range(60):
@@ -222,7 +227,13 @@ def test_fused_eyelids_need_either_source_to_close() -> None:
     geo_only = _hold(s, raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), _geo((1.0, 0.0)))
     assert geo_only["eyeBlinkLeft"] > 0.5 > geo_only["eyeBlinkRight"]
     model_only = _hold(s, raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.5), _geo())
-    assert model_only["eyeBlinkRight"] > 0.5 > model_only["eyeBlinkLeft"]
+    # 0.4 * EYE_MODEL_BEYOND = 0.4 before the dead zone, whatever the model reads.
+    assert model_only["eyeBlinkRight"] == pytest.approx((0.4 * EYE_MODEL_BEYOND - 0.05) / 0.9)
+    assert model_only["eyeBlinkRight"] < 0.5
+    very_high = _hold(s, raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.9), _geo())
+    assert very_high["eyeBlinkRight"] == pytest.approx(model_only["eyeBlinkRight"])
+    with_lids = _hold(s, raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.5), _geo((0.0, 0.3)))
+    assert with_lids["eyeBlinkRight"] > 0.5 > with_lids["eyeBlinkLeft"]
     partial = _hold(s, raw(eyeBlinkLeft=0.25, eyeBlinkRight=0.25), _geo((0.3, 0.3)))
     assert partial["eyeBlinkLeft"] < 0.5
 
@@ -284,8 +295,9 @@ def test_fused_open_level_follows_the_head_pose() -> None:
 
 def test_fused_eyelids_trust_the_model_less_at_a_pose_not_seen() -> None:
     """The model's open level at a head pose the session has not seen is extrapolated: there a
-    high eyeBlink with the geometry open is not sent closed, while a closure the geometry sees
-    is; once the pose has been seen for SUPPORT_FULL frames the model counts in full again."""
+    high eyeBlink with the lids seen partly closed (geometry 0.3) is not sent closed, while a
+    closure the geometry sees is; once the pose has been seen for SUPPORT_FULL frames the model
+    counts in full again."""
     from vtuber.solvers.arkit import SUPPORT_FULL
 
     s = ArkitSolver()
@@ -293,12 +305,12 @@ def test_fused_eyelids_trust_the_model_less_at_a_pose_not_seen() -> None:
     for _ in range(60):
         s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), frontal)
     turned = pose_features(0.55, 0.3)  # 31 deg of yaw, 17 of pitch: never seen
-    high = raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.6)
+    high = raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.45)  # 1.3 spans over the open level
     first = s.update(high, Geometry((0.0, 0.0), 0.0, turned))
     assert first["eyeBlinkRight"] == 0.0
-    geo = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), Geometry((1.0, 0.0), 0.0, turned))
+    geo = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), Geometry((1.0, 0.3), 0.0, turned))
     assert geo["eyeBlinkLeft"] > 0.5
-    sent = [s.update(high, Geometry((0.0, 0.0), 0.0, turned))["eyeBlinkRight"] for _ in range(12)]
+    sent = [s.update(high, Geometry((0.0, 0.3), 0.0, turned))["eyeBlinkRight"] for _ in range(12)]
     # The share grows with the frames seen at this pose (2 after the first two above).
     assert max(sent[:2]) < 0.5 < min(sent[4:]), sent
     assert sent[: SUPPORT_FULL - 2] == sorted(sent[: SUPPORT_FULL - 2])
@@ -307,7 +319,7 @@ def test_fused_eyelids_trust_the_model_less_at_a_pose_not_seen() -> None:
     pinned = ArkitSolver(calibration=ArkitCalibration(eyelid_open=0.19))
     for _ in range(60):
         pinned.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), frontal)
-    assert _hold(pinned, high, Geometry((0.0, 0.0), 0.0, turned))["eyeBlinkRight"] > 0.5
+    assert _hold(pinned, high, Geometry((0.0, 0.3), 0.0, turned))["eyeBlinkRight"] > 0.5
 
 
 def _talk(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -336,3 +348,27 @@ def test_fused_jaw_follows_the_model_when_the_geometry_disagrees() -> None:
         assert max(np.array(sent)[late][opening[late] == 0.0]) < 0.15  # rest is rest
         s.recalibrate()  # a new face: nothing of this one is kept
         assert s.fusion.jaw_weight == FUSE_JAW_GEOMETRY
+
+
+def test_fused_jaw_undoes_the_jaw_paths_foreshortening() -> None:
+    """The chin swings down and back, so the lip gap a camera sees for the same opening shrinks
+    with the head tilted down and grows tilted up, by cos(a - pitch) / cos(a): the geometric jaw
+    is divided by that, so one opening sends one jawOpen at any pitch (the model, flat here,
+    says nothing), and a level head is left as it is."""
+    a = math.radians(JAW_PATH_DEG)
+    assert jaw_path_gain(0.0) == 1.0
+    assert jaw_path_gain(-0.3) > 1.0 > jaw_path_gain(0.3)
+    assert all(math.isfinite(jaw_path_gain(p)) for p in (-math.pi, -1.5, 1.5, math.pi))
+    s = ArkitSolver()
+    sent: dict[float, list[float]] = {0.0: [], -0.3: [], 0.25: []}
+    rng = np.random.default_rng(11)
+    for i in range(300):
+        opening = float(rng.uniform(0.0, 1.0)) if i % 3 else 0.0
+        pitch = (0.0, -0.3, 0.25)[(i // 20) % 3]
+        seen = 0.8 * opening * math.cos(a - pitch) / math.cos(a)  # what the camera shows
+        out = s.update(raw(jawOpen=0.01), _geo(jaw=seen, pitch=pitch))["jawOpen"]
+        if i >= 30:
+            expected = min(max((FUSE_JAW_GEOMETRY * 0.8 * opening - 0.05) / 0.9, 0.0), 1.0)
+            sent[pitch].append(out - expected)
+    for errors in sent.values():
+        assert np.abs(errors).max() < 1e-6

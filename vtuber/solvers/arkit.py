@@ -31,6 +31,7 @@ against the landmarker's own smoothing lag (docs/perfect_sync.md section 3b).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -295,6 +296,17 @@ EYE_LEAD_FALL = 0.5
 SUPPORT_RADIUS = 0.2
 SUPPORT_FULL = 10
 SUPPORT_AFTER = 30
+# Where the two readings contradict: the model's blendshapes are computed from the same
+# landmarks the geometry measures, so a model closure far above the geometric closure of the same
+# lid points is not about the lids (biden's left eye on a validation render: eyeBlink 0.45-0.77 on
+# an open eye at yaw 22-32 deg, pitch +12-17 deg, while the lid points read 0.0-0.3 closed;
+# docs/perfect_sync.md section 3b, v6). So the model's closure may exceed the geometry's by at
+# most EYE_MODEL_BEYOND (in closures: 1.0 = one full closure, the model alone can no longer close
+# an eye its own lid points show open); where the lids are seen to close, more of its excess
+# counts. Training faces: no frame has the model above one closure with the lids under 0.3 closed;
+# the bound changes 5 of their 6,000 fused eyelid values, by <= 0.03 and none across 0.5 (F1
+# unchanged; 0.5 would lower it, 0.9271 -> 0.9252), so it is chosen for its reason.
+EYE_MODEL_BEYOND = 1.0
 # Jaw: the model splits a jaw drop between jawOpen and mouthLowerDown (on the training faces their
 # sum jawOpen + (lowerDownL + lowerDownR) / 2 follows the true opening better than jawOpen alone:
 # Spearman 0.86 vs 0.76 mean); its rest is the JAW_REST_QUANTILE of that sum at the head pose,
@@ -307,6 +319,18 @@ JAW_MODEL_FULL = 0.5
 # smile with teeth can make the lip gap shrink when the jaw opens (the landmarker's lips jump from
 # the teeth to the open mouth's edge); the model, trained on real faces, is then the one to follow.
 FUSE_JAW_GEOMETRY = 0.7
+# The geometric openness is a vertical gap in the image, and a jaw opens by swinging the chin down
+# AND back around its hinge (the renders' chin moves 0.3 cm back per cm down; a real lower lip
+# more), so the gap the camera sees shrinks when the head tilts down (the path turns toward the
+# camera) and grows when it tilts up: measured / true ~ cos(a - pitch) / cos(a), a the path's
+# angle from the face's vertical. The geometric jaw is divided by that factor (pitch: the head's,
+# relative to the user's neutral, up > 0). JAW_PATH_DEG is fitted on the training faces to the
+# geometry's own under-read at each pitch, not to the fused score: the slope of its reading over
+# the true opening against a level head's, median over the training sequences, 0.69 / 0.79 /
+# 0.85 at 18 / 12 / 7 deg down, 1.09 / 1.02 at 7 / 12 deg up; least squares a = 36 deg
+# (benchmarks/fit_perfect_sync.py). JAW_PATH_MAX bounds the angle so the factor stays finite.
+JAW_PATH_DEG = 36.0
+JAW_PATH_MAX = math.radians(75.0)
 _JAW_IDX = IDX["jawOpen"]
 _LOWER_IDX = np.array([IDX["mouthLowerDownLeft"], IDX["mouthLowerDownRight"]])
 
@@ -324,6 +348,13 @@ class Geometry:
     closure: tuple[float, float]
     jaw: float
     pose: tuple[float, float, float, float]
+
+
+def jaw_path_gain(pitch: float) -> float:
+    """What the geometric openness is multiplied by at head ``pitch`` (radians, up > 0) to undo
+    the jaw path's foreshortening: cos(a) / cos(a - pitch), a = JAW_PATH_DEG (above)."""
+    a = math.radians(JAW_PATH_DEG)
+    return math.cos(a) / math.cos(min(max(a - pitch, -JAW_PATH_MAX), JAW_PATH_MAX))
 
 
 class Fusion:
@@ -376,17 +407,20 @@ class Fusion:
             m = (b - lo) / EYELID_MARGIN
             if m > 0.0:
                 m *= c
-            x = FUSE_EYE_GEOMETRY * geo.closure[e] + (1.0 - FUSE_EYE_GEOMETRY) * m
+            g = geo.closure[e]
+            m = min(m, g + EYE_MODEL_BEYOND)  # a contradiction: the lid points rule (above)
+            x = FUSE_EYE_GEOMETRY * g + (1.0 - FUSE_EYE_GEOMETRY) * m
             prev, self._prev_eyes[e] = self._prev_eyes[e], x
             if prev is not None:  # undo the landmarker's lag (module constants above)
                 x += (EYE_LEAD_RISE if x > prev else EYE_LEAD_FALL) * (x - prev)
             out.append(x)
         m_jaw = min(max((jaw - jaw_rest) / JAW_MODEL_FULL, 0.0), 1.5)
-        r = self._agree.add(geo.jaw, jaw)
+        g_jaw = geo.jaw * jaw_path_gain(geo.pose[2])
+        r = self._agree.add(g_jaw, jaw)
         if r is not None:
             self.jaw_weight = FUSE_JAW_GEOMETRY * trust(r, AGREE_NONE, AGREE_FULL)
         w = self.jaw_weight
-        out.append(w * geo.jaw + (1.0 - w) * m_jaw)
+        out.append(w * g_jaw + (1.0 - w) * m_jaw)
         # A dead zone at both ends, symmetric, so that 0.5 stays where it was.
         k = 1.0 / (1.0 - 2.0 * dead_zone)
         l_, r_, j_ = (min(max((x - dead_zone) * k, 0.0), 1.0) for x in out)
