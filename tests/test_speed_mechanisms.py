@@ -73,6 +73,67 @@ def test_track_imports_only_what_it_uses(tmp_path: Path, grace_bgr: np.ndarray) 
     assert "attr" not in mods  # mediapipe's Objectron stays unloaded (vtuber/landmarks/mp_import)
 
 
+def test_a_fast_run_puts_the_model_and_the_pipeline_on_cpus_of_their_own(
+    tmp_path: Path, grace_bgr: np.ndarray
+) -> None:
+    """A --fast run in face mode on a machine with 2+ CPUs: MediaPipe's graph threads and the
+    look-ahead worker on one half of the CPUs, the pipeline's thread on the other
+    (docs/performance.md, "Threads on their own cores"); the calling thread's CPUs are given back
+    when the command returns."""
+    import os
+
+    if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs Linux thread affinity and at least 2 CPUs")
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(4):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), grace_bgr)
+    probe = (
+        "import json, os, threading\n"
+        "import vtuber.tracker as tr\n"
+        "seen = {}\n"
+        "solve = tr.Tracker.solve\n"
+        "def spy(self, *a, **k):\n"
+        "    if not seen:\n"
+        "        names = {t.native_id: t.name for t in threading.enumerate()}\n"
+        "        for tid in os.listdir('/proc/self/task'):\n"
+        "            comm = open(f'/proc/self/task/{tid}/comm').read().strip()\n"
+        "            seen[names.get(int(tid), comm)] = sorted(os.sched_getaffinity(int(tid)))\n"
+        "        seen['pipeline'] = sorted(os.sched_getaffinity(0))\n"
+        "    return solve(self, *a, **k)\n"
+        "tr.Tracker.solve = spy\n"
+        "before = sorted(os.sched_getaffinity(0))\n"
+        "from vtuber.cli import main\n"
+        f"assert main(['track', '--source', {str(folder)!r}, '--quiet', '--vmc', '127.0.0.1:9'] "
+        "+ json.loads(os.environ['ARGS'])) == 0\n"
+        "print(json.dumps([before, sorted(os.sched_getaffinity(0)), seen]))\n"
+    )
+
+    def run(*extra: str) -> tuple[list[int], list[int], dict[str, list[int]]]:
+        env = {**os.environ, "ARGS": json.dumps(list(extra))}
+        out = subprocess.run(
+            [sys.executable, "-c", probe],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+            env=env,
+        ).stdout
+        before, after, seen = json.loads(out.strip().splitlines()[-1])
+        return before, after, seen
+
+    before, after, seen = run()  # live (the folder played at 30 fps): every thread free
+    assert after == before and all(cpus == before for cpus in seen.values()), seen
+    before, after, seen = run("--fast")
+    model = {name: cpus for name, cpus in seen.items() if name.startswith("mediapipe")}
+    assert model and "landmarks" in seen  # the graph's threads and the look-ahead worker
+    ours = set(seen["pipeline"])
+    for name, cpus in [*model.items(), ("landmarks", seen["landmarks"])]:
+        assert cpus and not set(cpus) & ours, (name, cpus, ours)
+        assert set(cpus) | ours == set(before), (name, cpus, ours)
+    assert after == before
+
+
 def test_a_command_imports_only_its_own_module(grace_bgr: np.ndarray, tmp_path: Path) -> None:
     """`vtuber track` builds the parser of track alone (not of replay, export, models ...);
     `vtuber --help` and a misspelt command still see every command."""

@@ -15,6 +15,7 @@ error the model raised on it, in the pipeline's thread, as the backend itself wo
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -36,6 +37,34 @@ class _Backend(Protocol):
 _END = object()
 
 
+def cpu_split() -> tuple[set[int], set[int]] | None:
+    """Two disjoint halves of the CPUs this process may use: one for the model's threads, one
+    for ours (the pipeline, decoding, the sinks); None where threads cannot be pinned (not
+    Linux) or there is one CPU.
+
+    Why: on a 2-core machine, with every thread free to run anywhere, the scheduler kept putting
+    the pipeline's work where the model's threads were about to run: face mode ran 27 % slower
+    than the bare model loop; with the model's threads on one core and ours on the other, as
+    fast (docs/performance.md, "Threads on their own cores")."""
+    get = getattr(os, "sched_getaffinity", None)
+    if get is None:
+        return None
+    cpus = sorted(get(0))
+    if len(cpus) < 2:
+        return None
+    half = len(cpus) // 2
+    return set(cpus[:half]), set(cpus[half:])
+
+
+def pin_thread(cpus: set[int] | None) -> None:
+    """Keep the calling thread (and the threads it starts from now on) on ``cpus``."""
+    if cpus:
+        try:
+            os.sched_setaffinity(0, cpus)  # on Linux, pid 0 is the calling thread
+        except OSError:  # a CPU set the system refuses: run unpinned
+            pass
+
+
 class LookAhead:
     """Runs ``backend`` on ``frames`` one frame ahead on a worker thread (see the module doc).
 
@@ -45,8 +74,15 @@ class LookAhead:
     (benchmarks/bench_live.py splits the latency with them).
     """
 
-    def __init__(self, frames: Iterable[Frame], backend: _Backend, history: int = 300) -> None:
+    def __init__(
+        self,
+        frames: Iterable[Frame],
+        backend: _Backend,
+        history: int = 300,
+        cpus: set[int] | None = None,
+    ) -> None:
         self.frames = frames
+        self.cpus = cpus  # the worker's CPUs (cpu_split), once the source has started
         self.backend = backend
         self.model_s: deque[float] = deque(maxlen=history)
         self._cond = threading.Condition()
@@ -59,9 +95,13 @@ class LookAhead:
     def _work(self) -> None:
         it = iter(self.frames)
         item: Any = _END
+        first = True
         try:
             while not self._stop.is_set():
                 frame = next(it, None)
+                if first:  # a source's own threads (decoding) have started: not on cpus
+                    first = False
+                    pin_thread(self.cpus)
                 if frame is None:
                     break
                 t0 = time.perf_counter()

@@ -19,7 +19,7 @@ from vtuber.commands.performer_args import (
 from vtuber.commands.smoothing_args import add_smoothing_args, smoothing_config
 from vtuber.config import EXPRESSIONS, MODES, FaceConfig, TrackConfig
 from vtuber.errors import ConfigError, SourceError
-from vtuber.lookahead import LookAhead
+from vtuber.lookahead import LookAhead, cpu_split, pin_thread
 from vtuber.pipeline import Pipeline, StatusLine, display_available
 from vtuber.smoothing import make_smoother
 from vtuber.sources import CameraSource, Source, open_source, parse_camera_size
@@ -215,16 +215,26 @@ def run(args: argparse.Namespace) -> int:
     gestures = build_gestures(args)  # --gestures: recognition + bindings, or None
     check_performer_args(args)
     with ExitStack() as stack:
+        # A batch run (--fast) with one graph (face mode): its threads on half the CPUs, ours
+        # (decoding, the pipeline, the sinks) on the other half. Not live, where every thread is
+        # best free to take an idle core (latency), nor in full mode, whose three graphs need
+        # every core (docs/performance.md, "Threads on their own cores").
+        split = cpu_split() if args.fast and args.mode != "full" else None
+        if split:
+            stack.callback(pin_thread, split[0] | split[1])  # this thread's CPUs back, at the end
+        pin_thread(split[1] if split else None)
         mouth = build_lipsync(args)  # audio lip sync, or None (camera); fails before the camera
         if mouth is not None:
             stack.callback(mouth.close)
         source = stack.enter_context(open_track_source(args))
         if isinstance(source, CameraSource) and not args.quiet:
             print(f"vtuber: {source.describe()}", file=sys.stderr)  # the mode it really gives
+        pin_thread(split[0] if split else None)  # the graphs' threads, made now, inherit it
         backend = performer_backend(args, make_backend(args, source))  # lock-on, --performers
         stack.callback(backend.close)
+        pin_thread(split[1] if split else None)  # this thread: the pipeline
         # The model runs one frame ahead on its own thread while this one solves and sends.
-        ahead = LookAhead(source, backend)
+        ahead = LookAhead(source, backend, cpus=split[0] if split else None)
         stack.callback(ahead.close)
         tracker = make_tracker(args)
         sinks = build_sinks(args)
