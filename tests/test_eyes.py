@@ -31,10 +31,35 @@ def test_hysteresis_no_flicker_around_threshold() -> None:
     es = EyeSolver()
     cfg = es.config
     seq = [0.0, 0.2, cfg.close_at + 0.02, cfg.close_at - 0.05, cfg.close_at + 0.01, 0.36, 0.2, 0.0]
-    states = [es.update(_open(c, 0.0), np.zeros((2, 2)), REST).closed[0] for c in seq]
-    # Closes once at close_at, stays closed while the closure wobbles above open_at, reopens
-    # only below open_at.
-    assert states == [False, False, True, True, True, True, False, False]
+    states = [es.update(_open(c, c), np.zeros((2, 2)), REST).closed for c in seq]
+    # Both eyes (a blink): close once at close_at, stay closed while the closure wobbles above
+    # open_at, reopen only below open_at.
+    assert [s[0] for s in states] == [False, False, True, True, True, True, False, False]
+    assert all(s[0] == s[1] for s in states)
+    # One eye alone: the same, from wink_at up.
+    es.reset()
+    seq = [0.0, cfg.wink_at - 0.05, cfg.wink_at + 0.01, cfg.close_at - 0.05, 0.36, 0.2, 0.0]
+    states = [es.update(_open(c, 0.0), np.zeros((2, 2)), REST).closed for c in seq]
+    assert [s[0] for s in states] == [False, False, True, True, True, False, False]
+    assert not any(s[1] for s in states)
+
+
+def test_a_lone_partial_dip_is_not_a_wink() -> None:
+    """One eye at a closure between close_at and wink_at while the other stays open (the
+    landmarker misreading one eye): it stays open, below half; the same closure on both eyes
+    is a blink, and a full closure of one eye a wink."""
+    es = EyeSolver()
+    cfg = es.config
+    c = 0.5 * (cfg.close_at + cfg.wink_at)
+    assert cfg.close_at < c < cfg.wink_at
+    r = es.update(_open(c, 0.0), np.zeros((2, 2)), REST)
+    assert r.closed == (False, False) and 0.4 < r.blink[0] < 0.5 and r.blink[1] == 0.0
+    es.reset()
+    r = es.update(_open(c, c), np.zeros((2, 2)), REST)
+    assert r.closed == (True, True) and r.blink == (1.0, 1.0)
+    es.reset()
+    r = es.update(_open(0.0, 1.0), np.zeros((2, 2)), REST)
+    assert r.closed == (False, True) and r.blink == (0.0, 1.0)
 
 
 def test_open_eye_noise_reads_zero_and_partial_stays_below_half() -> None:

@@ -248,7 +248,16 @@ class Calibrator:
 EYE_QUANTILE = 0.65
 MOUTH_QUANTILE = 0.15
 MEDIAN = 0.5
-_USABLE = ([True] * 9 + [False], [True] * 10)  # by whether the mouth's darkness was measured
+# The eyes' open level has its own pose fit, with a weaker ridge on the pose terms and refitted
+# more often than the other measures': FaceMesh reads an open eye's aperture differently at
+# different head poses by as much as its blinks' depth on some faces, and with the shared fit's
+# ridge (20 samples) the aperture over its rest still correlated with the head's yaw (r up to
+# -0.75 per performance on the training faces). Chosen on the corpus's training faces by the
+# open eye's error against its rest (benchmarks/fit_eye_rest.py, docs/blendshapes.md).
+EYE_RIDGE = 1.0
+EYE_REFIT = 5
+_EYES = 2  # the first rows of measure_vector / profile_vector are the two eyes' apertures
+_USABLE = ([True] * 7 + [False], [True] * 8)  # by whether the mouth's darkness was measured
 # Rows of FaceAdapter.rest(): eye open (left, right), mouth gap, width, corner, brows (4), the
 # dark area inside the lips (its rest: the lower envelope, like the gap).
 
@@ -291,10 +300,17 @@ class FaceAdapter:
 
     def __init__(self, profile: FaceProfile | None = None, window: int = 450) -> None:
         self.profile = profile
-        q = [EYE_QUANTILE, EYE_QUANTILE, MOUTH_QUANTILE, MEDIAN, MEDIAN] + [MEDIAN] * 4
+        q = [MOUTH_QUANTILE, MEDIAN, MEDIAN] + [MEDIAN] * 4
         q.append(MOUTH_QUANTILE)
         start = profile_vector(profile or DEFAULT_PROFILE)
-        self.baseline = PoseBaseline(q, start, window=window)
+        self.eye_rest = PoseBaseline(
+            [EYE_QUANTILE] * _EYES,
+            start[:_EYES],
+            window=window,
+            every=EYE_REFIT,
+            ridge=EYE_RIDGE,
+        )
+        self.baseline = PoseBaseline(q, start[_EYES:], window=window)
         gaze = np.asarray((profile or DEFAULT_PROFILE).gaze_rest, dtype=np.float64).ravel().tolist()
         # Gaze rest: the iris offset when looking at the screen. Not pose-dependent: an eye
         # that counter-rotates while the head turns (looking at the screen) is real motion.
@@ -314,7 +330,8 @@ class FaceAdapter:
         """A face was lost: the next one may be someone else, so learn from scratch (from the
         profile, if any)."""
         start = profile_vector(self.profile or DEFAULT_PROFILE)
-        self.baseline.reset(start)
+        self.eye_rest.reset(start[:_EYES])
+        self.baseline.reset(start[_EYES:])
         self.gaze.reset(np.asarray((self.profile or DEFAULT_PROFILE).gaze_rest).ravel().tolist())
         for d, k in zip(self.depth, self._kappa0, strict=True):
             d.reset(k)
@@ -330,7 +347,8 @@ class FaceAdapter:
             if self.profile is not None:
                 p = profile_vector(self.profile)
                 v = [pv if pv >= 0.0 else mv for pv, mv in zip(p, v, strict=True)]
-            self.baseline.reset(v)
+            self.eye_rest.reset(v[:_EYES])
+            self.baseline.reset(v[_EYES:])
             if self.profile is None:  # the iris too: a face sitting down looks at the screen
                 self.gaze.reset(m.iris.ravel().tolist())
 
@@ -344,7 +362,7 @@ class FaceAdapter:
         return (self.depth[0].sigma, self.depth[1].sigma)
 
     def rest(self, phi: tuple[float, float, float, float]) -> list[float]:
-        return self.baseline.predict(phi)
+        return self.eye_rest.predict(phi) + self.baseline.predict(phi)
 
     def gaze_rest(self) -> F64:
         return np.asarray(self.gaze.predict((1.0, 0.0, 0.0, 0.0))).reshape(2, 2)
@@ -353,7 +371,9 @@ class FaceAdapter:
         self, phi: tuple[float, float, float, float], m: FaceMeasures, rel: tuple[float, float]
     ) -> None:
         """Learn from one frame (``rel``: each eye's aperture over its open level)."""
-        self.baseline.add(phi, measure_vector(m), _USABLE[math.isfinite(m.mouth_dark)])
+        v = measure_vector(m)
+        self.eye_rest.add(phi, v[:_EYES])
+        self.baseline.add(phi, v[_EYES:], _USABLE[math.isfinite(m.mouth_dark)])
         self.depth[0].add(rel[0])
         self.depth[1].add(rel[1])
         if min(rel) > 0.8:  # both eyes open: the iris says where the user looks

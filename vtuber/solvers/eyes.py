@@ -136,6 +136,12 @@ class EyeConfig:
     dead_zone: closures below this read as fully open (lid noise).
     link_at: when both eyes' closures are above this, both close together (the more closed one
         wins); a wink (one eye closed, the other below ``link_at``) stays a wink.
+    wink_at: an eye closes on its own (the other below ``link_at``) only from this closure up,
+        not from ``close_at``: a person closes one eye alone deliberately and fully (a wink),
+        while a lone partial dip is more often the landmarker misreading one eye (FaceMesh read
+        one open eye of a training face 35-50 % narrower for half a second, and the real clip's
+        left eye 20 % narrower for two frames). Fitted on the training faces
+        (benchmarks/fit_blink_wink.py).
     eyeball_ratio: eyeball radius in eye widths, anatomically about 0.4 (12 mm over 30 mm).
     iris_gain: how far MediaPipe's iris landmark moves per eye width of true iris movement
         (x, y); fitted on the face corpus's training faces (benchmarks/fit_gaze.py).
@@ -154,6 +160,7 @@ class EyeConfig:
     open_at: float = 0.3
     dead_zone: float = 0.12
     link_at: float = 0.35
+    wink_at: float = 0.6
     eyeball_ratio: float = 0.4
     iris_gain: tuple[float, float] = (0.75, 0.40)
     gaze_dead_zone_deg: tuple[float, float] = (1.0, 2.0)
@@ -244,16 +251,19 @@ class EyeSolver:
         iris rest offset (2, 2)."""
         cfg = self.config
         raw = closure
-        # Both nearly closed: close together (the more closed eye leads); a wink stays one-sided.
-        if min(raw) >= cfg.link_at:
+        # Both nearly closed: close together (the more closed eye leads); a wink stays one-sided
+        # and needs a clear closure (EyeConfig.wink_at).
+        linked = min(raw) >= cfg.link_at
+        if linked:
             raw = (max(raw), max(raw))
+        close_at = cfg.close_at if linked else max(cfg.close_at, cfg.wink_at)
         blink = [0.0, 0.0]
         for i in (LEFT, RIGHT):
             ci = raw[i]
             if self._closed[i]:
                 if ci <= cfg.open_at:
                     self._closed[i] = False
-            elif ci >= cfg.close_at:
+            elif ci >= close_at:
                 self._closed[i] = True
             if self._closed[i]:
                 # Closed: fully closed from close_at up; eases down toward open_at.
