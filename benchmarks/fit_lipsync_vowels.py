@@ -23,12 +23,13 @@ Run: ``.venv/bin/python benchmarks/fit_lipsync_vowels.py [--cache DIR] [--canoni
 --stock-only] [--jobs N]`` (network 1 alone took ~40 min on 2 busy cores, more with no features
 cached; ``--write-inputs DIR`` then ``--from-inputs DIR`` fits network 1 elsewhere), then
 ``benchmarks/bench_lipsync.py`` for the figures on held-out voices and sentences.
-``--validate [--seeds N] [--hidden N] [--epochs N] [--smooth X] [--warps W ...] [--noise X]
-[--label-smooth X] [--no-tract] [--dump NPZ]`` writes nothing: it fits the stock network on half
-the fitting voices (half the variants, every accent on both sides, and every second made voice,
-the first 45 % of each take) and judges it on the other half (the last 45 %), the split settings
-are chosen on (``--dump``: the judged voices' scores, voicing and truth hop by hop, to score
-other decision rules offline).
+``--validate [--seeds N] [--first-seed N] [--hidden N] [--epochs N] [--smooth X] [--warps W ...]
+[--noise X] [--label-smooth X] [--no-tract] [--dump NPZ]`` writes nothing: it fits the stock
+network on half the fitting voices (half the variants, every accent on both sides, and every
+second made voice, the first 45 % of each take) and judges it on the other half (the last 45 %,
+and the first 45 % as well: sentences the fitted voices read), the split settings are chosen on
+(``--dump``: the judged voices' scores, voicing and truth hop by hop, to score other decision
+rules offline).
 """
 
 from __future__ import annotations
@@ -104,6 +105,9 @@ def main() -> None:
     )
     ap.add_argument(
         "--seeds", type=int, default=NETWORK_SEEDS, help="(--validate) networks averaged"
+    )
+    ap.add_argument(
+        "--first-seed", type=int, default=0, help="(--validate) the first network's seed"
     )
     ap.add_argument(
         "--smooth", type=float, default=AnalyzerConfig.vowel_smooth, help="(--validate)"
@@ -187,6 +191,7 @@ def main() -> None:
             tuple(args.lags),
             tuple(args.voice_lags),
             args.dump,
+            args.first_seed,
         )
         return
     if args.canonical_only:
@@ -247,6 +252,7 @@ def validate(
     lags: tuple[int, ...] = LAGS,
     voice_lags: tuple[int, ...] = (AnalyzerConfig.voice_lag,),
     dump: str | None = None,
+    first_seed: int = 0,
 ) -> float:
     """Judge the stock network's settings on fitting voices only: fit (with the perturbation)
     on the voices of half the fitting variants reading the first 45 % of their take, judge on
@@ -256,7 +262,10 @@ def validate(
     until the fourth round, put four accents on each side only). Scored like the
     yardstick: every vowel hop (label at the hop's end), right when the mouth is open with the
     right largest shape (the analyzer's voicing, one-hop hold and posterior smoothing), also
-    on settled hops (the whole window inside the vowel)."""
+    on settled hops (the whole window inside the vowel). Also scored on the judged voices'
+    first 45 % ("first": the sentences the fitted voices read, in other voices): the halves
+    hold every vowel in about the same proportion (speech.FIT_SENTENCES' order). The networks'
+    seeds: ``first_seed`` onwards."""
     ceps_mean = fitting_ceps_mean(takes)
     fit_i = [i for i in range(len(takes)) if (i // 2) % 8 < 4]
     judge_i = [i for i in range(len(takes)) if (i // 2) % 8 >= 4]
@@ -275,11 +284,11 @@ def validate(
     models = [
         fit_network(x, y, ceps_mean, lags=lags, hidden=hidden, epochs=epochs, seed=s,
                     noise=noise, label_smooth=label_smooth)
-        for s in range(seeds)
+        for s in range(first_seed, first_seed + seeds)
     ]  # fmt: skip
-    print(f"fitted {seeds} x {hidden} units, {epochs} epochs on {len(y)} hops, warps "
-          f"{augment_warps}, lags {lags}, noise {noise}, label smoothing {label_smooth} "
-          f"({time.time() - t0:.0f} s)")  # fmt: skip
+    print(f"fitted {seeds} x {hidden} units (seeds {first_seed}..{first_seed + seeds - 1}), "
+          f"{epochs} epochs on {len(y)} hops, warps {augment_warps}, lags {lags}, noise "
+          f"{noise}, label smoothing {label_smooth} ({time.time() - t0:.0f} s)")  # fmt: skip
     judged_takes = []
     for i in judge_i:
         tk = takes[i]
@@ -291,7 +300,7 @@ def validate(
         _dump(Path(dump), judged_takes, d, judge_i)
     result = 0.0
     for vlag in voice_lags:
-        right = total = s_right = s_total = 0
+        right = total = s_right = s_total = f_right = f_total = 0
         tp = fp = fn = sil = sil_open = 0
         for tk, voiced, scores in judged_takes:
             n = len(voiced)
@@ -301,6 +310,7 @@ def validate(
             settled = tk.settled(n, delay=d)
             t = hop_ends(n)
             judged = np.isin(truth, VOWEL_NAMES) & (t > 0.55 * len(tk.samples) / RATE)
+            first = np.isin(truth, VOWEL_NAMES) & (t < 0.45 * len(tk.samples) / RATE)
             later = t > 0.55 * len(tk.samples) / RATE
             # the voicing sent with hop k is hop k - vlag's (and its one-hop hold)
             v_sent = np.concatenate([np.zeros(vlag, bool), voiced[: n - vlag]])
@@ -315,8 +325,10 @@ def validate(
             for k in range(n):
                 if voiced[k]:
                     p = smooth * p + (1.0 - smooth) * probs[k]
+                hit = bool(opened[k]) and VOWEL_NAMES[int(np.argmax(p))] == str(truth[k])
+                f_right += int(hit and first[k])
+                f_total += int(first[k])
                 if judged[k]:
-                    hit = bool(opened[k]) and VOWEL_NAMES[int(np.argmax(p))] == str(truth[k])
                     right += int(hit)
                     total += 1
                     s_right += int(hit and settled[k])
@@ -325,7 +337,8 @@ def validate(
               f"hops): right vowel {right / total:.3f} of {total} vowel hops, "
               f"{s_right / s_total:.3f} of {s_total} settled ones; open F1 "
               f"{2 * tp / (2 * tp + fp + fn):.3f}, silent open {sil_open / sil:.3f} of "
-              f"{sil}")  # fmt: skip
+              f"{sil}; first sentences: right vowel {f_right / f_total:.3f} of "
+              f"{f_total}")  # fmt: skip
         result = right / total
     return result
 

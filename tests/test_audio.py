@@ -367,6 +367,29 @@ def test_fitting_cannot_read_held_out_speech() -> None:
 
 
 @needs_speech
+def test_fitting_take_halves_hold_every_vowel(tmp_path: Path) -> None:
+    """The split of fit_lipsync_vowels.py --validate fits on the first 45 % of each fitting take
+    and judges on the last 45 %: in FIT_SENTENCES' order both hold every vowel shape, each in
+    about its share of the whole take's vowel time (in the order before, the last 45 % held no
+    U, so the split could not see the weakest vowel)."""
+    from vtuber.audio.yardstick import make_take
+
+    for voice in speech.FIT_VOICES[::40]:
+        utt = make_take(voice, speech.FIT_SENTENCES, tmp_path).utterance
+        end = utt.duration
+        shares = []
+        for lo, hi in ((0.0, 0.45 * end), (0.55 * end, end), (0.0, end)):
+            t = np.arange(lo, hi, 0.005)
+            kinds = utt.kind_at(t)
+            counts = np.array([np.sum(kinds == v) for v in speech.VOWEL_SHAPES], dtype=float)
+            shares.append(counts / counts.sum())
+        first, last, whole = shares
+        assert np.all(first > 0.02) and np.all(last > 0.02), (voice, first, last)
+        assert np.abs(first - whole).max() < 0.06 and np.abs(last - whole).max() < 0.06, (
+            voice, first, last, whole)  # fmt: skip
+
+
+@needs_speech
 def test_tract_voices_move_the_formants() -> None:
     """A voice made for fitting (speech.TRACT_VOICES: an accent with its formants scaled) says
     the same phones as the accent's own voice, its vowels' spectrum moved up with the scale."""
