@@ -241,6 +241,13 @@ def main(argv: list[str] | None = None) -> int:
             f"  support chosen without it {sk}: F1 {np.mean([support[sk][i] for i in out]):.3f}, "
             f"committed {np.mean([support[support_c][i] for i in out]):.3f}"
         )
+        pk = max(paths, key=lambda a: float(np.mean([paths[a][i] for i in keep])))
+        print(
+            f"  jaw path angle the score picks without it {pk}: jaw "
+            f"{' '.join(f'{paths[pk][i]:.3f}' for i in out)}; committed "
+            f"{' '.join(f'{paths[path_c][i]:.3f}' for i in out)}; none "
+            f"{' '.join(f'{paths[None][i]:.3f}' for i in out)}"
+        )
     return 0
 
 
