@@ -77,7 +77,8 @@ def test_a_fast_run_puts_the_model_and_the_pipeline_on_cpus_of_their_own(
     tmp_path: Path, grace_bgr: np.ndarray
 ) -> None:
     """A --fast run in face mode on a machine with 2+ CPUs: MediaPipe's graph threads and the
-    look-ahead worker on one half of the CPUs, the pipeline's thread on the other
+    look-ahead worker on one half of the CPUs, the pipeline's thread on the other; in full mode
+    Pose's graph threads apart from the rest
     (docs/performance.md, "Threads on their own cores"); the calling thread's CPUs are given back
     when the command returns."""
     import os
@@ -132,6 +133,14 @@ def test_a_fast_run_puts_the_model_and_the_pipeline_on_cpus_of_their_own(
         assert cpus and not set(cpus) & ours, (name, cpus, ours)
         assert set(cpus) | ours == set(before), (name, cpus, ours)
     assert after == before
+    # Full mode: Pose's graph threads on the first half, everything else (the face and hand
+    # graphs, the look-ahead worker, the pipeline) on the second.
+    before, after, seen = run("--fast", "--mode", "full")
+    ours = set(seen["pipeline"])
+    halves = {name: set(cpus) for name, cpus in seen.items() if name.startswith("mediapipe")}
+    pose = [name for name, cpus in halves.items() if cpus and not cpus & ours]
+    assert pose and len(pose) < len(halves), halves  # Pose's threads apart, the others with us
+    assert set(seen["landmarks"]) == ours and after == before
 
 
 def test_a_command_imports_only_its_own_module(grace_bgr: np.ndarray, tmp_path: Path) -> None:
@@ -325,6 +334,62 @@ def test_lookahead_stops_with_the_pipeline(grace_bgr: np.ndarray, facemesh) -> N
     assert not ahead.running
     with pytest.raises(RuntimeError):
         ahead.process(grace_bgr.copy(), 0.0)  # not the frame it yielded: the model is the worker's
+
+
+def test_full_mode_reading_ahead_gives_the_same_landmarks(clip_path: Path) -> None:
+    """A video read as fast as it goes (--fast) lets full mode start Pose on the next frame
+    while the current one is handed over (FullBodyBackend.prefetch): the same images in the same
+    order as frame by frame, so the same landmarks; a live source is never read ahead."""
+    from vtuber.landmarks import Landmarks
+    from vtuber.landmarks.body import FullBodyBackend
+    from vtuber.lookahead import LookAhead
+    from vtuber.sources import VideoSource
+
+    cap = cv2.VideoCapture(str(clip_path))
+    images = [cap.read()[1] for _ in range(40)]
+    cap.release()
+    with FullBodyBackend() as plain:
+        want = [plain.process(img, i / 25.0) for i, img in enumerate(images)]
+    with FullBodyBackend() as body, VideoSource(clip_path, realtime=False) as src:
+        told: list[int] = []
+        prefetch = body.prefetch
+        body.prefetch = lambda bgr: (told.append(1), prefetch(bgr))  # type: ignore[method-assign]
+        ahead = LookAhead(src, body)
+        got = []
+        for frame in ahead:
+            got.append(ahead.process(frame.image, frame.t))
+            if len(got) == len(images):
+                break
+        ahead.close()
+    assert len(told) >= len(images) - 1  # every next frame was announced
+    for i, (a, b) in enumerate(zip(want, got, strict=True)):
+        for part in ("face", "pose", "left_hand", "right_hand"):
+            pa, pb = getattr(a, part), getattr(b, part)
+            assert pa.found == pb.found, (i, part)
+            if pa.found:
+                np.testing.assert_array_equal(pa.points, pb.points, err_msg=f"{i} {part}")
+
+    class Recorder:  # a backend that reads ahead, on a source played in real time
+        def __init__(self) -> None:
+            self.told = 0
+
+        def prefetch(self, bgr: np.ndarray) -> None:
+            self.told += 1
+
+        def process(self, bgr: np.ndarray, t: float) -> Landmarks:
+            return Landmarks(t=t)
+
+        def close(self) -> None:
+            pass
+
+    rec = Recorder()
+    with VideoSource(clip_path, realtime=True) as live:
+        ahead = LookAhead(live, rec)
+        for k, _ in enumerate(ahead):
+            if k == 3:
+                break
+        ahead.close()
+    assert rec.told == 0
 
 
 def test_status_line_shows_latency_p95_and_model_time() -> None:

@@ -15,15 +15,15 @@ error the model raised on it, in the pipeline's thread, as the backend itself wo
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 import numpy as np
 
+from vtuber.cpus import pin_thread
 from vtuber.landmarks import Landmarks
 from vtuber.sources import Frame
 
@@ -35,34 +35,6 @@ class _Backend(Protocol):
 
 
 _END = object()
-
-
-def cpu_split() -> tuple[set[int], set[int]] | None:
-    """Two disjoint halves of the CPUs this process may use: one for the model's threads, one
-    for ours (the pipeline, decoding, the sinks); None where threads cannot be pinned (not
-    Linux) or there is one CPU.
-
-    Why: on a 2-core machine, with every thread free to run anywhere, the scheduler kept putting
-    the pipeline's work where the model's threads were about to run: face mode ran 27 % slower
-    than the bare model loop; with the model's threads on one core and ours on the other, as
-    fast (docs/performance.md, "Threads on their own cores")."""
-    get = getattr(os, "sched_getaffinity", None)
-    if get is None:
-        return None
-    cpus = sorted(get(0))
-    if len(cpus) < 2:
-        return None
-    half = len(cpus) // 2
-    return set(cpus[:half]), set(cpus[half:])
-
-
-def pin_thread(cpus: set[int] | None) -> None:
-    """Keep the calling thread (and the threads it starts from now on) on ``cpus``."""
-    if cpus:
-        try:
-            os.sched_setaffinity(0, cpus)  # on Linux, pid 0 is the calling thread
-        except OSError:  # a CPU set the system refuses: run unpinned
-            pass
 
 
 class LookAhead:
@@ -95,10 +67,21 @@ class LookAhead:
     def _work(self) -> None:
         it = iter(self.frames)
         item: Any = _END
+        # A source read ahead (a video or image folder with --fast; never a camera, whose next
+        # frame is not there yet) gives the backend its next frame as soon as this one is done,
+        # before this one is handed over, if it can use it (FullBodyBackend.prefetch).
+        prefetch: Callable[[np.ndarray], None] | None = (
+            None
+            if getattr(self.frames, "realtime", True)
+            else getattr(self.backend, "prefetch", None)
+        )
+        ahead: Frame | None = None  # read ahead, prefetch() told
+        late: BaseException | None = None  # the source failed reading ahead: after this frame
         first = True
         try:
             while not self._stop.is_set():
-                frame = next(it, None)
+                frame = ahead if ahead is not None else next(it, None)
+                ahead = None
                 if first:  # a source's own threads (decoding) have started: not on cpus
                     first = False
                     pin_thread(self.cpus)
@@ -111,11 +94,20 @@ class LookAhead:
                     res = e
                 t1 = time.perf_counter()
                 self.model_s.append(t1 - t0)
+                if prefetch is not None:
+                    try:
+                        ahead = next(it, None)
+                    except BaseException as e:
+                        late = e
+                    if ahead is not None and not isinstance(res, BaseException):
+                        prefetch(ahead.image)
                 with self._cond:
                     while self._ready is not None and not self._stop.is_set():
                         self._cond.wait(0.1)
                     self._ready = (frame, res, (t0, t1))
                     self._cond.notify_all()
+                if late is not None:
+                    raise late
         except BaseException as e:  # the source failed: hand its error over, then end
             item = (None, e, (0.0, 0.0))
         with self._cond:

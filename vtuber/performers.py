@@ -435,6 +435,13 @@ class PerformerBackend:
         """Whether the backend looks for one face more than there are performers now."""
         return self._wide
 
+    def prefetch(self, bgr: U8) -> None:
+        """The frame ``process`` gets next, to the backend if it reads ahead (full mode's
+        Pose; :class:`vtuber.lookahead.LookAhead`), after this frame's focus is set."""
+        prefetch = getattr(self.backend, "prefetch", None)
+        if prefetch is not None:
+            prefetch(bgr)
+
     def process(self, bgr: U8, t: float) -> Landmarks:
         lm = self.backend.process(bgr, t)
         people = lm.people if lm.people else ([lm] if lm.face.found else [])

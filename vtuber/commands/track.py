@@ -18,8 +18,9 @@ from vtuber.commands.performer_args import (
 )
 from vtuber.commands.smoothing_args import add_smoothing_args, smoothing_config
 from vtuber.config import EXPRESSIONS, MODES, FaceConfig, TrackConfig
+from vtuber.cpus import cpu_split, pin_thread
 from vtuber.errors import ConfigError, SourceError
-from vtuber.lookahead import LookAhead, cpu_split, pin_thread
+from vtuber.lookahead import LookAhead
 from vtuber.pipeline import Pipeline, StatusLine, display_available
 from vtuber.smoothing import make_smoother
 from vtuber.sources import CameraSource, Source, open_source, parse_camera_size
@@ -140,7 +141,11 @@ def open_track_source(args: argparse.Namespace) -> Source:
         return DemoSource(realtime=not args.fast)
 
 
-def make_backend(args: argparse.Namespace, source: Source):  # type: ignore[no-untyped-def]
+def make_backend(  # type: ignore[no-untyped-def]
+    args: argparse.Namespace, source: Source, pose_cpus: set[int] | None = None
+):
+    """The landmark backend the options ask for (``pose_cpus``: full mode's Pose graph's CPUs,
+    vtuber.cpus)."""
     face = None
     if getattr(args, "face_model", "facemesh") == "landmarker":
         from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
@@ -153,7 +158,7 @@ def make_backend(args: argparse.Namespace, source: Source):  # type: ignore[no-u
     if getattr(args, "mode", "face") == "full":  # face + pose + hands, concurrently
         from vtuber.landmarks.body import FullBodyBackend
 
-        return FullBodyBackend(static_images=source.static_images, face=face)
+        return FullBodyBackend(static_images=source.static_images, face=face, pose_cpus=pose_cpus)
     if face is not None:
         return face
     from vtuber.landmarks.facemesh import FaceMeshBackend
@@ -215,11 +220,13 @@ def run(args: argparse.Namespace) -> int:
     gestures = build_gestures(args)  # --gestures: recognition + bindings, or None
     check_performer_args(args)
     with ExitStack() as stack:
-        # A batch run (--fast) with one graph (face mode): its threads on half the CPUs, ours
-        # (decoding, the pipeline, the sinks) on the other half. Not live, where every thread is
-        # best free to take an idle core (latency), nor in full mode, whose three graphs need
-        # every core (docs/performance.md, "Threads on their own cores").
-        split = cpu_split() if args.fast and args.mode != "full" else None
+        # A batch run (--fast): the model's graph threads (face mode; in full mode Pose's, the
+        # slowest of three) on half the CPUs, ours (decoding, the other graphs, the pipeline,
+        # the sinks) on the other half. Not live, where every thread is best free to take an
+        # idle core (latency), nor with two performers in full mode (two Poses, alternating)
+        # (docs/performance.md, "Threads on their own cores").
+        full = args.mode == "full"
+        split = cpu_split() if args.fast and not (full and args.performers > 1) else None
         if split:
             stack.callback(pin_thread, split[0] | split[1])  # this thread's CPUs back, at the end
         pin_thread(split[1] if split else None)
@@ -229,12 +236,14 @@ def run(args: argparse.Namespace) -> int:
         source = stack.enter_context(open_track_source(args))
         if isinstance(source, CameraSource) and not args.quiet:
             print(f"vtuber: {source.describe()}", file=sys.stderr)  # the mode it really gives
-        pin_thread(split[0] if split else None)  # the graphs' threads, made now, inherit it
-        backend = performer_backend(args, make_backend(args, source))  # lock-on, --performers
+        model_cpus = split[0] if split and not full else None
+        pin_thread(model_cpus)  # the graph's threads, made now, inherit it
+        pose_cpus = split[0] if split and full else None
+        backend = performer_backend(args, make_backend(args, source, pose_cpus))  # lock-on
         stack.callback(backend.close)
         pin_thread(split[1] if split else None)  # this thread: the pipeline
         # The model runs one frame ahead on its own thread while this one solves and sends.
-        ahead = LookAhead(source, backend, cpus=split[0] if split else None)
+        ahead = LookAhead(source, backend, cpus=model_cpus)
         stack.callback(ahead.close)
         tracker = make_tracker(args)
         sinks = build_sinks(args)

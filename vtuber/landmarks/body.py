@@ -18,13 +18,14 @@ the full image's, so tracking continues on the next, unmasked frame.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from vtuber.cpus import pinned
 from vtuber.landmarks import (
     HAND_POINTS,
     POSE_POINTS,
@@ -363,6 +364,8 @@ class FullBodyBackend:
         threads: run pose and hands on worker threads concurrently with the face.
         face: the face backend (default: FaceMesh with iris); anything with
             ``process(bgr, t) -> Landmarks`` and ``close()``.
+        pose_cpus: the CPUs Pose's graph threads run on (vtuber.cpus; None: any). A batch run
+            gives Pose, the slowest model, one half of the CPUs and the rest the other half.
     """
 
     name = "full"
@@ -374,11 +377,13 @@ class FullBodyBackend:
         retry_every: int = 3,
         threads: bool = True,
         face: object | None = None,
+        pose_cpus: set[int] | None = None,
     ) -> None:
         self.max_width = max_width
         self.static_images = static_images
         self.face = face if face is not None else FaceMeshBackend(static_images=static_images)
-        self.pose = PoseBackend(static_images=static_images)
+        with pinned(pose_cpus):  # the graph's threads, started now, stay there
+            self.pose = PoseBackend(static_images=static_images)
         self.hands = {s: _SideHand(s, static_images, retry_every) for s in ("left", "right")}
         # Stagger the two hands' searches so they do not land on the same frame.
         self.hands["left"].since_try = retry_every - 1
@@ -391,6 +396,8 @@ class FullBodyBackend:
         # Without threads (vtuber.landmarks.multibody): Pose may run on every pose_every-th frame
         # only (offset by pose_phase), the frames between reusing the last pose.
         self.pose_every, self.pose_phase, self._frames = 1, 0, 0
+        # prefetch(): the frame process() gets next, ready for the models, Pose running on it.
+        self._pending: tuple[U8, tuple[U8, U8, U8], Future[PoseLandmarks]] | None = None
 
     def set_max_faces(self, n: int) -> None:
         """Look for up to ``n`` faces (the face backend's; docs/performers.md)."""
@@ -466,8 +473,18 @@ class FullBodyBackend:
             return process_rgb(rgb, t)  # type: ignore[no-any-return]
         return self.face.process(bgr, t)  # type: ignore[attr-defined,no-any-return]
 
-    def process(self, bgr: U8, t: float) -> Landmarks:
-        """Face, pose and the person's hands in one BGR frame."""
+    def prefetch(self, bgr: U8) -> None:
+        """Start Pose now on the frame ``process`` gets next (a video read ahead, never a live
+        camera's), once the current frame's ``process`` has returned and its focus is set:
+        Pose, the slowest model, then runs while the current frame is handed over and the next
+        one's face and hands start, instead of after them. It sees the same image and region,
+        in the same order, as without (docs/performance.md)."""
+        if self._pool is not None and not self.static_images and self._pending is None:
+            ready = self._prepare(bgr)
+            self._pending = (bgr, ready, self._pool.submit(self.pose.process_rgb, ready[2]))
+
+    def _prepare(self, bgr: U8) -> tuple[U8, U8, U8]:
+        """The frame at the models' size, in RGB (face), and masked as focused (pose, hands)."""
         h, w = bgr.shape[:2]
         small = bgr
         if self.max_width is not None and w > self.max_width:
@@ -476,7 +493,16 @@ class FullBodyBackend:
                 cv2.resize(bgr, (self.max_width, sh), interpolation=cv2.INTER_LINEAR), np.uint8
             )
         face_rgb = _rgb(small)  # converted once for every model
-        rgb = self._masked(face_rgb)  # the whole image unless focused (lock-on)
+        return small, face_rgb, self._masked(face_rgb)  # the whole image unless focused
+
+    def process(self, bgr: U8, t: float) -> Landmarks:
+        """Face, pose and the person's hands in one BGR frame."""
+        h, w = bgr.shape[:2]
+        pending, self._pending = self._pending, None
+        if pending is not None and pending[0] is not bgr:
+            pending[2].result()  # not the frame announced: its pose finishes, unused
+            pending = None
+        small, face_rgb, rgb = pending[1] if pending is not None else self._prepare(bgr)
         prev = self._prev_pose
         if self.static_images:
             # Unrelated images: the hands search where THIS image's pose puts the wrists.
@@ -484,7 +510,7 @@ class FullBodyBackend:
             pose = self.pose.process_rgb(rgb)
             left, right = self._hands(rgb, pose)
         elif self._pool is not None:
-            fp = self._pool.submit(self.pose.process_rgb, rgb)
+            fp = pending[2] if pending else self._pool.submit(self.pose.process_rgb, rgb)
             fh = self._pool.submit(self._hands, rgb, prev)
             flm = self._face(small, face_rgb, t)
             pose = fp.result()
