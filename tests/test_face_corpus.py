@@ -90,8 +90,10 @@ def test_every_frame_has_the_face(scores) -> None:  # type: ignore[no-untyped-de
 def test_blinks_per_eye_on_the_correct_side(scores) -> None:  # type: ignore[no-untyped-def]
     f1s = []
     for (name, mirror), s in scores.items():
-        assert min(s.blink_f1) >= 0.75, (name, mirror, s.blink_f1)
-        assert s.false_blinks_turning <= 6, (name, mirror, s.false_blinks_turning)
+        # Guards below the goal (>= 0.9, none): on these performances 0.857-1.0 and no
+        # false blink since a lone eye needs a clear closure (eyes.EyeConfig.wink_at).
+        assert min(s.blink_f1) >= 0.8, (name, mirror, s.blink_f1)
+        assert s.false_blinks_turning <= 2, (name, mirror, s.false_blinks_turning)
         f1s += list(s.blink_f1)
         # The mirror swaps the sides and nothing else.
         if mirror:
