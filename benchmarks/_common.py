@@ -3,6 +3,7 @@ this folder on ``sys.path``): the shared clip's path and decoding a clip into me
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import sys
 from pathlib import Path
@@ -100,3 +101,33 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
             dark=np.array([lm.face.mouth_dark for lm in lms]),
         )
     return lms
+
+
+def fitting_options(description: str, seeds: int = 2) -> argparse.ArgumentParser:
+    """The options of a fitting script on the face corpus's training faces: --seeds (performances
+    per face), --seconds, --cache (the landmarks' cache, :func:`cached_landmarks`)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--seeds", type=int, default=seeds)
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
+    return ap
+
+
+def training_landmarks(args: argparse.Namespace, backend: str = "facemesh") -> list[tuple]:  # type: ignore[type-arg]
+    """``(name, k, sequence, landmarks)`` of every training face's performances k = 0 ..
+    ``args.seeds`` - 1 (the corpus's seed 1000 k + the face's index), the landmarks from
+    :func:`cached_landmarks`; [] (said on stderr) when the training faces are not here. The
+    caller has called ``corpus.begin_fitting()``."""
+    from vtuber.synth import corpus
+
+    names = corpus.available(corpus.TRAINING)
+    if not names:
+        print(f"no training faces in {corpus.shared_faces_dir()}", file=sys.stderr)
+        return []
+    out = []
+    for name in names:
+        for k in range(args.seeds):
+            seq = corpus.make_sequence(name, 1000 * k + corpus.IDENTITIES.index(name))
+            lms = cached_landmarks(seq, backend, Path(args.cache), args.seconds)
+            out.append((name, k, seq, lms))
+    return out

@@ -20,16 +20,13 @@ four. It refuses validation faces.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-from _common import cached_landmarks  # noqa: E402
+from _common import fitting_options, training_landmarks  # noqa: E402
 
 from vtuber.config import TrackConfig  # noqa: E402
 from vtuber.solvers import calibration  # noqa: E402
@@ -43,31 +40,24 @@ GRID = [(g, p, lk) for lk in LINK for p in PRIOR for g in NOISE_K]
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seeds", type=int, default=2)
-    ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
-    args = ap.parse_args(argv)
+    args = fitting_options(__doc__.split("\n")[0]).parse_args(argv)
     corpus.begin_fitting()
-    names = corpus.available(corpus.TRAINING)
-    if not names:
-        print(f"no training faces in {corpus.shared_faces_dir()}", file=sys.stderr)
+    performances = training_landmarks(args)
+    if not performances:
         return 1
+    names = list(dict.fromkeys(name for name, _, _, _ in performances))
     # (name, k) -> per grid value: (F1 of each eye..., false blinks)
     table: dict[tuple[str, int], list[tuple[list[float], int]]] = {}
-    for name in names:
-        for k in range(args.seeds):
-            seq = corpus.make_sequence(name, 1000 * k + corpus.IDENTITIES.index(name))
-            lms = cached_landmarks(seq, "facemesh", Path(args.cache), args.seconds)
-            row = []
-            for g, p, lk in GRID:
-                calibration.CLOSED_FRACTION = p
-                tr = Tracker(TrackConfig())
-                tr.face.eye_config.noise_k = g
-                tr.face.eye_config.link_at = lk
-                s = scoring.score(seq, scoring.track(lms, tracker=tr))
-                row.append((list(s.blink_f1), s.false_blinks_turning))
-            table[name, k] = row
+    for name, k, seq, lms in performances:
+        row = []
+        for g, p, lk in GRID:
+            calibration.CLOSED_FRACTION = p
+            tr = Tracker(TrackConfig())
+            tr.face.eye_config.noise_k = g
+            tr.face.eye_config.link_at = lk
+            s = scoring.score(seq, scoring.track(lms, tracker=tr))
+            row.append((list(s.blink_f1), s.false_blinks_turning))
+        table[name, k] = row
 
     def mean_f1(keys: list[tuple[str, int]], gi: int) -> float:
         return float(np.mean([f for key in keys for f in table[key][gi][0]]))

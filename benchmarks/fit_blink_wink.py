@@ -16,16 +16,13 @@ false blinks while the head turns. It refuses validation faces.
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-from _common import cached_landmarks  # noqa: E402
+from _common import fitting_options, training_landmarks  # noqa: E402
 
 from vtuber.config import TrackConfig  # noqa: E402
 from vtuber.synth import corpus, scoring  # noqa: E402
@@ -35,29 +32,22 @@ WINK_AT = (0.45, 0.5, 0.55, 0.6, 0.7, 0.8)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seeds", type=int, default=2)
-    ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
-    args = ap.parse_args(argv)
+    args = fitting_options(__doc__.split("\n")[0]).parse_args(argv)
     corpus.begin_fitting()
-    names = corpus.available(corpus.TRAINING)
-    if not names:
-        print(f"no training faces in {corpus.shared_faces_dir()}", file=sys.stderr)
+    performances = training_landmarks(args)
+    if not performances:
         return 1
+    names = list(dict.fromkeys(name for name, _, _, _ in performances))
     # (name, k) -> per value: (F1 of each eye, false blinks)
     table: dict[tuple[str, int], list[tuple[list[float], int]]] = {}
-    for name in names:
-        for k in range(args.seeds):
-            seq = corpus.make_sequence(name, 1000 * k + corpus.IDENTITIES.index(name))
-            lms = cached_landmarks(seq, "facemesh", Path(args.cache), args.seconds)
-            row = []
-            for w in WINK_AT:
-                tr = Tracker(TrackConfig())
-                tr.face.eye_config.wink_at = w
-                s = scoring.score(seq, scoring.track(lms, tracker=tr))
-                row.append((list(s.blink_f1), s.false_blinks_turning))
-            table[name, k] = row
+    for name, k, seq, lms in performances:
+        row = []
+        for w in WINK_AT:
+            tr = Tracker(TrackConfig())
+            tr.face.eye_config.wink_at = w
+            s = scoring.score(seq, scoring.track(lms, tracker=tr))
+            row.append((list(s.blink_f1), s.false_blinks_turning))
+        table[name, k] = row
 
     def f1s(keys: list[tuple[str, int]], gi: int) -> list[float]:
         return [f for key in keys for f in table[key][gi][0]]

@@ -19,16 +19,13 @@ false blinks with the Tracker at the chosen value and at the former one (ridge 2
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
-from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-from _common import cached_landmarks  # noqa: E402
+from _common import fitting_options, training_landmarks  # noqa: E402
 
 from vtuber.config import TrackConfig  # noqa: E402
 from vtuber.solvers import calibration  # noqa: E402
@@ -86,30 +83,23 @@ def set_constants(ridge: float, refit: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seeds", type=int, default=2)
-    ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
-    args = ap.parse_args(argv)
+    args = fitting_options(__doc__.split("\n")[0]).parse_args(argv)
     corpus.begin_fitting()
-    names = corpus.available(corpus.TRAINING)
-    if not names:
-        print(f"no training faces in {corpus.shared_faces_dir()}", file=sys.stderr)
+    performances = training_landmarks(args)
+    if not performances:
         return 1
+    names = list(dict.fromkeys(name for name, _, _, _ in performances))
     committed = (calibration.EYE_RIDGE, calibration.EYE_REFIT)
     runs = {}
     table: dict[tuple[str, int], list[list[float]]] = {}
-    for name in names:
-        for k in range(args.seeds):
-            seq = corpus.make_sequence(name, 1000 * k + corpus.IDENTITIES.index(name))
-            lms = cached_landmarks(seq, "facemesh", Path(args.cache), args.seconds)
-            runs[name, k] = (seq, lms)
-            seen = record(Tracker(TrackConfig()), lms)
-            row = []
-            for ridge, refit in GRID:
-                set_constants(ridge, refit)
-                row.append(open_error(seen, seq.eye_close))
-            table[name, k] = row
+    for name, k, seq, lms in performances:
+        runs[name, k] = (seq, lms)
+        seen = record(Tracker(TrackConfig()), lms)
+        row = []
+        for ridge, refit in GRID:
+            set_constants(ridge, refit)
+            row.append(open_error(seen, seq.eye_close))
+        table[name, k] = row
     set_constants(*committed)
 
     def err(keys: list[tuple[str, int]], gi: int) -> float:

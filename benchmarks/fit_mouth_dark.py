@@ -19,19 +19,17 @@ the first listed). It refuses validation faces.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import os
 import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
-from _common import cached_landmarks  # noqa: E402
+from _common import fitting_options, training_landmarks  # noqa: E402
 
 from vtuber.config import TrackConfig  # noqa: E402
 from vtuber.landmarks.cavity import mouth_darkness  # noqa: E402
@@ -55,30 +53,22 @@ def rest_relative(seq: corpus.Sequence, dark: np.ndarray) -> np.ndarray:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seeds", type=int, default=1)
-    ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
-    args = ap.parse_args(argv)
+    args = fitting_options(__doc__.split("\n")[0], seeds=1).parse_args(argv)
     corpus.begin_fitting()
-    names = corpus.available(corpus.TRAINING)
-    if not names:
-        print(f"no training faces in {corpus.shared_faces_dir()}", file=sys.stderr)
+    performances = training_landmarks(args)
+    if not performances:
         return 1
     runs = []  # (name, seq, landmarks, darkness per grid value (g, n))
-    for name in names:
-        for k in range(args.seeds):
-            seq = corpus.make_sequence(name, 1000 * k + corpus.IDENTITIES.index(name))
-            lms = cached_landmarks(seq, "facemesh", Path(args.cache), args.seconds)
-            render = corpus.SequenceRenderer(seq)
-            dark = np.full((len(GRID), len(lms)), math.nan)
-            for i, lm in enumerate(lms):
-                if lm.face.found:
-                    rgb = cv2.cvtColor(render.frame(i), cv2.COLOR_BGR2RGB)
-                    for g, (frac, soft) in enumerate(GRID):
-                        dark[g, i] = mouth_darkness(rgb, lm.face.points, frac, soft)
-            runs.append((name, seq, lms, dark))
-            print(f"rendered {name} seed {seq.seed}", flush=True)
+    for name, _, seq, lms in performances:
+        render = corpus.SequenceRenderer(seq)
+        dark = np.full((len(GRID), len(lms)), math.nan)
+        for i, lm in enumerate(lms):
+            if lm.face.found:
+                rgb = cv2.cvtColor(render.frame(i), cv2.COLOR_BGR2RGB)
+                for g, (frac, soft) in enumerate(GRID):
+                    dark[g, i] = mouth_darkness(rgb, lm.face.points, frac, soft)
+        runs.append((name, seq, lms, dark))
+        print(f"rendered {name} seed {seq.seed}", flush=True)
     results = []
     for g, (frac, soft) in enumerate(GRID):
         ratios = []
