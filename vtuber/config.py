@@ -20,13 +20,15 @@ class FaceConfig:
 
     expressions: the emotions to derive and send (a subset of EXPRESSIONS; () = none).
     gaze_yaw_range_deg / gaze_pitch_range_deg: eye rotation limits; the look shapes reach 1 there.
-    link_blinks_at: both eyes close together once both closures exceed this (1.0 = never).
+    link_blinks_at: both eyes close together once both closures exceed this (1.0 = never);
+        0.35, chosen on the face corpus's training faces (benchmarks/fit_blink_noise.py; until
+        2026-12-05 this default, 0.3, overrode the fitted value).
     """
 
     expressions: tuple[str, ...] = EXPRESSIONS
     gaze_yaw_range_deg: float = 30.0
     gaze_pitch_range_deg: float = 20.0
-    link_blinks_at: float = 0.3
+    link_blinks_at: float = 0.35
 
     def __post_init__(self) -> None:
         bad = [e for e in self.expressions if e not in EXPRESSIONS]
