@@ -55,7 +55,7 @@ from vtuber.quat import (
     slerp_rows,
     to_rotvec_rows,
 )
-from vtuber.rig import BLENDSHAPE_KEYS, IDENTITY, REST_POSE, AvatarFrame, Bone, Quat
+from vtuber.rig import BLENDSHAPE_KEYS, IDENTITY, PARENT, REST_POSE, AvatarFrame, Bone, Quat
 from vtuber.smoothing.filters import F, KalmanBank
 from vtuber.smoothing.settings import (
     SignalSettings,
@@ -65,9 +65,20 @@ from vtuber.smoothing.settings import (
     preset_signals,
 )
 
-# The Neck's parents, from the root: Hips, Spine, Chest, UpperChest (each at rest, the identity,
+
+def _ancestors(bone: Bone) -> tuple[Bone, ...]:
+    """The bone's parents in the rig's hierarchy, from the root down."""
+    out: list[Bone] = []
+    p = PARENT[bone]
+    while p is not None:
+        out.append(p)
+        p = PARENT[p]
+    return tuple(reversed(out))
+
+
+# The Neck's parents, from the root (Hips, Spine, Chest, UpperChest; each at rest, the identity,
 # when absent from a frame).
-_TORSO = (Bone.Hips, Bone.Spine, Bone.Chest, Bone.UpperChest)
+_TORSO = _ancestors(Bone.Neck)
 
 
 def _chain(bones: Mapping[Bone, Quat]) -> Quat:
