@@ -62,6 +62,32 @@ def test_a_lone_partial_dip_is_not_a_wink() -> None:
     assert r.closed == (False, True) and r.blink == (0.0, 1.0)
 
 
+def test_a_wink_closes_from_close_at_right_after_the_eye_read_open() -> None:
+    """A lone eye that read open (closure <= wink_onset) on both frames before closes from
+    close_at (a wink's first frame); the same closure reached by creeping up (a misread) still
+    needs wink_at; a face just found has not been seen open; a negative wink_onset turns the
+    rule off."""
+    cfg = EyeConfig()
+    c = 0.5 * (cfg.close_at + cfg.wink_at)
+    assert cfg.close_at < c < cfg.wink_at and cfg.wink_onset >= 0.0
+    es = EyeSolver(cfg)
+    for ci in (0.0, cfg.wink_onset, c):
+        r = es.update(_open(ci, 0.0), np.zeros((2, 2)), REST)
+    assert r.closed == (True, False) and r.blink[0] >= 0.5 and r.blink[1] == 0.0
+    es.reset()
+    for ci in (0.0, cfg.wink_onset + 0.1, c):
+        r = es.update(_open(ci, 0.0), np.zeros((2, 2)), REST)
+    assert r.closed == (False, False) and r.blink[0] < 0.5
+    es.reset()
+    for ci in (0.0, c):
+        r = es.update(_open(ci, 0.0), np.zeros((2, 2)), REST)
+    assert r.closed == (False, False)  # one open frame seen, not two
+    es = EyeSolver(EyeConfig(wink_onset=-1.0))
+    for ci in (0.0, 0.0, c):
+        r = es.update(_open(ci, 0.0), np.zeros((2, 2)), REST)
+    assert r.closed == (False, False)
+
+
 def test_open_eye_noise_reads_zero_and_partial_stays_below_half() -> None:
     es = EyeSolver()
     r = es.update(_open(0.08, 0.1), np.zeros((2, 2)), REST)

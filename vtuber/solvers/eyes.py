@@ -142,6 +142,12 @@ class EyeConfig:
         one open eye of a training face 35-50 % narrower for half a second, and the real clip's
         left eye 20 % narrower for two frames). Fitted on the training faces
         (benchmarks/fit_blink_wink.py).
+    wink_onset: an eye whose closure was at most this on each of the two frames before closes
+        alone from ``close_at``, not ``wink_at``: a wink's first frame
+        already shows a clear closure after an open eye, while the one-eye misreads seen on the
+        training faces build up over frames (kit_harington's right eye crept 0.09, 0.44, 0.30,
+        0.25, 0.39, 0.58 ...); without it a wink's first frame was lost to ``wink_at``. A
+        negative value turns it off. Fitted with ``wink_at`` (benchmarks/fit_blink_wink.py).
     eyeball_ratio: eyeball radius in eye widths, anatomically about 0.4 (12 mm over 30 mm).
     iris_gain: how far MediaPipe's iris landmark moves per eye width of true iris movement
         (x, y); fitted on the face corpus's training faces (benchmarks/fit_gaze.py).
@@ -161,6 +167,7 @@ class EyeConfig:
     dead_zone: float = 0.12
     link_at: float = 0.35
     wink_at: float = 0.6
+    wink_onset: float = 0.05
     eyeball_ratio: float = 0.4
     iris_gain: tuple[float, float] = (0.75, 0.40)
     gaze_dead_zone_deg: tuple[float, float] = (1.0, 2.0)
@@ -236,10 +243,14 @@ class EyeSolver:
     config: EyeConfig = field(default_factory=EyeConfig)
     _closed: list[bool] = field(default_factory=lambda: [False, False])
     _held: F64 = field(default_factory=lambda: np.zeros((2, 2)))  # (yaw, pitch) per eye
+    # Each eye's raw closure on the last two frames, [left, right, left before, right before];
+    # 1.0: not seen (a face just found has not been seen open).
+    _before: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0, 1.0])
 
     def reset(self) -> None:
         self._closed = [False, False]
         self._held = np.zeros((2, 2))
+        self._before = [1.0, 1.0, 1.0, 1.0]
 
     def update(
         self,
@@ -256,10 +267,14 @@ class EyeSolver:
         linked = min(raw) >= cfg.link_at
         if linked:
             raw = (max(raw), max(raw))
-        close_at = cfg.close_at if linked else max(cfg.close_at, cfg.wink_at)
+        alone = max(cfg.close_at, cfg.wink_at)
+        before = self._before
         blink = [0.0, 0.0]
         for i in (LEFT, RIGHT):
             ci = raw[i]
+            # Alone, an eye closes from wink_at, or from close_at right after it read open.
+            onset = max(before[i], before[2 + i]) <= cfg.wink_onset
+            close_at = cfg.close_at if linked or onset else alone
             if self._closed[i]:
                 if ci <= cfg.open_at:
                     self._closed[i] = False
@@ -273,6 +288,7 @@ class EyeSolver:
                 # Open: lid noise under the dead zone reads 0; partial closure stays below 0.5.
                 x = (ci - cfg.dead_zone) / (cfg.close_at - cfg.dead_zone)
                 blink[i] = 0.49 * min(max(x, 0.0), 1.0)
+        self._before = [closure[0], closure[1], before[0], before[1]]
         # Gaze per eye, held while that eye is (nearly) closed.
         # (Plain floats: numpy's overhead dominates on four numbers.)
         rx, ry = cfg.eyeball_ratio * cfg.iris_gain[0], cfg.eyeball_ratio * cfg.iris_gain[1]
