@@ -88,6 +88,29 @@ def test_a_wink_closes_from_close_at_right_after_the_eye_read_open() -> None:
     assert r.closed == (False, False)
 
 
+def test_a_lone_eye_whose_iris_stays_up_reads_open() -> None:
+    """One eye reads closed alone while its iris centre sits above its rest by more than
+    wink_iris_rise (the lids misread on an open eye): open, below half. With the iris dropped
+    (a closing lid takes it down) it is a wink; both eyes closing are a blink whatever the iris
+    does; an infinite wink_iris_rise turns the rule off."""
+    cfg = EyeConfig()
+    up = np.array([[0.0, cfg.wink_iris_rise + 0.01], [0.0, 0.0]])  # left iris raised
+    down = np.array([[0.0, -0.04], [0.0, 0.0]])
+    es = EyeSolver(cfg)
+    r = es.update(_open(1.0, 0.0), up, REST)
+    assert r.closed == (False, False) and 0.0 < r.blink[0] < 0.5
+    r = es.update(_open(1.0, 0.0), down, REST)
+    assert r.closed == (True, False) and r.blink == (1.0, 0.0)
+    r = es.update(_open(1.0, 0.0), up, REST)  # the iris back up: open again
+    assert r.closed == (False, False)
+    es.reset()
+    r = es.update(_open(1.0, 1.0), up, REST)
+    assert r.closed == (True, True) and r.blink == (1.0, 1.0)
+    es = EyeSolver(EyeConfig(wink_iris_rise=math.inf))
+    r = es.update(_open(1.0, 0.0), up, REST)
+    assert r.closed == (True, False)
+
+
 def test_open_eye_noise_reads_zero_and_partial_stays_below_half() -> None:
     es = EyeSolver()
     r = es.update(_open(0.08, 0.1), np.zeros((2, 2)), REST)

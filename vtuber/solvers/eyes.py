@@ -143,11 +143,20 @@ class EyeConfig:
         left eye 20 % narrower for two frames). Fitted on the training faces
         (benchmarks/fit_blink_wink.py).
     wink_onset: an eye whose closure was at most this on each of the two frames before closes
-        alone from ``close_at``, not ``wink_at``: a wink's first frame
-        already shows a clear closure after an open eye, while the one-eye misreads seen on the
-        training faces build up over frames (kit_harington's right eye crept 0.09, 0.44, 0.30,
-        0.25, 0.39, 0.58 ...); without it a wink's first frame was lost to ``wink_at``. A
-        negative value turns it off. Fitted with ``wink_at`` (benchmarks/fit_blink_wink.py).
+        alone from ``close_at``, not ``wink_at``: a wink's first frame already shows a clear
+        closure after an open eye, while the one-eye misreads seen on the training faces build
+        up over frames (kit_harington's right eye, seed 1, v6 landmarks: 0.09, 0.44, 0.30, 0.25,
+        0.39, 0.58 ...); without it a wink's first frame was lost to ``wink_at``. A negative
+        value turns it off. Fitted with ``wink_at`` (benchmarks/fit_blink_wink.py).
+    wink_iris_rise: an eye closed alone (the other below ``link_at``) reads open while its iris
+        centre sits more than this (eye widths) above the user's iris rest offset. A closing lid
+        takes FaceMesh's iris centre down with it: on the training faces the iris sat 0.039 eye
+        widths below its rest on the median closed eye frame and at most 0.019 above it, against
+        0.001 below on the median open eye frame; where FaceMesh misreads the lids of one open
+        eye, the iris mostly stays where it is (kit_harington's right eye, seed 1, read up to
+        94 % closed for 16 frames with the head still). Fitted with ``wink_at``, above the
+        iris's height on every closed eye frame of the training faces
+        (benchmarks/fit_blink_wink.py); ``math.inf`` turns it off.
     eyeball_ratio: eyeball radius in eye widths, anatomically about 0.4 (12 mm over 30 mm).
     iris_gain: how far MediaPipe's iris landmark moves per eye width of true iris movement
         (x, y); fitted on the face corpus's training faces (benchmarks/fit_gaze.py).
@@ -168,6 +177,7 @@ class EyeConfig:
     link_at: float = 0.35
     wink_at: float = 0.6
     wink_onset: float = 0.05
+    wink_iris_rise: float = 0.02
     eyeball_ratio: float = 0.4
     iris_gain: tuple[float, float] = (0.75, 0.40)
     gaze_dead_zone_deg: tuple[float, float] = (1.0, 2.0)
@@ -269,6 +279,8 @@ class EyeSolver:
             raw = (max(raw), max(raw))
         alone = max(cfg.close_at, cfg.wink_at)
         before = self._before
+        # How far each iris centre sits above its rest (eye widths): a closing lid takes it down.
+        rise = (offsets[:, 1] - rest_offset[:, 1]).tolist()
         blink = [0.0, 0.0]
         for i in (LEFT, RIGHT):
             ci = raw[i]
@@ -280,6 +292,8 @@ class EyeSolver:
                     self._closed[i] = False
             elif ci >= close_at:
                 self._closed[i] = True
+            if not linked and rise[i] > cfg.wink_iris_rise:
+                self._closed[i] = False  # alone, with its iris up: the lids misread
             if self._closed[i]:
                 # Closed: fully closed from close_at up; eases down toward open_at.
                 lo, hi = cfg.open_at, cfg.close_at
