@@ -44,8 +44,9 @@ def read_frames(path: Path, n: int) -> list[np.ndarray]:
 
 
 # 4: the renders' teeth (vtuber/synth/face.py) and the mouth darkness (landmarks/cavity.py);
-# 5: the inside of the mouth shaded from the photo's skin (synth/face.py MOUTH_INTERIOR_SHADE).
-CORPUS_CACHE_VERSION = 5
+# 5: the inside of the mouth shaded from the photo's skin (synth/face.py MOUTH_INTERIOR_SHADE);
+# 7: FaceMesh settles a newly found face's landmarks (landmarks/facemesh.py ``settle``).
+CORPUS_CACHE_VERSION = 7
 
 
 def cached_landmarks(  # type: ignore[no-untyped-def]
