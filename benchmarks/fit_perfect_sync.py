@@ -1,5 +1,5 @@
 """Choose the perfect-sync fusion constants (vtuber/solvers/arkit.py: ``FUSE_EYE_GEOMETRY``,
-``EYE_LEAD_RISE``, ``EYE_LEAD_SPEED``, ``EYE_LEAD_FALL``, ``FUSE_JAW_GEOMETRY``, ``SUPPORT_RADIUS``,
+``EYE_LEAD_RISE``, ``EYE_LEAD_FALL``, ``FUSE_JAW_GEOMETRY``, ``SUPPORT_RADIUS``,
 ``SUPPORT_FULL``, ``EYE_MODEL_BEYOND``, ``JAW_PATH_DEG``) on the face corpus's TRAINING identities
 only (docs/face_corpus.md).
 
@@ -43,10 +43,6 @@ from vtuber.tracker import Tracker  # noqa: E402
 
 EYE_GRID = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)  # FUSE_EYE_GEOMETRY (0: the model alone)
 RISE_GRID = (0.0, 0.5, 1.0, 1.5)  # EYE_LEAD_RISE (0 and 0: no lead)
-# EYE_LEAD_RISE x EYE_LEAD_SPEED (inf: the rising lead does not depend on the last step, v6)
-SPEED_GRID = tuple(
-    itertools.product((1.0, 1.25, 1.5, 1.75, 2.0, 2.5), (0.025, 0.05, 0.1, 0.2, float("inf")))
-)
 FALL_GRID = (0.0, 0.5, 1.0)  # EYE_LEAD_FALL
 JAW_GRID = (0.0, 0.5, 0.7, 1.0)  # FUSE_JAW_GEOMETRY
 # SUPPORT_RADIUS x SUPPORT_FULL (the model's eyelid share at poses not seen; inf: always full)
@@ -168,12 +164,6 @@ def main(argv: list[str] | None = None) -> int:
         for k in itertools.product(EYE_GRID, RISE_GRID, FALL_GRID)
     }
     jaws = {w: [replay(r, eye_c, w)[2] for r in runs] for w in JAW_GRID}
-    speed_c = arkit.EYE_LEAD_SPEED
-    speeds = {}
-    for rise, arkit.EYE_LEAD_SPEED in SPEED_GRID:
-        key = (eye_c[0], rise, eye_c[2])
-        speeds[(rise, arkit.EYE_LEAD_SPEED)] = [replay(r, key, jaw_c)[:2] for r in runs]
-    arkit.EYE_LEAD_SPEED = speed_c
     support_c = (arkit.SUPPORT_RADIUS, arkit.SUPPORT_FULL)
     support = {}
     for arkit.SUPPORT_RADIUS, arkit.SUPPORT_FULL in SUPPORT_GRID:
@@ -214,12 +204,6 @@ def main(argv: list[str] | None = None) -> int:
         f"chosen on all training faces (eye w, rise, fall; jaw w): {best(list(range(len(runs))))}"
     )
     print(f"committed: {eye_c}; {jaw_c}")
-    print("rising lead at a still reading, speed scale: eyelid F1 mean, min (the 12 best, v6's)")
-    ranked_s = sorted(speeds, key=lambda k: -float(np.mean(speeds[k])))
-    for k in dict.fromkeys(ranked_s[:12] + [(1.0, float("inf")), (eye_c[1], speed_c)]):
-        a = np.array(speeds[k])
-        print(f"{k[0]:5.2f} {k[1]:6.3f}  {a.mean():.4f} {a.min():.2f}")
-    print(f"committed lead: rise {eye_c[1]}, speed {speed_c}")
     print("support radius, frames: eyelid F1 mean, min (committed eyelid constants)")
     for k, rows in support.items():
         a = np.array(rows)
@@ -252,13 +236,6 @@ def main(argv: list[str] | None = None) -> int:
             )
 
         print(f"held out {held:14s}: {e}; {j} -> {fmt(e, j)}; committed -> {fmt(eye_c, jaw_c)}")
-        lk = max(speeds, key=lambda k: float(np.mean([speeds[k][i] for i in keep])))
-        print(
-            f"  lead (rise, speed) chosen without it {lk}: F1 "
-            f"{np.mean([speeds[lk][i] for i in out]):.3f}, committed "
-            f"{np.mean([speeds[(eye_c[1], speed_c)][i] for i in out]):.3f}, v6's (1.0, inf) "
-            f"{np.mean([speeds[(1.0, float('inf'))][i] for i in out]):.3f}"
-        )
         sk = max(support, key=lambda k: float(np.mean([support[k][i] for i in keep])))
         print(
             f"  support chosen without it {sk}: F1 {np.mean([support[sk][i] for i in out]):.3f}, "

@@ -277,18 +277,12 @@ FUSED_OPEN_MAX = 0.35
 # first closed frame reads a median 0.44 on the landmarker's points against 0.80 on FaceMesh's,
 # the frame after the lid reopens 0.33 against 0.00; docs/perfect_sync.md section 3b). The fused
 # eyelid is therefore led by one step of its own change, x + k * (x - x_prev), the inverse of a
-# first-order smoother of gain 1 / (1 + k). While it rises k depends on how fast it moved the
-# frame before (v7): a One Euro filter's cutoff rises with the speed it has estimated, so it lags
-# most on the first frame of a motion (its speed estimate still near 0) and little once the
-# motion is under way; k = EYE_LEAD_RISE / (1 + |x_prev - x_prev2| / EYE_LEAD_SPEED), the
-# full lead where the reading was still and a small one on the frames after a jump (where a
-# constant lead doubled a step that was already most of the way, and sent the other eye's
-# cross-talk in a wink closed). While it falls k = EYE_LEAD_FALL (a speed-dependent fall lead was
-# worse on the training faces). Chosen on the training faces (benchmarks/fit_perfect_sync.py;
-# docs/perfect_sync.md section 3b, v7). Not for the jaw: talking is slower than a blink, and
-# leading it added more noise than it removed lag there (training Spearman fell).
-EYE_LEAD_RISE = 1.5
-EYE_LEAD_SPEED = 0.05
+# first-order smoother of gain 1 / (1 + k): k = EYE_LEAD_RISE while it rises (a One Euro filter
+# lags most when a motion starts, its speed estimate still low) and EYE_LEAD_FALL while it falls.
+# Chosen on the training faces (benchmarks/fit_perfect_sync.py). Not for the jaw: talking is
+# slower than a blink, and leading it added more noise than it removed lag there (training
+# Spearman fell).
+EYE_LEAD_RISE = 1.0
 EYE_LEAD_FALL = 0.5
 # Where the open level is a guess: PoseBaseline fits it as a linear function of the pose, so at a
 # head pose the session has seen little of (turned and tilted further than before) the level is
@@ -388,7 +382,6 @@ class Fusion:
         """Forget this user (a new face)."""
         self._started = False
         self._prev_eyes: list[float | None] = [None, None]  # last fused eyelids, before the lead
-        self._prev_steps = [0.0, 0.0]  # how far each moved into the last frame (before the lead)
         self._agree.reset()
         self.jaw_weight = FUSE_JAW_GEOMETRY
 
@@ -419,11 +412,7 @@ class Fusion:
             x = FUSE_EYE_GEOMETRY * g + (1.0 - FUSE_EYE_GEOMETRY) * m
             prev, self._prev_eyes[e] = self._prev_eyes[e], x
             if prev is not None:  # undo the landmarker's lag (module constants above)
-                step, self._prev_steps[e] = self._prev_steps[e], abs(x - prev)
-                if x > prev:
-                    x += EYE_LEAD_RISE / (1.0 + step / EYE_LEAD_SPEED) * (x - prev)
-                else:
-                    x += EYE_LEAD_FALL * (x - prev)
+                x += (EYE_LEAD_RISE if x > prev else EYE_LEAD_FALL) * (x - prev)
             out.append(x)
         m_jaw = min(max((jaw - jaw_rest) / JAW_MODEL_FULL, 0.0), 1.5)
         g_jaw = geo.jaw * jaw_path_gain(geo.pose[2])
