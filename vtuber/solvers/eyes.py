@@ -153,8 +153,8 @@ class EyeConfig:
         takes FaceMesh's iris centre down with it: on the training faces the iris sat 0.039 eye
         widths below its rest on the median closed eye frame and at most 0.019 above it, against
         0.001 below on the median open eye frame; where FaceMesh misreads the lids of one open
-        eye, the iris mostly stays where it is (kit_harington's right eye, seed 1, read up to
-        94 % closed for 16 frames with the head still). Fitted with ``wink_at``, above the
+        eye, the iris mostly stays where it is (kit_harington's right eye, seed 1, read closed
+        alone for half a second with the head still). Fitted with ``wink_at``, above the
         iris's height on every closed eye frame of the training faces
         (benchmarks/fit_blink_wink.py); ``math.inf`` turns it off.
     eyeball_ratio: eyeball radius in eye widths, anatomically about 0.4 (12 mm over 30 mm).
