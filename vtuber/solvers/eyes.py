@@ -269,7 +269,8 @@ class EyeSolver:
         rest_offset: F64,
     ) -> EyeResult:
         """One frame: each eye's raw closure (:func:`closure`), the iris offsets and the user's
-        iris rest offset (2, 2)."""
+        iris rest offset (2, 2): the gaze, and whether an eye closed alone has its iris down
+        (:attr:`EyeConfig.wink_iris_rise`)."""
         cfg = self.config
         raw = closure
         # Both nearly closed: close together (the more closed eye leads); a wink stays one-sided
