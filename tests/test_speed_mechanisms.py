@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import socket
 import subprocess
 import sys
@@ -339,7 +340,10 @@ def test_lookahead_stops_with_the_pipeline(grace_bgr: np.ndarray, facemesh) -> N
 def test_full_mode_reading_ahead_gives_the_same_landmarks(clip_path: Path) -> None:
     """A video read as fast as it goes (--fast) lets full mode start Pose on the next frame
     while the current one is handed over (FullBodyBackend.prefetch): the same images in the same
-    order as frame by frame, so the same landmarks; a live source is never read ahead."""
+    order as frame by frame, so the same landmarks; a live source is never read ahead. In a
+    batch run the next frame's images are made for the models on Pose's CPUs (the half with
+    room), before Pose starts on them."""
+    from vtuber.cpus import cpu_split
     from vtuber.landmarks import Landmarks
     from vtuber.landmarks.body import FullBodyBackend
     from vtuber.lookahead import LookAhead
@@ -350,10 +354,21 @@ def test_full_mode_reading_ahead_gives_the_same_landmarks(clip_path: Path) -> No
     cap.release()
     with FullBodyBackend() as plain:
         want = [plain.process(img, i / 25.0) for i, img in enumerate(images)]
-    with FullBodyBackend() as body, VideoSource(clip_path, realtime=False) as src:
+    split = cpu_split()
+    pose_cpus = split[0] if split else None
+    with (
+        FullBodyBackend(pose_cpus=pose_cpus) as body,
+        VideoSource(clip_path, realtime=False) as src,
+    ):
         told: list[int] = []
         prefetch = body.prefetch
         body.prefetch = lambda bgr: (told.append(1), prefetch(bgr))  # type: ignore[method-assign]
+        where: list[set[int]] = []  # the CPUs each frame's images were made on
+        prepare = body._prepare
+        body._prepare = lambda bgr, focus: (  # type: ignore[method-assign]
+            where.append(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+            prepare(bgr, focus),
+        )[1]
         ahead = LookAhead(src, body)
         got = []
         for frame in ahead:
@@ -362,6 +377,8 @@ def test_full_mode_reading_ahead_gives_the_same_landmarks(clip_path: Path) -> No
                 break
         ahead.close()
     assert len(told) >= len(images) - 1  # every next frame was announced
+    if pose_cpus:  # all but the first frame's images made on Pose's CPUs
+        assert sum(w == pose_cpus for w in where) >= len(images) - 1, where
     for i, (a, b) in enumerate(zip(want, got, strict=True)):
         for part in ("face", "pose", "left_hand", "right_hand"):
             pa, pb = getattr(a, part), getattr(b, part)

@@ -352,6 +352,21 @@ def _overlap(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
     return inter / max(area - inter, 1e-9)
 
 
+def _masked(rgb: U8, focus: tuple[float, float, float, float] | None) -> U8:
+    """``rgb`` with everything outside the normalized region ``focus`` black (None: as it is)."""
+    if focus is None:
+        return rgb
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = focus
+    c0, c1 = max(int(x0 * w), 0), min(int(x1 * w), w)
+    r0, r1 = max(int(y0 * h), 0), min(int(y1 * h), h)
+    out = np.zeros_like(rgb)
+    if c1 > c0 and r1 > r0:
+        out[r0:r1, c0:c1] = rgb[r0:r1, c0:c1]
+    out.flags.writeable = False
+    return out
+
+
 class FullBodyBackend:
     """Face + pose + both hands for ``--mode full``, faster than MediaPipe Holistic.
 
@@ -382,6 +397,7 @@ class FullBodyBackend:
         self.max_width = max_width
         self.static_images = static_images
         self.face = face if face is not None else FaceMeshBackend(static_images=static_images)
+        self._pose_cpus = pose_cpus
         with pinned(pose_cpus):  # the graph's threads, started now, stay there
             self.pose = PoseBackend(static_images=static_images)
         self.hands = {s: _SideHand(s, static_images, retry_every) for s in ("left", "right")}
@@ -396,8 +412,9 @@ class FullBodyBackend:
         # Without threads (vtuber.landmarks.multibody): Pose may run on every pose_every-th frame
         # only (offset by pose_phase), the frames between reusing the last pose.
         self.pose_every, self.pose_phase, self._frames = 1, 0, 0
-        # prefetch(): the frame process() gets next, ready for the models, Pose running on it.
-        self._pending: tuple[U8, tuple[U8, U8, U8], Future[PoseLandmarks]] | None = None
+        # prefetch(): the frame process() gets next, its images for the models (when ready) and
+        # Pose running on it.
+        self._pending: tuple[U8, Future[tuple[U8, U8, U8]], Future[PoseLandmarks]] | None = None
 
     def set_max_faces(self, n: int) -> None:
         """Look for up to ``n`` faces (the face backend's; docs/performers.md)."""
@@ -414,19 +431,6 @@ class FullBodyBackend:
         False: nobody else is, and a hand the pose's wrist estimate misses is kept)."""
         self._focus = box
         self._strict = strict
-
-    def _masked(self, rgb: U8) -> U8:
-        if self._focus is None:
-            return rgb
-        h, w = rgb.shape[:2]
-        x0, y0, x1, y1 = self._focus
-        c0, c1 = max(int(x0 * w), 0), min(int(x1 * w), w)
-        r0, r1 = max(int(y0 * h), 0), min(int(y1 * h), h)
-        out = np.zeros_like(rgb)
-        if c1 > c0 and r1 > r0:
-            out[r0:r1, c0:c1] = rgb[r0:r1, c0:c1]
-        out.flags.writeable = False
-        return out
 
     def _hands(self, rgb: U8, pose: PoseLandmarks) -> tuple[HandLandmarks, HandLandmarks]:
         left = self.hands["left"].process(rgb, pose)
@@ -480,10 +484,30 @@ class FullBodyBackend:
         one's face and hands start, instead of after them. It sees the same image and region,
         in the same order, as without (docs/performance.md)."""
         if self._pool is not None and not self.static_images and self._pending is None:
-            ready = self._prepare(bgr)
-            self._pending = (bgr, ready, self._pool.submit(self.pose.process_rgb, ready[2]))
+            ready: Future[tuple[U8, U8, U8]] = Future()
+            job = self._pool.submit(self._prepare_and_pose, bgr, self._focus, ready)
+            self._pending = (bgr, ready, job)
 
-    def _prepare(self, bgr: U8) -> tuple[U8, U8, U8]:
+    def _prepare_and_pose(
+        self,
+        bgr: U8,
+        focus: tuple[float, float, float, float] | None,
+        ready: Future[tuple[U8, U8, U8]],
+    ) -> PoseLandmarks:
+        """prefetch's job: the frame's images for the models (``ready``), then Pose on it,
+        both on Pose's CPUs (a batch run: the half with room, docs/performance.md)."""
+        with pinned(self._pose_cpus):
+            try:
+                images = self._prepare(bgr, focus)
+            except BaseException as exc:
+                ready.set_exception(exc)
+                raise
+            ready.set_result(images)
+            return self.pose.process_rgb(images[2])
+
+    def _prepare(
+        self, bgr: U8, focus: tuple[float, float, float, float] | None
+    ) -> tuple[U8, U8, U8]:
         """The frame at the models' size, in RGB (face), and masked as focused (pose, hands)."""
         h, w = bgr.shape[:2]
         small = bgr
@@ -493,7 +517,7 @@ class FullBodyBackend:
                 cv2.resize(bgr, (self.max_width, sh), interpolation=cv2.INTER_LINEAR), np.uint8
             )
         face_rgb = _rgb(small)  # converted once for every model
-        return small, face_rgb, self._masked(face_rgb)  # the whole image unless focused
+        return small, face_rgb, _masked(face_rgb, focus)  # the whole image unless focused
 
     def process(self, bgr: U8, t: float) -> Landmarks:
         """Face, pose and the person's hands in one BGR frame."""
@@ -502,7 +526,10 @@ class FullBodyBackend:
         if pending is not None and pending[0] is not bgr:
             pending[2].result()  # not the frame announced: its pose finishes, unused
             pending = None
-        small, face_rgb, rgb = pending[1] if pending is not None else self._prepare(bgr)
+        if pending is not None:
+            small, face_rgb, rgb = pending[1].result()
+        else:
+            small, face_rgb, rgb = self._prepare(bgr, self._focus)
         prev = self._prev_pose
         if self.static_images:
             # Unrelated images: the hands search where THIS image's pose puts the wrists.
