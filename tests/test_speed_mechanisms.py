@@ -58,11 +58,17 @@ def test_help_imports_no_heavy_package() -> None:
     assert not mods & {*HEAVY, "mediapipe"}, sorted(mods & {*HEAVY, "mediapipe"})
 
 
-def test_track_imports_only_what_it_uses(tmp_path: Path, grace_bgr: np.ndarray) -> None:
+def image_folder(tmp_path: Path, image: np.ndarray, count: int) -> Path:
+    """A folder of ``count`` copies of ``image`` (a --source of still frames)."""
     folder = tmp_path / "frames"
     folder.mkdir()
-    for i in range(3):
-        cv2.imwrite(str(folder / f"{i:03d}.png"), grace_bgr)
+    for i in range(count):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), image)
+    return folder
+
+
+def test_track_imports_only_what_it_uses(tmp_path: Path, grace_bgr: np.ndarray) -> None:
+    folder = image_folder(tmp_path, grace_bgr, 3)
     code = (
         "from vtuber.cli import main\n"
         f"assert main(['track', '--source', {str(folder)!r}, '--fast', '--quiet', "
@@ -86,10 +92,7 @@ def test_a_fast_run_puts_the_model_and_the_pipeline_on_cpus_of_their_own(
 
     if not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2:
         pytest.skip("needs Linux thread affinity and at least 2 CPUs")
-    folder = tmp_path / "frames"
-    folder.mkdir()
-    for i in range(4):
-        cv2.imwrite(str(folder / f"{i:03d}.png"), grace_bgr)
+    folder = image_folder(tmp_path, grace_bgr, 4)
     probe = (
         "import json, os, threading\n"
         "import vtuber.tracker as tr\n"

@@ -77,7 +77,7 @@ class FaceMeshBackend:
         self._warm = False
         self.max_faces = max_faces
         self.settle = 0 if static_images else max(0, settle)
-        self._seen: list[NDArray[np.float32]] = []  # the centres of the last frame's faces
+        self._seen: list[NDArray[np.float32]] = []  # the last frame's faces
         self._mesh = self._graph(max_faces)
 
     def _graph(self, n: int) -> GraphRunner:
@@ -132,7 +132,7 @@ class FaceMeshBackend:
         found = _faces(res)
         if len(found) > len(self._seen):  # a face newly found: let its landmarks settle
             found = self._settled(mesh, rgb, found)
-        self._seen = [_centre(p) for p in found]
+        self._seen = found
         out = Landmarks(t=t, width=w, height=h)
         if self.max_faces == 1:
             if found:
@@ -164,7 +164,7 @@ class FaceMeshBackend:
         out = []
         for pts in first:
             c, size = _centre(pts), float(np.ptp(pts[:, 0]))
-            if any(np.abs(c - old).max() < 0.5 * size for old in self._seen):
+            if _nearest(self._seen, c, 0.5 * size) is not None:
                 out.append(pts)  # tracked already
                 continue
             same = [_nearest(r, c, 0.5 * size) for r in runs[-2:]]
