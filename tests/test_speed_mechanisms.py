@@ -412,6 +412,65 @@ def test_full_mode_reading_ahead_gives_the_same_landmarks(clip_path: Path) -> No
     assert rec.told == 0
 
 
+def test_full_mode_starts_pose_two_frames_ahead_with_the_region_known_then(
+    tmp_path: Path, grace_bgr: np.ndarray
+) -> None:
+    """Read ahead, full mode keeps Pose's half busy: Pose may run two frames ahead of the face
+    and hands, so each frame's images (and the lock-on region masking them) are made as soon
+    as the frame is announced, with the region set after the frame two before it (one frame
+    older than frame by frame; docs/performance.md). Frames are still processed in order, the
+    first with no region, and a frame that was not announced drops the poses started."""
+    from vtuber.landmarks.body import FullBodyBackend
+    from vtuber.lookahead import LookAhead
+    from vtuber.sources import VideoSource
+
+    path = tmp_path / "grace.avi"
+    h, w = grace_bgr.shape[:2]
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (w, h))
+    for i in range(8):
+        out.write(np.roll(grace_bgr, 3 * i, axis=1))
+    out.release()
+
+    seen: list[tuple[float, float, float, float] | None] = []  # focus per image made
+
+    class Focused:  # what lock-on does: a region set after each frame (here: its index)
+        def __init__(self, body: FullBodyBackend) -> None:
+            self.body, self.n = body, 0
+            self.prefetch_depth = body.prefetch_depth
+            self.prefetch = body.prefetch
+
+        def process(self, bgr: np.ndarray, t: float) -> object:
+            lm = self.body.process(bgr, t)
+            self.body.focus((0.0, 0.0, 1.0, 0.5 + 0.01 * self.n))
+            self.n += 1
+            return lm
+
+        def close(self) -> None:
+            pass
+
+    with FullBodyBackend() as body, VideoSource(path, realtime=False) as src:
+        assert body.prefetch_depth == 2
+        prepare = body._prepare
+        body._prepare = lambda bgr, focus: (  # type: ignore[method-assign]
+            seen.append(focus),
+            prepare(bgr, focus),
+        )[1]
+        ahead = LookAhead(src, Focused(body))
+        got = [round(ahead.process(f.image, f.t).t * 25.0) for f in ahead]
+        ahead.close()
+        assert got == list(range(8))  # every frame, in order
+        bottoms = [None if f is None else round((f[3] - 0.5) / 0.01) for f in seen]
+        # Frame 0 alone; frames 1 and 2 announced after frame 0; frame k after frame k - 2.
+        assert bottoms == [None, 0, 0, 1, 2, 3, 4, 5], bottoms
+
+        # A frame that was not announced: the poses started are dropped, the frame is done.
+        body.prefetch(grace_bgr)
+        body.prefetch(np.roll(grace_bgr, 5, axis=0))
+        assert len(body._pending) == 2
+        lm = body.process(np.ascontiguousarray(grace_bgr[:, ::-1]), 9.0)
+        assert lm.t == 9.0 and not body._pending
+
+
 def test_status_line_shows_latency_p95_and_model_time() -> None:
     from vtuber.pipeline import Stats, StatusLine
     from vtuber.rig import AvatarFrame

@@ -75,13 +75,13 @@ class LookAhead:
             if getattr(self.frames, "realtime", True)
             else getattr(self.backend, "prefetch", None)
         )
-        ahead: Frame | None = None  # read ahead, prefetch() told
+        depth = int(getattr(self.backend, "prefetch_depth", 1)) if prefetch is not None else 0
+        ahead: deque[Frame] = deque()  # read ahead, prefetch() told
         late: BaseException | None = None  # the source failed reading ahead: after this frame
         first = True
         try:
             while not self._stop.is_set():
-                frame = ahead if ahead is not None else next(it, None)
-                ahead = None
+                frame = ahead.popleft() if ahead else next(it, None)
                 if first:  # a source's own threads (decoding) have started: not on cpus
                     first = False
                     pin_thread(self.cpus)
@@ -95,18 +95,23 @@ class LookAhead:
                 t1 = time.perf_counter()
                 self.model_s.append(t1 - t0)
                 if prefetch is not None:
-                    try:
-                        ahead = next(it, None)
-                    except BaseException as e:
-                        late = e
-                    if ahead is not None and not isinstance(res, BaseException):
-                        prefetch(ahead.image)
+                    while len(ahead) < depth and late is None:
+                        try:
+                            nxt = next(it, None)
+                        except BaseException as e:
+                            late = e
+                            break
+                        if nxt is None:
+                            break
+                        ahead.append(nxt)
+                        if not isinstance(res, BaseException):
+                            prefetch(nxt.image)
                 with self._cond:
                     while self._ready is not None and not self._stop.is_set():
                         self._cond.wait(0.1)
                     self._ready = (frame, res, (t0, t1))
                     self._cond.notify_all()
-                if late is not None:
+                if late is not None and not ahead:
                     raise late
         except BaseException as e:  # the source failed: hand its error over, then end
             item = (None, e, (0.0, 0.0))

@@ -435,6 +435,11 @@ class PerformerBackend:
         """Whether the backend looks for one face more than there are performers now."""
         return self._wide
 
+    @property
+    def prefetch_depth(self) -> int:
+        """How many frames ahead the backend reads (:meth:`prefetch`)."""
+        return int(getattr(self.backend, "prefetch_depth", 1))
+
     def prefetch(self, bgr: U8) -> None:
         """The frame ``process`` gets next, to the backend if it reads ahead (full mode's
         Pose; :class:`vtuber.lookahead.LookAhead`), after this frame's focus is set."""

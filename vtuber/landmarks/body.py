@@ -18,6 +18,7 @@ the full image's, so tracking continues on the next, unmasked frame.
 from __future__ import annotations
 
 import math
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
@@ -406,6 +407,10 @@ class FullBodyBackend:
         self._pool = (
             ThreadPoolExecutor(max_workers=2, thread_name_prefix="vtuber-mp") if threads else None
         )
+        # prefetch's jobs, one at a time in frame order (Pose's graph is not re-entrant).
+        self._pose_pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="vtuber-pose") if threads else None
+        )
         self._prev_pose = PoseLandmarks()
         self._focus: tuple[float, float, float, float] | None = None
         self._strict = True
@@ -414,7 +419,10 @@ class FullBodyBackend:
         self.pose_every, self.pose_phase, self._frames = 1, 0, 0
         # prefetch(): the frame process() gets next, its images for the models (when ready) and
         # Pose running on it.
-        self._pending: tuple[U8, Future[tuple[U8, U8, U8]], Future[PoseLandmarks]] | None = None
+        self._pending: deque[tuple[U8, Future[tuple[U8, U8, U8]], Future[PoseLandmarks]]] = deque()
+
+    # How many frames ahead of process() prefetch may start Pose (LookAhead reads this many).
+    prefetch_depth = 2
 
     def set_max_faces(self, n: int) -> None:
         """Look for up to ``n`` faces (the face backend's; docs/performers.md)."""
@@ -483,10 +491,14 @@ class FullBodyBackend:
         Pose, the slowest model, then runs while the current frame is handed over and the next
         one's face and hands start, instead of after them. It sees the same image and region,
         in the same order, as without (docs/performance.md)."""
-        if self._pool is not None and not self.static_images and self._pending is None:
+        if (
+            self._pose_pool is not None
+            and not self.static_images
+            and len(self._pending) < self.prefetch_depth
+        ):
             ready: Future[tuple[U8, U8, U8]] = Future()
-            job = self._pool.submit(self._prepare_and_pose, bgr, self._focus, ready)
-            self._pending = (bgr, ready, job)
+            job = self._pose_pool.submit(self._prepare_and_pose, bgr, self._focus, ready)
+            self._pending.append((bgr, ready, job))
 
     def _prepare_and_pose(
         self,
@@ -522,9 +534,12 @@ class FullBodyBackend:
     def process(self, bgr: U8, t: float) -> Landmarks:
         """Face, pose and the person's hands in one BGR frame."""
         h, w = bgr.shape[:2]
-        pending, self._pending = self._pending, None
+        pending = self._pending.popleft() if self._pending else None
         if pending is not None and pending[0] is not bgr:
-            pending[2].result()  # not the frame announced: its pose finishes, unused
+            # Not the frame announced: the poses started finish, unused.
+            for p in [pending, *self._pending]:
+                p[2].result()
+            self._pending.clear()
             pending = None
         if pending is not None:
             small, face_rgb, rgb = pending[1].result()
@@ -564,6 +579,8 @@ class FullBodyBackend:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+        if self._pose_pool is not None:
+            self._pose_pool.shutdown(wait=True)
         self.face.close()  # type: ignore[attr-defined]
         self.pose.close()
         for hb in self.hands.values():
