@@ -431,8 +431,9 @@ class FullBodyBackend:
             setter(n)
 
     def focus(self, box: tuple[float, float, float, float] | None, strict: bool = True) -> None:
-        """From the next frame on, pose and hands see only this normalized image region
-        (x0, y0, x1, y1; the rest is masked, coordinates unchanged), where the performer is,
+        """From the next frame announced (prefetch) or processed on, pose and hands see only
+        this normalized image region (x0, y0, x1, y1; the rest is masked, coordinates
+        unchanged), where the performer is,
         so that someone else in view cannot lend them a body or a hand; None: the whole image.
         Pose is single-person in MediaPipe; this is how lock-on keeps it on the performer.
         ``strict``: also refuse a hand that is not at its own pose wrist (someone else is near;
@@ -486,11 +487,12 @@ class FullBodyBackend:
         return self.face.process(bgr, t)  # type: ignore[attr-defined,no-any-return]
 
     def prefetch(self, bgr: U8) -> None:
-        """Start Pose now on the frame ``process`` gets next (a video read ahead, never a live
-        camera's), once the current frame's ``process`` has returned and its focus is set:
-        Pose, the slowest model, then runs while the current frame is handed over and the next
-        one's face and hands start, instead of after them. It sees the same image and region,
-        in the same order, as without (docs/performance.md)."""
+        """Announce a frame ``process`` will get (a video read ahead, never a live camera's),
+        in order, up to ``prefetch_depth`` frames ahead, once the current frame's ``process``
+        has returned and its focus is set. Pose, the slowest model, runs on the announced
+        frames one after the other on its own thread as soon as it is free, instead of waiting
+        for each frame's face and hands. Each frame's images are made, and masked by the
+        region set when it was announced, on Pose's CPUs (docs/performance.md)."""
         if (
             self._pose_pool is not None
             and not self.static_images
