@@ -1,7 +1,7 @@
 """Whole-process speed of vtuber next to the bare model loop and the peers, in one run.
 
 Usage: .venv/bin/python benchmarks/bench_speed.py [--only face,landmarker,full] [--repeats 3]
-       [--no-lean] [--json] [--clip FILE]
+       [--no-lean] [--json] [--clip FILE] [--openseeface DIR [--openseeface-python PYTHON]]
 
 What it runs (the same code as ``vtuber bench``, vtuber/commands/bench.py; method and figures in
 docs/performance.md). Every side is a separate process timed from start to exit, start-up
@@ -9,8 +9,10 @@ included, on the same video file; the sides take turns, ``--repeats`` times, med
 
 - face: the clip resized to 640x480 and looped 10 times (1,950 frames). Bare loop: decode +
   FaceMesh (python -m vtuber.landmarks.bare facemesh); ours: ``vtuber track --fast --vmc``
-  to a loopback receiver. OpenSeeFace is not measured: it is not on PyPI and its files are not
-  at hand on this machine (see docs/performance.md), so the bare FaceMesh ratio stands in.
+  to a loopback receiver. With ``--openseeface DIR`` (a checkout of OpenSeeFace with its
+  models/, and a Python with its requirements) its model 0 is timed too, on the same video; it
+  is not on PyPI and its files are not on this project's machine (docs/performance.md), where the
+  bare FaceMesh ratio stands in.
 - landmarker (perfect sync): the same 640x480 video; bare Face Landmarker task vs
   ``vtuber track --face-model landmarker``.
 - full: the 720p clip as it is (195 frames) and looped 4 times (780 frames); MediaPipe
@@ -53,6 +55,8 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-lean", action="store_true", help="skip the lean bare loop")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--openseeface", default=None, help="face case: an OpenSeeFace checkout")
+    ap.add_argument("--openseeface-python", default=None, help="the Python to run it with")
     args = ap.parse_args()
     if not args.clip.is_file():
         sys.exit(f"bench_speed: clip not found: {args.clip} (the shared data set)")
@@ -66,7 +70,12 @@ def main() -> int:
             mode, face_model, size, loops = CASES[name]
             video = prepare_video(str(args.clip), size, loops, Path(tmp))
             load0 = os.getloadavg()[0]
-            res = whole_process(video, mode, face_model, args.repeats, lean_bare=not args.no_lean)
+            osf = None
+            if args.openseeface and name == "face":
+                osf = (args.openseeface, args.openseeface_python)
+            res = whole_process(
+                video, mode, face_model, args.repeats, lean_bare=not args.no_lean, openseeface=osf
+            )
             res["video"] = f"{args.clip.name} {size or 'source size'} x{loops}"
             res["load_avg_1min"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
             results[name] = res
@@ -114,6 +123,12 @@ def summary(name: str, r: dict) -> str:
             lines.append(
                 f"  vtuber vs lean loop: {r['overhead_vs_lean_bare_pct']:+.1f} % wall, "
                 f"{100 * (r['cpu_s']['ours'] / r['cpu_s']['lean'] - 1):+.1f} % CPU"
+            )
+        if "speedup_vs_openseeface" in r:
+            lines.append(
+                f"  OpenSeeFace model 0 {r['median_s']['openseeface']:7.2f} s  "
+                f"{r['fps']['openseeface']:6.1f} fps  CPU {r['cpu_s']['openseeface']:6.2f} s; "
+                f"speed-up {r['speedup_vs_openseeface']:.2f}x wall"
             )
     return "\n".join(lines)
 

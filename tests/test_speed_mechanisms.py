@@ -502,9 +502,26 @@ def test_bench_runs_whole_processes_on_the_same_video(
     for i in range(20):
         wr.write(cv2.resize(np.roll(grace_bgr, i, axis=1), (640, 480)))
     wr.release()
+    # OpenSeeFace (not on PyPI, its model files not here) is timed from a checkout of it given
+    # with --openseeface. Its seam: a stand-in checkout whose facetracker.py takes the options
+    # OpenSeeFace's does, decodes the video and sends one packet a frame, as OpenSeeFace does.
+    osf = tmp_path / "OpenSeeFace"
+    (osf / "models").mkdir(parents=True)
+    (osf / "facetracker.py").write_text(
+        "import argparse, socket, cv2\n"
+        "p = argparse.ArgumentParser()\n"
+        "for a in ('-c --capture', '--model', '-s --silent', '-i --ip', '-p --port',\n"
+        "          '--model-dir', '-m --max-threads'):\n"
+        "    p.add_argument(*a.split())\n"
+        "a = p.parse_args()\n"
+        "assert a.model == '0' and a.silent == '1'\n"
+        "cap, s = cv2.VideoCapture(a.capture), socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+        "while cap.read()[0]:\n"
+        "    s.sendto(b'face', (a.ip, int(a.port)))\n"
+    )
     p = subprocess.run(
         [sys.executable, "-m", "vtuber", "bench", "--source", str(video), "--repeats", "1",
-         "--lean-bare", "--json"],
+         "--lean-bare", "--openseeface", str(osf), "--json"],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert p.returncode == 0, p.stderr[-2000:]
@@ -513,6 +530,18 @@ def test_bench_runs_whole_processes_on_the_same_video(
     assert res["vmc_datagrams_received"][0] >= 20  # ours really sent every frame over UDP
     assert res["fps"]["bare"] > 0 and res["fps"]["ours"] > 0 and res["fps"]["lean"] > 0
     assert "overhead_vs_bare_pct" in res and "overhead_vs_lean_bare_pct" in res
+    assert res["openseeface_packets_received"] == [20]  # the peer ran on the same 20 frames
+    ratio = res["median_s"]["openseeface"] / res["median_s"]["ours"]
+    assert res["speedup_vs_openseeface"] == pytest.approx(ratio, abs=1e-3)
+
+    # Not a checkout of OpenSeeFace: one line, before anything runs.
+    p = subprocess.run(
+        [sys.executable, "-m", "vtuber", "bench", "--source", str(video), "--openseeface",
+         str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert p.returncode == 2, p.stderr[-2000:]
+    assert p.stderr.strip().count("\n") == 0 and "facetracker.py" in p.stderr
 
 
 def test_bench_rejects_a_bad_size(tmp_path: Path) -> None:

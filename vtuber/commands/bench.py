@@ -75,6 +75,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="also time the bare loop driving the graphs as vtuber does (the models' own cost "
         "with the least Python around them; python -m vtuber.landmarks.bare --lean)",
     )
+    p.add_argument(
+        "--openseeface",
+        default=None,
+        metavar="DIR",
+        help="face mode: also time OpenSeeFace's model 0 as a peer, from a checkout of its "
+        "repository with its models/ (facetracker.py; not installed by vtuber)",
+    )
+    p.add_argument(
+        "--openseeface-python",
+        default=None,
+        metavar="PYTHON",
+        help="the Python with OpenSeeFace's requirements (onnxruntime...; default: this one)",
+    )
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(fast=True)
     return p
@@ -170,6 +183,28 @@ def side_env(pycache: Path) -> dict[str, str]:
     return env
 
 
+def openseeface_command(folder: str, python: str | None, video: Path, port: int) -> list[str]:
+    """The command that runs OpenSeeFace's tracker with its fastest model (``--model 0``) on
+    ``video`` as fast as it decodes, sending its packets to ``port`` on loopback, quiet; it
+    ends at the video's end. ``folder``: a checkout of OpenSeeFace (facetracker.py and
+    models/). One clear error if it is not one."""
+    root = Path(folder)
+    script = root / "facetracker.py"
+    if not script.is_file():
+        raise ConfigError(
+            f"--openseeface {folder}: no facetracker.py there (give the folder of "
+            "an OpenSeeFace checkout)"
+        )
+    models = root / "models"
+    if not models.is_dir():
+        raise ConfigError(
+            f"--openseeface {folder}: no models/ folder there (OpenSeeFace's .onnx model files)"
+        )
+    py = python or sys.executable
+    return [py, str(script), "-c", str(video), "--model", "0", "-s", "1", "-i", "127.0.0.1",
+            "-p", str(port), "--model-dir", str(models), "--max-threads", "1"]  # fmt: skip
+
+
 def whole_process(
     video: Path,
     mode: str,
@@ -177,14 +212,16 @@ def whole_process(
     repeats: int,
     extra: list[str] | None = None,
     lean_bare: bool = False,
+    openseeface: tuple[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """Median wall seconds (start-up included) of the bare loop (and, with ``lean_bare``, the
     bare loop driving the graphs as vtuber does), ``vtuber track`` and the peer, taking turns,
     and the derived fps and ratios. Each side first runs once on one frame, untimed (bytecode
-    and file caches warm for every side alike)."""
+    and file caches warm for every side alike). ``openseeface``: (folder, python) of an
+    OpenSeeFace checkout to time as a face-mode peer too (:func:`openseeface_command`)."""
     with tempfile.TemporaryDirectory(prefix="vtuber-bench-pyc-") as pyc:
         return _whole_process(
-            video, mode, face_model, repeats, extra, lean_bare, side_env(Path(pyc))
+            video, mode, face_model, repeats, extra, lean_bare, side_env(Path(pyc)), openseeface
         )
 
 
@@ -196,6 +233,7 @@ def _whole_process(
     extra: list[str] | None,
     lean_bare: bool,
     env: dict[str, str],
+    openseeface: tuple[str, str | None] | None = None,
 ) -> dict[str, Any]:
     py = sys.executable
     bare_model = "holistic" if mode == "full" else face_model
@@ -204,8 +242,16 @@ def _whole_process(
     ours = [py, "-m", "vtuber", "track", "--source", str(video), "--fast", "--mode", mode]
     ours += ["--face-model", face_model, "--vmc", f"127.0.0.1:{rx.port}", *(extra or [])]
     refs = {"bare": bare, **({"lean": [*bare, "--lean"]} if lean_bare else {})}
-    walls: dict[str, list[float]] = {k: [] for k in (*refs, "ours")}
-    cpus: dict[str, list[float]] = {k: [] for k in (*refs, "ours")}
+    osf_rx = _Receiver() if openseeface is not None and mode == "face" else None
+    osf = (
+        openseeface_command(openseeface[0], openseeface[1], video, osf_rx.port)
+        if openseeface is not None and osf_rx is not None
+        else None
+    )
+    peers = {"openseeface": osf} if osf is not None else {}
+    walls: dict[str, list[float]] = {k: [] for k in (*refs, *peers, "ours")}
+    cpus: dict[str, list[float]] = {k: [] for k in (*refs, *peers, "ours")}
+    osf_packets: list[int] = []
     steady: list[float] = []
     frames = found = 0
     datagrams: list[int] = []
@@ -220,6 +266,13 @@ def _whole_process(
                 cpus[name].append(c)
                 rec = json.loads(out.strip().splitlines()[-1])
                 frames, found = int(rec["frames"]), int(rec["found"])
+            for name, cmd in peers.items():  # the whole video (no one-frame warm-up option)
+                got = osf_rx.count if osf_rx is not None else 0
+                w, c, _, _ = _timed(cmd, None)
+                walls[name].append(w)
+                cpus[name].append(c)
+                time.sleep(0.3)
+                osf_packets.append((osf_rx.count if osf_rx is not None else 0) - got)
             before = rx.count
             w, c, _, err = _timed(ours, env)
             walls["ours"].append(w)
@@ -231,6 +284,8 @@ def _whole_process(
                 steady.append(int(m.group(1)) / float(m.group(2)))
     finally:
         rx.close()
+        if osf_rx is not None:
+            osf_rx.close()
     med = {k: statistics.median(v) for k, v in walls.items()}
     res: dict[str, Any] = {
         "video": str(video),
@@ -256,11 +311,16 @@ def _whole_process(
         res["overhead_vs_bare_pct"] = round(100.0 * (med["ours"] / med["bare"] - 1.0), 1)
         if "lean" in med:
             res["overhead_vs_lean_bare_pct"] = round(100.0 * (med["ours"] / med["lean"] - 1.0), 1)
-    res["openseeface"] = (
-        "not measured: OpenSeeFace is not on PyPI and its files are not at hand here"
-        if mode == "face"
-        else None
-    )
+    if "openseeface" in med:
+        res["speedup_vs_openseeface"] = round(med["openseeface"] / med["ours"], 3)
+        res["openseeface_packets_received"] = osf_packets
+        res["openseeface"] = f"model 0, {osf[1] if osf else ''}, one thread"
+    else:
+        res["openseeface"] = (
+            "not measured (give --openseeface DIR, a checkout of OpenSeeFace with its models)"
+            if mode == "face"
+            else None
+        )
     return res
 
 
@@ -360,7 +420,13 @@ def report(res: dict[str, Any], out: Any = sys.stdout) -> None:
         out.write(f"  overhead vs lean loop {w['overhead_vs_lean_bare_pct']:+.1f} %\n")
     if "speedup_vs_lean_holistic" in w:
         out.write(f"  speed-up vs lean Holistic {w['speedup_vs_lean_holistic']:.2f}x\n")
-    if w.get("openseeface"):
+    if "speedup_vs_openseeface" in w:
+        out.write(
+            f"  {'OpenSeeFace model 0':<22}{w['median_s']['openseeface']:8.2f} s "
+            f"{w['fps']['openseeface']:7.1f} fps   ({w['openseeface']})\n"
+            f"  speed-up vs OpenSeeFace model 0  {w['speedup_vs_openseeface']:.2f}x\n"
+        )
+    elif w.get("openseeface"):
         out.write(f"  OpenSeeFace: {w['openseeface']}\n")
     s = res.get("stages")
     if s:
@@ -385,8 +451,18 @@ def run(args: argparse.Namespace) -> int:
     res: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="vtuber-bench-") as tmp:
         video = prepare_video(args.source, size, args.loops, Path(tmp))
+        osf = (args.openseeface, args.openseeface_python) if args.openseeface else None
+        if osf is not None and args.mode != "face":
+            raise ConfigError("--openseeface: OpenSeeFace tracks faces only: use --mode face")
+        if osf is not None:
+            openseeface_command(osf[0], osf[1], video, 0)  # a wrong folder: one line, now
         res["whole"] = whole_process(
-            video, args.mode, args.face_model, args.repeats, lean_bare=args.lean_bare
+            video,
+            args.mode,
+            args.face_model,
+            args.repeats,
+            lean_bare=args.lean_bare,
+            openseeface=osf,
         )
         if args.stages:  # on the same (resized, looped) video
             res["stages"] = stages(argparse.Namespace(**{**vars(args), "source": str(video)}))
