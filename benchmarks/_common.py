@@ -45,8 +45,10 @@ def read_frames(path: Path, n: int) -> list[np.ndarray]:
 
 # 4: the renders' teeth (vtuber/synth/face.py) and the mouth darkness (landmarks/cavity.py);
 # 5: the inside of the mouth shaded from the photo's skin (synth/face.py MOUTH_INTERIOR_SHADE);
-# 7: FaceMesh settles a newly found face's landmarks (landmarks/facemesh.py ``settle``).
-CORPUS_CACHE_VERSION = 7
+# 7: FaceMesh settles a newly found face's landmarks (landmarks/facemesh.py ``settle``);
+# 8: the Face Landmarker's landmarks unsmoothed (landmarks/face_landmarker.py ``FRAME_STEP_MS``;
+# the FaceMesh files of version 7 are as good: link them).
+CORPUS_CACHE_VERSION = 8
 
 
 def cached_landmarks(  # type: ignore[no-untyped-def]

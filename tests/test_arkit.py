@@ -17,6 +17,7 @@ from vtuber.solvers.arkit import (
     EYELID_CLOSED,
     EYELID_OPEN,
     EYELID_OPEN_MAX,
+    FUSE_EYE_GEOMETRY,
     FUSE_JAW_GEOMETRY,
     JAW_PATH_DEG,
     VOWEL_OPEN,
@@ -204,7 +205,7 @@ def _geo(
 
 def _hold(s: ArkitSolver, r: np.ndarray, g: Geometry, n: int = 4) -> dict[str, float]:
     """Send the same readings ``n`` frames (a blink lasts 3+ frames); the last frame's output
-    (by then the lag lead of arkit.Fusion adds nothing)."""
+    (by then the lead of arkit.Fusion adds nothing)."""
     for _ in range(n):
         out = s.update(r, g)
     return out
@@ -227,46 +228,45 @@ def test_fused_eyelids_need_either_source_to_close() -> None:
     geo_only = _hold(s, raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), _geo((1.0, 0.0)))
     assert geo_only["eyeBlinkLeft"] > 0.5 > geo_only["eyeBlinkRight"]
     model_only = _hold(s, raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.5), _geo())
-    # 0.4 * EYE_MODEL_BEYOND = 0.4 before the dead zone, whatever the model reads.
-    assert model_only["eyeBlinkRight"] == pytest.approx((0.4 * EYE_MODEL_BEYOND - 0.05) / 0.9)
+    # The model's share times EYE_MODEL_BEYOND before the dead zone, whatever the model reads.
+    model_most = (1.0 - FUSE_EYE_GEOMETRY) * EYE_MODEL_BEYOND
+    assert model_only["eyeBlinkRight"] == pytest.approx(max(model_most - 0.05, 0.0) / 0.9)
     assert model_only["eyeBlinkRight"] < 0.5
     very_high = _hold(s, raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.9), _geo())
     assert very_high["eyeBlinkRight"] == pytest.approx(model_only["eyeBlinkRight"])
-    with_lids = _hold(s, raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.5), _geo((0.0, 0.3)))
+    with_lids = _hold(s, raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.5), _geo((0.0, 0.4)))
     assert with_lids["eyeBlinkRight"] > 0.5 > with_lids["eyeBlinkLeft"]
     partial = _hold(s, raw(eyeBlinkLeft=0.25, eyeBlinkRight=0.25), _geo((0.3, 0.3)))
     assert partial["eyeBlinkLeft"] < 0.5
 
 
-def test_fused_eyelids_lead_the_landmarkers_lag() -> None:
-    """The landmarker's readings trail a blink by about a frame (its in-graph smoothing): a blink
-    read 0 -> 0.3 -> 0.6 -> 0.6 -> 0.36 -> 0 (the fused value before the lead) is sent closed from
-    its first rising frame and open from its first falling one; a reading held at 0.3 (a partial
+def test_fused_eyelids_lead_a_closing_lid() -> None:
+    """A closing lid's first frames are under-read (docs/perfect_sync.md section 3b, v8): the fused
+    eyelid is led by EYE_LEAD_RISE of its change while it rises and EYE_LEAD_FALL while it falls.
+    A blink whose geometric closure reads 0 -> 0.5 -> 1 -> 1 -> 0.6 -> 0 is sent closed from its
+    first rising frame and open from its first falling one; a reading held at 0.5 (a partial
     closure) is sent as it is once steady. A new face starts without a previous frame."""
     s = ArkitSolver()
     for _ in range(60):
         s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), _geo())
-    # The model at its open level (0.19): the fused value is 0.6 * the geometric closure.
+    # The model at its open level (0.19): the fused value is FUSE_EYE_GEOMETRY * the closure.
+    closures = (0.5, 1.0, 1.0, 0.6, 0.0, 0.5, 0.5, 0.5)
     sent = [
         s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), _geo((c, 0.0)))["eyeBlinkLeft"]
-        for c in (0.5, 1.0, 1.0, 0.6, 0.0, 0.5, 0.5, 0.5)
+        for c in closures
     ]
-    lead = [
-        0.3 + EYE_LEAD_RISE * 0.3,  # rising: led by its change
-        0.6 + EYE_LEAD_RISE * 0.3,
-        0.6,  # steady
-        0.36 - EYE_LEAD_FALL * 0.24,  # falling
-        0.0,  # clipped
-        0.3 + EYE_LEAD_RISE * 0.3,
-        0.3,
-        0.3,
-    ]
+    fused = [FUSE_EYE_GEOMETRY * c for c in closures]
+    lead, prev = [], 0.0
+    for x in fused:
+        lead.append(x + (EYE_LEAD_RISE if x > prev else EYE_LEAD_FALL) * (x - prev))
+        prev = x
     expected = [min(max((x - 0.05) / 0.9, 0.0), 1.0) for x in lead]
     assert sent == pytest.approx(expected, abs=1e-4)
+    assert sent[0] > expected[-1]  # the rise is led
     assert sent[0] >= 0.5 and sent[3] < 0.5 and sent[-1] < 0.5
     s.recalibrate()
     first = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), _geo((0.5, 0.0)))
-    assert first["eyeBlinkLeft"] == pytest.approx((0.3 - 0.05) / 0.9, abs=1e-4)
+    assert first["eyeBlinkLeft"] == pytest.approx((fused[0] - 0.05) / 0.9, abs=1e-4)
 
 
 def test_fused_open_level_follows_the_head_pose() -> None:
@@ -285,8 +285,9 @@ def test_fused_open_level_follows_the_head_pose() -> None:
     front = _hold(s, raw(eyeBlinkLeft=0.225, eyeBlinkRight=0.225), _geo((0.5, 0.5)))
     assert front["eyeBlinkLeft"] > 0.5
     # A pinned open level (a profile's 0.05) is used as given: 0.2 reads 0.75 of the model's
-    # span, 0.4 * 0.75 = 0.3 after the fusion, 0.28 after the dead zone; learned, it is open.
-    for cal, expected in ((ArkitCalibration(eyelid_open=0.05), 0.25 / 0.9), (None, 0.0)):
+    # span, the model's share of it after the fusion, then the dead zone; learned, it is open.
+    pinned = ((1.0 - FUSE_EYE_GEOMETRY) * 0.75 - 0.05) / 0.9
+    for cal, expected in ((ArkitCalibration(eyelid_open=0.05), pinned), (None, 0.0)):
         solver = ArkitSolver(calibration=cal)
         for _ in range(30):
             out = solver.update(raw(eyeBlinkLeft=0.2, eyeBlinkRight=0.2), _geo(pitch=-0.35))
@@ -295,7 +296,7 @@ def test_fused_open_level_follows_the_head_pose() -> None:
 
 def test_fused_eyelids_trust_the_model_less_at_a_pose_not_seen() -> None:
     """The model's open level at a head pose the session has not seen is extrapolated: there a
-    high eyeBlink with the lids seen partly closed (geometry 0.3) is not sent closed, while a
+    high eyeBlink with the lids seen partly closed (geometry 0.4) is not sent closed, while a
     closure the geometry sees is; once the pose has been seen for SUPPORT_FULL frames the model
     counts in full again."""
     from vtuber.solvers.arkit import SUPPORT_FULL
@@ -308,18 +309,18 @@ def test_fused_eyelids_trust_the_model_less_at_a_pose_not_seen() -> None:
     high = raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.45)  # 1.3 spans over the open level
     first = s.update(high, Geometry((0.0, 0.0), 0.0, turned))
     assert first["eyeBlinkRight"] == 0.0
-    geo = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), Geometry((1.0, 0.3), 0.0, turned))
+    geo = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), Geometry((1.0, 0.4), 0.0, turned))
     assert geo["eyeBlinkLeft"] > 0.5
-    sent = [s.update(high, Geometry((0.0, 0.3), 0.0, turned))["eyeBlinkRight"] for _ in range(12)]
+    sent = [s.update(high, Geometry((0.0, 0.4), 0.0, turned))["eyeBlinkRight"] for _ in range(12)]
     # The share grows with the frames seen at this pose (2 after the first two above).
-    assert max(sent[:2]) < 0.5 < min(sent[4:]), sent
+    assert max(sent[:2]) < 0.5 < min(sent[SUPPORT_FULL - 2 :]), sent
     assert sent[: SUPPORT_FULL - 2] == sorted(sent[: SUPPORT_FULL - 2])
     assert sent[-1] == sent[-2] == sent[-3]  # full support (and no lead left): steady
     # With a profile's open level (no guess) the model counts in full at once.
     pinned = ArkitSolver(calibration=ArkitCalibration(eyelid_open=0.19))
     for _ in range(60):
         pinned.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.19), frontal)
-    assert _hold(pinned, high, Geometry((0.0, 0.3), 0.0, turned))["eyeBlinkRight"] > 0.5
+    assert _hold(pinned, high, Geometry((0.0, 0.4), 0.0, turned))["eyeBlinkRight"] > 0.5
 
 
 def _talk(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -44,6 +44,13 @@ _ARKIT_INDEX = {name: i for i, name in enumerate(ARKIT_NAMES)}
 _IN_IMAGE, _IN_RECT = "image_in", "norm_rect_in"
 _OUT_LANDMARKS, _OUT_BLENDSHAPES, _OUT_GEOMETRY = "norm_landmarks", "blendshapes", "face_geometry"
 
+# VIDEO-mode timestamp step per frame, ms (FaceLandmarkerBackend._timestamp_ms). The graph's One
+# Euro filter (min cutoff 0.05 Hz, mediapipe 0.10.21) weighs a new value 1 / (1 + 1 / (2 pi
+# 0.05 Hz dt)): 0.01 at 30 fps while the face is still, 0.9968 at dt = 1000 s. The filter counts
+# time in int64 nanoseconds: 9.2 million frames (85 h at 30 fps) before it saturates, after which
+# it passes every value unchanged.
+FRAME_STEP_MS = 1_000_000
+
 
 class FaceLandmarkerBackend:
     """Runs the Face Landmarker task on BGR frames.
@@ -85,7 +92,7 @@ class FaceLandmarkerBackend:
         )
         with quiet_native_stderr():
             self._task = vision.FaceLandmarker.create_from_options(opts)
-        self._last_ms = -1
+        self._last_ms = 0
         self._warm = False
         # VIDEO mode reads the task graph's output packets itself (see _detect_packets): the
         # Tasks API builds a Python object per landmark and per blendshape on every frame.
@@ -93,13 +100,17 @@ class FaceLandmarkerBackend:
         self._rect: object | None = None
 
     def _timestamp_ms(self, t: float) -> int:
-        """VIDEO mode needs strictly increasing integer milliseconds: the source time rounded,
-        bumped by 1 ms whenever it would not increase (repeated or looping timestamps)."""
-        ms = int(round(t * 1000.0))
-        if ms <= self._last_ms:
-            ms = self._last_ms + 1
-        self._last_ms = ms
-        return ms
+        """The next frame's VIDEO-mode timestamp: :data:`FRAME_STEP_MS` after the last one,
+        whatever the source time ``t`` (so repeated or looping source times need nothing).
+        MediaPipe smooths a single face's landmarks inside the task graph with a One Euro
+        filter that works on these timestamps, and computes the blendshapes from the smoothed
+        landmarks: both trailed a fast lid by about a frame. Nothing else in the graph reads
+        time (the next frame's crop comes from this frame's unsmoothed landmarks), so spacing
+        the frames 1000 s apart makes the filter pass each frame's own landmarks (weight
+        0.9968) while the face is still tracked from frame to frame (docs/perfect_sync.md §2)."""
+        del t
+        self._last_ms += FRAME_STEP_MS
+        return self._last_ms
 
     def _detect_packets(self, image: object, ms: int, out: Landmarks) -> Landmarks | None:
         """VIDEO mode, lean: what ``detect_for_video`` does, reading the output packets directly

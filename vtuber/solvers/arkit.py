@@ -25,8 +25,8 @@ measurements: docs/perfect_sync.md.
 
 In the tracker the eyelids and the jaw are then replaced by their :class:`Fusion` with the
 geometric solvers' readings of the same landmarks (:class:`Geometry`): each source normalised by
-this user's own learned levels, then averaged, and the eyelids led by one step of their change
-against the landmarker's own smoothing lag (docs/perfect_sync.md section 3b).
+this user's own learned levels, then averaged, and a closing eyelid led by half a step of its
+change (docs/perfect_sync.md section 3b).
 """
 
 from __future__ import annotations
@@ -261,7 +261,7 @@ class OpenEyeLevel:
 # only (benchmarks/fit_perfect_sync.py).
 # Eyelids: sent = FUSE_EYE_GEOMETRY * geometric closure + (1 - it) * the model's closure, where
 # the model's closure is (eyeBlink - open level at this head pose) / span.
-FUSE_EYE_GEOMETRY = 0.6
+FUSE_EYE_GEOMETRY = 0.8
 # The model's open level: this quantile of its recent eyeBlink scores as a linear function of the
 # head pose (vtuber.solvers.adaptation.PoseBaseline; the model reads a face tilted down as more
 # closed), bounded to [EYELID_OPEN_MIN, FUSED_OPEN_MAX] (a training face's open eyes read up to
@@ -271,28 +271,26 @@ FUSED_OPEN_MAX = 0.35
 # The model's closure is its excess over the open level over EYELID_MARGIN (half closed at
 # +0.10: the model's response to a closing lid is convex, a half-closed eye scores ~0.3 of a
 # closed eye's excess, so a span learned from full closures would put "half" too high; tried).
-# Lag: in VIDEO mode with one face MediaPipe's Face Landmarker smooths its landmarks inside its
-# graph (a One Euro filter), and its blendshapes are read from them, so both eyelid readings trail
-# a fast lid by about a frame (the geometric closure on the training renders' 27 full blinks: the
-# first closed frame reads a median 0.44 on the landmarker's points against 0.80 on FaceMesh's,
-# the frame after the lid reopens 0.33 against 0.00; docs/perfect_sync.md section 3b). The fused
-# eyelid is therefore led by one step of its own change, x + k * (x - x_prev), the inverse of a
-# first-order smoother of gain 1 / (1 + k): k = EYE_LEAD_RISE while it rises (a One Euro filter
-# lags most when a motion starts, its speed estimate still low) and EYE_LEAD_FALL while it falls.
-# Chosen on the training faces (benchmarks/fit_perfect_sync.py). Not for the jaw: talking is
-# slower than a blink, and leading it added more noise than it removed lag there (training
+# Lead: the fused eyelid is led by one step of its own change, x + k * (x - x_prev), k =
+# EYE_LEAD_RISE while it rises and EYE_LEAD_FALL while it falls. Until v7 it undid the landmarker's
+# in-graph smoothing lag (k 1.0 / 0.5); the backend now spaces its timestamps so that MediaPipe's
+# filter passes each frame's own landmarks (vtuber/landmarks/face_landmarker.py FRAME_STEP_MS),
+# and on those unsmoothed readings the training faces choose a smaller lead on the rise only
+# (a closing lid is still under-read on its first frames) and none on the fall (the first open
+# frames after a blink no longer read closed); docs/perfect_sync.md section 3b, v8. Not for the
+# jaw: talking is slower than a blink, and leading it added more noise than it removed (training
 # Spearman fell).
-EYE_LEAD_RISE = 1.0
-EYE_LEAD_FALL = 0.5
+EYE_LEAD_RISE = 0.5
+EYE_LEAD_FALL = 0.0
 # Where the open level is a guess: PoseBaseline fits it as a linear function of the pose, so at a
 # head pose the session has seen little of (turned and tilted further than before) the level is
 # extrapolated, and the model's eyeBlink there can exceed it on an open eye. The model's excess
 # is scaled by the support: the frames in the baseline's window (PoseBaseline.near) whose yaw and
 # pitch lie within SUPPORT_RADIUS (radians) of this frame's, over SUPPORT_FULL (fewer: a
-# proportional share; the
-# geometry still carries 0.6, so a full closure it sees is still sent). Until SUPPORT_AFTER frames
-# are seen every pose counts as supported (the first guess rules anyway). Radius and count chosen
-# on the training faces (docs/perfect_sync.md section 3b, v5).
+# proportional share; the geometry still carries FUSE_EYE_GEOMETRY, so a full closure it sees is
+# still sent). Until SUPPORT_AFTER frames are seen every pose counts as supported (the first
+# guess rules anyway). Radius and count chosen on the training faces (docs/perfect_sync.md
+# section 3b, v5).
 SUPPORT_RADIUS = 0.2
 SUPPORT_FULL = 10
 SUPPORT_AFTER = 30
@@ -411,7 +409,7 @@ class Fusion:
             m = min(m, g + EYE_MODEL_BEYOND)  # a contradiction: the lid points rule (above)
             x = FUSE_EYE_GEOMETRY * g + (1.0 - FUSE_EYE_GEOMETRY) * m
             prev, self._prev_eyes[e] = self._prev_eyes[e], x
-            if prev is not None:  # undo the landmarker's lag (module constants above)
+            if prev is not None:  # lead a closing lid (module constants above)
                 x += (EYE_LEAD_RISE if x > prev else EYE_LEAD_FALL) * (x - prev)
             out.append(x)
         m_jaw = min(max((jaw - jaw_rest) / JAW_MODEL_FULL, 0.0), 1.5)
