@@ -306,6 +306,14 @@ def test_backend_record_and_timestamps(model_path: Path) -> None:
         for t in (0.0, 0.0, 1.0, 0.5):
             lm = be.process(img, t)
             assert lm.face.found and lm.face.has_blendshapes
+        # Near the end of MediaPipe's filter clock the task is made afresh: timestamps start
+        # again from one step and the face is still found.
+        from vtuber.landmarks.face_landmarker import FRAME_STEP_MS, TIMESTAMP_LIMIT_MS
+
+        be._last_ms = TIMESTAMP_LIMIT_MS - FRAME_STEP_MS // 2
+        for i in range(3):
+            assert be.process(img, 2.0).face.found
+            assert be._last_ms == (i + 1) * FRAME_STEP_MS
     f = lm.face
     assert f.points.shape == (478, 3) and f.points.dtype == np.float32
     assert f.blendshapes.shape == (52,) and 0.0 <= f.blendshapes.min() <= f.blendshapes.max() <= 1

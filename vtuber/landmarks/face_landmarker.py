@@ -47,9 +47,10 @@ _OUT_LANDMARKS, _OUT_BLENDSHAPES, _OUT_GEOMETRY = "norm_landmarks", "blendshapes
 # VIDEO-mode timestamp step per frame, ms (FaceLandmarkerBackend._timestamp_ms). The graph's One
 # Euro filter (min cutoff 0.05 Hz, mediapipe 0.10.21) weighs a new value 1 / (1 + 1 / (2 pi
 # 0.05 Hz dt)): 0.01 at 30 fps while the face is still, 0.9968 at dt = 1000 s. The filter counts
-# time in int64 nanoseconds: 9.2 million frames (85 h at 30 fps) before it saturates, after which
-# it passes every value unchanged.
+# time in int64 nanoseconds (9.2e9 s, 9.2 million frames: 85 h at 30 fps); past that it would
+# warn on every landmark of every frame, so the task is made afresh before TIMESTAMP_LIMIT_MS.
 FRAME_STEP_MS = 1_000_000
+TIMESTAMP_LIMIT_MS = 9_000_000_000_000
 
 
 class FaceLandmarkerBackend:
@@ -90,6 +91,7 @@ class FaceLandmarkerBackend:
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
         )
+        self._opts = opts
         with quiet_native_stderr():
             self._task = vision.FaceLandmarker.create_from_options(opts)
         self._last_ms = 0
@@ -107,8 +109,16 @@ class FaceLandmarkerBackend:
         landmarks: both trailed a fast lid by about a frame. Nothing else in the graph reads
         time (the next frame's crop comes from this frame's unsmoothed landmarks), so spacing
         the frames 1000 s apart makes the filter pass each frame's own landmarks (weight
-        0.9968) while the face is still tracked from frame to frame (docs/perfect_sync.md §2)."""
+        0.9968) while the face is still tracked from frame to frame (docs/perfect_sync.md §2).
+        Past :data:`TIMESTAMP_LIMIT_MS` the task is made afresh and the timestamps start again."""
         del t
+        if self._last_ms + FRAME_STEP_MS > TIMESTAMP_LIMIT_MS:
+            # Before the filter's clock would saturate (85 h at 30 fps): a fresh task, timestamps
+            # from the start again (the face is found anew on the next frame).
+            self._task.close()
+            with quiet_native_stderr():
+                self._task = vision.FaceLandmarker.create_from_options(self._opts)
+            self._last_ms = 0
         self._last_ms += FRAME_STEP_MS
         return self._last_ms
 
