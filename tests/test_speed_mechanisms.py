@@ -531,8 +531,8 @@ def test_bench_runs_whole_processes_on_the_same_video(
     assert res["fps"]["bare"] > 0 and res["fps"]["ours"] > 0 and res["fps"]["lean"] > 0
     assert "overhead_vs_bare_pct" in res and "overhead_vs_lean_bare_pct" in res
     assert res["openseeface_packets_received"] == [20]  # the peer ran on the same 20 frames
-    ratio = res["median_s"]["openseeface"] / res["median_s"]["ours"]
-    assert res["speedup_vs_openseeface"] == pytest.approx(ratio, abs=1e-3)
+    ratio = res["median_s"]["openseeface"] / res["median_s"]["ours"]  # each rounded to 1 ms
+    assert res["speedup_vs_openseeface"] == pytest.approx(ratio, rel=0.01)
 
     # Not a checkout of OpenSeeFace: one line, before anything runs.
     p = subprocess.run(
