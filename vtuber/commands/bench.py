@@ -242,13 +242,11 @@ def _whole_process(
     ours = [py, "-m", "vtuber", "track", "--source", str(video), "--fast", "--mode", mode]
     ours += ["--face-model", face_model, "--vmc", f"127.0.0.1:{rx.port}", *(extra or [])]
     refs = {"bare": bare, **({"lean": [*bare, "--lean"]} if lean_bare else {})}
-    osf_rx = _Receiver() if openseeface is not None and mode == "face" else None
-    osf = (
-        openseeface_command(openseeface[0], openseeface[1], video, osf_rx.port)
-        if openseeface is not None and osf_rx is not None
-        else None
-    )
-    peers = {"openseeface": osf} if osf is not None else {}
+    osf_rx: _Receiver | None = None  # OpenSeeFace's packets (face mode, when given)
+    peers: dict[str, list[str]] = {}
+    if openseeface is not None and mode == "face":
+        osf_rx = _Receiver()
+        peers["openseeface"] = openseeface_command(*openseeface, video, osf_rx.port)
     walls: dict[str, list[float]] = {k: [] for k in (*refs, *peers, "ours")}
     cpus: dict[str, list[float]] = {k: [] for k in (*refs, *peers, "ours")}
     osf_packets: list[int] = []
@@ -266,13 +264,13 @@ def _whole_process(
                 cpus[name].append(c)
                 rec = json.loads(out.strip().splitlines()[-1])
                 frames, found = int(rec["frames"]), int(rec["found"])
-            for name, cmd in peers.items():  # the whole video (no one-frame warm-up option)
-                got = osf_rx.count if osf_rx is not None else 0
-                w, c, _, _ = _timed(cmd, None)
-                walls[name].append(w)
-                cpus[name].append(c)
+            if osf_rx is not None:  # the whole video (it has no one-frame warm-up option)
+                got = osf_rx.count
+                w, c, _, _ = _timed(peers["openseeface"], None)
+                walls["openseeface"].append(w)
+                cpus["openseeface"].append(c)
                 time.sleep(0.3)
-                osf_packets.append((osf_rx.count if osf_rx is not None else 0) - got)
+                osf_packets.append(osf_rx.count - got)
             before = rx.count
             w, c, _, err = _timed(ours, env)
             walls["ours"].append(w)
@@ -314,7 +312,7 @@ def _whole_process(
     if "openseeface" in med:
         res["speedup_vs_openseeface"] = round(med["openseeface"] / med["ours"], 3)
         res["openseeface_packets_received"] = osf_packets
-        res["openseeface"] = f"model 0, {osf[1] if osf else ''}, one thread"
+        res["openseeface"] = f"model 0, {peers['openseeface'][1]}, one thread"
     else:
         res["openseeface"] = (
             "not measured (give --openseeface DIR, a checkout of OpenSeeFace with its models)"
