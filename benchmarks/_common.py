@@ -65,7 +65,8 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
     path = None
     if cache is not None:
         cache.mkdir(parents=True, exist_ok=True)
-        path = cache / f"v{version}_{seq.name}_{seq.seed}_{seconds:g}_{backend}.npz"
+        worn = "_glasses" if seq.glasses else ""
+        path = cache / f"v{version}_{seq.name}_{seq.seed}{worn}_{seconds:g}_{backend}.npz"
         if path.is_file():
             d = np.load(path)
             w, h = (int(x) for x in d["size"])

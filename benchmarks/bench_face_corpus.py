@@ -3,6 +3,7 @@ smoothing, both mirror settings, beside the plain solvePnP baseline; optionally 
 
     .venv/bin/python benchmarks/bench_face_corpus.py                 # validation faces
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --perfect-sync
+    .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --glasses
 
 Rendered landmarks are cached under --cache (default /tmp/vtuber-corpus-cache) keyed by face,
 seed, length and backend, so a rerun after a solver change takes seconds.
@@ -11,6 +12,7 @@ seed, length and backend, so a rerun after a solver change takes seconds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=1, help="sequences per face")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--perfect-sync", action="store_true", help="also the Face Landmarker mode")
+    ap.add_argument("--glasses", action="store_true", help="the same performances wearing glasses")
     ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
     ap.add_argument("--no-cache", action="store_true")
     args = ap.parse_args(argv)
@@ -54,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         for k in range(args.seeds):
             seq = corpus.make_sequence(name, seed_for(name, k), seconds=args.seconds)
+            if args.glasses:
+                seq = dataclasses.replace(seq, glasses=True)
             lms = cached_landmarks(seq, "facemesh", cache, args.seconds)
             base = scoring.baseline_head_error(seq, lms)
             for mirror in (False, True):

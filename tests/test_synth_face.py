@@ -216,3 +216,35 @@ def test_vertical_gaze_is_seen_and_horizontal_gain_is_alike(
         - eye_measures(landmarks(facemesh, r.render(iris=(-shift, 0.0))))[:, 0]
     ) / (2 * shift)
     assert np.all((gain > 0.4) & (gain < 0.9)), gain
+
+
+def test_glasses_sit_around_the_eyes_and_turn_with_the_head(
+    renderers: dict[str, FaceRenderer], facemesh: FaceMeshBackend
+) -> None:
+    """The glasses condition (docs/face_corpus.md): a dark rim drawn around each eye, nothing
+    changed far from the eyes, and FaceMesh still finds the face where it is."""
+    r = renderers["grace_hopper"]
+    for pose in ((0.0, 0.0, 0.0), (25.0, 8.0, 5.0), (-30.0, -10.0, 0.0)):
+        bare = r.render(*pose)
+        worn = r.render(*pose, glasses=True)
+        truth, _ = r.project(*pose)
+        changed = np.any(worn != bare, axis=2)
+        eye = float(np.linalg.norm(truth[263] - truth[33]))
+        ys, xs = np.nonzero(changed)
+        # Everything drawn lies near the eyes (the frame; the temples reach toward the ears)...
+        mid = 0.5 * (truth[263] + truth[33])
+        assert np.max(np.hypot(xs - mid[0], ys - mid[1])) < 1.5 * eye, pose
+        # ... the mouth and chin are untouched, and each eye is ringed by dark rim pixels.
+        assert not changed[int(truth[17, 1]) - 3 : int(truth[152, 1]) + 3].any(), pose
+        dark = changed & (worn.max(axis=2) < 60)
+        for iris in (468, 473):
+            cx, cy = truth[iris]
+            ang = np.degrees(np.arctan2(ys - cy, xs - cx))[dark[ys, xs]]
+            hist, _ = np.histogram(ang, bins=8, range=(-180.0, 180.0))
+            assert (hist > 0).sum() >= 7, (pose, iris, hist)  # rim on (nearly) every side
+        p = landmarks(facemesh, worn)
+        assert np.linalg.norm(p[:468, :2] - truth[:468], axis=1).mean() < 0.1 * eye, pose
+    # The rims move with the head: the frame's dark pixels shift with the eyes.
+    a = r.render(glasses=True) != r.render()
+    b = r.render(20.0, glasses=True) != r.render(20.0)
+    assert np.nonzero(b.any(axis=2))[1].mean() > np.nonzero(a.any(axis=2))[1].mean() + 5

@@ -139,6 +139,7 @@ class Sequence:
     size: tuple[int, int]
     lighting: tuple[float, float, float]
     noise: float
+    glasses: bool = False  # the same performance wearing glasses (FaceRenderer.glasses_model)
 
     def __len__(self) -> int:
         return len(self.yaw)
@@ -296,6 +297,7 @@ class SequenceRenderer:
             iris=(float(s.iris[i, 0]), float(s.iris[i, 1])),
             size=s.size,
             noise=0.0,
+            glasses=s.glasses,
         )
         img = light(img, s.lighting)
         if s.noise > 0:

@@ -72,6 +72,15 @@ LOWER_LID_FOLLOW = 0.25
 # fixed colour (40, 28, 72) over the median skin of the corpus's five training photos.
 MOUTH_INTERIOR_SHADE = (0.29, 0.184, 0.365)
 BACKGROUND_BGR = (118, 112, 104)
+# Glasses (``render(glasses=True)``, the face corpus's glasses condition): a dark full-rim frame,
+# sized from the wearer's own eyes like a fitted frame (each lens 1.5 eye widths wide and 1.1
+# high, its centre a little outward of and below the eye's), its front 4 mm in front of the nose
+# bridge, the rims 2.2 mm thick, temples running back to the face's edge at the ears, and lenses
+# that send back GLASSES_GLARE of white (an uncoated lens reflects about 8 % of the light).
+GLASSES_RIM_CM = 0.22
+GLASSES_FRONT_CM = 0.4
+GLASSES_BGR = (32, 30, 34)
+GLASSES_GLARE = 0.08
 PHOTOS = ("grace_hopper", "astronaut")
 
 
@@ -542,12 +551,14 @@ class FaceRenderer:
         size: tuple[int, int] = (640, 480),
         noise: float = 0.0,
         seed: int | None = None,
+        glasses: bool = False,
     ) -> NDArray[np.uint8]:
         """A BGR uint8 image of ``size`` = (width, height) showing the face turned by yaw, pitch,
         roll (degrees; module docstring), with ``eye_close`` = (person's left, right) closure
         0..1, ``mouth_open`` 0..1 (jaw drop, 1.6 cm at 1), ``iris`` = (dx, dy) iris shift in eye
         widths (dx > 0 toward the person's left, dy > 0 up; :func:`gaze_angles` gives the gaze),
-        plus Gaussian pixel noise of std ``noise`` (grey levels, seeded by ``seed``)."""
+        ``glasses`` on the face (:meth:`glasses_model`), plus Gaussian pixel noise of std
+        ``noise`` (grey levels, seeded by ``seed``)."""
         px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, iris, size)
         tex = self._rest_texture if iris == (0.0, 0.0) else self._iris_texture(iris)
         w, h = size
@@ -634,10 +645,84 @@ class FaceRenderer:
                               cv2.LINE_AA)  # fmt: skip
                 a = (close - 0.5) * 2.0
                 out = np.asarray(cv2.addWeighted(lash, a, out, 1.0 - a, 0.0), np.uint8)
+        if glasses:
+            out = self._draw_glasses(out, true_rotation(yaw, pitch, roll), size)
         if noise > 0.0:
             rng = np.random.default_rng(seed)
             noisy = out.astype(np.float32) + rng.normal(0.0, noise, out.shape).astype(np.float32)
             out = np.clip(noisy, 0, 255).astype(np.uint8)
+        return out
+
+    def glasses_model(self) -> tuple[list[F64], F64, list[tuple[F64, int]]]:
+        """A pair of glasses fitted to this face, in model cm (x right in the photo, y down, z
+        away from the camera): the two lens rims (closed loops, the person's right eye first),
+        the bridge, and the temples with the side of the head each lies on (-1: the photo's
+        left, the person's right; +1: the other)."""
+        m = self.model
+        front = float(m[168, 2]) - GLASSES_FRONT_CM  # 168: the nose bridge between the eyes
+        t = np.linspace(0.0, 2.0 * np.pi, 48, endpoint=False)
+        c, s = np.cos(t), np.sin(t)
+        ux = np.sign(c) * np.abs(c) ** (2.0 / 3.0)  # a rounded rectangle (superellipse, p = 3)
+        uy = np.sign(s) * np.abs(s) ** (2.0 / 3.0)
+        rims, hinges, inner = [], [], []
+        for eye, (o, i) in zip(
+            self.eyes, ((EYE_OUTER_R, EYE_INNER_R), (EYE_OUTER_L, EYE_INNER_L)), strict=True
+        ):
+            width = float(np.linalg.norm(m[o] - m[i]))
+            out_dir = 1.0 if m[o, 0] > m[i, 0] else -1.0  # toward this eye's temple, in x
+            centre = m[eye.contour].mean(axis=0)
+            cx = centre[0] + out_dir * 0.08 * width
+            cy = centre[1] + 0.05 * width
+            a, b = 0.75 * width, 0.55 * width
+            x = cx + a * ux
+            # The lens front wraps back toward the temple (a frame's face form).
+            wrap = 0.35 * np.clip(out_dir * (x - cx) / a, 0.0, 1.0) ** 2
+            rims.append(np.stack([x, cy + b * uy, front + wrap], axis=1))
+            top = cy - 0.45 * b
+            hinges.append(np.array([cx + out_dir * a, top, front + 0.35]))
+            inner.append(np.array([cx - out_dir * a, top, front]))
+        bridge = np.array([inner[0], [m[168, 0], inner[0][1] - 0.1, front - 0.1], inner[1]])
+        temples = []
+        for hinge, ear in zip(hinges, (234, 454), strict=True):
+            side = -1 if m[ear, 0] < 0.0 else 1
+            end = np.array([m[ear, 0], hinge[1] + 0.3, m[ear, 2] + 1.5])
+            temples.append((np.array([hinge, end]), side))
+        return rims, bridge, temples
+
+    def _draw_glasses(
+        self, img: NDArray[np.uint8], rot: F64, size: tuple[int, int]
+    ) -> NDArray[np.uint8]:
+        """Draw :meth:`glasses_model` over a rendered face turned by ``rot``: the lenses' glare,
+        the rims and bridge, and each temple while its side of the head faces the camera."""
+        rims, bridge, temples = self.glasses_model()
+        w, h = size
+        f = 0.5 * w / np.tan(np.radians(self.hfov_deg) / 2.0)
+
+        def cam(p: F64) -> F64:
+            return (p - self.pivot) @ rot.T + self.pivot + np.array([0.0, 0.0, self.distance_cm])
+
+        def pix(p: F64) -> NDArray[np.int32]:
+            q = cam(p)
+            return np.round(
+                16.0 * (f * q[:, :2] / q[:, 2:3] + np.array([w / 2.0, h / 2.0]))
+            ).astype(np.int32)
+
+        depth = float(cam(np.concatenate(rims))[:, 2].mean())
+        thick = max(1, int(round(f * GLASSES_RIM_CM / depth)))
+        glare = img.copy()
+        cv2.fillPoly(glare, [pix(r) for r in rims], (255, 255, 255), cv2.LINE_AA, 4)
+        out = np.asarray(
+            cv2.addWeighted(glare, GLASSES_GLARE, img, 1.0 - GLASSES_GLARE, 0.0), np.uint8
+        )
+        lines = [pix(r) for r in rims]
+        cv2.polylines(out, lines, True, GLASSES_BGR, thick, cv2.LINE_AA, 4)
+        cv2.polylines(out, [pix(bridge)], False, GLASSES_BGR, thick, cv2.LINE_AA, 4)
+        for temple, side in temples:
+            q = cam(temple)
+            # This side of the head faces the camera when its outward normal points back at it.
+            normal = rot @ np.array([float(side), 0.0, 0.0])
+            if float(normal @ q.mean(axis=0)) < 0.0:
+                cv2.polylines(out, [pix(temple)], False, GLASSES_BGR, thick, cv2.LINE_AA, 4)
         return out
 
     @staticmethod
