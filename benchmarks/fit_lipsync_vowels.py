@@ -15,7 +15,10 @@ Two networks are written:
    vowels, under network 1), and the network is fitted on the fitting voices, each warped by its
    own; a profile is this network with the user's warp.
 
-Each network is the average of ``NETWORK_SEEDS`` fitted with other seeds. The analyser's features
+Both normalize the talker's cepstral mean and variance (``--variance-norm yes``, the default
+from ``fitting.STOCK_VARIANCE_NORM``; ``no``: the mean only, as before the eleventh round); the
+profile network follows the stock network it is fitted with. Each network is the average of
+``NETWORK_SEEDS`` fitted with other seeds. The analyser's features
 of each take are cached under ``CACHE/features`` (keyed by the samples, settings and analysis
 code), so a refit with other labels or network settings skips the analysis.
 
@@ -66,6 +69,7 @@ from vtuber.audio.fitting import (
     STOCK_LABEL_SMOOTH,
     STOCK_NOISE,
     STOCK_SHARPEN,
+    STOCK_VARIANCE_NORM,
     TRACT_WARPS,
     average_networks,
     fit_averaged,
@@ -76,6 +80,7 @@ from vtuber.audio.fitting import (
     sharpen,
     take_features,
     voiced_ceps_mean,
+    voiced_ceps_sd,
 )
 from vtuber.synth.speech import FIT_SENTENCES, FIT_VOICES, TRACT_VOICES
 
@@ -139,6 +144,13 @@ def main() -> None:
         "--no-tract", action="store_true", help="(--validate) without speech.TRACT_VOICES"
     )
     ap.add_argument(
+        "--variance-norm",
+        choices=("yes", "no"),
+        default="yes" if STOCK_VARIANCE_NORM else "no",
+        help="normalize the talker's cepstral variance as well as its mean (network 1; "
+        "network 2 follows network 1)",
+    )
+    ap.add_argument(
         "--write-inputs",
         metavar="DIR",
         help="write network 1's inputs (float16, in chunks) to DIR and stop",
@@ -160,9 +172,10 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="(--from-inputs) network 1's file")
     args = ap.parse_args()
     t0 = time.time()
+    variance = args.variance_norm == "yes"
     if args.from_inputs:
-        x, y, ceps_mean = load_inputs(Path(args.from_inputs))
-        model = fit_stock_network(x, y, ceps_mean, args.jobs)
+        x, y, ceps_mean, ceps_sd = load_inputs(Path(args.from_inputs))
+        model = fit_stock_network(x, y, ceps_mean, args.jobs, ceps_sd)
         _write(model, x, y, Path(args.out) if args.out else MODEL_PATH, t0)
         return
     cache = Path(args.cache or Path(tempfile.gettempdir()) / "vtuber_lipsync_yardstick")
@@ -172,7 +185,9 @@ def main() -> None:
     print(f"{len(takes)} + {len(tract)} takes, "
           f"{sum(len(t.samples) for t in takes + tract) / 16000 / 60:.0f} min")  # fmt: skip
     if args.write_inputs:
-        save_inputs(Path(args.write_inputs), *stock_inputs(takes, cache / "features", tract))
+        save_inputs(
+            Path(args.write_inputs), *stock_inputs(takes, cache / "features", tract, variance)
+        )
         return
     if args.validate:
         validate(
@@ -192,13 +207,14 @@ def main() -> None:
             tuple(args.voice_lags),
             args.dump,
             args.first_seed,
+            variance,
         )
         return
     if args.canonical_only:
         stock = load_model()
     else:
-        x, y, ceps_mean = stock_inputs(takes, cache / "features", tract)
-        stock = fit_stock_network(x, y, ceps_mean, args.jobs)
+        x, y, ceps_mean, ceps_sd = stock_inputs(takes, cache / "features", tract, variance)
+        stock = fit_stock_network(x, y, ceps_mean, args.jobs, ceps_sd)
         _write(stock, x, y, MODEL_PATH, t0)
     if args.stock_only:
         return
@@ -210,9 +226,14 @@ def main() -> None:
         f"fitting voices' warps: {min(warps):.3f} .. {max(warps):.3f} (median {np.median(warps)})"
     )
     x, y = network_inputs(
-        _labelled(takes), stock.ceps_mean, VOWEL_NAMES, warps=warps, cache=cache / "features"
+        _labelled(takes),
+        stock.ceps_mean,
+        VOWEL_NAMES,
+        warps=warps,
+        cache=cache / "features",
+        ceps_sd=stock.ceps_sd,
     )
-    model = fit_averaged(x, y, stock.ceps_mean)
+    model = fit_averaged(x, y, stock.ceps_mean, ceps_sd=stock.ceps_sd)
     _write(model, x, y, CANONICAL_PATH, t0)
 
 
@@ -230,10 +251,19 @@ def _write(model: VowelModel, x: np.ndarray, y: np.ndarray, path: Path, t0: floa
     print(f"wrote {path}: hop accuracy on the fitting data {acc:.3f} ({took:.0f} s)")
 
 
-def fitting_ceps_mean(takes: list[yardstick.Take]) -> np.ndarray:
+def fitting_norm(
+    takes: list[yardstick.Take], variance: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
     """The fitting voices' mean cepstrum over their clearly voiced hops (the talker
-    normalization's target)."""
-    return voiced_ceps_mean([tk.samples for tk in takes])
+    normalization's target) and, with ``variance``, the standard deviations the talker's
+    running estimate settles at on them (the variance normalization's target and start)."""
+    samples = [tk.samples for tk in takes]
+    mean = voiced_ceps_mean(samples)
+    if not variance:
+        return mean, None
+    sd = voiced_ceps_sd(samples, mean, AnalyzerConfig().cmn_rate)
+    print(f"talker variance normalization: target SD {np.round(sd, 3).tolist()}")
+    return mean, sd
 
 
 def validate(
@@ -253,6 +283,7 @@ def validate(
     voice_lags: tuple[int, ...] = (AnalyzerConfig.voice_lag,),
     dump: str | None = None,
     first_seed: int = 0,
+    variance: bool = STOCK_VARIANCE_NORM,
 ) -> float:
     """Judge the stock network's settings on fitting voices only: fit (with the perturbation)
     on the voices of half the fitting variants reading the first 45 % of their take, judge on
@@ -265,8 +296,8 @@ def validate(
     on settled hops (the whole window inside the vowel). Also scored on the judged voices'
     first 45 % ("first": the sentences the fitted voices read, in other voices): the halves
     hold every vowel in about the same proportion (speech.FIT_SENTENCES' order). The networks'
-    seeds: ``first_seed`` onwards."""
-    ceps_mean = fitting_ceps_mean(takes)
+    seeds: ``first_seed`` onwards; ``variance``: the talker variance normalization too."""
+    ceps_mean, ceps_sd = fitting_norm(takes, variance)
     fit_i = [i for i in range(len(takes)) if (i // 2) % 8 < 4]
     judge_i = [i for i in range(len(takes)) if (i // 2) % 8 >= 4]
     # (with ``extra``: every second of those voices fitted on too, warped by TRACT_WARPS)
@@ -279,6 +310,7 @@ def validate(
         head=0.45,
         delay=None if centre_labels else delay,
         lags=lags,
+        ceps_sd=ceps_sd,
     )
     t0 = time.time()
     models = [
@@ -288,11 +320,14 @@ def validate(
     ]  # fmt: skip
     print(f"fitted {seeds} x {hidden} units (seeds {first_seed}..{first_seed + seeds - 1}), "
           f"{epochs} epochs on {len(y)} hops, warps {augment_warps}, lags {lags}, noise "
-          f"{noise}, label smoothing {label_smooth} ({time.time() - t0:.0f} s)")  # fmt: skip
+          f"{noise}, label smoothing {label_smooth}, variance normalization {variance} "
+          f"({time.time() - t0:.0f} s)")  # fmt: skip
     judged_takes = []
     for i in judge_i:
         tk = takes[i]
-        feats, voiced = take_features(tk.samples, ceps_mean, lags, cache=feature_cache)
+        feats, voiced = take_features(
+            tk.samples, ceps_mean, lags, cache=feature_cache, ceps_sd=ceps_sd
+        )
         scores = STOCK_SHARPEN * np.mean([m.scores(feats) for m in models], axis=0)
         judged_takes.append((tk, voiced, scores))
     d = delay
@@ -369,59 +404,72 @@ def stock_inputs(
     takes: list[yardstick.Take],
     feature_cache: Path | None = None,
     extra: list[yardstick.Take] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    variance: bool = STOCK_VARIANCE_NORM,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Network 1's inputs (float16: the precision it is fitted at, so inputs written with
     --write-inputs fit the same network), labels and the normalization's target mean: the
     fitting voices (``takes``) and ``extra`` (TRACT_VOICES, other vocal-tract lengths), each as
-    it is and warped by AUGMENT_WARPS (vocal-tract length perturbation); the target mean from
-    ``takes`` alone."""
-    ceps_mean = fitting_ceps_mean(takes)
+    it is and warped by AUGMENT_WARPS (vocal-tract length perturbation); the normalization's
+    target mean (and, with ``variance``, SD) from ``takes`` alone."""
+    ceps_mean, ceps_sd = fitting_norm(takes, variance)
     fit, more = _labelled(takes), _labelled(extra or [])
     labelled = fit * len(AUGMENT_WARPS) + more * len(TRACT_WARPS)
     warps = [w for w in AUGMENT_WARPS for _ in fit] + [w for w in TRACT_WARPS for _ in more]
-    x, y = network_inputs(labelled, ceps_mean, VOWEL_NAMES, warps=warps, cache=feature_cache)
+    x, y = network_inputs(
+        labelled, ceps_mean, VOWEL_NAMES, warps=warps, cache=feature_cache, ceps_sd=ceps_sd
+    )
     print(
         f"{len(y)} voiced vowel hops ({np.bincount(y, minlength=5).tolist()} A I U E O), "
         f"warps {AUGMENT_WARPS}, made voices' {TRACT_WARPS}"
     )
-    return x.astype(np.float16), y.astype(np.int8), ceps_mean
+    return x.astype(np.float16), y.astype(np.int8), ceps_mean, ceps_sd
 
 
 _CHUNK_ROWS = 620_000  # (a chunk file stays under 46 MB)
 
 
-def save_inputs(folder: Path, x: np.ndarray, y: np.ndarray, ceps_mean: np.ndarray) -> None:
+def save_inputs(
+    folder: Path, x: np.ndarray, y: np.ndarray, ceps_mean: np.ndarray, ceps_sd: np.ndarray | None
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
+    extra = {} if ceps_sd is None else {"ceps_sd": ceps_sd}
     for k, i in enumerate(range(0, len(y), _CHUNK_ROWS)):
         np.savez(folder / f"inputs_{k}.npz", x=x[i : i + _CHUNK_ROWS], y=y[i : i + _CHUNK_ROWS],
-                 ceps_mean=ceps_mean)  # fmt: skip
+                 ceps_mean=ceps_mean, **extra)  # fmt: skip
     print(f"wrote {len(y)} inputs to {folder}")
 
 
-def load_inputs(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def load_inputs(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     files = sorted(folder.glob("inputs_*.npz"), key=lambda f: int(f.stem.split("_")[1]))
     parts = [np.load(f) for f in files]
     x = np.concatenate([p["x"] for p in parts])
-    return x, np.concatenate([p["y"] for p in parts]), parts[0]["ceps_mean"]
+    sd = parts[0]["ceps_sd"] if "ceps_sd" in parts[0] else None
+    return x, np.concatenate([p["y"] for p in parts]), parts[0]["ceps_mean"], sd
 
 
-_FIT: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # (for the worker processes)
+# (for the worker processes)
+_FIT: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None = None
 
 
 def _fit_seed(seed: int) -> VowelModel:
     assert _FIT is not None
-    return fit_network(*_FIT, epochs=STOCK_EPOCHS, seed=seed, noise=STOCK_NOISE,
-                       label_smooth=STOCK_LABEL_SMOOTH)  # fmt: skip
+    x, y, ceps_mean, ceps_sd = _FIT
+    return fit_network(x, y, ceps_mean, epochs=STOCK_EPOCHS, seed=seed, noise=STOCK_NOISE,
+                       label_smooth=STOCK_LABEL_SMOOTH, ceps_sd=ceps_sd)  # fmt: skip
 
 
 def fit_stock_network(
-    x16: np.ndarray, y: np.ndarray, ceps_mean: np.ndarray, jobs: int = 1
+    x16: np.ndarray,
+    y: np.ndarray,
+    ceps_mean: np.ndarray,
+    jobs: int = 1,
+    ceps_sd: np.ndarray | None = None,
 ) -> VowelModel:
     """Network 1: NETWORK_SEEDS networks (seeds 0 ..) fitted on the inputs, averaged and
     sharpened by STOCK_SHARPEN; with ``jobs`` > 1 fitted in that many processes (the same
-    networks)."""
+    networks); ``ceps_sd``: the talker variance normalization the inputs were made with."""
     global _FIT
-    _FIT = (x16.astype(np.float64), y.astype(np.int64), ceps_mean)
+    _FIT = (x16.astype(np.float64), y.astype(np.int64), ceps_mean, ceps_sd)
     seeds = list(range(NETWORK_SEEDS))
     if jobs > 1:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:

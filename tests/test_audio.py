@@ -609,3 +609,78 @@ def test_restacked_inputs_are_the_analyzers_own(speech_wav: Path, tmp_path: Path
     assert np.array_equal(restack(base, lags), own)
     got, v = take_features(x, mean, lags, 1.07, tmp_path)
     assert np.array_equal(got, own) and np.array_equal(v, voiced)
+
+
+def test_variance_normalization_takes_out_the_talkers_spread() -> None:
+    """With a network that declares ``ceps_sd`` the analyzer normalizes each talker's cepstral
+    variance as well as its mean, learned on voiced hops only: two talkers whose cepstra differ
+    by an offset and a threefold spread give the network the same inputs once the running
+    estimates have settled (without it, the spread stays threefold); the first hops are what
+    mean normalization alone gives (the estimate starts at the fitting voices' ``ceps_sd``), and
+    unvoiced hops, however far off, are not learned."""
+    from vtuber.audio.analysis import LAGS, N_CEPS, VowelModel
+
+    rng = np.random.default_rng(11)
+    mean, sd = np.linspace(-2.0, 2.0, N_CEPS), np.linspace(8.0, 3.0, N_CEPS)
+    z = rng.normal(size=(3000, N_CEPS))
+    talkers = [
+        (1.0 + 0.5 * rng.normal(size=N_CEPS), sd * 0.8),
+        (5.0 * rng.normal(size=N_CEPS), sd * 2.4),
+    ]
+
+    def inputs(ceps_sd: np.ndarray | None, offset: np.ndarray, spread: np.ndarray) -> np.ndarray:
+        a = Analyzer(VowelModel.untrained(mean, LAGS, ceps_sd))
+        out = []
+        for k, zk in enumerate(z):
+            if k % 50 == 0:  # a pause (sets the noise floor), far-off cepstra: not learned
+                a.hop_input(-70.0, 0.1, np.full(N_CEPS, 1e3))
+            x, voiced, _ = a.hop_input(-20.0, 0.9, offset + spread * zk)
+            assert voiced
+            out.append(x[:N_CEPS])
+        return np.array(out)
+
+    with_var = [inputs(sd, *t) for t in talkers]
+    mean_only = [inputs(None, *t) for t in talkers]
+    # the first hops: within 2 % of mean normalization alone (the estimate starts at ceps_sd)
+    first = slice(0, 10)
+    dev = np.abs(mean_only[0][first] - mean)
+    assert np.all(np.abs(with_var[0][first] - mean_only[0][first]) <= 0.02 * dev + 1e-12)
+    late = slice(2000, None)
+    assert np.allclose(with_var[0][late], with_var[1][late], atol=0.05 * sd.min())
+    ratio = np.std(mean_only[1][late], axis=0) / np.std(mean_only[0][late], axis=0)
+    assert np.allclose(ratio, 3.0, rtol=0.05)
+    settled = np.std(with_var[1][late], axis=0)
+    assert np.all((settled > 0.7 * sd) & (settled < 1.3 * sd)), settled / sd
+
+
+def test_fitting_inputs_carry_the_variance_normalization(speech_wav: Path, tmp_path: Path) -> None:
+    """The fitting's cached inputs with ``ceps_sd`` are exactly the analyzer's for a network that
+    declares it (fitting sees what runs), differ from mean normalization alone, are cached apart
+    from them, and the declaration survives the model file (a file without it: mean only); the
+    shipped networks declare it when they are fitted with it."""
+    from vtuber.audio.analysis import CANONICAL_PATH, LAGS, N_CEPS, VowelModel
+    from vtuber.audio.fitting import STOCK_VARIANCE_NORM, take_features
+
+    for path in (None, CANONICAL_PATH):
+        assert (load_model(path).ceps_sd is not None) == STOCK_VARIANCE_NORM
+
+    x = load_audio(speech_wav).samples
+    mean, sd = np.linspace(-1.0, 1.0, N_CEPS), np.linspace(9.0, 5.0, N_CEPS)
+    got, voiced = take_features(x, mean, LAGS, 1.0, tmp_path, ceps_sd=sd)
+    plain, voiced0 = take_features(x, mean, LAGS, 1.0, tmp_path)
+    assert len(list(tmp_path.glob("feat_*.npz"))) == 2
+    a = Analyzer(VowelModel.untrained(mean, LAGS, sd), keep_features=True)
+    a.push(x)
+    assert a.features is not None
+    assert np.array_equal(got, np.stack([f for f, _ in a.features]))
+    assert np.array_equal(voiced, voiced0) and voiced.sum() > 50
+    assert np.abs(got[voiced] - plain[voiced]).max() > 0.5
+    model = VowelModel.untrained(mean, LAGS, sd)
+    back = VowelModel.from_json(json.loads(json.dumps(model.to_json())))
+    assert back.ceps_sd is not None and np.allclose(back.ceps_sd, sd)
+    d = model.to_json()
+    del d["ceps_sd"]
+    assert VowelModel.from_json(d).ceps_sd is None
+    for bad in ([1.0] * (N_CEPS - 1), [0.0] * N_CEPS):
+        with pytest.raises(ConfigError):
+            VowelModel.from_json({**d, "ceps_sd": bad})

@@ -18,7 +18,9 @@ Method (docs/lipsync.md):
    music well below the voice keep the mouth shut.
 4. Openness: where the level sits between the gate and the speech reference, 0 when unvoiced.
 5. Vowel: the cepstra, normalized to the talker (the talker's running mean over voiced hops is
-   replaced by the fitting voices' mean), of this hop and the hops 20 and 40 ms earlier go into
+   replaced by the fitting voices' mean and, when the network declares ``ceps_sd``, each
+   coefficient divided by the talker's running standard deviation and scaled to the fitting
+   voices': mean and variance normalization), of this hop and the hops 20 and 40 ms earlier go into
    a small neural network (one hidden layer, fitted on the fitting voices only, each also with
    its vocal-tract length perturbed by 0.8-1.25, ``fitting.AUGMENT_WARPS``, and on voices made
    with other vocal-tract lengths, ``speech.TRACT_VOICES``); its softmax,
@@ -151,7 +153,12 @@ class VowelModel:
     first) are standardized (``in_mean``, ``in_scale``), then ``relu(x W1 + b1) W2 + b2`` gives
     one score per vowel (A I U E O). ``ceps_mean``: the mean cepstrum of the fitting voices'
     voiced hops; the analyzer replaces each talker's running mean by it (cepstral mean
-    normalization). ``warp``: the talker's vocal-tract warp (1 = none; a voice profile's)."""
+    normalization). ``warp``: the talker's vocal-tract warp (1 = none; a voice profile's).
+    ``ceps_sd``: when set, the variance is normalized too: the analyzer keeps the talker's
+    running standard deviation of each coefficient over voiced hops (starting at ``ceps_sd``, the
+    value the running estimate settles at on the fitting voices) and scales the talker's
+    deviation from its mean by ``ceps_sd`` / it; None (networks and profiles made before it):
+    the mean only."""
 
     ceps_mean: F64  # (N_CEPS,)
     in_mean: F64  # (len(lags) * N_CEPS,)
@@ -162,13 +169,16 @@ class VowelModel:
     b2: F64
     lags: tuple[int, ...] = LAGS
     warp: float = 1.0
+    ceps_sd: F64 | None = None  # (N_CEPS,)
 
     @classmethod
-    def untrained(cls, ceps_mean: F64, lags: tuple[int, ...] = LAGS) -> VowelModel:
+    def untrained(
+        cls, ceps_mean: F64, lags: tuple[int, ...] = LAGS, ceps_sd: F64 | None = None
+    ) -> VowelModel:
         """Uniform output: for collecting the normalized features a network is fitted on."""
         n = len(lags) * N_CEPS
         return cls(ceps_mean, np.zeros(n), np.ones(n), np.zeros((n, 1)), np.zeros(1),
-                   np.zeros((1, 5)), np.zeros(5), lags)  # fmt: skip
+                   np.zeros((1, 5)), np.zeros(5), lags, ceps_sd=ceps_sd)  # fmt: skip
 
     def scores(self, x: F64) -> F64:
         """(n, 5) vowel scores (logits) for stacked features (n, len(lags) * N_CEPS)."""
@@ -186,12 +196,15 @@ class VowelModel:
         def r(a: F64, n: int = 6) -> object:
             return np.round(a, n).tolist()
 
-        return {
+        d = {
             "kind": "mlp", "lags": list(self.lags), "warp": self.warp,
             "ceps_mean": r(self.ceps_mean, 5), "in_mean": r(self.in_mean),
             "in_scale": r(self.in_scale),
             "w1": r(self.w1), "b1": r(self.b1), "w2": r(self.w2), "b2": r(self.b2),
         }  # fmt: skip
+        if self.ceps_sd is not None:
+            d["ceps_sd"] = r(self.ceps_sd, 5)
+        return d
 
     @classmethod
     def from_json(cls, d: dict[str, object]) -> VowelModel:
@@ -200,6 +213,7 @@ class VowelModel:
             a = {k: np.asarray(d[k], dtype=np.float64)
                  for k in ("ceps_mean", "in_mean", "in_scale", "w1", "b1", "w2", "b2")}  # fmt: skip
             warp = float(d.get("warp", 1.0))  # type: ignore[arg-type]
+            sd = None if d.get("ceps_sd") is None else np.asarray(d["ceps_sd"], dtype=np.float64)
         except (KeyError, TypeError, ValueError) as e:
             raise ConfigError(f"vowel model: bad or missing field ({e})") from e
         n, h = len(lags) * N_CEPS, a["b1"].shape[0] if a["b1"].ndim == 1 else -1
@@ -210,7 +224,9 @@ class VowelModel:
                 raise ConfigError(f"vowel model: {k} has shape {a[k].shape}, not {shape}")
         if not lags or min(lags) < 0 or not 0.5 <= warp <= 2.0 or np.any(a["in_scale"] <= 0):
             raise ConfigError("vowel model: bad lags, warp or input scale")
-        return cls(lags=lags, warp=warp, **a)
+        if sd is not None and (sd.shape != (N_CEPS,) or not np.all(sd > 0)):
+            raise ConfigError(f"vowel model: ceps_sd must be {N_CEPS} positive numbers")
+        return cls(lags=lags, warp=warp, ceps_sd=sd, **a)
 
 
 def load_model(path: str | Path | None = None) -> VowelModel:
@@ -234,7 +250,8 @@ class AnalyzerConfig:
     hold: hops a closing mouth keeps half its openness (0 = shut at once).
     vowel_smooth: weight of the previous vowel probabilities (0 = none).
     min_open: openness of the softest voiced frame.
-    cmn_rate: how fast the talker's mean cepstrum is learned (share per voiced hop).
+    cmn_rate: how fast the talker's mean cepstrum (and, with a network's ``ceps_sd``, its
+    variance) is learned (share per voiced hop).
     voice_lag: hops the voicing and openness sent lag the newest hop (their window's centre of
     weight then lies near the instant the mouth represents, ``DELAY`` before the newest sample).
     """
@@ -303,6 +320,11 @@ class Analyzer:
         self.cfg = cfg or AnalyzerConfig()
         self._mel = _MEL if self.model.warp == 1.0 else mel_filters(self.model.warp)
         self._mu = self.model.ceps_mean.copy()  # the talker's running mean cepstrum
+        # the talker's running variance of each coefficient (mean and variance normalization,
+        # when the network declares the fitting voices' ``ceps_sd``; it starts there)
+        sd = self.model.ceps_sd
+        self._sd_ref = None if sd is None else np.asarray(sd, dtype=np.float64)
+        self._var = None if self._sd_ref is None else self._sd_ref**2
         # the normalized cepstra of the last hops (newest first), for the network's lags
         self._hist: deque[F64] = deque(maxlen=max(self.model.lags) + 1)
         # (network input, voiced) of every hop, for fitting and calibration
@@ -350,7 +372,12 @@ class Analyzer:
             s.ref = max(s.ref - c.ref_fall * dt, c.abs_floor + c.ref_margin)
         if voiced:
             self._mu += c.cmn_rate * (ceps - self._mu)
-        self._hist.appendleft(ceps - self._mu + self.model.ceps_mean)
+            if self._var is not None:
+                self._var += c.cmn_rate * ((ceps - self._mu) ** 2 - self._var)
+        dev = ceps - self._mu
+        if self._var is not None and self._sd_ref is not None:
+            dev = dev * (self._sd_ref / np.sqrt(self._var))
+        self._hist.appendleft(dev + self.model.ceps_mean)
         h = self._hist
         x = np.concatenate([h[min(lag, len(h) - 1)] for lag in self.model.lags])
         if self.features is not None:

@@ -52,6 +52,9 @@ STOCK_SHARPEN = 1.8
 # averaged; :func:`average_networks`). Chosen on a split of the fitting voices (docs/lipsync.md):
 # 1, 3, 5 networks 0.600, 0.610, 0.612 of the judged vowel hops; one network of 128 units 0.591.
 NETWORK_SEEDS = 5
+# The stock network normalizes the talker's variance as well as its mean (``VowelModel.ceps_sd``,
+# docs/lipsync.md, the eleventh round).
+STOCK_VARIANCE_NORM = True
 
 
 def feature_code() -> bytes:
@@ -90,26 +93,31 @@ def take_features(
     lags: tuple[int, ...] = LAGS,
     warp: float = 1.0,
     cache: Path | None = None,
+    *,
+    ceps_sd: F64 | None = None,
 ) -> tuple[F64, NDArray[np.bool_]]:
     """The analyzer's network input and voicing at every hop of ``samples`` (with the talker
-    normalization to ``ceps_mean`` and the vocal-tract ``warp``). With ``cache`` (a folder),
+    normalization to ``ceps_mean`` and, if given, ``ceps_sd``, and the vocal-tract ``warp``).
+    With ``cache`` (a folder),
     kept there under a key of the samples, these settings and the analysis code, so a refit
     with other labels or network settings does not analyse the speech again. Inputs for other
     ``lags`` are stacked from those for ``CACHED_LAGS`` (:func:`restack`: the same numbers)."""
     if tuple(lags) != CACHED_LAGS:
-        x, voiced = take_features(samples, ceps_mean, CACHED_LAGS, warp, cache)
+        x, voiced = take_features(samples, ceps_mean, CACHED_LAGS, warp, cache, ceps_sd=ceps_sd)
         return restack(x, lags), voiced
     path = None
     if cache is not None:
         h = hashlib.sha1(np.ascontiguousarray(samples).tobytes())
         h.update(np.asarray(ceps_mean, np.float64).tobytes())
+        if ceps_sd is not None:
+            h.update(b"sd" + np.asarray(ceps_sd, np.float64).tobytes())
         h.update(f"{lags}|{warp:.6f}".encode())
         h.update(feature_code())
         path = cache / f"feat_{h.hexdigest()[:16]}.npz"
         if path.exists():
             with np.load(path) as z:
                 return z["x"], z["voiced"]
-    model = VowelModel.untrained(ceps_mean, lags)
+    model = VowelModel.untrained(ceps_mean, lags, ceps_sd)
     model.warp = float(warp)
     a = Analyzer(model, keep_features=True)
     a.push(samples)
@@ -129,15 +137,17 @@ def network_inputs(
     lags: tuple[int, ...] = LAGS,
     warps: Sequence[float] | None = None,
     cache: Path | None = None,
+    *,
+    ceps_sd: F64 | None = None,
 ) -> tuple[F64, NDArray[np.int64]]:
     """The analyzer's own network inputs on voiced hops whose label (at the instant the hop
     represents) is one of ``labels``, and the label indices. ``takes``: (16 kHz samples, the
     label at each hop's represented instant, see :func:`label_times`); ``warps``: each take's
-    vocal-tract warp (default: none); ``cache``: see :func:`take_features`."""
+    vocal-tract warp (default: none); ``cache``, ``ceps_sd``: see :func:`take_features`."""
     xs, ys = [], []
     for k, (samples, hop_labels) in enumerate(takes):
         warp = 1.0 if warps is None else float(warps[k])
-        feats, voiced = take_features(samples, ceps_mean, lags, warp, cache)
+        feats, voiced = take_features(samples, ceps_mean, lags, warp, cache, ceps_sd=ceps_sd)
         lab = hop_labels[: len(feats)]
         ok = voiced[: len(lab)] & np.isin(lab, list(labels))
         xs.append(feats[: len(lab)][ok])
@@ -155,12 +165,13 @@ def vowel_hops(
     head: float = 1.0,
     delay: float | None = DELAY,
     lags: tuple[int, ...] = LAGS,
+    ceps_sd: F64 | None = None,
 ) -> tuple[F64, NDArray[np.int64]]:
     """The network inputs (for ``lags``) of a take's voiced hops whose represented instant (the
     hop's end less ``delay`` seconds; None: the window's centre) is a vowel (``kind_at``: the
     label at given times, e.g. ``Utterance.kind_at``), among the hops that end within the take's
     first ``head`` share, and the vowels' indices in ``VOWEL_NAMES``."""
-    feats, voiced = take_features(samples, ceps_mean, lags, warp=warp, cache=cache)
+    feats, voiced = take_features(samples, ceps_mean, lags, warp, cache, ceps_sd=ceps_sd)
     n = len(feats)
     lab = kind_at(centre_times(n) if delay is None else label_times(n, delay))
     t = hop_ends(n)
@@ -176,6 +187,7 @@ def plan_inputs(
     head: float = 1.0,
     delay: float | None = DELAY,
     lags: tuple[int, ...] = LAGS,
+    ceps_sd: F64 | None = None,
 ) -> tuple[F64, NDArray[np.int64]]:
     """:func:`vowel_hops` of every (warp, take) of ``plan`` (a take: ``samples`` and an
     ``utterance`` with ``kind_at``, vtuber.audio.yardstick), stacked; the inputs rounded to
@@ -191,6 +203,7 @@ def plan_inputs(
             head=head,
             delay=delay,
             lags=lags,
+            ceps_sd=ceps_sd,
         )
         xs.append(xk)
         ys.append(yk)
@@ -208,6 +221,33 @@ def voiced_ceps_mean(takes: Sequence[NDArray[np.floating]]) -> F64:
         level, per, ceps = analysis.frame_features(x[idx])
         raw.append(ceps[(per > 0.5) & (level > -40)])
     return np.asarray(np.concatenate(raw).mean(axis=0))
+
+
+def voiced_ceps_sd(takes: Sequence[NDArray[np.floating]], ceps_mean: F64, rate: float) -> F64:
+    """The talker variance normalization's target and start (``VowelModel.ceps_sd``): the
+    standard deviation of each coefficient that the analyzer's running estimate (learned at
+    ``rate`` per voiced hop around the running mean, both starting from the pooled values)
+    settles at on these takes' clearly voiced hops (as :func:`voiced_ceps_mean`), averaged (as a
+    variance) over each take's voiced hops after its first 1 / ``rate`` (the estimate's time
+    constant), so a talker's first seconds are normalized like the rest."""
+    raw = []
+    for samples in takes:
+        x = np.concatenate([np.zeros(WIN), np.asarray(samples, dtype=np.float64)])
+        n = len(samples) // HOP
+        idx = np.arange(n)[:, None] * HOP + HOP + np.arange(WIN)[None, :]
+        level, per, ceps = analysis.frame_features(x[idx])
+        raw.append(ceps[(per > 0.5) & (level > -40)])
+    pooled = np.mean([np.var(c, axis=0) for c in raw if len(c) > 1], axis=0)
+    settled = []
+    skip = round(1.0 / rate)
+    for c in raw:
+        mu, var = np.array(ceps_mean, dtype=np.float64), pooled.copy()
+        for k, v in enumerate(c):
+            mu += rate * (v - mu)
+            var += rate * ((v - mu) ** 2 - var)
+            if k >= skip:
+                settled.append(var.copy())
+    return np.asarray(np.sqrt(np.mean(settled, axis=0)))
 
 
 def centre_times(n: int) -> F64:
@@ -234,10 +274,12 @@ def fit_network(
     seed: int = 0,
     noise: float = 0.0,
     label_smooth: float = 0.0,
+    ceps_sd: F64 | None = None,
 ) -> VowelModel:
     """Fit the vowel network on inputs ``x`` (n, len(lags) * N_CEPS) and labels 0..4 (``noise``:
     Gaussian noise of that SD added to the standardized inputs of each batch; ``label_smooth``:
-    that share of each target spread over the five vowels)."""
+    that share of each target spread over the five vowels; ``ceps_sd``: the talker variance
+    normalization the inputs were made with, kept in the model)."""
     rng = np.random.default_rng(seed)
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = (x - mu) / sd
@@ -277,7 +319,9 @@ def fit_network(
                 m2[k] = 0.999 * m2[k] + 0.001 * gr**2
                 mh, vh = m1[k] / (1 - 0.9**step), m2[k] / (1 - 0.999**step)
                 params[k] -= lr * mh / (np.sqrt(vh) + 1e-8)
-    return VowelModel(ceps_mean, mu, sd, params[0], params[1], params[2], params[3], lags)
+    return VowelModel(
+        ceps_mean, mu, sd, params[0], params[1], params[2], params[3], lags, ceps_sd=ceps_sd
+    )
 
 
 def sharpen(model: VowelModel, factor: float) -> VowelModel:
@@ -291,21 +335,32 @@ def average_networks(models: Sequence[VowelModel]) -> VowelModel:
     inputs with other seeds): their hidden units side by side, each output layer divided by
     their number. The same model format, only wider."""
     m0 = models[0]
-    if any(m.lags != m0.lags or not np.array_equal(m.in_mean, m0.in_mean) for m in models):
+    if any(
+        m.lags != m0.lags
+        or not np.array_equal(m.in_mean, m0.in_mean)
+        or (m.ceps_sd is None) != (m0.ceps_sd is None)
+        for m in models
+    ):
         raise ValueError("networks fitted on other inputs cannot be averaged")
     k = len(models)
     return VowelModel(
         m0.ceps_mean, m0.in_mean, m0.in_scale,
         np.concatenate([m.w1 for m in models], axis=1), np.concatenate([m.b1 for m in models]),
         np.concatenate([m.w2 for m in models], axis=0) / k, np.mean([m.b2 for m in models], 0),
-        m0.lags, m0.warp,
+        m0.lags, m0.warp, m0.ceps_sd,
     )  # fmt: skip
 
 
 def fit_averaged(
-    x: F64, y: NDArray[np.int64], ceps_mean: F64, *, seeds: int = NETWORK_SEEDS, epochs: int = 20
+    x: F64,
+    y: NDArray[np.int64],
+    ceps_mean: F64,
+    *,
+    seeds: int = NETWORK_SEEDS,
+    epochs: int = 20,
+    ceps_sd: F64 | None = None,
 ) -> VowelModel:
     """:func:`fit_network` with seeds 0 .. ``seeds`` - 1, averaged (:func:`average_networks`)."""
     return average_networks(
-        [fit_network(x, y, ceps_mean, epochs=epochs, seed=s) for s in range(seeds)]
+        [fit_network(x, y, ceps_mean, epochs=epochs, seed=s, ceps_sd=ceps_sd) for s in range(seeds)]
     )
