@@ -133,7 +133,7 @@ def test_both_nearly_closed_close_together_but_a_wink_stays() -> None:
 
 
 def test_gaze_held_while_eyes_close() -> None:
-    es = EyeSolver(EyeConfig(gaze_dead_zone_deg=(0.0, 0.0)))
+    es = EyeSolver(EyeConfig(gaze_dead_zone_deg=(0.0, 0.0), gaze_noise_k=0.0))
     look_up = np.array([[0.0, 0.03], [0.0, 0.03]])
     r0 = es.update(_open(0, 0), look_up, REST)
     # Closing: MediaPipe's iris slides down with the lid; the gaze must not follow.
@@ -143,7 +143,7 @@ def test_gaze_held_while_eyes_close() -> None:
 
 
 def test_winking_eye_gaze_comes_from_the_open_eye() -> None:
-    es = EyeSolver(EyeConfig(gaze_dead_zone_deg=(0.0, 0.0)))
+    es = EyeSolver(EyeConfig(gaze_dead_zone_deg=(0.0, 0.0), gaze_noise_k=0.0))
     offs = np.array([[0.5, -0.5], [0.02, 0.0]])  # left eye closed: its iris reading is junk
     r = es.update(_open(1.0, 0.0), offs, REST)
     cfg = es.config
@@ -258,7 +258,7 @@ def test_gaze_dead_zone_is_a_soft_threshold() -> None:
     assert dead_zone(0.2, 0.07) == pytest.approx(0.13)
     assert dead_zone(-0.2, 0.07) == pytest.approx(-0.13)
     assert dead_zone(0.0700001, 0.07) == pytest.approx(0.0, abs=1e-6)
-    cfg = EyeConfig(gaze_dead_zone_deg=(4.0, 8.0), iris_gain=(1.0, 1.0))
+    cfg = EyeConfig(gaze_dead_zone_deg=(4.0, 8.0), iris_gain=(1.0, 1.0), gaze_noise_k=0.0)
     es = EyeSolver(cfg)
     r = cfg.eyeball_ratio
 
@@ -271,3 +271,43 @@ def test_gaze_dead_zone_is_a_soft_threshold() -> None:
     big = es.update(_open(0, 0), offsets(15.0, -12.0), REST)
     assert math.degrees(big.yaw) == pytest.approx(11.0)
     assert math.degrees(big.pitch) == pytest.approx(-4.0)
+
+
+def test_gaze_noise_is_learned_from_the_two_eyes_disagreeing() -> None:
+    """GazeNoise: eyes that agree (a constant vergence apart) leave a glance nearly whole; eyes
+    whose readings scatter independently widen the zone around straight ahead by
+    gaze_noise_k times the noise of their mean, so small readings read 0 and a large glance
+    shows, reduced; a new face starts from the prior again."""
+    rng = np.random.default_rng(7)
+    cfg = EyeConfig(gaze_dead_zone_deg=(0.0, 0.0), iris_gain=(1.0, 1.0))
+    r = cfg.eyeball_ratio
+
+    def offsets(yaw_l: float, yaw_r: float) -> np.ndarray:
+        return np.array([[r * math.sin(math.radians(yaw_l)), 0.0],
+                         [r * math.sin(math.radians(yaw_r)), 0.0]])  # fmt: skip
+
+    prior = EyeSolver(cfg).noise.sigma[0]
+    calm = EyeSolver(cfg)
+    for _ in range(2000):  # the eyes agree but for a 2 deg vergence and 0.3 deg of noise each
+        g = float(rng.normal(0.0, 5.0))
+        calm.update(
+            _open(0, 0), offsets(g + 1.0 + rng.normal(0, 0.3), g - 1.0 + rng.normal(0, 0.3)), REST
+        )
+    assert math.degrees(calm.noise.sigma[0]) == pytest.approx(0.3 / math.sqrt(2.0), abs=0.05)
+    glance = calm.update(_open(0, 0), offsets(21.0, 19.0), REST)
+    assert math.degrees(glance.yaw) == pytest.approx(20.0 - 1.5 * 0.21, abs=0.1)
+
+    noisy = EyeSolver(cfg)
+    for _ in range(2000):  # each eye's reading scatters by 6 deg on its own
+        noisy.update(_open(0, 0), offsets(rng.normal(0, 6.0), rng.normal(0, 6.0)), REST)
+    sigma = math.degrees(noisy.noise.sigma[0])
+    assert sigma == pytest.approx(6.0 / math.sqrt(2.0), rel=0.2)  # the mean's noise
+    assert noisy.update(_open(0, 0), offsets(5.0, 5.0), REST).yaw == 0.0
+    wide = noisy.update(_open(0, 0), offsets(25.0, 25.0), REST)
+    assert math.degrees(wide.yaw) == pytest.approx(25.0 - 1.5 * sigma, rel=0.05)
+    # A frame with one eye closed teaches nothing; a new face starts again from the prior.
+    before = noisy.noise.sigma
+    noisy.update(_open(1.0, 0.0), offsets(40.0, -40.0), REST)
+    assert noisy.noise.sigma == before
+    noisy.reset()
+    assert noisy.noise.sigma[0] == pytest.approx(prior)

@@ -127,6 +127,49 @@ def iris_offsets(
     return out
 
 
+# Per-user gaze noise (GazeNoise): how long the estimate remembers (frames with both eyes open)
+# and how many such frames it needs before it counts (a variance from a handful of frames says
+# little; until then no extra zone, so a face just found moves its eyes freely).
+GAZE_NOISE_FRAMES = 300
+GAZE_NOISE_MIN_FRAMES = 30
+
+
+class GazeNoise:
+    """The user's own gaze noise, learned from the two eyes' disagreement.
+
+    Both eyes look at one point, so what their readings (yaw and pitch relative to each eye's
+    rest) disagree by is mostly the landmarks' noise, not gaze: with independent noise of equal
+    size on each eye, the variance of the difference is four times the noise variance of their
+    mean. The estimate is a running variance of the difference over the frames where both eyes
+    are open (a running mean over the first GAZE_NOISE_FRAMES, then exponential with that
+    memory; the difference's own mean removed, so a constant vergence or rest mismatch does not
+    count), 0 until GAZE_NOISE_MIN_FRAMES such frames were seen."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._n = 0
+        self._mean = [0.0, 0.0]
+        self._var = [0.0, 0.0]
+
+    def add(self, diff_yaw: float, diff_pitch: float) -> None:
+        """One frame's left-minus-right readings (radians), both eyes open."""
+        self._n += 1
+        rate = max(1.0 / self._n, 1.0 / GAZE_NOISE_FRAMES)
+        for i, d in enumerate((diff_yaw, diff_pitch)):
+            dm = d - self._mean[i]
+            self._mean[i] += rate * dm
+            self._var[i] += rate * (dm * dm * (1.0 - rate) - self._var[i])
+
+    @property
+    def sigma(self) -> tuple[float, float]:
+        """Noise (yaw, pitch) of the two eyes' mean gaze, radians (0 while too few frames)."""
+        if self._n < GAZE_NOISE_MIN_FRAMES:
+            return (0.0, 0.0)
+        return (0.5 * math.sqrt(self._var[0]), 0.5 * math.sqrt(self._var[1]))
+
+
 @dataclass
 class EyeConfig:
     """Blink and gaze settings.
@@ -164,6 +207,11 @@ class EyeConfig:
         them the gaze is reduced by them (soft threshold): FaceMesh's iris reading of an eye
         looking at the screen wanders by a few degrees with the head pose and from frame to
         frame, vertically about as much as a glance moves it (fitted, benchmarks/fit_gaze.py).
+    gaze_noise_k: beyond ``gaze_dead_zone_deg``, gaze within this many times the user's own
+        gaze noise (:class:`GazeNoise`) of straight ahead reads 0 too, and beyond it the gaze is
+        reduced by it: a face whose iris points jitter (a frame of glasses over the eyes, a far
+        eye at a turned head) keeps its avatar's eyes still, while a clear glance still shows
+        (fitted on the training faces with and without glasses, benchmarks/fit_gaze_noise.py).
     yaw_range_deg / pitch_range_deg: gaze is clamped to these and the look shapes reach 1 there.
     hold_at: closure above which an eye's gaze is held (iris hidden by the lid).
     noise_k: an open eye reading this many times its own jitter (the robust frame-to-frame
@@ -181,6 +229,7 @@ class EyeConfig:
     eyeball_ratio: float = 0.4
     iris_gain: tuple[float, float] = (0.75, 0.40)
     gaze_dead_zone_deg: tuple[float, float] = (1.0, 2.0)
+    gaze_noise_k: float = 1.5
     yaw_range_deg: float = 30.0
     pitch_range_deg: float = 20.0
     hold_at: float = 0.3
@@ -253,6 +302,7 @@ class EyeSolver:
     config: EyeConfig = field(default_factory=EyeConfig)
     _closed: list[bool] = field(default_factory=lambda: [False, False])
     _held: F64 = field(default_factory=lambda: np.zeros((2, 2)))  # (yaw, pitch) per eye
+    noise: GazeNoise = field(default_factory=GazeNoise)
     # Each eye's raw closure on the last two frames, [left, right, left before, right before];
     # 1.0: not seen (a face just found has not been seen open).
     _before: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0, 1.0])
@@ -260,6 +310,7 @@ class EyeSolver:
     def reset(self) -> None:
         self._closed = [False, False]
         self._held = np.zeros((2, 2))
+        self.noise.reset()
         self._before = [1.0, 1.0, 1.0, 1.0]
 
     def update(
@@ -316,6 +367,8 @@ class EyeSolver:
                 )
                 weights[i] = 1.0 - raw[i] / cfg.hold_at + 1e-3
         (y0, p0), (y1, p1) = self._held.tolist()
+        if weights[0] > 0.0 and weights[1] > 0.0:  # both read this frame
+            self.noise.add(y0 - y1, p0 - p1)
         wsum = weights[0] + weights[1]
         if wsum > 0.0:
             g = (
@@ -325,8 +378,12 @@ class EyeSolver:
         else:
             g = (0.5 * (y0 + y1), 0.5 * (p0 + p1))
         yr, pr = math.radians(cfg.yaw_range_deg), math.radians(cfg.pitch_range_deg)
-        yaw = min(max(dead_zone(g[0], math.radians(cfg.gaze_dead_zone_deg[0])), -yr), yr)
-        pitch = min(max(dead_zone(g[1], math.radians(cfg.gaze_dead_zone_deg[1])), -pr), pr)
+        sy, sp = self.noise.sigma
+        k = cfg.gaze_noise_k
+        dy = math.radians(cfg.gaze_dead_zone_deg[0]) + k * sy
+        dp = math.radians(cfg.gaze_dead_zone_deg[1]) + k * sp
+        yaw = min(max(dead_zone(g[0], dy), -yr), yr)
+        pitch = min(max(dead_zone(g[1], dp), -pr), pr)
         return EyeResult(
             blink=(blink[0], blink[1]),
             closed=(self._closed[0], self._closed[1]),
