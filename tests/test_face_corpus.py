@@ -132,4 +132,5 @@ def test_gaze_follows_the_eyes(scores) -> None:  # type: ignore[no-untyped-def]
     gaze = [s.gaze_mean for (_, m), s in scores.items() if not m]
     for (name, mirror), s in scores.items():
         assert s.gaze_mean == pytest.approx(scores[name, not mirror].gaze_mean, abs=1e-6)
-    assert max(gaze) <= 7.0 and float(np.mean(gaze)) <= 6.0, gaze
+    # 2026-12-05, with the user's gaze noise (eyes.GazeNoise): 4.30, 5.06, 3.71, 2.99, 4.43.
+    assert max(gaze) <= 6.0 and float(np.mean(gaze)) <= 5.0, gaze
