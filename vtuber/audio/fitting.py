@@ -210,9 +210,9 @@ def plan_inputs(
     return np.concatenate(xs).astype(np.float16).astype(np.float64), np.concatenate(ys)
 
 
-def voiced_ceps_mean(takes: Sequence[NDArray[np.floating]]) -> F64:
-    """The mean cepstrum over the clearly voiced hops (periodicity > 0.5, level > -40 dB) of
-    these 16 kHz takes: the talker normalization's target when fitting on them."""
+def _voiced_ceps(takes: Sequence[NDArray[np.floating]]) -> list[F64]:
+    """Each 16 kHz take's cepstra over its clearly voiced hops (periodicity > 0.5, level > -40
+    dB), in order."""
     raw = []
     for samples in takes:
         x = np.concatenate([np.zeros(WIN), np.asarray(samples, dtype=np.float64)])
@@ -220,7 +220,13 @@ def voiced_ceps_mean(takes: Sequence[NDArray[np.floating]]) -> F64:
         idx = np.arange(n)[:, None] * HOP + HOP + np.arange(WIN)[None, :]
         level, per, ceps = analysis.frame_features(x[idx])
         raw.append(ceps[(per > 0.5) & (level > -40)])
-    return np.asarray(np.concatenate(raw).mean(axis=0))
+    return raw
+
+
+def voiced_ceps_mean(takes: Sequence[NDArray[np.floating]]) -> F64:
+    """The mean cepstrum over the clearly voiced hops (periodicity > 0.5, level > -40 dB) of
+    these 16 kHz takes: the talker normalization's target when fitting on them."""
+    return np.asarray(np.concatenate(_voiced_ceps(takes)).mean(axis=0))
 
 
 def voiced_ceps_sd(takes: Sequence[NDArray[np.floating]], ceps_mean: F64, rate: float) -> F64:
@@ -230,13 +236,7 @@ def voiced_ceps_sd(takes: Sequence[NDArray[np.floating]], ceps_mean: F64, rate: 
     settles at on these takes' clearly voiced hops (as :func:`voiced_ceps_mean`), averaged (as a
     variance) over each take's voiced hops after its first 1 / ``rate`` (the estimate's time
     constant), so a talker's first seconds are normalized like the rest."""
-    raw = []
-    for samples in takes:
-        x = np.concatenate([np.zeros(WIN), np.asarray(samples, dtype=np.float64)])
-        n = len(samples) // HOP
-        idx = np.arange(n)[:, None] * HOP + HOP + np.arange(WIN)[None, :]
-        level, per, ceps = analysis.frame_features(x[idx])
-        raw.append(ceps[(per > 0.5) & (level > -40)])
+    raw = _voiced_ceps(takes)
     pooled = np.mean([np.var(c, axis=0) for c in raw if len(c) > 1], axis=0)
     settled = []
     skip = round(1.0 / rate)
