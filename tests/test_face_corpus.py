@@ -134,3 +134,31 @@ def test_gaze_follows_the_eyes(scores) -> None:  # type: ignore[no-untyped-def]
         assert s.gaze_mean == pytest.approx(scores[name, not mirror].gaze_mean, abs=1e-6)
     # 2026-12-05, with the user's gaze noise (eyes.GazeNoise): 4.30, 5.06, 3.71, 2.99, 4.43.
     assert max(gaze) <= 6.0 and float(np.mean(gaze)) <= 5.0, gaze
+
+
+@pytest.fixture(scope="module")
+def glasses_scores(runs) -> dict[str, scoring.Scores]:  # type: ignore[no-untyped-def]
+    """The same performances wearing glasses (docs/face_corpus.md, "Glasses")."""
+    import dataclasses
+
+    out = {}
+    for name, (seq, _) in runs.items():
+        worn = dataclasses.replace(seq, glasses=True)
+        out[name] = scoring.score(worn, scoring.track(scoring.landmark_run(worn, FaceMeshBackend)))
+        print(name, "glasses", {k: round(v, 3) for k, v in out[name].row().items()})
+    return out
+
+
+def test_with_glasses_the_mouth_holds_and_the_gaze_stays_calm(glasses_scores) -> None:  # type: ignore[no-untyped-def]
+    """Glasses are not handled yet (docs/face_corpus.md): the blinks fail on these renders, so
+    only what holds is a goal here, and the rest is guarded where it stands (2026-12-05: mouth
+    0.87-0.97, gaze 6.2-8.0 deg with the user's gaze noise, 7-17 deg without it on the bench's
+    performances; blink F1 per eye 0.31-1.00)."""
+    s = glasses_scores
+    assert all(x.found == 1.0 for x in s.values())
+    rho = [x.mouth_spearman for x in s.values()]
+    assert min(rho) >= 0.85, rho
+    gaze = [x.gaze_mean for x in s.values()]
+    assert max(gaze) <= 9.0 and float(np.mean(gaze)) <= 7.5, gaze
+    f1 = [f for x in s.values() for f in x.blink_f1]
+    assert float(np.mean(f1)) >= 0.55, f1
