@@ -129,6 +129,14 @@ def frame_features(frames: F64, mel: F64 | None = None) -> tuple[F64, F64, F64]:
     return level, per, ceps
 
 
+def talker_update(mu: F64, var: F64 | None, ceps: F64, rate: float) -> None:
+    """One voiced hop of the talker's running cepstral mean ``mu`` and, if kept, variance
+    ``var`` (both updated in place, at ``rate`` per hop; the variance around the updated mean)."""
+    mu += rate * (ceps - mu)
+    if var is not None:
+        var += rate * ((ceps - mu) ** 2 - var)
+
+
 LAGS = (0, 2, 4)  # the hops whose normalized cepstra the vowel network sees (0 = this one)
 # The declared audio delay: the mouth sent with a hop represents the sound at the hop's end less
 # this (seconds; whole hops). The vowel networks are fitted with labels at that instant, the
@@ -371,9 +379,7 @@ class Analyzer:
         else:
             s.ref = max(s.ref - c.ref_fall * dt, c.abs_floor + c.ref_margin)
         if voiced:
-            self._mu += c.cmn_rate * (ceps - self._mu)
-            if self._var is not None:
-                self._var += c.cmn_rate * ((ceps - self._mu) ** 2 - self._var)
+            talker_update(self._mu, self._var, ceps, c.cmn_rate)
         dev = ceps - self._mu
         if self._var is not None and self._sd_ref is not None:
             dev = dev * (self._sd_ref / np.sqrt(self._var))

@@ -243,8 +243,7 @@ def voiced_ceps_sd(takes: Sequence[NDArray[np.floating]], ceps_mean: F64, rate: 
     for c in raw:
         mu, var = np.array(ceps_mean, dtype=np.float64), pooled.copy()
         for k, v in enumerate(c):
-            mu += rate * (v - mu)
-            var += rate * ((v - mu) ** 2 - var)
+            analysis.talker_update(mu, var, v, rate)
             if k >= skip:
                 settled.append(var.copy())
     return np.asarray(np.sqrt(np.mean(settled, axis=0)))

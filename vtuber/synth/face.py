@@ -241,6 +241,7 @@ class FaceRenderer:
         # the lid skin around keeps sampling the photo).
         h, w = photo.shape[:2]
         self.photo = photo
+        self._glasses: tuple[list[F64], F64, list[tuple[F64, int]]] | None = None
         self._atlas_x = w + 8
         self.texture = np.empty((h, 2 * w + 8, 3), np.uint8)
         self.texture[:, :w] = photo
@@ -657,7 +658,12 @@ class FaceRenderer:
         """A pair of glasses fitted to this face, in model cm (x right in the photo, y down, z
         away from the camera): the two lens rims (closed loops, the person's right eye first),
         the bridge, and the temples with the side of the head each lies on (-1: the photo's
-        left, the person's right; +1: the other)."""
+        left, the person's right; +1: the other). Made once per renderer."""
+        if self._glasses is None:
+            self._glasses = self._make_glasses()
+        return self._glasses
+
+    def _make_glasses(self) -> tuple[list[F64], F64, list[tuple[F64, int]]]:
         m = self.model
         front = float(m[168, 2]) - GLASSES_FRONT_CM  # 168: the nose bridge between the eyes
         t = np.linspace(0.0, 2.0 * np.pi, 48, endpoint=False)
@@ -709,12 +715,12 @@ class FaceRenderer:
 
         depth = float(cam(np.concatenate(rims))[:, 2].mean())
         thick = max(1, int(round(f * GLASSES_RIM_CM / depth)))
+        lines = [pix(r) for r in rims]
         glare = img.copy()
-        cv2.fillPoly(glare, [pix(r) for r in rims], (255, 255, 255), cv2.LINE_AA, 4)
+        cv2.fillPoly(glare, lines, (255, 255, 255), cv2.LINE_AA, 4)
         out = np.asarray(
             cv2.addWeighted(glare, GLASSES_GLARE, img, 1.0 - GLASSES_GLARE, 0.0), np.uint8
         )
-        lines = [pix(r) for r in rims]
         cv2.polylines(out, lines, True, GLASSES_BGR, thick, cv2.LINE_AA, 4)
         cv2.polylines(out, [pix(bridge)], False, GLASSES_BGR, thick, cv2.LINE_AA, 4)
         for temple, side in temples:
