@@ -52,26 +52,32 @@ CORPUS_CACHE_VERSION = 8
 
 
 def cached_landmarks(  # type: ignore[no-untyped-def]
-    seq, backend: str, cache: Path | None, seconds: float, version: int = CORPUS_CACHE_VERSION
+    seq,
+    backend: str,
+    cache: Path | None,
+    seconds: float,
+    version: int = CORPUS_CACHE_VERSION,
+    eyes: bool = True,
 ):
     """The landmarks of a face-corpus performance (vtuber.synth.corpus.Sequence) from a real
     MediaPipe ``backend`` ("facemesh" or "landmarker"), rendered and run once and kept in
     ``cache`` (keyed by face, seed, length and backend) so reruns take seconds. ``version``: an
     older cache version a caller knows to be as good for what it reads (files of versions
-    before 4 have no mouth darkness: NaN)."""
+    before 4 have no mouth darkness: NaN). FaceMesh's faces get ``eye_shut`` as the backend
+    computes it live (:func:`with_eye_shut`), from patches kept beside the file; ``eyes``
+    False: left NaN (the eye network's own fitting)."""
     from vtuber.landmarks import FaceLandmarks, Landmarks
     from vtuber.synth import scoring
 
-    path = None
+    path = eyes_path = None
     if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        worn = "_glasses" if seq.glasses else ""
-        path = cache / f"v{version}_{seq.name}_{seq.seed}{worn}_{seconds:g}_{backend}.npz"
+        path = _cache_file(seq, backend, cache, seconds, version)
+        eyes_path = eye_patches_file(seq, cache, seconds, version)
         if path.is_file():
             d = np.load(path)
             w, h = (int(x) for x in d["size"])
             dark = d["dark"] if "dark" in d else np.full(len(d["found"]), np.nan)
-            return [
+            lms = [
                 Landmarks(
                     t=i / seq.fps,
                     width=w,
@@ -86,10 +92,14 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
                 )
                 for i in range(len(d["found"]))
             ]
+            if backend == "facemesh" and eyes:
+                with_eye_shut(lms, cached_eye_patches(seq, lms, eyes_path))
+            return lms
     if backend == "facemesh":
         from vtuber.landmarks.facemesh import FaceMeshBackend
 
         lms = scoring.landmark_run(seq, FaceMeshBackend)
+        cached_eye_patches(seq, lms, eyes_path)  # the patches behind the backend's eye_shut
     else:
         from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
 
@@ -105,6 +115,53 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
             dark=np.array([lm.face.mouth_dark for lm in lms]),
         )
     return lms
+
+
+def _cache_file(seq, kind: str, cache: Path, seconds: float, version: int) -> Path:  # type: ignore[no-untyped-def]
+    cache.mkdir(parents=True, exist_ok=True)
+    worn = "_glasses" if seq.glasses else ""
+    return cache / f"v{version}_{seq.name}_{seq.seed}{worn}_{seconds:g}_{kind}.npz"
+
+
+def eye_patches_file(seq, cache: Path, seconds: float, version: int = CORPUS_CACHE_VERSION) -> Path:  # type: ignore[no-untyped-def]
+    """Where :func:`cached_landmarks` keeps a performance's eye patches."""
+    return _cache_file(seq, "facemesh_eyes", cache, seconds, version)
+
+
+def cached_eye_patches(seq, lms, path: Path | None) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The eye patches (n, 2, 24, 48) of a face-corpus performance's frames, cut where the
+    FaceMesh landmarks ``lms`` put the eyes (vtuber.landmarks.eyelids.eye_patches; zeros where
+    no face was found), kept at ``path`` (:func:`eye_patches_file`): rendered once, so a
+    refitted eye network (benchmarks/fit_eye_state.py) needs no new render."""
+    from vtuber.landmarks.eyelids import PATCH_SIZE, eye_patches
+    from vtuber.synth.corpus import SequenceRenderer
+
+    if path is not None and path.is_file():
+        with np.load(path) as d:
+            return np.asarray(d["patches"])
+    out = np.zeros((len(lms), 2, PATCH_SIZE[1], PATCH_SIZE[0]), np.uint8)
+    rend = SequenceRenderer(seq)
+    for i, lm in enumerate(lms):
+        if lm.face.found:
+            gray = cv2.cvtColor(rend.frame(i), cv2.COLOR_BGR2GRAY)
+            out[i] = eye_patches(gray, lm.face.points)
+    if path is not None:
+        np.savez_compressed(path, patches=out)
+    return out
+
+
+def with_eye_shut(lms: list, patches: np.ndarray, network=None) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """Fill each found face's ``eye_shut`` as the FaceMesh backend does live: an
+    vtuber.landmarks.eyelids.EyeShut over the frames' patches, started afresh where the face
+    was lost (``network``: another than the shipped one)."""
+    from vtuber.landmarks.eyelids import EyeShut
+
+    shut = EyeShut(network)
+    for lm, p in zip(lms, patches, strict=True):
+        if lm.face.found:
+            lm.face.eye_shut = shut.update(p)
+        else:
+            shut.reset()
 
 
 def fitting_options(description: str, seeds: int = 2) -> argparse.ArgumentParser:

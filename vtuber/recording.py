@@ -72,6 +72,7 @@ BONE_TABLE: tuple[str, ...] = tuple(b.name for b in Bone)  # HumanBodyBones numb
 # LMRK part bits
 LM_FACE, LM_FACE_EXTRA, LM_POSE, LM_LEFT_HAND, LM_RIGHT_HAND = 1, 2, 4, 8, 16
 LM_FACE_MOUTH = 32  # the face's mouth_dark (vtuber.landmarks.cavity), when it was measured
+LM_FACE_EYES = 64  # the face's eye_shut (vtuber.landmarks.eyelids), when it was measured
 
 
 EVENT_KINDS = ("gesture", "key", "viewer")  # EVNT kind codes 0, 1, 2
@@ -133,6 +134,9 @@ def encode_landmarks(lm: Landmarks) -> bytes:
         if math.isfinite(lm.face.mouth_dark):
             parts |= LM_FACE_MOUTH
             arrays.append(np.array([lm.face.mouth_dark]))
+        if all(math.isfinite(v) for v in lm.face.eye_shut):
+            parts |= LM_FACE_EYES
+            arrays.append(np.array(lm.face.eye_shut))
     if lm.pose.found:
         parts |= LM_POSE
         arrays += [lm.pose.points, lm.pose.world]
@@ -154,6 +158,8 @@ def decode_landmarks(p: bytes) -> Landmarks:
             sizes += [ARKIT_COUNT, 16]
         if parts & LM_FACE_MOUTH:
             sizes.append(1)
+        if parts & LM_FACE_EYES:
+            sizes.append(2)
     if parts & LM_POSE:
         sizes += [POSE_POINTS * 4, POSE_POINTS * 3]
     for bit in (LM_LEFT_HAND, LM_RIGHT_HAND):
@@ -179,6 +185,9 @@ def decode_landmarks(p: bytes) -> Landmarks:
             lm.face.has_blendshapes = True
         if parts & LM_FACE_MOUTH:
             lm.face.mouth_dark = float(take(1, (1,))[0])
+        if parts & LM_FACE_EYES:
+            a, b = take(2, (2,)).tolist()
+            lm.face.eye_shut = (float(a), float(b))
     if parts & LM_POSE:
         pts = take(POSE_POINTS * 4, (POSE_POINTS, 4))
         lm.pose = PoseLandmarks(True, pts, take(POSE_POINTS * 3, (POSE_POINTS, 3)))

@@ -124,7 +124,9 @@ class Tracker:
                 chest = quat.from_matrix_tuple(body.chest.tolist())
                 head_q = np.array(quat.multiply_tuple(quat.conjugate_tuple(chest), head_q.tolist()))
             bones[Bone.Neck], bones[Bone.Head] = _split_head(head_q, self.config.neck_share)
-            fr = self.face.update(pts, pose.rotation, yaw, pitch, lm.face.mouth_dark)
+            fr = self.face.update(
+                pts, pose.rotation, yaw, pitch, lm.face.mouth_dark, lm.face.eye_shut
+            )
             if fr.new_profile is not None:  # a live calibration (preview key 'c') finished
                 self.head.neutral = fr.new_profile.neutral_rotation()
                 self.resting = None  # the user just showed where their head rests

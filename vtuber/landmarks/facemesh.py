@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from vtuber.landmarks import FACE_POINTS, FaceLandmarks, Landmarks
 from vtuber.landmarks.cavity import mouth_darkness
+from vtuber.landmarks.eyelids import EyeShut
 from vtuber.landmarks.graph import GraphOutputs, GraphRunner
 from vtuber.landmarks.mp_import import mp
 from vtuber.landmarks.native_log import quiet_native_stderr
@@ -79,6 +80,9 @@ class FaceMeshBackend:
         self.settle = 0 if static_images else max(0, settle)
         self._seen: list[NDArray[np.float32]] = []  # the last frame's faces
         self._mesh = self._graph(max_faces)
+        # The tracked face's eye closure from its pixels, relative to its own open eyes (not
+        # for unrelated images, nor with several faces: whose eyes would the reference be?).
+        self._eyes = None if static_images else EyeShut()
 
     def _graph(self, n: int) -> GraphRunner:
         """The FaceMesh graph looking for ``n`` faces (built on first use, then kept), run
@@ -108,6 +112,8 @@ class FaceMeshBackend:
             self.max_faces = n
             self._mesh = self._graph(n)
             self._mesh.solution.reset()
+            if self._eyes is not None:
+                self._eyes.reset()
             # Not a face found anew (``settle``): the caller primes the new graph from the
             # previous frames (vtuber.performers), which a settled reading would undo.
 
@@ -135,10 +141,16 @@ class FaceMeshBackend:
         self._seen = found
         out = Landmarks(t=t, width=w, height=h)
         if self.max_faces == 1:
+            eyes = self._eyes
             if found:
                 out.face = FaceLandmarks(
                     found=True, points=found[0], mouth_dark=mouth_darkness(rgb, found[0])
                 )
+                if eyes is not None:
+                    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+                    out.face.eye_shut = eyes.measure(gray, found[0])
+            elif eyes is not None:
+                eyes.reset()
             return out
         for pts in found:
             face = FaceLandmarks(found=True, points=pts, mouth_dark=mouth_darkness(rgb, pts))

@@ -163,10 +163,12 @@ class FaceSolver:
         yaw: float = 0.0,
         pitch: float = 0.0,
         mouth_dark: float = math.nan,
+        eye_shut: tuple[float, float] = (math.nan, math.nan),
     ) -> FaceResult:
         """Solve one frame: landmarks in pixels (478, 3), the head model -> camera rotation, the
         head's yaw / pitch (radians) relative to the neutral head, which the rest values depend
-        on (vtuber.solvers.adaptation), and the dark area inside the lips (NaN: not measured)."""
+        on (vtuber.solvers.adaptation), the dark area inside the lips and each eye's closure
+        read from its pixels (vtuber.landmarks.eyelids; NaN: not measured)."""
         m = measure(points_px, rotation, mouth_dark)
         new_profile = None
         if self._recording is not None:
@@ -184,10 +186,13 @@ class FaceSolver:
             float(m.openness[0]) / max(rest[0], 1e-6),
             float(m.openness[1]) / max(rest[1], 1e-6),
         )
-        n0, n1 = (self.eye_config.noise_k * s for s in ad.jitter)
-        eyes = self.eyes.update(
-            (closure(rel[0], k0, n0), closure(rel[1], k1, n1)), m.iris, ad.gaze_rest()
-        )
+        ec = self.eye_config
+        n0, n1 = (ec.noise_k * s for s in ad.jitter)
+        shut = [closure(rel[0], k0, n0), closure(rel[1], k1, n1)]
+        for i, p in enumerate(eye_shut):  # the lids' reading and the pixels' (EyeConfig)
+            if math.isfinite(p):
+                shut[i] += ec.pixel_weight * (p - shut[i])
+        eyes = self.eyes.update((shut[0], shut[1]), m.iris, ad.gaze_rest())
         blend = eyes.blendshapes(self.eye_config)
         mc = self.mouth_config
         if math.isfinite(mouth_dark):  # how far the lip gap and the dark inside agree (mouth.py)

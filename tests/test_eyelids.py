@@ -1,0 +1,133 @@
+"""Each eye's closure read from its pixels (vtuber/landmarks/eyelids.py): rendered faces with
+known closures, with and without glasses, through real FaceMesh; the per-face reference; the
+network file; the solver's use of it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from vtuber.errors import ConfigError
+from vtuber.landmarks import eyelids
+from vtuber.landmarks.facemesh import FaceMeshBackend
+from vtuber.solvers.expressions import FaceSolver
+from vtuber.synth import corpus
+from vtuber.synth.face import FaceRenderer
+
+OPEN = eyelids.TEMPLATE_FRAMES
+# After the open frames that set the reference: (left, right) closure per frame.
+EVENTS = [(1.0, 0.0)] * 3 + [(0.0, 0.0)] * 3 + [(0.0, 1.0)] * 3 + [(0.0, 0.0)] * 3
+EVENTS += [(1.0, 1.0)] * 3 + [(0.0, 0.0)] * 3
+
+
+def performance(r: FaceRenderer, glasses: bool) -> tuple[list[np.ndarray], np.ndarray]:
+    """Frames of a face looking around with open eyes, then winking with each eye and
+    blinking; the truth (n, 2)."""
+    frames, truth = [], []
+    for i in range(OPEN + len(EVENTS)):
+        close = EVENTS[i - OPEN] if i >= OPEN else (0.0, 0.0)
+        yaw, pitch = 12.0 * math.sin(i / 20.0), 5.0 * math.sin(i / 13.0)
+        frames.append(r.render(yaw, pitch, eye_close=close, noise=2.0, seed=i, glasses=glasses))
+        truth.append(close)
+    return frames, np.array(truth)
+
+
+def eye_shut(frames: list[np.ndarray]) -> np.ndarray:
+    fm = FaceMeshBackend()
+    try:
+        out = []
+        for i, f in enumerate(frames):
+            face = fm.process(f, i / 30.0).face
+            assert face.found
+            out.append(face.eye_shut)
+        return np.array(out)
+    finally:
+        fm.close()
+
+
+def faces() -> list[str]:
+    """A face the network was fitted on (always here) and, with ../shared, one it never saw."""
+    names = ["grace_hopper"]
+    if corpus.available(("shea_whigham",)):
+        names.append("shea_whigham")
+    return names
+
+
+@pytest.mark.parametrize("glasses", [False, True], ids=["bare", "glasses"])
+@pytest.mark.parametrize("name", faces())
+def test_a_closed_eye_reads_closed_and_an_open_one_open(name: str, glasses: bool) -> None:
+    frames, truth = performance(corpus.renderer(name), glasses)
+    got = eye_shut(frames)
+    # Nothing until the face's own open-eye reference is set, then a value every frame.
+    assert np.isnan(got[: OPEN - 1]).all()
+    assert np.isfinite(got[OPEN - 1 :]).all()
+    after = got[OPEN:]
+    closed, opened = after[truth[OPEN:] >= 0.5], after[truth[OPEN:] == 0.0]
+    assert np.median(closed) > 0.6, (name, glasses, np.round(after, 2).tolist())
+    assert np.median(opened) < 0.2, (name, glasses, np.round(after, 2).tolist())
+    # Each wink is read on its own side.
+    wl, wr = after[0:3], after[6:9]
+    assert (wl[:, 0] > wl[:, 1]).all() and (wr[:, 1] > wr[:, 0]).all()
+    if not glasses:
+        # A mirrored image reads the same eyes with the sides swapped (FaceMesh's landmarks of
+        # a mirrored image are not exactly mirrored, so the patches differ a little).
+        flipped = eye_shut([f[:, ::-1].copy() for f in frames])[OPEN:, ::-1]
+        assert ((flipped >= 0.5) == (after >= 0.5)).all()
+        assert np.median(np.abs(flipped - after)) < 0.02
+
+
+def test_the_reference_starts_afresh_when_the_face_is_lost() -> None:
+    shut = eyelids.EyeShut()
+    rng = np.random.default_rng(3)
+    patches = rng.integers(0, 255, (2, 24, 48), dtype=np.uint8)
+    for _ in range(OPEN - 1):
+        assert all(math.isnan(v) for v in shut.update(patches))
+    assert all(0.0 <= v <= 1.0 for v in shut.update(patches))
+    shut.reset()
+    assert all(math.isnan(v) for v in shut.update(patches))
+    # The backend resets it on a frame without a face.
+    fm = FaceMeshBackend()
+    try:
+        r = FaceRenderer.from_photo("grace_hopper")
+        for i in range(OPEN):
+            last = fm.process(r.render(), i / 30.0).face.eye_shut
+        assert np.isfinite(last).all()
+        assert not fm.process(np.zeros((480, 640, 3), np.uint8), 4.0).face.found
+        assert np.isnan(fm.process(r.render(), 4.1).face.eye_shut).all()
+    finally:
+        fm.close()
+
+
+def test_a_broken_network_file_is_one_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "eyes.npz"
+    bad.write_bytes(b"not a network")
+    with pytest.raises(ConfigError, match="eye state network"):
+        eyelids.EyeNetwork.load(bad)
+    net = eyelids.stock_network()
+    small = tmp_path / "small.npz"
+    np.savez(small, in_mean=net.in_mean[:10], in_scale=net.in_scale, w1=net.w1, b1=net.b1,
+             w2=net.w2, b2=np.array([net.b2]))  # fmt: skip
+    with pytest.raises(ConfigError, match="wrong shapes"):
+        eyelids.EyeNetwork.load(small)
+
+
+def test_the_solver_moves_each_eye_toward_its_pixel_reading(grace_bgr: np.ndarray) -> None:
+    """EyeConfig.pixel_weight: a finite eye_shut moves that eye's closure toward it by the
+    weight; NaN leaves the lids' reading."""
+    fm = FaceMeshBackend(static_images=True)
+    try:
+        face = fm.process(grace_bgr, 0.0)
+    finally:
+        fm.close()
+    pts = face.face_pixels()
+    rot = np.eye(3)
+    plain, pixels = FaceSolver(), FaceSolver()
+    for _ in range(3):
+        a = plain.update(pts, rot)
+        b = pixels.update(pts, rot, eye_shut=(1.0, math.nan))
+    w = pixels.eye_config.pixel_weight
+    assert 0.0 < w < 1.0
+    assert b.eyes.closure[0] == pytest.approx(a.eyes.closure[0] + w * (1 - a.eyes.closure[0]))
+    assert b.eyes.closure[1] == pytest.approx(a.eyes.closure[1])

@@ -1,0 +1,190 @@
+"""Each eye's closure read from its pixels, beside the lid points.
+
+FaceMesh's eyelid points can miss a closure: behind a frame of glasses they barely follow a
+closing lid, and on some faces an open eye at a turned head reads narrow (docs/face_corpus.md).
+How a closed eye looks (no iris or white, the lid's skin and the lash line across the eye) does
+not depend on where the model puts the lid points, so the eye solver uses both
+(vtuber/solvers/expressions.py, :attr:`vtuber.solvers.eyes.EyeConfig.pixel_weight`).
+
+The measure: each eye's patch is cut from the grey image along the line through its corners
+(:func:`eye_patches`), its horizontal and vertical brightness gradients, scaled to unit length
+(:func:`eye_features`), are taken *relative to this user's own open eye* (the median of the
+features over the first :data:`TEMPLATE_FRAMES` frames of a face, when the eyes are mostly
+open: a per-user reference, so the network reads the change a closure makes and not a
+person's eye shape, lashes or glasses), and a small network (:class:`EyeNetwork`, fitted on the
+face corpus's training faces with and without glasses, benchmarks/fit_eye_state.py) maps them
+to the probability that the eye is at least half closed. :class:`EyeShut` keeps that reference
+for the face being tracked; it starts afresh when the face is lost (a new person does not
+inherit it) and reads NaN (not measured: the lid points alone decide) until it has one.
+
+The person's left eye is mirrored so that both eyes look like a right eye to the one network;
+a mirrored image therefore gives the same values with the eyes swapped. The values travel in
+:attr:`vtuber.landmarks.FaceLandmarks.eye_shut`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from vtuber.errors import ConfigError
+from vtuber.landmarks import face_mesh as fm
+
+F32 = NDArray[np.float32]
+
+# The stored patch: PATCH_SIZE pixels (width, height) covering PATCH_SPAN eye widths (along,
+# across the line through the corners), centred between the corners.
+PATCH_SIZE = (48, 24)
+PATCH_SPAN = (1.6, 0.8)
+# The part of it the network sees (rows, columns: 1.33 x 0.67 eye widths), at FEATURE_SIZE.
+FEATURE_WINDOW = (slice(2, 22), slice(4, 44))
+FEATURE_SIZE = (32, 16)
+FEATURES = 2 * FEATURE_SIZE[0] * FEATURE_SIZE[1]
+# Frames of a newly found face whose median features are the user's open-eye reference.
+TEMPLATE_FRAMES = 90
+# (outer, inner) corner of the person's left and right eye.
+_CORNERS = ((fm.EYE_OUTER_L, fm.EYE_INNER_L), (fm.EYE_OUTER_R, fm.EYE_INNER_R))
+
+DEFAULT_NETWORK = Path(__file__).resolve().parents[1] / "data" / "eye_state.npz"
+
+
+def eye_patches(
+    gray: NDArray[np.integer | np.floating], points: NDArray[np.float32]
+) -> NDArray[np.uint8]:
+    """The two eyes' patches (person's left, right), (2, 24, 48) uint8, from the grey image and
+    the face's normalized landmarks (478, 3); None-free: an eye outside the image repeats the
+    image's edge pixels."""
+    h, w = gray.shape[:2]
+    pw, ph = PATCH_SIZE
+    out = np.zeros((2, ph, pw), np.uint8)
+    for e, (outer, inner) in enumerate(_CORNERS):
+        a = points[outer, :2].astype(np.float64) * (w, h)
+        b = points[inner, :2].astype(np.float64) * (w, h)
+        if a[0] > b[0]:
+            a, b = b, a
+        u = b - a
+        width = float(np.hypot(u[0], u[1]))
+        if not width > 1.0:
+            continue
+        u /= width
+        v = np.array([-u[1], u[0]])
+        mid = 0.5 * (a + b)
+        sa, sc = 0.5 * PATCH_SPAN[0] * width * u, 0.5 * PATCH_SPAN[1] * width * v
+        src = np.array([mid - sa - sc, mid + sa - sc, mid - sa + sc], np.float32)
+        dst = np.array([[0, 0], [pw, 0], [0, ph]], np.float32)
+        m = cv2.getAffineTransform(src, dst)
+        out[e] = cv2.warpAffine(
+            gray, m, (pw, ph), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
+        )
+    return out
+
+
+def eye_features(patches: NDArray[np.uint8]) -> F32:
+    """(n, FEATURES) gradient features of patches (n, 24, 48) that all look like a right eye (the
+    caller mirrors a left eye's patch first)."""
+    out = np.empty((len(patches), FEATURES), np.float32)
+    for i, p in enumerate(patches):
+        q = cv2.resize(
+            p[FEATURE_WINDOW].astype(np.float32), FEATURE_SIZE, interpolation=cv2.INTER_AREA
+        )
+        gx = cv2.Sobel(q, cv2.CV_32F, 1, 0)
+        gy = cv2.Sobel(q, cv2.CV_32F, 0, 1)
+        f = np.concatenate([gx.ravel(), gy.ravel()])
+        out[i] = f / (np.linalg.norm(f) + 1e-3)
+    return out
+
+
+def both_eyes(patches: NDArray[np.uint8]) -> F32:
+    """:func:`eye_features` of one frame's two patches (person's left mirrored), (2, FEATURES)."""
+    return eye_features(np.stack([patches[0, :, ::-1], patches[1]]))
+
+
+@dataclass(frozen=True)
+class EyeNetwork:
+    """One hidden layer (tanh) over the standardized features, a logistic output: the
+    probability that the eye is at least half closed (fitted with the truth's closure as a soft
+    label)."""
+
+    in_mean: F32
+    in_scale: F32
+    w1: F32
+    b1: F32
+    w2: F32
+    b2: float
+
+    def predict(self, x: F32) -> NDArray[np.float64]:
+        h = np.tanh(((x - self.in_mean) / self.in_scale) @ self.w1 + self.b1)
+        z = np.clip(h @ self.w2 + self.b2, -30.0, 30.0)
+        return np.asarray(1.0 / (1.0 + np.exp(-z)), np.float64)
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(
+            path,
+            in_mean=self.in_mean,
+            in_scale=self.in_scale,
+            w1=self.w1,
+            b1=self.b1,
+            w2=self.w2,
+            b2=np.array([self.b2], np.float32),
+        )
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_NETWORK) -> EyeNetwork:
+        try:
+            with np.load(path) as d:
+                a = {k: np.asarray(d[k], np.float32) for k in d.files}
+            net = cls(a["in_mean"], a["in_scale"], a["w1"], a["b1"], a["w2"], float(a["b2"][0]))
+        except (OSError, KeyError, ValueError, IndexError) as e:
+            raise ConfigError(f"eye state network {path}: cannot read it ({e})") from None
+        hidden = net.b1.shape[0]
+        shapes = (net.in_mean.shape, net.in_scale.shape, net.w1.shape, net.w2.shape)
+        if shapes != ((FEATURES,), (FEATURES,), (FEATURES, hidden), (hidden,)):
+            raise ConfigError(f"eye state network {path}: wrong shapes {shapes}")
+        return net
+
+
+_NETWORK: EyeNetwork | None = None
+
+
+def stock_network() -> EyeNetwork:
+    """The shipped network (vtuber/data/eye_state.npz), read once."""
+    global _NETWORK
+    if _NETWORK is None:
+        _NETWORK = EyeNetwork.load()
+    return _NETWORK
+
+
+class EyeShut:
+    """Per tracked face: each eye's probability of being at least half closed from its patches,
+    relative to this face's open-eye reference (module doc); NaN until the reference is set."""
+
+    def __init__(self, network: EyeNetwork | None = None) -> None:
+        self.network = network or stock_network()
+        self.reset()
+
+    def reset(self) -> None:
+        """The face was lost: forget its reference."""
+        self._first: list[F32] = []
+        self._reference: F32 | None = None
+
+    def update(self, patches: NDArray[np.uint8]) -> tuple[float, float]:
+        f = both_eyes(patches)
+        if self._reference is None:
+            self._first.append(f)
+            if len(self._first) < TEMPLATE_FRAMES:
+                return (math.nan, math.nan)
+            self._reference = np.median(np.stack(self._first), axis=0).astype(np.float32)
+            self._first = []
+        p = self.network.predict(f - self._reference)
+        return (float(p[0]), float(p[1]))
+
+    def measure(
+        self, gray: NDArray[np.integer | np.floating], points: NDArray[np.float32]
+    ) -> tuple[float, float]:
+        """:meth:`update` on the face with normalized landmarks ``points`` in ``gray``."""
+        return self.update(eye_patches(gray, points))
