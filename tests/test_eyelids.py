@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from vtuber.errors import ConfigError
-from vtuber.landmarks import eyelids
+from vtuber.landmarks import FaceLandmarks, Landmarks, eyelids
 from vtuber.landmarks.facemesh import FaceMeshBackend
+from vtuber.recording import decode_landmarks, encode_landmarks
 from vtuber.solvers.expressions import FaceSolver
 from vtuber.synth import corpus
 from vtuber.synth.face import FaceRenderer
@@ -131,3 +132,16 @@ def test_the_solver_moves_each_eye_toward_its_pixel_reading(grace_bgr: np.ndarra
     assert 0.0 < w < 1.0
     assert b.eyes.closure[0] == pytest.approx(a.eyes.closure[0] + w * (1 - a.eyes.closure[0]))
     assert b.eyes.closure[1] == pytest.approx(a.eyes.closure[1])
+
+
+def test_recorded_landmarks_keep_the_eye_closure() -> None:
+    rng = np.random.default_rng(1)
+    pts = rng.random((478, 3)).astype(np.float32)
+    for shut, dark in (((0.25, 0.875), 0.125), ((0.5, 0.125), math.nan), ((math.nan,) * 2, 0.125)):
+        face = FaceLandmarks(True, pts, mouth_dark=dark, eye_shut=shut)
+        back = decode_landmarks(
+            encode_landmarks(Landmarks(t=2.0, width=640, height=480, face=face))
+        )
+        assert np.array_equal(back.face.points, pts)
+        assert np.array_equal(back.face.eye_shut, shut, equal_nan=True)
+        assert np.array_equal(back.face.mouth_dark, dark, equal_nan=True)
