@@ -143,8 +143,8 @@ def cached_eye_patches(seq, lms, path: Path | None) -> np.ndarray:  # type: igno
     rend = SequenceRenderer(seq)
     for i, lm in enumerate(lms):
         if lm.face.found:
-            gray = cv2.cvtColor(rend.frame(i), cv2.COLOR_BGR2GRAY)
-            out[i] = eye_patches(gray, lm.face.points)
+            rgb = cv2.cvtColor(rend.frame(i), cv2.COLOR_BGR2RGB)
+            out[i] = eye_patches(rgb, lm.face.points)
     if path is not None:
         np.savez_compressed(path, patches=out)
     return out

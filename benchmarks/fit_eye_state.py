@@ -32,7 +32,10 @@ from vtuber.landmarks import eyelids  # noqa: E402
 from vtuber.synth import corpus, scoring  # noqa: E402
 from vtuber.tracker import Tracker  # noqa: E402
 
+START_FRAMES = eyelids.START_FRAMES  # the shipped value
+
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5)
+STARTS = (10, 30, 90)  # eyelids.START_FRAMES
 HIDDEN = 16
 EPOCHS = 300
 L2 = 1e-3
@@ -129,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         y = np.concatenate([r[7][r[5]].reshape(-1) for r in chosen])
         return x, y
 
-    f1s: dict[float, list[tuple[float, float]]] = {w: [] for w in WEIGHTS}
-    false_blinks: dict[float, list[int]] = {w: [] for w in WEIGHTS}
+    grid = [(st, w) for st in STARTS for w in WEIGHTS if w > 0.0] + [(STARTS[-1], 0.0)]
+    f1s: dict[tuple[int, float], list[tuple[float, float]]] = {g: [] for g in grid}
+    false_blinks: dict[tuple[int, float], list[int]] = {g: [] for g in grid}
     order = []
     for held in names:
         net = fit(*data([r[1] != held for r in runs]))
@@ -139,27 +143,33 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             order.append(r)
             glasses, _name, seq, lms, patches = r[:5]
-            with_eye_shut(lms, patches, net)
-            for w in WEIGHTS:
+            for st, w in grid:
+                eyelids.START_FRAMES = st
+                with_eye_shut(lms, patches, net)
                 tracker = Tracker(TrackConfig())
                 tracker.face.eye_config.pixel_weight = w
                 s = scoring.score(seq, scoring.track(lms, tracker=tracker))
-                f1s[w].append(s.blink_f1)
-                false_blinks[w].append(s.false_blinks_turning)
+                f1s[st, w].append(s.blink_f1)
+                false_blinks[st, w].append(s.false_blinks_turning)
         print(f"held out {held}", flush=True)
+    eyelids.START_FRAMES = START_FRAMES
     bare = np.array([not r[0] for r in order])
-    print(f"{'weight':>6s} {'condition':9s} {'F1 mean':>7s} {'min':>5s} {'>=0.9':>6s} false")
-    for w in WEIGHTS:
-        f = np.array(f1s[w])
-        fb = np.array(false_blinks[w])
+    print(f"start weight {'condition':9s} {'F1 mean':>7s} {'min':>5s} {'>=0.9':>6s} false")
+    for st, w in sorted(grid):
+        f = np.array(f1s[st, w])
+        fb = np.array(false_blinks[st, w])
         for label, sel in (("bare", bare), ("glasses", ~bare)):
             print(
-                f"{w:6.2f} {label:9s} {f[sel].mean():7.3f} {f[sel].min():5.2f} "
+                f"{st:5d} {w:6.2f} {label:9s} {f[sel].mean():7.3f} {f[sel].min():5.2f} "
                 f"{int((f[sel] >= 0.9).sum()):3d}/{f[sel].size:<2d} {int(fb[sel].sum()):5d}"
             )
-    print("per performance (held out), F1 left/right at each weight:")
+    print(f"per performance (held out), F1 left/right at start {START_FRAMES}, each weight:")
     for i, r in enumerate(order):
-        cells = " ".join(f"{f1s[w][i][0]:.2f}/{f1s[w][i][1]:.2f}" for w in WEIGHTS)
+        cells = " ".join(
+            f"{f1s[START_FRAMES, w][i][0]:.2f}/{f1s[START_FRAMES, w][i][1]:.2f}"
+            for w in WEIGHTS
+            if (START_FRAMES, w) in f1s
+        )
         print(f"  {r[2].name:14s} {r[2].seed:5d} {'glasses' if r[0] else 'bare   '} {cells}")
     if args.write:
         net = fit(*data([True] * len(runs)))

@@ -10,8 +10,9 @@ The measure: each eye's patch is cut from the grey image along the line through 
 (:func:`eye_patches`), its horizontal and vertical brightness gradients, scaled to unit length
 (:func:`eye_features`), are taken *relative to this user's own open eye* (the median of the
 features over the first :data:`TEMPLATE_FRAMES` frames of a face, when the eyes are mostly
-open: a per-user reference, so the network reads the change a closure makes and not a
-person's eye shape, lashes or glasses), and a small network (:class:`EyeNetwork`, fitted on the
+open, and before that of those seen so far, taken every :data:`START_FRAMES`: a per-user
+reference, so the network reads the change a closure makes and not a person's eye shape,
+lashes or glasses), and a small network (:class:`EyeNetwork`, fitted on the
 face corpus's training faces with and without glasses, benchmarks/fit_eye_state.py) maps them
 to the probability that the eye is at least half closed. :class:`EyeShut` keeps that reference
 for the face being tracked; it starts afresh when the face is lost (a new person does not
@@ -45,24 +46,26 @@ PATCH_SPAN = (1.6, 0.8)
 FEATURE_WINDOW = (slice(2, 22), slice(4, 44))
 FEATURE_SIZE = (32, 16)
 FEATURES = 2 * FEATURE_SIZE[0] * FEATURE_SIZE[1]
-# Frames of a newly found face whose median features are the user's open-eye reference.
+# Frames of a newly found face whose median features are the user's open-eye reference; until
+# they are all seen, the median of those seen so far stands in, taken every START_FRAMES.
 TEMPLATE_FRAMES = 90
+START_FRAMES = 10
 # (outer, inner) corner of the person's left and right eye.
 _CORNERS = ((fm.EYE_OUTER_L, fm.EYE_INNER_L), (fm.EYE_OUTER_R, fm.EYE_INNER_R))
 
 DEFAULT_NETWORK = Path(__file__).resolve().parents[1] / "data" / "eye_state.npz"
 
 
-def eye_patches(
-    gray: NDArray[np.integer | np.floating], points: NDArray[np.float32]
-) -> NDArray[np.uint8]:
-    """The two eyes' patches (person's left, right), (2, 24, 48) uint8, from the grey image and
-    the face's normalized landmarks (478, 3); None-free: an eye outside the image repeats the
-    image's edge pixels."""
-    h, w = gray.shape[:2]
+def eye_patches(rgb: NDArray[np.uint8], points: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """The two eyes' grey patches (person's left, right), (2, 24, 48) uint8, from the RGB image
+    and the face's normalized landmarks (478, 3). Only the part of the image around the eyes is
+    made grey; an eye reaching past the image repeats the image's edge pixels (zeros for an eye
+    narrower than a pixel)."""
+    h, w = rgb.shape[:2]
     pw, ph = PATCH_SIZE
     out = np.zeros((2, ph, pw), np.uint8)
-    for e, (outer, inner) in enumerate(_CORNERS):
+    quads: list[NDArray[np.float32] | None] = []
+    for outer, inner in _CORNERS:
         a = points[outer, :2].astype(np.float64) * (w, h)
         b = points[inner, :2].astype(np.float64) * (w, h)
         if a[0] > b[0]:
@@ -70,14 +73,30 @@ def eye_patches(
         u = b - a
         width = float(np.hypot(u[0], u[1]))
         if not width > 1.0:
+            quads.append(None)
             continue
         u /= width
         v = np.array([-u[1], u[0]])
         mid = 0.5 * (a + b)
         sa, sc = 0.5 * PATCH_SPAN[0] * width * u, 0.5 * PATCH_SPAN[1] * width * v
-        src = np.array([mid - sa - sc, mid + sa - sc, mid - sa + sc], np.float32)
-        dst = np.array([[0, 0], [pw, 0], [0, ph]], np.float32)
-        m = cv2.getAffineTransform(src, dst)
+        quads.append(np.array([mid - sa - sc, mid + sa - sc, mid - sa + sc], np.float32))
+    seen = [q for q in quads if q is not None]
+    if not seen:
+        return out
+    # The grey image around both patches (their corners + 2 pixels for the interpolation):
+    # cropping at the image's edge changes nothing, the edge pixels repeat either way.
+    corners = np.concatenate([np.vstack([q, q[1] + q[2] - q[0]]) for q in seen])
+    x0, y0 = (max(int(np.floor(c)) - 2, 0) for c in corners.min(axis=0))
+    x1, y1 = (int(np.ceil(c)) + 3 for c in corners.max(axis=0))
+    x1, y1 = min(x1, w), min(y1, h)
+    if x1 <= x0 or y1 <= y0:
+        x0, y0, x1, y1 = 0, 0, w, h
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    dst = np.array([[0, 0], [pw, 0], [0, ph]], np.float32)
+    for e, q in enumerate(quads):
+        if q is None:
+            continue
+        m = cv2.getAffineTransform(q - np.array([x0, y0], np.float32), dst)
         out[e] = cv2.warpAffine(
             gray, m, (pw, ph), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
         )
@@ -174,17 +193,18 @@ class EyeShut:
 
     def update(self, patches: NDArray[np.uint8]) -> tuple[float, float]:
         f = both_eyes(patches)
-        if self._reference is None:
+        if self._reference is None or self._first:
             self._first.append(f)
-            if len(self._first) < TEMPLATE_FRAMES:
+            n = len(self._first)
+            if n >= TEMPLATE_FRAMES or n % START_FRAMES == 0:  # a median every START_FRAMES
+                self._reference = np.median(np.stack(self._first), axis=0).astype(np.float32)
+                if n >= TEMPLATE_FRAMES:
+                    self._first = []
+            if self._reference is None:
                 return (math.nan, math.nan)
-            self._reference = np.median(np.stack(self._first), axis=0).astype(np.float32)
-            self._first = []
         p = self.network.predict(f - self._reference)
         return (float(p[0]), float(p[1]))
 
-    def measure(
-        self, gray: NDArray[np.integer | np.floating], points: NDArray[np.float32]
-    ) -> tuple[float, float]:
-        """:meth:`update` on the face with normalized landmarks ``points`` in ``gray``."""
-        return self.update(eye_patches(gray, points))
+    def measure(self, rgb: NDArray[np.uint8], points: NDArray[np.float32]) -> tuple[float, float]:
+        """:meth:`update` on the face with normalized landmarks ``points`` in ``rgb``."""
+        return self.update(eye_patches(rgb, points))

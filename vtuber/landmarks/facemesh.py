@@ -147,8 +147,7 @@ class FaceMeshBackend:
                     found=True, points=found[0], mouth_dark=mouth_darkness(rgb, found[0])
                 )
                 if eyes is not None:
-                    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-                    out.face.eye_shut = eyes.measure(gray, found[0])
+                    out.face.eye_shut = eyes.measure(rgb, found[0])
             elif eyes is not None:
                 eyes.reset()
             return out
