@@ -1,16 +1,17 @@
 """Fit the eye network of vtuber/landmarks/eyelids.py and choose ``EyeConfig.pixel_weight``
-(vtuber/solvers/eyes.py) on the face corpus's TRAINING identities only (docs/face_corpus.md),
-with and without glasses.
+(vtuber/solvers/eyes.py) and ``eyelids.START_FRAMES`` on the face corpus's TRAINING identities
+only (docs/face_corpus.md), with and without glasses.
 
 For every training face, seed and condition (bare, glasses: ``Sequence.glasses``) it takes the
 cached FaceMesh landmarks and the eye patches cut where they put the eyes
 (benchmarks/_common.py: rendered once), the features relative to the performance's open-eye
 reference as vtuber.landmarks.eyelids.EyeShut makes them, and the truth's per-eye closure as a
 soft label. Leaving one identity out at a time, it fits the network on the other four and runs
-vtuber's Tracker (no smoothing) on the held-out identity's performances with each weight of the
-grid, printing blink F1 and false blinks while turning (bench_face_corpus.py's figures) for the
-bare and the glasses performances. ``--write`` then fits the network on all training faces and
-writes vtuber/data/eye_state.npz. It refuses validation faces (vtuber.synth.corpus.begin_fitting).
+vtuber's Tracker (no smoothing) on the held-out identity's performances with each start and
+weight of the grid (the patches through EyeShut exactly as live), printing blink F1 and false
+blinks while turning (bench_face_corpus.py's figures) for the bare and the glasses
+performances. ``--write`` then fits the network on all training faces and writes
+vtuber/data/eye_state.npz. It refuses validation faces (vtuber.synth.corpus.begin_fitting).
 
     .venv/bin/python benchmarks/fit_eye_state.py [--seeds 2] [--write]
 """
@@ -46,9 +47,9 @@ F32 = NDArray[np.float32]
 
 
 def reference_features(patches: NDArray[np.uint8], found: NDArray[np.bool_]) -> F32:
-    """(n, 2, FEATURES): each found frame's features less the reference EyeShut would hold (the
-    median of the first TEMPLATE_FRAMES found frames); the rest NaN. (Live, the frames before
-    the reference is set read NaN; here they are kept as training examples.)"""
+    """(n, 2, FEATURES): each found frame's features less the reference EyeShut ends up holding
+    (the median of the first TEMPLATE_FRAMES found frames); the rest NaN. (Live, the first
+    frames are read against the median of those seen so far; here against the final one.)"""
     f = np.full((len(found), 2, eyelids.FEATURES), np.nan, np.float32)
     f[found] = np.stack([eyelids.both_eyes(p) for p in patches[found]])
     ref = np.median(f[found][: eyelids.TEMPLATE_FRAMES], axis=0)
