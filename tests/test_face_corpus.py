@@ -152,8 +152,9 @@ def glasses_scores(runs) -> dict[str, scoring.Scores]:  # type: ignore[no-untype
 def test_with_glasses_the_mouth_holds_and_the_gaze_stays_calm(glasses_scores) -> None:  # type: ignore[no-untyped-def]
     """Glasses are not handled yet (docs/face_corpus.md): the blinks fail on these renders, so
     only what holds is a goal here, and the rest is guarded where it stands (2026-12-05: mouth
-    0.87-0.97, gaze 6.2-8.0 deg with the user's gaze noise, 7-17 deg without it on the bench's
-    performances; blink F1 per eye 0.31-1.00)."""
+    0.87-0.97, gaze 6.3-7.8 deg with the user's gaze noise, 7-17 deg without it on the bench's
+    performances; blink F1 per eye 0.50-1.00, mean 0.74 with the eyes' pixels, 0.67 from the
+    lids alone)."""
     s = glasses_scores
     assert all(x.found == 1.0 for x in s.values())
     rho = [x.mouth_spearman for x in s.values()]
@@ -161,4 +162,4 @@ def test_with_glasses_the_mouth_holds_and_the_gaze_stays_calm(glasses_scores) ->
     gaze = [x.gaze_mean for x in s.values()]
     assert max(gaze) <= 9.0 and float(np.mean(gaze)) <= 7.5, gaze
     f1 = [f for x in s.values() for f in x.blink_f1]
-    assert float(np.mean(f1)) >= 0.55, f1
+    assert float(np.mean(f1)) >= 0.7, f1
