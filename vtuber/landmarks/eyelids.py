@@ -64,39 +64,51 @@ def eye_patches(rgb: NDArray[np.uint8], points: NDArray[np.float32]) -> NDArray[
     h, w = rgb.shape[:2]
     pw, ph = PATCH_SIZE
     out = np.zeros((2, ph, pw), np.uint8)
-    quads: list[NDArray[np.float32] | None] = []
+    # Per eye: the patch's top-left corner in the image, its axes (along the corners, across) and
+    # their lengths in pixels. (Plain floats: numpy's overhead dominates on a few numbers.)
+    boxes: list[tuple[float, float, float, float, float, float] | None] = []
     for outer, inner in _CORNERS:
-        a = points[outer, :2].astype(np.float64) * (w, h)
-        b = points[inner, :2].astype(np.float64) * (w, h)
-        if a[0] > b[0]:
-            a, b = b, a
-        u = b - a
-        width = float(np.hypot(u[0], u[1]))
+        (ax, ay), (bx, by) = points[outer, :2].tolist(), points[inner, :2].tolist()
+        ax, ay, bx, by = ax * w, ay * h, bx * w, by * h
+        if ax > bx:
+            ax, ay, bx, by = bx, by, ax, ay
+        width = math.hypot(bx - ax, by - ay)
         if not width > 1.0:
-            quads.append(None)
+            boxes.append(None)
             continue
-        u /= width
-        v = np.array([-u[1], u[0]])
-        mid = 0.5 * (a + b)
-        sa, sc = 0.5 * PATCH_SPAN[0] * width * u, 0.5 * PATCH_SPAN[1] * width * v
-        quads.append(np.array([mid - sa - sc, mid + sa - sc, mid - sa + sc], np.float32))
-    seen = [q for q in quads if q is not None]
+        ux, uy = (bx - ax) / width, (by - ay) / width
+        la, lc = PATCH_SPAN[0] * width, PATCH_SPAN[1] * width
+        # top-left = the corners' midpoint less half of each axis; across = (-uy, ux)
+        x0 = 0.5 * (ax + bx) - 0.5 * la * ux + 0.5 * lc * uy
+        y0 = 0.5 * (ay + by) - 0.5 * la * uy - 0.5 * lc * ux
+        boxes.append((x0, y0, ux, uy, la, lc))
+    seen = [bx for bx in boxes if bx is not None]
     if not seen:
         return out
     # The grey image around both patches (their corners + 2 pixels for the interpolation):
     # cropping at the image's edge changes nothing, the edge pixels repeat either way.
-    corners = np.concatenate([np.vstack([q, q[1] + q[2] - q[0]]) for q in seen])
-    x0, y0 = (max(int(np.floor(c)) - 2, 0) for c in corners.min(axis=0))
-    x1, y1 = (int(np.ceil(c)) + 3 for c in corners.max(axis=0))
-    x1, y1 = min(x1, w), min(y1, h)
-    if x1 <= x0 or y1 <= y0:
-        x0, y0, x1, y1 = 0, 0, w, h
-    gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
-    dst = np.array([[0, 0], [pw, 0], [0, ph]], np.float32)
-    for e, q in enumerate(quads):
-        if q is None:
+    xs, ys = [], []
+    for x0, y0, ux, uy, la, lc in seen:
+        xs += [x0, x0 + la * ux, x0 - lc * uy, x0 + la * ux - lc * uy]
+        ys += [y0, y0 + la * uy, y0 + lc * ux, y0 + la * uy + lc * ux]
+    cx0, cy0 = max(math.floor(min(xs)) - 2, 0), max(math.floor(min(ys)) - 2, 0)
+    cx1, cy1 = min(math.ceil(max(xs)) + 3, w), min(math.ceil(max(ys)) + 3, h)
+    if cx1 <= cx0 or cy1 <= cy0:
+        cx0, cy0, cx1, cy1 = 0, 0, w, h
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb[cy0:cy1, cx0:cx1]), cv2.COLOR_RGB2GRAY)
+    for e, bx in enumerate(boxes):
+        if bx is None:
             continue
-        m = cv2.getAffineTransform(q - np.array([x0, y0], np.float32), dst)
+        x0, y0, ux, uy, la, lc = bx
+        x0, y0 = x0 - cx0, y0 - cy0
+        # The affine map from the grey crop to the patch: along u by pw / la, across by ph / lc.
+        sx, sy = pw / la, ph / lc
+        m = np.array(
+            [
+                [sx * ux, sx * uy, -sx * (ux * x0 + uy * y0)],
+                [-sy * uy, sy * ux, -sy * (-uy * x0 + ux * y0)],
+            ]
+        )
         out[e] = cv2.warpAffine(
             gray, m, (pw, ph), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
         )
@@ -137,8 +149,17 @@ class EyeNetwork:
     b2: float
 
     def predict(self, x: F32) -> NDArray[np.float64]:
-        h = np.tanh(((x - self.in_mean) / self.in_scale) @ self.w1 + self.b1)
-        z = np.clip(h @ self.w2 + self.b2, -30.0, 30.0)
+        return self.output(((x - self.in_mean) / self.in_scale) @ self.w1 + self.b1)
+
+    def folded(self) -> tuple[F32, F32]:
+        """(weights, bias) of the hidden layer's input straight from the features (the
+        standardizing folded in): ``x @ weights + bias``."""
+        w = np.asarray(self.w1 / self.in_scale[:, None], np.float32)
+        return w, np.asarray(self.b1 - self.in_mean @ w, np.float32)
+
+    def output(self, z1: F32) -> NDArray[np.float64]:
+        """The probability from the hidden layer's input."""
+        z = np.clip(np.tanh(z1) @ self.w2 + self.b2, -30.0, 30.0)
         return np.asarray(1.0 / (1.0 + np.exp(-z)), np.float64)
 
     def save(self, path: Path) -> None:
@@ -184,12 +205,14 @@ class EyeShut:
 
     def __init__(self, network: EyeNetwork | None = None) -> None:
         self.network = network or stock_network()
+        self._w, self._b = self.network.folded()
         self.reset()
 
     def reset(self) -> None:
         """The face was lost: forget its reference."""
         self._first: list[F32] = []
         self._reference: F32 | None = None
+        self._bias = self._b  # the hidden layer's bias with the reference taken out
 
     def update(self, patches: NDArray[np.uint8]) -> tuple[float, float]:
         f = both_eyes(patches)
@@ -197,12 +220,13 @@ class EyeShut:
             self._first.append(f)
             n = len(self._first)
             if n >= TEMPLATE_FRAMES or n % START_FRAMES == 0:  # a median every START_FRAMES
-                self._reference = np.median(np.stack(self._first), axis=0).astype(np.float32)
+                ref = np.median(np.stack(self._first), axis=0).astype(np.float32)
+                self._reference, self._bias = ref, self._b - ref @ self._w
                 if n >= TEMPLATE_FRAMES:
                     self._first = []
             if self._reference is None:
                 return (math.nan, math.nan)
-        p = self.network.predict(f - self._reference)
+        p = self.network.output(f @ self._w + self._bias)
         return (float(p[0]), float(p[1]))
 
     def measure(self, rgb: NDArray[np.uint8], points: NDArray[np.float32]) -> tuple[float, float]:
