@@ -63,16 +63,16 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
     MediaPipe ``backend`` ("facemesh" or "landmarker"), rendered and run once and kept in
     ``cache`` (keyed by face, seed, length and backend) so reruns take seconds. ``version``: an
     older cache version a caller knows to be as good for what it reads (files of versions
-    before 4 have no mouth darkness: NaN). FaceMesh's faces get ``eye_shut`` as the backend
-    computes it live (:func:`with_eye_shut`), from patches kept beside the file; ``eyes``
-    False: left NaN (the eye network's own fitting)."""
+    before 4 have no mouth darkness: NaN). The faces get ``eye_shut`` as the backend computes
+    it live (:func:`with_eye_shut`), from patches kept beside the file; ``eyes`` False: left
+    NaN (the eye network's own fitting)."""
     from vtuber.landmarks import FaceLandmarks, Landmarks
     from vtuber.synth import scoring
 
     path = eyes_path = None
     if cache is not None:
         path = _cache_file(seq, backend, cache, seconds, version)
-        eyes_path = eye_patches_file(seq, cache, seconds, version)
+        eyes_path = eye_patches_file(seq, cache, seconds, version, backend)
         if path.is_file():
             d = np.load(path)
             w, h = (int(x) for x in d["size"])
@@ -92,18 +92,18 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
                 )
                 for i in range(len(d["found"]))
             ]
-            if backend == "facemesh" and eyes:
+            if eyes:
                 with_eye_shut(lms, cached_eye_patches(seq, lms, eyes_path))
             return lms
     if backend == "facemesh":
         from vtuber.landmarks.facemesh import FaceMeshBackend
 
         lms = scoring.landmark_run(seq, FaceMeshBackend)
-        cached_eye_patches(seq, lms, eyes_path)  # the patches behind the backend's eye_shut
     else:
         from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
 
         lms = scoring.landmark_run(seq, FaceLandmarkerBackend)
+    cached_eye_patches(seq, lms, eyes_path)  # the patches behind the backend's eye_shut
     if path is not None:
         np.savez_compressed(
             path,
@@ -123,14 +123,17 @@ def _cache_file(seq, kind: str, cache: Path, seconds: float, version: int) -> Pa
     return cache / f"v{version}_{seq.name}_{seq.seed}{worn}_{seconds:g}_{kind}.npz"
 
 
-def eye_patches_file(seq, cache: Path, seconds: float, version: int = CORPUS_CACHE_VERSION) -> Path:  # type: ignore[no-untyped-def]
-    """Where :func:`cached_landmarks` keeps a performance's eye patches."""
-    return _cache_file(seq, "facemesh_eyes", cache, seconds, version)
+def eye_patches_file(  # type: ignore[no-untyped-def]
+    seq, cache: Path, seconds: float, version: int = CORPUS_CACHE_VERSION, backend: str = "facemesh"
+) -> Path:
+    """Where :func:`cached_landmarks` keeps a performance's eye patches, cut where ``backend``'s
+    landmarks put the eyes."""
+    return _cache_file(seq, f"{backend}_eyes", cache, seconds, version)
 
 
 def cached_eye_patches(seq, lms, path: Path | None) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The eye patches (n, 2, 24, 48) of a face-corpus performance's frames, cut where the
-    FaceMesh landmarks ``lms`` put the eyes (vtuber.landmarks.eyelids.eye_patches; zeros where
+    landmarks ``lms`` put the eyes (vtuber.landmarks.eyelids.eye_patches; zeros where
     no face was found), kept at ``path`` (:func:`eye_patches_file`): rendered once, so a
     refitted eye network (benchmarks/fit_eye_state.py) needs no new render."""
     from vtuber.landmarks.eyelids import PATCH_SIZE, eye_patches
@@ -151,7 +154,7 @@ def cached_eye_patches(seq, lms, path: Path | None) -> np.ndarray:  # type: igno
 
 
 def with_eye_shut(lms: list, patches: np.ndarray, network=None) -> None:  # type: ignore[no-untyped-def,type-arg]
-    """Fill each found face's ``eye_shut`` as the FaceMesh backend does live: an
+    """Fill each found face's ``eye_shut`` as the landmark backends do live: an
     vtuber.landmarks.eyelids.EyeShut over the frames' patches, started afresh where the face
     was lost (``network``: another than the shipped one)."""
     from vtuber.landmarks.eyelids import EyeShut

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from vtuber.landmarks import ARKIT_COUNT, FACE_POINTS, FaceLandmarks, Landmarks
 from vtuber.landmarks.cavity import mouth_darkness
+from vtuber.landmarks.eyelids import EyeShut
 from vtuber.landmarks.graph import serialized_list
 from vtuber.landmarks.mp_import import mp
 from vtuber.landmarks.native_log import quiet_native_stderr
@@ -100,6 +101,9 @@ class FaceLandmarkerBackend:
         # Tasks API builds a Python object per landmark and per blendshape on every frame.
         self.lean = not static_images and hasattr(self._task, "_process_video_data")
         self._rect: object | None = None
+        # The tracked face's eye closure from its pixels (vtuber.landmarks.eyelids); not for
+        # unrelated stills.
+        self._eyes = None if static_images else EyeShut()
 
     def _timestamp_ms(self, t: float) -> int:
         """The next frame's VIDEO-mode timestamp: :data:`FRAME_STEP_MS` after the last one,
@@ -188,6 +192,7 @@ class FaceLandmarkerBackend:
                 self._warm = self._warm or lean.face.found
                 if lean.face.found:
                     lean.face.mouth_dark = mouth_darkness(rgb, lean.face.points)
+                self._measure_eyes(rgb, lean.face)
                 return lean
             self.lean = False  # not the packets this reads: the Tasks API from now on
         with quiet_native_stderr(not self._warm):  # first inferences print TFLite notices
@@ -198,9 +203,11 @@ class FaceLandmarkerBackend:
         self._warm = self._warm or bool(res.face_landmarks)
         out = Landmarks(t=t, width=w, height=h)
         if not res.face_landmarks:
+            self._measure_eyes(rgb, out.face)
             return out
         pts = np.array([(p.x, p.y, p.z) for p in res.face_landmarks[0]], dtype=np.float32)
         if pts.shape[0] != FACE_POINTS:
+            self._measure_eyes(rgb, out.face)
             return out
         face = FaceLandmarks(found=True, points=pts)
         if res.face_blendshapes:
@@ -214,8 +221,18 @@ class FaceLandmarkerBackend:
         if res.facial_transformation_matrixes:
             face.matrix = np.asarray(res.facial_transformation_matrixes[0], dtype=np.float32)
         face.mouth_dark = mouth_darkness(rgb, pts)
+        self._measure_eyes(rgb, face)
         out.face = face
         return out
+
+    def _measure_eyes(self, rgb: NDArray[np.uint8], face: FaceLandmarks) -> None:
+        """Fill ``face.eye_shut`` (a found face) or forget the last face's eyes (none found)."""
+        if self._eyes is None:
+            return
+        if face.found:
+            face.eye_shut = self._eyes.measure(rgb, face.points)
+        else:
+            self._eyes.reset()
 
     def close(self) -> None:
         self._task.close()
