@@ -177,11 +177,13 @@ def fitting_options(description: str, seeds: int = 2) -> argparse.ArgumentParser
     return ap
 
 
-def training_landmarks(args: argparse.Namespace, backend: str = "facemesh") -> list[tuple]:  # type: ignore[type-arg]
-    """``(name, k, sequence, landmarks)`` of every training face's performances k = 0 ..
-    ``args.seeds`` - 1 (the corpus's seed 1000 k + the face's index), the landmarks from
-    :func:`cached_landmarks`; [] (said on stderr) when the training faces are not here. The
-    caller has called ``corpus.begin_fitting()``."""
+def training_sequences(seeds: int, glasses: tuple[bool, ...] = (False,)) -> list[tuple]:  # type: ignore[type-arg]
+    """``(worn, name, k, sequence)`` of every training face's performances k = 0 .. ``seeds`` - 1
+    (the corpus's seed 1000 k + the face's index), for each condition of ``glasses`` in turn
+    (False: bare; True: the same performances wearing glasses); [] (said on stderr) when the
+    training faces are not here. The caller has called ``corpus.begin_fitting()``."""
+    import dataclasses
+
     from vtuber.synth import corpus
 
     names = corpus.available(corpus.TRAINING)
@@ -189,9 +191,20 @@ def training_landmarks(args: argparse.Namespace, backend: str = "facemesh") -> l
         print(f"no training faces in {corpus.shared_faces_dir()}", file=sys.stderr)
         return []
     out = []
-    for name in names:
-        for k in range(args.seeds):
-            seq = corpus.make_sequence(name, 1000 * k + corpus.IDENTITIES.index(name))
-            lms = cached_landmarks(seq, backend, Path(args.cache), args.seconds)
-            out.append((name, k, seq, lms))
+    for worn in glasses:
+        for name in names:
+            for k in range(seeds):
+                seq = corpus.make_sequence(name, 1000 * k + corpus.IDENTITIES.index(name))
+                out.append((worn, name, k, dataclasses.replace(seq, glasses=worn)))
     return out
+
+
+def training_landmarks(args: argparse.Namespace, backend: str = "facemesh") -> list[tuple]:  # type: ignore[type-arg]
+    """``(name, k, sequence, landmarks)`` of every training face's performances k = 0 ..
+    ``args.seeds`` - 1 (the corpus's seed 1000 k + the face's index), the landmarks from
+    :func:`cached_landmarks`; [] (said on stderr) when the training faces are not here. The
+    caller has called ``corpus.begin_fitting()``."""
+    return [
+        (name, k, seq, cached_landmarks(seq, backend, Path(args.cache), args.seconds))
+        for _, name, k, seq in training_sequences(args.seeds)
+    ]

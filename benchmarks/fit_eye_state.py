@@ -19,7 +19,6 @@ vtuber/data/eye_state.npz. It refuses validation faces (vtuber.synth.corpus.begi
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 from pathlib import Path
 
@@ -100,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         cached_eye_patches,
         cached_landmarks,
         eye_patches_file,
+        training_sequences,
         with_eye_shut,
     )
 
@@ -115,17 +115,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     cache = Path(args.cache)
     runs = []
-    for glasses in (False, True):
-        for name in names:
-            for k in range(args.seeds):
-                seq = corpus.make_sequence(name, 1000 * k + corpus.IDENTITIES.index(name))
-                seq = dataclasses.replace(seq, glasses=glasses)
-                lms = cached_landmarks(seq, "facemesh", cache, 10.0, eyes=False)
-                patches = cached_eye_patches(seq, lms, eye_patches_file(seq, cache, 10.0))
-                found = np.array([lm.face.found for lm in lms])
-                feats = reference_features(patches, found)
-                truth = seq.eye_close[: len(lms)]
-                runs.append((glasses, name, seq, lms, patches, found, feats, truth))
+    for glasses, name, _, seq in training_sequences(args.seeds, (False, True)):
+        lms = cached_landmarks(seq, "facemesh", cache, 10.0, eyes=False)
+        patches = cached_eye_patches(seq, lms, eye_patches_file(seq, cache, 10.0))
+        found = np.array([lm.face.found for lm in lms])
+        feats = reference_features(patches, found)
+        truth = seq.eye_close[: len(lms)]
+        runs.append((glasses, name, seq, lms, patches, found, feats, truth))
 
     def data(keep: list[bool]) -> tuple[F32, NDArray[np.float64]]:
         chosen = [r for r, kp in zip(runs, keep, strict=True) if kp]

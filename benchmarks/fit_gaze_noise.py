@@ -16,7 +16,6 @@ estimate ends at. It refuses validation faces
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import os
 from pathlib import Path
@@ -33,7 +32,10 @@ K_GRID = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from _common import cached_landmarks  # benchmarks/ is on sys.path
+    from _common import (  # benchmarks/ is on sys.path
+        cached_landmarks,
+        training_sequences,
+    )
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=2, help="performances per training face")
@@ -41,15 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     corpus.begin_fitting()
     names = corpus.available(corpus.TRAINING)
-    runs = []
-    for glasses in (False, True):
-        for name in names:
-            for k in range(args.seeds):
-                seq = corpus.make_sequence(name, 1000 * k + corpus.IDENTITIES.index(name))
-                seq = dataclasses.replace(seq, glasses=glasses)
-                runs.append(
-                    (glasses, name, seq, cached_landmarks(seq, "facemesh", Path(args.cache), 10.0))
-                )
+    runs = [
+        (glasses, name, seq, cached_landmarks(seq, "facemesh", Path(args.cache), 10.0))
+        for glasses, name, _, seq in training_sequences(args.seeds, (False, True))
+    ]
     err: dict[float, list[float]] = {}
     sigmas = []
     for kk in K_GRID:
