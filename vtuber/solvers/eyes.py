@@ -215,12 +215,13 @@ class EyeConfig:
     yaw_range_deg / pitch_range_deg: gaze is clamped to these and the look shapes reach 1 there.
     hold_at: closure above which an eye's gaze is held (iris hidden by the lid).
     pixel_weight: where the eye's closure read from its pixels is known
-        (vtuber.landmarks.eyelids, FaceMesh mode), each eye's closure is the lids' reading moved
-        this far toward it (0: the lids alone). The two fail apart: behind a frame of glasses
-        the lid points barely follow a closing lid while the pixels change, and an open eye the
-        lid points read narrow at a turned head still shows its iris. Chosen on the training
-        faces with and without glasses, the pixel network fitted without each face in turn
-        (benchmarks/fit_eye_state.py; 0.5 and more lost blinks on bare faces).
+        (vtuber.landmarks.eyelids: both face backends, one tracked face), each eye's closure is
+        the lids' reading moved this far toward it (0: the lids alone). The two fail apart:
+        behind a frame of glasses the lid points barely follow a closing lid while the pixels
+        change, and an open eye the lid points read narrow at a turned head still shows its
+        iris. Chosen on the training faces with and without glasses, the pixel network fitted
+        without each face in turn (benchmarks/fit_eye_state.py: the best mean of the bare and
+        the glasses blink F1; 0.4 and more lost blinks on bare faces).
     noise_k: an open eye reading this many times its own jitter (the robust frame-to-frame
         deviation of its aperture, learned per eye) below its open level still reads open
         (:func:`closure`); fitted on the training faces (benchmarks/fit_blink_noise.py).
