@@ -19,7 +19,8 @@ for the face being tracked; it starts afresh when the face is lost (a new person
 inherit it) and reads NaN (not measured: the lid points alone decide) until it has one.
 
 The person's left eye is mirrored so that both eyes look like a right eye to the one network;
-a mirrored image therefore gives the same values with the eyes swapped. The values travel in
+a mirrored image therefore gives nearly the same values with the eyes swapped (the landmarks of a
+mirrored image are not exactly mirrored). The values travel in
 :attr:`vtuber.landmarks.FaceLandmarks.eye_shut`.
 """
 
