@@ -149,9 +149,6 @@ class EyeNetwork:
     w2: F32
     b2: float
 
-    def predict(self, x: F32) -> NDArray[np.float64]:
-        return self.output(((x - self.in_mean) / self.in_scale) @ self.w1 + self.b1)
-
     def folded(self) -> tuple[F32, F32]:
         """(weights, bias) of the hidden layer's input straight from the features (the
         standardizing folded in): ``x @ weights + bias``."""
@@ -212,20 +209,20 @@ class EyeShut:
     def reset(self) -> None:
         """The face was lost: forget its reference."""
         self._first: list[F32] = []
-        self._reference: F32 | None = None
-        self._bias = self._b  # the hidden layer's bias with the reference taken out
+        # The hidden layer's bias with the reference taken out (None: no reference yet).
+        self._bias: F32 | None = None
 
     def update(self, patches: NDArray[np.uint8]) -> tuple[float, float]:
         f = both_eyes(patches)
-        if self._reference is None or self._first:
+        if self._bias is None or self._first:
             self._first.append(f)
             n = len(self._first)
             if n >= TEMPLATE_FRAMES or n % START_FRAMES == 0:  # a median every START_FRAMES
                 ref = np.median(np.stack(self._first), axis=0).astype(np.float32)
-                self._reference, self._bias = ref, self._b - ref @ self._w
+                self._bias = self._b - ref @ self._w
                 if n >= TEMPLATE_FRAMES:
                     self._first = []
-            if self._reference is None:
+            if self._bias is None:
                 return (math.nan, math.nan)
         p = self.network.output(f @ self._w + self._bias)
         return (float(p[0]), float(p[1]))
