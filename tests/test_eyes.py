@@ -14,6 +14,7 @@ from vtuber.solvers.eyes import (
     EyeConfig,
     EyeSolver,
     dead_zone,
+    eye_visibility,
     eye_widths,
     gaze_rotation,
     iris_offsets,
@@ -311,3 +312,55 @@ def test_gaze_noise_is_learned_from_the_two_eyes_disagreeing() -> None:
     assert noisy.noise.sigma == before
     noisy.reset()
     assert noisy.noise.sigma[0] == pytest.approx(prior)
+
+
+def test_eye_visibility_of_a_turned_head(grace_bgr) -> None:  # type: ignore[no-untyped-def]
+    """Real landmarks: frontal, each eye shows about as wide as the other; turned far, the far
+    eye shows narrower than the near one, which reads 1.0, and the other turn swaps them."""
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    with FaceMeshBackend(static_images=True) as b:
+        pts = b.process(grace_bgr, 0.0).face_pixels()
+    front = eye_visibility(pts)
+    assert min(front) > 0.8 and max(front) == 1.0
+    left_turn, _ = _turn(pts, 60.0, 0.0)
+    right_turn, _ = _turn(pts, -60.0, 0.0)
+    a, b = eye_visibility(left_turn), eye_visibility(right_turn)
+    assert max(a) == 1.0 and min(a) < 0.75
+    assert (a[0] < a[1]) != (b[0] < b[1])  # the other eye is the far one
+    assert max(b) == 1.0 and min(b) < 0.75
+
+
+def test_an_eye_the_image_barely_shows_takes_the_other_eyes_closure(grace_bgr) -> None:  # type: ignore[no-untyped-def]
+    """The landmarker squeezing a far eye's points together reads it closed; with the eye 10 %
+    as wide as the other in the image it takes the open eye's closure (EyeConfig.hidden_eye),
+    while the rule off lets it blink; a wink of an eye seen whole still closes that eye."""
+    from vtuber.landmarks import face_mesh as fm
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+    from vtuber.solvers.expressions import FaceSolver
+
+    with FaceMeshBackend(static_images=True) as b:
+        pts = b.process(grace_bgr, 0.0).face_pixels()
+    eye = [fm.EYE_OUTER_R, fm.EYE_INNER_R, *fm.UPPER_LID_R, *fm.LOWER_LID_R]
+    centre = pts[[fm.EYE_OUTER_R, fm.EYE_INNER_R]].mean(axis=0)
+    squeezed = pts.copy()
+    squeezed[eye, 0] = centre[0] + 0.1 * (pts[eye, 0] - centre[0])
+    squeezed[eye, 1] = centre[1]  # lids on the corner line: the lids read shut
+    iris = list(range(fm.IRIS_R, fm.IRIS_R + 5))  # its iris squeezed with it, where it was
+    squeezed[iris, :2] = centre[:2] + 0.1 * (pts[iris, :2] - centre[:2])
+    assert eye_visibility(squeezed)[1] < EyeConfig().hidden_eye[0]
+    winked = pts.copy()
+    lids = [*fm.UPPER_LID_R, *fm.LOWER_LID_R]
+    winked[lids, 1] = centre[1]
+    for hidden, frame, right_closed in (
+        (EyeConfig().hidden_eye, squeezed, False),
+        ((0.0, 0.0), squeezed, True),
+        (EyeConfig().hidden_eye, winked, True),
+    ):
+        solver = FaceSolver()
+        solver.eye_config.hidden_eye = hidden
+        for _ in range(30):  # the open eyes' levels
+            solver.update(pts, np.eye(3))
+        for _ in range(3):
+            r = solver.update(frame, np.eye(3))
+        assert r.eyes.closed == (False, right_closed), hidden

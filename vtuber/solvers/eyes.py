@@ -52,6 +52,19 @@ def eye_widths(face: F64) -> F64:
     return np.sqrt((d * d).sum(axis=1))  # = np.linalg.norm(d, axis=1), without its overhead
 
 
+def eye_visibility(points_px: F64) -> tuple[float, float]:
+    """How much of each [left, right] eye the image shows: its corner-to-corner width in the
+    image over the wider eye's (1.0 for the nearer eye). A head turned far shows the far eye
+    foreshortened and partly behind the nose, and the landmarker squeezes its points together
+    (one training face's far eye measured 5 px against the near eye's 48 at 32 degrees of yaw)."""
+    w = [0.0, 0.0]
+    for i in (LEFT, RIGHT):
+        (ax, ay), (bx, by) = points_px[[EYE_OUTER[i], EYE_INNER[i]], :2].tolist()
+        w[i] = math.hypot(ax - bx, ay - by)
+    top = max(w[0], w[1], 1e-9)
+    return w[0] / top, w[1] / top
+
+
 def eye_openness(face: F64, widths: F64 | None = None) -> F64:
     """Lid aperture over eye width for [left, right] eyes (unitless, >= 0). ``widths``:
     :func:`eye_widths` of ``face`` if already computed."""
@@ -225,6 +238,15 @@ class EyeConfig:
     noise_k: an open eye reading this many times its own jitter (the robust frame-to-frame
         deviation of its aperture, learned per eye) below its open level still reads open
         (:func:`closure`); fitted on the training faces (benchmarks/fit_blink_noise.py).
+    hidden_eye: (lo, hi): an eye the image shows less than ``hi`` of (:func:`eye_visibility`:
+        its width in the image over the other eye's) takes the other eye's closure in part, and
+        below ``lo`` wholly: with the head turned far, the landmarker squeezes the far eye's
+        points together and its lids read closed while it is open (one training face's far eye,
+        5 px wide against the near eye's 48 at 32 degrees of yaw, read closed for over a second),
+        while the near eye is seen whole. A wink of the far eye at such a turn is lost. An eye at
+        30 degrees of yaw typically shows 0.6-0.8 of the other's width, so ordinary turns keep
+        each eye its own. (0, 0) turns it off. Chosen on the training faces, bare and with
+        glasses (benchmarks/fit_hidden_eye.py).
     """
 
     close_at: float = 0.45
@@ -243,6 +265,7 @@ class EyeConfig:
     hold_at: float = 0.3
     pixel_weight: float = 0.3
     noise_k: float = 0.5
+    hidden_eye: tuple[float, float] = (0.2, 0.4)
 
 
 @dataclass(frozen=True, slots=True)
