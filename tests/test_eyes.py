@@ -364,3 +364,35 @@ def test_an_eye_the_image_barely_shows_takes_the_other_eyes_closure(grace_bgr) -
         for _ in range(3):
             r = solver.update(frame, np.eye(3))
         assert r.eyes.closed == (False, right_closed), hidden
+
+
+def test_the_gaze_of_an_eye_the_image_barely_shows_does_not_count(grace_bgr) -> None:  # type: ignore[no-untyped-def]
+    """A squeezed far eye's iris is no gaze: moving it leaves the gaze where the near eye puts
+    it, while moving the near eye's iris moves the gaze."""
+    from vtuber.landmarks import face_mesh as fm
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+    from vtuber.solvers.expressions import FaceSolver
+
+    with FaceMeshBackend(static_images=True) as b:
+        pts = b.process(grace_bgr, 0.0).face_pixels()
+    eye = [fm.EYE_OUTER_R, fm.EYE_INNER_R, *fm.UPPER_LID_R, *fm.LOWER_LID_R]
+    iris_r = list(range(fm.IRIS_R, fm.IRIS_R + 5))
+    iris_l = list(range(fm.IRIS_L, fm.IRIS_L + 5))
+    centre = pts[[fm.EYE_OUTER_R, fm.EYE_INNER_R]].mean(axis=0)
+    squeezed = pts.copy()
+    squeezed[eye + iris_r, 0] = centre[0] + 0.1 * (pts[eye + iris_r, 0] - centre[0])
+    width_l = float(np.linalg.norm(pts[fm.EYE_OUTER_L, :2] - pts[fm.EYE_INNER_L, :2]))
+
+    def gaze_yaw(frame: np.ndarray) -> float:
+        solver = FaceSolver()
+        for _ in range(30):
+            solver.update(pts, np.eye(3))
+        return solver.update(frame, np.eye(3)).eyes.yaw
+
+    far = squeezed.copy()
+    far[iris_r, 0] += 0.05 * width_l  # half the squeezed eye's width
+    near = squeezed.copy()
+    near[iris_l, 0] += 0.15 * width_l
+    base = gaze_yaw(squeezed)
+    assert gaze_yaw(far) == pytest.approx(base, abs=1e-9)
+    assert abs(gaze_yaw(near) - base) > math.radians(5.0)

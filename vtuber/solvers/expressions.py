@@ -196,7 +196,7 @@ class FaceSolver:
         lo, hi = ec.hidden_eye  # an eye the image barely shows takes the other eye's closure
         own = [min(max((v - lo) / max(hi - lo, 1e-9), 0.0), 1.0) for v in eye_visibility(points_px)]
         shut = [own[i] * shut[i] + (1.0 - own[i]) * shut[1 - i] for i in (0, 1)]
-        eyes = self.eyes.update((shut[0], shut[1]), m.iris, ad.gaze_rest())
+        eyes = self.eyes.update((shut[0], shut[1]), m.iris, ad.gaze_rest(), (own[0], own[1]))
         blend = eyes.blendshapes(self.eye_config)
         mc = self.mouth_config
         if math.isfinite(mouth_dark):  # how far the lip gap and the dark inside agree (mouth.py)

@@ -243,7 +243,8 @@ class EyeConfig:
         below ``lo`` wholly: with the head turned far, the landmarker squeezes the far eye's
         points together and its lids read closed while it is open (one training face's far eye,
         5 px wide against the near eye's 48 at 32 degrees of yaw, read closed for over a second),
-        while the near eye is seen whole. A wink of the far eye at such a turn is lost. An eye at
+        while the near eye is seen whole. Its iris's share of the gaze is scaled the same way.
+        A wink of the far eye at such a turn is lost. An eye at
         30 degrees of yaw typically shows 0.6-0.8 of the other's width, so ordinary turns keep
         each eye its own. (0, 0) turns it off. Chosen on the training faces, bare and with
         glasses (benchmarks/fit_hidden_eye.py).
@@ -350,10 +351,13 @@ class EyeSolver:
         closure: tuple[float, float],
         offsets: F64,
         rest_offset: F64,
+        seen: tuple[float, float] = (1.0, 1.0),
     ) -> EyeResult:
         """One frame: each eye's raw closure (:func:`closure`), the iris offsets and the user's
         iris rest offset (2, 2): the gaze, and whether an eye closed alone has its iris down
-        (:attr:`EyeConfig.wink_iris_rise`)."""
+        (:attr:`EyeConfig.wink_iris_rise`). ``seen``: how far each eye's own reading counts
+        (:attr:`EyeConfig.hidden_eye`: 0 for an eye the image barely shows); its iris's share
+        of the gaze is scaled by it."""
         cfg = self.config
         raw = closure
         # Both nearly closed: close together (the more closed eye leads); a wink stays one-sided
@@ -392,12 +396,12 @@ class EyeSolver:
         rx, ry = cfg.eyeball_ratio * cfg.iris_gain[0], cfg.eyeball_ratio * cfg.iris_gain[1]
         weights = [0.0, 0.0]
         for i, (ox, oy) in enumerate((offsets - rest_offset).tolist()):
-            if raw[i] < cfg.hold_at and not self._closed[i]:
+            if raw[i] < cfg.hold_at and not self._closed[i] and seen[i] > 0.0:
                 self._held[i] = (  # [yaw, pitch]
                     math.asin(min(max(ox / rx, -1.0), 1.0)),
                     math.asin(min(max(oy / ry, -1.0), 1.0)),
                 )
-                weights[i] = 1.0 - raw[i] / cfg.hold_at + 1e-3
+                weights[i] = (1.0 - raw[i] / cfg.hold_at + 1e-3) * seen[i]
         (y0, p0), (y1, p1) = self._held.tolist()
         if weights[0] > 0.0 and weights[1] > 0.0:  # both read this frame
             self.noise.add(y0 - y1, p0 - p1)
