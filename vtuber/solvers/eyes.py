@@ -266,7 +266,7 @@ class EyeConfig:
     hold_at: float = 0.3
     pixel_weight: float = 0.3
     noise_k: float = 0.5
-    hidden_eye: tuple[float, float] = (0.2, 0.4)
+    hidden_eye: tuple[float, float] = (0.3, 0.5)
 
 
 @dataclass(frozen=True, slots=True)
