@@ -314,13 +314,41 @@ def test_gaze_noise_is_learned_from_the_two_eyes_disagreeing() -> None:
     assert noisy.noise.sigma[0] == pytest.approx(prior)
 
 
-def test_eye_visibility_of_a_turned_head(grace_bgr) -> None:  # type: ignore[no-untyped-def]
-    """Real landmarks: frontal, each eye shows about as wide as the other; turned far, the far
-    eye shows narrower than the near one, which reads 1.0, and the other turn swaps them."""
+@pytest.fixture(scope="module")
+def grace_points(grace_bgr) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """FaceMesh's landmarks (pixels) of the grace_hopper photo."""
     from vtuber.landmarks.facemesh import FaceMeshBackend
 
     with FaceMeshBackend(static_images=True) as b:
-        pts = b.process(grace_bgr, 0.0).face_pixels()
+        return b.process(grace_bgr, 0.0).face_pixels()
+
+
+def _right_eye(pts: np.ndarray) -> tuple[list[int], list[int], np.ndarray]:
+    """The person's right eye's corner and lid points, its iris points, and its corners'
+    midpoint."""
+    from vtuber.landmarks import face_mesh as fm
+
+    eye = [fm.EYE_OUTER_R, fm.EYE_INNER_R, *fm.UPPER_LID_R, *fm.LOWER_LID_R]
+    iris = list(range(fm.IRIS_R, fm.IRIS_R + 5))
+    return eye, iris, pts[[fm.EYE_OUTER_R, fm.EYE_INNER_R]].mean(axis=0)
+
+
+def _eye_solver(pts: np.ndarray, hidden: tuple[float, float] | None = None):  # type: ignore[no-untyped-def]
+    """A FaceSolver that has seen 30 frames of the open eyes of ``pts``."""
+    from vtuber.solvers.expressions import FaceSolver
+
+    solver = FaceSolver()
+    if hidden is not None:
+        solver.eye_config.hidden_eye = hidden
+    for _ in range(30):  # the open eyes' levels
+        solver.update(pts, np.eye(3))
+    return solver
+
+
+def test_eye_visibility_of_a_turned_head(grace_points) -> None:  # type: ignore[no-untyped-def]
+    """Real landmarks: frontal, each eye shows about as wide as the other; turned far, the far
+    eye shows narrower than the near one, which reads 1.0, and the other turn swaps them."""
+    pts = grace_points
     front = eye_visibility(pts)
     assert min(front) > 0.8 and max(front) == 1.0
     left_turn, _ = _turn(pts, 60.0, 0.0)
@@ -331,22 +359,18 @@ def test_eye_visibility_of_a_turned_head(grace_bgr) -> None:  # type: ignore[no-
     assert max(b) == 1.0 and min(b) < 0.75
 
 
-def test_an_eye_the_image_barely_shows_takes_the_other_eyes_closure(grace_bgr) -> None:  # type: ignore[no-untyped-def]
+def test_an_eye_the_image_barely_shows_takes_the_other_eyes_closure(grace_points) -> None:  # type: ignore[no-untyped-def]
     """The landmarker squeezing a far eye's points together reads it closed; with the eye 10 %
     as wide as the other in the image it takes the open eye's closure (EyeConfig.hidden_eye),
     while the rule off lets it blink; a wink of an eye seen whole still closes that eye."""
     from vtuber.landmarks import face_mesh as fm
-    from vtuber.landmarks.facemesh import FaceMeshBackend
-    from vtuber.solvers.expressions import FaceSolver
 
-    with FaceMeshBackend(static_images=True) as b:
-        pts = b.process(grace_bgr, 0.0).face_pixels()
-    eye = [fm.EYE_OUTER_R, fm.EYE_INNER_R, *fm.UPPER_LID_R, *fm.LOWER_LID_R]
-    centre = pts[[fm.EYE_OUTER_R, fm.EYE_INNER_R]].mean(axis=0)
+    pts = grace_points
+    eye, iris, centre = _right_eye(pts)
     squeezed = pts.copy()
     squeezed[eye, 0] = centre[0] + 0.1 * (pts[eye, 0] - centre[0])
     squeezed[eye, 1] = centre[1]  # lids on the corner line: the lids read shut
-    iris = list(range(fm.IRIS_R, fm.IRIS_R + 5))  # its iris squeezed with it, where it was
+    # its iris squeezed with it, where it was
     squeezed[iris, :2] = centre[:2] + 0.1 * (pts[iris, :2] - centre[:2])
     assert eye_visibility(squeezed)[1] < EyeConfig().hidden_eye[0]
     winked = pts.copy()
@@ -357,37 +381,26 @@ def test_an_eye_the_image_barely_shows_takes_the_other_eyes_closure(grace_bgr) -
         ((0.0, 0.0), squeezed, True),
         (EyeConfig().hidden_eye, winked, True),
     ):
-        solver = FaceSolver()
-        solver.eye_config.hidden_eye = hidden
-        for _ in range(30):  # the open eyes' levels
-            solver.update(pts, np.eye(3))
+        solver = _eye_solver(pts, hidden)
         for _ in range(3):
             r = solver.update(frame, np.eye(3))
         assert r.eyes.closed == (False, right_closed), hidden
 
 
-def test_the_gaze_of_an_eye_the_image_barely_shows_does_not_count(grace_bgr) -> None:  # type: ignore[no-untyped-def]
+def test_the_gaze_of_an_eye_the_image_barely_shows_does_not_count(grace_points) -> None:  # type: ignore[no-untyped-def]
     """A squeezed far eye's iris is no gaze: moving it leaves the gaze where the near eye puts
     it, while moving the near eye's iris moves the gaze."""
     from vtuber.landmarks import face_mesh as fm
-    from vtuber.landmarks.facemesh import FaceMeshBackend
-    from vtuber.solvers.expressions import FaceSolver
 
-    with FaceMeshBackend(static_images=True) as b:
-        pts = b.process(grace_bgr, 0.0).face_pixels()
-    eye = [fm.EYE_OUTER_R, fm.EYE_INNER_R, *fm.UPPER_LID_R, *fm.LOWER_LID_R]
-    iris_r = list(range(fm.IRIS_R, fm.IRIS_R + 5))
+    pts = grace_points
+    eye, iris_r, centre = _right_eye(pts)
     iris_l = list(range(fm.IRIS_L, fm.IRIS_L + 5))
-    centre = pts[[fm.EYE_OUTER_R, fm.EYE_INNER_R]].mean(axis=0)
     squeezed = pts.copy()
     squeezed[eye + iris_r, 0] = centre[0] + 0.1 * (pts[eye + iris_r, 0] - centre[0])
     width_l = float(np.linalg.norm(pts[fm.EYE_OUTER_L, :2] - pts[fm.EYE_INNER_L, :2]))
 
     def gaze_yaw(frame: np.ndarray) -> float:
-        solver = FaceSolver()
-        for _ in range(30):
-            solver.update(pts, np.eye(3))
-        return solver.update(frame, np.eye(3)).eyes.yaw
+        return _eye_solver(pts).update(frame, np.eye(3)).eyes.yaw
 
     far = squeezed.copy()
     far[iris_r, 0] += 0.05 * width_l  # half the squeezed eye's width

@@ -211,8 +211,11 @@ class Agreement:
 
 
 def trust(r: float, none: float, full: float) -> float:
-    """How much to listen to a reading whose correlation with another is ``r``: 0 at ``none``
-    or below, 1 at ``full`` or above, linear between."""
+    """How much to listen to a reading whose measure of trust (its correlation with another, an
+    eye's visibility) is ``r``: 0 at ``none`` or below, 1 at ``full`` or above, linear between
+    (a step at ``full`` when the two are equal)."""
+    if full <= none:
+        return 1.0 if r >= full else 0.0
     return min(max((r - none) / (full - none), 0.0), 1.0)
 
 

@@ -194,7 +194,7 @@ class FaceSolver:
             if math.isfinite(p):
                 shut[i] += ec.pixel_weight * (p - shut[i])
         lo, hi = ec.hidden_eye  # an eye the image barely shows takes the other eye's closure
-        own = [min(max((v - lo) / max(hi - lo, 1e-9), 0.0), 1.0) for v in eye_visibility(points_px)]
+        own = [trust(v, lo, hi) for v in eye_visibility(points_px)]
         shut = [own[i] * shut[i] + (1.0 - own[i]) * shut[1 - i] for i in (0, 1)]
         eyes = self.eyes.update((shut[0], shut[1]), m.iris, ad.gaze_rest(), (own[0], own[1]))
         blend = eyes.blendshapes(self.eye_config)
