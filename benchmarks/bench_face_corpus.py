@@ -94,8 +94,48 @@ def main(argv: list[str] | None = None) -> int:
             f"{np.mean([r[5].mouth_spearman for r in fm]):.2f}, gaze "
             f"{np.mean([r[5].gaze_mean for r in fm]):.2f}"
         )
+    if args.seeds > 1:
+        print_per_face(rows)
     print(f"({time.perf_counter() - t0:.0f} s)")
     return 0
+
+
+def pooled(counts: list[tuple[tuple[int, int, int], ...]]) -> tuple[float, float]:
+    """Each eye's F1 over several performances: their frames counted together."""
+    return tuple(  # type: ignore[return-value]
+        scoring.f1_of(tuple(sum(c[e][j] for c in counts) for j in range(3)))  # type: ignore[arg-type]
+        for e in (0, 1)
+    )
+
+
+def print_per_face(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    """Per face and mode, its performances together (docs/face_corpus.md, "Per face"): blink F1
+    over all their frames, false blinks summed, the largest vowel at rest, the other figures
+    averaged."""
+    print("per face, its performances together (blink F1 pooled, fb summed, vRest the largest):")
+    print(
+        f"{'face':15s} {'n':>3s} {'mirror':>6s} {'base':>5s} {'head':>5s} {'blinkL':>6s} "
+        f"{'blinkR':>6s} {'fb':>3s} {'mouth':>5s} {'vRest':>5s} {'gaze':>5s} {'psBL':>5s} "
+        f"{'psBR':>5s} {'psJaw':>5s}"
+    )
+    keys = list(dict.fromkeys((r[0], r[2]) for r in rows))
+    for name, mode in keys:
+        sel = [r for r in rows if r[0] == name and r[2] == mode]
+        sc = [r[5] for r in sel]
+        bl = pooled([s.blink_counts for s in sc])
+        ps = ""
+        if mode == "ps":
+            pb = pooled([s.arkit_blink_counts for s in sc])
+            jaw = np.mean([s.arkit_jaw_spearman for s in sc])
+            ps = f"{pb[0]:5.2f} {pb[1]:5.2f} {jaw:5.2f}"
+        print(
+            f"{name:15s} {len(sel):3d} {str(mode):>6s} {np.mean([r[4] for r in sel]):5.2f} "
+            f"{np.mean([s.head_mean for s in sc]):5.2f} {bl[0]:6.2f} {bl[1]:6.2f} "
+            f"{sum(s.false_blinks_turning for s in sc):3d} "
+            f"{np.mean([s.mouth_spearman for s in sc]):5.2f} "
+            f"{max(s.vowel_at_rest for s in sc):5.2f} "
+            f"{np.mean([s.gaze_mean for s in sc]):5.2f} {ps}"
+        )
 
 
 if __name__ == "__main__":

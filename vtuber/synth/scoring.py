@@ -149,11 +149,19 @@ def baseline_head(lms: list[Landmarks]) -> F64:
     return out
 
 
-def f1(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> float:
-    tp = int(np.sum(truth & pred))
-    fp = int(np.sum(~truth & pred))
-    fn = int(np.sum(truth & ~pred))
+def counts(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> tuple[int, int, int]:
+    """(true positives, false positives, false negatives) of frame-wise ``pred``."""
+    return (int(np.sum(truth & pred)), int(np.sum(~truth & pred)), int(np.sum(truth & ~pred)))
+
+
+def f1_of(c: tuple[int, int, int]) -> float:
+    """F1 of :func:`counts` (or of their sums over several performances: a pooled F1)."""
+    tp, fp, fn = c
     return 2 * tp / max(2 * tp + fp + fn, 1)
+
+
+def f1(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> float:
+    return f1_of(counts(truth, pred))
 
 
 def _dilate(mask: NDArray[np.bool_], k: int) -> NDArray[np.bool_]:
@@ -178,6 +186,9 @@ class Scores:
     found: float
     arkit_blink_f1: tuple[float, float] | None = None
     arkit_jaw_spearman: float | None = None
+    # Per eye (tp, fp, fn) behind blink_f1 / arkit_blink_f1, to pool a face's performances.
+    blink_counts: tuple[tuple[int, int, int], ...] = ()
+    arkit_blink_counts: tuple[tuple[int, int, int], ...] = ()
 
     def row(self) -> dict[str, float]:
         d = {
@@ -204,9 +215,8 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
     head = head_errors(sent.head, truth_head(seq, sent.mirror)[:n])[ok]
     # Eyes: the sent keys are the avatar's; with the mirror, blinkLeft is the person's right.
     close = seq.eye_close[:n][:, ::-1] if sent.mirror else seq.eye_close[:n]
-    f1s = []
-    for e in (0, 1):
-        f1s.append(f1((close[:, e] >= 0.5)[ok], (sent.blink[:, e] >= 0.5)[ok]))
+    bc = tuple(counts((close[:, e] >= 0.5)[ok], (sent.blink[:, e] >= 0.5)[ok]) for e in (0, 1))
+    f1s = [f1_of(c) for c in bc]
     # False blinks while the head turns within +-30 deg, eyes open (2 frames away from any
     # closure of that eye).
     turning = np.abs(seq.yaw[:n]) <= 30.0
@@ -228,9 +238,12 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
     exp_yaw = tg[:, 0] if sent.mirror else -tg[:, 0]
     gerr = np.hypot(sent.gaze[:, 0] - exp_yaw, sent.gaze[:, 1] - tg[:, 1])[steady]
     ps_f1 = ps_jaw = None
+    pc: tuple[tuple[int, int, int], ...] = ()
     if perfect_sync:
-        ps = [f1((close[:, e] >= 0.5)[ok], (sent.arkit_blink[:, e] >= 0.5)[ok]) for e in (0, 1)]
-        ps_f1 = (ps[0], ps[1])
+        pc = tuple(
+            counts((close[:, e] >= 0.5)[ok], (sent.arkit_blink[:, e] >= 0.5)[ok]) for e in (0, 1)
+        )
+        ps_f1 = (f1_of(pc[0]), f1_of(pc[1]))
         ps_jaw = float(spearmanr(mouth[ok], sent.arkit_jaw[ok]).statistic)
     return Scores(
         head_mean=float(head.mean()),
@@ -243,6 +256,8 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
         found=float(ok.mean()),
         arkit_blink_f1=ps_f1,
         arkit_jaw_spearman=ps_jaw,
+        blink_counts=bc,
+        arkit_blink_counts=pc,
     )
 
 
