@@ -56,6 +56,20 @@ def test_split_is_by_person_and_disjoint() -> None:
     assert set(corpus.IDENTITIES) == set(corpus.TRAINING) | set(corpus.VALIDATION)
 
 
+def test_a_face_pooled_blink_f1_counts_all_its_frames() -> None:
+    # bench_face_corpus.py's per-face figure: the performances' counts summed give the F1 of
+    # their frames taken together, not the mean of their F1s.
+    rng = np.random.default_rng(3)
+    truth = [rng.random(n) < 0.08 for n in (300, 240)]
+    pred = [t ^ (rng.random(len(t)) < 0.03) for t in truth]
+    parts = [scoring.counts(t, p) for t, p in zip(truth, pred, strict=True)]
+    summed = (sum(c[0] for c in parts), sum(c[1] for c in parts), sum(c[2] for c in parts))
+    together = scoring.f1(np.concatenate(truth), np.concatenate(pred))
+    assert scoring.f1_of(summed) == pytest.approx(together)
+    assert scoring.f1_of(parts[0]) == scoring.f1(truth[0], pred[0])
+    assert scoring.f1_of((0, 0, 0)) == 0.0
+
+
 @pytest.fixture(scope="module")
 def runs() -> dict[str, tuple[corpus.Sequence, list]]:  # type: ignore[type-arg]
     names = corpus.available(corpus.VALIDATION)
@@ -95,10 +109,12 @@ def test_blinks_per_eye_on_the_correct_side(scores) -> None:  # type: ignore[no-
         assert min(s.blink_f1) >= 0.8, (name, mirror, s.blink_f1)
         assert s.false_blinks_turning <= 2, (name, mirror, s.false_blinks_turning)
         f1s += list(s.blink_f1)
+        assert tuple(scoring.f1_of(c) for c in s.blink_counts) == s.blink_f1
         # The mirror swaps the sides and nothing else.
         if mirror:
             other = scores[name, False]
             assert s.blink_f1 == other.blink_f1[::-1]
+            assert s.blink_counts == other.blink_counts[::-1]
     assert float(np.mean(f1s)) >= 0.9, f1s
 
 
