@@ -549,8 +549,8 @@ def test_track_audio_with_the_online_warp_keeps_the_plain_openness(speech_wav: P
 def test_the_mouth_represents_the_sound_the_declared_delay_back() -> None:
     """Each hop's mouth is stamped with the instant it represents (its newest sample less
     ``DELAY``); its voicing is that of the hop ``voice_lag`` back (the plain analysis' decisions,
-    shifted), and a voice starting and stopping at known instants is voiced from and to about
-    those represented instants."""
+    shifted), opened early where the next hop is voiced (``voice_lead``), and a voice starting
+    and stopping at known instants is voiced from and to about those represented instants."""
     from vtuber.audio.analysis import DELAY_HOPS, AnalyzerConfig
 
     rng = np.random.default_rng(3)
@@ -559,19 +559,33 @@ def test_the_mouth_represents_the_sound_the_declared_delay_back() -> None:
     f0 = 140.0  # a buzz of harmonics: periodic, well above the gate
     voice = sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 12))
     x = 0.1 * voice * ((t >= onset) & (t < stop)) + 1e-4 * rng.standard_normal(len(t))
-    lag = AnalyzerConfig().voice_lag
+    cfg = AnalyzerConfig()
+    lag = cfg.voice_lag
+    assert cfg.voice_lead == 1 <= lag
     shapes = analyze(x)
+    lagged = analyze(x, cfg=AnalyzerConfig(voice_lead=0))
     plain = analyze(x, cfg=AnalyzerConfig(voice_lag=0))
-    assert DELAY == DELAY_HOPS * HOP / RATE and lag >= 0
+    assert DELAY == DELAY_HOPS * HOP / RATE
     assert [s.t for s in shapes] == pytest.approx([(i + 1) * HOP / RATE - DELAY
                                                   for i in range(len(shapes))])  # fmt: skip
-    assert [s.voiced for s in shapes[lag:]] == [s.voiced for s in plain[: len(plain) - lag]]
-    assert [s.open for s in shapes[lag:]] == [s.open for s in plain[: len(plain) - lag]]
+    assert [s.voiced for s in lagged[lag:]] == [s.voiced for s in plain[: len(plain) - lag]]
+    assert [s.open for s in lagged[lag:]] == [s.open for s in plain[: len(plain) - lag]]
+    # The lead: a hop the lagged voicing sends shut takes the next hop's voice if it has one.
+    early = 0
+    for i in range(lag, len(shapes)):
+        nxt = plain[i - lag + 1]
+        if lagged[i].open == 0.0 and nxt.voiced:
+            assert (shapes[i].voiced, shapes[i].open) == (True, nxt.open), i
+            early += 1
+        else:
+            assert (shapes[i].voiced, shapes[i].open) == (lagged[i].voiced, lagged[i].open), i
+    assert early == 1  # the onset; the end is held open anyway
     first = next(s.t for s in shapes if s.voiced)
     last = max(s.t for s in shapes if s.voiced)
-    # (measured: voiced from 0.51 to 0.92 with the voicing one hop back; stamped with the hop's
-    # newest sample instead, as before the delay, the same decisions read 0.53 to 0.94)
-    assert -HOP / RATE <= first - onset <= 1.5 * HOP / RATE, first
+    # (measured: voiced from 0.50 to 0.92; 0.51 without the lead; stamped with the hop's newest
+    # sample instead, as before the delay, the lagged decisions read 0.53 to 0.94)
+    assert -HOP / RATE <= first - onset <= 0.5 * HOP / RATE, first
+    assert next(s.t for s in lagged if s.voiced) == pytest.approx(first + HOP / RATE)
     assert -HOP / RATE <= last - stop <= 2.5 * HOP / RATE, last
 
 

@@ -8,7 +8,8 @@ Method (docs/lipsync.md):
    the sound ``DELAY`` (20 ms) before its newest sample: a declared, fixed audio delay, spent
    from the one-video-frame latency budget, so the vowel network sees the sound on both sides
    of the instant it names (it is fitted with labels at that instant) and the voicing sent is
-   that of the window centred there (``AnalyzerConfig.voice_lag``).
+   that of the window centred there (``AnalyzerConfig.voice_lag``), opened a hop early when
+   the next window hears the voice (``AnalyzerConfig.voice_lead``).
 2. Per window: the level (dBFS), the periodicity (peak of the normalized autocorrelation at
    pitch lags 2-20 ms, i.e. 50-500 Hz, corrected for the window's own taper) and 12 mel-cepstral
    coefficients (26 mel bands, 100-7000 Hz).
@@ -262,6 +263,10 @@ class AnalyzerConfig:
     variance) is learned (share per voiced hop).
     voice_lag: hops the voicing and openness sent lag the newest hop (their window's centre of
     weight then lies near the instant the mouth represents, ``DELAY`` before the newest sample).
+    voice_lead: a mouth the lagged hop sends shut opens when one of the next this many (newer)
+    hops is voiced, with that hop's level and openness: periodicity needs most of a window
+    voiced, so the window centred on a vowel's first instants still reads unvoiced (the hold
+    covers the same half window at the voice's end). At most ``voice_lag`` counts; 0: off.
     """
 
     periodicity: float = 0.5
@@ -276,6 +281,7 @@ class AnalyzerConfig:
     min_open: float = 0.25
     cmn_rate: float = 0.003
     voice_lag: int = 1
+    voice_lead: int = 1
 
     def __post_init__(self) -> None:
         if not 0.0 < self.periodicity < 1.0:
@@ -286,6 +292,8 @@ class AnalyzerConfig:
             raise ConfigError("lipsync vowel_smooth must be in [0, 1)")
         if not 0 <= self.voice_lag <= 5:
             raise ConfigError("lipsync voice_lag must be 0..5 hops")
+        if not 0 <= self.voice_lead <= 5:
+            raise ConfigError("lipsync voice_lead must be 0..5 hops")
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,6 +417,11 @@ class Analyzer:
         # openness: the hop voice_lag back, whose window is centred nearer that instant
         self._voice.append((level, voiced, s.open))
         lv, vo, op = self._voice[0]
+        if not op:  # shut: open early if a newer hop within voice_lead hears the voice
+            for k in range(1, min(c.voice_lead, c.voice_lag) + 1):
+                if self._voice[k][1]:
+                    lv, vo, op = self._voice[k]
+                    break
         w = op * s.probs
         return MouthShape(
             t - DELAY, lv, vo, op, {k: float(v) for k, v in zip(VOWEL_KEYS, w, strict=True)}
