@@ -5,6 +5,9 @@ smoothing, both mirror settings, beside the plain solvePnP baseline; optionally 
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --perfect-sync
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --glasses
 
+With more than one seed it also prints each face's performances taken together (the issue's
+figures are per face; docs/face_corpus.md, "Against the goals").
+
 Rendered landmarks are cached under --cache (default /tmp/vtuber-corpus-cache) keyed by face,
 seed, length and backend, so a rerun after a solver change takes seconds.
 """
@@ -102,10 +105,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def pooled(counts: list[tuple[tuple[int, int, int], ...]]) -> tuple[float, float]:
     """Each eye's F1 over several performances: their frames counted together."""
-    return tuple(  # type: ignore[return-value]
-        scoring.f1_of(tuple(sum(c[e][j] for c in counts) for j in range(3)))  # type: ignore[arg-type]
+    left, right = (
+        scoring.f1_of(
+            (
+                sum(c[e][0] for c in counts),
+                sum(c[e][1] for c in counts),
+                sum(c[e][2] for c in counts),
+            )
+        )
         for e in (0, 1)
     )
+    return left, right
 
 
 def print_per_face(rows: list[tuple]) -> None:  # type: ignore[type-arg]
