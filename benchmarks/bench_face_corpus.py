@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def pooled(counts: list[tuple[tuple[int, int, int], ...]]) -> tuple[float, float]:
+def pooled(counts: list[tuple[scoring.Counts, scoring.Counts]]) -> tuple[float, float]:
     """Each eye's F1 over several performances: their frames counted together."""
     left, right = (
         scoring.f1_of(
@@ -135,7 +135,7 @@ def print_per_face(rows: list[tuple]) -> None:  # type: ignore[type-arg]
         bl = pooled([s.blink_counts for s in sc])
         ps = ""
         if mode == "ps":
-            pb = pooled([s.arkit_blink_counts for s in sc])
+            pb = pooled([s.arkit_blink_counts for s in sc if s.arkit_blink_counts])
             jaw = np.mean([s.arkit_jaw_spearman for s in sc])
             ps = f"{pb[0]:5.2f} {pb[1]:5.2f} {jaw:5.2f}"
         print(

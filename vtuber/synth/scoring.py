@@ -149,12 +149,15 @@ def baseline_head(lms: list[Landmarks]) -> F64:
     return out
 
 
-def counts(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> tuple[int, int, int]:
+Counts = tuple[int, int, int]
+
+
+def counts(truth: NDArray[np.bool_], pred: NDArray[np.bool_]) -> Counts:
     """(true positives, false positives, false negatives) of frame-wise ``pred``."""
     return (int(np.sum(truth & pred)), int(np.sum(~truth & pred)), int(np.sum(truth & ~pred)))
 
 
-def f1_of(c: tuple[int, int, int]) -> float:
+def f1_of(c: Counts) -> float:
     """F1 of :func:`counts` (or of their sums over several performances: a pooled F1)."""
     tp, fp, fn = c
     return 2 * tp / max(2 * tp + fp + fn, 1)
@@ -178,17 +181,25 @@ class Scores:
 
     head_mean: float
     head_p95: float
-    blink_f1: tuple[float, float]
+    # Per eye (tp, fp, fn) of the blinks sent (and of perfect sync's eyeBlink): blink_f1 and
+    # arkit_blink_f1 are their F1s; summed over a face's performances they pool it.
+    blink_counts: tuple[Counts, Counts]
     false_blinks_turning: int
     mouth_spearman: float
     vowel_at_rest: float
     gaze_mean: float
     found: float
-    arkit_blink_f1: tuple[float, float] | None = None
+    arkit_blink_counts: tuple[Counts, Counts] | None = None
     arkit_jaw_spearman: float | None = None
-    # Per eye (tp, fp, fn) behind blink_f1 / arkit_blink_f1, to pool a face's performances.
-    blink_counts: tuple[tuple[int, int, int], ...] = ()
-    arkit_blink_counts: tuple[tuple[int, int, int], ...] = ()
+
+    @property
+    def blink_f1(self) -> tuple[float, float]:
+        return f1_of(self.blink_counts[0]), f1_of(self.blink_counts[1])
+
+    @property
+    def arkit_blink_f1(self) -> tuple[float, float] | None:
+        c = self.arkit_blink_counts
+        return None if c is None else (f1_of(c[0]), f1_of(c[1]))
 
     def row(self) -> dict[str, float]:
         d = {
@@ -215,8 +226,7 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
     head = head_errors(sent.head, truth_head(seq, sent.mirror)[:n])[ok]
     # Eyes: the sent keys are the avatar's; with the mirror, blinkLeft is the person's right.
     close = seq.eye_close[:n][:, ::-1] if sent.mirror else seq.eye_close[:n]
-    bc = tuple(counts((close[:, e] >= 0.5)[ok], (sent.blink[:, e] >= 0.5)[ok]) for e in (0, 1))
-    f1s = [f1_of(c) for c in bc]
+    bc = [counts((close[:, e] >= 0.5)[ok], (sent.blink[:, e] >= 0.5)[ok]) for e in (0, 1)]
     # False blinks while the head turns within +-30 deg, eyes open (2 frames away from any
     # closure of that eye).
     turning = np.abs(seq.yaw[:n]) <= 30.0
@@ -237,27 +247,24 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
     # Truth yaw > 0 = the person's left; the anatomical eye bone's yaw > 0 = the person's right.
     exp_yaw = tg[:, 0] if sent.mirror else -tg[:, 0]
     gerr = np.hypot(sent.gaze[:, 0] - exp_yaw, sent.gaze[:, 1] - tg[:, 1])[steady]
-    ps_f1 = ps_jaw = None
-    pc: tuple[tuple[int, int, int], ...] = ()
+    pc = ps_jaw = None
     if perfect_sync:
-        pc = tuple(
+        pcs = [
             counts((close[:, e] >= 0.5)[ok], (sent.arkit_blink[:, e] >= 0.5)[ok]) for e in (0, 1)
-        )
-        ps_f1 = (f1_of(pc[0]), f1_of(pc[1]))
+        ]
+        pc = (pcs[0], pcs[1])
         ps_jaw = float(spearmanr(mouth[ok], sent.arkit_jaw[ok]).statistic)
     return Scores(
         head_mean=float(head.mean()),
         head_p95=float(np.percentile(head, 95)),
-        blink_f1=(f1s[0], f1s[1]),
+        blink_counts=(bc[0], bc[1]),
         false_blinks_turning=false_blinks,
         mouth_spearman=rho,
         vowel_at_rest=vowel_rest,
         gaze_mean=float(gerr.mean()) if len(gerr) else float("nan"),
         found=float(ok.mean()),
-        arkit_blink_f1=ps_f1,
-        arkit_jaw_spearman=ps_jaw,
-        blink_counts=bc,
         arkit_blink_counts=pc,
+        arkit_jaw_spearman=ps_jaw,
     )
 
 
