@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from vtuber.rig import ARKIT_NAMES, AvatarFrame, mirror_frame
-from vtuber.solvers.adaptation import pose_features
+from vtuber.solvers.adaptation import AGREE_WINDOW, pose_features
 from vtuber.solvers.arkit import (
-    AGREE_WINDOW,
     EYE_LEAD_FALL,
     EYE_LEAD_RISE,
     EYE_MODEL_BEYOND,
@@ -329,26 +328,32 @@ def _talk(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.clip(np.sin(t / 3.0) * (rng.uniform(0, 1, n) > 0.3), 0.0, 1.0)
 
 
-def test_fused_jaw_follows_the_model_when_the_geometry_disagrees() -> None:
-    """A resting smile with teeth: the geometric lip gap reads wide at rest and shrinks as the
-    jaw opens (what the landmarker's points did on such a face). Once the two sources have
-    disagreed for a while the sent jawOpen follows the model; with agreeing sources both count."""
+def test_fused_jaw_keeps_the_geometry_when_the_model_misreads_the_mouth() -> None:
+    """The model follows a jaw only loosely on some faces (a resting smile with teeth: Spearman
+    0.58-0.74 on a validation face, against 0.80-0.96 for the geometric openness, which checks
+    its lips against the mouth's dark inside itself). However long the two disagree, the
+    geometry keeps its weight, so the sent jawOpen still follows the opening; where the model
+    agrees it adds to it; and a closed mouth is sent closed either way."""
     from scipy.stats import spearmanr
 
     rng = np.random.default_rng(10)
     opening = _talk(rng, 400)
-    for geo_jaw, weight in ((0.45 - 0.4 * opening, 0.0), (0.9 * opening, FUSE_JAW_GEOMETRY)):
+    wander = rng.uniform(0.0, 0.3, 400)  # the model's jawOpen, unrelated to the opening
+    for model_jaw, lower, least in (
+        (wander, 0.0 * opening, 0.75),
+        (0.02 + 0.3 * opening, 0.2 * opening, 0.95),
+    ):
         s = ArkitSolver()
         sent = []
-        for o, g in zip(opening, geo_jaw, strict=True):
-            model = raw(jawOpen=0.02 + 0.3 * o + rng.uniform(0, 0.02), mouthLowerDownLeft=0.2 * o)
-            sent.append(s.update(model, _geo(jaw=float(g)))["jawOpen"])
-        assert s.fusion.jaw_weight == pytest.approx(weight)
-        late = slice(AGREE_WINDOW, None)
-        assert spearmanr(opening[late], np.array(sent)[late]).statistic > 0.9
-        assert max(np.array(sent)[late][opening[late] == 0.0]) < 0.15  # rest is rest
-        s.recalibrate()  # a new face: nothing of this one is kept
-        assert s.fusion.jaw_weight == FUSE_JAW_GEOMETRY
+        for o, m, d in zip(opening, model_jaw, lower, strict=True):
+            model = raw(jawOpen=float(m), mouthLowerDownLeft=float(d))
+            sent.append(s.update(model, _geo(jaw=0.9 * float(o)))["jawOpen"])
+        late = slice(AGREE_WINDOW, None)  # after a whole window of disagreement
+        sent_late = np.array(sent)[late]
+        assert spearmanr(opening[late], sent_late).statistic > least
+        assert np.mean(sent_late[opening[late] > 0.8]) > 0.5  # wide open reads wide open
+        if model_jaw is not wander:
+            assert max(sent_late[opening[late] == 0.0]) < 0.15  # rest is rest
 
 
 def test_fused_jaw_undoes_the_jaw_paths_foreshortening() -> None:

@@ -157,11 +157,10 @@ class PoseBaseline:
         self._wl = self.w.tolist()
 
 
-# The rule that fuses two readings of one thing (the perfect-sync jaw: geometry and model,
-# vtuber.solvers.arkit; the mouth's openness: lip gap and dark inside, vtuber.solvers.mouth): their
-# Pearson correlation over the last AGREE_WINDOW frames (10 s at 30 fps), from AGREE_MIN_FRAMES
-# on, and the weaker reading's share falling from full at AGREE_FULL to none at AGREE_NONE
-# (:func:`trust`).
+# The rule that fuses two readings of one thing (the mouth's openness: lip gap and dark inside,
+# vtuber.solvers.mouth): their Pearson correlation over the last AGREE_WINDOW frames (10 s at
+# 30 fps), from AGREE_MIN_FRAMES on, and the weaker reading's share falling from full at
+# AGREE_FULL to none at AGREE_NONE (:func:`trust`).
 AGREE_WINDOW = 300
 AGREE_MIN_FRAMES = 30
 AGREE_FULL, AGREE_NONE = 0.5, 0.2

@@ -39,14 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.rig import ARKIT_NAMES
-from vtuber.solvers.adaptation import (
-    AGREE_FULL,
-    AGREE_NONE,
-    AGREE_WINDOW,
-    Agreement,
-    PoseBaseline,
-    trust,
-)
+from vtuber.solvers.adaptation import PoseBaseline
 
 F32 = NDArray[np.float32]
 
@@ -311,11 +304,13 @@ EYE_MODEL_BEYOND = 1.0
 # and JAW_MODEL_FULL above the rest is a full opening (the training faces' median at a 1.6 cm drop).
 JAW_REST_QUANTILE = 0.1
 JAW_MODEL_FULL = 0.5
-# sent = w * geometric jaw + (1 - w) * the model's, w = FUSE_JAW_GEOMETRY while the two agree: it
-# falls to 0 as their Pearson correlation over the last AGREE_WINDOW frames falls from AGREE_FULL
-# to AGREE_NONE (vtuber.solvers.adaptation: the rule the mouth's openness uses too). A resting
-# smile with teeth can make the lip gap shrink when the jaw opens (the landmarker's lips jump from
-# the teeth to the open mouth's edge); the model, trained on real faces, is then the one to follow.
+# sent = FUSE_JAW_GEOMETRY * geometric jaw + (1 - it) * the model's. Until 2026-12-05 the
+# geometry's weight fell to 0 while the two stopped agreeing (their correlation over 10 s, the
+# rule the mouth's openness uses for its lips and darkness): it was built when the geometric jaw
+# was the lip gap alone, which a resting smile with teeth inverts. The geometric openness now
+# checks its lips against the dark inside of the mouth itself (vtuber.solvers.mouth), so it no
+# longer inverts there, and the rule, which never fired on a training face, handed the jaw to the
+# weaker reading where it did (docs/perfect_sync.md section 10k).
 FUSE_JAW_GEOMETRY = 0.7
 # The geometric openness is a vertical gap in the image, and a jaw opens by swinging the chin down
 # AND back around its hinge (the renders' chin moves 0.3 cm back per cm down; a real lower lip
@@ -366,7 +361,6 @@ class Fusion:
             [EYELID_OPEN] * 2 + [0.0],
             every=30,
         )
-        self._agree = Agreement(AGREE_WINDOW)
         self.reset()
 
     def support(self, pose: tuple[float, float, float, float]) -> float:
@@ -380,8 +374,6 @@ class Fusion:
         """Forget this user (a new face)."""
         self._started = False
         self._prev_eyes: list[float | None] = [None, None]  # last fused eyelids, before the lead
-        self._agree.reset()
-        self.jaw_weight = FUSE_JAW_GEOMETRY
 
     def update(
         self, raw: F32, geo: Geometry, dead_zone: float, pinned_open: float | None
@@ -414,11 +406,7 @@ class Fusion:
             out.append(x)
         m_jaw = min(max((jaw - jaw_rest) / JAW_MODEL_FULL, 0.0), 1.5)
         g_jaw = geo.jaw * jaw_path_gain(geo.pose[2])
-        r = self._agree.add(g_jaw, jaw)
-        if r is not None:
-            self.jaw_weight = FUSE_JAW_GEOMETRY * trust(r, AGREE_NONE, AGREE_FULL)
-        w = self.jaw_weight
-        out.append(w * g_jaw + (1.0 - w) * m_jaw)
+        out.append(FUSE_JAW_GEOMETRY * g_jaw + (1.0 - FUSE_JAW_GEOMETRY) * m_jaw)
         # A dead zone at both ends, symmetric, so that 0.5 stays where it was.
         k = 1.0 / (1.0 - 2.0 * dead_zone)
         l_, r_, j_ = (min(max((x - dead_zone) * k, 0.0), 1.0) for x in out)
