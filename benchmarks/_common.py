@@ -58,6 +58,7 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
     seconds: float,
     version: int = CORPUS_CACHE_VERSION,
     eyes: bool = True,
+    contours: bool | None = None,
 ):
     """The landmarks of a face-corpus performance (vtuber.synth.corpus.Sequence) from a real
     MediaPipe ``backend`` ("facemesh" or "landmarker"), rendered and run once and kept in
@@ -65,10 +66,15 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
     older cache version a caller knows to be as good for what it reads (files of versions
     before 4 have no mouth darkness: NaN). The faces get ``eye_shut`` as the backend computes
     it live (:func:`with_eye_shut`), from patches kept beside the file; ``eyes`` False: left
-    NaN (the eye network's own fitting)."""
+    NaN (the eye network's own fitting). The backends' points are kept as the models gave
+    them, and each eye's contour is then moved toward the iris model's reading as the
+    backends do live (vtuber.landmarks.eye_contours), from contours kept beside the file;
+    ``contours`` None: where the backend does it by default, False: the models' points alone."""
     from vtuber.landmarks import FaceLandmarks, Landmarks
     from vtuber.synth import scoring
 
+    if contours is None:
+        contours = live_contours(backend)
     path = eyes_path = None
     if cache is not None:
         path = _cache_file(seq, backend, cache, seconds, version)
@@ -94,16 +100,19 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
             ]
             if eyes:
                 with_eye_shut(lms, cached_eye_patches(seq, lms, eyes_path))
+            if contours:
+                with_eye_contours(lms, cached_eye_contours(seq, lms, contours_file(path)))
             return lms
     if backend == "facemesh":
         from vtuber.landmarks.facemesh import FaceMeshBackend
 
-        lms = scoring.landmark_run(seq, FaceMeshBackend)
+        lms = scoring.landmark_run(seq, lambda: FaceMeshBackend(eye_contours=False))
     else:
         from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
 
-        lms = scoring.landmark_run(seq, FaceLandmarkerBackend)
+        lms = scoring.landmark_run(seq, lambda: FaceLandmarkerBackend(eye_contours=False))
     cached_eye_patches(seq, lms, eyes_path)  # the patches behind the backend's eye_shut
+    found = cached_eye_contours(seq, lms, None if path is None else contours_file(path))
     if path is not None:
         np.savez_compressed(
             path,
@@ -114,6 +123,8 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
             has_blend=np.array([lm.face.has_blendshapes for lm in lms]),
             dark=np.array([lm.face.mouth_dark for lm in lms]),
         )
+    if contours:
+        with_eye_contours(lms, found)
     return lms
 
 
@@ -151,6 +162,55 @@ def cached_eye_patches(seq, lms, path: Path | None) -> np.ndarray:  # type: igno
     if path is not None:
         np.savez_compressed(path, patches=out)
     return out
+
+
+def live_contours(backend: str) -> bool:
+    """Whether the ``backend`` ("facemesh" or "landmarker") moves the eyes' contours toward
+    the iris model's by default (its ``eye_contours`` argument)."""
+    import inspect
+
+    if backend == "facemesh":
+        from vtuber.landmarks.facemesh import FaceMeshBackend as cls
+    else:
+        from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend as cls  # type: ignore[assignment]
+    return bool(inspect.signature(cls).parameters["eye_contours"].default)
+
+
+def contours_file(landmarks_file: Path) -> Path:
+    """Where :func:`cached_landmarks` keeps the iris model's eye contours of a performance whose
+    landmarks are kept in ``landmarks_file``."""
+    return landmarks_file.with_name(landmarks_file.stem + "_contours.npz")
+
+
+def cached_eye_contours(seq, lms, path: Path | None) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The iris model's eye contours (n, 2, 16, 2) of a face-corpus performance's frames, read
+    where the landmarks ``lms`` put the eyes (vtuber.landmarks.eye_contours.EyeContours; NaN
+    where no face was found), kept at ``path``: rendered once."""
+    from vtuber.landmarks.eye_contours import EyeContours
+    from vtuber.synth.corpus import SequenceRenderer
+
+    if path is not None and path.is_file():
+        with np.load(path) as d:
+            return np.asarray(d["contours"])
+    out = np.full((len(lms), 2, 16, 2), np.nan, np.float32)
+    rend, reader = SequenceRenderer(seq), EyeContours()
+    for i, lm in enumerate(lms):
+        if lm.face.found:
+            rgb = cv2.cvtColor(rend.frame(i), cv2.COLOR_BGR2RGB)
+            out[i] = reader.read(rgb, lm.face.points)
+    if path is not None:
+        np.savez_compressed(path, contours=out)
+    return out
+
+
+def with_eye_contours(lms: list, contours: np.ndarray) -> None:  # type: ignore[type-arg]
+    """Move each found face's eye contours toward the iris model's, as the backends do live
+    (vtuber.landmarks.eye_contours.blend)."""
+    from vtuber.landmarks.eye_contours import blend
+
+    for lm, c in zip(lms, contours, strict=True):
+        if lm.face.found:
+            lm.face.points = blend(lm.face.points, c)
 
 
 def with_eye_shut(lms: list, patches: np.ndarray, network=None) -> None:  # type: ignore[no-untyped-def,type-arg]

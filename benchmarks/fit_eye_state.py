@@ -116,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     cache = Path(args.cache)
     runs = []
     for glasses, name, _, seq in training_sequences(args.seeds, (False, True)):
-        lms = cached_landmarks(seq, "facemesh", cache, 10.0, eyes=False)
+        # The patches are cut where FaceMesh put the eyes, as the backend cuts them live.
+        lms = cached_landmarks(seq, "facemesh", cache, 10.0, eyes=False, contours=False)
         patches = cached_eye_patches(seq, lms, eye_patches_file(seq, cache, 10.0))
         found = np.array([lm.face.found for lm in lms])
         feats = reference_features(patches, found)

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from vtuber.landmarks import ARKIT_COUNT, FACE_POINTS, FaceLandmarks, Landmarks
 from vtuber.landmarks.cavity import mouth_darkness
+from vtuber.landmarks.eye_contours import EyeContours, blend
 from vtuber.landmarks.eyelids import EyeShut
 from vtuber.landmarks.graph import serialized_list
 from vtuber.landmarks.mp_import import mp
@@ -63,6 +64,9 @@ class FaceLandmarkerBackend:
         static_images: frames are unrelated stills (IMAGE mode instead of VIDEO).
         min_detection_confidence / min_presence_confidence / min_tracking_confidence:
             MediaPipe's thresholds.
+        eye_contours: move each eye's contour toward MediaPipe's iris model's reading of that
+            eye alone (vtuber.landmarks.eye_contours); False: the landmarker's points as they
+            are (the face corpus's cache applies it afterwards).
     """
 
     name = "landmarker"
@@ -74,6 +78,7 @@ class FaceLandmarkerBackend:
         min_detection_confidence: float = 0.5,
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
+        eye_contours: bool = True,
     ) -> None:
         if model_path is None:
             from vtuber.models import resolve
@@ -104,6 +109,8 @@ class FaceLandmarkerBackend:
         # The tracked face's eye closure from its pixels (vtuber.landmarks.eyelids); not for
         # unrelated stills.
         self._eyes = None if static_images else EyeShut()
+        # Each eye's lids read again one eye at a time (vtuber.landmarks.eye_contours).
+        self._contours = EyeContours() if eye_contours else None
 
     def _timestamp_ms(self, t: float) -> int:
         """The next frame's VIDEO-mode timestamp: :data:`FRAME_STEP_MS` after the last one,
@@ -226,13 +233,16 @@ class FaceLandmarkerBackend:
         return out
 
     def _measure_eyes(self, rgb: NDArray[np.uint8], face: FaceLandmarks) -> None:
-        """Fill ``face.eye_shut`` (a found face) or forget the last face's eyes (none found)."""
-        if self._eyes is None:
-            return
-        if face.found:
-            face.eye_shut = self._eyes.measure(rgb, face.points)
-        else:
-            self._eyes.reset()
+        """For a found face: fill ``face.eye_shut`` (read where the landmarker put the eyes),
+        then move the eyes' contours toward the iris model's reading
+        (vtuber.landmarks.eye_contours). None found: forget the last face's eyes."""
+        if self._eyes is not None:
+            if face.found:
+                face.eye_shut = self._eyes.measure(rgb, face.points)
+            else:
+                self._eyes.reset()
+        if face.found and self._contours is not None:
+            face.points = blend(face.points, self._contours.read(rgb, face.points))
 
     def close(self) -> None:
         self._task.close()

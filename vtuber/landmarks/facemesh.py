@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from vtuber.landmarks import FACE_POINTS, FaceLandmarks, Landmarks
 from vtuber.landmarks.cavity import mouth_darkness
+from vtuber.landmarks.eye_contours import EyeContours, blend
 from vtuber.landmarks.eyelids import EyeShut
 from vtuber.landmarks.graph import GraphOutputs, GraphRunner
 from vtuber.landmarks.mp_import import mp
@@ -59,6 +60,10 @@ class FaceMeshBackend:
             such a frame was 1.43° off on average from the following frames' (up to 2.9°), 0.49°
             after two reruns and 0.31° after four, averaged (docs/face_corpus.md). Tracking mode
             only; one model run each, on those frames only.
+        eye_contours: move each face's eye contours toward MediaPipe's iris model's reading of
+            each eye alone (vtuber.landmarks.eye_contours; ~2.7 ms per face). Off by default:
+            on the face corpus's training faces it helped the Face Landmarker's eyes (perfect
+            sync) but not FaceMesh's (docs/face_corpus.md, "The eyes read one at a time").
     """
 
     name = "facemesh"
@@ -70,6 +75,7 @@ class FaceMeshBackend:
         min_tracking_confidence: float = 0.5,
         max_faces: int = 1,
         settle: int = 4,
+        eye_contours: bool = False,
     ) -> None:
         if max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {max_faces}")
@@ -83,6 +89,8 @@ class FaceMeshBackend:
         # The tracked face's eye closure from its pixels, relative to its own open eyes (not
         # for unrelated images, nor with several faces: whose eyes would the reference be?).
         self._eyes = None if static_images else EyeShut()
+        # Each eye's lids read again one eye at a time (vtuber.landmarks.eye_contours).
+        self._contours = EyeContours() if eye_contours else None
 
     def _graph(self, n: int) -> GraphRunner:
         """The FaceMesh graph looking for ``n`` faces (built on first use, then kept), run
@@ -148,15 +156,25 @@ class FaceMeshBackend:
                 )
                 if eyes is not None:
                     out.face.eye_shut = eyes.measure(rgb, found[0])
+                out.face.points = self._refined(rgb, found[0])
             elif eyes is not None:
                 eyes.reset()
             return out
         for pts in found:
-            face = FaceLandmarks(found=True, points=pts, mouth_dark=mouth_darkness(rgb, pts))
+            face = FaceLandmarks(
+                found=True, points=self._refined(rgb, pts), mouth_dark=mouth_darkness(rgb, pts)
+            )
             out.people.append(Landmarks(t=t, width=w, height=h, face=face))
         if out.people:
             out.face = out.people[0].face
         return out
+
+    def _refined(self, rgb: np.ndarray, pts: NDArray[np.float32]) -> NDArray[np.float32]:
+        """``pts`` with the eyes' contours moved toward the iris model's reading of each eye
+        (vtuber.landmarks.eye_contours), or as they are without it."""
+        if self._contours is None:
+            return pts
+        return blend(pts, self._contours.read(rgb, pts))
 
     def _settled(
         self, mesh: GraphRunner, rgb: np.ndarray, first: list[NDArray[np.float32]]
