@@ -27,11 +27,11 @@ agree to 1e-4 pixel.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import math
 from pathlib import Path
 
 import cv2
-import mediapipe as mp
 import numpy as np
 from numpy.typing import NDArray
 
@@ -39,9 +39,16 @@ from vtuber.errors import ModelError
 from vtuber.landmarks import face_mesh as fm
 from vtuber.landmarks.native_log import quiet_native_stderr
 
-MODEL_FILE = (
-    Path(mp.__file__).resolve().parent / "modules" / "iris_landmark" / "iris_landmark.tflite"
-)
+
+def _mediapipe_dir() -> Path:
+    """The installed mediapipe package's folder, found without importing it."""
+    spec = importlib.util.find_spec("mediapipe")
+    if spec is None or not spec.submodule_search_locations:
+        return Path("mediapipe")  # not installed: the model reads as missing
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+MODEL_FILE = _mediapipe_dir() / "modules" / "iris_landmark" / "iris_landmark.tflite"
 MODEL_SHA256 = "d1744d2a09c25f501d39eba4faff47e53ecca8852c5ce19bce8eeac39357521f"
 # MediaPipe's eye crop (iris_landmark_landmarks_to_roi): a square this many eye widths wide.
 CROP_SCALE = 2.3
@@ -140,19 +147,14 @@ class EyeContours:
             # The crop's x axis runs from the outer corner to the inner one (the person's left
             # eye mirrored: MediaPipe levels it inner -> outer, then flips it) and its y axis
             # across the eye, downwards (the levelled direction turned by +90 degrees).
-            ux, uy = (ix - ox, iy - oy) if e == 1 else (ox - ix, oy - iy)
-            c, s = ux / width, uy / width
+            dx, dy = (ix - ox, iy - oy) if e == 1 else (ox - ix, oy - iy)
             step = CROP_SCALE * width / INPUT
-            sx = step if e == 1 else -step
-            cx, cy = 0.5 * (ox + ix), 0.5 * (oy + iy)
+            along = np.array([dx, dy]) / width * (step if e == 1 else -step)
+            across = np.array([-dy, dx]) / width * step
             # Crop pixel (u, v) -> image pixel; the crop is centred between the corners.
-            half = 0.5 * (INPUT - 1)
-            m = np.array(
-                [
-                    [c * sx, -s * step, cx - half * (c * sx - s * step)],
-                    [s * sx, c * step, cy - half * (s * sx + c * step)],
-                ]
-            )
+            centre = np.array([0.5 * (ox + ix), 0.5 * (oy + iy)])
+            origin = centre - 0.5 * (INPUT - 1) * (along + across)
+            m = np.column_stack([along, across, origin])
             crops[e] = cv2.warpAffine(
                 rgb,
                 cv2.invertAffineTransform(m),
