@@ -7,15 +7,16 @@ eye's lid points close part of the way too, and a far eye's lids follow a blink 
 (``mediapipe/modules/iris_landmark/iris_landmark.tflite``, shipped in the mediapipe wheel,
 trained on real eyes) reads the contour of ONE eye from a 64 x 64 crop of it: MediaPipe's own
 iris pipeline runs it on each eye to refine the face model's eye contours. It cannot copy one
-eye's closure to the other, and it sees each eye at about twice the face model's resolution.
+eye's closure to the other.
 
 The crop is MediaPipe's: a square 2.3 eye widths wide, centred between the eye's corners and
 turned so that the corners lie level, the person's left eye mirrored (the model reads one side
 only), RGB scaled to 0..1. Of the model's 71 points the first 16 are the eye's contour, in the
 order of :data:`RINGS`. :func:`blend` moves the face model's 16 contour points of each eye
 :data:`WEIGHT` of the way toward the iris model's (image x and y; depth stays): two readings of
-the same lids, from two models that fail apart, weighed equally. Checked on the face corpus's
-training faces (docs/face_corpus.md, "The eyes read one at a time").
+the same lids, from two models that fail apart, weighed equally. Chosen on the face corpus's
+training faces: the Face Landmarker backend does it, FaceMesh's only when asked
+(docs/perfect_sync.md section 10l).
 
 The model runs on the TensorFlow Lite runtime (``tflite-runtime``, with its XNNPACK kernels:
 2.4 ms a frame for both eyes on one core here) where that is installed (Linux, Python < 3.12:
