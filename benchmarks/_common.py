@@ -112,7 +112,7 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
 
         lms = scoring.landmark_run(seq, lambda: FaceLandmarkerBackend(eye_contours=False))
     cached_eye_patches(seq, lms, eyes_path)  # the patches behind the backend's eye_shut
-    found = cached_eye_contours(seq, lms, None if path is None else contours_file(path))
+    iris = cached_eye_contours(seq, lms, None if path is None else contours_file(path))
     if path is not None:
         np.savez_compressed(
             path,
@@ -124,7 +124,7 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
             dark=np.array([lm.face.mouth_dark for lm in lms]),
         )
     if contours:
-        with_eye_contours(lms, found)
+        with_eye_contours(lms, iris)
     return lms
 
 

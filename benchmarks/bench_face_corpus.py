@@ -106,13 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 def pooled(counts: list[tuple[scoring.Counts, scoring.Counts]]) -> tuple[float, float]:
     """Each eye's F1 over several performances: their frames counted together."""
     left, right = (
-        scoring.f1_of(
-            (
-                sum(c[e][0] for c in counts),
-                sum(c[e][1] for c in counts),
-                sum(c[e][2] for c in counts),
-            )
-        )
+        scoring.f1_of(tuple(sum(x) for x in zip(*(c[e] for c in counts), strict=True)))  # type: ignore[arg-type]
         for e in (0, 1)
     )
     return left, right
