@@ -3,8 +3,11 @@
 One :func:`landmark_run` renders a sequence and runs a real MediaPipe backend on it (tracking
 mode, frame by frame, as a webcam would); :func:`track` runs vtuber's Tracker (no smoothing) on
 those landmarks and collects what would be sent, with either mirror setting; :func:`score` turns
-that into the figures of docs/face_corpus.md. :func:`baseline_head` is the plain reference: SQPnP
-of the 468 mesh points against the generic model, no corrections.
+that into the figures of docs/face_corpus.md. :func:`baseline_head` is the plain reference for the
+head: SQPnP of the 468 mesh points against the generic model, no corrections; :func:`baseline`
+adds textbook measures for the other figures (the eye aspect ratio, the lip gap over the mouth's
+width, the iris's offset on a 12 mm eyeball), all read off the same landmarks with no per-user
+adaptation, so every figure has a plain counterpart scored by the same :func:`score`.
 
 Sides and signs: the truth is the person's (anatomical); with ``mirror=True`` the sent frame is
 :func:`vtuber.rig.mirror_frame` of it, so the expected values are mirrored the same way (the
@@ -25,10 +28,11 @@ from scipy.stats import spearmanr
 from vtuber import quat
 from vtuber.config import TrackConfig
 from vtuber.landmarks import Landmarks
+from vtuber.landmarks import face_mesh as fm
 from vtuber.rig import AvatarFrame, Bone, mirror_frame
 from vtuber.solvers.head import face_model, solve_head_pose
 from vtuber.synth.corpus import Sequence, SequenceRenderer
-from vtuber.synth.face import gaze_angles, true_rotation
+from vtuber.synth.face import EYE_WIDTH_MM, EYEBALL_RADIUS_MM, gaze_angles, true_rotation
 from vtuber.tracker import Tracker
 
 F64 = NDArray[np.float64]
@@ -147,6 +151,70 @@ def baseline_head(lms: list[Landmarks]) -> F64:
             pose = solve_head_pose(lm.face_pixels(), lm.width, lm.height, model=model, indices=idx)
             out[i] = pose.quaternion
     return out
+
+
+# The plain baseline's blink: an eye whose aspect ratio (the two lid gaps over the corner
+# distance, halved: Soukupova and Cech, "Real-Time Eye Blink Detection using Facial Landmarks",
+# 2016) is under this counts as closed; 0.2 is that paper's threshold, no fit here.
+EAR_CLOSED = 0.2
+# Per eye (person's left, right): the corners (outer, inner) and the two lid pairs of the
+# six-point aspect ratio (the lids' third and fifth points from the outer corner).
+_EAR_POINTS = (
+    (fm.EYE_OUTER_L, fm.EYE_INNER_L, fm.UPPER_LID_L, fm.LOWER_LID_L, fm.IRIS_L),
+    (fm.EYE_OUTER_R, fm.EYE_INNER_R, fm.UPPER_LID_R, fm.LOWER_LID_R, fm.IRIS_R),
+)
+
+
+def eye_aspect_ratio(px: F64) -> tuple[float, float]:
+    """Each eye's (person's left, right) six-point aspect ratio from the face's pixel points."""
+    out = []
+    for outer, inner, up, low, _ in _EAR_POINTS:
+        width = float(np.linalg.norm(px[outer, :2] - px[inner, :2]))
+        gaps = [float(np.linalg.norm(px[up[j], :2] - px[low[j], :2])) for j in (2, 4)]
+        out.append(sum(gaps) / (2.0 * max(width, 1e-6)))
+    return out[0], out[1]
+
+
+def baseline(lms: list[Landmarks]) -> Sent:
+    """The plain baseline of every figure, as what it would send (no mirror, no vowels): the
+    head of :func:`baseline_head`; each eye closed while its :func:`eye_aspect_ratio` is under
+    :data:`EAR_CLOSED`; the mouth's opening as the inner lip gap over the corner distance (the
+    score is a rank correlation, so no scale is needed); the gaze as each iris centre's offset
+    from its eye's corner midpoint in eye widths (along and across the corners' line), turned
+    into angles on the eyeball the renderer uses (the offset of the first found frame taken as
+    straight ahead, as the head's first frame is), the two eyes averaged."""
+    n = len(lms)
+    head = baseline_head(lms)
+    blink, gaze, jaw = np.zeros((n, 2)), np.zeros((n, 2)), np.zeros(n)
+    found = np.array([lm.face.found for lm in lms], bool)
+    offsets = np.zeros((n, 2, 2))
+    for i, lm in enumerate(lms):
+        if not found[i]:
+            continue
+        px = lm.face_pixels()
+        ear = eye_aspect_ratio(px)
+        blink[i] = [1.0 if e < EAR_CLOSED else 0.0 for e in ear]
+        corners = px[fm.MOUTH_CORNER_L, :2] - px[fm.MOUTH_CORNER_R, :2]
+        lip_gap = px[fm.INNER_LIP_UP, :2] - px[fm.LIP_INNER_LOWER[1], :2]
+        jaw[i] = float(np.linalg.norm(lip_gap)) / max(float(np.linalg.norm(corners)), 1e-6)
+        for e, (outer, inner, _, _, iris) in enumerate(_EAR_POINTS):
+            a, b = px[outer, :2], px[inner, :2]
+            # along: from the person's right toward their left (image +x, un-mirrored camera)
+            along = (a - b) if e == 0 else (b - a)
+            w = max(float(np.linalg.norm(along)), 1e-6)
+            u = along / w
+            d = (px[iris, :2] - 0.5 * (a + b)) / w
+            # across: the person's up (image -y when level)
+            offsets[i, e] = (float(d @ u), float(d @ np.array([u[1], -u[0]])))
+    if found.any():
+        first = int(np.argmax(found))
+        k = EYE_WIDTH_MM / EYEBALL_RADIUS_MM
+        ang = np.degrees(np.arcsin(np.clip((offsets - offsets[first]) * k, -1.0, 1.0)))
+        mean = ang.mean(axis=1)
+        # The anatomical eye bone's yaw > 0 is toward the person's right (scoring's convention).
+        gaze[:, 0], gaze[:, 1] = -mean[:, 0], mean[:, 1]
+    zeros2 = np.zeros((n, 2))
+    return Sent(head, blink, jaw, np.zeros((n, 5)), gaze, zeros2, np.zeros(n), found, False)
 
 
 Counts = tuple[int, int, int]
