@@ -88,8 +88,9 @@ class MouthConfig:
     one-hot). full_dark: dark area inside the lips (IOD^2) above rest that reads as fully open
     (the training faces' median at a 1.6 cm jaw drop, benchmarks/fit_mouth_dark.py); gap_weight:
     the lip gap's share of openness while the two sources agree; agree_none / agree_full: the
-    correlation of the two at which the lip gap gets no say / its full share (the rule perfect
-    sync uses for the same question: vtuber.solvers.adaptation.AGREE_NONE / AGREE_FULL)."""
+    correlation of the two at which the lip gap gets no say / its full share
+    (vtuber.solvers.adaptation.AGREE_NONE / AGREE_FULL; perfect sync's jaw no longer uses the
+    rule, docs/perfect_sync.md section 10k)."""
 
     full_gap: float = 0.31
     dead_zone: float = 0.08
