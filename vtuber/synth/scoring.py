@@ -157,9 +157,9 @@ def baseline_head(lms: list[Landmarks]) -> F64:
 # distance, halved: Soukupova and Cech, "Real-Time Eye Blink Detection using Facial Landmarks",
 # 2016) is under this counts as closed; 0.2 is that paper's threshold, no fit here.
 EAR_CLOSED = 0.2
-# Per eye (person's left, right): the corners (outer, inner) and the two lid pairs of the
-# six-point aspect ratio (the lids' third and fifth points from the outer corner).
-_EAR_POINTS = (
+# Per eye (person's left, right): the corners (outer, inner), the lids (the aspect ratio pairs
+# their third and fifth points from the outer corner) and the iris centre (the plain gaze).
+_EYE_POINTS = (
     (fm.EYE_OUTER_L, fm.EYE_INNER_L, fm.UPPER_LID_L, fm.LOWER_LID_L, fm.IRIS_L),
     (fm.EYE_OUTER_R, fm.EYE_INNER_R, fm.UPPER_LID_R, fm.LOWER_LID_R, fm.IRIS_R),
 )
@@ -168,7 +168,7 @@ _EAR_POINTS = (
 def eye_aspect_ratio(px: F64) -> tuple[float, float]:
     """Each eye's (person's left, right) six-point aspect ratio from the face's pixel points."""
     out = []
-    for outer, inner, up, low, _ in _EAR_POINTS:
+    for outer, inner, up, low, _ in _EYE_POINTS:
         width = float(np.linalg.norm(px[outer, :2] - px[inner, :2]))
         gaps = [float(np.linalg.norm(px[up[j], :2] - px[low[j], :2])) for j in (2, 4)]
         out.append(sum(gaps) / (2.0 * max(width, 1e-6)))
@@ -197,7 +197,7 @@ def baseline(lms: list[Landmarks]) -> Sent:
         corners = px[fm.MOUTH_CORNER_L, :2] - px[fm.MOUTH_CORNER_R, :2]
         lip_gap = px[fm.INNER_LIP_UP, :2] - px[fm.LIP_INNER_LOWER[1], :2]
         jaw[i] = float(np.linalg.norm(lip_gap)) / max(float(np.linalg.norm(corners)), 1e-6)
-        for e, (outer, inner, _, _, iris) in enumerate(_EAR_POINTS):
+        for e, (outer, inner, _, _, iris) in enumerate(_EYE_POINTS):
             a, b = px[outer, :2], px[inner, :2]
             # along: from the person's right toward their left (image +x, un-mirrored camera)
             along = (a - b) if e == 0 else (b - a)
