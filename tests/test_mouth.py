@@ -115,3 +115,20 @@ def test_agreement_tells_when_one_reading_stops_following_the_other() -> None:
     assert r_same > 0.9 and trust(r_same, 0.2, 0.5) == 1.0
     assert r_against < 0.0 and trust(r_against, 0.2, 0.5) == 0.0
     assert Agreement(300).add(1.0, 2.0) is None  # too few samples to say
+
+
+def test_agreement_waits_for_the_judge_to_have_seen_the_mouth_open() -> None:
+    """The darkness (second reading) can only turn the lips down once it has read the mouth at
+    least half open on a few frames: a dim mouth inside that stays under its threshold while the
+    lips open wide says nothing about the lips (docs/face_corpus.md, rose_leslie)."""
+    rng = np.random.default_rng(11)
+    opening = np.clip(np.sin(np.linspace(0, 12, 120)), 0, None)
+    agree = Agreement(300, seen=0.5, seen_samples=3)
+    dim = [agree.add(o + rng.normal(0, 0.05), 0.1 * rng.random()) for o in opening]
+    assert all(r is None for r in dim)  # the darkness never read the mouth open: no verdict
+    seeing = [agree.add(o + rng.normal(0, 0.05), o + rng.normal(0, 0.05)) for o in opening]
+    assert seeing[-1] is not None  # once it has, the two are compared over the whole window
+    # The same dim start without the wait drops the lips at once.
+    eager = Agreement(300, seen=0.5, seen_samples=0)
+    early = [eager.add(o + rng.normal(0, 0.05), 0.1 * rng.random()) for o in opening]
+    assert early[-1] is not None and trust(early[-1], 0.2, 0.5) == 0.0

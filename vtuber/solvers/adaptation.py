@@ -160,27 +160,41 @@ class PoseBaseline:
 # The rule that fuses two readings of one thing (the mouth's openness: lip gap and dark inside,
 # vtuber.solvers.mouth): their Pearson correlation over the last AGREE_WINDOW frames (10 s at
 # 30 fps), from AGREE_MIN_FRAMES on, and the weaker reading's share falling from full at
-# AGREE_FULL to none at AGREE_NONE (:func:`trust`).
+# AGREE_FULL to none at AGREE_NONE (:func:`trust`). The second reading is the judge (the rule
+# only ever turns down the first): it must have read at least AGREE_SEEN (in the readings' units,
+# 1 = fully open) on AGREE_SEEN_FRAMES of the window's frames before the two are compared, since a
+# judge that has not yet shown the thing cannot say the other reading misreads it (a dimly lit
+# mouth inside that does not read dark while the lips open wide; docs/face_corpus.md).
 AGREE_WINDOW = 300
 AGREE_MIN_FRAMES = 30
 AGREE_FULL, AGREE_NONE = 0.5, 0.2
+AGREE_SEEN, AGREE_SEEN_FRAMES = 0.5, 3
 
 
 class Agreement:
     """Pearson correlation of two readings of the same thing over their last ``window`` samples
     (running sums), so a fusion can tell, per user, when one reading has stopped following the
     other (a landmark model misreading this face's mouth, say) and listen to the other alone.
-    ``add`` returns None while fewer than ``min_samples`` pairs are in or either reading barely
-    moves (std under 0.01 / 0.005)."""
+    ``add`` returns None while fewer than ``min_samples`` pairs are in, either reading barely
+    moves (std under 0.01 / 0.005), or the second reading (the judge) has read ``seen`` or more
+    on fewer than ``seen_samples`` of the pairs in the window."""
 
-    def __init__(self, window: int = AGREE_WINDOW, min_samples: int = AGREE_MIN_FRAMES) -> None:
+    def __init__(
+        self,
+        window: int = AGREE_WINDOW,
+        min_samples: int = AGREE_MIN_FRAMES,
+        seen: float = AGREE_SEEN,
+        seen_samples: int = AGREE_SEEN_FRAMES,
+    ) -> None:
         self.window, self.min_samples = window, min_samples
+        self.seen, self.seen_samples = seen, seen_samples
         self._buf = np.zeros((window, 2))
         self.reset()
 
     def reset(self) -> None:
         self._n = 0
         self._s = [0.0] * 5  # sum x, y, xx, yy, xy
+        self._seen = 0  # pairs in the window whose second reading is >= seen
 
     def add(self, x: float, y: float) -> float | None:
         """Add one pair; the correlation (None while too few samples or no variation)."""
@@ -188,11 +202,13 @@ class Agreement:
         if self._n >= self.window:
             ox, oy = self._buf[k]
             self._update(-ox, -oy, -1.0)
+            self._seen -= int(oy >= self.seen)
         self._buf[k] = (x, y)
         self._update(x, y, 1.0)
+        self._seen += int(y >= self.seen)
         self._n += 1
         n = min(self._n, self.window)
-        if n < self.min_samples:
+        if n < self.min_samples or self._seen < self.seen_samples:
             return None
         sx, sy, sxx, syy, sxy = self._s
         vx, vy = sxx - sx * sx / n, syy - sy * sy / n
