@@ -128,6 +128,9 @@ def test_agreement_waits_for_the_judge_to_have_seen_the_mouth_open() -> None:
     assert all(r is None for r in dim)  # the darkness never read the mouth open: no verdict
     seeing = [agree.add(o + rng.normal(0, 0.05), o + rng.normal(0, 0.05)) for o in opening]
     assert seeing[-1] is not None  # once it has, the two are compared over the whole window
+    agree.reset()  # a new person: what the darkness had seen of the last one does not count
+    assert agree.add(1.0, 0.0) is None
+    assert all(agree.add(o, 0.1 * rng.random()) is None for o in opening)
     # The same dim start without the wait drops the lips at once.
     eager = Agreement(300, seen=0.5, seen_samples=0)
     early = [eager.add(o + rng.normal(0, 0.05), 0.1 * rng.random()) for o in opening]
