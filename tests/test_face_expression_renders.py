@@ -12,7 +12,7 @@ import pytest
 from pythonosc.osc_message import OscMessage
 from scipy.stats import spearmanr
 
-from vtuber.config import TrackConfig
+from vtuber.config import FaceConfig, TrackConfig
 from vtuber.landmarks.facemesh import FaceMeshBackend
 from vtuber.pipeline import Pipeline
 from vtuber.rig import Bone
@@ -72,18 +72,35 @@ def blink_run(astronaut: FaceRenderer) -> dict[str, np.ndarray]:
     defaults adapt over the first seconds)."""
     yaw, pitch, left, right = blink_sequence()
     tracker = Tracker(TrackConfig())
+    together = Tracker(TrackConfig(face=FaceConfig(winks=False)))  # track --no-winks
     out = []
     with FaceMeshBackend() as backend:
         for i in range(N_BLINK):
             img = astronaut.render(
                 yaw[i], pitch[i], 0.0, eye_close=(left[i], right[i]), noise=2.0, seed=i
             )
-            fr = tracker.solve(backend.process(img, i / 30.0), index=i)
+            lm = backend.process(img, i / 30.0)
+            fr = tracker.solve(lm, index=i)
             assert fr.tracking.face, f"face lost in frame {i}"
             b = fr.blendshapes
-            out.append((b["blinkLeft"], b["blinkRight"], tracker.face.eyes._held.mean(0)[1]))
+            t = together.solve(lm, index=i).blendshapes
+            out.append(
+                (
+                    b["blinkLeft"],
+                    b["blinkRight"],
+                    tracker.face.eyes._held.mean(0)[1],
+                    t["blinkLeft"],
+                    t["blinkRight"],
+                )
+            )
     res = np.array(out)
-    return {"left": left, "right": right, "blink": res[:, :2], "pitch": res[:, 2]}
+    return {
+        "left": left,
+        "right": right,
+        "blink": res[:, :2],
+        "pitch": res[:, 2],
+        "together": res[:, 3:],
+    }
 
 
 def test_blink_f1_per_eye_on_rendered_sequence(blink_run: dict[str, np.ndarray]) -> None:
@@ -104,6 +121,19 @@ def test_wink_stays_one_sided(blink_run: dict[str, np.ndarray]) -> None:
     assert only_l.sum() >= 4 and only_r.sum() >= 4
     assert np.all(blink[only_l, 0] >= 0.5) and np.all(blink[only_l, 1] < 0.5)
     assert np.all(blink[only_r, 1] >= 0.5) and np.all(blink[only_r, 0] < 0.5)
+
+
+def test_no_winks_blinks_both_eyes_together(blink_run: dict[str, np.ndarray]) -> None:
+    """track --no-winks: a wink shows on neither eye, a blink of both still on both."""
+    left, right, sent = blink_run["left"], blink_run["right"], blink_run["together"]
+    assert np.array_equal(sent[:, 0], sent[:, 1])
+    assert np.all(sent == np.minimum(blink_run["blink"][:, :1], blink_run["blink"][:, 1:]))
+    alone = ((left >= 1.0) & (right == 0.0)) | ((right >= 1.0) & (left == 0.0))
+    assert alone.sum() >= 8 and np.all(sent[alone] < 0.5)
+    both = (left >= 0.5) & (right >= 0.5)
+    score = f1(both, sent[:, 0] >= 0.5)
+    print(f"--no-winks: both-eye blink F1 {score:.3f}")
+    assert score >= 0.95
 
 
 def test_blink_does_not_read_as_looking_down(blink_run: dict[str, np.ndarray]) -> None:

@@ -127,3 +127,13 @@ def test_track_video_to_vmc_over_udp(photo_video):
     assert all(abs(np.linalg.norm(q) - 1) < 1e-5 for q in heads)
     # Different people, different head poses: the rotation changes between the two halves.
     assert not np.allclose(heads[0], heads[-1], atol=1e-3)
+
+
+def test_track_no_winks_reaches_the_tracker():
+    """`track --no-winks` builds a tracker whose eyes blink together; without it winks stay."""
+    from vtuber.cli import build_parser
+    from vtuber.commands.track import make_tracker
+
+    parser = build_parser()
+    assert make_tracker(parser.parse_args(["track", "--no-winks"])).config.face.winks is False
+    assert make_tracker(parser.parse_args(["track"])).config.face.winks is True

@@ -23,12 +23,17 @@ class FaceConfig:
     link_blinks_at: both eyes close together once both closures exceed this (1.0 = never);
         0.35, chosen on the face corpus's training faces (benchmarks/fit_blink_noise.py; until
         2026-12-05 this default, 0.3, overrode the fitted value).
+    winks: False: the avatar's eyes always blink together (``track --no-winks``): each eye
+        sends the lesser of the two eyes' blinks, in both face modes, so an eye closing alone
+        shows nothing, whether a wink or a misread (behind glasses most false blinks are one
+        eye's; docs/blendshapes.md).
     """
 
     expressions: tuple[str, ...] = EXPRESSIONS
     gaze_yaw_range_deg: float = 30.0
     gaze_pitch_range_deg: float = 20.0
     link_blinks_at: float = 0.35
+    winks: bool = True
 
     def __post_init__(self) -> None:
         bad = [e for e in self.expressions if e not in EXPRESSIONS]

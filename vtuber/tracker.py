@@ -39,6 +39,17 @@ def split_head(q: np.ndarray, neck_share: float) -> tuple[np.ndarray, np.ndarray
     return np.array(neck), np.array(head)
 
 
+# Each eye's blink keys, (person's left, right): VRM 1.0's and ARKit's (perfect sync).
+_EYE_PAIRS = (("blinkLeft", "blinkRight"), ("eyeBlinkLeft", "eyeBlinkRight"))
+
+
+def _blink_together(blend: dict[str, float]) -> None:
+    """FaceConfig.winks False: both eyes send the lesser blink of the two (in place)."""
+    for left, right in _EYE_PAIRS:
+        if left in blend and right in blend:
+            blend[left] = blend[right] = min(blend[left], blend[right])
+
+
 def _yaw_pitch(q: np.ndarray) -> tuple[float, float]:
     """Yaw and pitch (radians) of the head's forward axis for an avatar head rotation (x, y, z,
     w), Unity basis: yaw > 0 toward the avatar's right, pitch > 0 up."""
@@ -150,6 +161,8 @@ class Tracker:
             # docs/perfect_sync.md "Which signal comes from where").
             geo = Geometry(fr.eyes.closure, fr.mouth_open, pose_features(yaw, pitch))
             blend.update(self.arkit.update(lm.face.blendshapes, geo))
+        if face and not self.config.face.winks:
+            _blink_together(blend)
         return AvatarFrame(
             t=lm.t,
             t_capture=t_capture,

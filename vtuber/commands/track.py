@@ -106,6 +106,12 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
         metavar="YAW,PITCH",
         help="largest eye rotation in degrees (look shapes reach 1 there; default 30,20)",
     )
+    g.add_argument(
+        "--no-winks",
+        action="store_true",
+        help="both of the avatar's eyes always blink together (an eye closing alone shows "
+        "nothing: for one-eyed blinks you did not make, e.g. behind glasses)",
+    )
     p.add_argument(
         "--preview", action="store_true", help="show a window with the landmarks (c: calibrate)"
     )
@@ -182,14 +188,20 @@ def make_tracker(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def face_config(args: argparse.Namespace) -> FaceConfig:
-    """FaceConfig from --expressions and --gaze-range (ConfigError on a bad value)."""
+    """FaceConfig from --expressions, --gaze-range and --no-winks (ConfigError on a bad
+    value)."""
     spec = getattr(args, "expressions", ",".join(EXPRESSIONS)).strip()
     names = () if spec in ("", "none") else tuple(x.strip() for x in spec.split(","))
     try:
         yaw, pitch = (float(x) for x in getattr(args, "gaze_range", "30,20").split(","))
     except ValueError as e:
         raise ConfigError("--gaze-range must be two numbers, YAW,PITCH in degrees") from e
-    return FaceConfig(expressions=names, gaze_yaw_range_deg=yaw, gaze_pitch_range_deg=pitch)
+    return FaceConfig(
+        expressions=names,
+        gaze_yaw_range_deg=yaw,
+        gaze_pitch_range_deg=pitch,
+        winks=not getattr(args, "no_winks", False),
+    )
 
 
 def calibration_key(tracker):  # type: ignore[no-untyped-def]
