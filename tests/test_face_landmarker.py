@@ -23,6 +23,7 @@ from pythonosc.osc_message import OscMessage
 from scipy.stats import spearmanr
 
 from vtuber import models
+from vtuber.config import FaceConfig, TrackConfig
 from vtuber.landmarks import Landmarks
 from vtuber.pipeline import Pipeline
 from vtuber.rig import ARKIT_NAMES
@@ -65,6 +66,7 @@ class Session:
     conditions: list[Condition]
     frame_cond: list[int]  # condition index of each frame
     sent: dict[bool, list[dict[str, float]]] = field(default_factory=dict)
+    together: list[dict[str, float]] = field(default_factory=list)  # --no-winks, no mirror
     datagram_sizes: list[int] = field(default_factory=list)
 
     def last_of_each(self, mirror: bool) -> list[tuple[Condition, dict[str, float]]]:
@@ -140,7 +142,7 @@ class Replayed:
         pass
 
 
-def _run(frames: list[Frame], backend, mirror: bool, lms_out: list[Landmarks] | None):  # type: ignore[no-untyped-def]
+def _run(frames: list[Frame], backend, mirror: bool, lms_out: list[Landmarks] | None, tracker=None):  # type: ignore[no-untyped-def]
     rx = Receiver()
     sink = VMCSink([("127.0.0.1", rx.port)])
     sink.open()
@@ -155,7 +157,7 @@ def _run(frames: list[Frame], backend, mirror: bool, lms_out: list[Landmarks] | 
         pipe = Pipeline(
             frames,
             backend,
-            Tracker(),
+            tracker or Tracker(),
             [sink],
             mirror=mirror,
             smoother=make_smoother(SmoothingConfig()),
@@ -195,6 +197,8 @@ def session(request: pytest.FixtureRequest, model_path: Path) -> Session:
     assert sum(lm.face.found for lm in lms) == len(frames), "a rendered face was not found"
     s.sent[False], sizes = _run(frames, Replayed(lms), False, None)
     s.datagram_sizes += sizes
+    together = Tracker(TrackConfig(face=FaceConfig(winks=False)))  # track --no-winks
+    s.together = _run(frames, Replayed(lms), False, None, together)[0]
     return s
 
 
@@ -232,6 +236,27 @@ def test_sent_blinks_cross_half_on_the_right_side(session: Session, mirror: bool
         # The derived VRM preset goes with it (VRM 0.x name on the wire).
         preset = np.array([v[presets[side]] for _, v in rows])
         assert _f1(preset > 0.5, truth) >= BLINK_F1
+
+
+def test_no_winks_sends_both_eyelids_together(session: Session) -> None:
+    """--no-winks in perfect sync: the ARKit eyelids and the VRM presets of the two eyes are
+    equal on every frame, and a closure of both eyes still shows."""
+    for v in session.together:
+        assert v["eyeBlinkLeft"] == pytest.approx(v["eyeBlinkRight"], abs=1e-6)
+        assert v["Blink_L"] == pytest.approx(v["Blink_R"], abs=1e-6)
+    last: dict[int, dict[str, float]] = {}
+    for ci, v in zip(session.frame_cond, session.together, strict=True):
+        last[ci] = v
+    rows = [(session.conditions[ci], v) for ci, v in last.items()]
+    rows = [(c, v) for c, v in rows if c.kind == "eyes"]
+    both = np.array([min(c.eyes) > 0.5 for c, _ in rows])
+    one = np.array([max(c.eyes) > 0.5 and min(c.eyes) < 0.5 for c, _ in rows])
+    sent = np.array([v["eyeBlinkLeft"] for _, v in rows])
+    assert both.sum() >= 3 and one.sum() >= 3
+    assert _f1(sent > 0.5, both) >= BLINK_F1
+    shown = float(np.mean(sent[one] > 0.5))
+    print(f"--no-winks: both-eye F1 {_f1(sent > 0.5, both):.2f}, one eye shown {shown:.2f}")
+    assert shown < 0.2  # a closure of one eye mostly shows nowhere
 
 
 @pytest.mark.parametrize("mirror", [False, True])
