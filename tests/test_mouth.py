@@ -119,7 +119,7 @@ def test_agreement_tells_when_one_reading_stops_following_the_other() -> None:
 
 def test_agreement_waits_for_the_judge_to_have_seen_the_mouth_open() -> None:
     """The darkness (second reading) can only turn the lips down once it has read the mouth at
-    least half open on a few frames: a dim mouth inside that stays under its threshold while the
+    least half open on a few frames: a mouth inside that stays over its threshold while the
     lips open wide says nothing about the lips (docs/face_corpus.md, rose_leslie)."""
     rng = np.random.default_rng(11)
     opening = np.clip(np.sin(np.linspace(0, 12, 120)), 0, None)

@@ -25,7 +25,7 @@ class FaceConfig:
         2026-12-05 this default, 0.3, overrode the fitted value).
     winks: False: the avatar's eyes always blink together (``track --no-winks``): each eye
         sends the lesser of the two eyes' blinks, in both face modes, so an eye closing alone
-        shows nothing, whether a wink or a misread (behind glasses most false blinks are one
+        shows nothing, whether a wink or a misread (behind glasses many false blinks are one
         eye's; docs/blendshapes.md).
     """
 

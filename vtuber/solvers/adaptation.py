@@ -163,8 +163,9 @@ class PoseBaseline:
 # AGREE_FULL to none at AGREE_NONE (:func:`trust`). The second reading is the judge (the rule
 # only ever turns down the first): it must have read at least AGREE_SEEN (in the readings' units,
 # 1 = fully open) on AGREE_SEEN_FRAMES of the window's frames before the two are compared, since a
-# judge that has not yet shown the thing cannot say the other reading misreads it (a dimly lit
-# mouth inside that does not read dark while the lips open wide; docs/face_corpus.md).
+# judge that has not yet shown the thing cannot say the other reading misreads it (a mouth
+# inside that does not read dark at this pose and light while the lips open wide;
+# docs/face_corpus.md).
 AGREE_WINDOW = 300
 AGREE_MIN_FRAMES = 30
 AGREE_FULL, AGREE_NONE = 0.5, 0.2
