@@ -13,7 +13,7 @@ import numpy as np
 from vtuber import quat
 from vtuber.config import TrackConfig
 from vtuber.landmarks import Landmarks
-from vtuber.rig import AvatarFrame, Bone, Tracking
+from vtuber.rig import AvatarFrame, Bone, Tracking, mirror_blendshape_key
 from vtuber.solvers.adaptation import RestingHead, StartingHead, pose_features
 from vtuber.solvers.arkit import ArkitSolver, Geometry
 from vtuber.solvers.body import BodyConfig, BodySolution, solve_landmarks
@@ -39,13 +39,11 @@ def split_head(q: np.ndarray, neck_share: float) -> tuple[np.ndarray, np.ndarray
     return np.array(neck), np.array(head)
 
 
-# Each eye's blink keys, (person's left, right): VRM 1.0's and ARKit's (perfect sync).
-_EYE_PAIRS = (("blinkLeft", "blinkRight"), ("eyeBlinkLeft", "eyeBlinkRight"))
-
-
 def _blink_together(blend: dict[str, float]) -> None:
-    """FaceConfig.winks False: both eyes send the lesser blink of the two (in place)."""
-    for left, right in _EYE_PAIRS:
+    """FaceConfig.winks False: both eyes send the lesser blink of the two (in place), VRM 1.0's
+    keys and ARKit's (perfect sync)."""
+    for left in ("blinkLeft", "eyeBlinkLeft"):
+        right = mirror_blendshape_key(left)
         if left in blend and right in blend:
             blend[left] = blend[right] = min(blend[left], blend[right])
 
