@@ -378,3 +378,29 @@ def test_fused_jaw_undoes_the_jaw_paths_foreshortening() -> None:
             sent[pitch].append(out - expected)
     for errors in sent.values():
         assert np.abs(errors).max() < 1e-6
+
+
+def test_a_covered_eye_takes_the_other_eyes_coefficients() -> None:
+    """Perfect sync, a hand in front of the person's right eye: its lids take the left eye's
+    values and its gaze the same direction (looking toward the person's left, the left eye
+    looks out and the right eye in); both covered keep the frame before's; the rest stays."""
+    from vtuber.solvers.arkit import share_covered_eyes
+
+    raw = np.zeros(len(ARKIT_NAMES), np.float32)
+    raw[I["eyeBlinkRight"]] = 0.9  # the guess behind the hand
+    raw[I["eyeLookOutLeft"]] = 0.6
+    raw[I["eyeLookInRight"]] = 0.1
+    raw[I["eyeSquintLeft"]] = 0.3
+    raw[I["jawOpen"]] = 0.4
+    out = share_covered_eyes(raw, (False, True), None)
+    assert out[I["eyeBlinkRight"]] == 0.0
+    assert out[I["eyeLookInRight"]] == pytest.approx(0.6)
+    assert out[I["eyeLookOutRight"]] == 0.0
+    assert out[I["eyeSquintRight"]] == pytest.approx(0.3)
+    assert out[I["jawOpen"]] == pytest.approx(0.4)
+    assert out[I["eyeLookOutLeft"]] == pytest.approx(0.6) and out[I["eyeBlinkLeft"]] == 0.0
+    last = np.full(len(ARKIT_NAMES), 0.2, np.float32)
+    held = share_covered_eyes(raw, (True, True), last)
+    assert held[I["eyeBlinkRight"]] == held[I["eyeLookOutLeft"]] == pytest.approx(0.2)
+    assert held[I["jawOpen"]] == pytest.approx(0.4)
+    assert np.array_equal(share_covered_eyes(raw, (False, False), last), raw)

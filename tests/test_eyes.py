@@ -409,3 +409,59 @@ def test_the_gaze_of_an_eye_the_image_barely_shows_does_not_count(grace_points) 
     base = gaze_yaw(squeezed)
     assert gaze_yaw(far) == pytest.approx(base, abs=1e-9)
     assert abs(gaze_yaw(near) - base) > math.radians(5.0)
+
+
+def _hand_around(point: np.ndarray, radius: float) -> np.ndarray:
+    """21 hand points (pixels) on a circle of ``radius`` around ``point``: a hand whose outline
+    is that circle (to the hull's 21-gon)."""
+    a = np.linspace(0.0, 2.0 * math.pi, 21, endpoint=False)
+    return np.stack([point[0] + radius * np.cos(a), point[1] + radius * np.sin(a), 0 * a], 1)
+
+
+def test_a_hand_over_an_eye_covers_it(grace_points) -> None:  # type: ignore[no-untyped-def]
+    """An eye is covered when its centre lies inside a found hand's outline widened by half a
+    finger (0.15 of the distance between the eyes): a hand over the right eye covers it and
+    not the left, one whose outline passes 0.1 from the eye's centre still covers it, one 0.25
+    away does not, and two hands cover both."""
+    from vtuber.landmarks import face_mesh as fm
+    from vtuber.solvers.eyes import eyes_covered
+
+    pts = grace_points
+    _, _, right = _right_eye(pts)
+    left = pts[[fm.EYE_OUTER_L, fm.EYE_INNER_L]].mean(axis=0)
+    iod = float(np.linalg.norm(left[:2] - right[:2]))
+    assert eyes_covered(pts, []) == (False, False)
+    assert eyes_covered(pts, [_hand_around(right, 0.3 * iod)]) == (False, True)
+    below = right + np.array([0.0, 0.4 * iod, 0.0])  # a fist under the eye, the face model's y down
+    assert eyes_covered(pts, [_hand_around(below, 0.3 * iod)]) == (False, True)
+    assert eyes_covered(pts, [_hand_around(below, 0.15 * iod)]) == (False, False)
+    both = [_hand_around(left, 0.2 * iod), _hand_around(right, 0.2 * iod)]
+    assert eyes_covered(pts, both) == (True, True)
+
+
+def test_a_covered_eye_takes_the_other_eyes_closure(grace_points) -> None:  # type: ignore[no-untyped-def]
+    """Behind a hand the face model's lid points are a guess: the covered eye takes the open
+    eye's closure (no wink), a blink of the eye still seen closes both, both covered keep the
+    last frame's eyes, and covered frames teach the user's rest face nothing."""
+    from vtuber.landmarks import face_mesh as fm
+
+    pts = grace_points
+    _, _, centre = _right_eye(pts)
+    centre_l = pts[[fm.EYE_OUTER_L, fm.EYE_INNER_L]].mean(axis=0)
+    winked, blink = pts.copy(), pts.copy()
+    winked[[*fm.UPPER_LID_R, *fm.LOWER_LID_R], 1] = centre[1]
+    blink[[*fm.UPPER_LID_R, *fm.LOWER_LID_R], 1] = centre[1]
+    blink[[*fm.UPPER_LID_L, *fm.LOWER_LID_L], 1] = centre_l[1]
+    for frame, covered, closed in (
+        (winked, (False, False), (False, True)),  # seen: a wink
+        (winked, (False, True), (False, False)),  # behind a hand: the lids' guess
+        (blink, (False, True), (True, True)),  # the eye still seen closes both
+        (blink, (True, True), (False, False)),  # both covered: as they were
+    ):
+        solver = _eye_solver(pts)
+        before = solver.adapter.eye_rest.samples
+        for _ in range(3):
+            r = solver.update(frame, np.eye(3), covered=covered)
+        assert r.eyes.closed == closed, covered
+        learned = solver.adapter.eye_rest.samples - before
+        assert learned == (3 if covered == (False, False) else 0), covered

@@ -255,3 +255,31 @@ def test_real_hand_agrees_with_kalidokit(clip) -> None:  # noqa: ANN001
                     assert abs(180.0 - o - kd) < 15.0, (f, ph, o, kd)
                     n += 1
     assert n >= 20
+
+
+def test_a_hand_in_front_of_an_eye_does_not_close_it(clip, flipped) -> None:  # noqa: ANN001
+    """Her thumb passes in front of her right eye (frames 54-70): the face model's points for
+    that eye are a guess there, and read it narrowing (up to 0.49 on the flipped copy before the
+    hands told the face solver). With the hands known, a covered eye takes the other eye's
+    closure: no blink in either copy, and each copy's eyes are the other's swapped."""
+    from vtuber.solvers.eyes import eyes_covered
+
+    _, lms = clip
+    covered = []
+    for lm in lms:
+        hands = [
+            h.points.astype(np.float64) * (lm.width, lm.height, lm.width)  # type: ignore[attr-defined]
+            for h in (lm.left_hand, lm.right_hand)  # type: ignore[attr-defined]
+            if h.found
+        ]
+        covered.append(eyes_covered(lm.face_pixels(), hands))  # type: ignore[attr-defined]
+    right_covered = [i for i, c in enumerate(covered) if c[1]]
+    assert not any(c[0] for c in covered), "her left eye is never behind her hand"
+    assert len(right_covered) >= 5 and min(right_covered) < 70, right_covered
+    blink = {
+        name: np.array([[f.blendshapes["blinkLeft"], f.blendshapes["blinkRight"]] for f in fr])
+        for name, (fr, _) in (("clip", clip), ("flipped", flipped))
+    }
+    for name, b in blink.items():
+        assert b.max() < 0.2, (name, b.max(axis=0), b.argmax(axis=0))
+    assert np.median(np.abs(blink["clip"] - blink["flipped"][:, ::-1])) < 0.02

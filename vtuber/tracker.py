@@ -19,6 +19,7 @@ from vtuber.solvers.arkit import ArkitSolver, Geometry
 from vtuber.solvers.body import BodyConfig, BodySolution, solve_landmarks
 from vtuber.solvers.calibration import FaceProfile
 from vtuber.solvers.expressions import FaceSolver
+from vtuber.solvers.eyes import eyes_covered
 from vtuber.solvers.head import HeadTracker
 
 Quat = tuple[float, float, float, float]
@@ -133,8 +134,14 @@ class Tracker:
                 chest = quat.from_matrix_tuple(body.chest.tolist())
                 head_q = np.array(quat.multiply_tuple(quat.conjugate_tuple(chest), head_q.tolist()))
             bones[Bone.Neck], bones[Bone.Head] = _split_head(head_q, self.config.neck_share)
+            hands = [
+                h.points.astype(np.float64) * (lm.width, lm.height, lm.width)
+                for h in (lm.left_hand, lm.right_hand)
+                if h.found
+            ]
+            covered = eyes_covered(pts, hands)
             fr = self.face.update(
-                pts, pose.rotation, yaw, pitch, lm.face.mouth_dark, lm.face.eye_shut
+                pts, pose.rotation, yaw, pitch, lm.face.mouth_dark, lm.face.eye_shut, covered
             )
             if fr.new_profile is not None:  # a live calibration (preview key 'c') finished
                 self.head.neutral = fr.new_profile.neutral_rotation()
@@ -145,7 +152,7 @@ class Tracker:
             self._seen = lm.t
         else:
             self.head.reset()
-            self.face.eyes.reset()
+            self.face.lost()
             # Gone for a while: whoever comes next may be someone else. Unless lock-on says
             # this is still the same person's place (vtuber.performers: they are expected
             # back, docs/performers.md), learn them afresh.
@@ -158,7 +165,7 @@ class Tracker:
             # landmarks, each normalised per user (vtuber.solvers.arkit.Fusion,
             # docs/perfect_sync.md "Which signal comes from where").
             geo = Geometry(fr.eyes.closure, fr.mouth_open, pose_features(yaw, pitch))
-            blend.update(self.arkit.update(lm.face.blendshapes, geo))
+            blend.update(self.arkit.update(lm.face.blendshapes, geo, covered))
         if face and not self.config.face.winks:
             _blink_together(blend)
         return AvatarFrame(

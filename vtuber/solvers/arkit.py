@@ -423,6 +423,44 @@ EMOTIONS = ("happy", "angry", "sad", "relaxed")
 VOWEL_OPEN = 0.1
 
 
+# What a covered eye takes from the other (tracker: a hand in front of it,
+# vtuber.solvers.eyes.eyes_covered): (into, from) coefficient indices, the person's left eye
+# first. The lids and the vertical gaze are the same name on the other side; for the same gaze
+# one eye looks in where the other looks out.
+_EYE_SHARE = tuple(
+    tuple(
+        (IDX[f"{into}{side}"], IDX[f"{src}{other}"])
+        for into, src in (
+            ("eyeBlink", "eyeBlink"),
+            ("eyeSquint", "eyeSquint"),
+            ("eyeWide", "eyeWide"),
+            ("eyeLookUp", "eyeLookUp"),
+            ("eyeLookDown", "eyeLookDown"),
+            ("eyeLookIn", "eyeLookOut"),
+            ("eyeLookOut", "eyeLookIn"),
+        )
+    )
+    for side, other in (("Left", "Right"), ("Right", "Left"))
+)
+
+
+def share_covered_eyes(raw: F32, covered: tuple[bool, bool], last: F32 | None) -> F32:
+    """The model's coefficients with each covered eye's taken from the other eye, or, both
+    covered, from ``last`` (the coefficients sent for the frame before; None: left as read)."""
+    out = np.array(raw, np.float32)
+    if covered[0] and covered[1]:
+        if last is not None:
+            for pairs in _EYE_SHARE:
+                idx = [i for i, _ in pairs]
+                out[idx] = last[idx]
+        return out
+    for e in (0, 1):
+        if covered[e]:
+            for into, src in _EYE_SHARE[e]:
+                out[into] = raw[src]
+    return out
+
+
 def _mean2(v: F32, a: str) -> float:
     return 0.5 * float(v[IDX[a + "Left"]] + v[IDX[a + "Right"]])
 
@@ -496,6 +534,7 @@ class ArkitSolver:
         self._samples: list[F32] = []
         self.open_eyes = OpenEyeLevel()
         self.fusion = Fusion()
+        self._last_raw: F32 | None = None  # the coefficients of the frame before
 
     @property
     def calibrated(self) -> bool:
@@ -506,13 +545,23 @@ class ArkitSolver:
         self.auto = True
         self._samples = []
         self.fusion.reset()
+        self._last_raw = None
 
-    def update(self, raw: F32, geometry: Geometry | None = None) -> dict[str, float]:
+    def update(
+        self,
+        raw: F32,
+        geometry: Geometry | None = None,
+        covered: tuple[bool, bool] = (False, False),
+    ) -> dict[str, float]:
         """Weights by key (52 ARKit names + VRM presets) for one frame's raw coefficients.
 
         With ``geometry`` (the geometric solvers' readings of the same landmarks), the eyelids
         and the jaw are the :class:`Fusion` of the model's scores and the geometry; without it
-        they are the model's alone, calibrated like the other 50 shapes."""
+        they are the model's alone, calibrated like the other 50 shapes. ``covered``: a hand in
+        front of that eye (:func:`share_covered_eyes`)."""
+        if covered[0] or covered[1]:
+            raw = share_covered_eyes(raw, covered, self._last_raw)
+        self._last_raw = np.array(raw, np.float32)
         if self.auto and len(self._samples) < self.warmup:
             self._samples.append(np.asarray(raw, np.float32).copy())
             self.calibration.set_rest(np.median(np.stack(self._samples), axis=0))

@@ -140,6 +140,7 @@ class FaceSolver:
         self._enabled = tuple(e for e in EXPRESSIONS if e in cfg.expressions)
         self._recording: Calibrator | None = None
         self._record_frames = 0
+        self._last_shut = (0.0, 0.0)  # each eye's closure sent last (held while both covered)
         self.set_profile(profile)
 
     def start_calibration(self, frames: int = 90) -> None:
@@ -152,9 +153,14 @@ class FaceSolver:
         """Start from a recorded profile (None: from the next face's first frame)."""
         self.adapter = FaceAdapter(profile)
 
+    def lost(self) -> None:
+        """The face is not in this frame: forget the blink and gaze state."""
+        self.eyes.reset()
+        self._last_shut = (0.0, 0.0)
+
     def reset(self) -> None:
         """The face was lost: forget blink/gaze state and what was learned of this person."""
-        self.eyes.reset()
+        self.lost()
         self.adapter.reset()
 
     def update(
@@ -165,14 +171,19 @@ class FaceSolver:
         pitch: float = 0.0,
         mouth_dark: float = math.nan,
         eye_shut: tuple[float, float] = (math.nan, math.nan),
+        covered: tuple[bool, bool] = (False, False),
     ) -> FaceResult:
         """Solve one frame: landmarks in pixels (478, 3), the head model -> camera rotation, the
         head's yaw / pitch (radians) relative to the neutral head, which the rest values depend
-        on (vtuber.solvers.adaptation), the dark area inside the lips and each eye's closure
-        read from its pixels (vtuber.landmarks.eyelids; NaN: not measured)."""
+        on (vtuber.solvers.adaptation), the dark area inside the lips, each eye's closure read
+        from its pixels (vtuber.landmarks.eyelids; NaN: not measured) and whether a hand is in
+        front of each eye (:func:`vtuber.solvers.eyes.eyes_covered`): a covered eye takes the
+        other eye's closure and gaze, both covered keep the last frame's, and a frame with a
+        covered eye teaches the rest face nothing."""
         m = measure(points_px, rotation, mouth_dark)
+        hidden = covered[0] or covered[1]
         new_profile = None
-        if self._recording is not None:
+        if self._recording is not None and not hidden:
             self._recording.add(m, rotation)
             if len(self._recording) >= self._record_frames:
                 new_profile = self._recording.profile()
@@ -194,8 +205,13 @@ class FaceSolver:
             if math.isfinite(p):
                 shut[i] += ec.pixel_weight * (p - shut[i])
         lo, hi = ec.hidden_eye  # an eye the image barely shows takes the other eye's closure
-        own = [trust(v, lo, hi) for v in eye_visibility(points_px)]
-        shut = [own[i] * shut[i] + (1.0 - own[i]) * shut[1 - i] for i in (0, 1)]
+        seen = eye_visibility(points_px)
+        own = [0.0 if covered[i] else trust(seen[i], lo, hi) for i in (0, 1)]
+        if covered[0] and covered[1]:
+            shut = list(self._last_shut)
+        else:
+            shut = [own[i] * shut[i] + (1.0 - own[i]) * shut[1 - i] for i in (0, 1)]
+        self._last_shut = (shut[0], shut[1])
         eyes = self.eyes.update((shut[0], shut[1]), m.iris, ad.gaze_rest(), (own[0], own[1]))
         blend = eyes.blendshapes(self.eye_config)
         mc = self.mouth_config
@@ -221,5 +237,6 @@ class FaceSolver:
             emo = emotions(s, mouth.open, brows, squint)
             for k in self._enabled:
                 blend[k] = emo[k]
-        ad.observe(phi, m, rel)
+        if not hidden:
+            ad.observe(phi, m, rel)
         return FaceResult(blend, eyes.rotation, eyes, mouth.open, m, new_profile)

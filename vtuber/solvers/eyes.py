@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -63,6 +64,29 @@ def eye_visibility(points_px: F64) -> tuple[float, float]:
         w[i] = math.hypot(ax - bx, ay - by)
     top = max(w[0], w[1], 1e-9)
     return w[0] / top, w[1] / top
+
+
+def eyes_covered(points_px: F64, hands_px: list[F64], margin: float = 0.15) -> tuple[bool, bool]:
+    """Whether a hand is in front of each [left, right] eye: the eye's centre (between its
+    corners) lies inside a found hand's outline, taken as the convex hull of its 21 points
+    (pixels, x and y in the first two columns) widened by ``margin`` times the distance between
+    the two eyes' centres. The hand's points run along the middle of the fingers and the palm,
+    so the outline is widened by half a finger's width: 16-20 mm against about 63 mm between
+    the eyes, 0.13-0.16. Nothing is behind a face but its own head, so a hand seen over an eye
+    covers it. Under a hand the face model still places the eye's points, and what it reads
+    there is a guess: on the shared real clip a thumb in front of one eye read as that eye
+    closing (docs/blendshapes.md, step 2)."""
+    if not hands_px:
+        return (False, False)
+    centres = [(points_px[EYE_OUTER[i], :2] + points_px[EYE_INNER[i], :2]) * 0.5 for i in (0, 1)]
+    reach = margin * float(np.hypot(*(centres[0] - centres[1])))
+    covered = [False, False]
+    for hand in hands_px:
+        hull = cv2.convexHull(np.ascontiguousarray(hand[:, :2], dtype=np.float32))
+        for i in (LEFT, RIGHT):
+            x, y = centres[i].tolist()
+            covered[i] = covered[i] or cv2.pointPolygonTest(hull, (x, y), True) >= -reach
+    return covered[0], covered[1]
 
 
 def eye_openness(face: F64, widths: F64 | None = None) -> F64:
