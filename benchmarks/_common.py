@@ -131,6 +131,7 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
 def _cache_file(seq, kind: str, cache: Path, seconds: float, version: int) -> Path:  # type: ignore[no-untyped-def]
     cache.mkdir(parents=True, exist_ok=True)
     worn = "_glasses" if seq.glasses else ""
+    worn += "" if seq.smile is None else "_smiles"
     return cache / f"v{version}_{seq.name}_{seq.seed}{worn}_{seconds:g}_{kind}.npz"
 
 

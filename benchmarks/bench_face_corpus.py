@@ -5,6 +5,7 @@ solvePnP for the head, textbook measures for the eyes, mouth and gaze); optional
     .venv/bin/python benchmarks/bench_face_corpus.py                 # validation faces
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --perfect-sync
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --glasses
+    .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --expressions
 
 With more than one seed it also prints each face's performances taken together (the issue's
 figures are per face; docs/face_corpus.md, "Against the goals"). It ends with every face and
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--perfect-sync", action="store_true", help="also the Face Landmarker mode")
     ap.add_argument("--glasses", action="store_true", help="the same performances wearing glasses")
+    ap.add_argument(
+        "--expressions",
+        action="store_true",
+        help="the same performances smiling and frowning now and then (the emotions' figures)",
+    )
     ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
     ap.add_argument("--no-cache", action="store_true")
     args = ap.parse_args(argv)
@@ -61,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for name in names:
         for k in range(args.seeds):
-            seq = corpus.make_sequence(name, seed_for(name, k), seconds=args.seconds)
+            seq = corpus.make_sequence(
+                name, seed_for(name, k), seconds=args.seconds, expressions=args.expressions
+            )
             if args.glasses:
                 seq = dataclasses.replace(seq, glasses=True)
             lms = cached_landmarks(seq, "facemesh", cache, args.seconds)
@@ -103,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.seeds > 1:
         print_per_face(rows)
+    print_emotions(rows)
     print_against_plain(rows)
     print(f"({time.perf_counter() - t0:.0f} s)")
     return 0
@@ -148,6 +157,26 @@ def print_per_face(rows: list[tuple]) -> None:  # type: ignore[type-arg]
             f"{f['mouth']:5.2f} {vowels(mode, max(s.vowel_at_rest for s in sc))} "
             f"{f['gaze']:5.2f} {ps}"
         )
+
+
+def print_emotions(rows: list[tuple]) -> None:  # type: ignore[type-arg]
+    """Per face, the emotions sent (docs/face_corpus.md, "Emotions"): the 95th percentile of
+    the largest at rest (averaged over its performances) and, where the performances smile and
+    frown, happy's and sad's F1 over all their frames."""
+    print("emotions per face (rest: p95 of the largest at rest; smile / frown: F1, pooled):")
+    for name, mode in dict.fromkeys((r[0], r[2]) for r in rows if r[2] in (False, "ps")):
+        sc = [r[5] for r in rows if r[0] == name and r[2] == mode]
+        rest = [s.expression_at_rest for s in sc if s.expression_at_rest is not None]
+        line = f"{name:15s} {str(mode):>6s} rest {np.mean(rest):5.2f}" if rest else f"{name:15s}"
+        if all(s.smile_counts is not None for s in sc):
+            sm = scoring.f1_of(
+                tuple(sum(x) for x in zip(*(s.smile_counts for s in sc), strict=True))
+            )  # type: ignore[arg-type]
+            fr = scoring.f1_of(
+                tuple(sum(x) for x in zip(*(s.frown_counts for s in sc), strict=True))
+            )  # type: ignore[arg-type]
+            line += f" smile {sm:5.2f} frown {fr:5.2f}"
+        print(line)
 
 
 def face_figures(sc: list[scoring.Scores]) -> dict[str, float]:

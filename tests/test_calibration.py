@@ -152,6 +152,27 @@ def test_pose_baseline_learns_how_a_measure_drifts_with_the_head() -> None:
         assert e_weak < 0.01 < e_flat and e_aware < e_flat, (yaw, pitch, e_aware, e_flat)
 
 
+def test_pose_baseline_knows_how_far_a_measure_scatters() -> None:
+    """``spread``: the robust scatter of a measure around its fitted rest, per measure. Readings
+    with a noise of 0.01 around a rest that moves with the head, a quarter of them an
+    expression 0.05-0.1 above it: 0.01-0.02 (the median's fit moves toward the expressions and
+    widens it by about half: 0.017 here), and a measure four times noisier with no expressions
+    reads its own 0.04."""
+    rng = np.random.default_rng(11)
+    pb = PoseBaseline([0.5, 0.5], [0.0, 0.0], ridge=1.0)
+    assert pb.spread == [0.0, 0.0]
+    for _ in range(450):
+        yaw, pitch = rng.uniform(-0.5, 0.5), rng.uniform(-0.3, 0.3)
+        rest = 0.1 * pitch - 0.05 * abs(yaw)
+        smile = rng.uniform(0.05, 0.1) if rng.random() < 0.25 else 0.0
+        pb.add(
+            pose_features(yaw, pitch),
+            [rest + smile + rng.normal(0, 0.01), rest + rng.normal(0, 0.04)],
+        )
+    assert 0.01 < pb.spread[0] < 0.02, pb.spread
+    assert 0.03 < pb.spread[1] < 0.05, pb.spread
+
+
 def test_eye_open_level_follows_the_head_pose_within_a_few_seconds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

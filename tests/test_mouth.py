@@ -51,6 +51,16 @@ def test_smile_and_frown() -> None:
     assert smile(-0.07, -0.07, 0.6, 0.6) == 0.0
 
 
+def test_corners_within_their_own_noise_are_no_smile() -> None:
+    """With the corners' own scatter (0.01 IOD) as noise, a lift within it reads 0 and one
+    beyond it is reduced by it, both ways; a larger lift still reaches a full smile."""
+    assert smile(-0.07 + 0.008, -0.07, 0.6, 0.6, 0.01) == 0.0
+    assert smile(-0.07 - 0.009, -0.07, 0.6, 0.6, 0.01) == 0.0
+    assert smile(-0.07 + 0.03, -0.07, 0.6, 0.6, 0.01) == pytest.approx(0.5)
+    assert smile(-0.07 - 0.03, -0.07, 0.6, 0.6, 0.01) == pytest.approx(-0.5)
+    assert smile(-0.07 + 0.06, -0.07, 0.6, 0.6, 0.01) == 1.0
+
+
 def test_openness_from_the_dark_inside_of_the_mouth() -> None:
     """With the image's dark area inside the lips, openness is the lips' and the darkness's
     average while they agree, the darkness alone when the lip gap gets no say, and the lip gap

@@ -128,6 +128,27 @@ def test_mouth_open_is_seen(
 
 
 @pytest.mark.parametrize("name", PHOTOS)
+def test_a_smile_and_a_frown_are_seen(
+    renderers: dict[str, FaceRenderer], facemesh: FaceMeshBackend, name: str
+) -> None:
+    """smile = 1 raises the mouth corners against the upper lip's top (FaceMesh's reading, in
+    mouth widths) and widens the mouth; -1 lowers them; the eyes stay as they were."""
+    r = renderers[name]
+
+    def corners(p: np.ndarray) -> tuple[float, float]:
+        width = float(np.linalg.norm(p[61, :2] - p[291, :2]))
+        return 0.5 * (p[61, 1] + p[291, 1]) - p[0, 1], width
+
+    (c0, w0), (c1, w1), (cm, _) = (
+        corners(landmarks(facemesh, r.render(smile=s))) for s in (0.0, 1.0, -1.0)
+    )
+    up, down = (c0 - c1) / w0, (cm - c0) / w0
+    assert up > 0.05 and down > 0.05 and w1 > 1.03 * w0, (up, down, w1 / w0)
+    p0, p1 = landmarks(facemesh, r.render()), landmarks(facemesh, r.render(smile=1.0))
+    assert abs(eye_ratio(p1, True) - eye_ratio(p0, True)) < 0.1 * eye_ratio(p0, True)
+
+
+@pytest.mark.parametrize("name", PHOTOS)
 def test_iris_shift_is_seen(
     renderers: dict[str, FaceRenderer], facemesh: FaceMeshBackend, name: str
 ) -> None:

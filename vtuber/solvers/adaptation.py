@@ -83,6 +83,7 @@ class PoseBaseline:
         self.w = np.zeros((self.m, N_FEATURES))
         self.w[:, 0] = self.initial
         self._wl = self.w.tolist()
+        self.spread = [0.0] * self.m  # see fit(); 0 until the first fit
         self._ok[:] = False
         self._n = 0
         self._since = 0
@@ -155,6 +156,11 @@ class PoseBaseline:
         good = fit & np.all(np.isfinite(w), axis=1)
         self.w[good] = w[good]
         self._wl = self.w.tolist()
+        # How far each measure's readings scatter around their fitted rest (robust: 1.4826 x
+        # the median absolute residual over its usable samples).
+        r = y - x @ self.w.T
+        for j in np.nonzero(good)[0].tolist():
+            self.spread[j] = 1.4826 * float(np.median(np.abs(r[ok[:, j], j])))
 
 
 # The rule that fuses two readings of one thing (the mouth's openness: lip gap and dark inside,

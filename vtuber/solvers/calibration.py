@@ -256,6 +256,17 @@ MEDIAN = 0.5
 # open eye's error against its rest (benchmarks/fit_eye_rest.py, docs/blendshapes.md).
 EYE_RIDGE = 1.0
 EYE_REFIT = 5
+# The other measures' (mouth, brows) ridge on their pose terms, in samples. FaceMesh's reading
+# of a resting mouth corner's height moves with the head's pitch by up to 0.14 IOD a radian on
+# the training faces (0.01 on grace_hopper, 0.14 on kate_siegel and kit_harington; the shared
+# real clip's woman 0.16), a full smile being 0.04: at 15 degrees of pitch her rest read as a
+# frown. With the first build's 20 samples the fit kept about a quarter of such a slope
+# (radians are small: 300 frames within +-20 degrees sum to a few samples' worth); at 1 it
+# learns it. Chosen on the training faces, four performances each bare and two with glasses
+# (ridge 20 / 5 / 2 / 1 / 0.5: mouth Spearman 0.938 / 0.941 / 0.943 / 0.943 / 0.941 bare,
+# 0.938 / 0.944 / 0.946 / 0.945 / 0.943 with glasses; the largest vowel at rest 0.12 / 0.07 /
+# 0.05 / 0.05 / 0.08 bare; emotions at rest, docs/face_corpus.md "Emotions").
+REST_RIDGE = 1.0
 _EYES = 2  # the first rows of measure_vector / profile_vector are the two eyes' apertures
 _USABLE = ([True] * 7 + [False], [True] * 8)  # by whether the mouth's darkness was measured
 # Rows of FaceAdapter.rest(): eye open (left, right), mouth gap, width, corner, brows (4), the
@@ -310,7 +321,7 @@ class FaceAdapter:
             every=EYE_REFIT,
             ridge=EYE_RIDGE,
         )
-        self.baseline = PoseBaseline(q, start[_EYES:], window=window)
+        self.baseline = PoseBaseline(q, start[_EYES:], window=window, ridge=REST_RIDGE)
         gaze = np.asarray((profile or DEFAULT_PROFILE).gaze_rest, dtype=np.float64).ravel().tolist()
         # Gaze rest: the iris offset when looking at the screen. Not pose-dependent: an eye
         # that counter-rotates while the head turns (looking at the screen) is real motion.
@@ -363,6 +374,11 @@ class FaceAdapter:
 
     def rest(self, phi: tuple[float, float, float, float]) -> list[float]:
         return self.eye_rest.predict(phi) + self.baseline.predict(phi)
+
+    def spread(self) -> list[float]:
+        """How far each measure scatters around its rest (same order as :meth:`rest`; 0 until
+        learned): :attr:`vtuber.solvers.adaptation.PoseBaseline.spread`."""
+        return self.eye_rest.spread + self.baseline.spread
 
     def gaze_rest(self) -> F64:
         return np.asarray(self.gaze.predict((1.0, 0.0, 0.0, 0.0))).reshape(2, 2)

@@ -90,7 +90,12 @@ class MouthConfig:
     the lip gap's share of openness while the two sources agree; agree_none / agree_full: the
     correlation of the two at which the lip gap gets no say / its full share
     (vtuber.solvers.adaptation.AGREE_NONE / AGREE_FULL; perfect sync's jaw no longer uses the
-    rule, docs/perfect_sync.md section 10k)."""
+    rule, docs/perfect_sync.md section 10k). smile_noise_k: the mouth corners' height within
+    this many times its own scatter around its rest (learned per user:
+    :attr:`vtuber.solvers.adaptation.PoseBaseline.spread`) reads as no smile or frown
+    (:func:`smile`): FaceMesh's corners wander by 0.005-0.015 IOD on a still face, a full
+    smile being 0.04 (chosen on the training faces' smiling and frowning performances,
+    docs/face_corpus.md "Emotions")."""
 
     full_gap: float = 0.31
     dead_zone: float = 0.08
@@ -98,6 +103,7 @@ class MouthConfig:
     sharpness: float = 12.0
     full_dark: float = 0.075
     gap_weight: float = 0.5
+    smile_noise_k: float = 1.0
     agree_none: float = AGREE_NONE
     agree_full: float = AGREE_FULL
 
@@ -153,10 +159,14 @@ def solve_mouth(
     return MouthResult(o_sent, {name: x * k for name, x in zip(VOWELS, w, strict=True)})
 
 
-def smile(corner: float, corner_rest: float, width: float, width_rest: float) -> float:
+def smile(
+    corner: float, corner_rest: float, width: float, width_rest: float, noise: float = 0.0
+) -> float:
     """Smile (> 0) or frown (< 0) strength, about -1..1: mouth corners raised above their rest
-    height (0.04 IOD reads as a full smile) plus a little widening."""
-    lift = (corner - corner_rest) / 0.04
+    height (0.04 IOD reads as a full smile) plus a little widening; a change of the corners'
+    height within ``noise`` (IOD) of the rest reads as none, and beyond it is reduced by it."""
+    d = corner - corner_rest
+    lift = math.copysign(max(abs(d) - noise, 0.0), d) / 0.04
     widen = (width / max(width_rest, 1e-6) - 1.0) / 0.2
     s = lift + 0.3 * max(widen, 0.0) if lift > 0 else lift
     return max(-1.0, min(1.0, s)) if math.isfinite(s) else 0.0

@@ -140,6 +140,9 @@ class Sequence:
     lighting: tuple[float, float, float]
     noise: float
     glasses: bool = False  # the same performance wearing glasses (FaceRenderer.glasses_model)
+    # (n,) smile -1..1 (FaceRenderer.deformed_model: > 0 smiles, < 0 frowns); None: none at all
+    # (the corpus's performances before expressions, rendered the same as ever).
+    smile: F64 | None = None
 
     def __len__(self) -> int:
         return len(self.yaw)
@@ -176,11 +179,14 @@ def make_sequence(
     face_px: float | None = None,
     max_speed_dps: float = 60.0,
     amplitude: tuple[float, float, float] = (35.0, 20.0, 15.0),
+    expressions: bool = False,
 ) -> Sequence:
     """A seeded performance of ``seconds``: the head wanders (yaw/pitch/roll within
     ``amplitude`` degrees, at up to ``max_speed_dps``), the person blinks (both eyes, winks,
     partial closures), talks in bursts (syllables at 3-6 Hz, varied opening) and glances around.
-    Frame 0 is frontal, eyes open, mouth closed."""
+    Frame 0 is frontal, eyes open, mouth closed. ``expressions``: the person also smiles and
+    frowns now and then (:func:`expression_track`; the rest of the performance is the same as
+    without)."""
     rng = np.random.default_rng(seed)
     n = int(round(seconds * fps))
     yaw = _smooth_path(rng, n, fps, amplitude[0], max_speed_dps)
@@ -254,7 +260,28 @@ def make_sequence(
         size=size,
         lighting=lighting,
         noise=float(rng.uniform(1.0, 4.0)),
+        smile=expression_track(seed, n, fps) if expressions else None,
     )
+
+
+def expression_track(seed: int, n: int, fps: float = 30.0) -> F64:
+    """(n,) smiles and frowns, from their own random stream (so a performance with them is the
+    same performance otherwise): after the first second, every 1.5-4 s an expression rises over
+    0.2-0.5 s, holds 0.5-2 s and falls as fast; two in three are smiles, of 0.3-1, the rest
+    frowns of 0.3-1. Between them the face is at rest (0)."""
+    rng = np.random.default_rng((seed, 7))
+    out = np.zeros(n)
+    t = int(fps) + int(rng.integers(0, int(fps)))
+    while t < n:
+        rise = int(rng.integers(int(0.2 * fps), int(0.5 * fps)))
+        hold = int(rng.integers(int(0.5 * fps), int(2.0 * fps)))
+        peak = float(rng.uniform(0.3, 1.0)) * (1.0 if rng.random() < 2.0 / 3.0 else -1.0)
+        ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, rise + 1)[1:])
+        shape = np.concatenate([ramp, np.ones(hold), ramp[::-1]]) * peak
+        k = min(len(shape), n - t)
+        out[t : t + k] = shape[:k]
+        t += len(shape) + int(rng.integers(int(1.5 * fps), int(4.0 * fps)))
+    return out
 
 
 def distance_for_width(
@@ -298,6 +325,7 @@ class SequenceRenderer:
             size=s.size,
             noise=0.0,
             glasses=s.glasses,
+            smile=0.0 if s.smile is None else float(s.smile[i]),
         )
         img = light(img, s.lighting)
         if s.noise > 0:

@@ -59,6 +59,12 @@ MOUTH_CORNER_R, MOUTH_CORNER_L = fm.MOUTH_CORNER_R, fm.MOUTH_CORNER_L
 
 EYE_DISTANCE_CM = 9.0  # outer eye corner to outer eye corner, sets the model's scale
 EYE_WIDTH_MM = 30.0  # one eye's corner-to-corner width, for the iris -> gaze conversion
+# A smile of 1 (FaceRenderer.deformed_model): each mouth corner 5 mm up and 3 mm out (a clear,
+# closed-lipped smile; a broad one lifts the corners up to about a centimetre), the skin around
+# it following with a Gaussian fall-off of 0.45 mouth half-widths; a frown of -1 lowers them 5 mm.
+SMILE_LIFT_CM = 0.5
+SMILE_WIDEN_CM = 0.3
+SMILE_REACH = 0.45
 EYEBALL_RADIUS_MM = 12.0
 # How far the lids follow a vertical gaze, as a fraction of the iris centre's vertical shift in
 # the image (the upper lid rides on the eyeball, turning about half the gaze pitch; the lower
@@ -447,6 +453,17 @@ class FaceRenderer:
         w[self._seam_rows[0]] = 0.0
         w[self._seam_rows[1]] = w[lip]
         self._jaw_weight = w
+        # The smile's displacement at smile = 1 (cm, every row of the model): each corner's
+        # neighbourhood (Gaussian of SMILE_REACH mouth half-widths around it) moves up and away
+        # from the mouth's middle, the corner itself by SMILE_LIFT_CM and SMILE_WIDEN_CM.
+        field = np.zeros_like(m)
+        for corner in (MOUTH_CORNER_L, MOUTH_CORNER_R):
+            side = 1.0 if m[corner, 0] > self._mouth_c[0] else -1.0
+            d2 = ((m[:, :2] - m[corner, :2]) ** 2).sum(axis=1)
+            g = np.exp(-d2 / (2.0 * (SMILE_REACH * self._mouth_hw) ** 2))
+            field[:, 0] += g * side * SMILE_WIDEN_CM
+            field[:, 1] -= g * SMILE_LIFT_CM
+        self._smile_field = field
 
     # -- rendering -----------------------------------------------------------------------------
 
@@ -455,11 +472,17 @@ class FaceRenderer:
         eye_close: tuple[float, float] = (0.0, 0.0),
         mouth_open: float = 0.0,
         iris: tuple[float, float] = (0.0, 0.0),
+        smile: float = 0.0,
     ) -> F64:
         """The model in cm (478 landmarks, the head rings, then the teeth's seam) with the lids
         and jaw moved, before the head rotation; ``iris`` (render's) moves the lids with a
-        vertical gaze."""
+        vertical gaze; ``smile`` (-1..1) raises the mouth corners and draws them apart (> 0) or
+        lowers them (< 0, a frown): :data:`SMILE_LIFT_CM`, :data:`SMILE_WIDEN_CM`."""
         m = self.model.copy()
+        if smile != 0.0:
+            m += self._smile_field * max(min(float(smile), 1.0), -1.0)
+            if smile < 0.0:  # a frown lowers the corners and does not widen the mouth
+                m[:, 0] = self.model[:, 0]
         if iris[1] != 0.0:
             others = np.setdiff1d(
                 np.arange(468),
@@ -517,9 +540,10 @@ class FaceRenderer:
         mouth_open: float = 0.0,
         iris: tuple[float, float] = (0.0, 0.0),
         size: tuple[int, int] = (640, 480),
+        smile: float = 0.0,
     ) -> tuple[F64, F64]:
         """The mesh's 478 points in the render: (pixels (478, 2), camera-frame cm (478, 3))."""
-        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, iris, size)
+        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, iris, size, smile)
         return px[:478], cam[:478]
 
     def _project_all(
@@ -531,8 +555,9 @@ class FaceRenderer:
         mouth_open: float,
         iris: tuple[float, float],
         size: tuple[int, int],
+        smile: float = 0.0,
     ) -> tuple[F64, F64]:
-        m = self.deformed_model(eye_close, mouth_open, iris)
+        m = self.deformed_model(eye_close, mouth_open, iris, smile)
         R = true_rotation(yaw, pitch, roll)
         cam = (m - self.pivot) @ R.T + self.pivot + np.array([0.0, 0.0, self.distance_cm])
         w, h = size
@@ -553,14 +578,15 @@ class FaceRenderer:
         noise: float = 0.0,
         seed: int | None = None,
         glasses: bool = False,
+        smile: float = 0.0,
     ) -> NDArray[np.uint8]:
         """A BGR uint8 image of ``size`` = (width, height) showing the face turned by yaw, pitch,
         roll (degrees; module docstring), with ``eye_close`` = (person's left, right) closure
         0..1, ``mouth_open`` 0..1 (jaw drop, 1.6 cm at 1), ``iris`` = (dx, dy) iris shift in eye
         widths (dx > 0 toward the person's left, dy > 0 up; :func:`gaze_angles` gives the gaze),
-        ``glasses`` on the face (:meth:`glasses_model`), plus Gaussian pixel noise of std
-        ``noise`` (grey levels, seeded by ``seed``)."""
-        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, iris, size)
+        ``glasses`` on the face (:meth:`glasses_model`), ``smile`` (:meth:`deformed_model`),
+        plus Gaussian pixel noise of std ``noise`` (grey levels, seeded by ``seed``)."""
+        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, iris, size, smile)
         tex = self._rest_texture if iris == (0.0, 0.0) else self._iris_texture(iris)
         w, h = size
 

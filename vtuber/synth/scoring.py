@@ -58,7 +58,8 @@ class Sent:
     """What the tracker would send, per frame: head (n, 4) = Neck * Head; blink (n, 2) =
     blinkLeft, blinkRight keys as sent; jaw (n,); vowels (n, 5) aa ih ou ee oh; gaze (n, 2) eye
     bone yaw (+ = toward the avatar's right) and pitch (+ up), degrees; arkit_blink (n, 2) =
-    eyeBlinkLeft/Right as sent (perfect sync; zeros otherwise); found (n,)."""
+    eyeBlinkLeft/Right as sent (perfect sync; zeros otherwise); found (n,); emotions (n, 5)
+    happy, sad, angry, surprised, relaxed as sent (None: not read, the plain baseline)."""
 
     head: F64
     blink: F64
@@ -70,9 +71,11 @@ class Sent:
     found: NDArray[np.bool_]
     mirror: bool
     frames: list[AvatarFrame] = field(default_factory=list, repr=False)
+    emotions: F64 | None = None
 
 
 VOWEL_KEYS = ("aa", "ih", "ou", "ee", "oh")
+EMOTION_KEYS = ("happy", "sad", "angry", "surprised", "relaxed")
 
 
 def _gaze_deg(q: tuple[float, float, float, float]) -> tuple[float, float]:
@@ -96,6 +99,7 @@ def track(
     head[:, 3] = 1.0
     blink, gaze, ab, aj = np.zeros((n, 2)), np.zeros((n, 2)), np.zeros((n, 2)), np.zeros(n)
     jaw, vowels, found = np.zeros(n), np.zeros((n, 5)), np.zeros(n, bool)
+    emotions = np.zeros((n, len(EMOTION_KEYS)))
     frames = []
     for i, lm in enumerate(lms):
         fr = tr.solve(lm, index=i)
@@ -110,10 +114,11 @@ def track(
         blink[i] = (b.get("blinkLeft", 0.0), b.get("blinkRight", 0.0))
         jaw[i] = b.get("jawOpen", 0.0)
         vowels[i] = [b.get(k, 0.0) for k in VOWEL_KEYS]
+        emotions[i] = [b.get(k, 0.0) for k in EMOTION_KEYS]
         gaze[i] = _gaze_deg(fr.bones[Bone.LeftEye])
         ab[i] = (b.get("eyeBlinkLeft", 0.0), b.get("eyeBlinkRight", 0.0))
         aj[i] = b.get("jawOpen", 0.0)
-    return Sent(head, blink, jaw, vowels, gaze, ab, aj, found, mirror, frames)
+    return Sent(head, blink, jaw, vowels, gaze, ab, aj, found, mirror, frames, emotions)
 
 
 def truth_head(seq: Sequence, mirror: bool) -> F64:
@@ -259,6 +264,14 @@ class Scores:
     found: float
     arkit_blink_counts: tuple[Counts, Counts] | None = None
     arkit_jaw_spearman: float | None = None
+    # Emotions (None where not read): the 95th percentile of the largest emotion sent over the
+    # frames where the face is at rest (mouth closed, no smile or frown, 2 frames away from
+    # either); where the performance smiles and frowns (Sequence.smile), happy >= 0.5 against a
+    # smile of at least 0.5 and sad >= 0.5 against a frown of at least 0.5, frames whose
+    # expression lies between 0.2 and 0.5 left out (neither clearly there nor clearly not).
+    expression_at_rest: float | None = None
+    smile_counts: Counts | None = None
+    frown_counts: Counts | None = None
 
     @property
     def blink_f1(self) -> tuple[float, float]:
@@ -280,6 +293,8 @@ class Scores:
             "vowelRest": self.vowel_at_rest,
             "gaze": self.gaze_mean,
         }
+        if self.expression_at_rest is not None:
+            d["emotionRest"] = self.expression_at_rest
         if self.arkit_blink_f1 is not None:
             d["psBlinkL"], d["psBlinkR"] = self.arkit_blink_f1
             d["psJaw"] = float(self.arkit_jaw_spearman or 0.0)
@@ -315,6 +330,16 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
     # Truth yaw > 0 = the person's left; the anatomical eye bone's yaw > 0 = the person's right.
     exp_yaw = tg[:, 0] if sent.mirror else -tg[:, 0]
     gerr = np.hypot(sent.gaze[:, 0] - exp_yaw, sent.gaze[:, 1] - tg[:, 1])[steady]
+    expr_rest = smile_c = frown_c = None
+    if sent.emotions is not None:
+        smile = np.zeros(n) if seq.smile is None else seq.smile[:n]
+        calm = rest & ~_dilate(smile != 0.0, 2)
+        if calm.any():
+            expr_rest = float(np.percentile(sent.emotions[calm].max(axis=1), 95))
+        if seq.smile is not None:
+            clear = ok & ((np.abs(smile) >= 0.5) | (np.abs(smile) <= 0.2))
+            smile_c = counts((smile >= 0.5)[clear], (sent.emotions[:, 0] >= 0.5)[clear])
+            frown_c = counts((smile <= -0.5)[clear], (sent.emotions[:, 1] >= 0.5)[clear])
     pc = ps_jaw = None
     if perfect_sync:
         pcs = [
@@ -333,6 +358,9 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
         found=float(ok.mean()),
         arkit_blink_counts=pc,
         arkit_jaw_spearman=ps_jaw,
+        expression_at_rest=expr_rest,
+        smile_counts=smile_c,
+        frown_counts=frown_c,
     )
 
 
