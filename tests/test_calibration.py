@@ -160,7 +160,7 @@ def test_pose_baseline_knows_how_far_a_measure_scatters() -> None:
     reads its own 0.04."""
     rng = np.random.default_rng(11)
     pb = PoseBaseline([0.5, 0.5], [0.0, 0.0], ridge=1.0)
-    assert pb.spread == [0.0, 0.0]
+    assert (pb.spread(0), pb.spread(1)) == (0.0, 0.0)
     for _ in range(450):
         yaw, pitch = rng.uniform(-0.5, 0.5), rng.uniform(-0.3, 0.3)
         rest = 0.1 * pitch - 0.05 * abs(yaw)
@@ -169,8 +169,8 @@ def test_pose_baseline_knows_how_far_a_measure_scatters() -> None:
             pose_features(yaw, pitch),
             [rest + smile + rng.normal(0, 0.01), rest + rng.normal(0, 0.04)],
         )
-    assert 0.01 < pb.spread[0] < 0.02, pb.spread
-    assert 0.03 < pb.spread[1] < 0.05, pb.spread
+    assert 0.01 < pb.spread(0) < 0.02, pb.spread(0)
+    assert 0.03 < pb.spread(1) < 0.05, pb.spread(1)
 
 
 def test_eye_open_level_follows_the_head_pose_within_a_few_seconds(

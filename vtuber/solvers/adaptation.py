@@ -83,7 +83,8 @@ class PoseBaseline:
         self.w = np.zeros((self.m, N_FEATURES))
         self.w[:, 0] = self.initial
         self._wl = self.w.tolist()
-        self.spread = [0.0] * self.m  # see fit(); 0 until the first fit
+        self._spread = [0.0] * self.m  # see spread
+        self._spread_due = [False] * self.m
         self._ok[:] = False
         self._n = 0
         self._since = 0
@@ -156,11 +157,20 @@ class PoseBaseline:
         good = fit & np.all(np.isfinite(w), axis=1)
         self.w[good] = w[good]
         self._wl = self.w.tolist()
-        # How far each measure's readings scatter around their fitted rest (robust: 1.4826 x
-        # the median absolute residual over its usable samples).
-        r = y - x @ self.w.T
         for j in np.nonzero(good)[0].tolist():
-            self.spread[j] = 1.4826 * float(np.median(np.abs(r[ok[:, j], j])))
+            self._spread_due[j] = True  # spread(j): recomputed when next asked for
+
+    def spread(self, j: int) -> float:
+        """How far measure ``j``'s readings scatter around its fitted rest: 1.4826 x the median
+        absolute residual of its usable samples in the window against the last fit (robust; 0
+        before the first fit). Computed when asked for, at most once per fit."""
+        if self._spread_due[j]:
+            n = self.samples
+            use = self._ok[:n, j]
+            r = self._y[:n, j][use] - self._x[:n][use] @ self.w[j]
+            self._spread[j] = 1.4826 * float(np.median(np.abs(r))) if len(r) else 0.0
+            self._spread_due[j] = False
+        return self._spread[j]
 
 
 # The rule that fuses two readings of one thing (the mouth's openness: lip gap and dark inside,

@@ -375,10 +375,12 @@ class FaceAdapter:
     def rest(self, phi: tuple[float, float, float, float]) -> list[float]:
         return self.eye_rest.predict(phi) + self.baseline.predict(phi)
 
-    def spread(self) -> list[float]:
-        """How far each measure scatters around its rest (same order as :meth:`rest`; 0 until
-        learned): :attr:`vtuber.solvers.adaptation.PoseBaseline.spread`."""
-        return self.eye_rest.spread + self.baseline.spread
+    def spread(self, j: int) -> float:
+        """How far measure ``j`` (a row of :meth:`rest`) scatters around its rest (0 until
+        learned): :meth:`vtuber.solvers.adaptation.PoseBaseline.spread`."""
+        if j < _EYES:
+            return self.eye_rest.spread(j)
+        return self.baseline.spread(j - _EYES)
 
     def gaze_rest(self) -> F64:
         return np.asarray(self.gaze.predict((1.0, 0.0, 0.0, 0.0))).reshape(2, 2)

@@ -233,7 +233,7 @@ class FaceSolver:
             squint = min(max((c - 0.1) / 0.3, 0.0), 1.0)
             if eyes.closed[0] or eyes.closed[1]:
                 squint = 0.0
-            noise = mc.smile_noise_k * ad.spread()[4]
+            noise = mc.smile_noise_k * ad.spread(4)
             s = smile(m.mouth_corner, rest[4], m.mouth_width, rest[3], noise)
             emo = emotions(s, mouth.open, brows, squint)
             for k in self._enabled:

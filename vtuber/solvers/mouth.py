@@ -92,7 +92,7 @@ class MouthConfig:
     (vtuber.solvers.adaptation.AGREE_NONE / AGREE_FULL; perfect sync's jaw no longer uses the
     rule, docs/perfect_sync.md section 10k). smile_noise_k: the mouth corners' height within
     this many times its own scatter around its rest (learned per user:
-    :attr:`vtuber.solvers.adaptation.PoseBaseline.spread`) reads as no smile or frown
+    :meth:`vtuber.solvers.adaptation.PoseBaseline.spread`) reads as no smile or frown
     (:func:`smile`): FaceMesh's corners wander by 0.005-0.015 IOD on a still face, a full
     smile being 0.04 (chosen on the training faces' smiling and frowning performances,
     docs/face_corpus.md "Emotions")."""
