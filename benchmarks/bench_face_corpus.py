@@ -163,19 +163,19 @@ def print_emotions(rows: list[tuple]) -> None:  # type: ignore[type-arg]
     """Per face, the emotions sent (docs/face_corpus.md, "Emotions"): the 95th percentile of
     the largest at rest (averaged over its performances) and, where the performances smile and
     frown, happy's and sad's F1 over all their frames."""
-    print("emotions per face (rest: p95 of the largest at rest; smile / frown: F1, pooled):")
+    print(
+        "emotions per face (rest: p95 of the largest at rest; smile / frown: F1 pooled, and the"
+        " frames showing one)"
+    )
     for name, mode in dict.fromkeys((r[0], r[2]) for r in rows if r[2] in (False, "ps")):
         sc = [r[5] for r in rows if r[0] == name and r[2] == mode]
         rest = [s.expression_at_rest for s in sc if s.expression_at_rest is not None]
         line = f"{name:15s} {str(mode):>6s} rest {np.mean(rest):5.2f}" if rest else f"{name:15s}"
         if all(s.smile_counts is not None for s in sc):
-            sm = scoring.f1_of(
-                tuple(sum(x) for x in zip(*(s.smile_counts for s in sc), strict=True))
-            )  # type: ignore[arg-type]
-            fr = scoring.f1_of(
-                tuple(sum(x) for x in zip(*(s.frown_counts for s in sc), strict=True))
-            )  # type: ignore[arg-type]
-            line += f" smile {sm:5.2f} frown {fr:5.2f}"
+            for label, key in (("smile", "smile_counts"), ("frown", "frown_counts")):
+                c = tuple(sum(x) for x in zip(*(getattr(s, key) for s in sc), strict=True))
+                # F1, and the frames that show it (tp + fn): a face with none has only misfires
+                line += f" {label} {scoring.f1_of(c):5.2f} ({c[0] + c[2]:3d} frames)"  # type: ignore[arg-type]
         print(line)
 
 
