@@ -442,7 +442,8 @@ def test_a_hand_over_an_eye_covers_it(grace_points) -> None:  # type: ignore[no-
 def test_a_covered_eye_takes_the_other_eyes_closure(grace_points) -> None:  # type: ignore[no-untyped-def]
     """Behind a hand the face model's lid points are a guess: the covered eye takes the open
     eye's closure (no wink), a blink of the eye still seen closes both, both covered keep the
-    last frame's eyes, and covered frames teach the user's rest face nothing."""
+    last frame's eyes; a covered eye teaches the user's rest face nothing (its open level and
+    blink depth stay as they were), while the mouth is still learned."""
     from vtuber.landmarks import face_mesh as fm
 
     pts = grace_points
@@ -459,9 +460,12 @@ def test_a_covered_eye_takes_the_other_eyes_closure(grace_points) -> None:  # ty
         (blink, (True, True), (False, False)),  # both covered: as they were
     ):
         solver = _eye_solver(pts)
-        before = solver.adapter.eye_rest.samples
+        ad = solver.adapter
+        seen_open = [d.open_frames for d in ad.depth]
+        mouth = ad.baseline.samples
         for _ in range(3):
             r = solver.update(frame, np.eye(3), covered=covered)
         assert r.eyes.closed == closed, covered
-        learned = solver.adapter.eye_rest.samples - before
-        assert learned == (3 if covered == (False, False) else 0), covered
+        for i in (0, 1):  # an open eye seen adds open frames; a covered one adds none
+            assert (ad.depth[i].open_frames == seen_open[i]) == (covered[i] or closed[i]), covered
+        assert ad.baseline.samples == mouth + 3

@@ -289,6 +289,11 @@ class BlinkDepth:
         self.dips: list[float] = []
         self.kappa = self.prior
 
+    @property
+    def open_frames(self) -> int:
+        """How many open-eye frames this eye has been seen in."""
+        return self._n_open
+
     def add(self, rel: float) -> None:
         """Feed one frame's aperture over the open level."""
         dev = abs(rel - 1.0)

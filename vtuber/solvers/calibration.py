@@ -269,6 +269,7 @@ EYE_REFIT = 5
 REST_RIDGE = 1.0
 _EYES = 2  # the first rows of measure_vector / profile_vector are the two eyes' apertures
 _USABLE = ([True] * 7 + [False], [True] * 8)  # by whether the mouth's darkness was measured
+_BROWS = (3, 5)  # where each side's (inner, outer) brow heights start in the baseline's rows
 # Rows of FaceAdapter.rest(): eye open (left, right), mouth gap, width, corner, brows (4), the
 # dark area inside the lips (its rest: the lower envelope, like the gap).
 
@@ -386,13 +387,31 @@ class FaceAdapter:
         return np.asarray(self.gaze.predict((1.0, 0.0, 0.0, 0.0))).reshape(2, 2)
 
     def observe(
-        self, phi: tuple[float, float, float, float], m: FaceMeasures, rel: tuple[float, float]
+        self,
+        phi: tuple[float, float, float, float],
+        m: FaceMeasures,
+        rel: tuple[float, float],
+        covered: tuple[bool, bool] = (False, False),
     ) -> None:
-        """Learn from one frame (``rel``: each eye's aperture over its open level)."""
+        """Learn from one frame (``rel``: each eye's aperture over its open level). An eye a
+        hand is in front of (``covered``, vtuber.solvers.eyes.eyes_covered) teaches nothing,
+        nor does the brow above it: the face model's points there are a guess."""
         v = measure_vector(m)
-        self.eye_rest.add(phi, v[:_EYES])
-        self.baseline.add(phi, v[_EYES:], _USABLE[math.isfinite(m.mouth_dark)])
-        self.depth[0].add(rel[0])
-        self.depth[1].add(rel[1])
-        if min(rel) > 0.8:  # both eyes open: the iris says where the user looks
-            self.gaze.add(phi, m.iris.ravel().tolist())
+        if covered == (False, False):
+            self.eye_rest.add(phi, v[:_EYES])
+            self.baseline.add(phi, v[_EYES:], _USABLE[math.isfinite(m.mouth_dark)])
+            self.depth[0].add(rel[0])
+            self.depth[1].add(rel[1])
+            if min(rel) > 0.8:  # both eyes open: the iris says where the user looks
+                self.gaze.add(phi, m.iris.ravel().tolist())
+            return
+        usable = list(_USABLE[math.isfinite(m.mouth_dark)])
+        for i in (0, 1):
+            if covered[i]:
+                usable[_BROWS[i]] = usable[_BROWS[i] + 1] = False
+        self.baseline.add(phi, v[_EYES:], usable)
+        if not covered[0] or not covered[1]:
+            self.eye_rest.add(phi, v[:_EYES], [not covered[0], not covered[1]])
+        for i in (0, 1):
+            if not covered[i]:
+                self.depth[i].add(rel[i])

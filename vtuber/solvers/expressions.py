@@ -178,8 +178,9 @@ class FaceSolver:
         on (vtuber.solvers.adaptation), the dark area inside the lips, each eye's closure read
         from its pixels (vtuber.landmarks.eyelids; NaN: not measured) and whether a hand is in
         front of each eye (:func:`vtuber.solvers.eyes.eyes_covered`): a covered eye takes the
-        other eye's closure and gaze, both covered keep the last frame's, and a frame with a
-        covered eye teaches the rest face nothing."""
+        other eye's closure and gaze and its brow the other brow's movement, both covered keep
+        the last frame's closures and rest brows, and neither a covered eye nor its brow
+        teaches the rest face (the mouth still does)."""
         m = measure(points_px, rotation, mouth_dark)
         hidden = covered[0] or covered[1]
         new_profile = None
@@ -226,7 +227,14 @@ class FaceSolver:
         )
         blend.update(mouth.vowels)
         blend["jawOpen"] = mouth.open
-        brows = solve_brows(m.brows, np.array(rest[5:9]).reshape(2, 2), self.brow_config)
+        brow_rest = np.array(rest[5:9]).reshape(2, 2)
+        brow_h = m.brows
+        if hidden:  # a covered eye's brow moves as the other one does (both covered: at rest)
+            brow_h = brow_rest.copy()
+            for i in (0, 1):
+                if not covered[1 - i]:
+                    brow_h[i] += m.brows[1 - i] - brow_rest[1 - i]
+        brows = solve_brows(brow_h, brow_rest, self.brow_config)
         blend.update(brows)
         if self._enabled:
             c = 0.5 * (eyes.closure[0] + eyes.closure[1])
@@ -238,6 +246,5 @@ class FaceSolver:
             emo = emotions(s, mouth.open, brows, squint)
             for k in self._enabled:
                 blend[k] = emo[k]
-        if not hidden:
-            ad.observe(phi, m, rel)
+        ad.observe(phi, m, rel, covered)
         return FaceResult(blend, eyes.rotation, eyes, mouth.open, m, new_profile)
