@@ -283,3 +283,18 @@ def test_a_hand_in_front_of_an_eye_does_not_close_it(clip, flipped) -> None:  # 
     for name, b in blink.items():
         assert b.max() < 0.2, (name, b.max(axis=0), b.argmax(axis=0))
     assert np.median(np.abs(blink["clip"] - blink["flipped"][:, ::-1])) < 0.02
+    # The brow above the covered eye moves as the other one does (its outer brow read 0.28-0.43
+    # raised under the thumb before), and the mouth's rest keeps learning her tilted head while
+    # the eye is covered (sad's 95th percentile there was 0.54 when a covered frame taught
+    # nothing at all).
+    frames, _ = clip
+    brow = np.array([f.blendshapes["browOuterUpRight"] for f in frames[55:]])
+    sad = np.array([f.blendshapes["sad"] for f in frames[80:]])
+    print(
+        "browOuterUpRight p95",
+        np.percentile(brow, 95),
+        "sad median / p95",
+        np.median(sad),
+        np.percentile(sad, 95),
+    )
+    assert np.percentile(brow, 95) < 0.15 and np.median(sad) < 0.2
