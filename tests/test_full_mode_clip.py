@@ -265,14 +265,7 @@ def test_a_hand_in_front_of_an_eye_does_not_close_it(clip, flipped) -> None:  # 
     from vtuber.solvers.eyes import eyes_covered
 
     _, lms = clip
-    covered = []
-    for lm in lms:
-        hands = [
-            h.points.astype(np.float64) * (lm.width, lm.height, lm.width)  # type: ignore[attr-defined]
-            for h in (lm.left_hand, lm.right_hand)  # type: ignore[attr-defined]
-            if h.found
-        ]
-        covered.append(eyes_covered(lm.face_pixels(), hands))  # type: ignore[attr-defined]
+    covered = [eyes_covered(lm.face_pixels(), lm.hand_pixels()) for lm in lms]  # type: ignore[attr-defined]
     right_covered = [i for i, c in enumerate(covered) if c[1]]
     assert not any(c[0] for c in covered), "her left eye is never behind her hand"
     assert len(right_covered) >= 5 and min(right_covered) < 70, right_covered

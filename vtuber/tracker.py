@@ -134,12 +134,7 @@ class Tracker:
                 chest = quat.from_matrix_tuple(body.chest.tolist())
                 head_q = np.array(quat.multiply_tuple(quat.conjugate_tuple(chest), head_q.tolist()))
             bones[Bone.Neck], bones[Bone.Head] = _split_head(head_q, self.config.neck_share)
-            hands = [
-                h.points.astype(np.float64) * (lm.width, lm.height, lm.width)
-                for h in (lm.left_hand, lm.right_hand)
-                if h.found
-            ]
-            covered = eyes_covered(pts, hands)
+            covered = eyes_covered(pts, lm.hand_pixels())
             fr = self.face.update(
                 pts, pose.rotation, yaw, pitch, lm.face.mouth_dark, lm.face.eye_shut, covered
             )

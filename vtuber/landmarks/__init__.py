@@ -96,5 +96,12 @@ class Landmarks:
 
     def face_pixels(self) -> NDArray[np.float64]:
         """Face points in pixels (x, y) with z scaled like x: shape (478, 3), float64."""
-        p = self.face.points.astype(np.float64)
-        return p * np.array([self.width, self.height, self.width])
+        return self._pixels(self.face.points)
+
+    def hand_pixels(self) -> list[NDArray[np.float64]]:
+        """The found hands' points in pixels, as :meth:`face_pixels`: (21, 3) each, the person's
+        left hand first; [] when none was found."""
+        return [self._pixels(h.points) for h in (self.left_hand, self.right_hand) if h.found]
+
+    def _pixels(self, points: F32) -> NDArray[np.float64]:
+        return points.astype(np.float64) * np.array([self.width, self.height, self.width])

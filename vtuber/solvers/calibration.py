@@ -397,21 +397,15 @@ class FaceAdapter:
         hand is in front of (``covered``, vtuber.solvers.eyes.eyes_covered) teaches nothing,
         nor does the brow above it: the face model's points there are a guess."""
         v = measure_vector(m)
-        if covered == (False, False):
-            self.eye_rest.add(phi, v[:_EYES])
-            self.baseline.add(phi, v[_EYES:], _USABLE[math.isfinite(m.mouth_dark)])
-            self.depth[0].add(rel[0])
-            self.depth[1].add(rel[1])
-            if min(rel) > 0.8:  # both eyes open: the iris says where the user looks
-                self.gaze.add(phi, m.iris.ravel().tolist())
-            return
+        seen = (not covered[0], not covered[1])
         usable = list(_USABLE[math.isfinite(m.mouth_dark)])
         for i in (0, 1):
-            if covered[i]:
+            if seen[i]:
+                self.depth[i].add(rel[i])
+            else:
                 usable[_BROWS[i]] = usable[_BROWS[i] + 1] = False
         self.baseline.add(phi, v[_EYES:], usable)
-        if not covered[0] or not covered[1]:
-            self.eye_rest.add(phi, v[:_EYES], [not covered[0], not covered[1]])
-        for i in (0, 1):
-            if not covered[i]:
-                self.depth[i].add(rel[i])
+        if seen[0] or seen[1]:
+            self.eye_rest.add(phi, v[:_EYES], seen)
+        if seen[0] and seen[1] and min(rel) > 0.8:  # both open: the iris says where one looks
+            self.gaze.add(phi, m.iris.ravel().tolist())
