@@ -79,6 +79,20 @@ def test_solver_learns_rest_from_warmup_then_keeps_it() -> None:
     assert len(out) == 52 + 12 and set(ARKIT_NAMES) <= set(out)
 
 
+def test_recalibrate_goes_back_to_the_profile_or_starts_now() -> None:
+    """A profile's rest holds, and again after a new face; the preview's ``c`` key (live)
+    starts a warm-up on the face the user makes now, which then replaces the profile's."""
+    s = ArkitSolver(ArkitCalibration(rest=raw(mouthSmileLeft=0.3, mouthSmileRight=0.3)))
+    smiling = raw(mouthSmileLeft=0.6, mouthSmileRight=0.6)
+    assert s.update(smiling)["happy"] > 0.4
+    s.recalibrate()
+    assert s.update(smiling)["happy"] > 0.4
+    s.recalibrate(live=True)
+    assert s.update(smiling)["happy"] == 0.0
+    s.recalibrate()  # the live rest replaced the profile's for the session: a new warm-up
+    assert s.update(raw(mouthSmileLeft=0.9, mouthSmileRight=0.9))["happy"] == 0.0
+
+
 def test_switched_off_emotions_are_not_sent() -> None:
     s = ArkitSolver(expressions=("happy", "surprised"))
     out = s.update(raw(mouthSmileLeft=0.85, browDownLeft=0.6))

@@ -3,6 +3,7 @@ command line on rendered faces."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from vtuber import quat
 from vtuber.cli import main
 from vtuber.errors import ConfigError
+from vtuber.rig import ARKIT_NAMES
 from vtuber.solvers import calibration
 from vtuber.solvers.adaptation import BlinkDepth, PoseBaseline, RestingHead, pose_features
 from vtuber.solvers.calibration import (
@@ -265,6 +267,8 @@ def test_resting_head_learns_a_camera_above_the_screen_slowly() -> None:
         ({"eye_open": [0.3]}, "malformed"),
         ({"eye_closed": [0.5, 0.5]}, "eye_closed must be below"),
         ({"neutral_head": [0, 0, 0, 2]}, "unit quaternion"),
+        ({"arkit_rest": {"jawOpen": 0.1}}, "each of the 52 ARKit names"),
+        ({"arkit_rest": dict.fromkeys(ARKIT_NAMES, 1.5)}, r"in \[0, 1\]"),
     ],
 )
 def test_bad_profiles_are_one_line_config_errors(tmp_path: Path, edit, message) -> None:  # type: ignore[no-untyped-def]
@@ -304,6 +308,40 @@ def test_calibrate_then_track_with_the_profile(tmp_path: Path, capsys) -> None: 
         ["track", "--source", str(folder), "--profile", str(out), "--no-vmc", "--fast", "--quiet"]
     )
     assert rc == 0
+
+
+def test_calibrate_with_the_landmarker_records_the_perfect_sync_rest(tmp_path: Path) -> None:
+    """``calibrate --face-model landmarker`` stores the model's coefficients at rest (each the
+    median over the frames), and ``track --profile`` starts perfect sync from them: a face
+    whose rest is a smile (the model's mouthSmile raised on every frame) sends no smile on its
+    first frame, where the first frame alone would teach a rest only from then on."""
+    from vtuber.synth.face import FaceRenderer
+    from vtuber.tracker import Tracker
+
+    r = FaceRenderer.from_photo("grace_hopper")
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(12):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), r.render(0.0, noise=1.0, seed=i))
+    out = tmp_path / "me.json"
+    args = ["calibrate", "--source", str(folder), "--out", str(out), "--seconds", "1"]
+    assert main([*args, "--face-model", "landmarker"]) == 0
+    p = FaceProfile.load(out)
+    assert p.arkit_rest is not None and len(p.arkit_rest) == 52
+    assert FaceProfile.from_json(json.loads(out.read_text())) == p  # survives the file
+    # What the model read at rest: its eyelids open, its jaw closed.
+    rest = dict(zip(ARKIT_NAMES, p.arkit_rest, strict=True))
+    assert rest["eyeBlinkLeft"] < 0.3 and rest["jawOpen"] < 0.1
+    # FaceMesh's calibration leaves it to be learned.
+    out2 = tmp_path / "fm.json"
+    assert main(["calibrate", "--source", str(folder), "--out", str(out2)]) == 0
+    assert FaceProfile.load(out2).arkit_rest is None
+    # The tracker starts perfect sync at the profile's rest.
+    smiling = tuple(min(v + 0.4, 1.0) if "Smile" in n else v for n, v in rest.items())
+    tr = Tracker(profile=dataclasses.replace(p, arkit_rest=smiling))
+    frame = np.asarray(smiling, np.float32)
+    assert tr.arkit.update(frame)["mouthSmileLeft"] == 0.0
+    assert Tracker(profile=p).arkit.update(frame)["mouthSmileLeft"] > 0.3
 
 
 def test_calibrate_without_a_face_says_so(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from vtuber.config import TrackConfig
 from vtuber.landmarks import Landmarks
 from vtuber.rig import AvatarFrame, Bone, Tracking, mirror_blendshape_key
 from vtuber.solvers.adaptation import RestingHead, StartingHead, pose_features
-from vtuber.solvers.arkit import ArkitSolver, Geometry
+from vtuber.solvers.arkit import ArkitCalibration, ArkitSolver, Geometry
 from vtuber.solvers.body import BodyConfig, BodySolution, solve_landmarks
 from vtuber.solvers.calibration import FaceProfile
 from vtuber.solvers.expressions import FaceSolver
@@ -83,7 +83,11 @@ class Tracker:
         if profile is not None:
             self.head.neutral = profile.neutral_rotation()
         # Perfect sync (Face Landmarker backend): calibrated ARKit weights + derived VRM presets.
-        self.arkit = ArkitSolver(expressions=self.config.face.expressions)
+        # A profile recorded with the Face Landmarker gives its starting rest.
+        cal = None
+        if profile is not None and profile.arkit_rest is not None:
+            cal = ArkitCalibration(rest=np.asarray(profile.arkit_rest, np.float32))
+        self.arkit = ArkitSolver(cal, expressions=self.config.face.expressions)
         self._body_config = BodyConfig(legs=self.config.legs)
 
     @property

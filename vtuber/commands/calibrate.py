@@ -3,7 +3,9 @@
 Look at the screen with a relaxed face (eyes open, mouth closed) for a few seconds; the profile
 stores the neutral head orientation, eye openness (open, and closed if you blinked), the iris rest
 position, mouth and brow rest (format: docs/blendshapes.md). Use it with
-``vtuber track --profile FILE``.
+``vtuber track --profile FILE``. With ``--face-model landmarker`` (as ``track`` takes it, for
+perfect sync) the face is read by the Face Landmarker, and the profile also holds its 52 ARKit
+coefficients at rest, perfect sync's starting rest.
 
 ``--audio [DEVICE|FILE]`` instead learns the user's vocal-tract length for audio lip sync from
 five vowels (10 s: a, i, u, e, o) into a voice profile for ``vtuber track --voice-profile FILE``
@@ -38,6 +40,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=3.0, help="how long to record (source time)")
     p.add_argument("--fov", type=float, default=60.0, help="camera horizontal field of view, deg")
     p.add_argument(
+        "--face-model",
+        choices=("facemesh", "landmarker"),
+        default="facemesh",
+        help="the face model `track` will use: landmarker (perfect sync) also records the 52 "
+        "ARKit coefficients at rest (needs face_landmarker.task: vtuber models fetch)",
+    )
+    p.add_argument(
         "--audio",
         nargs="?",
         const="default",
@@ -55,8 +64,6 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.out, overwrite=args.overwrite, inputs=(args.source, args.audio))
     if args.audio is not None:
         return run_audio(args)
-    from vtuber.landmarks.facemesh import FaceMeshBackend
-
     if args.seconds <= 0:
         raise SourceError("--seconds must be positive")
     cal = Calibrator()
@@ -64,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     seen = 0
     with (
         open_source(args.source, fast=True) as source,
-        FaceMeshBackend(static_images=source.static_images) as backend,
+        _backend(args.face_model, source.static_images) as backend,
     ):
         t0: float | None = None
         print(
@@ -83,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
                 continue
             pts = lm.face_pixels()
             pose = head.update(pts, lm.width, lm.height)
-            cal.add(measure(pts, pose.rotation, lm.face.mouth_dark), pose.rotation)
+            m = measure(pts, pose.rotation, lm.face.mouth_dark)
+            cal.add(m, pose.rotation, lm.face.blendshapes if lm.face.has_blendshapes else None)
     if len(cal) < MIN_FRAMES:
         raise SourceError(
             f"saw a face in only {len(cal)} of {seen} frames from {args.source!r}; "
@@ -92,12 +100,25 @@ def run(args: argparse.Namespace) -> int:
     profile = cal.profile()
     with atomic_output(args.out, overwrite=args.overwrite, inputs=(args.source,)) as tmp:
         profile.save(tmp)  # under a temporary name, moved into place when complete
+    ps = ", perfect-sync rest" if profile.arkit_rest is not None else ""
     print(
         f"vtuber: wrote {args.out} from {len(cal)} frames (eye openness "
-        f"{profile.eye_open[0]:.2f}/{profile.eye_open[1]:.2f}, mouth gap {profile.mouth_gap:.3f})",
+        f"{profile.eye_open[0]:.2f}/{profile.eye_open[1]:.2f}, mouth gap {profile.mouth_gap:.3f}"
+        f"{ps})",
         file=sys.stderr,
     )
     return 0
+
+
+def _backend(face_model: str, static_images: bool):  # type: ignore[no-untyped-def]
+    """The face model ``track --face-model`` would run (the profile's measures are its)."""
+    if face_model == "landmarker":
+        from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
+
+        return FaceLandmarkerBackend(static_images=static_images)
+    from vtuber.landmarks.facemesh import FaceMeshBackend
+
+    return FaceMeshBackend(static_images=static_images)
 
 
 def run_audio(args: argparse.Namespace) -> int:

@@ -210,7 +210,7 @@ def calibration_key(tracker):  # type: ignore[no-untyped-def]
     def on_key(key: int) -> None:
         if key == ord("c") and hasattr(tracker, "face"):
             tracker.face.start_calibration(90)
-            tracker.arkit.recalibrate()  # the perfect-sync rest is learned anew too
+            tracker.arkit.recalibrate(live=True)  # the perfect-sync rest is learned anew too
             print("vtuber: calibrating: look at the screen, relax your face", file=sys.stderr)
 
     return on_key

@@ -138,15 +138,17 @@ class PoseBaseline:
         # Pose spread decides how much the pose terms may say (ridge toward zero slopes).
         pen = np.full(N_FEATURES, self.ridge)
         pen[0] = 0.0
-        xx = x[:, :, None] * x[:, None, :]  # (n, 4, 4)
+        # The outer products of the features, flattened (n, 16): the normal equations of every
+        # measure are then one matrix product (einsum's loops cost 3 ms at 52 measures).
+        xx = (x[:, :, None] * x[:, None, :]).reshape(n, N_FEATURES * N_FEATURES)
         w = self.w.copy()
         for _ in range(iterations):
             r = y - x @ w.T  # (n, m)
             # Pinball loss as weighted squares: weight tau/|r| above, (1-tau)/|r| below.
             wt = np.where(r >= 0.0, tau, 1.0 - tau) / np.maximum(np.abs(r), 0.05 * scale)
             wt *= ok
-            a = np.einsum("nm,nij->mij", wt, xx)  # (m, 4, 4)
-            rhs = np.einsum("nm,ni,nm->mi", wt, x, y)  # (m, 4)
+            a = (wt.T @ xx).reshape(self.m, N_FEATURES, N_FEATURES)
+            rhs = (wt * y).T @ x  # (m, 4)
             # Prior: the initial intercept counts as prior_weight samples at typical weight.
             typ = wt.sum(axis=0) / np.maximum(cnt, 1)
             a[:, 0, 0] += self.prior_weight * typ

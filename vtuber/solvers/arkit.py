@@ -513,11 +513,15 @@ def arkit_weights(v: F32) -> dict[str, float]:
 class ArkitSolver:
     """Raw coefficients -> calibrated ARKit weights + derived presets, with rest auto-calibration.
 
-    Without an explicit ``calibration`` (a saved profile), the rest is learned from the first
+    Without an explicit ``calibration`` (a profile's rest), the rest is learned from the first
     ``warmup`` frames with a face: during them it is the median of the frames seen so far, after
     them it stays fixed. So start the session with a neutral face, as perfect-sync apps ask;
-    ``recalibrate()`` starts a new warm-up. The eyelids' open levels are learned all along
-    (:class:`OpenEyeLevel`) unless the calibration pins ``eyelid_open``.
+    ``recalibrate()`` starts a new warm-up (or goes back to the profile's rest). The eyelids' open
+    levels are learned all along (:class:`OpenEyeLevel`) unless the calibration pins
+    ``eyelid_open``. A rest learned all through the session instead (the median of the last 15 s
+    per head pose, or this warm-up's rest moved with the pose) was tried and not kept: it was
+    calmer at rest on the training faces and not on the validation faces
+    (docs/perfect_sync.md section 3c).
     """
 
     def __init__(
@@ -529,6 +533,7 @@ class ArkitSolver:
         self.calibration = calibration or ArkitCalibration()
         # Emotion presets not in ``expressions`` (the user switched them off) are not sent.
         self._drop = tuple(e for e in EMOTIONS if e not in set(expressions))
+        self._profile_rest = None if calibration is None else calibration.rest.copy()
         self.auto = calibration is None
         self.warmup = warmup
         self._samples: list[F32] = []
@@ -540,10 +545,19 @@ class ArkitSolver:
     def calibrated(self) -> bool:
         return not self.auto or len(self._samples) >= self.warmup
 
-    def recalibrate(self) -> None:
-        """Learn the rest anew (and, with geometry, the fused levels: maybe a new person)."""
-        self.auto = True
-        self._samples = []
+    def recalibrate(self, live: bool = False) -> None:
+        """Learn the rest anew (and, with geometry, the fused levels: maybe a new person): back
+        to the profile's rest if there is one, else a new warm-up. ``live``: the user asked for
+        it now (the preview's ``c`` key): a new warm-up, the profile's rest set aside for the
+        rest of the session."""
+        if live:
+            self._profile_rest = None
+        if self._profile_rest is not None:
+            self.auto = False
+            self.calibration.set_rest(self._profile_rest)
+        else:
+            self.auto = True
+            self._samples = []
         self.fusion.reset()
         self._last_raw = None
 

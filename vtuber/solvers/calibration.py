@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from vtuber import quat
 from vtuber.errors import ConfigError
+from vtuber.rig import ARKIT_NAMES
 from vtuber.solvers.adaptation import Agreement, BlinkDepth, PoseBaseline
 
 F64 = NDArray[np.float64]
@@ -73,6 +74,9 @@ class FaceProfile:
     brows: brow heights at rest, [left, right] x [inner, outer] (IOD units).
     mouth_dark: the dark area inside the lips at rest (IOD^2; -1: not known, learn it).
     frames: how many frames it was measured over (0 for the defaults).
+    arkit_rest: the Face Landmarker's 52 raw ARKit coefficients at rest (vtuber.rig.ARKIT_NAMES
+        order; perfect sync's starting rest, vtuber.solvers.arkit), None when the recording ran
+        FaceMesh (perfect sync then learns it from the first frame).
     """
 
     neutral_head: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
@@ -85,6 +89,7 @@ class FaceProfile:
     brows: tuple[tuple[float, float], tuple[float, float]] = ((0.24, 0.15), (0.24, 0.15))
     frames: int = 0
     mouth_dark: float = 0.0
+    arkit_rest: tuple[float, ...] | None = None
 
     # ---------------------------------------------------------------- arrays for the solvers
     def arrays(self) -> dict[str, F64]:
@@ -101,7 +106,7 @@ class FaceProfile:
 
     # ---------------------------------------------------------------- file
     def to_json(self) -> dict[str, object]:
-        return {
+        d: dict[str, object] = {
             "format": PROFILE_FORMAT,
             "version": PROFILE_VERSION,
             "neutral_head": list(self.neutral_head),
@@ -115,6 +120,11 @@ class FaceProfile:
             "mouth_dark": self.mouth_dark,
             "frames": self.frames,
         }
+        if self.arkit_rest is not None:
+            d["arkit_rest"] = {
+                n: round(v, 5) for n, v in zip(ARKIT_NAMES, self.arkit_rest, strict=True)
+            }
+        return d
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
@@ -142,6 +152,7 @@ class FaceProfile:
                 brows=(_floats(d["brows"][0], 2), _floats(d["brows"][1], 2)),
                 frames=int(d.get("frames", 0)),
                 mouth_dark=float(d["mouth_dark"]) if version == PROFILE_VERSION else -1.0,
+                arkit_rest=_arkit_rest(d["arkit_rest"]) if "arkit_rest" in d else None,
             )
         except (KeyError, IndexError, TypeError, ValueError) as e:
             raise ConfigError(f"malformed face profile: {e!r}") from e
@@ -168,6 +179,17 @@ class FaceProfile:
         return cls.from_json(data)
 
 
+def _arkit_rest(v: Any) -> tuple[float, ...]:
+    """The 52 coefficients of a profile's ``arkit_rest`` object ({ARKit name: value in [0, 1]},
+    every name once; ValueError otherwise)."""
+    if not isinstance(v, dict) or set(v) != set(ARKIT_NAMES):
+        raise ValueError("arkit_rest must give a value for each of the 52 ARKit names")
+    vals = tuple(float(v[n]) for n in ARKIT_NAMES)
+    if not all(0.0 <= x <= 1.0 for x in vals):
+        raise ValueError("arkit_rest values must lie in [0, 1]")
+    return vals
+
+
 def _floats(v: Any, n: int) -> Any:
     """A tuple of ``n`` finite floats from a JSON list (ValueError/TypeError otherwise)."""
     vals = tuple(float(x) for x in v)
@@ -185,11 +207,18 @@ class Calibrator:
 
     measures: list[FaceMeasures] = field(default_factory=list)
     rotations: list[F64] = field(default_factory=list)
+    blendshapes: list[F64] = field(default_factory=list)
 
-    def add(self, m: FaceMeasures, head_rotation: F64 | None = None) -> None:
+    def add(
+        self, m: FaceMeasures, head_rotation: F64 | None = None, blendshapes: Any = None
+    ) -> None:
+        """One frame: its measures, the head's rotation and (Face Landmarker) its 52 raw ARKit
+        coefficients."""
         self.measures.append(m)
         if head_rotation is not None:
             self.rotations.append(np.asarray(head_rotation, dtype=np.float64))
+        if blendshapes is not None:
+            self.blendshapes.append(np.asarray(blendshapes, dtype=np.float64).reshape(-1))
 
     def __len__(self) -> int:
         return len(self.measures)
@@ -239,6 +268,13 @@ class Calibrator:
             ),
             frames=len(ms),
             mouth_dark=dark,
+            # Perfect sync's rest: each coefficient's median (the model's scores are all >= 0
+            # and rise with their shape, so a word or a blink is a few high frames).
+            arkit_rest=(
+                tuple(float(x) for x in np.median(np.stack(self.blendshapes), axis=0))
+                if self.blendshapes
+                else None
+            ),
         )
 
 
