@@ -344,6 +344,21 @@ def test_calibrate_with_the_landmarker_records_the_perfect_sync_rest(tmp_path: P
     assert Tracker(profile=p).arkit.update(frame)["mouthSmileLeft"] > 0.3
 
 
+def test_preview_c_key_recalibrates_the_face_and_perfect_sync(capsys) -> None:  # type: ignore[no-untyped-def]
+    """The preview's ``c``: perfect sync's rest is learned from the face the user makes now (a
+    profile's rest set aside), as the geometric face's is."""
+    from vtuber.commands.track import calibration_key
+    from vtuber.tracker import Tracker
+
+    tr = Tracker(profile=dataclasses.replace(DEFAULT_PROFILE, arkit_rest=(0.0,) * 52))
+    smiling = np.zeros(52, np.float32)
+    smiling[[ARKIT_NAMES.index("mouthSmileLeft"), ARKIT_NAMES.index("mouthSmileRight")]] = 0.6
+    assert tr.arkit.update(smiling)["happy"] > 0.5
+    calibration_key(tr)(ord("c"))
+    assert "calibrating" in capsys.readouterr().err
+    assert tr.arkit.update(smiling)["happy"] == 0.0
+
+
 def test_calibrate_without_a_face_says_so(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "blank"
     folder.mkdir()
