@@ -6,6 +6,7 @@ solvePnP for the head, textbook measures for the eyes, mouth and gaze); optional
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --perfect-sync
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --glasses
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --expressions
+    .venv/bin/python benchmarks/bench_face_corpus.py --faces training --seeds 4 --start 1.5
 
 With more than one seed it also prints each face's performances taken together (the issue's
 figures are per face; docs/face_corpus.md, "Against the goals"). It ends with every face and
@@ -49,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the same performances smiling and frowning now and then (the emotions' figures)",
     )
+    ap.add_argument(
+        "--start",
+        type=float,
+        default=0.0,
+        help="start tracking this many seconds into each performance (a user already talking; "
+        "docs/face_corpus.md, 'Starting mid-word')",
+    )
     ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
     ap.add_argument("--no-cache", action="store_true")
     args = ap.parse_args(argv)
@@ -73,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.glasses:
                 seq = dataclasses.replace(seq, glasses=True)
             lms = cached_landmarks(seq, "facemesh", cache, args.seconds)
+            k0 = round(args.start * seq.fps)
+            full, seq, lms = seq, seq.starting_at(k0), lms[k0:]
             plain = scoring.score(seq, scoring.baseline(lms))
             base = plain.head_mean
             rows.append((name, k, "plain", seq.face_px, base, plain))
@@ -80,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                 s = scoring.score(seq, scoring.track(lms, mirror=mirror))
                 rows.append((name, k, mirror, seq.face_px, base, s))
             if args.perfect_sync:
-                lms2 = cached_landmarks(seq, "landmarker", cache, args.seconds)
+                lms2 = cached_landmarks(full, "landmarker", cache, args.seconds)[k0:]
                 s2 = scoring.score(seq, scoring.track(lms2, mirror=False), perfect_sync=True)
                 rows.append((name, k, "ps", seq.face_px, float("nan"), s2))
     print(
@@ -164,13 +174,16 @@ def print_emotions(rows: list[tuple]) -> None:  # type: ignore[type-arg]
     the largest at rest (averaged over its performances) and, where the performances smile and
     frown, happy's and sad's F1 over all their frames."""
     print(
-        "emotions per face (rest: p95 of the largest at rest; smile / frown: F1 pooled, and the"
-        " frames showing one)"
+        "emotions per face (rest: p95 of the largest at rest; perfect sync's shapes: the same"
+        " of its other shapes; smile / frown: F1 pooled, and the frames showing one)"
     )
     for name, mode in dict.fromkeys((r[0], r[2]) for r in rows if r[2] in (False, "ps")):
         sc = [r[5] for r in rows if r[0] == name and r[2] == mode]
         rest = [s.expression_at_rest for s in sc if s.expression_at_rest is not None]
         line = f"{name:15s} {str(mode):>6s} rest {np.mean(rest):5.2f}" if rest else f"{name:15s}"
+        shapes = [s.shapes_at_rest for s in sc if s.shapes_at_rest is not None]
+        if shapes:  # perfect sync: the largest of the model's other shapes at rest (p95)
+            line += f" shapes {np.mean(shapes):5.2f}"
         if all(s.smile_counts is not None for s in sc):
             for label, key in (("smile", "smile_counts"), ("frown", "frown_counts")):
                 c = tuple(sum(x) for x in zip(*(getattr(s, key) for s in sc), strict=True))

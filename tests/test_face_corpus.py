@@ -10,6 +10,7 @@ script can not read a validation face."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -68,6 +69,53 @@ def test_a_face_pooled_blink_f1_counts_all_its_frames() -> None:
     assert scoring.f1_of(summed) == pytest.approx(together)
     assert scoring.f1_of(parts[0]) == scoring.f1(truth[0], pred[0])
     assert scoring.f1_of((0, 0, 0)) == 0.0
+
+
+def test_a_performance_started_later_is_scored_from_its_own_first_frame() -> None:
+    """bench_face_corpus.py --start: the performance from a later frame on (a user already
+    talking), its head scored relative to that frame, however turned; and perfect sync's
+    shapes at rest read from the still frames only."""
+    from vtuber import quat
+    from vtuber.rig import ARKIT_NAMES, AvatarFrame
+
+    seq = corpus.make_sequence("grace_hopper", 7, seconds=3.0)
+    cut = seq.starting_at(45)
+    assert len(cut) == len(seq) - 45 and cut.mouth[0] == seq.mouth[45]
+    np.testing.assert_array_equal(cut.eye_close, seq.eye_close[45:])
+    truth = scoring.truth_head(cut, mirror=False)
+    assert quat.angle_between(truth[0], np.array([0.0, 0.0, 0.0, 1.0])) > 0.01  # turned
+    # A tracker reading the truth exactly, but relative to its own first frame (its neutral):
+    # no error.
+    sent = np.array([quat.multiply(q, quat.conjugate(truth[0])) for q in truth])
+    assert np.max(scoring.head_errors(sent, truth)) < 1e-6
+    # Shapes at rest: only still frames count (no word, no blink, two frames around either):
+    # here a word over the first 20 frames, then a still face.
+    n = len(cut)
+    mouth = np.where(np.arange(n) < 20, 0.5, 0.0)
+    cut = dataclasses.replace(cut, mouth=mouth, eye_close=np.zeros((n, 2)))
+    frames = [
+        AvatarFrame(t=i / 30.0, blendshapes={"mouthPucker": 0.9 if i < 22 else 0.2})
+        for i in range(n)
+    ]
+    z = np.zeros((n, 2))
+    fake = scoring.Sent(
+        sent,
+        z,
+        mouth,
+        np.zeros((n, 5)),
+        z,
+        z,
+        mouth,
+        np.ones(n, bool),
+        False,
+        frames,
+        np.zeros((n, 5)),
+    )
+    sc = scoring.score(cut, fake, perfect_sync=True)
+    assert sc.shapes_at_rest == pytest.approx(0.2)
+    assert "mouthPucker" in scoring.SHAPES_AT_REST and "jawOpen" not in scoring.SHAPES_AT_REST
+    assert len(scoring.SHAPES_AT_REST) == len(ARKIT_NAMES) - 11
+    assert scoring.score(cut, fake).shapes_at_rest is None  # FaceMesh mode: not read
 
 
 def test_smiles_and_frowns_leave_the_rest_of_a_performance_as_it_was() -> None:

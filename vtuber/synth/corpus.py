@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -146,6 +146,19 @@ class Sequence:
 
     def __len__(self) -> int:
         return len(self.yaw)
+
+    def starting_at(self, frame: int) -> Sequence:
+        """The same performance from ``frame`` on (tracking that starts mid-performance: a
+        user already talking, or a face found again mid-word). Its truth stays as it was, so
+        the head is scored relative to that first frame (scoring.head_errors), which need not be
+        frontal."""
+        cut = {f: getattr(self, f)[frame:] for f in _PER_FRAME}
+        if self.smile is not None:
+            cut["smile"] = self.smile[frame:]
+        return replace(self, **cut)
+
+
+_PER_FRAME = ("yaw", "pitch", "roll", "eye_close", "mouth", "iris")
 
 
 def _smooth_path(rng: np.random.Generator, n: int, fps: float, amp: float, vmax: float) -> F64:

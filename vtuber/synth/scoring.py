@@ -29,7 +29,7 @@ from vtuber import quat
 from vtuber.config import TrackConfig
 from vtuber.landmarks import Landmarks
 from vtuber.landmarks import face_mesh as fm
-from vtuber.rig import AvatarFrame, Bone, mirror_frame
+from vtuber.rig import ARKIT_NAMES, AvatarFrame, Bone, mirror_frame
 from vtuber.solvers.head import face_model, solve_head_pose
 from vtuber.synth.corpus import Sequence, SequenceRenderer
 from vtuber.synth.face import EYE_WIDTH_MM, EYEBALL_RADIUS_MM, gaze_angles, true_rotation
@@ -75,6 +75,10 @@ class Sent:
 
 
 VOWEL_KEYS = ("aa", "ih", "ou", "ee", "oh")
+# The model's shapes that a face at rest should not show (Scores.shapes_at_rest).
+SHAPES_AT_REST = tuple(
+    k for k in ARKIT_NAMES if not k.startswith(("eyeBlink", "eyeLook")) and k != "jawOpen"
+)
 EMOTION_KEYS = ("happy", "sad", "angry", "surprised", "relaxed")
 
 
@@ -140,8 +144,9 @@ def relative_to_first(q: F64) -> F64:
 
 def head_errors(q: F64, truth: F64) -> F64:
     """Per-frame angle (degrees) between estimated and true rotations, both taken relative to
-    the first (frontal) frame."""
-    return np.degrees(quat.angle_between(relative_to_first(q), truth))
+    the first frame (frontal, unless the performance was started later:
+    Sequence.starting_at)."""
+    return np.degrees(quat.angle_between(relative_to_first(q), relative_to_first(truth)))
 
 
 def baseline_head(lms: list[Landmarks]) -> F64:
@@ -272,6 +277,11 @@ class Scores:
     expression_at_rest: float | None = None
     smile_counts: Counts | None = None
     frown_counts: Counts | None = None
+    # Perfect sync: the 95th percentile of the largest of the model's calibrated shapes other
+    # than the eyelids, the gaze and jawOpen (SHAPES_AT_REST) over the frames where the face is
+    # at rest as above and both eyes open (2 frames away from any closure): what a perfect-sync
+    # avatar shows of a still face (docs/perfect_sync.md section 3c).
+    shapes_at_rest: float | None = None
 
     @property
     def blink_f1(self) -> tuple[float, float]:
@@ -295,6 +305,8 @@ class Scores:
         }
         if self.expression_at_rest is not None:
             d["emotionRest"] = self.expression_at_rest
+        if self.shapes_at_rest is not None:
+            d["psShapesRest"] = self.shapes_at_rest
         if self.arkit_blink_f1 is not None:
             d["psBlinkL"], d["psBlinkR"] = self.arkit_blink_f1
             d["psJaw"] = float(self.arkit_jaw_spearman or 0.0)
@@ -340,8 +352,18 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
             clear = ok & ((np.abs(smile) >= 0.5) | (np.abs(smile) <= 0.2))
             smile_c = counts((smile >= 0.5)[clear], (sent.emotions[:, 0] >= 0.5)[clear])
             frown_c = counts((smile <= -0.5)[clear], (sent.emotions[:, 1] >= 0.5)[clear])
-    pc = ps_jaw = None
+    pc = ps_jaw = shapes_rest = None
     if perfect_sync:
+        still = rest & ~_dilate(np.any(seq.eye_close[:n] > 0.0, axis=1), 2)
+        if seq.smile is not None:
+            still &= ~_dilate(seq.smile[:n] != 0.0, 2)
+        if still.any() and sent.frames:
+            top = [
+                max(fr.blendshapes.get(k, 0.0) for k in SHAPES_AT_REST)
+                for fr, s in zip(sent.frames, still, strict=True)
+                if s
+            ]
+            shapes_rest = float(np.percentile(top, 95))
         pcs = [
             counts((close[:, e] >= 0.5)[ok], (sent.arkit_blink[:, e] >= 0.5)[ok]) for e in (0, 1)
         ]
@@ -359,6 +381,7 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
         arkit_blink_counts=pc,
         arkit_jaw_spearman=ps_jaw,
         expression_at_rest=expr_rest,
+        shapes_at_rest=shapes_rest,
         smile_counts=smile_c,
         frown_counts=frown_c,
     )
