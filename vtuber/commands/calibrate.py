@@ -5,7 +5,7 @@ stores the neutral head orientation, eye openness (open, and closed if you blink
 position, mouth and brow rest (format: docs/blendshapes.md). Use it with
 ``vtuber track --profile FILE``. With ``--face-model landmarker`` (as ``track`` takes it, for
 perfect sync) the face is read by the Face Landmarker, and the profile also holds its 52 ARKit
-coefficients at rest, perfect sync's starting rest.
+coefficients at rest: perfect sync's rest when tracking with the profile.
 
 ``--audio [DEVICE|FILE]`` instead learns the user's vocal-tract length for audio lip sync from
 five vowels (10 s: a, i, u, e, o) into a voice profile for ``vtuber track --voice-profile FILE``

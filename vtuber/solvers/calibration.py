@@ -75,8 +75,8 @@ class FaceProfile:
     mouth_dark: the dark area inside the lips at rest (IOD^2; -1: not known, learn it).
     frames: how many frames it was measured over (0 for the defaults).
     arkit_rest: the Face Landmarker's 52 raw ARKit coefficients at rest (vtuber.rig.ARKIT_NAMES
-        order; perfect sync's starting rest, vtuber.solvers.arkit), None when the recording ran
-        FaceMesh (perfect sync then learns it from the first frame).
+        order; perfect sync's rest for the session, vtuber.solvers.arkit.ArkitSolver), None when
+        the recording ran FaceMesh (perfect sync then learns it from the first frames).
     """
 
     neutral_head: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
