@@ -154,6 +154,27 @@ def test_pose_baseline_learns_how_a_measure_drifts_with_the_head() -> None:
         assert e_weak < 0.01 < e_flat and e_aware < e_flat, (yaw, pitch, e_aware, e_flat)
 
 
+def test_pose_baseline_start_counts_as_a_few_samples_however_far() -> None:
+    """The starting value (the first frame's reading, or a profile's) counts as prior_weight
+    samples of the quantile's own loss: a start far from the rest (a face found mid-word, its
+    mouth open) does not bias the rest once a window of readings is in. As a squared pull it
+    kept the lip gap's 15th percentile at the 20th."""
+    rng = np.random.default_rng(2)
+    y = rng.uniform(0.0, 0.5, 450)
+    for start in (0.1, 1.0, 3.0):
+        pb = PoseBaseline([0.15], [start])
+        for v in y:
+            pb.add((1.0, 0.0, 0.0, 0.0), [float(v)])
+        pb.fit()
+        # 3 samples among 450 move the 15th percentile by under 1 percentile point here.
+        assert abs(pb.w[0, 0] - np.quantile(y, 0.15)) < 0.006, (start, pb.w[0, 0])
+    # While readings are few the start still holds them back.
+    pb = PoseBaseline([0.15], [1.0])
+    for v in y[:10]:
+        pb.add((1.0, 0.0, 0.0, 0.0), [float(v)])
+    assert pb.w[0, 0] > np.quantile(y[:10], 0.15) + 0.01
+
+
 def test_pose_baseline_knows_how_far_a_measure_scatters() -> None:
     """``spread``: the robust scatter of a measure around its fitted rest, per measure. Readings
     with a noise of 0.01 around a rest that moves with the head, a quarter of them an

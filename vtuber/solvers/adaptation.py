@@ -149,10 +149,17 @@ class PoseBaseline:
             wt *= ok
             a = (wt.T @ xx).reshape(self.m, N_FEATURES, N_FEATURES)
             rhs = (wt * y).T @ x  # (m, 4)
-            # Prior: the initial intercept counts as prior_weight samples at typical weight.
+            # Prior: the initial value counts as prior_weight samples at the neutral pose,
+            # weighted like any sample (its pull bounded as theirs is). Until 2026-12-06 it
+            # was a squared pull at the samples' mean weight, which grows with its distance
+            # from the fit: a face found mid-word (its mouth open) kept the lip gap's 15th
+            # percentile near the 20th for the whole session (docs/face_corpus.md, "Starting
+            # mid-word").
+            r0 = self.initial - w[:, 0]
+            w0 = np.where(r0 >= 0.0, tau[0], 1.0 - tau[0]) / np.maximum(np.abs(r0), 0.05 * scale)
+            a[:, 0, 0] += self.prior_weight * w0
+            rhs[:, 0] += self.prior_weight * w0 * self.initial
             typ = wt.sum(axis=0) / np.maximum(cnt, 1)
-            a[:, 0, 0] += self.prior_weight * typ
-            rhs[:, 0] += self.prior_weight * typ * self.initial
             a += pen[None, :, None] * np.eye(N_FEATURES)[None] * typ[:, None, None]
             a[~fit], rhs[~fit] = np.eye(N_FEATURES), w[~fit]  # too few readings: keep as is
             w = np.linalg.solve(a, rhs[:, :, None])[:, :, 0]
