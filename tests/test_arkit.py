@@ -418,3 +418,18 @@ def test_a_covered_eye_takes_the_other_eyes_coefficients() -> None:
     assert held[I["eyeBlinkRight"]] == held[I["eyeLookOutLeft"]] == pytest.approx(0.2)
     assert held[I["jawOpen"]] == pytest.approx(0.4)
     assert np.array_equal(share_covered_eyes(raw, (False, False), last), raw)
+
+
+def test_a_covered_eye_is_sent_as_the_other_eye_whatever_its_open_level() -> None:
+    """A user whose two open eyes score apart (the shared clip: 0.19 and 0.10): behind a hand
+    the right eye is sent as the left eye is, not the left eye's score against its own open
+    level (which would send it half closed)."""
+    s = ArkitSolver()
+    for _ in range(60):
+        s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.05), _geo())
+    for _ in range(5):
+        out = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.6), _geo(), covered=(False, True))
+    assert out["eyeBlinkRight"] == out["eyeBlinkLeft"] < 0.1
+    for _ in range(5):
+        out = s.update(raw(eyeBlinkLeft=0.19, eyeBlinkRight=0.6), _geo((0.0, 1.0)))
+    assert out["eyeBlinkRight"] > 0.5 > out["eyeBlinkLeft"]  # uncovered: its own reading

@@ -588,6 +588,12 @@ class ArkitSolver:
             cal = self.calibration
             fused = self.fusion.update(raw, geometry, cal.dead_zone, cal.eyelid_open)
             v[_EYELID_IDX[0]], v[_EYELID_IDX[1]], v[_JAW_IDX] = fused
+        if covered[0] != covered[1]:
+            # The covered eye's lid is the other eye's as sent: its scores were shared above,
+            # but each eye is normalised by its own open level, and a user's two open eyes can
+            # score apart (the shared clip: 0.19 and 0.10).
+            e = 0 if covered[0] else 1
+            v[_EYELID_IDX[e]] = v[_EYELID_IDX[1 - e]]
         out = arkit_weights(v)
         out.update(derive_presets(v))
         for k in self._drop:
