@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.out, overwrite=args.overwrite, inputs=(args.source, args.audio))
     if args.audio is not None:
         return run_audio(args)
+    from vtuber.commands.track import make_backend  # the face model `track` would run
+
     if args.seconds <= 0:
         raise SourceError("--seconds must be positive")
     cal = Calibrator()
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     seen = 0
     with (
         open_source(args.source, fast=True) as source,
-        _backend(args.face_model, source.static_images) as backend,
+        make_backend(args, source) as backend,
     ):
         t0: float | None = None
         print(
@@ -108,17 +110,6 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-def _backend(face_model: str, static_images: bool):  # type: ignore[no-untyped-def]
-    """The face model ``track --face-model`` would run (the profile's measures are its)."""
-    if face_model == "landmarker":
-        from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
-
-        return FaceLandmarkerBackend(static_images=static_images)
-    from vtuber.landmarks.facemesh import FaceMeshBackend
-
-    return FaceMeshBackend(static_images=static_images)
 
 
 def run_audio(args: argparse.Namespace) -> int:
