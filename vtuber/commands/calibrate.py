@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vtuber.commands.common import add_overwrite_arg
+from vtuber.commands.common import add_face_model_arg, add_overwrite_arg
 from vtuber.errors import SourceError
 from vtuber.outfile import atomic_output, check_output
 from vtuber.solvers.calibration import Calibrator
@@ -39,11 +39,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="profile file to write (JSON)")
     p.add_argument("--seconds", type=float, default=3.0, help="how long to record (source time)")
     p.add_argument("--fov", type=float, default=60.0, help="camera horizontal field of view, deg")
-    p.add_argument(
-        "--face-model",
-        choices=("facemesh", "landmarker"),
-        default="facemesh",
-        help="the face model `track` will use: landmarker (perfect sync) also records the 52 "
+    add_face_model_arg(
+        p,
+        "the face model `track` will use: landmarker (perfect sync) also records the 52 "
         "ARKit coefficients at rest (needs face_landmarker.task: vtuber models fetch)",
     )
     p.add_argument(

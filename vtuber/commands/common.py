@@ -55,6 +55,15 @@ def add_overwrite_arg(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> N
     )
 
 
+def add_face_model_arg(p: argparse.ArgumentParser, help: str) -> None:
+    """``--face-model facemesh|landmarker``: which face model reads the face (``track``, and
+    ``calibrate``, whose profile holds that model's measures; ``make_backend`` in track.py
+    opens it)."""
+    p.add_argument(
+        "--face-model", choices=("facemesh", "landmarker"), default="facemesh", help=help
+    )
+
+
 class OscWarnings(logging.Filter):
     """While active, hides and counts python-osc's warnings (it logs one per unreadable message,
     with a byte dump, on the root logger), so junk in a recording costs one summary line."""

@@ -7,7 +7,7 @@ import logging
 import sys
 from contextlib import ExitStack
 
-from vtuber.commands.common import add_sink_args, build_sinks
+from vtuber.commands.common import add_face_model_arg, add_sink_args, build_sinks
 from vtuber.commands.gesture_args import add_gesture_args, build_gestures
 from vtuber.commands.lipsync_args import add_lipsync_args, build_lipsync
 from vtuber.commands.performer_args import (
@@ -81,11 +81,9 @@ def add_track_args(p: argparse.ArgumentParser) -> None:
         "(off by default: seated streamers; limits in docs/body.md)",
     )
     p.add_argument("--fov", type=float, default=60.0, help="camera horizontal field of view, deg")
-    p.add_argument(
-        "--face-model",
-        choices=("facemesh", "landmarker"),
-        default="facemesh",
-        help="facemesh: bundled FaceMesh + geometric face solvers (default); landmarker: "
+    add_face_model_arg(
+        p,
+        "facemesh: bundled FaceMesh + geometric face solvers (default); landmarker: "
         "MediaPipe Face Landmarker with the 52 ARKit blendshapes for perfect-sync avatars "
         "(needs face_landmarker.task: vtuber models fetch)",
     )

@@ -210,7 +210,10 @@ class Calibrator:
     blendshapes: list[F64] = field(default_factory=list)
 
     def add(
-        self, m: FaceMeasures, head_rotation: F64 | None = None, blendshapes: Any = None
+        self,
+        m: FaceMeasures,
+        head_rotation: F64 | None = None,
+        blendshapes: NDArray[np.float32] | None = None,
     ) -> None:
         """One frame: its measures, the head's rotation and (Face Landmarker) its 52 raw ARKit
         coefficients."""

@@ -152,13 +152,9 @@ class Sequence:
         user already talking, or a face found again mid-word). Its truth stays as it was, so
         the head is scored relative to that first frame (scoring.head_errors), which need not be
         frontal."""
-        cut = {f: getattr(self, f)[frame:] for f in _PER_FRAME}
-        if self.smile is not None:
-            cut["smile"] = self.smile[frame:]
+        per_frame = ("yaw", "pitch", "roll", "eye_close", "mouth", "iris", "smile")
+        cut = {f: v[frame:] for f in per_frame if (v := getattr(self, f)) is not None}
         return replace(self, **cut)
-
-
-_PER_FRAME = ("yaw", "pitch", "roll", "eye_close", "mouth", "iris")
 
 
 def _smooth_path(rng: np.random.Generator, n: int, fps: float, amp: float, vmax: float) -> F64:
