@@ -79,6 +79,52 @@ def test_solver_learns_rest_from_warmup_then_keeps_it() -> None:
     assert len(out) == 52 + 12 and set(ARKIT_NAMES) <= set(out)
 
 
+def _geometry(yaw: float = 0.0, pitch: float = 0.0) -> Geometry:
+    return Geometry((0.0, 0.0), 0.0, pose_features(yaw, pitch))
+
+
+def test_a_warm_up_spent_smiling_is_corrected_once_the_face_rests() -> None:
+    """A user who smiles while tracking starts: the warm-up takes the smile for the rest. Once
+    the face has rested for a while (at the warm-up's head pose), the rest comes down to it and
+    the next smile is sent; frames at another head pose, where the model reads the face
+    differently, do not count, and a still face's own jitter lowers nothing."""
+    rng = np.random.default_rng(5)
+
+    def face(smile: float) -> np.ndarray:
+        v = raw(mouthSmileLeft=smile, mouthSmileRight=smile, eyeSquintLeft=0.4)
+        return np.clip(v + rng.normal(0.0, 0.015, 52).astype(np.float32), 0.0, 1.0)
+
+    s = ArkitSolver()
+    for _ in range(s.warmup):
+        s.update(face(0.55), _geometry())
+    smiling = face(0.6)
+    assert s.update(smiling, _geometry())["happy"] < 0.2  # the smile is the rest for now
+    for _ in range(150):  # 5 s at rest, head turned 20 degrees: the pose the floor cannot judge
+        s.update(face(0.1), _geometry(yaw=math.radians(20.0)))
+    assert s.update(smiling, _geometry())["happy"] < 0.2
+    for _ in range(90):  # 3 s at rest facing the screen
+        s.update(face(0.1), _geometry())
+    assert s.update(face(0.1), _geometry())["mouthSmileLeft"] < 0.15
+    assert s.update(smiling, _geometry())["happy"] > 0.5
+    assert s.update(face(0.4), _geometry())["eyeSquintLeft"] < 0.15  # its rest kept
+
+    # A neutral warm-up, then the same face talking half the time: talking lowers some shapes
+    # (the lips roll out as the jaw drops), which says nothing of the rest, so the rest stays.
+    calm = ArkitSolver()
+    resting = raw(mouthRollLower=0.3, mouthSmileLeft=0.1, mouthSmileRight=0.1)
+    for _ in range(calm.warmup):
+        calm.update(resting, _geometry())
+    warm_rest = calm.calibration.rest.copy()
+    talking = raw(jawOpen=0.35, mouthRollLower=0.0, mouthSmileLeft=0.1, mouthSmileRight=0.1)
+    for i in range(300):
+        if i % 10 < 5:
+            calm.update(talking, Geometry((0.0, 0.0), 0.7, pose_features(0.0, 0.0)))
+        else:
+            calm.update(resting, _geometry())
+    np.testing.assert_array_equal(calm.calibration.rest, warm_rest)
+    assert calm.update(resting, _geometry())["mouthRollLower"] == 0.0
+
+
 def test_recalibrate_goes_back_to_the_profile_or_starts_now() -> None:
     """A profile's rest holds, and again after a new face; the preview's ``c`` key (live)
     starts a warm-up on the face the user makes now, which then replaces the profile's."""

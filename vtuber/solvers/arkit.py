@@ -13,9 +13,10 @@ apps calibrate each coefficient from the user's rest value to a reachable maximu
 
     n = (raw - low) / (reach - low);   out = clip((n - dead_zone) / (1 - dead_zone), 0, 1)
 
-``low`` is the user's rest value (median over the first frames of a session, or an explicit
-calibration), EXCEPT for the eyelids (eyeBlinkLeft/Right): a rest value captured with drowsy or
-narrow eyes (or during a blink) would leave little or no range, and the avatar would stop blinking.
+``low`` is the user's rest value (median over the first frames of a session, lowered later where
+the face is seen resting lower; or an explicit calibration), EXCEPT for the eyelids
+(eyeBlinkLeft/Right): a rest value captured with drowsy or narrow eyes (or during a blink) would
+leave little or no range, and the avatar would stop blinking.
 Their ``low`` is each eye's OPEN level, learned online (:class:`OpenEyeLevel`): a low percentile of
 that eye's recent scores, since eyes are open most of the time and blinks are short; it is bounded
 to plausible open-eye values, and a profile may pin it. A wink's cross-talk into the open eye is
@@ -212,6 +213,30 @@ def eyelid_scores(raw: F32) -> F32:
     return (b - EYELID_CROSSTALK * np.maximum(b[::-1] - b, 0.0)).astype(np.float32)
 
 
+class RecentQuantile:
+    """A low percentile of each column of the last ``window`` rows added (np.partition: O(window)
+    per call), None until ``min_samples`` rows are in."""
+
+    def __init__(self, columns: int, window: int, percentile: float, min_samples: int = 1) -> None:
+        self.window, self.percentile, self.min_samples = window, percentile, min_samples
+        self._buf = np.zeros((window, columns), np.float32)
+        self._n = 0  # rows seen (the ring's next slot is _n % window)
+
+    def reset(self) -> None:
+        self._n = 0
+
+    def add(self, row: F32) -> None:
+        self._buf[self._n % self.window] = row
+        self._n += 1
+
+    def value(self) -> F32 | None:
+        n = min(self._n, self.window)
+        if n < self.min_samples:
+            return None
+        k = int(round(self.percentile / 100.0 * (n - 1)))  # the k-th smallest, per column
+        return np.partition(self._buf[:n], k, axis=0)[k]
+
+
 class OpenEyeLevel:
     """Each eye's open level, learned online: the ``percentile`` of its last ``window`` scores
     (raw eyeBlink after the cross-talk correction), bounded to [``low``, ``high``]; None until
@@ -226,25 +251,81 @@ class OpenEyeLevel:
         low: float = EYELID_OPEN_MIN,
         high: float = EYELID_OPEN_MAX,
     ) -> None:
-        self.window, self.percentile, self.min_samples = window, percentile, min_samples
         self.low, self.high = low, high
-        self._buf = np.zeros((window, 2), np.float32)
-        self._n = 0  # samples seen (the ring's next slot is _n % window)
+        self._recent = RecentQuantile(2, window, percentile, min_samples)
 
     def reset(self) -> None:
-        self._n = 0
+        self._recent.reset()
 
     def update(self, scores: F32) -> F32 | None:
         """Add one frame's (left, right) scores; the (left, right) open levels or None."""
-        self._buf[self._n % self.window] = scores
-        self._n += 1
-        n = min(self._n, self.window)
-        if n < self.min_samples:
-            return None
-        # The k-th smallest of the window, per eye (np.partition: O(window)).
-        k = int(round(self.percentile / 100.0 * (n - 1)))
-        level = np.partition(self._buf[:n], k, axis=0)[k]
-        return np.clip(level, self.low, self.high).astype(np.float32)
+        self._recent.add(scores)
+        level = self._recent.value()
+        return None if level is None else np.clip(level, self.low, self.high).astype(np.float32)
+
+
+# ---- A warm-up that was not at rest (docs/perfect_sync.md section 3d): a user smiling, talking or
+# looking away while tracking starts. The warm-up's rest (the median of its frames) is lowered,
+# shape by shape, by how far the warm-up's low end lies above the session's at rest:
+# FLOOR_PERCENTILE of the warm-up's frames against the same percentile of the last FLOOR_WINDOW
+# frames (20 s at 30 fps) with the mouth closed (the jaw sent under FLOOR_JAW: talking lowers
+# some shapes, mouthRollLower and mouthPress) and the head within FLOOR_POSE radians (yaw, pitch)
+# of the warm-up's median pose (the model reads a still face differently at other poses), less
+# FLOOR_MARGIN (two samples of a still face differ by chance). It only ever lowers the warm-up's
+# rest, and a low end that rises again gives the rest back. Checked every FLOOR_EVERY frames.
+# Chosen on the face corpus's training faces (docs/perfect_sync.md section 3d has the grid).
+FLOOR_PERCENTILE = 25.0
+FLOOR_WINDOW = 600
+FLOOR_POSE = 0.1
+FLOOR_JAW = 0.2
+FLOOR_MARGIN = 0.05
+FLOOR_EVERY = 30
+
+
+class RestFloor:
+    """The evidence that a warm-up was not at rest: how far to lower its rest (module constants
+    above). ``add`` every frame with a face, ``warm_up_done`` once, then ``lowering``."""
+
+    def __init__(self) -> None:
+        self._session = RecentQuantile(N, FLOOR_WINDOW, FLOOR_PERCENTILE)
+        self.reset()
+
+    def reset(self) -> None:
+        self._session.reset()
+        self._warm: list[tuple[F32, float, float, bool]] = []  # raw, yaw, pitch, mouth closed
+        self._pose: tuple[float, float] | None = None  # the warm-up's median (yaw, pitch)
+        self._warm_low: F32 | None = None
+
+    def _near(self, yaw: float, pitch: float) -> bool:
+        assert self._pose is not None
+        return math.hypot(yaw - self._pose[0], pitch - self._pose[1]) < FLOOR_POSE
+
+    def add(self, raw: F32, pose: tuple[float, float], closed: bool) -> None:
+        """One frame's raw coefficients, head (yaw, pitch) and whether its mouth is closed."""
+        if self._pose is None:
+            self._warm.append((np.array(raw, np.float32), pose[0], pose[1], closed))
+        elif closed and self._near(*pose):
+            self._session.add(raw)
+
+    def warm_up_done(self) -> None:
+        """The frames added so far were the warm-up: its low end and median pose."""
+        raws = np.stack([w[0] for w in self._warm])
+        k = int(round(FLOOR_PERCENTILE / 100.0 * (len(raws) - 1)))
+        self._warm_low = np.partition(raws, k, axis=0)[k]
+        y, p = np.median(np.array([(w[1], w[2]) for w in self._warm]), axis=0)
+        self._pose = (float(y), float(p))
+        for r, yaw, pitch, closed in self._warm:  # its frames at rest count in the session's
+            if closed and self._near(yaw, pitch):
+                self._session.add(r)
+        self._warm = []
+
+    def lowering(self) -> F32:
+        """How far (raw units, >= 0, per coefficient) the warm-up's rest lies above what this
+        session has shown of the face at rest."""
+        low = self._session.value()
+        if self._warm_low is None or low is None:
+            return np.zeros(N, np.float32)
+        return np.maximum(self._warm_low - low - FLOOR_MARGIN, 0.0).astype(np.float32)
 
 
 # ---- Perfect sync with the geometry of the same landmarks (ArkitSolver.update(raw, geometry)).
@@ -514,13 +595,15 @@ class ArkitSolver:
     """Raw coefficients -> calibrated ARKit weights + derived presets, with rest auto-calibration.
 
     Without an explicit ``calibration`` (a profile's rest), the rest is learned from the first
-    ``warmup`` frames with a face: during them it is the median of the frames seen so far, after
-    them it stays fixed. So start the session with a neutral face, as perfect-sync apps ask;
-    ``recalibrate()`` starts a new warm-up (or goes back to the profile's rest). The eyelids' open
+    ``warmup`` frames with a face: during them it is the median of the frames seen so far. After
+    them it only comes down, shape by shape, where the session shows the face resting lower than
+    the warm-up did (:class:`RestFloor`: a user who smiled or talked while tracking started).
+    So a neutral start is still best, as perfect-sync apps ask; ``recalibrate()`` starts a new
+    warm-up (or goes back to the profile's rest, which the floor leaves alone). The eyelids' open
     levels are learned all along (:class:`OpenEyeLevel`) unless the calibration pins
-    ``eyelid_open``. A rest learned all through the session instead (the median of the last 15 s
-    per head pose, or this warm-up's rest moved with the pose) was tried and not kept: it was
-    calmer at rest on the training faces and not on the validation faces
+    ``eyelid_open``. A rest learned all through the session both ways (the median of the last
+    15 s per head pose, or this warm-up's rest moved with the pose) was tried and not kept: it
+    was calmer at rest on the training faces and not on the validation faces
     (docs/perfect_sync.md section 3c).
     """
 
@@ -540,6 +623,9 @@ class ArkitSolver:
         self.open_eyes = OpenEyeLevel()
         self.fusion = Fusion()
         self._last_raw: F32 | None = None  # the coefficients of the frame before
+        self._floor = RestFloor()
+        self._warm_rest: F32 | None = None  # the warm-up's median, once it is over
+        self._since = 0  # frames since the warm-up
 
     @property
     def calibrated(self) -> bool:
@@ -558,8 +644,23 @@ class ArkitSolver:
         else:
             self.auto = True
             self._samples = []
+        self._floor.reset()
+        self._warm_rest = None
+        self._since = 0
         self.fusion.reset()
         self._last_raw = None
+
+    def _follow_floor(self, raw: F32, pose: tuple[float, float], jaw: float) -> None:
+        """After the warm-up, lower its rest where the face rests lower (:class:`RestFloor`)."""
+        self._floor.add(raw, pose, jaw < FLOOR_JAW)
+        if self._warm_rest is None:
+            if len(self._samples) >= self.warmup:
+                self._floor.warm_up_done()
+                self._warm_rest = self.calibration.rest.copy()
+            return
+        self._since += 1
+        if self._since % FLOOR_EVERY == 0:
+            self.calibration.set_rest(self._warm_rest - self._floor.lowering())
 
     def update(
         self,
@@ -588,6 +689,9 @@ class ArkitSolver:
             cal = self.calibration
             fused = self.fusion.update(raw, geometry, cal.dead_zone, cal.eyelid_open)
             v[_EYELID_IDX[0]], v[_EYELID_IDX[1]], v[_JAW_IDX] = fused
+        if self.auto:
+            pose = (0.0, 0.0) if geometry is None else (geometry.pose[1], geometry.pose[2])
+            self._follow_floor(np.asarray(raw, np.float32), pose, float(v[_JAW_IDX]))
         if covered[0] != covered[1]:
             # The covered eye's lid is the other eye's as sent: its scores were shared above,
             # but each eye is normalised by its own open level, and a user's two open eyes can
