@@ -32,6 +32,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 from _common import cached_landmarks  # noqa: E402
 
 from vtuber.synth import corpus, scoring  # noqa: E402
+from vtuber.synth.face import LIT_MOUTH_SHADE  # noqa: E402
 
 
 def seed_for(name: str, k: int) -> int:
@@ -57,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
         help="start tracking this many seconds into each performance (a user already talking; "
         "docs/face_corpus.md, 'Starting mid-word')",
     )
+    ap.add_argument(
+        "--lit-mouth",
+        action="store_true",
+        help="the same performances with the inside of the mouth lit (or a skin darker than it:"
+        " vtuber.synth.face.LIT_MOUTH_SHADE)",
+    )
     ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
     ap.add_argument("--no-cache", action="store_true")
     args = ap.parse_args(argv)
@@ -80,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             if args.glasses:
                 seq = dataclasses.replace(seq, glasses=True)
+            if args.lit_mouth:
+                seq = dataclasses.replace(seq, mouth_shade=LIT_MOUTH_SHADE)
             lms = cached_landmarks(seq, "facemesh", cache, args.seconds)
             k0 = round(args.start * seq.fps)
             full, seq, lms = seq, seq.starting_at(k0), lms[k0:]
@@ -96,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'face':15s} {'seq':>3s} {'mirror':>6s} {'px':>4s} {'base':>5s} {'head':>5s} "
         f"{'h95':>5s} {'blinkL':>6s} {'blinkR':>6s} {'fb':>3s} {'mouth':>5s} {'vRest':>5s} "
-        f"{'gaze':>5s} {'psBL':>5s} {'psBR':>5s} {'psJaw':>5s}"
+        f"{'vOpen':>5s} {'jawW':>5s} {'gaze':>5s} {'psBL':>5s} {'psBR':>5s} {'psJaw':>5s}"
     )
     for name, k, mirror, px, base, s in rows:
         ps = (
@@ -108,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:15s} {k:3d} {str(mirror):>6s} {px:4.0f} {base:5.2f} {s.head_mean:5.2f} "
             f"{s.head_p95:5.2f} {s.blink_f1[0]:6.2f} {s.blink_f1[1]:6.2f} "
             f"{s.false_blinks_turning:3d} {s.mouth_spearman:5.2f} "
-            f"{vowels(mirror, s.vowel_at_rest)} {s.gaze_mean:5.2f} {ps}"
+            f"{vowels(mirror, s.vowel_at_rest)} {vowels(mirror, s.vowels_open)} "
+            f"{s.jaw_wide:5.2f} {s.gaze_mean:5.2f} {ps}"
         )
     fm = [r for r in rows if r[2] is False]
     if fm:
@@ -127,9 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def vowels(mode: object, at_rest: float) -> str:
-    """The vowel-at-rest column: the plain baseline has no vowels."""
-    return "    -" if mode == "plain" else f"{at_rest:5.2f}"
+def vowels(mode: object, figure: float) -> str:
+    """A vowel column (at rest, while open): the plain baseline has no vowels."""
+    return "    -" if mode == "plain" else f"{figure:5.2f}"
 
 
 def pooled(counts: list[tuple[scoring.Counts, scoring.Counts]]) -> tuple[float, float]:
@@ -148,8 +158,8 @@ def print_per_face(rows: list[tuple]) -> None:  # type: ignore[type-arg]
     print("per face, its performances together (blink F1 pooled, fb summed, vRest the largest):")
     print(
         f"{'face':15s} {'n':>3s} {'mirror':>6s} {'base':>5s} {'head':>5s} {'blinkL':>6s} "
-        f"{'blinkR':>6s} {'fb':>3s} {'mouth':>5s} {'vRest':>5s} {'gaze':>5s} {'psBL':>5s} "
-        f"{'psBR':>5s} {'psJaw':>5s}"
+        f"{'blinkR':>6s} {'fb':>3s} {'mouth':>5s} {'vRest':>5s} {'vOpen':>5s} {'jawW':>5s} "
+        f"{'gaze':>5s} {'psBL':>5s} {'psBR':>5s} {'psJaw':>5s}"
     )
     keys = list(dict.fromkeys((r[0], r[2]) for r in rows))
     for name, mode in keys:
@@ -165,7 +175,8 @@ def print_per_face(rows: list[tuple]) -> None:  # type: ignore[type-arg]
             f"{name:15s} {len(sel):3d} {str(mode):>6s} {np.mean([r[4] for r in sel]):5.2f} "
             f"{f['head']:5.2f} {f['blinkL']:6.2f} {f['blinkR']:6.2f} {f['falseBlinks']:3.0f} "
             f"{f['mouth']:5.2f} {vowels(mode, max(s.vowel_at_rest for s in sc))} "
-            f"{f['gaze']:5.2f} {ps}"
+            f"{vowels(mode, float(np.nanmean([s.vowels_open for s in sc])))} "
+            f"{float(np.nanmean([s.jaw_wide for s in sc])):5.2f} {f['gaze']:5.2f} {ps}"
         )
 
 

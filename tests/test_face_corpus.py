@@ -202,6 +202,15 @@ def test_mouth_follows_the_jaw(scores) -> None:  # type: ignore[no-untyped-def]
     assert max(at_rest.values()) <= 0.2, at_rest
 
 
+def test_the_mouth_talks_with_vowels_and_opens_wide(scores) -> None:  # type: ignore[no-untyped-def]
+    """A rank correlation cannot see a mouth that opens half as far as it should or vowels that
+    never come: the frames with the mouth at least half open send a vowel (the largest >= 0.3),
+    and a wide-open mouth sends jawOpen well over half."""
+    talk = {k: (round(s.vowels_open, 3), round(s.jaw_wide, 3)) for k, s in scores.items()}
+    assert min(v for v, _ in talk.values()) >= 0.8, talk
+    assert min(j for _, j in talk.values()) >= 0.6, talk
+
+
 def test_emotions_stay_calm_while_the_head_moves(scores) -> None:  # type: ignore[no-untyped-def]
     """These performances show no expression at all, so every emotion sent at rest is false:
     the 95th percentile of the largest, per performance (docs/face_corpus.md "Emotions").
@@ -297,3 +306,30 @@ def test_with_glasses_the_mouth_holds_and_the_gaze_stays_calm(glasses_scores) ->
     assert max(gaze) <= 9.0 and float(np.mean(gaze)) <= 7.5, gaze
     f1 = [f for x in s.values() for f in x.blink_f1]
     assert float(np.mean(f1)) >= 0.7, f1
+
+
+@pytest.fixture(scope="module")
+def lit_scores(runs) -> dict[str, scoring.Scores]:  # type: ignore[no-untyped-def]
+    """The same performances with the inside of the mouth lit, or a skin darker than it
+    (docs/face_corpus.md, "A lit mouth")."""
+    from vtuber.synth.face import LIT_MOUTH_SHADE
+
+    out = {}
+    for name, (seq, _) in runs.items():
+        lit = dataclasses.replace(seq, mouth_shade=LIT_MOUTH_SHADE)
+        out[name] = scoring.score(lit, scoring.track(scoring.landmark_run(lit, FaceMeshBackend)))
+        print(name, "lit mouth", {k: round(v, 3) for k, v in out[name].row().items()})
+    return out
+
+
+def test_a_mouth_whose_inside_does_not_read_dark_still_talks(lit_scores) -> None:  # type: ignore[no-untyped-def]
+    """The mouth's darkness cannot see this mouth (its inside no darker than 0.35 of the skin):
+    it is found blind and the lips decide alone, so the vowels come and the mouth opens fully
+    (before: no vowel at all, jawOpen at most about half; docs/blendshapes.md step 4)."""
+    s = lit_scores
+    rho = [x.mouth_spearman for x in s.values()]
+    assert min(rho) >= 0.85, rho
+    talk = {k: (round(x.vowels_open, 3), round(x.jaw_wide, 3)) for k, x in s.items()}
+    assert min(v for v, _ in talk.values()) >= 0.6, talk
+    assert min(j for _, j in talk.values()) >= 0.6, talk
+    assert max(x.vowel_at_rest for x in s.values()) <= 0.2

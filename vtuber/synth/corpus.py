@@ -140,6 +140,9 @@ class Sequence:
     lighting: tuple[float, float, float]
     noise: float
     glasses: bool = False  # the same performance wearing glasses (FaceRenderer.glasses_model)
+    # The inside of the mouth this many times as bright against the skin as in the corpus's
+    # renders (FaceRenderer's mouth_shade; face.LIT_MOUTH_SHADE: the lit-mouth condition).
+    mouth_shade: float = 1.0
     # (n,) smile -1..1 (FaceRenderer.deformed_model: > 0 smiles, < 0 frowns); None: none at all
     # (the corpus's performances before expressions, rendered the same as ever).
     smile: F64 | None = None
@@ -320,7 +323,9 @@ class SequenceRenderer:
         self.seq = seq
         base = renderer(seq.name)
         dist = distance_for_width(base, seq.face_px, seq.size, hfov_deg)
-        self.renderer = renderer(seq.name, distance_cm=dist, hfov_deg=hfov_deg)
+        self.renderer = renderer(
+            seq.name, distance_cm=dist, hfov_deg=hfov_deg, mouth_shade=seq.mouth_shade
+        )
 
     def frame(self, i: int) -> NDArray[np.uint8]:
         s = self.seq

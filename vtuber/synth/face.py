@@ -77,6 +77,12 @@ LOWER_LID_FOLLOW = 0.25
 # the same contrast on every face, as one light on a real face does. The values are the former
 # fixed colour (40, 28, 72) over the median skin of the corpus's five training photos.
 MOUTH_INTERIOR_SHADE = (0.29, 0.184, 0.365)
+# The face corpus's lit-mouth condition (``mouth_shade``): the inside of the mouth 1.6 times as
+# bright against the skin, about 0.40 of the skin's grey instead of 0.25: a tongue and palate in
+# a front light (a ring light), or a skin darker than the inside of the mouth, as a dark skin
+# under ordinary light can be. Chosen as the first step past vtuber.landmarks.cavity's
+# DARK_FRACTION (0.35), not fitted: it tests what the tracker does when the darkness cannot see.
+LIT_MOUTH_SHADE = 1.6
 BACKGROUND_BGR = (118, 112, 104)
 # Glasses (``render(glasses=True)``, the face corpus's glasses condition): a dark full-rim frame,
 # sized from the wearer's own eyes like a fitted frame (each lens 1.5 eye widths wide and 1.1
@@ -203,6 +209,7 @@ class FaceRenderer:
         *,
         distance_cm: float = 45.0,
         hfov_deg: float = 60.0,
+        mouth_shade: float = 1.0,
     ) -> None:
         self.hfov_deg = hfov_deg
         self.distance_cm = distance_cm
@@ -251,7 +258,7 @@ class FaceRenderer:
         self._atlas_x = w + 8
         self.texture = np.empty((h, 2 * w + 8, 3), np.uint8)
         self.texture[:, :w] = photo
-        self.texture[:, w : w + 8] = self._mouth_interior(photo, pts)
+        self.texture[:, w : w + 8] = self._mouth_interior(photo, pts, mouth_shade)
         self.texture[:, w + 8 :] = photo
         self._dark_uv = np.array([w + 4.0, h / 2.0])
         self._prepare_irises()
@@ -302,14 +309,16 @@ class FaceRenderer:
         return np.array(tris, dtype=np.int32)
 
     @staticmethod
-    def _mouth_interior(photo: NDArray[np.uint8], pts: F64) -> NDArray[np.uint8]:
-        """The colour of the inside of the mouth: :data:`MOUTH_INTERIOR_SHADE` of the photo's
-        median skin between the eyes and the mouth."""
+    def _mouth_interior(photo: NDArray[np.uint8], pts: F64, scale: float) -> NDArray[np.uint8]:
+        """The colour of the inside of the mouth: ``scale`` x :data:`MOUTH_INTERIOR_SHADE` of the
+        photo's median skin between the eyes and the mouth (``scale`` > 1: a mouth whose inside
+        is lit, or a skin darker than that inside; :data:`LIT_MOUTH_SHADE`)."""
         (ax, ay), (bx, by) = pts[EYE_OUTER_R, :2], pts[EYE_OUTER_L, :2]
         top, bottom = int(min(ay, by)), int(pts[fm.UPPER_LIP_TOP, 1])
         band = photo[max(top, 0) : bottom, max(int(min(ax, bx)), 0) : int(max(ax, bx))]
         skin = np.median(band.reshape(-1, 3), axis=0)
-        return np.clip(np.round(skin * MOUTH_INTERIOR_SHADE), 0, 255).astype(np.uint8)
+        shade = np.minimum(np.array(MOUTH_INTERIOR_SHADE) * scale, 1.0)
+        return np.clip(np.round(skin * shade), 0, 255).astype(np.uint8)
 
     def _add_teeth(self) -> NDArray[np.intp]:
         """Teeth, or whatever the photo shows between the lips: the mouth hole's texture split at

@@ -267,6 +267,12 @@ class Scores:
     vowel_at_rest: float
     gaze_mean: float
     found: float
+    # Talking (a Spearman cannot see a mouth that opens to half of what it should, or vowels
+    # that never come): the fraction of the frames with the mouth at least half open where the
+    # largest vowel sent is 0.3 or more, and the median jawOpen sent while it is open 0.8 or
+    # more (NaN where the performance has no such frame).
+    vowels_open: float = float("nan")
+    jaw_wide: float = float("nan")
     arkit_blink_counts: tuple[Counts, Counts] | None = None
     arkit_jaw_spearman: float | None = None
     # Emotions (None where not read): the 95th percentile of the largest emotion sent over the
@@ -301,6 +307,8 @@ class Scores:
             "falseBlinks": float(self.false_blinks_turning),
             "mouth": self.mouth_spearman,
             "vowelRest": self.vowel_at_rest,
+            "vowelsOpen": self.vowels_open,
+            "jawWide": self.jaw_wide,
             "gaze": self.gaze_mean,
         }
         if self.expression_at_rest is not None:
@@ -333,6 +341,11 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
     rho = float(spearmanr(mouth[ok], sent.jaw[ok]).statistic)
     rest = ~_dilate(mouth > 0.0, 2) & ok
     vowel_rest = float(sent.vowels[rest].max()) if rest.any() else 0.0
+    talking, wide = (mouth >= 0.5) & ok, (mouth >= 0.8) & ok
+    vowels_open = (
+        float(np.mean(sent.vowels[talking].max(axis=1) >= 0.3)) if talking.any() else math.nan
+    )
+    jaw_wide = float(np.median(sent.jaw[wide])) if wide.any() else math.nan
     # Gaze: frames with both eyes open and the iris still for 2 frames (no saccade in flight).
     iris = seq.iris[:n]
     moved = np.zeros(n, bool)
@@ -376,6 +389,8 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
         false_blinks_turning=false_blinks,
         mouth_spearman=rho,
         vowel_at_rest=vowel_rest,
+        vowels_open=vowels_open,
+        jaw_wide=jaw_wide,
         gaze_mean=float(gerr.mean()) if len(gerr) else float("nan"),
         found=float(ok.mean()),
         arkit_blink_counts=pc,
