@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{s.head_p95:5.2f} {s.blink_f1[0]:6.2f} {s.blink_f1[1]:6.2f} "
             f"{s.false_blinks_turning:3d} {s.mouth_spearman:5.2f} "
             f"{vowels(mirror, s.vowel_at_rest)} {vowels(mirror, s.vowels_open)} "
-            f"{s.jaw_wide:5.2f} {s.gaze_mean:5.2f} {ps}"
+            f"{vowels(mirror, s.jaw_wide)} {s.gaze_mean:5.2f} {ps}"
         )
     fm = [r for r in rows if r[2] is False]
     if fm:
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def vowels(mode: object, figure: float) -> str:
-    """A vowel column (at rest, while open): the plain baseline has no vowels."""
+    """A column the plain baseline does not send (the vowels, jawOpen's level): "-" for it."""
     return "    -" if mode == "plain" else f"{figure:5.2f}"
 
 
@@ -176,7 +176,7 @@ def print_per_face(rows: list[tuple]) -> None:  # type: ignore[type-arg]
             f"{f['head']:5.2f} {f['blinkL']:6.2f} {f['blinkR']:6.2f} {f['falseBlinks']:3.0f} "
             f"{f['mouth']:5.2f} {vowels(mode, max(s.vowel_at_rest for s in sc))} "
             f"{vowels(mode, float(np.nanmean([s.vowels_open for s in sc])))} "
-            f"{float(np.nanmean([s.jaw_wide for s in sc])):5.2f} {f['gaze']:5.2f} {ps}"
+            f"{vowels(mode, float(np.nanmean([s.jaw_wide for s in sc])))} {f['gaze']:5.2f} {ps}"
         )
 
 

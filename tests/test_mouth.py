@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from vtuber.solvers.adaptation import AGREE_BLIND_FRAMES, AGREE_SEEN, Agreement, trust
+from vtuber.solvers.adaptation import Agreement, trust
 from vtuber.solvers.mouth import VOWELS, MouthConfig, smile, solve_mouth
 
 CFG = MouthConfig()
@@ -145,31 +145,3 @@ def test_agreement_waits_for_the_judge_to_have_seen_the_mouth_open() -> None:
     eager = Agreement(300, seen=0.5, seen_samples=0)
     early = [eager.add(o + rng.normal(0, 0.05), 0.1 * rng.random()) for o in opening]
     assert early[-1] is not None and trust(early[-1], 0.2, 0.5) == 0.0
-
-
-def test_a_judge_that_never_sees_what_the_first_reading_reads_is_blind() -> None:
-    """A mouth whose inside is no darker than the skin's threshold (a lit mouth, a dark skin):
-    the lips read it open again and again and the darkness never does. After AGREE_BLIND_FRAMES
-    such frames the darkness is blind for this user (the mouth solver then takes the lips
-    alone); one that has seen the mouth open on a few frames is not, nor is a darkness whose
-    lips have not yet opened much, and forgetting the window forgets the verdict."""
-    rng = np.random.default_rng(12)
-    talk = np.clip(np.sin(np.linspace(0, 30, 300)), 0, None)  # half-open or more on ~1/3
-    blind, seeing = Agreement(300), Agreement(300)
-    verdicts, lips = [], []
-    for o in talk:
-        lips.append(o + rng.normal(0, 0.05))
-        blind.add(lips[-1], 0.1 * rng.random())
-        seeing.add(o + rng.normal(0, 0.05), 0.8 * o + rng.normal(0, 0.05))
-        verdicts.append(blind.judge_blind())
-    # Blind from the frame the lips have read the mouth half open AGREE_BLIND_FRAMES times on.
-    opened = np.cumsum(np.array(lips) >= AGREE_SEEN)
-    assert verdicts.index(True) == int(np.argmax(opened >= AGREE_BLIND_FRAMES))
-    assert all(verdicts[verdicts.index(True) :])
-    assert not seeing.judge_blind()
-    quiet = Agreement(300)  # a user who has not talked yet: nothing to say the darkness is blind
-    for _ in range(300):
-        quiet.add(rng.normal(0, 0.05), 0.1 * rng.random())
-    assert not quiet.judge_blind()
-    blind.reset()
-    assert not blind.judge_blind()

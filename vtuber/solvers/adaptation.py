@@ -195,14 +195,6 @@ AGREE_WINDOW = 300
 AGREE_MIN_FRAMES = 30
 AGREE_FULL, AGREE_NONE = 0.5, 0.2
 AGREE_SEEN, AGREE_SEEN_FRAMES = 0.5, 3
-# The judge itself can be blind: a mouth whose inside is no darker than 0.35 of the skin (a lit
-# mouth, a dark skin) never reads dark. Once the first reading has read AGREE_SEEN or more on
-# AGREE_BLIND_FRAMES of the window's frames (half a second of talking) while the judge has not
-# seen it on AGREE_SEEN_FRAMES, the judge is blind for this user (:meth:`Agreement.judge_blind`)
-# and the fusion listens to the first reading alone (docs/blendshapes.md step 4, "A mouth whose
-# inside does not read dark"). Chosen on the training faces' lit-mouth renders (15 of 5, 10,
-# 15, 30, 60: the earliest that kept the vowels at rest under 0.2; docs/face_corpus.md).
-AGREE_BLIND_FRAMES = 15
 
 
 class Agreement:
@@ -219,10 +211,9 @@ class Agreement:
         min_samples: int = AGREE_MIN_FRAMES,
         seen: float = AGREE_SEEN,
         seen_samples: int = AGREE_SEEN_FRAMES,
-        blind_samples: int = AGREE_BLIND_FRAMES,
     ) -> None:
         self.window, self.min_samples = window, min_samples
-        self.seen, self.seen_samples, self.blind_samples = seen, seen_samples, blind_samples
+        self.seen, self.seen_samples = seen, seen_samples
         self._buf = np.zeros((window, 2))
         self.reset()
 
@@ -230,13 +221,6 @@ class Agreement:
         self._n = 0
         self._s = [0.0] * 5  # sum x, y, xx, yy, xy
         self._seen = 0  # pairs in the window whose second reading is >= seen
-        self._seen_first = 0  # ... whose first reading is
-
-    def judge_blind(self) -> bool:
-        """The first reading has read ``seen`` or more on ``blind_samples`` of the window's
-        pairs, and the judge (the second) on fewer than ``seen_samples``: it cannot see the
-        thing for this user."""
-        return self._seen_first >= self.blind_samples and self._seen < self.seen_samples
 
     def add(self, x: float, y: float) -> float | None:
         """Add one pair; the correlation (None while too few samples or no variation)."""
@@ -245,11 +229,9 @@ class Agreement:
             ox, oy = self._buf[k]
             self._update(-ox, -oy, -1.0)
             self._seen -= int(oy >= self.seen)
-            self._seen_first -= int(ox >= self.seen)
         self._buf[k] = (x, y)
         self._update(x, y, 1.0)
         self._seen += int(y >= self.seen)
-        self._seen_first += int(x >= self.seen)
         self._n += 1
         n = min(self._n, self.window)
         if n < self.min_samples or self._seen < self.seen_samples:

@@ -222,8 +222,6 @@ class FaceSolver:
             )
             if r is not None:
                 ad.gap_share = mc.gap_weight * trust(r, mc.agree_none, mc.agree_full)
-            if ad.mouth_agreement.judge_blind():  # this mouth's inside does not read dark
-                mouth_dark = math.nan
         mouth = solve_mouth(
             m.mouth_gap, m.mouth_width, rest[2], rest[3], mc, mouth_dark, rest[9], ad.gap_share
         )
