@@ -281,17 +281,23 @@ def test_the_plain_baseline_reads_every_figure(runs, scores) -> None:  # type: i
     assert blink_ours >= blink_plain, (blink_ours, blink_plain)
 
 
+def _condition_scores(runs, label: str, **change: object) -> dict[str, scoring.Scores]:  # type: ignore[no-untyped-def]
+    """The same performances rendered again with ``change`` (a Sequence field: glasses, ...),
+    run through FaceMesh and scored."""
+    out = {}
+    for name, (seq, _) in runs.items():
+        other = dataclasses.replace(seq, **change)
+        out[name] = scoring.score(
+            other, scoring.track(scoring.landmark_run(other, FaceMeshBackend))
+        )
+        print(name, label, {k: round(v, 3) for k, v in out[name].row().items()})
+    return out
+
+
 @pytest.fixture(scope="module")
 def glasses_scores(runs) -> dict[str, scoring.Scores]:  # type: ignore[no-untyped-def]
     """The same performances wearing glasses (docs/face_corpus.md, "Glasses")."""
-    import dataclasses
-
-    out = {}
-    for name, (seq, _) in runs.items():
-        worn = dataclasses.replace(seq, glasses=True)
-        out[name] = scoring.score(worn, scoring.track(scoring.landmark_run(worn, FaceMeshBackend)))
-        print(name, "glasses", {k: round(v, 3) for k, v in out[name].row().items()})
-    return out
+    return _condition_scores(runs, "glasses", glasses=True)
 
 
 def test_with_glasses_the_mouth_holds_and_the_gaze_stays_calm(glasses_scores) -> None:  # type: ignore[no-untyped-def]
@@ -316,12 +322,7 @@ def lit_scores(runs) -> dict[str, scoring.Scores]:  # type: ignore[no-untyped-de
     (docs/face_corpus.md, "A lit mouth")."""
     from vtuber.synth.face import LIT_MOUTH_SHADE
 
-    out = {}
-    for name, (seq, _) in runs.items():
-        lit = dataclasses.replace(seq, mouth_shade=LIT_MOUTH_SHADE)
-        out[name] = scoring.score(lit, scoring.track(scoring.landmark_run(lit, FaceMeshBackend)))
-        print(name, "lit mouth", {k: round(v, 3) for k, v in out[name].row().items()})
-    return out
+    return _condition_scores(runs, "lit mouth", mouth_shade=LIT_MOUTH_SHADE)
 
 
 def test_a_mouth_whose_inside_does_not_read_dark(lit_scores) -> None:  # type: ignore[no-untyped-def]
