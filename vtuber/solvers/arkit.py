@@ -213,9 +213,16 @@ def eyelid_scores(raw: F32) -> F32:
     return (b - EYELID_CROSSTALK * np.maximum(b[::-1] - b, 0.0)).astype(np.float32)
 
 
+def column_percentile(rows: F32, percentile: float) -> F32:
+    """The k-th smallest of each column of ``rows`` (n, m), k = round(percentile% of n - 1)
+    (np.partition: O(n), no interpolation)."""
+    k = int(round(percentile / 100.0 * (len(rows) - 1)))
+    return np.partition(rows, k, axis=0)[k]
+
+
 class RecentQuantile:
-    """A low percentile of each column of the last ``window`` rows added (np.partition: O(window)
-    per call), None until ``min_samples`` rows are in."""
+    """A low percentile of each column of the last ``window`` rows added
+    (:func:`column_percentile`), None until ``min_samples`` rows are in."""
 
     def __init__(self, columns: int, window: int, percentile: float, min_samples: int = 1) -> None:
         self.window, self.percentile, self.min_samples = window, percentile, min_samples
@@ -233,8 +240,7 @@ class RecentQuantile:
         n = min(self._n, self.window)
         if n < self.min_samples:
             return None
-        k = int(round(self.percentile / 100.0 * (n - 1)))  # the k-th smallest, per column
-        return np.partition(self._buf[:n], k, axis=0)[k]
+        return column_percentile(self._buf[:n], self.percentile)
 
 
 class OpenEyeLevel:
@@ -284,7 +290,8 @@ FLOOR_EVERY = 30
 
 class RestFloor:
     """The evidence that a warm-up was not at rest: how far to lower its rest (module constants
-    above). ``add`` every frame with a face, ``warm_up_done`` once, then ``lowering``."""
+    above). ``add`` every frame with a face, ``warm_up_done`` once with the warm-up's
+    coefficients, then ``lowering``."""
 
     def __init__(self) -> None:
         self._session = RecentQuantile(N, FLOOR_WINDOW, FLOOR_PERCENTILE)
@@ -292,7 +299,7 @@ class RestFloor:
 
     def reset(self) -> None:
         self._session.reset()
-        self._warm: list[tuple[F32, float, float, bool]] = []  # raw, yaw, pitch, mouth closed
+        self._warm: list[tuple[float, float, bool]] = []  # per warm-up frame: yaw, pitch, closed
         self._pose: tuple[float, float] | None = None  # the warm-up's median (yaw, pitch)
         self._warm_low: F32 | None = None
 
@@ -303,19 +310,18 @@ class RestFloor:
     def add(self, raw: F32, pose: tuple[float, float], closed: bool) -> None:
         """One frame's raw coefficients, head (yaw, pitch) and whether its mouth is closed."""
         if self._pose is None:
-            self._warm.append((np.array(raw, np.float32), pose[0], pose[1], closed))
+            self._warm.append((pose[0], pose[1], closed))
         elif closed and self._near(*pose):
             self._session.add(raw)
 
-    def warm_up_done(self) -> None:
-        """The frames added so far were the warm-up: its low end and median pose."""
-        raws = np.stack([w[0] for w in self._warm])
-        k = int(round(FLOOR_PERCENTILE / 100.0 * (len(raws) - 1)))
-        self._warm_low = np.partition(raws, k, axis=0)[k]
-        y, p = np.median(np.array([(w[1], w[2]) for w in self._warm]), axis=0)
+    def warm_up_done(self, samples: F32) -> None:
+        """The frames added so far were the warm-up, whose raw coefficients are ``samples``
+        (n, 52), in order: its low end and median pose."""
+        self._warm_low = column_percentile(samples, FLOOR_PERCENTILE)
+        y, p = np.median(np.array([(w[0], w[1]) for w in self._warm]), axis=0)
         self._pose = (float(y), float(p))
-        for r, yaw, pitch, closed in self._warm:  # its frames at rest count in the session's
-            if closed and self._near(yaw, pitch):
+        for r, (yaw, pitch, closed) in zip(samples, self._warm, strict=True):
+            if closed and self._near(yaw, pitch):  # its frames at rest count in the session's
                 self._session.add(r)
         self._warm = []
 
@@ -655,7 +661,7 @@ class ArkitSolver:
         self._floor.add(raw, pose, jaw < FLOOR_JAW)
         if self._warm_rest is None:
             if len(self._samples) >= self.warmup:
-                self._floor.warm_up_done()
+                self._floor.warm_up_done(np.stack(self._samples))
                 self._warm_rest = self.calibration.rest.copy()
             return
         self._since += 1
