@@ -98,6 +98,9 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
                 )
                 for i in range(len(d["found"]))
             ]
+            dim = d["dim"] if "dim" in d else cached_mouth_dim(seq, lms, dim_file(path))
+            for lm, row in zip(lms, dim, strict=True):
+                lm.face.mouth_dim = (float(row[0]), float(row[1]), float(row[2]))
             if eyes:
                 with_eye_shut(lms, cached_eye_patches(seq, lms, eyes_path))
             if contours:
@@ -122,6 +125,7 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
             blend=np.array([lm.face.blendshapes for lm in lms]),
             has_blend=np.array([lm.face.has_blendshapes for lm in lms]),
             dark=np.array([lm.face.mouth_dark for lm in lms]),
+            dim=np.array([lm.face.mouth_dim for lm in lms]),
         )
     if contours:
         with_eye_contours(lms, iris)
@@ -163,6 +167,32 @@ def cached_eye_patches(seq, lms, path: Path | None) -> np.ndarray:  # type: igno
             out[i] = eye_patches(rgb, lm.face.points)
     if path is not None:
         np.savez_compressed(path, patches=out)
+    return out
+
+
+def dim_file(landmarks_file: Path) -> Path:
+    """Where :func:`cached_landmarks` keeps the brighter cuts' darkness of a landmarks file
+    written before the backends measured them."""
+    return landmarks_file.with_name(landmarks_file.stem + "_dim.npz")
+
+
+def cached_mouth_dim(seq, lms, path: Path) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The mouth's darkness under the brighter cuts (n, 3) of a face-corpus performance's frames
+    (vtuber.landmarks.cavity.DIM_FRACTIONS, on the landmarks ``lms`` as the backends measure it
+    live; NaN where no face was found), kept at ``path``: rendered once."""
+    from vtuber.landmarks.cavity import DIM_FRACTIONS, mouth_darkness_cuts
+    from vtuber.synth.corpus import SequenceRenderer
+
+    if path.is_file():
+        with np.load(path) as d:
+            return np.asarray(d["dim"])
+    out = np.full((len(lms), len(DIM_FRACTIONS)), np.nan)
+    rend = SequenceRenderer(seq)
+    for i, lm in enumerate(lms):
+        if lm.face.found:
+            rgb = cv2.cvtColor(rend.frame(i), cv2.COLOR_BGR2RGB)
+            out[i] = mouth_darkness_cuts(rgb, lm.face.points, DIM_FRACTIONS)
+    np.savez_compressed(path, dim=out)
     return out
 
 

@@ -21,6 +21,7 @@ from vtuber.solvers.adaptation import BlinkDepth, PoseBaseline, RestingHead, pos
 from vtuber.solvers.calibration import (
     DEFAULT_PROFILE,
     Calibrator,
+    DarkCut,
     FaceAdapter,
     FaceMeasures,
     FaceProfile,
@@ -388,3 +389,69 @@ def test_calibrate_without_a_face_says_so(tmp_path: Path, capsys) -> None:  # ty
     rc = main(["calibrate", "--source", str(folder), "--out", str(tmp_path / "x.json")])
     err = capsys.readouterr().err
     assert rc == 2 and "saw a face in only 0 of 3 frames" in err
+
+
+def _talk(cuts: tuple[float, ...], n: int, seed: int) -> list[tuple[float, ...]]:
+    """Each cut's dark area (IOD^2) over ``n`` frames of a mouth that opens fully every 2 s
+    and rests between: a cut darker than the inside (the cuts under ``cuts[i]`` where the
+    value is 0) sees only noise; the others see the opening over a rest that grows with the
+    cut (more of the lips' shading counts), plus noise."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        opening = max(0.0, math.sin(2.0 * math.pi * i / 60.0)) ** 2
+        out.append(
+            tuple(
+                0.004 * j + c * 0.075 * opening + float(rng.normal(0.0, 0.002))
+                for j, c in enumerate(cuts)
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize(
+    ("seen_by", "chosen"),
+    [
+        ((1.0, 1.0, 1.0, 1.0), 0),  # the usual dark inside: every cut sees it, the fixed one reads
+        ((0.0, 1.0, 1.0, 1.0), 1),  # a lit inside the fixed cut cannot see
+        ((0.0, 0.0, 1.0, 1.0), 2),
+        ((0.1, 1.0, 1.0, 1.0), 1),  # the fixed cut barely sees it: the brighter one reads
+        ((0.8, 1.0, 1.0, 1.0), 0),  # most of it: the fixed one still reads
+    ],
+)
+def test_dark_cut_reads_the_darkest_cut_that_sees_the_mouth_open(seen_by, chosen) -> None:  # type: ignore[no-untyped-def]
+    cut = DarkCut()
+    phi = pose_features(0.0, 0.0)
+    frames = _talk(seen_by, 300, seed=3)
+    picked = []
+    for f in frames:
+        dark, rest = cut.pick(phi, f[0], 0.0, f[1:], 0.075)
+        picked.append(cut.index)
+    assert cut.index == chosen
+    assert dark == frames[-1][chosen]
+    if chosen:  # the brighter cut's own rest, learned (its lips' shading: 0.004 per cut)
+        assert rest == pytest.approx(0.004 * chosen, abs=0.003)
+    assert picked[:5] == [0] * 5  # nothing seen yet: the fixed cut
+    cut.reset()  # a new face starts from the fixed cut
+    assert cut.index == 0
+
+
+def test_dark_cut_follows_a_light_switched_on_within_the_window() -> None:
+    cut = DarkCut(window=600)
+    phi = pose_features(0.0, 0.0)
+    for f in _talk((1.0, 1.0, 1.0, 1.0), 600, seed=4) + _talk((0.0, 1.0, 1.0, 1.0), 700, seed=5):
+        cut.pick(phi, f[0], 0.0, f[1:], 0.075)
+    assert cut.index == 1
+
+
+def test_dark_cut_keeps_its_choice_while_the_mouth_stays_closed() -> None:
+    cut = DarkCut(window=300)
+    phi = pose_features(0.0, 0.0)
+    rng = np.random.default_rng(6)
+    for f in _talk((0.0, 1.0, 1.0, 1.0), 300, seed=7):
+        cut.pick(phi, f[0], 0.0, f[1:], 0.075)
+    assert cut.index == 1
+    for _ in range(900):  # closed for 30 s: the window empties, the choice stays
+        d = [0.004 * j + float(rng.normal(0.0, 0.002)) for j in range(4)]
+        cut.pick(phi, d[0], 0.0, tuple(d[1:]), 0.075)
+    assert cut.index == 1

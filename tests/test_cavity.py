@@ -11,10 +11,15 @@ import numpy as np
 import pytest
 
 from vtuber.landmarks import FaceLandmarks, Landmarks
-from vtuber.landmarks.cavity import mouth_darkness
+from vtuber.landmarks.cavity import (
+    DARK_FRACTION,
+    DIM_FRACTIONS,
+    mouth_darkness,
+    mouth_darkness_cuts,
+)
 from vtuber.landmarks.facemesh import FaceMeshBackend
 from vtuber.recording import decode_landmarks, encode_landmarks
-from vtuber.synth.face import FaceRenderer
+from vtuber.synth.face import LIT_MOUTH_SHADE, FaceRenderer
 
 
 @pytest.mark.parametrize("name", ["grace_hopper", "astronaut"])
@@ -31,6 +36,10 @@ def test_darkness_grows_with_the_opening_at_any_turn(name: str) -> None:
                 # The backend measures it on every face it finds; the same as measured here.
                 assert lm.face.mouth_dark == pytest.approx(mouth_darkness(rgb, lm.face.points))
                 dark.append(lm.face.mouth_dark)
+                # The brighter cuts count every pixel the darker ones do, and more.
+                cuts = (lm.face.mouth_dark, *lm.face.mouth_dim)
+                assert cuts == pytest.approx(mouth_darkness_cuts(rgb, lm.face.points))
+                assert all(b >= a for a, b in zip(cuts, cuts[1:], strict=False)), cuts
             assert all(b > a for a, b in zip(dark, dark[1:], strict=False)), (yaw, pitch, dark)
             assert dark[0] < 0.2 * dark[-1], (yaw, pitch, dark)
 
@@ -60,3 +69,33 @@ def test_recorded_landmarks_keep_the_darkness() -> None:
             assert len(encode_landmarks(lm)) == 14 + 4 * 478 * 3  # no darkness part at all
         else:
             assert back.face.mouth_dark == pytest.approx(dark)
+
+
+@pytest.mark.parametrize("name", ["grace_hopper", "astronaut"])
+def test_a_brighter_cut_sees_a_lit_mouth_the_fixed_cut_does_not(name: str) -> None:
+    """With the inside of the mouth lit (0.40 of the skin's grey), the fixed cut's area hardly
+    grows as the jaw opens, while the first brighter cut's grows as the fixed cut's does on the
+    usual renders: the reading vtuber.solvers.calibration.DarkCut switches to."""
+    assert DARK_FRACTION < DIM_FRACTIONS[0]
+    r = FaceRenderer.from_photo(name, mouth_shade=LIT_MOUTH_SHADE)
+    with FaceMeshBackend(static_images=True) as fm:
+        cuts = []
+        for opening in (0.0, 1.0):
+            lm = fm.process(r.render(mouth_open=opening, noise=2.0, seed=1), 0.0)
+            assert lm.face.found
+            cuts.append((lm.face.mouth_dark, *lm.face.mouth_dim))
+    closed, wide = cuts
+    assert wide[0] - closed[0] < 0.01, cuts  # the fixed cut: nothing (an opening is ~0.075)
+    assert wide[1] - closed[1] > 0.04, cuts
+
+
+def test_recorded_landmarks_keep_the_brighter_cuts() -> None:
+    pts = np.random.default_rng(1).random((478, 3)).astype(np.float32)
+    face = FaceLandmarks(True, pts, mouth_dark=0.01, mouth_dim=(0.02, 0.03, 0.04))
+    back = decode_landmarks(encode_landmarks(Landmarks(t=0.5, width=64, height=48, face=face)))
+    assert back.face.mouth_dim == pytest.approx((0.02, 0.03, 0.04))
+    assert back.face.mouth_dark == pytest.approx(0.01)
+    # A file written before the cuts existed has none: its replay reads the fixed cut alone.
+    face.mouth_dim = (math.nan, math.nan, math.nan)
+    back = decode_landmarks(encode_landmarks(Landmarks(t=0.5, width=64, height=48, face=face)))
+    assert all(math.isnan(v) for v in back.face.mouth_dim)

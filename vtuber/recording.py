@@ -73,6 +73,7 @@ BONE_TABLE: tuple[str, ...] = tuple(b.name for b in Bone)  # HumanBodyBones numb
 LM_FACE, LM_FACE_EXTRA, LM_POSE, LM_LEFT_HAND, LM_RIGHT_HAND = 1, 2, 4, 8, 16
 LM_FACE_MOUTH = 32  # the face's mouth_dark (vtuber.landmarks.cavity), when it was measured
 LM_FACE_EYES = 64  # the face's eye_shut (vtuber.landmarks.eyelids), when it was measured
+LM_FACE_DIM = 128  # the face's mouth_dim (vtuber.landmarks.cavity), when it was measured
 
 
 EVENT_KINDS = ("gesture", "key", "viewer")  # EVNT kind codes 0, 1, 2
@@ -137,6 +138,9 @@ def encode_landmarks(lm: Landmarks) -> bytes:
         if all(math.isfinite(v) for v in lm.face.eye_shut):
             parts |= LM_FACE_EYES
             arrays.append(np.array(lm.face.eye_shut))
+        if all(math.isfinite(v) for v in lm.face.mouth_dim):
+            parts |= LM_FACE_DIM
+            arrays.append(np.array(lm.face.mouth_dim))
     if lm.pose.found:
         parts |= LM_POSE
         arrays += [lm.pose.points, lm.pose.world]
@@ -160,6 +164,8 @@ def decode_landmarks(p: bytes) -> Landmarks:
             sizes.append(1)
         if parts & LM_FACE_EYES:
             sizes.append(2)
+        if parts & LM_FACE_DIM:
+            sizes.append(3)
     if parts & LM_POSE:
         sizes += [POSE_POINTS * 4, POSE_POINTS * 3]
     for bit in (LM_LEFT_HAND, LM_RIGHT_HAND):
@@ -188,6 +194,9 @@ def decode_landmarks(p: bytes) -> Landmarks:
         if parts & LM_FACE_EYES:
             a, b = take(2, (2,)).tolist()
             lm.face.eye_shut = (float(a), float(b))
+        if parts & LM_FACE_DIM:
+            d0, d1, d2 = take(3, (3,)).tolist()
+            lm.face.mouth_dim = (float(d0), float(d1), float(d2))
     if parts & LM_POSE:
         pts = take(POSE_POINTS * 4, (POSE_POINTS, 4))
         lm.pose = PoseLandmarks(True, pts, take(POSE_POINTS * 3, (POSE_POINTS, 3)))

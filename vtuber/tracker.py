@@ -139,8 +139,9 @@ class Tracker:
                 head_q = np.array(quat.multiply_tuple(quat.conjugate_tuple(chest), head_q.tolist()))
             bones[Bone.Neck], bones[Bone.Head] = _split_head(head_q, self.config.neck_share)
             covered = eyes_covered(pts, lm.hand_pixels())
+            lf = lm.face
             fr = self.face.update(
-                pts, pose.rotation, yaw, pitch, lm.face.mouth_dark, lm.face.eye_shut, covered
+                pts, pose.rotation, yaw, pitch, lf.mouth_dark, lf.eye_shut, covered, lf.mouth_dim
             )
             if fr.new_profile is not None:  # a live calibration (preview key 'c') finished
                 self.head.neutral = fr.new_profile.neutral_rotation()

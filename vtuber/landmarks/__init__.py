@@ -34,9 +34,10 @@ class FaceLandmarks:
     ``matrix`` (4x4 facial transformation, model -> camera, centimetres) are filled only by the
     Face Landmarker backend; zeros otherwise, with ``has_blendshapes`` False. ``mouth_dark``: the
     dark area inside the lips, an image measure of the opening (:mod:`vtuber.landmarks.cavity`),
-    NaN where it was not measured. ``eye_shut``: (person's left, right) probability that the eye
-    is at least half closed, read from its pixels (:mod:`vtuber.landmarks.eyelids`), NaN where
-    it was not measured.
+    NaN where it was not measured; ``mouth_dim``: the same area under the brighter cuts
+    :data:`vtuber.landmarks.cavity.DIM_FRACTIONS` (NaN: not measured). ``eye_shut``: (person's
+    left, right) probability that the eye is at least half closed, read from its pixels
+    (:mod:`vtuber.landmarks.eyelids`), NaN where it was not measured.
     """
 
     found: bool = False
@@ -45,6 +46,7 @@ class FaceLandmarks:
     matrix: F32 = field(default_factory=lambda: np.zeros((4, 4), np.float32))
     has_blendshapes: bool = False
     mouth_dark: float = math.nan
+    mouth_dim: tuple[float, float, float] = (math.nan, math.nan, math.nan)
     eye_shut: tuple[float, float] = (math.nan, math.nan)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.landmarks import ARKIT_COUNT, FACE_POINTS, FaceLandmarks, Landmarks
-from vtuber.landmarks.cavity import mouth_darkness
+from vtuber.landmarks.cavity import measure_mouth
 from vtuber.landmarks.eye_contours import EyeContours, blend
 from vtuber.landmarks.eyelids import EyeShut
 from vtuber.landmarks.graph import serialized_list
@@ -198,7 +198,7 @@ class FaceLandmarkerBackend:
             if lean is not None:
                 self._warm = self._warm or lean.face.found
                 if lean.face.found:
-                    lean.face.mouth_dark = mouth_darkness(rgb, lean.face.points)
+                    measure_mouth(rgb, lean.face)
                 self._measure_eyes(rgb, lean.face)
                 return lean
             self.lean = False  # not the packets this reads: the Tasks API from now on
@@ -227,7 +227,7 @@ class FaceLandmarkerBackend:
             face.has_blendshapes = True
         if res.facial_transformation_matrixes:
             face.matrix = np.asarray(res.facial_transformation_matrixes[0], dtype=np.float32)
-        face.mouth_dark = mouth_darkness(rgb, pts)
+        measure_mouth(rgb, face)
         self._measure_eyes(rgb, face)
         out.face = face
         return out

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from vtuber.landmarks import FACE_POINTS, FaceLandmarks, Landmarks
-from vtuber.landmarks.cavity import mouth_darkness
+from vtuber.landmarks.cavity import measure_mouth
 from vtuber.landmarks.eye_contours import EyeContours, blend
 from vtuber.landmarks.eyelids import EyeShut
 from vtuber.landmarks.graph import GraphOutputs, GraphRunner
@@ -151,9 +151,8 @@ class FaceMeshBackend:
         if self.max_faces == 1:
             eyes = self._eyes
             if found:
-                out.face = FaceLandmarks(
-                    found=True, points=found[0], mouth_dark=mouth_darkness(rgb, found[0])
-                )
+                out.face = FaceLandmarks(found=True, points=found[0])
+                measure_mouth(rgb, out.face)
                 if eyes is not None:
                     out.face.eye_shut = eyes.measure(rgb, found[0])
                 out.face.points = self._refined(rgb, found[0])
@@ -161,9 +160,9 @@ class FaceMeshBackend:
                 eyes.reset()
             return out
         for pts in found:
-            face = FaceLandmarks(
-                found=True, points=self._refined(rgb, pts), mouth_dark=mouth_darkness(rgb, pts)
-            )
+            face = FaceLandmarks(found=True, points=pts)
+            measure_mouth(rgb, face)
+            face.points = self._refined(rgb, pts)
             out.people.append(Landmarks(t=t, width=w, height=h, face=face))
         if out.people:
             out.face = out.people[0].face

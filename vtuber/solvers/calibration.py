@@ -313,6 +313,78 @@ _BROWS = (3, 5)  # where each side's (inner, outer) brow heights start in the ba
 # dark area inside the lips (its rest: the lower envelope, like the gap).
 
 
+# Which of the darkness's cuts reads this user's open mouth (vtuber.landmarks.cavity: the fixed
+# cut, then the brighter DIM_FRACTIONS). A cut brighter than the inside of the user's open mouth
+# sees the same openings as a darker one that is also brighter than it, plus more of the lips'
+# own shading at rest; a cut darker than it sees nothing. So the darkest cut that sees the
+# openings is the one to read, and a cut "sees" an opening on a frame where it reads at least
+# CUT_SEEN of a full opening over its own rest. The cut chosen is the darkest one that saw an
+# opening on at least CUT_SHARE as many of the last CUT_WINDOW frames as the cut that saw one
+# most often, once that one has on CUT_MIN_FRAMES (a mouth opened a few times); until then, and
+# when no cut has within the window, the choice stays (the fixed cut at first). The levels are
+# reasoned, not fitted: half open, as the mouth's agreement's judge (adaptation.AGREE_SEEN); half
+# as many frames, since a brighter cut's excess is the lips' shading, not whole openings; 60 s,
+# so a light switched on mid-session is followed within a minute (docs/blendshapes.md step 4).
+CUT_WINDOW = 1800
+CUT_SEEN = 0.5
+CUT_SHARE = 0.5
+CUT_MIN_FRAMES = 3
+
+
+class DarkCut:
+    """The cut of the mouth's darkness that reads this user's open mouth (the comment above), and
+    the rests of the brighter cuts, each as a function of the head pose like the fixed cut's
+    (the lower envelope, :data:`MOUTH_QUANTILE`), learned from the face's first frame on.
+    ``index``: 0 the fixed cut, j the j-th brighter one."""
+
+    def __init__(self, cuts: int = 3, window: int = CUT_WINDOW, rest_window: int = 450) -> None:
+        self.rest = PoseBaseline(
+            [MOUTH_QUANTILE] * cuts, [0.0] * cuts, window=rest_window, ridge=REST_RIDGE
+        )
+        self._seen = np.zeros((window, cuts + 1), bool)
+        self.reset()
+
+    def reset(self) -> None:
+        """A new face: nothing seen, the fixed cut, the rests learned afresh."""
+        self._seen[:] = False
+        self._count = [0] * self._seen.shape[1]
+        self._n = 0
+        self.index = 0
+        self._fresh = True
+
+    def pick(
+        self,
+        phi: tuple[float, float, float, float],
+        dark: float,
+        dark_rest: float,
+        dim: tuple[float, ...],
+        full: float,
+    ) -> tuple[float, float]:
+        """Add one frame and return the darkness and its rest at the chosen cut. ``dark`` and
+        ``dark_rest``: the fixed cut's reading and its rest (FaceAdapter's row 9); ``dim``: the
+        brighter cuts' readings; ``full``: the area over rest that reads as fully open
+        (vtuber.solvers.mouth.MouthConfig.full_dark)."""
+        if self._fresh:
+            self._fresh = False
+            self.rest.reset(list(dim))
+        values = [dark, *dim]
+        rests = [dark_rest, *self.rest.predict(phi)]
+        row = self._seen[self._n % len(self._seen)]
+        count = self._count
+        level = CUT_SEEN * full
+        for j, (v, r) in enumerate(zip(values, rests, strict=True)):
+            if self._n >= len(self._seen):
+                count[j] -= int(row[j])
+            row[j] = v - r >= level
+            count[j] += int(row[j])
+        self._n += 1
+        best = max(count)
+        if best >= CUT_MIN_FRAMES:
+            self.index = next(j for j, c in enumerate(count) if c >= CUT_SHARE * best)
+        self.rest.add(phi, list(dim))
+        return values[self.index], rests[self.index]
+
+
 def measure_vector(m: FaceMeasures) -> list[float]:
     """The measures :class:`FaceAdapter` adapts, in its row order."""
     (bli, blo), (bri, bro) = m.brows.tolist()
@@ -375,6 +447,7 @@ class FaceAdapter:
         # How well the lip gap and the dark inside of the mouth agree for this user (mouth.py).
         self.mouth_agreement = Agreement()
         self.gap_share: float | None = None  # None: not known yet (MouthConfig.gap_weight)
+        self.dark_cut = DarkCut()  # which cut of the darkness reads this user's open mouth
         self._fresh = True
 
     def reset(self) -> None:
@@ -388,6 +461,7 @@ class FaceAdapter:
             d.reset(k)
         self.mouth_agreement.reset()
         self.gap_share = None
+        self.dark_cut.reset()
         self._fresh = True
 
     def start(self, m: FaceMeasures) -> None:

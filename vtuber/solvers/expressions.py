@@ -172,10 +172,13 @@ class FaceSolver:
         mouth_dark: float = math.nan,
         eye_shut: tuple[float, float] = (math.nan, math.nan),
         covered: tuple[bool, bool] = (False, False),
+        mouth_dim: tuple[float, ...] = (),
     ) -> FaceResult:
         """Solve one frame: landmarks in pixels (478, 3), the head model -> camera rotation, the
         head's yaw / pitch (radians) relative to the neutral head, which the rest values depend
-        on (vtuber.solvers.adaptation), the dark area inside the lips, each eye's closure read
+        on (vtuber.solvers.adaptation), the dark area inside the lips (and under the brighter
+        cuts, ``mouth_dim``: :class:`vtuber.solvers.calibration.DarkCut` picks the cut that reads
+        this user's open mouth; empty or NaN: the fixed cut), each eye's closure read
         from its pixels (vtuber.landmarks.eyelids; NaN: not measured) and whether a hand is in
         front of each eye (:func:`vtuber.solvers.eyes.eyes_covered`): a covered eye takes the
         other eye's closure and gaze and its brow the other brow's movement, both covered keep
@@ -216,14 +219,17 @@ class FaceSolver:
         eyes = self.eyes.update((shut[0], shut[1]), m.iris, ad.gaze_rest(), (own[0], own[1]))
         blend = eyes.blendshapes(self.eye_config)
         mc = self.mouth_config
-        if math.isfinite(mouth_dark):  # how far the lip gap and the dark inside agree (mouth.py)
+        dark, dark_rest = mouth_dark, rest[9]
+        if mouth_dim and math.isfinite(mouth_dark) and all(math.isfinite(v) for v in mouth_dim):
+            dark, dark_rest = ad.dark_cut.pick(phi, dark, dark_rest, mouth_dim, mc.full_dark)
+        if math.isfinite(dark):  # how far the lip gap and the dark inside agree (mouth.py)
             r = ad.mouth_agreement.add(
-                (m.mouth_gap - rest[2]) / mc.full_gap, (mouth_dark - rest[9]) / mc.full_dark
+                (m.mouth_gap - rest[2]) / mc.full_gap, (dark - dark_rest) / mc.full_dark
             )
             if r is not None:
                 ad.gap_share = mc.gap_weight * trust(r, mc.agree_none, mc.agree_full)
         mouth = solve_mouth(
-            m.mouth_gap, m.mouth_width, rest[2], rest[3], mc, mouth_dark, rest[9], ad.gap_share
+            m.mouth_gap, m.mouth_width, rest[2], rest[3], mc, dark, dark_rest, ad.gap_share
         )
         blend.update(mouth.vowels)
         blend["jawOpen"] = mouth.open
