@@ -64,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the same performances with the inside of the mouth lit (or a skin darker than it:"
         " vtuber.synth.face.LIT_MOUTH_SHADE)",
     )
+    ap.add_argument(
+        "--mouth-shade",
+        type=float,
+        default=None,
+        help="as --lit-mouth, with the inside of the mouth this many times its usual shade",
+    )
     ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
     ap.add_argument("--no-cache", action="store_true")
     args = ap.parse_args(argv)
@@ -87,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             if args.glasses:
                 seq = dataclasses.replace(seq, glasses=True)
-            if args.lit_mouth:
-                seq = dataclasses.replace(seq, mouth_shade=LIT_MOUTH_SHADE)
+            if args.lit_mouth or args.mouth_shade is not None:
+                shade = LIT_MOUTH_SHADE if args.mouth_shade is None else args.mouth_shade
+                seq = dataclasses.replace(seq, mouth_shade=shade)
             lms = cached_landmarks(seq, "facemesh", cache, args.seconds)
             k0 = round(args.start * seq.fps)
             full, seq, lms = seq, seq.starting_at(k0), lms[k0:]

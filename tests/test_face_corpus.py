@@ -326,13 +326,19 @@ def lit_scores(runs) -> dict[str, scoring.Scores]:  # type: ignore[no-untyped-de
 
 
 def test_a_mouth_whose_inside_does_not_read_dark(lit_scores) -> None:  # type: ignore[no-untyped-def]
-    """The mouth's darkness cannot see this mouth (its inside no darker than 0.35 of the skin): a
-    known limit (docs/blendshapes.md step 4). What holds is guarded: the lips still follow the
-    jaw on four faces of five (alex_lacamoire's lips misread his mouth, which the darkness
-    corrects on the usual renders: -0.04 here), and no vowel is made up at rest. What does not
-    is in docs/face_corpus.md, "A lit mouth": the vowels are lost and jawOpen reaches about
-    half."""
+    """The fixed cut of the mouth's darkness cannot see this mouth (its inside no darker than
+    0.35 of the skin), so the solver reads it at a brighter cut it learns per user
+    (calibration.DarkCut, docs/blendshapes.md step 4). Before, such a mouth sent no vowel and
+    about half the jawOpen. On these performances (2026-12-06): vowels on 0.61-1.00 of the
+    open frames, mouth 0.71-0.96, jawOpen wide open 0.46-1.00; the largest vowel at rest
+    0.00-0.04, and alex_lacamoire's 0.26 (for 2 s the cut chosen, 0.55 of the reference, reads
+    his closed mouth at a head turn its rest had not yet been learned at: a known cost,
+    docs/face_corpus.md "A lit mouth")."""
     s = lit_scores
+    talk = {k: (round(x.vowels_open, 3), round(x.jaw_wide, 3)) for k, x in s.items()}
+    assert min(v for v, _ in talk.values()) >= 0.5, talk
+    assert float(np.nanmin([j for _, j in talk.values()])) >= 0.4, talk
     rho = sorted(x.mouth_spearman for x in s.values())
-    assert rho[1] >= 0.85, rho
-    assert max(x.vowel_at_rest for x in s.values()) <= 0.2
+    assert rho[0] >= 0.6 and rho[1] >= 0.9, rho
+    at_rest = sorted(x.vowel_at_rest for x in s.values())
+    assert at_rest[-2] <= 0.1 and at_rest[-1] <= 0.3, at_rest
