@@ -154,19 +154,27 @@ def cached_eye_patches(seq, lms, path: Path | None) -> np.ndarray:  # type: igno
     no face was found), kept at ``path`` (:func:`eye_patches_file`): rendered once, so a
     refitted eye network (benchmarks/fit_eye_state.py) needs no new render."""
     from vtuber.landmarks.eyelids import PATCH_SIZE, eye_patches
+
+    empty = np.zeros((len(lms), 2, PATCH_SIZE[1], PATCH_SIZE[0]), np.uint8)
+    return _measured_on_renders(seq, lms, path, "patches", empty, lambda: eye_patches)
+
+
+def _measured_on_renders(seq, lms, path, key, out, make_measure):  # type: ignore[no-untyped-def]
+    """A per-frame image measure of a face-corpus performance, kept at ``path`` (None: not
+    kept) under ``key``: loaded from there, or the frames rendered again and ``out[i]`` filled
+    with ``make_measure()(rgb, points)`` on each frame where ``lms`` found a face (the measure
+    is made only when there is something to render)."""
     from vtuber.synth.corpus import SequenceRenderer
 
     if path is not None and path.is_file():
         with np.load(path) as d:
-            return np.asarray(d["patches"])
-    out = np.zeros((len(lms), 2, PATCH_SIZE[1], PATCH_SIZE[0]), np.uint8)
-    rend = SequenceRenderer(seq)
+            return np.asarray(d[key])
+    rend, measure = SequenceRenderer(seq), make_measure()
     for i, lm in enumerate(lms):
         if lm.face.found:
-            rgb = cv2.cvtColor(rend.frame(i), cv2.COLOR_BGR2RGB)
-            out[i] = eye_patches(rgb, lm.face.points)
+            out[i] = measure(cv2.cvtColor(rend.frame(i), cv2.COLOR_BGR2RGB), lm.face.points)
     if path is not None:
-        np.savez_compressed(path, patches=out)
+        np.savez_compressed(path, **{key: out})
     return out
 
 
@@ -181,19 +189,16 @@ def cached_mouth_dim(seq, lms, path: Path) -> np.ndarray:  # type: ignore[no-unt
     (vtuber.landmarks.cavity.DIM_FRACTIONS, on the landmarks ``lms`` as the backends measure it
     live; NaN where no face was found), kept at ``path``: rendered once."""
     from vtuber.landmarks.cavity import DIM_FRACTIONS, mouth_darkness_cuts
-    from vtuber.synth.corpus import SequenceRenderer
 
-    if path.is_file():
-        with np.load(path) as d:
-            return np.asarray(d["dim"])
-    out = np.full((len(lms), len(DIM_FRACTIONS)), np.nan)
-    rend = SequenceRenderer(seq)
-    for i, lm in enumerate(lms):
-        if lm.face.found:
-            rgb = cv2.cvtColor(rend.frame(i), cv2.COLOR_BGR2RGB)
-            out[i] = mouth_darkness_cuts(rgb, lm.face.points, DIM_FRACTIONS)
-    np.savez_compressed(path, dim=out)
-    return out
+    empty = np.full((len(lms), len(DIM_FRACTIONS)), np.nan)
+    return _measured_on_renders(
+        seq,
+        lms,
+        path,
+        "dim",
+        empty,
+        lambda: lambda rgb, pts: mouth_darkness_cuts(rgb, pts, DIM_FRACTIONS),
+    )
 
 
 def live_contours(backend: str) -> bool:
@@ -219,20 +224,9 @@ def cached_eye_contours(seq, lms, path: Path | None) -> np.ndarray:  # type: ign
     where the landmarks ``lms`` put the eyes (vtuber.landmarks.eye_contours.EyeContours; NaN
     where no face was found), kept at ``path``: rendered once."""
     from vtuber.landmarks.eye_contours import EyeContours
-    from vtuber.synth.corpus import SequenceRenderer
 
-    if path is not None and path.is_file():
-        with np.load(path) as d:
-            return np.asarray(d["contours"])
-    out = np.full((len(lms), 2, 16, 2), np.nan, np.float32)
-    rend, reader = SequenceRenderer(seq), EyeContours()
-    for i, lm in enumerate(lms):
-        if lm.face.found:
-            rgb = cv2.cvtColor(rend.frame(i), cv2.COLOR_BGR2RGB)
-            out[i] = reader.read(rgb, lm.face.points)
-    if path is not None:
-        np.savez_compressed(path, contours=out)
-    return out
+    empty = np.full((len(lms), 2, 16, 2), np.nan, np.float32)
+    return _measured_on_renders(seq, lms, path, "contours", empty, lambda: EyeContours().read)
 
 
 def with_eye_contours(lms: list, contours: np.ndarray) -> None:  # type: ignore[type-arg]

@@ -59,16 +59,18 @@ def main(argv: list[str] | None = None) -> int:
         "docs/face_corpus.md, 'Starting mid-word')",
     )
     ap.add_argument(
-        "--lit-mouth",
-        action="store_true",
-        help="the same performances with the inside of the mouth lit (or a skin darker than it:"
-        " vtuber.synth.face.LIT_MOUTH_SHADE)",
-    )
-    ap.add_argument(
         "--mouth-shade",
         type=float,
-        default=None,
-        help="as --lit-mouth, with the inside of the mouth this many times its usual shade",
+        default=1.0,
+        help="the same performances with the inside of the mouth this many times its usual shade",
+    )
+    ap.add_argument(
+        "--lit-mouth",
+        dest="mouth_shade",
+        action="store_const",
+        const=LIT_MOUTH_SHADE,
+        help="--mouth-shade at the lit-mouth condition (the inside of the mouth lit, or a skin"
+        " darker than it: vtuber.synth.face.LIT_MOUTH_SHADE)",
     )
     ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
     ap.add_argument("--no-cache", action="store_true")
@@ -93,9 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             if args.glasses:
                 seq = dataclasses.replace(seq, glasses=True)
-            if args.lit_mouth or args.mouth_shade is not None:
-                shade = LIT_MOUTH_SHADE if args.mouth_shade is None else args.mouth_shade
-                seq = dataclasses.replace(seq, mouth_shade=shade)
+            seq = dataclasses.replace(seq, mouth_shade=args.mouth_shade)
             lms = cached_landmarks(seq, "facemesh", cache, args.seconds)
             k0 = round(args.start * seq.fps)
             full, seq, lms = seq, seq.starting_at(k0), lms[k0:]
