@@ -202,6 +202,9 @@ def print_emotions(rows: list[tuple]) -> None:  # type: ignore[type-arg]
         shapes = [s.shapes_at_rest for s in sc if s.shapes_at_rest is not None]
         if shapes:  # perfect sync: the largest of the model's other shapes at rest (p95)
             line += f" shapes {np.mean(shapes):5.2f}"
+        brows = [s.brows_at_rest for s in sc if s.brows_at_rest is not None]
+        if brows:  # the brows never move in the performances (p95 of the largest brow shape)
+            line += f" brows {np.mean(brows):5.2f}"
         if all(s.smile_counts is not None for s in sc):
             for label, key in (("smile", "smile_counts"), ("frown", "frown_counts")):
                 c = tuple(sum(x) for x in zip(*(getattr(s, key) for s in sc), strict=True))

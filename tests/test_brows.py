@@ -41,3 +41,22 @@ def test_inner_up_needs_both_sides(face: np.ndarray) -> None:
     w = solve_brows(brow_heights(f), rest, BrowConfig())
     assert 0.5 < w["browInnerUp"] < 1.0
     assert w["browOuterUpLeft"] == 0.0
+
+
+def test_movement_within_the_users_own_scatter_reads_as_rest(face: np.ndarray) -> None:
+    """A brow height within its noise of the rest reads 0; beyond it the change is reduced by the
+    noise, so a full lowering needs the noise on top of the range."""
+    rest = brow_heights(face)
+    f = face.copy()
+    f[BROW[0], 1] -= 0.01  # the LEFT brow down by its own scatter
+    f[BROW[1], 1] -= 0.04  # the RIGHT brow fully down
+    cfg = BrowConfig()
+    plain = solve_brows(brow_heights(f), rest, cfg)
+    assert plain["browDownLeft"] > 0.1 and plain["browDownRight"] == pytest.approx(1.0)
+    w = solve_brows(brow_heights(f), rest, cfg, (0.012, 0.012, 0.012, 0.012))
+    assert w["browDownLeft"] == 0.0
+    assert 0.5 < w["browDownRight"] < 1.0  # (0.04 - 0.012) / 0.04 = 0.7, less the dead zone
+    # Noise on one height only leaves the others as they were.
+    one = solve_brows(brow_heights(f), rest, cfg, (0.0, 0.0, 0.0, 0.02))
+    assert one["browDownLeft"] == pytest.approx(plain["browDownLeft"])
+    assert one["browDownRight"] < plain["browDownRight"]

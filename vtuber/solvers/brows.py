@@ -13,6 +13,7 @@ ARKit), ``browOuterUpLeft/Right`` and ``browDownLeft/Right`` (the brow pulled do
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,17 +40,29 @@ def brow_heights(face: F64) -> F64:
 @dataclass
 class BrowConfig:
     """up_range / down_range: height change in IOD that reads as fully raised / lowered;
-    dead_zone: fraction of the range ignored as noise."""
+    dead_zone: fraction of the range ignored as noise. noise_k: a brow's height within this many
+    times its own scatter around its rest (learned per user:
+    :meth:`vtuber.solvers.adaptation.PoseBaseline.spread`) reads as no movement, and a larger
+    change is reduced by it, as the mouth corners' are (``MouthConfig.smile_noise_k``, the same
+    level by the same reasoning): FaceMesh's brow points wander by about 0.01 IOD around their
+    fitted rest on a still face that turns, a lowered brow being 0.04 (docs/face_corpus.md,
+    "Brows at rest")."""
 
     up_range: float = 0.07
     down_range: float = 0.04
     dead_zone: float = 0.12
+    noise_k: float = 1.0
 
 
-def solve_brows(heights: F64, rest: F64, cfg: BrowConfig) -> dict[str, float]:
-    """ARKit brow weights 0..1 from brow heights and the user's rest heights (both (2, 2))."""
+def solve_brows(
+    heights: F64, rest: F64, cfg: BrowConfig, noise: tuple[float, float, float, float] = (0.0,) * 4
+) -> dict[str, float]:
+    """ARKit brow weights 0..1 from brow heights and the user's rest heights (both (2, 2)).
+    ``noise``: how far each height (left inner, left outer, right inner, right outer; IOD) may
+    lie from its rest and still read as at rest; beyond it the change is reduced by it."""
     # Plain floats (numpy's overhead dominates on four numbers).
-    (li, lo), (ri, ro) = (heights - rest).tolist()
+    d = (heights - rest).ravel().tolist()
+    li, lo, ri, ro = (math.copysign(max(abs(x) - n, 0.0), x) for x, n in zip(d, noise, strict=True))
     dead, up, down = cfg.dead_zone, cfg.up_range, cfg.down_range
 
     def ramp(x: float) -> float:

@@ -240,7 +240,9 @@ class FaceSolver:
             for i in (0, 1):
                 if not covered[1 - i]:
                     brow_h[i] += m.brows[1 - i] - brow_rest[1 - i]
-        brows = solve_brows(brow_h, brow_rest, self.brow_config)
+        bk = self.brow_config.noise_k  # each brow height's own scatter around its rest
+        brow_noise = (bk * ad.spread(5), bk * ad.spread(6), bk * ad.spread(7), bk * ad.spread(8))
+        brows = solve_brows(brow_h, brow_rest, self.brow_config, brow_noise)
         blend.update(brows)
         if self._enabled:
             c = 0.5 * (eyes.closure[0] + eyes.closure[1])

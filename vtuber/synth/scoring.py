@@ -80,6 +80,7 @@ SHAPES_AT_REST = tuple(
     k for k in ARKIT_NAMES if not k.startswith(("eyeBlink", "eyeLook")) and k != "jawOpen"
 )
 EMOTION_KEYS = ("happy", "sad", "angry", "surprised", "relaxed")
+BROW_KEYS = ("browInnerUp", "browOuterUpLeft", "browOuterUpRight", "browDownLeft", "browDownRight")
 
 
 def _gaze_deg(q: tuple[float, float, float, float]) -> tuple[float, float]:
@@ -288,6 +289,9 @@ class Scores:
     # at rest as above and both eyes open (2 frames away from any closure): what a perfect-sync
     # avatar shows of a still face (docs/perfect_sync.md section 3c).
     shapes_at_rest: float | None = None
+    # The 95th percentile of the largest brow shape sent (BROW_KEYS) over the frames with a
+    # face: the performances never move the brows, so every one is false (None where none sent).
+    brows_at_rest: float | None = None
 
     @property
     def blink_f1(self) -> tuple[float, float]:
@@ -315,6 +319,8 @@ class Scores:
             d["emotionRest"] = self.expression_at_rest
         if self.shapes_at_rest is not None:
             d["psShapesRest"] = self.shapes_at_rest
+        if self.brows_at_rest is not None:
+            d["browsRest"] = self.brows_at_rest
         if self.arkit_blink_f1 is not None:
             d["psBlinkL"], d["psBlinkR"] = self.arkit_blink_f1
             d["psJaw"] = float(self.arkit_jaw_spearman or 0.0)
@@ -365,6 +371,14 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
             clear = ok & ((np.abs(smile) >= 0.5) | (np.abs(smile) <= 0.2))
             smile_c = counts((smile >= 0.5)[clear], (sent.emotions[:, 0] >= 0.5)[clear])
             frown_c = counts((smile <= -0.5)[clear], (sent.emotions[:, 1] >= 0.5)[clear])
+    brows_rest = None
+    brows = [
+        max(fr.blendshapes.get(k, 0.0) for k in BROW_KEYS)
+        for fr, s in zip(sent.frames or [None] * n, ok, strict=True)
+        if s and fr is not None and any(k in fr.blendshapes for k in BROW_KEYS)
+    ]
+    if brows:
+        brows_rest = float(np.percentile(brows, 95))
     pc = ps_jaw = shapes_rest = None
     if perfect_sync:
         still = rest & ~_dilate(np.any(seq.eye_close[:n] > 0.0, axis=1), 2)
@@ -397,6 +411,7 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
         arkit_jaw_spearman=ps_jaw,
         expression_at_rest=expr_rest,
         shapes_at_rest=shapes_rest,
+        brows_at_rest=brows_rest,
         smile_counts=smile_c,
         frown_counts=frown_c,
     )
