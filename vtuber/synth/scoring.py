@@ -374,8 +374,8 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
     brows_rest = None
     brows = [
         max(fr.blendshapes.get(k, 0.0) for k in BROW_KEYS)
-        for fr, s in zip(sent.frames or [None] * n, ok, strict=True)
-        if s and fr is not None and any(k in fr.blendshapes for k in BROW_KEYS)
+        for fr, s in zip(sent.frames, ok, strict=False)  # a Sent without frames has none
+        if s and any(k in fr.blendshapes for k in BROW_KEYS)
     ]
     if brows:
         brows_rest = float(np.percentile(brows, 95))
