@@ -136,6 +136,7 @@ def _cache_file(seq, kind: str, cache: Path, seconds: float, version: int) -> Pa
     cache.mkdir(parents=True, exist_ok=True)
     worn = "_glasses" if seq.glasses else ""
     worn += "" if seq.smile is None else "_smiles"
+    worn += "" if seq.brows is None else "_brows"
     worn += "" if seq.mouth_shade == 1.0 else f"_shade{seq.mouth_shade:g}"
     return cache / f"v{version}_{seq.name}_{seq.seed}{worn}_{seconds:g}_{kind}.npz"
 

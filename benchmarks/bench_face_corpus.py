@@ -52,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the same performances smiling and frowning now and then (the emotions' figures)",
     )
     ap.add_argument(
+        "--brows",
+        action="store_true",
+        help="the same performances raising and lowering their brows now and then (the brows' "
+        "figures; docs/face_corpus.md, 'Brows')",
+    )
+    ap.add_argument(
         "--start",
         type=float,
         default=0.0,
@@ -91,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         for k in range(args.seeds):
             seq = corpus.make_sequence(
-                name, seed_for(name, k), seconds=args.seconds, expressions=args.expressions
+                name,
+                seed_for(name, k),
+                seconds=args.seconds,
+                expressions=args.expressions,
+                brows=args.brows,
             )
             if args.glasses:
                 seq = dataclasses.replace(seq, glasses=True)
@@ -203,8 +213,12 @@ def print_emotions(rows: list[tuple]) -> None:  # type: ignore[type-arg]
         if shapes:  # perfect sync: the largest of the model's other shapes at rest (p95)
             line += f" shapes {np.mean(shapes):5.2f}"
         brows = [s.brows_at_rest for s in sc if s.brows_at_rest is not None]
-        if brows:  # the brows never move in the performances (p95 of the largest brow shape)
+        if brows:  # p95 of the largest brow shape while the brows are at rest
             line += f" brows {np.mean(brows):5.2f}"
+        moved = [(s.brow_raise, s.brow_lower) for s in sc if s.brow_raise is not None]
+        if moved:  # --brows: Spearman of the raises and the lowerings sent with the truth's
+            r, lo = np.nanmean(np.array(moved, dtype=float), axis=0)
+            line += f" raise {r:5.2f} lower {lo:5.2f}"
         if all(s.smile_counts is not None for s in sc):
             for label, key in (("smile", "smile_counts"), ("frown", "frown_counts")):
                 c = tuple(sum(x) for x in zip(*(getattr(s, key) for s in sc), strict=True))

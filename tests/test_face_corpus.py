@@ -14,6 +14,7 @@ import dataclasses
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -142,6 +143,40 @@ def test_smiles_and_frowns_leave_the_rest_of_a_performance_as_it_was() -> None:
     assert s.expression_at_rest == 0.0
     assert s.smile_counts is not None and s.smile_counts[1:] == (0, 0) and s.smile_counts[0] > 0
     assert s.frown_counts is not None and s.frown_counts[1:] == (0, 0)
+
+
+def test_brows_leave_the_rest_of_a_performance_as_it_was() -> None:
+    """A performance with brows is the same performance plus a brow track of its own random
+    stream; the brows' figures score it: a tracker whose shapes follow it exactly reads every
+    raise and lowering (Spearman 1) and nothing while the brows rest."""
+    a = corpus.make_sequence("grace_hopper", 0, seconds=10.0)
+    b = corpus.make_sequence("grace_hopper", 0, seconds=10.0, brows=True)
+    assert a.brows is None and b.brows is not None and b.brows.shape == (len(b), 2)
+    for key in ("yaw", "pitch", "roll", "eye_close", "mouth", "iris"):
+        assert np.array_equal(getattr(a, key), getattr(b, key)), key
+    assert (a.lighting, a.noise, a.face_px) == (b.lighting, b.noise, b.face_px)
+    assert np.all(b.brows[:30] == 0.0) and np.abs(b.brows).max() <= 1.0
+    assert b.brows.max() >= 0.4 and b.brows.min() <= -0.4 and np.mean(b.brows == 0.0) > 0.3
+    assert np.array_equal(b.starting_at(45).brows, b.brows[45:])
+    frames = []
+    for left, right in b.brows.tolist():
+        up = {"browInnerUp": max(left, right, 0.0)}
+        up.update(browOuterUpLeft=max(left, 0.0), browOuterUpRight=max(right, 0.0))
+        up.update(browDownLeft=max(-left, 0.0), browDownRight=max(-right, 0.0))
+        frames.append(SimpleNamespace(blendshapes=up))
+    n = len(b)
+    z = np.zeros((n, 2))
+    sent = scoring.Sent(
+        np.tile([0.0, 0.0, 0.0, 1.0], (n, 1)), z, b.mouth.copy(), np.zeros((n, 5)), z, z,
+        np.zeros(n), np.ones(n, bool), False, frames,  # type: ignore[arg-type]
+    )  # fmt: skip
+    s = scoring.score(b, sent)
+    assert s.brows_at_rest == 0.0
+    assert s.brow_raise == pytest.approx(1.0) and s.brow_lower == pytest.approx(1.0)
+    # The same shapes a second late read worse.
+    late = dataclasses.replace(sent, frames=frames[-30:] + frames[:-30])
+    s2 = scoring.score(b, late)
+    assert s2.brow_raise is not None and s2.brow_raise < 0.8 and s2.brows_at_rest > 0.3
 
 
 @pytest.fixture(scope="module")

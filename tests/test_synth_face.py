@@ -149,6 +149,35 @@ def test_a_smile_and_a_frown_are_seen(
 
 
 @pytest.mark.parametrize("name", PHOTOS)
+def test_a_raised_and_a_lowered_brow_are_seen(
+    renderers: dict[str, FaceRenderer], facemesh: FaceMeshBackend, name: str
+) -> None:
+    """brows = (1, 1) raises both brows against the eye corners (FaceMesh's reading, in eye
+    distances), (-1, -1) lowers them (not asked of grace_hopper, whose brows lie behind her
+    glasses' frames in her photo: FaceMesh reads her lowered brows within 0.005), (1, 0)
+    raises the person's left one more than the right; the eyes' corners stay and the lids open
+    up to a fifth more (a raised brow lifts the skin above the lid, as a real one does)."""
+    from vtuber.solvers.brows import brow_heights
+    from vtuber.solvers.expressions import face_frame
+
+    r = renderers[name]
+    pts = {b: landmarks(facemesh, r.render(size=(960, 720), brows=b)) for b in
+           ((0.0, 0.0), (1.0, 1.0), (-1.0, -1.0), (1.0, 0.0))}  # fmt: skip
+
+    def heights(p: np.ndarray) -> np.ndarray:  # (2, 2): [left, right] x [inner, outer]
+        return brow_heights(face_frame(p * np.array([960.0, 720.0, 960.0]), np.eye(3)))
+
+    rest = heights(pts[0.0, 0.0])
+    up, down, left = (heights(pts[b]) - rest for b in ((1.0, 1.0), (-1.0, -1.0), (1.0, 0.0)))
+    assert up.mean() > 0.025, up
+    if name != "grace_hopper":  # her brows lie behind her glasses' frames in her photo
+        assert down.mean() < -0.01, down
+    assert left[0].mean() > 0.02 and left[0].mean() > 1.5 * abs(left[1].mean()), left
+    p0, p1 = pts[0.0, 0.0], pts[1.0, 1.0]
+    assert abs(eye_ratio(p1, True) - eye_ratio(p0, True)) < 0.25 * eye_ratio(p0, True)
+
+
+@pytest.mark.parametrize("name", PHOTOS)
 def test_iris_shift_is_seen(
     renderers: dict[str, FaceRenderer], facemesh: FaceMeshBackend, name: str
 ) -> None:

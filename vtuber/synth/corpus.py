@@ -146,6 +146,9 @@ class Sequence:
     # (n,) smile -1..1 (FaceRenderer.deformed_model: > 0 smiles, < 0 frowns); None: none at all
     # (the corpus's performances before expressions, rendered the same as ever).
     smile: F64 | None = None
+    # (n, 2) brows of the person's [left, right] -1..1 (FaceRenderer.deformed_model: > 0
+    # raised, < 0 lowered); None: never moved (the performances before brows, rendered as ever).
+    brows: F64 | None = None
 
     def __len__(self) -> int:
         return len(self.yaw)
@@ -155,7 +158,7 @@ class Sequence:
         user already talking, or a face found again mid-word). Its truth stays as it was, so
         the head is scored relative to that first frame (scoring.head_errors), which need not be
         frontal."""
-        per_frame = ("yaw", "pitch", "roll", "eye_close", "mouth", "iris", "smile")
+        per_frame = ("yaw", "pitch", "roll", "eye_close", "mouth", "iris", "smile", "brows")
         cut = {f: v[frame:] for f in per_frame if (v := getattr(self, f)) is not None}
         return replace(self, **cut)
 
@@ -192,13 +195,15 @@ def make_sequence(
     max_speed_dps: float = 60.0,
     amplitude: tuple[float, float, float] = (35.0, 20.0, 15.0),
     expressions: bool = False,
+    brows: bool = False,
 ) -> Sequence:
     """A seeded performance of ``seconds``: the head wanders (yaw/pitch/roll within
     ``amplitude`` degrees, at up to ``max_speed_dps``), the person blinks (both eyes, winks,
     partial closures), talks in bursts (syllables at 3-6 Hz, varied opening) and glances around.
     Frame 0 is frontal, eyes open, mouth closed. ``expressions``: the person also smiles and
     frowns now and then (:func:`expression_track`; the rest of the performance is the same as
-    without)."""
+    without); ``brows``: the person also raises and lowers their brows (:func:`brow_track`,
+    the same way)."""
     rng = np.random.default_rng(seed)
     n = int(round(seconds * fps))
     yaw = _smooth_path(rng, n, fps, amplitude[0], max_speed_dps)
@@ -273,7 +278,37 @@ def make_sequence(
         lighting=lighting,
         noise=float(rng.uniform(1.0, 4.0)),
         smile=expression_track(seed, n, fps) if expressions else None,
+        brows=brow_track(seed, n, fps) if brows else None,
     )
+
+
+def brow_track(seed: int, n: int, fps: float = 30.0) -> F64:
+    """(n, 2) brow movements of the person's [left, right] brow, from their own random stream
+    (so a performance with them is the same performance otherwise): after the first second,
+    every 1.5-4 s a movement rises over 0.15-0.4 s, holds 0.4-1.5 s and falls as fast; half
+    raise both brows, a third lower both (a frown's brows), the rest raise one, each of 0.4-1.
+    Between them the brows are at rest (0)."""
+    rng = np.random.default_rng((seed, 11))
+    out = np.zeros((n, 2))
+    t = int(fps) + int(rng.integers(0, int(fps)))
+    while t < n:
+        rise = int(rng.integers(int(0.15 * fps), int(0.4 * fps)))
+        hold = int(rng.integers(int(0.4 * fps), int(1.5 * fps)))
+        u = rng.random()
+        peak = float(rng.uniform(0.4, 1.0))
+        side = (
+            (1.0, 1.0)
+            if u < 0.5
+            else (-1.0, -1.0)
+            if u < 5.0 / 6.0
+            else ((1.0, 0.0) if rng.random() < 0.5 else (0.0, 1.0))
+        )
+        ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, rise + 1)[1:])
+        shape = np.concatenate([ramp, np.ones(hold), ramp[::-1]]) * peak
+        k = min(len(shape), n - t)
+        out[t : t + k] = shape[:k, None] * np.array(side)
+        t += len(shape) + int(rng.integers(int(1.5 * fps), int(4.0 * fps)))
+    return out
 
 
 def expression_track(seed: int, n: int, fps: float = 30.0) -> F64:
@@ -340,6 +375,7 @@ class SequenceRenderer:
             noise=0.0,
             glasses=s.glasses,
             smile=0.0 if s.smile is None else float(s.smile[i]),
+            brows=(0.0, 0.0) if s.brows is None else (float(s.brows[i, 0]), float(s.brows[i, 1])),
         )
         img = light(img, s.lighting)
         if s.noise > 0:

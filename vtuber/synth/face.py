@@ -65,6 +65,19 @@ EYE_WIDTH_MM = 30.0  # one eye's corner-to-corner width, for the iris -> gaze co
 SMILE_LIFT_CM = 0.5
 SMILE_WIDEN_CM = 0.3
 SMILE_REACH = 0.45
+# Brows (FaceRenderer.deformed_model(brows=)): at 1 a brow and the skin around it rise 6 mm (a
+# full raise lifts the brow about 5-10 mm), at -1 they come down 3 mm (a frown's lowering),
+# fading with a Gaussian of BROW_REACH_CM from the nearest brow point and to nothing at the
+# upper lid (as the square of the height over it, a fraction of the brow's), so the eye's lids
+# and corners stay where they are. The brow points are MediaPipe's
+# brow contours, upper and lower edge, [person's left, right].
+BROW_LIFT_CM = 0.6
+BROW_LOWER_CM = 0.3
+BROW_REACH_CM = 0.8
+BROW_POINTS = (
+    (336, 296, 334, 293, 300, 285, 295, 282, 283, 276),
+    (107, 66, 105, 63, 70, 55, 65, 52, 53, 46),
+)
 EYEBALL_RADIUS_MM = 12.0
 # How far the lids follow a vertical gaze, as a fraction of the iris centre's vertical shift in
 # the image (the upper lid rides on the eyeball, turning about half the gaze pitch; the lower
@@ -473,6 +486,20 @@ class FaceRenderer:
             field[:, 0] += g * side * SMILE_WIDEN_CM
             field[:, 1] -= g * SMILE_LIFT_CM
         self._smile_field = field
+        # Each brow's displacement at 1 (cm; y is down): up by 1 around the brow, fading with
+        # distance and to 0 at that eye's upper lid (the eye's own points never move).
+        eye_pts = np.concatenate([np.concatenate([e.upper, e.lower, e.contour]) for e in self.eyes])
+        fields = []
+        for pts in BROW_POINTS:
+            b = m[list(pts)]
+            eye = min(self.eyes, key=lambda e: abs(float(m[e.upper, 0].mean() - b[:, 0].mean())))
+            lid_y, brow_y = float(m[eye.upper, 1].mean()), float(b[:, 1].mean())
+            d2 = ((m[:, None, :2] - b[None, :, :2]) ** 2).sum(axis=2).min(axis=1)
+            g = np.exp(-d2 / (2.0 * BROW_REACH_CM**2))
+            g *= np.clip((lid_y - m[:, 1]) / max(lid_y - brow_y, 1e-6), 0.0, 1.0) ** 2
+            g[eye_pts] = 0.0
+            fields.append(g)
+        self._brow_fields = (fields[0], fields[1])
 
     # -- rendering -----------------------------------------------------------------------------
 
@@ -482,12 +509,19 @@ class FaceRenderer:
         mouth_open: float = 0.0,
         iris: tuple[float, float] = (0.0, 0.0),
         smile: float = 0.0,
+        brows: tuple[float, float] = (0.0, 0.0),
     ) -> F64:
         """The model in cm (478 landmarks, the head rings, then the teeth's seam) with the lids
         and jaw moved, before the head rotation; ``iris`` (render's) moves the lids with a
         vertical gaze; ``smile`` (-1..1) raises the mouth corners and draws them apart (> 0) or
-        lowers them (< 0, a frown): :data:`SMILE_LIFT_CM`, :data:`SMILE_WIDEN_CM`."""
+        lowers them (< 0, a frown): :data:`SMILE_LIFT_CM`, :data:`SMILE_WIDEN_CM`; ``brows``
+        (person's left, right; -1..1) raises (> 0) or lowers (< 0) each brow:
+        :data:`BROW_LIFT_CM`, :data:`BROW_LOWER_CM`."""
         m = self.model.copy()
+        for g, b in zip(self._brow_fields, brows, strict=True):
+            if b != 0.0:
+                b = max(min(float(b), 1.0), -1.0)
+                m[: len(g), 1] -= g * b * (BROW_LIFT_CM if b > 0.0 else BROW_LOWER_CM)
         if smile != 0.0:
             m += self._smile_field * max(min(float(smile), 1.0), -1.0)
             if smile < 0.0:  # a frown lowers the corners and does not widen the mouth
@@ -550,9 +584,12 @@ class FaceRenderer:
         iris: tuple[float, float] = (0.0, 0.0),
         size: tuple[int, int] = (640, 480),
         smile: float = 0.0,
+        brows: tuple[float, float] = (0.0, 0.0),
     ) -> tuple[F64, F64]:
         """The mesh's 478 points in the render: (pixels (478, 2), camera-frame cm (478, 3))."""
-        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, iris, size, smile)
+        px, cam = self._project_all(
+            yaw, pitch, roll, eye_close, mouth_open, iris, size, smile, brows
+        )
         return px[:478], cam[:478]
 
     def _project_all(
@@ -565,8 +602,9 @@ class FaceRenderer:
         iris: tuple[float, float],
         size: tuple[int, int],
         smile: float = 0.0,
+        brows: tuple[float, float] = (0.0, 0.0),
     ) -> tuple[F64, F64]:
-        m = self.deformed_model(eye_close, mouth_open, iris, smile)
+        m = self.deformed_model(eye_close, mouth_open, iris, smile, brows)
         R = true_rotation(yaw, pitch, roll)
         cam = (m - self.pivot) @ R.T + self.pivot + np.array([0.0, 0.0, self.distance_cm])
         w, h = size
@@ -588,14 +626,18 @@ class FaceRenderer:
         seed: int | None = None,
         glasses: bool = False,
         smile: float = 0.0,
+        brows: tuple[float, float] = (0.0, 0.0),
     ) -> NDArray[np.uint8]:
         """A BGR uint8 image of ``size`` = (width, height) showing the face turned by yaw, pitch,
         roll (degrees; module docstring), with ``eye_close`` = (person's left, right) closure
         0..1, ``mouth_open`` 0..1 (jaw drop, 1.6 cm at 1), ``iris`` = (dx, dy) iris shift in eye
         widths (dx > 0 toward the person's left, dy > 0 up; :func:`gaze_angles` gives the gaze),
-        ``glasses`` on the face (:meth:`glasses_model`), ``smile`` (:meth:`deformed_model`),
-        plus Gaussian pixel noise of std ``noise`` (grey levels, seeded by ``seed``)."""
-        px, cam = self._project_all(yaw, pitch, roll, eye_close, mouth_open, iris, size, smile)
+        ``glasses`` on the face (:meth:`glasses_model`), ``smile`` and ``brows``
+        (:meth:`deformed_model`), plus Gaussian pixel noise of std ``noise`` (grey levels,
+        seeded by ``seed``)."""
+        px, cam = self._project_all(
+            yaw, pitch, roll, eye_close, mouth_open, iris, size, smile, brows
+        )
         tex = self._rest_texture if iris == (0.0, 0.0) else self._iris_texture(iris)
         w, h = size
 

@@ -290,8 +290,13 @@ class Scores:
     # avatar shows of a still face (docs/perfect_sync.md section 3c).
     shapes_at_rest: float | None = None
     # The 95th percentile of the largest brow shape sent (BROW_KEYS) over the frames with a
-    # face: the performances never move the brows, so every one is false (None where none sent).
+    # face and the brows at rest (2 frames from any movement, where the performance moves them:
+    # Sequence.brows), so every one is false (None where none sent). Where the brows move, the
+    # Spearman of the largest raise sent (browInnerUp, browOuterUp*) with the truth's larger
+    # raise, and of the larger browDown* with its larger lowering.
     brows_at_rest: float | None = None
+    brow_raise: float | None = None
+    brow_lower: float | None = None
 
     @property
     def blink_f1(self) -> tuple[float, float]:
@@ -321,6 +326,8 @@ class Scores:
             d["psShapesRest"] = self.shapes_at_rest
         if self.brows_at_rest is not None:
             d["browsRest"] = self.brows_at_rest
+        if self.brow_raise is not None and self.brow_lower is not None:
+            d["browRaise"], d["browLower"] = self.brow_raise, self.brow_lower
         if self.arkit_blink_f1 is not None:
             d["psBlinkL"], d["psBlinkR"] = self.arkit_blink_f1
             d["psJaw"] = float(self.arkit_jaw_spearman or 0.0)
@@ -371,14 +378,25 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
             clear = ok & ((np.abs(smile) >= 0.5) | (np.abs(smile) <= 0.2))
             smile_c = counts((smile >= 0.5)[clear], (sent.emotions[:, 0] >= 0.5)[clear])
             frown_c = counts((smile <= -0.5)[clear], (sent.emotions[:, 1] >= 0.5)[clear])
-    brows_rest = None
-    brows = [
-        max(fr.blendshapes.get(k, 0.0) for k in BROW_KEYS)
-        for fr, s in zip(sent.frames, ok, strict=False)  # a Sent without frames has none
-        if s and any(k in fr.blendshapes for k in BROW_KEYS)
-    ]
-    if brows:
-        brows_rest = float(np.percentile(brows, 95))
+    brows_rest = brow_raise = brow_lower = None
+    b_still = ok if seq.brows is None else ok & ~_dilate(np.any(seq.brows[:n] != 0.0, axis=1), 2)
+    sent_b = np.array(
+        [[fr.blendshapes.get(k, math.nan) for k in BROW_KEYS] for fr in sent.frames]
+    ).reshape(-1, len(BROW_KEYS))  # a Sent without frames has none
+    if len(sent_b) == n and np.isfinite(sent_b).any():
+        sent_b = np.nan_to_num(sent_b)
+        if b_still.any():
+            brows_rest = float(np.percentile(sent_b[b_still].max(axis=1), 95))
+        if seq.brows is not None:
+            tb = seq.brows[:n]
+            brow_raise = float(
+                spearmanr(np.maximum(tb, 0.0).max(axis=1)[ok], sent_b[ok, :3].max(axis=1)).statistic
+            )
+            brow_lower = float(
+                spearmanr(
+                    np.maximum(-tb, 0.0).max(axis=1)[ok], sent_b[ok, 3:].max(axis=1)
+                ).statistic
+            )
     pc = ps_jaw = shapes_rest = None
     if perfect_sync:
         still = rest & ~_dilate(np.any(seq.eye_close[:n] > 0.0, axis=1), 2)
@@ -412,6 +430,8 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
         expression_at_rest=expr_rest,
         shapes_at_rest=shapes_rest,
         brows_at_rest=brows_rest,
+        brow_raise=brow_raise,
+        brow_lower=brow_lower,
         smile_counts=smile_c,
         frown_counts=frown_c,
     )
