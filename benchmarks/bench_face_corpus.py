@@ -6,6 +6,7 @@ solvePnP for the head, textbook measures for the eyes, mouth and gaze); optional
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --perfect-sync
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --glasses
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --expressions
+    .venv/bin/python benchmarks/bench_face_corpus.py --faces training --seeds 2 --brows
     .venv/bin/python benchmarks/bench_face_corpus.py --faces training --seeds 4 --start 1.5
 
 With more than one seed it also prints each face's performances taken together (the issue's

@@ -261,7 +261,7 @@ def test_emotions_stay_calm_while_the_head_moves(scores) -> None:  # type: ignor
 
 def test_brows_stay_still_while_the_head_moves(scores) -> None:  # type: ignore[no-untyped-def]
     """The brows never move in these performances, so every brow shape sent is false: the 95th
-    percentile of the largest, per performance (docs/face_corpus.md "Brows at rest").
+    percentile of the largest, per performance (docs/face_corpus.md "Brows").
     Measured 2026-12-06: 0.23 (rose_leslie), 0.19, 0.16, 0.16, 0.14; without each brow's own
     scatter as its noise (BrowConfig.noise_k = 0), 0.36, 0.29, 0.29, 0.25, 0.22."""
     still = {k: round(float(s.brows_at_rest or 0.0), 3) for k, s in scores.items()}

@@ -43,10 +43,10 @@ class BrowConfig:
     dead_zone: fraction of the range ignored as noise. noise_k: a brow's height within this many
     times its own scatter around its rest (learned per user:
     :meth:`vtuber.solvers.adaptation.PoseBaseline.spread`) reads as no movement, and a larger
-    change is reduced by it, as the mouth corners' are (``MouthConfig.smile_noise_k``, the same
-    level by the same reasoning): FaceMesh's brow points wander by about 0.01 IOD around their
-    fitted rest on a still face that turns, a lowered brow being 0.04 (docs/face_corpus.md,
-    "Brows at rest")."""
+    change is reduced by it, as the mouth corners' are (``MouthConfig.smile_noise_k``):
+    FaceMesh's brow points wander by about 0.01 IOD around their fitted rest on a still face
+    that turns, a lowered brow being 0.04. Chosen on the training faces' rendered brow
+    movements (benchmarks/bench_face_corpus.py --brows; docs/face_corpus.md, "Brows")."""
 
     up_range: float = 0.07
     down_range: float = 0.04
