@@ -21,6 +21,10 @@ LOWER_LID_R = (7, 163, 144, 145, 153, 154, 155)
 # Brows: upper-edge points, inner then outer end.
 BROW_L = (336, 300)
 BROW_R = (107, 70)
+# Each brow's whole outline: its upper edge from the inner to the outer end, then its lower edge
+# from the inner to the outer end.
+BROW_OUTLINE_L = (336, 296, 334, 293, 300, 285, 295, 282, 283, 276)
+BROW_OUTLINE_R = (107, 66, 105, 63, 70, 55, 65, 52, 53, 46)
 
 # Mouth: corners; the inner and outer lip contours at the centre and either side (upper, then
 # the lower points below them); the upper and lower inner lips from corner to corner (paired:

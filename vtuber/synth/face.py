@@ -65,19 +65,14 @@ EYE_WIDTH_MM = 30.0  # one eye's corner-to-corner width, for the iris -> gaze co
 SMILE_LIFT_CM = 0.5
 SMILE_WIDEN_CM = 0.3
 SMILE_REACH = 0.45
-# Brows (FaceRenderer.deformed_model(brows=)): at 1 a brow and the skin around it rise 6 mm (a
-# full raise lifts the brow about 5-10 mm), at -1 they come down 3 mm (a frown's lowering),
-# fading with a Gaussian of BROW_REACH_CM from the nearest brow point and to nothing at the
-# upper lid (as the square of the height over it, a fraction of the brow's), so the eye's lids
-# and corners stay where they are. The brow points are MediaPipe's
-# brow contours, upper and lower edge, [person's left, right].
+# Brows (FaceRenderer.deformed_model(brows=)): at 1 a brow (its outline's points) and the skin
+# around it rise 6 mm (a full raise lifts the brow about 5-10 mm), at -1 they come down 3 mm (a
+# frown's lowering), fading with a Gaussian of BROW_REACH_CM from the nearest brow point and to
+# nothing at the upper lid (as the square of the height over it, a fraction of the brow's), so
+# the eye's lids and corners stay where they are.
 BROW_LIFT_CM = 0.6
 BROW_LOWER_CM = 0.3
 BROW_REACH_CM = 0.8
-BROW_POINTS = (
-    (336, 296, 334, 293, 300, 285, 295, 282, 283, 276),
-    (107, 66, 105, 63, 70, 55, 65, 52, 53, 46),
-)
 EYEBALL_RADIUS_MM = 12.0
 # How far the lids follow a vertical gaze, as a fraction of the iris centre's vertical shift in
 # the image (the upper lid rides on the eyeball, turning about half the gaze pitch; the lower
@@ -490,7 +485,7 @@ class FaceRenderer:
         # distance and to 0 at that eye's upper lid (the eye's own points never move).
         eye_pts = np.concatenate([np.concatenate([e.upper, e.lower, e.contour]) for e in self.eyes])
         fields = []
-        for pts in BROW_POINTS:
+        for pts in (fm.BROW_OUTLINE_L, fm.BROW_OUTLINE_R):
             b = m[list(pts)]
             eye = min(self.eyes, key=lambda e: abs(float(m[e.upper, 0].mean() - b[:, 0].mean())))
             lid_y, brow_y = float(m[eye.upper, 1].mean()), float(b[:, 1].mean())
