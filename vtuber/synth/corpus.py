@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -282,32 +284,53 @@ def make_sequence(
     )
 
 
+T = TypeVar("T")
+
+
+def _episodes(
+    rng: np.random.Generator,
+    n: int,
+    fps: float,
+    rise_s: tuple[float, float],
+    hold_s: tuple[float, float],
+    draw: Callable[[np.random.Generator], T],
+) -> Iterator[tuple[int, F64, T]]:
+    """Episodes of an expression track over ``n`` frames: after the first second, every 1.5-4 s
+    one rises over ``rise_s`` seconds (a raised cosine), holds ``hold_s`` and falls as fast.
+    Yields each one's first frame, its envelope (0..1, cut at the end of the track) and what
+    ``draw`` drew for it (after its rise and hold)."""
+    t = int(fps) + int(rng.integers(0, int(fps)))
+    while t < n:
+        rise = int(rng.integers(int(rise_s[0] * fps), int(rise_s[1] * fps)))
+        hold = int(rng.integers(int(hold_s[0] * fps), int(hold_s[1] * fps)))
+        what = draw(rng)
+        ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, rise + 1)[1:])
+        shape = np.concatenate([ramp, np.ones(hold), ramp[::-1]])
+        yield t, shape[: n - t], what
+        t += len(shape) + int(rng.integers(int(1.5 * fps), int(4.0 * fps)))
+
+
 def brow_track(seed: int, n: int, fps: float = 30.0) -> F64:
     """(n, 2) brow movements of the person's [left, right] brow, from their own random stream
     (so a performance with them is the same performance otherwise): after the first second,
     every 1.5-4 s a movement rises over 0.15-0.4 s, holds 0.4-1.5 s and falls as fast; half
     raise both brows, a third lower both (a frown's brows), the rest raise one, each of 0.4-1.
     Between them the brows are at rest (0)."""
-    rng = np.random.default_rng((seed, 11))
-    out = np.zeros((n, 2))
-    t = int(fps) + int(rng.integers(0, int(fps)))
-    while t < n:
-        rise = int(rng.integers(int(0.15 * fps), int(0.4 * fps)))
-        hold = int(rng.integers(int(0.4 * fps), int(1.5 * fps)))
+
+    def draw(rng: np.random.Generator) -> F64:
         u = rng.random()
         peak = float(rng.uniform(0.4, 1.0))
-        side = (
-            (1.0, 1.0)
-            if u < 0.5
-            else (-1.0, -1.0)
-            if u < 5.0 / 6.0
-            else ((1.0, 0.0) if rng.random() < 0.5 else (0.0, 1.0))
-        )
-        ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, rise + 1)[1:])
-        shape = np.concatenate([ramp, np.ones(hold), ramp[::-1]]) * peak
-        k = min(len(shape), n - t)
-        out[t : t + k] = shape[:k, None] * np.array(side)
-        t += len(shape) + int(rng.integers(int(1.5 * fps), int(4.0 * fps)))
+        if u < 0.5:
+            return np.array([peak, peak])
+        if u < 5.0 / 6.0:
+            return np.array([-peak, -peak])
+        return np.array([peak, 0.0]) if rng.random() < 0.5 else np.array([0.0, peak])
+
+    out = np.zeros((n, 2))
+    for t, env, side in _episodes(
+        np.random.default_rng((seed, 11)), n, fps, (0.15, 0.4), (0.4, 1.5), draw
+    ):
+        out[t : t + len(env)] = env[:, None] * side
     return out
 
 
@@ -316,18 +339,15 @@ def expression_track(seed: int, n: int, fps: float = 30.0) -> F64:
     same performance otherwise): after the first second, every 1.5-4 s an expression rises over
     0.2-0.5 s, holds 0.5-2 s and falls as fast; two in three are smiles, of 0.3-1, the rest
     frowns of 0.3-1. Between them the face is at rest (0)."""
-    rng = np.random.default_rng((seed, 7))
+
+    def draw(rng: np.random.Generator) -> float:
+        return float(rng.uniform(0.3, 1.0)) * (1.0 if rng.random() < 2.0 / 3.0 else -1.0)
+
     out = np.zeros(n)
-    t = int(fps) + int(rng.integers(0, int(fps)))
-    while t < n:
-        rise = int(rng.integers(int(0.2 * fps), int(0.5 * fps)))
-        hold = int(rng.integers(int(0.5 * fps), int(2.0 * fps)))
-        peak = float(rng.uniform(0.3, 1.0)) * (1.0 if rng.random() < 2.0 / 3.0 else -1.0)
-        ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, rise + 1)[1:])
-        shape = np.concatenate([ramp, np.ones(hold), ramp[::-1]]) * peak
-        k = min(len(shape), n - t)
-        out[t : t + k] = shape[:k]
-        t += len(shape) + int(rng.integers(int(1.5 * fps), int(4.0 * fps)))
+    for t, env, peak in _episodes(
+        np.random.default_rng((seed, 7)), n, fps, (0.2, 0.5), (0.5, 2.0), draw
+    ):
+        out[t : t + len(env)] = env * peak
     return out
 
 
