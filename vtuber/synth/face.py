@@ -516,7 +516,7 @@ class FaceRenderer:
         for g, b in zip(self._brow_fields, brows, strict=True):
             if b != 0.0:
                 b = max(min(float(b), 1.0), -1.0)
-                m[: len(g), 1] -= g * b * (BROW_LIFT_CM if b > 0.0 else BROW_LOWER_CM)
+                m[:, 1] -= g * b * (BROW_LIFT_CM if b > 0.0 else BROW_LOWER_CM)
         if smile != 0.0:
             m += self._smile_field * max(min(float(smile), 1.0), -1.0)
             if smile < 0.0:  # a frown lowers the corners and does not widen the mouth

@@ -389,13 +389,13 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
             brows_rest = float(np.percentile(sent_b[b_still].max(axis=1), 95))
         if seq.brows is not None:
             tb = seq.brows[:n]
-            brow_raise = float(
-                spearmanr(np.maximum(tb, 0.0).max(axis=1)[ok], sent_b[ok, :3].max(axis=1)).statistic
-            )
-            brow_lower = float(
-                spearmanr(
-                    np.maximum(-tb, 0.0).max(axis=1)[ok], sent_b[ok, 3:].max(axis=1)
-                ).statistic
+            brow_raise, brow_lower = (  # raises: browInnerUp, browOuterUp*; lowerings: browDown*
+                float(
+                    spearmanr(
+                        np.maximum(sign * tb, 0.0).max(axis=1)[ok], sent_b[ok][:, keys].max(axis=1)
+                    ).statistic
+                )
+                for sign, keys in ((1.0, slice(0, 3)), (-1.0, slice(3, 5)))
             )
     pc = ps_jaw = shapes_rest = None
     if perfect_sync:
