@@ -106,16 +106,22 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
             if contours:
                 with_eye_contours(lms, cached_eye_contours(seq, lms, contours_file(path)))
             return lms
+    from vtuber.synth.corpus import SequenceRenderer
+
+    # Rendered once for the landmarks, the patches and the contours.
+    rend = SequenceRenderer(seq, keep=True)
     if backend == "facemesh":
         from vtuber.landmarks.facemesh import FaceMeshBackend
 
-        lms = scoring.landmark_run(seq, lambda: FaceMeshBackend(eye_contours=False))
+        lms = scoring.landmark_run(seq, lambda: FaceMeshBackend(eye_contours=False), renderer=rend)
     else:
         from vtuber.landmarks.face_landmarker import FaceLandmarkerBackend
 
-        lms = scoring.landmark_run(seq, lambda: FaceLandmarkerBackend(eye_contours=False))
-    cached_eye_patches(seq, lms, eyes_path)  # the patches behind the backend's eye_shut
-    iris = cached_eye_contours(seq, lms, None if path is None else contours_file(path))
+        lms = scoring.landmark_run(
+            seq, lambda: FaceLandmarkerBackend(eye_contours=False), renderer=rend
+        )
+    cached_eye_patches(seq, lms, eyes_path, rend)  # the patches behind the backend's eye_shut
+    iris = cached_eye_contours(seq, lms, None if path is None else contours_file(path), rend)
     if path is not None:
         np.savez_compressed(
             path,
@@ -138,6 +144,10 @@ def _cache_file(seq, kind: str, cache: Path, seconds: float, version: int) -> Pa
     worn += "" if seq.smile is None else "_smiles"
     worn += "" if seq.brows is None else "_brows"
     worn += "" if seq.mouth_shade == 1.0 else f"_shade{seq.mouth_shade:g}"
+    worn += "" if seq.exposure == 0.0 and seq.jpeg_quality == 0 else "_webcam"
+    made_at = seq.fps * seq.step  # the performance's own rate, and how it was filmed
+    worn += "" if made_at == 30.0 else f"_made{made_at:g}"
+    worn += "" if seq.step == 1 else f"_every{seq.step}"
     return cache / f"v{version}_{seq.name}_{seq.seed}{worn}_{seconds:g}_{kind}.npz"
 
 
@@ -149,7 +159,7 @@ def eye_patches_file(  # type: ignore[no-untyped-def]
     return _cache_file(seq, f"{backend}_eyes", cache, seconds, version)
 
 
-def cached_eye_patches(seq, lms, path: Path | None) -> np.ndarray:  # type: ignore[no-untyped-def]
+def cached_eye_patches(seq, lms, path: Path | None, rend=None) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The eye patches (n, 2, 24, 48) of a face-corpus performance's frames, cut where the
     landmarks ``lms`` put the eyes (vtuber.landmarks.eyelids.eye_patches; zeros where
     no face was found), kept at ``path`` (:func:`eye_patches_file`): rendered once, so a
@@ -157,20 +167,22 @@ def cached_eye_patches(seq, lms, path: Path | None) -> np.ndarray:  # type: igno
     from vtuber.landmarks.eyelids import PATCH_SIZE, eye_patches
 
     empty = np.zeros((len(lms), 2, PATCH_SIZE[1], PATCH_SIZE[0]), np.uint8)
-    return _measured_on_renders(seq, lms, path, "patches", empty, lambda: eye_patches)
+    return _measured_on_renders(seq, lms, path, "patches", empty, lambda: eye_patches, rend)
 
 
-def _measured_on_renders(seq, lms, path, key, out, make_measure):  # type: ignore[no-untyped-def]
+def _measured_on_renders(seq, lms, path, key, out, make_measure, rend=None):  # type: ignore[no-untyped-def]
     """A per-frame image measure of a face-corpus performance, kept at ``path`` (None: not
-    kept) under ``key``: loaded from there, or the frames rendered again and ``out[i]`` filled
-    with ``make_measure()(rgb, points)`` on each frame where ``lms`` found a face (the measure
-    is made only when there is something to render)."""
+    kept) under ``key``: loaded from there, or the frames rendered again (or taken from
+    ``rend``, a SequenceRenderer that keeps them) and ``out[i]`` filled with
+    ``make_measure()(rgb, points)`` on each frame where ``lms`` found a face (the measure is
+    made only when there is something to render)."""
     from vtuber.synth.corpus import SequenceRenderer
 
     if path is not None and path.is_file():
         with np.load(path) as d:
             return np.asarray(d[key])
-    rend, measure = SequenceRenderer(seq), make_measure()
+    rend = SequenceRenderer(seq) if rend is None else rend
+    measure = make_measure()
     for i, lm in enumerate(lms):
         if lm.face.found:
             out[i] = measure(cv2.cvtColor(rend.frame(i), cv2.COLOR_BGR2RGB), lm.face.points)
@@ -220,14 +232,14 @@ def contours_file(landmarks_file: Path) -> Path:
     return landmarks_file.with_name(landmarks_file.stem + "_contours.npz")
 
 
-def cached_eye_contours(seq, lms, path: Path | None) -> np.ndarray:  # type: ignore[no-untyped-def]
+def cached_eye_contours(seq, lms, path: Path | None, rend=None) -> np.ndarray:  # type: ignore[no-untyped-def]
     """The iris model's eye contours (n, 2, 16, 2) of a face-corpus performance's frames, read
     where the landmarks ``lms`` put the eyes (vtuber.landmarks.eye_contours.EyeContours; NaN
     where no face was found), kept at ``path``: rendered once."""
     from vtuber.landmarks.eye_contours import EyeContours
 
     empty = np.full((len(lms), 2, 16, 2), np.nan, np.float32)
-    return _measured_on_renders(seq, lms, path, "contours", empty, lambda: EyeContours().read)
+    return _measured_on_renders(seq, lms, path, "contours", empty, lambda: EyeContours().read, rend)
 
 
 def with_eye_contours(lms: list, contours: np.ndarray) -> None:  # type: ignore[type-arg]

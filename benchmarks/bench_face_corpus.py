@@ -59,6 +59,25 @@ def main(argv: list[str] | None = None) -> int:
         "figures; docs/face_corpus.md, 'Brows')",
     )
     ap.add_argument(
+        "--webcam",
+        action="store_true",
+        help="the same performances through a webcam: motion blur from a shutter open 1/4 to all "
+        "of the frame interval, and Motion-JPEG (docs/face_corpus.md, 'A webcam')",
+    )
+    ap.add_argument(
+        "--fps",
+        type=float,
+        default=30.0,
+        help="performances made at this frame rate (other performances than at 30; docs/"
+        "face_corpus.md, 'A webcam')",
+    )
+    ap.add_argument(
+        "--every",
+        type=int,
+        default=1,
+        help="film the same performances every n-th frame (--every 2: 15 fps)",
+    )
+    ap.add_argument(
         "--start",
         type=float,
         default=0.0,
@@ -101,12 +120,17 @@ def main(argv: list[str] | None = None) -> int:
                 name,
                 seed_for(name, k),
                 seconds=args.seconds,
+                fps=args.fps,
                 expressions=args.expressions,
                 brows=args.brows,
             )
             if args.glasses:
                 seq = dataclasses.replace(seq, glasses=True)
             seq = dataclasses.replace(seq, mouth_shade=args.mouth_shade)
+            if args.every > 1:
+                seq = seq.every(args.every)
+            if args.webcam:
+                seq = corpus.webcam(seq)
             lms = cached_landmarks(seq, "facemesh", cache, args.seconds)
             k0 = round(args.start * seq.fps)
             full, seq, lms = seq, seq.starting_at(k0), lms[k0:]

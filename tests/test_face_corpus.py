@@ -179,6 +179,43 @@ def test_brows_leave_the_rest_of_a_performance_as_it_was() -> None:
     assert s2.brow_raise is not None and s2.brow_raise < 0.8 and s2.brows_at_rest > 0.3
 
 
+def test_a_webcam_smears_what_moves_and_compresses_every_frame() -> None:
+    """The webcam condition (docs/face_corpus.md, "A webcam"): the same performance, its frames
+    JPEG-compressed, and a frame where the head turns fast smeared along the turn (the shutter
+    open a share of the frame interval), while a still frame is only compressed."""
+    import cv2
+
+    seq = corpus.make_sequence("astronaut", 1, seconds=4.0, face_px=240.0)
+    cam = corpus.webcam(seq)
+    for key in ("yaw", "pitch", "roll", "eye_close", "mouth", "iris"):
+        assert np.array_equal(getattr(seq, key), getattr(cam, key)), key
+    assert 0.25 <= cam.exposure <= 1.0 and 55 <= cam.jpeg_quality <= 90
+    assert (cam.exposure, cam.jpeg_quality) != (
+        (w := corpus.webcam(corpus.make_sequence("astronaut", 5, seconds=4.0))).exposure,
+        w.jpeg_quality,
+    )
+    sharp, worn = corpus.SequenceRenderer(seq), corpus.SequenceRenderer(cam)
+    # Frame 0: the head still, the eyes open, the mouth shut: one instant, compressed.
+    assert worn.exposures(0) == 1
+    ok, buf = cv2.imencode(".jpg", sharp.frame(0), [cv2.IMWRITE_JPEG_QUALITY, cam.jpeg_quality])
+    assert ok and np.array_equal(worn.frame(0), cv2.imdecode(buf, cv2.IMREAD_COLOR))
+    # The fastest turn: the same frame compressed without the smear has sharper edges across it.
+    speed = np.abs(np.diff(seq.yaw))
+    i = int(np.argmax(speed[:-1] + speed[1:])) + 1
+    assert speed[i] * seq.fps >= 20.0 and worn.exposures(i) >= 3
+    still = corpus.SequenceRenderer(dataclasses.replace(cam, exposure=0.0)).frame(i)
+    smeared = worn.frame(i)
+
+    def edges(img: np.ndarray) -> float:
+        g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float64)
+        return float(np.mean(np.abs(np.diff(g, axis=1))))
+
+    assert edges(smeared) < 0.95 * edges(still), (edges(smeared), edges(still))
+    assert float(np.mean(np.abs(smeared.astype(float) - still.astype(float)))) > 0.3
+    kept = corpus.SequenceRenderer(cam, keep=True)
+    assert kept.frame(i) is kept.frame(i) and np.array_equal(kept.frame(i), smeared)
+
+
 @pytest.fixture(scope="module")
 def runs() -> dict[str, tuple[corpus.Sequence, list]]:  # type: ignore[type-arg]
     names = corpus.available(corpus.VALIDATION)

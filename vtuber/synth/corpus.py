@@ -116,6 +116,9 @@ def renderer(name: str, **kwargs: float) -> FaceRenderer:
 # -- sequences with ground truth ------------------------------------------------------------------
 
 
+_PER_FRAME = ("yaw", "pitch", "roll", "eye_close", "mouth", "iris", "smile", "brows")
+
+
 @dataclass(frozen=True)
 class Sequence:
     """A rendered performance with its truth, frame by frame (``fps`` frames per second).
@@ -151,6 +154,14 @@ class Sequence:
     # (n, 2) brows of the person's [left, right] -1..1 (FaceRenderer.deformed_model: > 0
     # raised, < 0 lowered); None: never moved (the performances before brows, rendered as ever).
     brows: F64 | None = None
+    # A webcam's shutter and compression (the webcam condition, :func:`webcam`): the shutter is
+    # open ``exposure`` of the frame interval, centred on the frame, so whatever moves meanwhile
+    # is smeared (motion blur); each frame is then JPEG-compressed at ``jpeg_quality`` (0: an
+    # instant shutter and no compression, the corpus's renders as ever).
+    exposure: float = 0.0
+    jpeg_quality: int = 0
+    # Filmed every ``step``-th frame of a performance made at ``fps * step`` (:meth:`every`).
+    step: int = 1
 
     def __len__(self) -> int:
         return len(self.yaw)
@@ -160,9 +171,14 @@ class Sequence:
         user already talking, or a face found again mid-word). Its truth stays as it was, so
         the head is scored relative to that first frame (scoring.head_errors), which need not be
         frontal."""
-        per_frame = ("yaw", "pitch", "roll", "eye_close", "mouth", "iris", "smile", "brows")
-        cut = {f: v[frame:] for f in per_frame if (v := getattr(self, f)) is not None}
+        cut = {f: v[frame:] for f in _PER_FRAME if (v := getattr(self, f)) is not None}
         return replace(self, **cut)
+
+    def every(self, step: int) -> Sequence:
+        """The same performance filmed at ``fps / step`` frames per second (a webcam that drops
+        to 15 fps in dim light): every ``step``-th frame, its truth the same at each."""
+        kept = {f: v[::step] for f in _PER_FRAME if (v := getattr(self, f)) is not None}
+        return replace(self, fps=self.fps / step, step=self.step * step, **kept)
 
 
 def _smooth_path(rng: np.random.Generator, n: int, fps: float, amp: float, vmax: float) -> F64:
@@ -219,9 +235,10 @@ def make_sequence(
 
     eye = np.zeros((n, 2))
     t = first + int(rng.integers(0, int(fps)))
-    while t < n - 10:
+    per_30 = fps / 30.0  # the blinks' lengths are in frames at 30 fps
+    while t < n - round(10 * per_30):
         kind = rng.choice(["both", "both", "both", "left", "right", "partial"])
-        dur = int(rng.integers(4, 9))  # frames, 130-300 ms at 30 fps
+        dur = int(rng.integers(round(4 * per_30), round(9 * per_30)))  # 130-300 ms
         peak = 1.0 if kind != "partial" else float(rng.uniform(0.3, 0.75))
         shape = peak * np.sin(np.linspace(0.0, np.pi, dur + 2)[1:-1]) ** 0.6
         shape = np.minimum(shape * 1.15, peak)
@@ -351,6 +368,16 @@ def expression_track(seed: int, n: int, fps: float = 30.0) -> F64:
     return out
 
 
+def webcam(seq: Sequence) -> Sequence:
+    """The same performance through a webcam: a shutter open 1/4 to all of the frame interval
+    (1/120 to 1/30 s at 30 fps: auto exposure indoors opens it long) and Motion-JPEG at quality
+    55-90, drawn from their own random stream (so the performance is otherwise the same)."""
+    rng = np.random.default_rng((seq.seed, 13))
+    return replace(
+        seq, exposure=float(rng.uniform(0.25, 1.0)), jpeg_quality=int(rng.integers(55, 91))
+    )
+
+
 def distance_for_width(
     rend, face_px: float, size: tuple[int, int], hfov_deg: float = 60.0
 ) -> float:  # type: ignore[no-untyped-def]
@@ -372,34 +399,93 @@ def light(img: NDArray[np.uint8], lighting: tuple[float, float, float]) -> NDArr
 
 
 class SequenceRenderer:
-    """Renders the frames of one :class:`Sequence` (lighting and noise applied)."""
+    """Renders the frames of one :class:`Sequence` (lighting and noise applied; ``keep``: each
+    frame is kept once rendered, for measures taken of the same frames again)."""
 
-    def __init__(self, seq: Sequence, hfov_deg: float = 60.0) -> None:
+    def __init__(self, seq: Sequence, hfov_deg: float = 60.0, keep: bool = False) -> None:
         self.seq = seq
+        self._kept: dict[int, NDArray[np.uint8]] | None = {} if keep else None
         base = renderer(seq.name)
         dist = distance_for_width(base, seq.face_px, seq.size, hfov_deg)
         self.renderer = renderer(
             seq.name, distance_cm=dist, hfov_deg=hfov_deg, mouth_shade=seq.mouth_shade
         )
 
-    def frame(self, i: int) -> NDArray[np.uint8]:
+    def _state(self, t: float) -> dict[str, F64]:
+        """The performance's truth at time ``t`` (frames, fractional: linear between frames,
+        held beyond the ends)."""
         s = self.seq
-        img = self.renderer.render(
-            float(s.yaw[i]),
-            float(s.pitch[i]),
-            float(s.roll[i]),
-            eye_close=(float(s.eye_close[i, 0]), float(s.eye_close[i, 1])),
-            mouth_open=float(s.mouth[i]),
-            iris=(float(s.iris[i, 0]), float(s.iris[i, 1])),
+        i0 = min(max(int(math.floor(t)), 0), len(s) - 1)
+        i1 = min(i0 + 1, len(s) - 1)
+        a = min(max(t - i0, 0.0), 1.0)
+        out = {}
+        for f in _PER_FRAME:
+            v = getattr(s, f)
+            if v is not None:
+                out[f] = np.asarray((1.0 - a) * v[i0] + a * v[i1], np.float64)
+        return out
+
+    def _render(self, st: dict[str, F64]) -> NDArray[np.uint8]:
+        s = self.seq
+        smile, brows = st.get("smile"), st.get("brows")
+        return self.renderer.render(
+            float(st["yaw"]),
+            float(st["pitch"]),
+            float(st["roll"]),
+            eye_close=(float(st["eye_close"][0]), float(st["eye_close"][1])),
+            mouth_open=float(st["mouth"]),
+            iris=(float(st["iris"][0]), float(st["iris"][1])),
             size=s.size,
             noise=0.0,
             glasses=s.glasses,
-            smile=0.0 if s.smile is None else float(s.smile[i]),
-            brows=(0.0, 0.0) if s.brows is None else (float(s.brows[i, 0]), float(s.brows[i, 1])),
+            smile=0.0 if smile is None else float(smile),
+            brows=(0.0, 0.0) if brows is None else (float(brows[0]), float(brows[1])),
         )
+
+    def exposures(self, i: int) -> int:
+        """How many instants frame ``i``'s shutter is rendered at: enough that whatever moves
+        while it is open moves under about a pixel between two of them (at most 12), 1 for an
+        instant shutter or a still frame."""
+        s = self.seq
+        if s.exposure <= 0.0:
+            return 1
+        a, b = self._state(i - s.exposure / 2), self._state(i + s.exposure / 2)
+        turn = max(abs(float(b[f] - a[f])) for f in ("yaw", "pitch", "roll"))
+        # How far each part moves in the image, as a share of the face's width: the face's front
+        # about 0.6 face widths from the axes the head turns about, the lids over 0.08, the jaw
+        # 0.15, the iris 0.25 (one eye width), the brows and the mouth's corners 0.05.
+        share = 0.6 * math.radians(turn)
+        share = max(share, 0.08 * float(np.abs(b["eye_close"] - a["eye_close"]).max()))
+        share = max(share, 0.15 * abs(float(b["mouth"] - a["mouth"])))
+        share = max(share, 0.25 * float(np.abs(b["iris"] - a["iris"]).max()))
+        for f in ("smile", "brows"):
+            if f in a:
+                share = max(share, 0.05 * float(np.abs(b[f] - a[f]).max()))
+        return int(min(max(math.ceil(share * s.face_px), 1), 12))
+
+    def frame(self, i: int) -> NDArray[np.uint8]:
+        if self._kept is None:
+            return self._frame(i)
+        if i not in self._kept:
+            self._kept[i] = self._frame(i)
+        return self._kept[i]
+
+    def _frame(self, i: int) -> NDArray[np.uint8]:
+        s = self.seq
+        k = self.exposures(i)
+        if k == 1:
+            img = self._render(self._state(float(i)))
+        else:  # the shutter's light summed over k instants spread evenly while it is open
+            acc = np.zeros((s.size[1], s.size[0], 3), np.float32)
+            for j in range(k):
+                acc += self._render(self._state(i + s.exposure * ((j + 0.5) / k - 0.5)))
+            img = np.clip(acc / k + 0.5, 0, 255).astype(np.uint8)
         img = light(img, s.lighting)
         if s.noise > 0:
             rng = np.random.default_rng((s.seed, i))
             noisy = img.astype(np.float32) + rng.normal(0.0, s.noise, img.shape).astype(np.float32)
             img = np.clip(noisy, 0, 255).astype(np.uint8)
+        if s.jpeg_quality > 0:
+            ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, s.jpeg_quality])
+            img = np.asarray(cv2.imdecode(buf, cv2.IMREAD_COLOR), np.uint8)
         return img

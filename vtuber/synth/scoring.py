@@ -39,10 +39,14 @@ F64 = NDArray[np.float64]
 
 
 def landmark_run(
-    seq: Sequence, backend_factory: Callable[[], object], frames: int | None = None
+    seq: Sequence,
+    backend_factory: Callable[[], object],
+    frames: int | None = None,
+    renderer: SequenceRenderer | None = None,
 ) -> list[Landmarks]:
-    """Render ``seq`` and run a landmark backend (``process(bgr, t)``, ``close()``) over it."""
-    rend = SequenceRenderer(seq)
+    """Render ``seq`` and run a landmark backend (``process(bgr, t)``, ``close()``) over it
+    (``renderer``: one that keeps its frames, to reuse them)."""
+    rend = SequenceRenderer(seq) if renderer is None else renderer
     backend = backend_factory()
     out: list[Landmarks] = []
     try:
