@@ -8,6 +8,9 @@ solvePnP for the head, textbook measures for the eyes, mouth and gaze); optional
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --expressions
     .venv/bin/python benchmarks/bench_face_corpus.py --faces training --seeds 2 --brows
     .venv/bin/python benchmarks/bench_face_corpus.py --faces training --seeds 4 --start 1.5
+    .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --webcam
+    .venv/bin/python benchmarks/bench_face_corpus.py --faces training --seeds 2 --fps 60 [--every 2]
+    .venv/bin/python benchmarks/bench_face_corpus.py --faces training --seeds 4 --face-px 130
 
 With more than one seed it also prints each face's performances taken together (the issue's
 figures are per face; docs/face_corpus.md, "Against the goals"). It ends with every face and
@@ -72,6 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         "face_corpus.md, 'A webcam')",
     )
     ap.add_argument(
+        "--face-px",
+        type=float,
+        default=None,
+        help="the same performances with the face this many pixels wide (drawn at 120-400 if "
+        "not given)",
+    )
+    ap.add_argument(
         "--every",
         type=int,
         default=1,
@@ -121,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
                 seed_for(name, k),
                 seconds=args.seconds,
                 fps=args.fps,
+                face_px=args.face_px,
                 expressions=args.expressions,
                 brows=args.brows,
             )
