@@ -216,6 +216,28 @@ def test_a_webcam_smears_what_moves_and_compresses_every_frame() -> None:
     assert kept.frame(i) is kept.frame(i) and np.array_equal(kept.frame(i), smeared)
 
 
+def test_other_frame_rates_keep_the_motion_in_seconds() -> None:
+    """A performance made at 60 fps blinks as long in seconds as one at 30 (130-300 ms), and
+    filmed every other frame it is the same motion at 30 fps (docs/face_corpus.md, "A
+    webcam")."""
+    from scipy.ndimage import label
+
+    fast = corpus.make_sequence("astronaut", 2, fps=60.0)
+    half = fast.every(2)
+    assert (half.fps, half.step, len(half)) == (30.0, 2, len(fast) // 2)
+    for key in ("yaw", "pitch", "roll", "eye_close", "mouth", "iris"):
+        assert np.array_equal(getattr(half, key), getattr(fast, key)[::2]), key
+    assert half.face_px == fast.face_px and half.every(1).fps == 30.0
+    for seq in (fast, corpus.make_sequence("astronaut", 2)):
+        lengths = []
+        for eye in (0, 1):
+            runs, _ = label(seq.eye_close[:, eye] > 0.0)
+            lengths.extend(np.bincount(runs.ravel())[1:].tolist())
+        seconds = np.array(lengths) / seq.fps
+        assert len(seconds) >= 4, (seq.fps, seconds)
+        assert seconds.min() >= 0.13 and seconds.max() <= 0.29, (seq.fps, seconds)
+
+
 @pytest.fixture(scope="module")
 def runs() -> dict[str, tuple[corpus.Sequence, list]]:  # type: ignore[type-arg]
     names = corpus.available(corpus.VALIDATION)
