@@ -54,3 +54,34 @@ def test_progress_bar_and_status_line_share_the_display() -> None:
     assert text.count("\r") == 1 and text.endswith("\x1b[K\n")
     assert "face yes" in text and "hands -R" in text and text.rstrip("\n\x1b[K").endswith("REC")
     assert isinstance(status, TerminalLine) and isinstance(bar, TerminalLine)
+
+
+def test_the_status_line_says_when_the_face_is_small() -> None:
+    """The face's width shows on the status line, and a face that stays narrower than
+    SMALL_FACE_PX (the median over SMALL_FACE_FRAMES frames with a face) brings the hint, once,
+    on a line of its own; a wider face, too few frames or no hint (a video file) bring none."""
+    from vtuber.pipeline import SMALL_FACE_FRAMES, SMALL_FACE_PX
+
+    frame = AvatarFrame(t=0.0, tracking=Tracking(face=True))
+    small = SMALL_FACE_PX - 20.0
+
+    def shown(widths: list[float | None], hint: str = "sit closer") -> list[str]:
+        out = TtyText()
+        status = StatusLine(out, period=0.0, small_face_hint=hint)
+        for px in widths:
+            status.update(Stats(frames=1), frame, "", px)
+        text = out.getvalue().replace("\r", "\n")  # each redraw and note on its own
+        return [line for line in text.split("\n") if "wide in the image" in line]
+
+    out = io.StringIO()
+    StatusLine(out, period=0.0).update(Stats(frames=1), frame, "", small)
+    assert f"face yes {small:.0f} px" in out.getvalue()
+    assert shown([small] * (SMALL_FACE_FRAMES - 1)) == []
+    said = shown([small] * (3 * SMALL_FACE_FRAMES))
+    assert len(said) == 1 and said[0].startswith("vtuber: your face is 130 px wide")
+    assert said[0].endswith("sit closer\x1b[K")
+    # Frames without a face do not count, and the median forgives a few narrow readings.
+    assert len(shown([small, None] * SMALL_FACE_FRAMES)) == 1
+    wide = [SMALL_FACE_PX + 30.0] * SMALL_FACE_FRAMES
+    assert shown(wide[: SMALL_FACE_FRAMES - 40] + [small] * 40) == []
+    assert shown([small] * SMALL_FACE_FRAMES, hint="") == []

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TextIO
@@ -21,6 +22,7 @@ from vtuber.landmarks import Landmarks
 from vtuber.progress import TerminalLine
 from vtuber.rig import AvatarFrame, mirror_frame
 from vtuber.sinks.base import Sink
+from vtuber.solvers.head import face_width_px
 from vtuber.sources import Frame
 from vtuber.stopping import StopSignals
 
@@ -118,13 +120,24 @@ class Stats:
         return 1000.0 * float(np.percentile(self.latencies, pct)) if self.latencies else 0.0
 
 
+# A face narrower than this in the image (pixels, :func:`vtuber.solvers.head.face_width_px`)
+# reads its blinks less well: on the face corpus the blink misses on unseen faces cluster at
+# 126-133 px, and the training faces at 130 px had 10 false blinks over 20 performances where at
+# 260 px they had none (docs/face_corpus.md, "Small faces"). The status line says so, once, when
+# the median over SMALL_FACE_FRAMES frames with a face is under it.
+SMALL_FACE_PX = 150.0
+SMALL_FACE_FRAMES = 90
+
+
 class StatusLine(TerminalLine):
-    """A one-line status (fps, latency, face found) refreshed in place on a terminal (the display:
-    :class:`vtuber.progress.TerminalLine`).
+    """A one-line status (fps, latency, face found and its width in pixels) refreshed in place
+    on a terminal (the display: :class:`vtuber.progress.TerminalLine`).
 
     Latency is capture -> last datagram sent, p95 over the recent frames, next to the landmark
     model's own time per frame (``model_ms(pct)``, e.g. :meth:`vtuber.lookahead.LookAhead.model_ms`)
-    when given: what the latency target of docs/performance.md compares.
+    when given: what the latency target of docs/performance.md compares. ``small_face_hint``:
+    what to do about a face that stays small (:data:`SMALL_FACE_PX`), said once on a line of its
+    own (empty: nothing said, e.g. for a video file).
     """
 
     def __init__(
@@ -132,12 +145,33 @@ class StatusLine(TerminalLine):
         stream: TextIO = sys.stderr,
         period: float = 0.5,
         model_ms: Callable[[float], float] | None = None,
+        small_face_hint: str = "",
     ) -> None:
         super().__init__(stream, period)
         self.model_ms = model_ms
+        self.small_face_hint = small_face_hint
         self._n_last = 0
+        self._widths: deque[float] = deque(maxlen=SMALL_FACE_FRAMES)
+        self._hinted = False
 
-    def update(self, stats: Stats, frame: AvatarFrame, extra: str = "") -> None:
+    def small_face(self) -> bool:
+        """Whether the face has read narrower than :data:`SMALL_FACE_PX` over the last
+        :data:`SMALL_FACE_FRAMES` frames with a face (the median)."""
+        w = self._widths
+        return len(w) == w.maxlen and float(np.median(w)) < SMALL_FACE_PX
+
+    def update(
+        self, stats: Stats, frame: AvatarFrame, extra: str = "", face_px: float | None = None
+    ) -> None:
+        """One frame's status; ``face_px``: its face's width in pixels (None: no face)."""
+        if face_px is not None:
+            self._widths.append(face_px)
+            if self.small_face_hint and not self._hinted and self.small_face():
+                self._hinted = True
+                self.note(
+                    f"vtuber: your face is {float(np.median(self._widths)):.0f} px wide in the "
+                    f"image; blinks read better from {SMALL_FACE_PX:.0f} px: {self.small_face_hint}"
+                )
         now = time.perf_counter()
         if not self.due(now):
             return
@@ -151,7 +185,8 @@ class StatusLine(TerminalLine):
         parts = [
             f"{fps:5.1f} fps",
             f"latency p95 {lat:5.1f} ms{model}",
-            "face " + ("yes" if tr.face else "NO "),
+            "face "
+            + (f"yes {face_px:3.0f} px" if tr.face and face_px else "yes" if tr.face else "NO "),
         ]
         if tr.body or tr.left_hand or tr.right_hand:
             parts.append(f"body {'yes' if tr.body else 'no'}")
@@ -311,7 +346,12 @@ class Pipeline:
                         marks.insert(0, self.mouth.status())
                     if self.gestures is not None and (g := self.gestures.status()):
                         marks.insert(0, g)
-                    self.status.update(stats, av, " ".join(marks))
+                    px = (
+                        face_width_px(lm.face.points, lm.width, lm.height)
+                        if lm.face.found
+                        else None
+                    )
+                    self.status.update(stats, av, " ".join(marks), px)
                 if self.on_frame is not None and self.on_frame(av, lm, frame) is False:
                     break
         finally:

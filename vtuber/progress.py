@@ -6,7 +6,8 @@ pipe printed as one line every so often.
   fps, ETA.
 - :class:`vtuber.pipeline.StatusLine`: the live status (fps, latency, what is tracked).
 
-Both lines have the pipeline's status interface: ``update(stats, frame, extra)``, ``finish()``.
+Both lines have the pipeline's status interface: ``update(stats, frame, extra, face_px)``,
+``finish()`` (the bar shows no face).
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ class TerminalLine:
     def show(self, line: str, now: float) -> None:
         self.last_shown = now
         self.stream.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        """A message on a line of its own, above the status line (the status is drawn again at
+        its next update)."""
+        self.stream.write(("\r" + text + "\x1b[K\n") if self.tty else text + "\n")
         self.stream.flush()
 
     def finish(self) -> None:
@@ -79,7 +86,13 @@ class ProgressLine(TerminalLine):
         self.total = total
         self._started = time.perf_counter()
 
-    def update(self, stats: Stats, frame: AvatarFrame | None = None, extra: str = "") -> None:
+    def update(
+        self,
+        stats: Stats,
+        frame: AvatarFrame | None = None,
+        extra: str = "",
+        face_px: float | None = None,
+    ) -> None:
         now = time.perf_counter()
         if self.due(now, force=stats.frames >= self.total):
             self.show(progress_text(stats.frames, self.total, now - self._started), now)

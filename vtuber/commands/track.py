@@ -276,7 +276,10 @@ def run(args: argparse.Namespace) -> int:
                 on_frame = preview.show
             else:
                 log.warning("--preview: no display found; running without a window")
-        status = None if args.quiet else StatusLine(model_ms=ahead.model_ms)
+        hint = ""
+        if isinstance(source, CameraSource):  # what a user can do about a small face
+            hint = "sit closer" + (" or --camera-size 1280x720" if source.actual[0] < 1280 else "")
+        status = None if args.quiet else StatusLine(model_ms=ahead.model_ms, small_face_hint=hint)
         if status is not None and args.fast and source.frame_count:
             from vtuber.progress import ProgressLine
 

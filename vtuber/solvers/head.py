@@ -35,6 +35,25 @@ def face_model() -> F64:
         return np.load(f).astype(np.float64)
 
 
+def face_width_px(points: NDArray[np.floating], width: int, height: int) -> float:
+    """How wide a face is in the image, as if it faced the camera: the 3D distance between its
+    outer eye corners in pixels (normalized landmarks; FaceMesh's z is scaled like x) times the
+    face model's width over that distance (13.7 cm over 8.9), so a turned head does not read
+    smaller: close to the face corpus's face width, the spread of the face's points facing the
+    camera (docs/face_corpus.md, "Small faces")."""
+    model = face_model()
+    ratio = float(
+        np.ptp(model[:468, 0]) / np.linalg.norm(model[fm.EYE_OUTER_L] - model[fm.EYE_OUTER_R])
+    )
+    a, b = points[fm.EYE_OUTER_L], points[fm.EYE_OUTER_R]
+    dx, dy, dz = (
+        float(a[0] - b[0]) * width,
+        float(a[1] - b[1]) * height,
+        float(a[2] - b[2]) * width,
+    )
+    return ratio * math.sqrt(dx * dx + dy * dy + dz * dz)
+
+
 def mirror_pairs(model: F64) -> NDArray[np.intp]:
     """For each landmark, the index of its left/right counterpart (itself on the midline),
     found as the nearest point to its x-reflection."""
