@@ -41,17 +41,22 @@ def face_width_px(points: NDArray[np.floating], width: int, height: int) -> floa
     face model's width over that distance (13.7 cm over 8.9), so a turned head does not read
     smaller: close to the face corpus's face width, the spread of the face's points facing the
     camera (docs/face_corpus.md, "Small faces")."""
-    model = face_model()
-    ratio = float(
-        np.ptp(model[:468, 0]) / np.linalg.norm(model[fm.EYE_OUTER_L] - model[fm.EYE_OUTER_R])
-    )
     a, b = points[fm.EYE_OUTER_L], points[fm.EYE_OUTER_R]
     dx, dy, dz = (
         float(a[0] - b[0]) * width,
         float(a[1] - b[1]) * height,
         float(a[2] - b[2]) * width,
     )
-    return ratio * math.sqrt(dx * dx + dy * dy + dz * dz)
+    return _width_over_eyes() * math.sqrt(dx * dx + dy * dy + dz * dz)
+
+
+@lru_cache(maxsize=1)
+def _width_over_eyes() -> float:
+    """The face model's width (its 468 points' spread in x) over its outer eye corners'
+    distance."""
+    model = face_model()
+    eyes = np.linalg.norm(model[fm.EYE_OUTER_L] - model[fm.EYE_OUTER_R])
+    return float(np.ptp(model[:468, 0]) / eyes)
 
 
 def mirror_pairs(model: F64) -> NDArray[np.intp]:
