@@ -78,7 +78,7 @@ def test_the_status_line_says_when_the_face_is_small() -> None:
     assert f"face yes {small:.0f} px" in out.getvalue()
     assert shown([small] * (SMALL_FACE_FRAMES - 1)) == []
     said = shown([small] * (3 * SMALL_FACE_FRAMES))
-    assert len(said) == 1 and said[0].startswith("vtuber: your face is 130 px wide")
+    assert len(said) == 1 and said[0].startswith(f"vtuber: your face is {small:.0f} px wide")
     assert said[0].endswith("sit closer\x1b[K")
     # Frames without a face do not count, and the median forgives a few narrow readings.
     assert len(shown([small, None] * SMALL_FACE_FRAMES)) == 1

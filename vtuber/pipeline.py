@@ -120,12 +120,11 @@ class Stats:
         return 1000.0 * float(np.percentile(self.latencies, pct)) if self.latencies else 0.0
 
 
-# A face narrower than this in the image (pixels, :func:`vtuber.solvers.head.face_width_px`)
-# reads its blinks less well: on the face corpus the blink misses on unseen faces cluster at
-# 126-133 px, and the training faces at 130 px had 10 false blinks over 20 performances where at
-# 260 px they had none (docs/face_corpus.md, "Small faces"). The status line says so, once, when
-# the median over SMALL_FACE_FRAMES frames with a face is under it.
-SMALL_FACE_PX = 150.0
+# A face narrower than this in the image (pixels, :func:`vtuber.solvers.head.face_width_px`) is
+# smaller than any the face corpus measures (120-400 px; within it the size was not shown to
+# matter: docs/face_corpus.md, "Small faces"). The status line says so, once, when the median
+# over SMALL_FACE_FRAMES frames with a face is under it.
+SMALL_FACE_PX = 120.0
 SMALL_FACE_FRAMES = 90
 
 
@@ -170,7 +169,8 @@ class StatusLine(TerminalLine):
                 self._hinted = True
                 self.note(
                     f"vtuber: your face is {float(np.median(self._widths)):.0f} px wide in the "
-                    f"image; blinks read better from {SMALL_FACE_PX:.0f} px: {self.small_face_hint}"
+                    f"image, smaller than vtuber is tested on ({SMALL_FACE_PX:.0f} px and up): "
+                    f"{self.small_face_hint}"
                 )
         now = time.perf_counter()
         if not self.due(now):
