@@ -4,6 +4,7 @@ this folder on ``sys.path``): the shared clip's path and decoding a clip into me
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import sys
 from pathlib import Path
@@ -145,7 +146,7 @@ def _cache_file(seq, kind: str, cache: Path, seconds: float, version: int) -> Pa
     worn += "" if seq.brows is None else "_brows"
     worn += "" if seq.mouth_shade == 1.0 else f"_shade{seq.mouth_shade:g}"
     worn += "" if seq.exposure == 0.0 and seq.jpeg_quality == 0 else "_webcam"
-    drawn = corpus_face_px(seq, seconds)
+    drawn = corpus_face_px(seq.name, seq.seed, seconds, seq.fps * seq.step)
     worn += "" if seq.face_px == drawn else f"_px{seq.face_px:g}"
     made_at = seq.fps * seq.step  # the performance's own rate, and how it was filmed
     worn += "" if made_at == 30.0 else f"_made{made_at:g}"
@@ -153,12 +154,13 @@ def _cache_file(seq, kind: str, cache: Path, seconds: float, version: int) -> Pa
     return cache / f"v{version}_{seq.name}_{seq.seed}{worn}_{seconds:g}_{kind}.npz"
 
 
-def corpus_face_px(seq, seconds: float) -> float:  # type: ignore[no-untyped-def]
-    """The face width that ``seq``'s performance (its face, seed, length and rate) is drawn
-    with when none is asked for."""
+@functools.lru_cache(maxsize=256)
+def corpus_face_px(name: str, seed: int, seconds: float, fps: float) -> float:
+    """The face width that a performance of ``name`` and ``seed`` made at ``fps`` for ``seconds``
+    is drawn with when none is asked for (made once per performance, not per cache file)."""
     from vtuber.synth.corpus import make_sequence
 
-    return make_sequence(seq.name, seq.seed, seconds=seconds, fps=seq.fps * seq.step).face_px
+    return make_sequence(name, seed, seconds=seconds, fps=fps).face_px
 
 
 def eye_patches_file(  # type: ignore[no-untyped-def]
