@@ -145,6 +145,7 @@ def _cache_file(seq, kind: str, cache: Path, seconds: float, version: int) -> Pa
     worn += "" if seq.smile is None else "_smiles"
     worn += "" if seq.brows is None else "_brows"
     worn += "" if seq.mouth_shade == 1.0 else f"_shade{seq.mouth_shade:g}"
+    worn += f"_skin{seq.skin_tone}" if seq.skin_tone else ""
     worn += "" if seq.exposure == 0.0 and seq.jpeg_quality == 0 else "_webcam"
     drawn = corpus_face_px(seq.name, seq.seed, seconds, seq.fps * seq.step)
     worn += "" if seq.face_px == drawn else f"_px{seq.face_px:g}"

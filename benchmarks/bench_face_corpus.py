@@ -36,7 +36,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 from _common import cached_landmarks  # noqa: E402
 
 from vtuber.synth import corpus, scoring  # noqa: E402
-from vtuber.synth.face import LIT_MOUTH_SHADE  # noqa: E402
+from vtuber.synth.face import LIT_MOUTH_SHADE, SKIN_TONES  # noqa: E402
 
 
 def seed_for(name: str, k: int) -> int:
@@ -108,6 +108,13 @@ def main(argv: list[str] | None = None) -> int:
         help="--mouth-shade at the lit-mouth condition (the inside of the mouth lit, or a skin"
         " darker than it: vtuber.synth.face.LIT_MOUTH_SHADE)",
     )
+    ap.add_argument(
+        "--skin-tone",
+        choices=sorted(SKIN_TONES),
+        default="",
+        help="the same performances with the photo's skin recoloured brown or dark "
+        "(vtuber.synth.face.SKIN_TONES; docs/face_corpus.md, 'Skin tones')",
+    )
     ap.add_argument("--cache", default="/tmp/vtuber-corpus-cache")
     ap.add_argument("--no-cache", action="store_true")
     args = ap.parse_args(argv)
@@ -137,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             if args.glasses:
                 seq = dataclasses.replace(seq, glasses=True)
-            seq = dataclasses.replace(seq, mouth_shade=args.mouth_shade)
+            seq = dataclasses.replace(seq, mouth_shade=args.mouth_shade, skin_tone=args.skin_tone)
             if args.every > 1:
                 seq = seq.every(args.every)
             if args.webcam:

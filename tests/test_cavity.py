@@ -99,3 +99,30 @@ def test_recorded_landmarks_keep_the_brighter_cuts() -> None:
     face.mouth_dim = (math.nan, math.nan, math.nan)
     back = decode_landmarks(encode_landmarks(Landmarks(t=0.5, width=64, height=48, face=face)))
     assert all(math.isnan(v) for v in back.face.mouth_dim)
+
+
+@pytest.mark.parametrize("name", ["grace_hopper", "astronaut"])
+def test_a_dark_skinned_talker_gets_vowels_from_the_lips(name: str) -> None:
+    """A dark skin (vtuber.synth.face.SKIN_TONES["dark"]) whose inside of the mouth is lit as
+    on a light one, so the darkness reads the open mouth faintly (grace_hopper: the brightest
+    cut) or not at all (astronaut): the wide-open frames still get the jaw's full opening and a
+    vowel. On astronaut that takes the blind judge (vtuber.solvers.adaptation.Agreement.blind:
+    once the lips have read the mouth open for a second and the darkness never has, the lips
+    decide); without it the darkness's bound left those frames silent and half open."""
+    from vtuber.solvers.mouth import VOWELS
+    from vtuber.tracker import TrackConfig, Tracker
+
+    r = FaceRenderer.from_photo(name, skin_tone="dark")
+    tracker = Tracker(TrackConfig())
+    wide = []
+    with FaceMeshBackend() as fm:
+        for i in range(150):
+            opening = max(math.sin(i / 5.0), 0.0)
+            lm = fm.process(r.render(mouth_open=opening, noise=2.0, seed=i), i / 30.0)
+            assert lm.face.found
+            cuts = (lm.face.mouth_dark, *lm.face.mouth_dim)
+            b = tracker.solve(lm, index=i).blendshapes
+            if opening >= 0.9 and i >= 90:
+                wide.append((i, cuts, b["jawOpen"], max(b[v] for v in VOWELS)))
+    assert wide
+    assert all(j > 0.7 and v > 0.3 for _, _, j, v in wide), wide

@@ -145,3 +145,31 @@ def test_agreement_waits_for_the_judge_to_have_seen_the_mouth_open() -> None:
     eager = Agreement(300, seen=0.5, seen_samples=0)
     early = [eager.add(o + rng.normal(0, 0.05), 0.1 * rng.random()) for o in opening]
     assert early[-1] is not None and trust(early[-1], 0.2, 0.5) == 0.0
+
+
+def test_a_judge_that_never_sees_the_mouth_open_is_blind_to_this_user() -> None:
+    """The darkness is blind (Agreement.blind) once the lips have read the mouth at least half
+    open on a second's worth of the window's frames while the darkness never did (a dark skin
+    or a lit mouth: the inside no darker than the skin); one that has seen it is not, a few
+    frames of lips read open (a landmark slip) do not make it blind, and blindness passes once
+    the frames fall out of the window."""
+    rng = np.random.default_rng(3)
+    talking = np.clip(np.sin(np.linspace(0, 16, 150)), 0, None)  # open >= 0.5 on about 1/3
+    blind = Agreement(300, seen=0.5, seen_samples=3, blind_samples=30)
+    states = [(blind.add(o, 0.1 * rng.random()), blind.blind)[1] for o in talking]
+    assert not states[0] and states[-1]
+    first = states.index(True)
+    assert 30 <= int(np.sum(talking[: first + 1] >= 0.5)) <= 31
+    seeing = Agreement(300, seen=0.5, seen_samples=3, blind_samples=30)
+    for o in talking:
+        seeing.add(o, o + rng.normal(0, 0.05))
+    assert not seeing.blind
+    slips = Agreement(300, seen=0.5, seen_samples=3, blind_samples=30)
+    for i in range(300):
+        slips.add(0.9 if i % 50 == 0 else 0.0, 0.0)  # six lone frames read open
+    assert not slips.blind
+    for _ in range(300):  # ten seconds with the mouth closed: the talking falls out
+        blind.add(0.0, 0.0)
+    assert not blind.blind
+    blind.reset()
+    assert not blind.blind

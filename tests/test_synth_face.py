@@ -14,9 +14,12 @@ from vtuber.landmarks.facemesh import FaceMeshBackend
 from vtuber.synth.demo import DemoSource, demo_pose
 from vtuber.synth.face import (
     PHOTOS,
+    SKIN_TONES,
     FaceRenderer,
     gaze_angles,
+    load_photo,
     mesh_triangles,
+    skin_toned,
     true_rotation,
 )
 
@@ -357,3 +360,63 @@ def test_the_face_width_does_not_shrink_as_the_head_turns(
         read.append(face_width_px(lm.face.points, lm.width, lm.height))
     assert all(abs(px / width - 1.0) <= 0.15 for px in read), (read, width)
     assert all(abs(px / read[0] - 1.0) <= 0.12 for px in read[1:]), read
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_a_skin_tone_recolours_the_skin_and_nothing_else(name: str) -> None:
+    """The skin-tone condition: the skin between the eyes and the mouth comes out at the tone's
+    L* (within 3), its hue near the tone's, the eyes' whites and irises untouched, and the face
+    darker where it was skin; an unknown tone is a clear error."""
+    import cv2
+
+    photo, pts = load_photo(name), FaceRenderer.from_photo(name).uv[:478]
+
+    def lab(img: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(img.astype(np.float32) / 255.0, cv2.COLOR_BGR2LAB)
+
+    def band(img: np.ndarray) -> np.ndarray:  # cheeks and nose: as FaceRenderer takes the skin
+        y0, y1 = int(min(pts[33, 1], pts[263, 1])), int(pts[0, 1])
+        x0, x1 = int(min(pts[33, 0], pts[263, 0])), int(max(pts[33, 0], pts[263, 0]))
+        return lab(img)[y0:y1, x0:x1].reshape(-1, 3)
+
+    def iris(img: np.ndarray) -> np.ndarray:  # a few pixels around each iris centre
+        out = []
+        for i in (468, 473):
+            x, y = np.round(pts[i, :2]).astype(int)
+            out.append(img[y - 2 : y + 3, x - 2 : x + 3].astype(float))
+        return np.array(out)
+
+    for tone, (lt, at, bt) in SKIN_TONES.items():
+        out = skin_toned(photo, pts, tone)
+        assert out.shape == photo.shape and out.dtype == np.uint8
+        med = np.median(band(out), axis=0)
+        assert abs(med[0] - lt) < 3.0, (tone, med)
+        assert np.hypot(med[1] - at, med[2] - bt) < 4.0, (tone, med)
+        assert np.abs(iris(out) - iris(photo)).mean() < 4.0, tone
+    # Deeper tones are darker where the photo is skin.
+    assert np.median(band(skin_toned(photo, pts, "dark"))[:, 0]) < np.median(band(photo)[:, 0])
+    with pytest.raises(VtuberError, match="unknown skin tone"):
+        skin_toned(photo, pts, "green")
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_facemesh_sees_a_dark_skinned_render_as_the_photo_s(
+    facemesh: FaceMeshBackend, name: str
+) -> None:
+    """The same face rendered with a dark skin (SKIN_TONES["dark"]): FaceMesh still finds it at
+    every pose and its points lie on the true projected vertices as closely as on the photo's
+    own skin (within 10 % of the eye distance); a closed eye and an open mouth are still seen."""
+    r = FaceRenderer.from_photo(name, skin_tone="dark")
+    for pose in ((0, 0, 0), (35, 0, 0), (-30, 10, 0), (0, -20, 15)):
+        p = landmarks(facemesh, r.render(*pose))
+        truth, _ = r.project(*pose)
+        eye = np.linalg.norm(truth[263] - truth[33])
+        assert np.linalg.norm(p[:468, :2] - truth[:468], axis=1).mean() < 0.1 * eye, pose
+    open_l = eye_ratio(landmarks(facemesh, r.render()), left=True)
+    assert eye_ratio(landmarks(facemesh, r.render(eye_close=(1.0, 0.0))), left=True) < 0.7 * open_l
+    p0, p1 = (landmarks(facemesh, r.render(mouth_open=m)) for m in (0.0, 1.0))
+    gap = [
+        np.linalg.norm(p[13, :2] - p[14, :2]) / np.linalg.norm(p[61, :2] - p[291, :2])
+        for p in (p0, p1)
+    ]
+    assert gap[1] - gap[0] > 0.15, gap

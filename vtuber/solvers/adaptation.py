@@ -190,11 +190,16 @@ class PoseBaseline:
 # 1 = fully open) on AGREE_SEEN_FRAMES of the window's frames before the two are compared, since a
 # judge that has not yet shown the thing cannot say the other reading misreads it (a mouth
 # inside that does not read dark at this pose and light while the lips open wide;
-# docs/face_corpus.md).
+# docs/face_corpus.md). A judge is blind to this user (:attr:`Agreement.blind`) while the first
+# reading has read at least AGREE_SEEN on AGREE_BLIND_FRAMES of the window's frames (a second of
+# them: a user talking, not a landmark's slip) and the judge on fewer than AGREE_SEEN_FRAMES: an
+# open mouth whose inside is no darker than the skin around it (a dark skin, a lit mouth), so
+# the fusion listens to the first reading alone.
 AGREE_WINDOW = 300
 AGREE_MIN_FRAMES = 30
 AGREE_FULL, AGREE_NONE = 0.5, 0.2
 AGREE_SEEN, AGREE_SEEN_FRAMES = 0.5, 3
+AGREE_BLIND_FRAMES = 30
 
 
 class Agreement:
@@ -203,7 +208,9 @@ class Agreement:
     other (a landmark model misreading this face's mouth, say) and listen to the other alone.
     ``add`` returns None while fewer than ``min_samples`` pairs are in, either reading barely
     moves (std under 0.01 / 0.005), or the second reading (the judge) has read ``seen`` or more
-    on fewer than ``seen_samples`` of the pairs in the window."""
+    on fewer than ``seen_samples`` of the pairs in the window. :attr:`blind`: the judge cannot
+    see the thing for this user (the first reading has read ``seen`` or more on at least
+    ``blind_samples`` of the window's pairs, the judge on fewer than ``seen_samples``)."""
 
     def __init__(
         self,
@@ -211,9 +218,11 @@ class Agreement:
         min_samples: int = AGREE_MIN_FRAMES,
         seen: float = AGREE_SEEN,
         seen_samples: int = AGREE_SEEN_FRAMES,
+        blind_samples: int = AGREE_BLIND_FRAMES,
     ) -> None:
         self.window, self.min_samples = window, min_samples
         self.seen, self.seen_samples = seen, seen_samples
+        self.blind_samples = blind_samples
         self._buf = np.zeros((window, 2))
         self.reset()
 
@@ -221,6 +230,12 @@ class Agreement:
         self._n = 0
         self._s = [0.0] * 5  # sum x, y, xx, yy, xy
         self._seen = 0  # pairs in the window whose second reading is >= seen
+        self._seen_first = 0  # ... whose first reading is
+
+    @property
+    def blind(self) -> bool:
+        """The first reading has shown the thing often in the window and the judge has not."""
+        return self._seen_first >= self.blind_samples and self._seen < self.seen_samples
 
     def add(self, x: float, y: float) -> float | None:
         """Add one pair; the correlation (None while too few samples or no variation)."""
@@ -229,9 +244,11 @@ class Agreement:
             ox, oy = self._buf[k]
             self._update(-ox, -oy, -1.0)
             self._seen -= int(oy >= self.seen)
+            self._seen_first -= int(ox >= self.seen)
         self._buf[k] = (x, y)
         self._update(x, y, 1.0)
         self._seen += int(y >= self.seen)
+        self._seen_first += int(x >= self.seen)
         self._n += 1
         n = min(self._n, self.window)
         if n < self.min_samples or self._seen < self.seen_samples:

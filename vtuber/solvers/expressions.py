@@ -228,6 +228,8 @@ class FaceSolver:
             )
             if r is not None:
                 ad.gap_share = mc.gap_weight * trust(r, mc.agree_none, mc.agree_full)
+            if ad.mouth_agreement.blind:  # an open mouth no darker inside than the skin
+                dark = math.nan
         mouth = solve_mouth(
             m.mouth_gap, m.mouth_width, rest[2], rest[3], mc, dark, dark_rest, ad.gap_share
         )

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -107,8 +107,9 @@ def photo_landmarks(name: str) -> NDArray[np.float64]:
     return still_landmarks(load_photo(name), f"the photo of {name!r}")
 
 
-def renderer(name: str, **kwargs: float) -> FaceRenderer:
-    """A :class:`vtuber.synth.face.FaceRenderer` of one identity (kwargs: distance_cm, hfov_deg)."""
+def renderer(name: str, **kwargs: Any) -> FaceRenderer:
+    """A :class:`vtuber.synth.face.FaceRenderer` of one identity (kwargs: distance_cm, hfov_deg,
+    mouth_shade, skin_tone)."""
     _check(name)
     return FaceRenderer.from_landmarks(load_photo(name), photo_landmarks(name), **kwargs)
 
@@ -148,6 +149,9 @@ class Sequence:
     # The inside of the mouth this many times as bright against the skin as in the corpus's
     # renders (FaceRenderer's mouth_shade; face.LIT_MOUTH_SHADE: the lit-mouth condition).
     mouth_shade: float = 1.0
+    # The photo's skin recoloured (face.SKIN_TONES: "brown", "dark"; "": as photographed), the
+    # skin-tone condition.
+    skin_tone: str = ""
     # (n,) smile -1..1 (FaceRenderer.deformed_model: > 0 smiles, < 0 frowns); None: none at all
     # (the corpus's performances before expressions, rendered the same as ever).
     smile: F64 | None = None
@@ -408,7 +412,11 @@ class SequenceRenderer:
         base = renderer(seq.name)
         dist = distance_for_width(base, seq.face_px, seq.size, hfov_deg)
         self.renderer = renderer(
-            seq.name, distance_cm=dist, hfov_deg=hfov_deg, mouth_shade=seq.mouth_shade
+            seq.name,
+            distance_cm=dist,
+            hfov_deg=hfov_deg,
+            mouth_shade=seq.mouth_shade,
+            skin_tone=seq.skin_tone,
         )
 
     def _state(self, t: float) -> dict[str, F64]:

@@ -40,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import cv2
 import numpy as np
@@ -92,6 +93,16 @@ MOUTH_INTERIOR_SHADE = (0.29, 0.184, 0.365)
 # DARK_FRACTION (0.35), not fitted: it tests what the tracker does when the darkness cannot see.
 LIT_MOUTH_SHADE = 1.6
 BACKGROUND_BGR = (118, 112, 104)
+# The face corpus's skin-tone condition (``skin_lightness``): the photo's skin recoloured to a
+# CIE L*a*b* lightness and hue (a*, b*) of a browner or darker skin, its shading kept (each skin
+# pixel's lightness scaled by the same factor, its hue offset kept), everything that is not skin
+# (the eyes' whites and irises, teeth, hair, brows, lashes, glasses) left as photographed, and the
+# lips darkened with the skin. The two levels are the skin categories of the individual typology
+# angle (ITA = atan((L* - 50) / b*)): "brown" (-30 to 10 degrees) and "dark" (under -30). The
+# inside of the mouth keeps the colour it has on the photo as it is: its tissue is lit by the
+# same light whatever the skin's pigment, so on a dark skin it is no longer much darker than the
+# skin around it.
+SKIN_TONES = {"brown": (45.0, 13.0, 22.0), "dark": (30.0, 11.0, 17.0)}  # L*, a*, b*
 # Glasses (``render(glasses=True)``, the face corpus's glasses condition): a dark full-rim frame,
 # sized from the wearer's own eyes like a fitted frame (each lens 1.5 eye widths wide and 1.1
 # high, its centre a little outward of and below the eye's), its front 4 mm in front of the nose
@@ -191,6 +202,60 @@ def _smoothstep(x: F64) -> F64:
     return x * x * (3.0 - 2.0 * x)
 
 
+def _skin_band(photo: NDArray[np.generic], pts: F64) -> NDArray[np.generic]:
+    """The photo's pixels (k, channels) between the outer eye corners, from the eyes down to the
+    top of the upper lip: mostly cheek and nose skin, whose median is the face's skin."""
+    (ax, ay), (bx, by) = pts[EYE_OUTER_R, :2], pts[EYE_OUTER_L, :2]
+    top, bottom = int(min(ay, by)), int(pts[fm.UPPER_LIP_TOP, 1])
+    band = photo[max(top, 0) : bottom, max(int(min(ax, bx)), 0) : int(max(ax, bx))]
+    return band.reshape(-1, photo.shape[2])
+
+
+def skin_toned(photo: NDArray[np.uint8], points_px: F64, tone: str) -> NDArray[np.uint8]:
+    """``photo`` with its skin recoloured to one of :data:`SKIN_TONES` (see there).
+
+    Inside the face's outline every pixel is recoloured but the eyes' openings and what shows
+    between the lips (drawn from the landmarks), so the brows, lashes, lips and a fringe darken
+    with the skin and keep their contrast with it in proportion. Outside it (ears, neck, the
+    hairline) a pixel is skin by how close its hue is to the face's median skin's (a Gaussian in
+    a*b* as wide as 1.25 times the distance that 90 % of the skin between the eyes and the mouth
+    lies within, at least 6 units) and by not being much darker than it (hair). The photo's own
+    exposure does not carry over: the skin comes out at the tone's L*, each pixel's lightness
+    scaled by the same factor and its hue's offset from the median kept."""
+    if tone not in SKIN_TONES:
+        raise VtuberError(f"unknown skin tone {tone!r} (one of {', '.join(SKIN_TONES)})")
+    lt, at, bt = SKIN_TONES[tone]
+    pts = np.asarray(points_px, np.float64)
+    lab = cv2.cvtColor(photo.astype(np.float32) / 255.0, cv2.COLOR_BGR2LAB)
+    band = _skin_band(lab, pts)
+    ref = np.median(band, axis=0)
+
+    def polygon(*outlines: tuple[int, ...]) -> NDArray[np.uint8]:
+        m = np.zeros(photo.shape[:2], np.uint8)
+        for o in outlines:
+            cv2.fillPoly(m, [np.round(pts[list(o), :2]).astype(np.int32)], 1)
+        return m
+
+    keep = polygon(  # the eyes' openings and what shows between the lips
+        (EYE_OUTER_R, *fm.UPPER_LID_R, EYE_INNER_R, *reversed(fm.LOWER_LID_R)),
+        (EYE_INNER_L, *reversed(fm.UPPER_LID_L), EYE_OUTER_L, *fm.LOWER_LID_L),
+        (*fm.UPPER_INNER_LIP, *reversed(fm.LOWER_INNER_LIP)),
+    )
+    inside = polygon(fm.FACE_OVAL).astype(np.float64)
+    spread = np.percentile(np.hypot(band[:, 1] - ref[1], band[:, 2] - ref[2]), 90)
+    sigma = max(6.0, 1.25 * float(spread))
+    hue = np.exp(-0.5 * (np.hypot(lab[..., 1] - ref[1], lab[..., 2] - ref[2]) / sigma) ** 2)
+    dark = _smoothstep((lab[..., 0] / max(float(ref[0]), 1e-3) - 0.3) / 0.25)
+    w = (inside + (1.0 - inside) * hue * dark) * (1 - keep)
+    w = cv2.GaussianBlur(w.astype(np.float32), (0, 0), 1.5)[..., None]
+    toned = np.empty_like(lab)
+    toned[..., 0] = lab[..., 0] * (lt / max(float(ref[0]), 1e-3))
+    toned[..., 1] = at + lab[..., 1] - ref[1]
+    toned[..., 2] = bt + lab[..., 2] - ref[2]
+    out = cv2.cvtColor(w * toned + (1.0 - w) * lab, cv2.COLOR_LAB2BGR)
+    return np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 @dataclass
 class _Eye:
     upper: NDArray[np.intp]
@@ -208,6 +273,8 @@ class FaceRenderer:
         photo: BGR texture. points_px: (478, 3) its FaceMesh landmarks, x, y in pixels, z scaled
         like x (``Landmarks.face_pixels()``). distance_cm: camera to the face's centre.
         hfov_deg: the camera's horizontal field of view (vtuber's solver assumes 60).
+        mouth_shade: the inside of the mouth's shade, times :data:`MOUTH_INTERIOR_SHADE`.
+        skin_tone: "" (as photographed) or one of :data:`SKIN_TONES` (:func:`skin_toned`).
     """
 
     def __init__(
@@ -218,6 +285,7 @@ class FaceRenderer:
         distance_cm: float = 45.0,
         hfov_deg: float = 60.0,
         mouth_shade: float = 1.0,
+        skin_tone: str = "",
     ) -> None:
         self.hfov_deg = hfov_deg
         self.distance_cm = distance_cm
@@ -261,12 +329,15 @@ class FaceRenderer:
         # reaching past the lids, so a lid that rises with the gaze uncovers more of it, while
         # the lid skin around keeps sampling the photo).
         h, w = photo.shape[:2]
+        interior = self._mouth_interior(photo, pts, mouth_shade)  # the light's, not the skin's
+        if skin_tone:
+            photo = skin_toned(photo, pts, skin_tone)
         self.photo = photo
         self._glasses: tuple[list[F64], F64, list[tuple[F64, int]]] | None = None
         self._atlas_x = w + 8
         self.texture = np.empty((h, 2 * w + 8, 3), np.uint8)
         self.texture[:, :w] = photo
-        self.texture[:, w : w + 8] = self._mouth_interior(photo, pts, mouth_shade)
+        self.texture[:, w : w + 8] = interior
         self.texture[:, w + 8 :] = photo
         self._dark_uv = np.array([w + 4.0, h / 2.0])
         self._prepare_irises()
@@ -278,13 +349,13 @@ class FaceRenderer:
     # -- construction --------------------------------------------------------------------------
 
     @classmethod
-    def from_photo(cls, name: str = "grace_hopper", **kwargs: float) -> FaceRenderer:
+    def from_photo(cls, name: str = "grace_hopper", **kwargs: Any) -> FaceRenderer:
         """A renderer for one of the package-shipped photos (see :func:`load_photo`)."""
         return cls.from_landmarks(load_photo(name), _photo_landmarks(name), **kwargs)
 
     @classmethod
     def from_landmarks(
-        cls, photo: NDArray[np.uint8], points_px: F64, **kwargs: float
+        cls, photo: NDArray[np.uint8], points_px: F64, **kwargs: Any
     ) -> FaceRenderer:
         return cls(photo, points_px, **kwargs)
 
@@ -321,10 +392,7 @@ class FaceRenderer:
         """The colour of the inside of the mouth: ``scale`` x :data:`MOUTH_INTERIOR_SHADE` of the
         photo's median skin between the eyes and the mouth (``scale`` > 1: a mouth whose inside
         is lit, or a skin darker than that inside; :data:`LIT_MOUTH_SHADE`)."""
-        (ax, ay), (bx, by) = pts[EYE_OUTER_R, :2], pts[EYE_OUTER_L, :2]
-        top, bottom = int(min(ay, by)), int(pts[fm.UPPER_LIP_TOP, 1])
-        band = photo[max(top, 0) : bottom, max(int(min(ax, bx)), 0) : int(max(ax, bx))]
-        skin = np.median(band.reshape(-1, 3), axis=0)
+        skin = np.median(_skin_band(photo, pts), axis=0)
         shade = np.minimum(np.array(MOUTH_INTERIOR_SHADE) * scale, 1.0)
         return np.clip(np.round(skin * shade), 0, 255).astype(np.uint8)
 
