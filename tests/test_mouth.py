@@ -151,8 +151,9 @@ def test_a_judge_that_never_sees_the_mouth_open_is_blind_to_this_user() -> None:
     """The darkness is blind (Agreement.blind) once the lips have read the mouth at least half
     open on a second's worth of the window's frames while the darkness never did (a dark skin
     or a lit mouth: the inside no darker than the skin); one that has seen it is not, a few
-    frames of lips read open (a landmark slip) do not make it blind, and blindness passes once
-    the frames fall out of the window."""
+    frames of lips read open (a landmark slip) do not make it blind; blindness lasts through a
+    pause (ten seconds of a closed mouth) and passes once the darkness reads the mouth open, or
+    on a new face."""
     rng = np.random.default_rng(3)
     talking = np.clip(np.sin(np.linspace(0, 16, 150)), 0, None)  # open >= 0.5 on about 1/3
     blind = Agreement(300, seen=0.5, seen_samples=3, blind_samples=30)
@@ -170,6 +171,12 @@ def test_a_judge_that_never_sees_the_mouth_open_is_blind_to_this_user() -> None:
     assert not slips.blind
     for _ in range(300):  # ten seconds with the mouth closed: the talking falls out
         blind.add(0.0, 0.0)
+    assert blind.blind
+    for o in talking[:40]:  # the light changes and the darkness sees the mouth open
+        blind.add(o, o)
     assert not blind.blind
+    for o in [0.0] * 300 + list(talking):  # the light again: once the seen frames are out
+        blind.add(o, 0.0)
+    assert blind.blind
     blind.reset()
     assert not blind.blind

@@ -194,7 +194,8 @@ class PoseBaseline:
 # reading has read at least AGREE_SEEN on AGREE_BLIND_FRAMES of the window's frames (a second of
 # them: a user talking, not a landmark's slip) and the judge on fewer than AGREE_SEEN_FRAMES: an
 # open mouth whose inside is no darker than the skin around it (a dark skin, a lit mouth), so
-# the fusion listens to the first reading alone.
+# the fusion listens to the first reading alone, through pauses, until the judge reads the thing
+# on AGREE_SEEN_FRAMES of the window (the light changed) or the face is lost.
 AGREE_WINDOW = 300
 AGREE_MIN_FRAMES = 30
 AGREE_FULL, AGREE_NONE = 0.5, 0.2
@@ -210,7 +211,8 @@ class Agreement:
     moves (std under 0.01 / 0.005), or the second reading (the judge) has read ``seen`` or more
     on fewer than ``seen_samples`` of the pairs in the window. :attr:`blind`: the judge cannot
     see the thing for this user (the first reading has read ``seen`` or more on at least
-    ``blind_samples`` of the window's pairs, the judge on fewer than ``seen_samples``)."""
+    ``blind_samples`` of the window's pairs, the judge on fewer than ``seen_samples``), until
+    the judge has read it on ``seen_samples`` of them."""
 
     def __init__(
         self,
@@ -231,11 +233,14 @@ class Agreement:
         self._s = [0.0] * 5  # sum x, y, xx, yy, xy
         self._seen = 0  # pairs in the window whose second reading is >= seen
         self._seen_first = 0  # ... whose first reading is
+        self._blind = False
 
     @property
     def blind(self) -> bool:
-        """The first reading has shown the thing often in the window and the judge has not."""
-        return self._seen_first >= self.blind_samples and self._seen < self.seen_samples
+        """The first reading has shown the thing often in the window and the judge has not; it
+        stays so through the quiet that follows (a mouth closed for 10 s does not make the
+        darkness see) until the judge shows the thing or :meth:`reset`."""
+        return self._blind
 
     def add(self, x: float, y: float) -> float | None:
         """Add one pair; the correlation (None while too few samples or no variation)."""
@@ -250,6 +255,10 @@ class Agreement:
         self._seen += int(y >= self.seen)
         self._seen_first += int(x >= self.seen)
         self._n += 1
+        if self._seen >= self.seen_samples:
+            self._blind = False
+        elif self._seen_first >= self.blind_samples:
+            self._blind = True
         n = min(self._n, self.window)
         if n < self.min_samples or self._seen < self.seen_samples:
             return None
