@@ -479,3 +479,41 @@ def test_through_a_webcam_every_figure_holds(scores, webcam_scores) -> None:  # 
     assert min(h[1] for h in held.values()) >= -0.1, held
     assert min(h[2] for h in held.values()) >= -0.03, held
     assert max(h[3] for h in held.values()) <= 0.75, held
+
+
+@pytest.fixture(scope="module")
+def dark_scores(runs) -> dict[str, scoring.Scores]:  # type: ignore[no-untyped-def]
+    """The same performances with the skin recoloured dark (docs/face_corpus.md, "Skin
+    tones")."""
+    return _condition_scores(runs, "dark skin", lambda s: dataclasses.replace(s, skin_tone="dark"))
+
+
+def test_on_a_dark_skin_every_figure_holds(scores, dark_scores) -> None:  # type: ignore[no-untyped-def]
+    """A dark skin, its mouth's inside nearly as bright as the skin around it (docs/face_corpus.md,
+    "Skin tones"): every face is found on every frame, the mouth still follows the jaw, talks
+    with vowels and sends none at rest, and the head, blinks and gaze stay within a margin of
+    the same performances on the photo's own skin. Guards where the figures stand, not the
+    issue's goals, which a dark skin does not meet on the bench's performances. On these
+    (2026-12-06), dark minus the photo's skin: head -0.26 to +0.35 deg, mean blink F1 -0.013 to
+    0, gaze -0.91 to +1.24 deg; mouth 0.86-0.95, vowels on 0.39 (rose_leslie) and 0.73-0.90
+    of the open frames, the largest vowel at rest 0.10."""
+    held = {}
+    for name, d in dark_scores.items():
+        b = scores[name, False]
+        held[name] = (
+            round(d.head_mean - b.head_mean, 2),
+            round(float(np.mean(d.blink_f1) - np.mean(b.blink_f1)), 3),
+            round(d.mouth_spearman, 3),
+            round(d.vowels_open, 3),
+            round(d.vowel_at_rest, 3),
+            round(d.gaze_mean - b.gaze_mean, 2),
+        )
+        assert d.found == 1.0, name
+    print(held)
+    assert max(h[0] for h in held.values()) <= 0.75, held
+    assert min(h[1] for h in held.values()) >= -0.1, held
+    assert min(h[2] for h in held.values()) >= 0.8, held
+    talk = sorted(h[3] for h in held.values())
+    assert talk[0] >= 0.3 and talk[1] >= 0.6, held
+    assert max(h[4] for h in held.values()) <= 0.2, held
+    assert max(h[5] for h in held.values()) <= 1.5, held
