@@ -202,7 +202,7 @@ def _smoothstep(x: F64) -> F64:
     return x * x * (3.0 - 2.0 * x)
 
 
-def _skin_band(photo: NDArray[np.generic], pts: F64) -> NDArray[np.generic]:
+def _skin_band(photo: NDArray[Any], pts: F64) -> NDArray[Any]:
     """The photo's pixels (k, channels) between the outer eye corners, from the eyes down to the
     top of the upper lip: mostly cheek and nose skin, whose median is the face's skin."""
     (ax, ay), (bx, by) = pts[EYE_OUTER_R, :2], pts[EYE_OUTER_L, :2]
@@ -233,7 +233,7 @@ def skin_toned(photo: NDArray[np.uint8], points_px: F64, tone: str) -> NDArray[n
     def polygon(*outlines: tuple[int, ...]) -> NDArray[np.uint8]:
         m = np.zeros(photo.shape[:2], np.uint8)
         for o in outlines:
-            cv2.fillPoly(m, [np.round(pts[list(o), :2]).astype(np.int32)], 1)
+            cv2.fillPoly(m, [np.round(pts[list(o), :2]).astype(np.int32)], (1,))
         return m
 
     keep = polygon(  # the eyes' openings and what shows between the lips
