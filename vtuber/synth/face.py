@@ -93,15 +93,15 @@ MOUTH_INTERIOR_SHADE = (0.29, 0.184, 0.365)
 # DARK_FRACTION (0.35), not fitted: it tests what the tracker does when the darkness cannot see.
 LIT_MOUTH_SHADE = 1.6
 BACKGROUND_BGR = (118, 112, 104)
-# The face corpus's skin-tone condition (``skin_lightness``): the photo's skin recoloured to a
-# CIE L*a*b* lightness and hue (a*, b*) of a browner or darker skin, its shading kept (each skin
-# pixel's lightness scaled by the same factor, its hue offset kept), everything that is not skin
-# (the eyes' whites and irises, teeth, hair, brows, lashes, glasses) left as photographed, and the
-# lips darkened with the skin. The two levels are the skin categories of the individual typology
-# angle (ITA = atan((L* - 50) / b*)): "brown" (-30 to 10 degrees) and "dark" (under -30). The
-# inside of the mouth keeps the colour it has on the photo as it is: its tissue is lit by the
-# same light whatever the skin's pigment, so on a dark skin it is no longer much darker than the
-# skin around it.
+# The face corpus's skin-tone condition (``FaceRenderer(skin_tone=)``, :func:`skin_toned`): the
+# photo's skin recoloured to a CIE L*a*b* lightness and hue (a*, b*) of a browner or darker skin,
+# its shading kept (each pixel's lightness scaled by the same factor, its hue offset kept); the
+# brows, lashes and lips darken with it, the eyes' whites and irises, the teeth and the hair
+# beyond the face stay as photographed. The two levels are skin categories of the individual
+# typology angle (ITA = atan((L* - 50) / b*)): "brown" (-30 to 10 degrees) and "dark" (under
+# -30). The inside of the mouth keeps the colour it has on the photo as it is: its tissue is lit
+# by the same light whatever the skin's pigment, so on a dark skin it is no longer much darker
+# than the skin around it.
 SKIN_TONES = {"brown": (45.0, 13.0, 22.0), "dark": (30.0, 11.0, 17.0)}  # L*, a*, b*
 # Glasses (``render(glasses=True)``, the face corpus's glasses condition): a dark full-rim frame,
 # sized from the wearer's own eyes like a fitted frame (each lens 1.5 eye widths wide and 1.1
