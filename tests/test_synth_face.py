@@ -365,7 +365,7 @@ def test_the_face_width_does_not_shrink_as_the_head_turns(
 @pytest.mark.parametrize("name", PHOTOS)
 def test_a_skin_tone_recolours_the_skin_and_nothing_else(name: str) -> None:
     """The skin-tone condition: the skin between the eyes and the mouth comes out at the tone's
-    L* (within 3), its hue near the tone's, the eyes' whites and irises untouched, and the face
+    L* (within 3), its hue near the tone's, the irises untouched, and the face
     darker where it was skin; an unknown tone is a clear error."""
     import cv2
 
