@@ -165,16 +165,17 @@ class StatusLine(TerminalLine):
         """One frame's status; ``face_px``: its face's width in pixels (None: no face)."""
         if face_px is not None:
             self._widths.append(face_px)
-            if self.small_face_hint and not self._hinted and self.small_face():
-                self._hinted = True
-                self.note(
-                    f"vtuber: your face is {float(np.median(self._widths)):.0f} px wide in the "
-                    f"image, smaller than vtuber is tested on ({SMALL_FACE_PX:.0f} px and up): "
-                    f"{self.small_face_hint}"
-                )
         now = time.perf_counter()
         if not self.due(now):
             return
+        # Judged when the line is drawn, not on every frame (a median over the window).
+        if self.small_face_hint and not self._hinted and self.small_face():
+            self._hinted = True
+            self.note(
+                f"vtuber: your face is {float(np.median(self._widths)):.0f} px wide in the "
+                f"image, smaller than vtuber is tested on ({SMALL_FACE_PX:.0f} px and up): "
+                f"{self.small_face_hint}"
+            )
         dt = now - self.last_shown if self.last_shown else stats.elapsed
         fps = (stats.frames - self._n_last) / dt if dt > 0 else 0.0
         self._n_last = stats.frames
