@@ -142,6 +142,7 @@ def cached_landmarks(  # type: ignore[no-untyped-def]
 def _cache_file(seq, kind: str, cache: Path, seconds: float, version: int) -> Path:  # type: ignore[no-untyped-def]
     cache.mkdir(parents=True, exist_ok=True)
     worn = "_glasses" if seq.glasses else ""
+    worn += "_fringe" if seq.fringe else ""
     worn += "" if seq.smile is None else "_smiles"
     worn += "" if seq.brows is None else "_brows"
     worn += "" if seq.mouth_shade == 1.0 else f"_shade{seq.mouth_shade:g}"

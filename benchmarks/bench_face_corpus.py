@@ -5,6 +5,7 @@ solvePnP for the head, textbook measures for the eyes, mouth and gaze); optional
     .venv/bin/python benchmarks/bench_face_corpus.py                 # validation faces
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --perfect-sync
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --glasses
+    .venv/bin/python benchmarks/bench_face_corpus.py --faces training --seeds 2 --fringe [--brows]
     .venv/bin/python benchmarks/bench_face_corpus.py --faces all --seeds 2 --expressions
     .venv/bin/python benchmarks/bench_face_corpus.py --faces training --seeds 2 --brows
     .venv/bin/python benchmarks/bench_face_corpus.py --faces training --seeds 4 --start 1.5
@@ -50,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--perfect-sync", action="store_true", help="also the Face Landmarker mode")
     ap.add_argument("--glasses", action="store_true", help="the same performances wearing glasses")
+    ap.add_argument(
+        "--fringe",
+        action="store_true",
+        help="the same performances with a fringe over the brows (docs/face_corpus.md, 'A fringe')",
+    )
     ap.add_argument(
         "--expressions",
         action="store_true",
@@ -144,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             if args.glasses:
                 seq = dataclasses.replace(seq, glasses=True)
+            if args.fringe:
+                seq = dataclasses.replace(seq, fringe=True)
             seq = dataclasses.replace(seq, mouth_shade=args.mouth_shade, skin_tone=args.skin_tone)
             if args.every > 1:
                 seq = seq.every(args.every)

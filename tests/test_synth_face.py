@@ -420,3 +420,37 @@ def test_facemesh_sees_a_dark_skinned_render_as_the_photo_s(
         for p in (p0, p1)
     ]
     assert gap[1] - gap[0] > 0.15, gap
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_a_fringe_covers_the_brows_stays_with_the_skull_and_spares_the_eyes(
+    renderers: dict[str, FaceRenderer], facemesh: FaceMeshBackend, name: str
+) -> None:
+    """The fringe condition (docs/face_corpus.md, "A fringe"): hair drawn over the forehead down
+    into the brows, nothing changed at or below the eyes' upper lids; a raised brow moves under it
+    while the hair stays where the skull puts it, and the hair turns with the head. FaceMesh
+    still finds the face where it is, and still sees a closed eye."""
+    r = renderers[name]
+    for pose in ((0.0, 0.0, 0.0), (25.0, 8.0, 5.0), (-30.0, -10.0, 0.0)):
+        bare, worn = r.render(*pose), r.render(*pose, fringe=True)
+        truth, _ = r.project(*pose)
+        changed = np.any(worn != bare, axis=2)
+        eye = float(np.linalg.norm(truth[263] - truth[33]))
+        ys, xs = np.nonzero(changed)
+        assert ys.max() < max(truth[145, 1], truth[374, 1]), pose  # nothing below the eyes
+        for a, b, up, lo in ((33, 133, 159, 145), (263, 362, 386, 374)):  # nor over an eye
+            x0, x1 = sorted((int(truth[a, 0]), int(truth[b, 0])))
+            assert not changed[int(truth[up, 1]) - 1 : int(truth[lo, 1]) + 1, x0 : x1 + 1].any()
+        for outline in ((70, 63, 105, 66, 107), (300, 293, 334, 296, 336)):  # brows' upper edge
+            covered = [changed[int(round(truth[i, 1])), int(round(truth[i, 0]))] for i in outline]
+            assert sum(covered) >= 4, (pose, outline, covered)
+        p = landmarks(facemesh, worn)
+        assert np.linalg.norm(p[:468, :2] - truth[:468], axis=1).mean() < 0.1 * eye, pose
+    hair = np.any(r.render(fringe=True) != r.render(), axis=2)
+    raised = np.any(r.render(fringe=True, brows=(1.0, 1.0)) != r.render(brows=(1.0, 1.0)), axis=2)
+    assert (hair != raised).mean() < 0.002  # the same hair over a raised brow
+    turned = np.any(r.render(20.0, fringe=True) != r.render(20.0), axis=2)
+    assert np.nonzero(turned)[1].mean() > np.nonzero(hair)[1].mean() + 5
+    open_l = eye_ratio(landmarks(facemesh, r.render(fringe=True)), left=True)
+    shut = landmarks(facemesh, r.render(fringe=True, eye_close=(1.0, 0.0)))
+    assert eye_ratio(shut, left=True) < 0.7 * open_l

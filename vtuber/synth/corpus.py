@@ -146,6 +146,7 @@ class Sequence:
     lighting: tuple[float, float, float]
     noise: float
     glasses: bool = False  # the same performance wearing glasses (FaceRenderer.glasses_model)
+    fringe: bool = False  # the same performance with a fringe (FaceRenderer.fringe_model)
     # The inside of the mouth this many times as bright against the skin as in the corpus's
     # renders (FaceRenderer's mouth_shade; face.LIT_MOUTH_SHADE: the lit-mouth condition).
     mouth_shade: float = 1.0
@@ -446,6 +447,7 @@ class SequenceRenderer:
             size=s.size,
             noise=0.0,
             glasses=s.glasses,
+            fringe=s.fringe,
             smile=0.0 if smile is None else float(smile),
             brows=(0.0, 0.0) if brows is None else (float(brows[0]), float(brows[1])),
         )

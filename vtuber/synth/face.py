@@ -45,6 +45,7 @@ from typing import Any
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from vtuber import quat
 from vtuber.errors import VtuberError
@@ -112,6 +113,17 @@ GLASSES_RIM_CM = 0.22
 GLASSES_FRONT_CM = 0.4
 GLASSES_BGR = (32, 30, 34)
 GLASSES_GLARE = 0.08
+# A fringe (``render(fringe=True)``, the face corpus's fringe condition): FRINGE_LOCKS locks of
+# hair hanging over the forehead, rigid with the skull (a brow that rises moves under them),
+# FRINGE_OFF_CM in front of the skin, from above the top of the face down to a hem halfway down
+# the brows, cut ragged (each lock ends up to FRINGE_RAGGED_CM above the hem, drawn from a
+# generator seeded per renderer, and narrows to a point FRINGE_TIP_CM below that), dark brown,
+# each lock a little lighter or darker.
+FRINGE_BGR = (30, 38, 55)
+FRINGE_OFF_CM = 0.3
+FRINGE_RAGGED_CM = 0.3
+FRINGE_TIP_CM = 0.2
+FRINGE_LOCKS = 30
 PHOTOS = ("grace_hopper", "astronaut")
 
 
@@ -334,6 +346,7 @@ class FaceRenderer:
             photo = skin_toned(photo, pts, skin_tone)
         self.photo = photo
         self._glasses: tuple[list[F64], F64, list[tuple[F64, int]]] | None = None
+        self._fringe: list[tuple[F64, tuple[int, int, int]]] | None = None
         self._atlas_x = w + 8
         self.texture = np.empty((h, 2 * w + 8, 3), np.uint8)
         self.texture[:, :w] = photo
@@ -668,12 +681,18 @@ class FaceRenderer:
         brows: tuple[float, float] = (0.0, 0.0),
     ) -> tuple[F64, F64]:
         m = self.deformed_model(eye_close, mouth_open, iris, smile, brows)
-        R = true_rotation(yaw, pitch, roll)
-        cam = (m - self.pivot) @ R.T + self.pivot + np.array([0.0, 0.0, self.distance_cm])
+        cam = self._camera(m, true_rotation(yaw, pitch, roll))
+        return self._pixels(cam, size), cam
+
+    def _camera(self, model_cm: F64, rot: F64) -> F64:
+        """Model points (cm) in the camera frame (cm) with the head turned by ``rot``."""
+        return (model_cm - self.pivot) @ rot.T + self.pivot + np.array([0.0, 0.0, self.distance_cm])
+
+    def _pixels(self, cam: F64, size: tuple[int, int]) -> F64:
+        """Camera-frame points (cm) in the image of ``size`` (pixels, sub-pixel)."""
         w, h = size
         f = 0.5 * w / np.tan(np.radians(self.hfov_deg) / 2.0)
-        px = f * cam[:, :2] / cam[:, 2:3] + np.array([w / 2.0, h / 2.0])
-        return px, cam
+        return f * cam[:, :2] / cam[:, 2:3] + np.array([w / 2.0, h / 2.0])
 
     def render(
         self,
@@ -690,12 +709,14 @@ class FaceRenderer:
         glasses: bool = False,
         smile: float = 0.0,
         brows: tuple[float, float] = (0.0, 0.0),
+        fringe: bool = False,
     ) -> NDArray[np.uint8]:
         """A BGR uint8 image of ``size`` = (width, height) showing the face turned by yaw, pitch,
         roll (degrees; module docstring), with ``eye_close`` = (person's left, right) closure
         0..1, ``mouth_open`` 0..1 (jaw drop, 1.6 cm at 1), ``iris`` = (dx, dy) iris shift in eye
         widths (dx > 0 toward the person's left, dy > 0 up; :func:`gaze_angles` gives the gaze),
-        ``glasses`` on the face (:meth:`glasses_model`), ``smile`` and ``brows``
+        ``glasses`` on the face (:meth:`glasses_model`), a ``fringe`` over the forehead
+        (:meth:`fringe_model`), ``smile`` and ``brows``
         (:meth:`deformed_model`), plus Gaussian pixel noise of std ``noise`` (grey levels,
         seeded by ``seed``)."""
         px, cam = self._project_all(
@@ -786,6 +807,8 @@ class FaceRenderer:
                               cv2.LINE_AA)  # fmt: skip
                 a = (close - 0.5) * 2.0
                 out = np.asarray(cv2.addWeighted(lash, a, out, 1.0 - a, 0.0), np.uint8)
+        if fringe:  # under the glasses: a fringe hangs behind a frame's front
+            out = self._draw_fringe(out, true_rotation(yaw, pitch, roll), size)
         if glasses:
             out = self._draw_glasses(out, true_rotation(yaw, pitch, roll), size)
         if noise > 0.0:
@@ -841,17 +864,13 @@ class FaceRenderer:
         """Draw :meth:`glasses_model` over a rendered face turned by ``rot``: the lenses' glare,
         the rims and bridge, and each temple while its side of the head faces the camera."""
         rims, bridge, temples = self.glasses_model()
-        w, h = size
-        f = 0.5 * w / np.tan(np.radians(self.hfov_deg) / 2.0)
+        f = 0.5 * size[0] / np.tan(np.radians(self.hfov_deg) / 2.0)
 
         def cam(p: F64) -> F64:
-            return (p - self.pivot) @ rot.T + self.pivot + np.array([0.0, 0.0, self.distance_cm])
+            return self._camera(p, rot)
 
-        def pix(p: F64) -> NDArray[np.int32]:
-            q = cam(p)
-            return np.round(
-                16.0 * (f * q[:, :2] / q[:, 2:3] + np.array([w / 2.0, h / 2.0]))
-            ).astype(np.int32)
+        def pix(p: F64) -> NDArray[np.int32]:  # 4 fractional bits, as drawn with shift 4
+            return np.round(16.0 * self._pixels(cam(p), size)).astype(np.int32)
 
         depth = float(cam(np.concatenate(rims))[:, 2].mean())
         thick = max(1, int(round(f * GLASSES_RIM_CM / depth)))
@@ -869,6 +888,75 @@ class FaceRenderer:
             normal = rot @ np.array([float(side), 0.0, 0.0])
             if float(normal @ q.mean(axis=0)) < 0.0:
                 cv2.polylines(out, [pix(temple)], False, GLASSES_BGR, thick, cv2.LINE_AA, 4)
+        return out
+
+    def fringe_model(self) -> list[tuple[F64, tuple[int, int, int]]]:
+        """A fringe for this face (the comment at :data:`FRINGE_BGR`): its locks as polygons in
+        model cm (x right in the photo, y down, z away from the camera; each lock's left edge
+        down, its tip, its right edge up) with their BGR colours, in order across the forehead.
+        Made once per renderer, the same for every render."""
+        if self._fringe is None:
+            self._fringe = self._make_fringe()
+        return self._fringe
+
+    def _make_fringe(self) -> list[tuple[F64, tuple[int, int, int]]]:
+        m = self.model[:468]
+        # The hem: halfway between each brow's upper and lower edge, joined straight across
+        # the gap between the brows and held level beyond their outer ends.
+        xs, ys = [], []
+        for outline in (fm.BROW_OUTLINE_R, fm.BROW_OUTLINE_L):
+            upper, lower = m[list(outline[:5])], m[list(outline[5:])]
+            lower = lower[np.argsort(lower[:, 0])]
+            ys.extend(0.5 * (upper[:, 1] + np.interp(upper[:, 0], lower[:, 0], lower[:, 1])))
+            xs.extend(upper[:, 0])
+        order = np.argsort(xs)
+        hem_x, hem_y = np.asarray(xs)[order], np.asarray(ys)[order]
+        x0, x1 = float(hem_x[0]) - 1.0, float(hem_x[-1]) + 1.0
+        top = float(m[:, 1].min()) - 0.5
+        # The skin's depth under any (x, y) of the forehead: the nearest mesh points', weighted.
+        tree = cKDTree(m[:, :2])
+
+        def lying_on_skin(x: F64, y: F64) -> F64:
+            d, i = tree.query(np.stack([x, y], axis=1), k=4)
+            wgt = 1.0 / np.maximum(d, 1e-3)
+            z = (m[i, 2] * wgt).sum(axis=1) / wgt.sum(axis=1)
+            return np.stack([x, y, z - FRINGE_OFF_CM], axis=1)
+
+        rng = np.random.default_rng(len(m) + int(1000 * abs(x1 - x0)))
+        width = (x1 - x0) / FRINGE_LOCKS
+        rows = np.linspace(0.0, 1.0, 7)
+        locks = []
+        for k in range(FRINGE_LOCKS):
+            a, b = x0 + k * width, x0 + (k + 1.15) * width  # neighbours overlap a little
+            tip = float(np.interp(0.5 * (a + b), hem_x, hem_y))
+            tip -= FRINGE_RAGGED_CM * float(rng.uniform(0.0, 1.0))
+            ends = [float(np.interp(a, hem_x, hem_y)), float(np.interp(b, hem_x, hem_y))]
+            ends = [min(e, tip) for e in ends]  # the lock narrows to its tip
+            left = lying_on_skin(np.full(7, a), top + rows * (ends[0] - top))
+            right = lying_on_skin(np.full(7, b), top + rows[::-1] * (ends[1] - top))
+            point = lying_on_skin(np.array([0.5 * (a + b)]), np.array([tip + FRINGE_TIP_CM]))
+            shade = float(rng.uniform(0.75, 1.35))
+            bgr = tuple(int(min(255.0, c * shade)) for c in FRINGE_BGR)
+            locks.append((np.concatenate([left, point, right]), (bgr[0], bgr[1], bgr[2])))
+        return locks
+
+    def _draw_fringe(
+        self, img: NDArray[np.uint8], rot: F64, size: tuple[int, int]
+    ) -> NDArray[np.uint8]:
+        """Draw :meth:`fringe_model` over a rendered face turned by ``rot``, far locks first; a
+        lock turned away from the camera (past the forehead's edge) is not drawn."""
+        drawn = []
+        for poly, bgr in self.fringe_model():
+            cam = self._camera(poly, rot)
+            px = self._pixels(cam, size)
+            e1, e2 = px[1:] - px[0], np.roll(px[1:], -1, axis=0) - px[0]
+            area = float((e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]).sum())
+            if area > 0.0:  # its outline turns the other way on screen: seen from behind
+                continue
+            drawn.append((float(cam[:, 2].mean()), np.round(16.0 * px).astype(np.int32), bgr))
+        out = img.copy()
+        for _, pts, bgr in sorted(drawn, key=lambda d: -d[0]):
+            cv2.fillPoly(out, [pts], bgr, cv2.LINE_AA, 4)
         return out
 
     @staticmethod
