@@ -115,7 +115,7 @@ GLASSES_BGR = (32, 30, 34)
 GLASSES_GLARE = 0.08
 # A fringe (``render(fringe=True)``, the face corpus's fringe condition): FRINGE_LOCKS locks of
 # hair hanging over the forehead, rigid with the skull (a brow that rises moves under them),
-# FRINGE_OFF_CM in front of the skin, from above the top of the face down to a hem halfway down
+# FRINGE_OFF_CM in front of the skin, from 2 cm above the top of the face down to a hem halfway down
 # the brows, cut ragged (each lock ends up to FRINGE_RAGGED_CM above the hem, drawn from a
 # generator seeded per renderer, and narrows to a point FRINGE_TIP_CM below that), dark brown,
 # each lock a little lighter or darker.
@@ -912,14 +912,17 @@ class FaceRenderer:
         order = np.argsort(xs)
         hem_x, hem_y = np.asarray(xs)[order], np.asarray(ys)[order]
         x0, x1 = float(hem_x[0]) - 1.0, float(hem_x[-1]) + 1.0
-        top = float(m[:, 1].min()) - 0.5
-        # The skin's depth under any (x, y) of the forehead: the nearest mesh points', weighted.
+        crown = float(m[:, 1].min())  # the top of the face mesh
+        top = crown - 2.0  # the locks start up in the hair
+        # The skin's depth under any (x, y) of the forehead: the nearest mesh points', weighted;
+        # above the mesh the skull curves back (a sphere of about 9 cm radius).
         tree = cKDTree(m[:, :2])
 
         def lying_on_skin(x: F64, y: F64) -> F64:
             d, i = tree.query(np.stack([x, y], axis=1), k=4)
             wgt = 1.0 / np.maximum(d, 1e-3)
             z = (m[i, 2] * wgt).sum(axis=1) / wgt.sum(axis=1)
+            z += np.maximum(crown - y, 0.0) ** 2 / (2.0 * 9.0)
             return np.stack([x, y, z - FRINGE_OFF_CM], axis=1)
 
         rng = np.random.default_rng(len(m) + int(1000 * abs(x1 - x0)))
