@@ -515,3 +515,34 @@ def test_on_a_dark_skin_every_figure_holds(scores, dark_scores) -> None:  # type
     talk = sorted(v for _, v in mouth.values())
     assert talk[0] >= 0.3 and talk[1] >= 0.6, mouth
     assert max(x.vowel_at_rest for x in d.values()) <= 0.2, mouth
+
+
+@pytest.fixture(scope="module")
+def fringe_scores(runs) -> dict[str, scoring.Scores]:  # type: ignore[no-untyped-def]
+    """The same performances with a fringe down into the brows (docs/face_corpus.md, "A
+    fringe")."""
+    return _condition_scores(runs, "fringe", lambda s: dataclasses.replace(s, fringe=True))
+
+
+def test_under_a_fringe_the_face_holds_and_the_brows_stay_calm(scores, fringe_scores) -> None:  # type: ignore[no-untyped-def]
+    """Hair over the forehead and the brows' upper half (docs/face_corpus.md, "A fringe"):
+    every face is found on every frame, no vowel shows at rest, and the head, blinks, mouth,
+    gaze and the brows at rest stay within a margin of the same performances without it.
+    Guards where the figures stand, not the issue's goals. On these (2026-12-06), fringe minus
+    without: head -0.10 to +0.75 deg, mean blink F1 -0.022 to +0.043, mouth -0.054 to +0.003,
+    gaze -0.24 to +1.43 deg; the brows at rest (the 95th percentile of the largest brow shape)
+    0.14-0.23 -> 0.29-0.56: FaceMesh's brow points under the hair follow its edge, which moves
+    against the brows as the head pitches."""
+    held = _against_as_rendered(scores, fringe_scores)
+    f = fringe_scores
+    brows = {
+        k: (round(scores[k, False].brows_at_rest, 3), round(x.brows_at_rest, 3))
+        for k, x in f.items()
+    }
+    print(brows)
+    assert all(x.found == 1.0 and x.vowel_at_rest <= 0.2 for x in f.values())
+    assert max(h[0] for h in held.values()) <= 1.0, held
+    assert min(h[1] for h in held.values()) >= -0.1, held
+    assert min(h[2] for h in held.values()) >= -0.08, held
+    assert max(h[3] for h in held.values()) <= 2.0, held
+    assert max(b - a for a, b in brows.values()) <= 0.45, brows
