@@ -455,3 +455,20 @@ def test_dark_cut_keeps_its_choice_while_the_mouth_stays_closed() -> None:
         d = [0.004 * j + float(rng.normal(0.0, 0.002)) for j in range(4)]
         cut.pick(phi, d[0], 0.0, tuple(d[1:]), 0.075)
     assert cut.index == 1
+
+
+def test_a_pose_baseline_knows_which_poses_it_has_seen() -> None:
+    """PoseBaseline.support: 1 until ``after`` samples are in; then the share of ``full``
+    samples near the pose asked about."""
+    base = PoseBaseline([0.5], [1.0])
+    front, turned = pose_features(0.0, 0.0), pose_features(0.5, 0.1)
+    for _ in range(20):
+        base.add(front, [1.0])
+    assert base.support(turned, 0.2, 10, 30) == 1.0  # too few samples to judge
+    for _ in range(20):
+        base.add(front, [1.0])
+    assert base.support(front, 0.2, 10, 30) == 1.0
+    assert base.support(turned, 0.2, 10, 30) == 0.0
+    for _ in range(4):
+        base.add(pose_features(0.45, 0.05), [1.0])
+    assert base.support(turned, 0.2, 10, 30) == pytest.approx(0.4)

@@ -99,6 +99,16 @@ class PoseBaseline:
         d = self._x[: self.samples, 1:3] - (phi[1], phi[2])
         return int(np.count_nonzero(np.einsum("ij,ij->i", d, d) < radius * radius))
 
+    def support(
+        self, phi: tuple[float, float, float, float], radius: float, full: int, after: int
+    ) -> float:
+        """How far the fit's rest values at ``phi`` stand on what was seen: the samples within
+        ``radius`` of it (:meth:`near`) over ``full`` (1 from ``full`` on); 1 until ``after``
+        samples are in (the first guess rules anyway)."""
+        if self.samples < after:
+            return 1.0
+        return min(self.near(phi, radius) / full, 1.0)
+
     def predict(self, phi: tuple[float, float, float, float]) -> list[float]:
         """Rest value of every measure at pose features ``phi`` (plain floats: per-frame path)."""
         a, b, c, d = phi

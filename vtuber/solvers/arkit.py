@@ -453,9 +453,7 @@ class Fusion:
     def support(self, pose: tuple[float, float, float, float]) -> float:
         """The share of the model's eyelid excess trusted at this pose (SUPPORT_* above), from
         the frames before this one."""
-        if self._levels.samples < SUPPORT_AFTER:
-            return 1.0
-        return min(self._levels.near(pose, SUPPORT_RADIUS) / SUPPORT_FULL, 1.0)
+        return self._levels.support(pose, SUPPORT_RADIUS, SUPPORT_FULL, SUPPORT_AFTER)
 
     def reset(self) -> None:
         """Forget this user (a new face)."""
