@@ -688,11 +688,14 @@ class FaceRenderer:
         """Model points (cm) in the camera frame (cm) with the head turned by ``rot``."""
         return (model_cm - self.pivot) @ rot.T + self.pivot + np.array([0.0, 0.0, self.distance_cm])
 
+    def _focal_px(self, width: int) -> float:
+        """The pinhole camera's focal length in pixels for an image ``width`` pixels wide."""
+        return float(0.5 * width / np.tan(np.radians(self.hfov_deg) / 2.0))
+
     def _pixels(self, cam: F64, size: tuple[int, int]) -> F64:
         """Camera-frame points (cm) in the image of ``size`` (pixels, sub-pixel)."""
         w, h = size
-        f = 0.5 * w / np.tan(np.radians(self.hfov_deg) / 2.0)
-        return f * cam[:, :2] / cam[:, 2:3] + np.array([w / 2.0, h / 2.0])
+        return self._focal_px(w) * cam[:, :2] / cam[:, 2:3] + np.array([w / 2.0, h / 2.0])
 
     def render(
         self,
@@ -864,7 +867,7 @@ class FaceRenderer:
         """Draw :meth:`glasses_model` over a rendered face turned by ``rot``: the lenses' glare,
         the rims and bridge, and each temple while its side of the head faces the camera."""
         rims, bridge, temples = self.glasses_model()
-        f = 0.5 * size[0] / np.tan(np.radians(self.hfov_deg) / 2.0)
+        f = self._focal_px(size[0])
 
         def cam(p: F64) -> F64:
             return self._camera(p, rot)
