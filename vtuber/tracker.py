@@ -17,8 +17,8 @@ from vtuber.rig import AvatarFrame, Bone, Tracking, mirror_blendshape_key
 from vtuber.solvers.adaptation import RestingHead, StartingHead, pose_features
 from vtuber.solvers.arkit import ArkitCalibration, ArkitSolver, Geometry
 from vtuber.solvers.body import BodyConfig, BodySolution, solve_landmarks
-from vtuber.solvers.calibration import FaceProfile
-from vtuber.solvers.expressions import FaceSolver
+from vtuber.solvers.calibration import Calibrator, FaceProfile
+from vtuber.solvers.expressions import FaceSolver, measure
 from vtuber.solvers.eyes import eyes_covered
 from vtuber.solvers.head import HeadTracker
 
@@ -55,6 +55,34 @@ def _yaw_pitch(q: np.ndarray) -> tuple[float, float]:
     m = quat.to_matrix_tuple(quat.normalize_tuple([float(v) for v in q]))
     fx, fy, fz = m[0][2], m[1][2], m[2][2]  # the rotated forward (+z) axis
     return math.atan2(fx, fz), math.atan2(fy, math.hypot(fx, fz))
+
+
+class ProfileRecorder:
+    """What ``vtuber calibrate`` records: each frame's head pose (model -> camera, ``hfov_deg``
+    the camera's field of view) and face measures, with the Face Landmarker's 52 coefficients
+    where the backend gives them, into :attr:`calibrator`, whose ``profile()`` is the user's
+    neutral face (vtuber.solvers.calibration.FaceProfile)."""
+
+    def __init__(self, hfov_deg: float = TrackConfig.hfov_deg) -> None:
+        self.head = HeadTracker(hfov_deg=hfov_deg)
+        self.calibrator = Calibrator()
+
+    def add(self, lm: Landmarks) -> bool:
+        """Record one frame; False (nothing recorded, the head pose starts afresh) without a
+        face."""
+        if not lm.face.found:
+            self.head.reset()
+            return False
+        pts = lm.face_pixels()
+        pose = self.head.update(pts, lm.width, lm.height)
+        m = measure(pts, pose.rotation, lm.face.mouth_dark)
+        self.calibrator.add(
+            m, pose.rotation, lm.face.blendshapes if lm.face.has_blendshapes else None
+        )
+        return True
+
+    def __len__(self) -> int:
+        return len(self.calibrator)
 
 
 class Tracker:

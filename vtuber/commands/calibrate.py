@@ -20,10 +20,8 @@ import sys
 from vtuber.commands.common import add_face_model_arg, add_overwrite_arg
 from vtuber.errors import SourceError
 from vtuber.outfile import atomic_output, check_output
-from vtuber.solvers.calibration import Calibrator
-from vtuber.solvers.expressions import measure
-from vtuber.solvers.head import HeadTracker
 from vtuber.sources import open_source
+from vtuber.tracker import ProfileRecorder
 
 MIN_FRAMES = 10
 
@@ -66,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seconds <= 0:
         raise SourceError("--seconds must be positive")
-    cal = Calibrator()
-    head = HeadTracker(hfov_deg=args.fov)
+    rec = ProfileRecorder(hfov_deg=args.fov)
     seen = 0
     with (
         open_source(args.source, fast=True) as source,
@@ -84,25 +81,18 @@ def run(args: argparse.Namespace) -> int:
             if frame.t - t0 > args.seconds:
                 break
             seen += 1
-            lm = backend.process(frame.image, frame.t)
-            if not lm.face.found:
-                head.reset()
-                continue
-            pts = lm.face_pixels()
-            pose = head.update(pts, lm.width, lm.height)
-            m = measure(pts, pose.rotation, lm.face.mouth_dark)
-            cal.add(m, pose.rotation, lm.face.blendshapes if lm.face.has_blendshapes else None)
-    if len(cal) < MIN_FRAMES:
+            rec.add(backend.process(frame.image, frame.t))
+    if len(rec) < MIN_FRAMES:
         raise SourceError(
-            f"saw a face in only {len(cal)} of {seen} frames from {args.source!r}; "
+            f"saw a face in only {len(rec)} of {seen} frames from {args.source!r}; "
             f"need at least {MIN_FRAMES} (face the camera, check the lighting)"
         )
-    profile = cal.profile()
+    profile = rec.calibrator.profile()
     with atomic_output(args.out, overwrite=args.overwrite, inputs=(args.source,)) as tmp:
         profile.save(tmp)  # under a temporary name, moved into place when complete
     ps = ", perfect-sync rest" if profile.arkit_rest is not None else ""
     print(
-        f"vtuber: wrote {args.out} from {len(cal)} frames (eye openness "
+        f"vtuber: wrote {args.out} from {len(rec)} frames (eye openness "
         f"{profile.eye_open[0]:.2f}/{profile.eye_open[1]:.2f}, mouth gap {profile.mouth_gap:.3f}"
         f"{ps})",
         file=sys.stderr,

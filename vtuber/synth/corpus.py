@@ -306,6 +306,44 @@ def make_sequence(
     )
 
 
+# Seeds of the calibration clips (:func:`calibration_clip`): the performance's seed plus this,
+# so no clip shares its seed with a performance.
+CALIBRATION_SEED = 7_000_000
+
+
+def calibration_clip(seq: Sequence, seconds: float = 3.0) -> Sequence:
+    """What ``vtuber calibrate`` records before the performance ``seq``: the same person,
+    camera, light and condition (glasses, skin, ...) looking at the screen with a relaxed face
+    for ``seconds`` (its default): the head sways a little around the frontal pose (2, 1.5 and
+    1 degrees of yaw, pitch and roll, at up to 5 degrees a second), the eyes open but for one
+    blink, the mouth closed, the gaze on the screen, no smile and the brows at rest."""
+    rng = np.random.default_rng(seq.seed + CALIBRATION_SEED)
+    fps = seq.fps
+    n = int(round(seconds * fps))
+    # Centred: the head's rest is where it points while the user looks at the screen, so the
+    # clip's mean pose is the truth's frontal (the neutral a profile should hold).
+    yaw, pitch, roll = (
+        p - p.mean() for p in (_smooth_path(rng, n, fps, a, 5.0) for a in (2.0, 1.5, 1.0))
+    )
+    eye = np.zeros((n, 2))
+    dur = int(rng.integers(round(fps * 4 / 30), round(fps * 9 / 30)))  # 130-300 ms
+    t = int(rng.integers(int(0.5 * fps), max(n - dur, int(0.5 * fps) + 1)))
+    eye[t : t + dur] = np.sin(np.linspace(0.0, np.pi, dur + 2)[1:-1])[:, None] ** 0.6
+    eye = np.minimum(eye * 1.15, 1.0)
+    return replace(
+        seq,
+        seed=seq.seed + CALIBRATION_SEED,
+        yaw=yaw,
+        pitch=pitch,
+        roll=roll,
+        eye_close=eye,
+        mouth=np.zeros(n),
+        iris=np.zeros((n, 2)),
+        smile=None,
+        brows=None,
+    )
+
+
 T = TypeVar("T")
 
 

@@ -301,6 +301,12 @@ class Scores:
     brows_at_rest: float | None = None
     brow_raise: float | None = None
     brow_lower: float | None = None
+    # The head's mean error against the truth as it stands (its frontal pose the person's rest),
+    # no frame taken out: what the avatar shows once the tracker's neutral is the user's own (a
+    # profile's, or the first frame's where that frame is frontal). Where the performance starts
+    # with the head turned (Sequence.starting_at), head_mean is relative to that turned frame
+    # and this is the figure a calibrated tracker is judged by.
+    head_rest_mean: float = float("nan")
 
     @property
     def blink_f1(self) -> tuple[float, float]:
@@ -343,7 +349,9 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
     must have one for a fair score: ``found`` reports the fraction)."""
     n = len(sent.found)
     ok = sent.found
-    head = head_errors(sent.head, truth_head(seq, sent.mirror)[:n])[ok]
+    truth = truth_head(seq, sent.mirror)[:n]
+    head = head_errors(sent.head, truth)[ok]
+    head_rest = np.degrees(quat.angle_between(sent.head, truth))[ok]
     # Eyes: the sent keys are the avatar's; with the mirror, blinkLeft is the person's right.
     close = seq.eye_close[:n][:, ::-1] if sent.mirror else seq.eye_close[:n]
     bc = [counts((close[:, e] >= 0.5)[ok], (sent.blink[:, e] >= 0.5)[ok]) for e in (0, 1)]
@@ -421,6 +429,7 @@ def score(seq: Sequence, sent: Sent, *, perfect_sync: bool = False) -> Scores:
     return Scores(
         head_mean=float(head.mean()),
         head_p95=float(np.percentile(head, 95)),
+        head_rest_mean=float(head_rest.mean()),
         blink_counts=(bc[0], bc[1]),
         false_blinks_turning=false_blinks,
         mouth_spearman=rho,
