@@ -173,14 +173,16 @@ def main(argv: list[str] | None = None) -> int:
                 seq = corpus.webcam(seq)
                 clip = clip and corpus.webcam(clip)
 
-            def tracker(backend: str, clip: corpus.Sequence | None = clip) -> Tracker:
-                # uncalibrated, or with the profile recorded from the clip
-                if clip is None:
-                    return Tracker(TrackConfig())
-                rec = ProfileRecorder()
-                for lm in cached_landmarks(clip, backend, cache, CALIBRATION_SECONDS):
-                    rec.add(lm)
-                return Tracker(TrackConfig(), rec.calibrator.profile())
+            profiles = {}  # the clip's profile as each backend records it
+            if clip is not None:
+                for backend in ("facemesh", "landmarker") if args.perfect_sync else ("facemesh",):
+                    rec = ProfileRecorder()
+                    for lm in cached_landmarks(clip, backend, cache, CALIBRATION_SECONDS):
+                        rec.add(lm)
+                    profiles[backend] = rec.calibrator.profile()
+
+            def tracker(backend: str, profiles: dict = profiles) -> Tracker:  # type: ignore[type-arg]
+                return Tracker(TrackConfig(), profiles.get(backend))  # None: uncalibrated
 
             lms = cached_landmarks(seq, "facemesh", cache, args.seconds)
             k0 = round(args.start * seq.fps)

@@ -208,6 +208,18 @@ def _smooth_path(rng: np.random.Generator, n: int, fps: float, amp: float, vmax:
     return out
 
 
+def _blink_frames(rng: np.random.Generator, fps: float) -> int:
+    """A blink's length in frames at ``fps``: 130-300 ms (4-8 frames at 30 fps)."""
+    per_30 = fps / 30.0
+    return int(rng.integers(round(4 * per_30), round(9 * per_30)))
+
+
+def _blink_shape(dur: int, peak: float) -> F64:
+    """A blink's closure over its ``dur`` frames: a quick close to ``peak``, held a little."""
+    shape = peak * np.sin(np.linspace(0.0, np.pi, dur + 2)[1:-1]) ** 0.6
+    return np.minimum(shape * 1.15, peak)
+
+
 def make_sequence(
     name: str,
     seed: int,
@@ -243,10 +255,9 @@ def make_sequence(
     per_30 = fps / 30.0  # the blinks' lengths are in frames at 30 fps
     while t < n - round(10 * per_30):
         kind = rng.choice(["both", "both", "both", "left", "right", "partial"])
-        dur = int(rng.integers(round(4 * per_30), round(9 * per_30)))  # 130-300 ms
+        dur = _blink_frames(rng, fps)
         peak = 1.0 if kind != "partial" else float(rng.uniform(0.3, 0.75))
-        shape = peak * np.sin(np.linspace(0.0, np.pi, dur + 2)[1:-1]) ** 0.6
-        shape = np.minimum(shape * 1.15, peak)
+        shape = _blink_shape(dur, peak)
         cols = {"both": [0, 1], "partial": [0, 1], "left": [0], "right": [1]}[str(kind)]
         for c in cols:
             eye[t : t + dur, c] = np.maximum(eye[t : t + dur, c], shape)
@@ -326,10 +337,9 @@ def calibration_clip(seq: Sequence, seconds: float = 3.0) -> Sequence:
         p - p.mean() for p in (_smooth_path(rng, n, fps, a, 5.0) for a in (2.0, 1.5, 1.0))
     )
     eye = np.zeros((n, 2))
-    dur = int(rng.integers(round(fps * 4 / 30), round(fps * 9 / 30)))  # 130-300 ms
+    dur = _blink_frames(rng, fps)
     t = int(rng.integers(int(0.5 * fps), max(n - dur, int(0.5 * fps) + 1)))
-    eye[t : t + dur] = np.sin(np.linspace(0.0, np.pi, dur + 2)[1:-1])[:, None] ** 0.6
-    eye = np.minimum(eye * 1.15, 1.0)
+    eye[t : t + dur] = _blink_shape(dur, 1.0)[:, None]
     return replace(
         seq,
         seed=seq.seed + CALIBRATION_SEED,
